@@ -1,0 +1,140 @@
+"""People and organisations: users, departments, expert/deputy profiles, agencies."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .roles import BUREAU_WIDE_READERS, DEPARTMENT_ROLES, Role
+
+
+class Department(models.Model):
+    """预算部门/单位: a budget department, or a unit under its 主管部门 (parent)."""
+
+    code = models.CharField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=128, unique=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("主管部门"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="units",
+    )
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("预算部门")
+        verbose_name_plural = _("预算部门")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agency(models.Model):
+    """第三方机构: a third-party agency commissioned for reviews and evaluations."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        SUSPENDED = "suspended", _("暂停")
+
+    name = models.CharField(_("名称"), max_length=128, unique=True)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        verbose_name = _("第三方机构")
+        verbose_name_plural = _("第三方机构")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who logs in. Roles are groups (see accounts.roles)."""
+
+    full_name = models.CharField(_("姓名"), max_length=64, blank=True)
+    department = models.ForeignKey(
+        Department, verbose_name=_("所属部门"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="users",
+    )
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("所属机构"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="staff",
+    )
+    language = models.CharField(
+        _("界面语言"), max_length=8, default="zh-hans",
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+    )
+    email_notifications = models.BooleanField(_("接收邮件通知"), default=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @cached_property
+    def role_names(self) -> frozenset[str]:
+        """The user's roles, read once per instance (one query)."""
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    def has_role(self, role: str) -> bool:
+        return role in self.role_names
+
+    @property
+    def is_department_user(self) -> bool:
+        return bool(self.role_names & DEPARTMENT_ROLES)
+
+    @property
+    def reads_all_projects(self) -> bool:
+        return bool(self.role_names & BUREAU_WIDE_READERS)
+
+    @property
+    def display_roles(self) -> list[str]:
+        return [Role(r).label for r in Role.values if r in self.role_names]
+
+
+class ExpertProfile(models.Model):
+    """专家库 entry."""
+
+    class Specialty(models.TextChoices):
+        INFRASTRUCTURE = "infrastructure", _("基建工程")
+        CIVIL_AFFAIRS = "civil_affairs", _("民政")
+        POVERTY = "poverty", _("产业扶贫")
+        URBAN = "urban", _("城市管理")
+        EDUCATION = "education", _("教育")
+        HEALTH = "health", _("医疗卫生")
+        FINANCE = "finance", _("财务")
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="expert_profile")
+    specialties = models.JSONField(_("专业领域"), default=list, blank=True)
+    employer = models.CharField(_("工作单位"), max_length=128, blank=True)
+    conflicts = models.ManyToManyField(
+        Department, verbose_name=_("申报回避的部门"), blank=True, related_name="+"
+    )
+    active = models.BooleanField(_("在库"), default=True)
+
+    class Meta:
+        verbose_name = _("专家")
+        verbose_name_plural = _("专家库")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class DeputyProfile(models.Model):
+    """人大代表."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="deputy_profile")
+    delegation = models.CharField(_("代表团"), max_length=128, blank=True)
+    active = models.BooleanField(_("在库"), default=True)
+
+    class Meta:
+        verbose_name = _("人大代表")
+        verbose_name_plural = _("人大代表")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -1,0 +1,77 @@
+"""The roles of DESIGN §1, as Django groups, and what each may do.
+
+Role membership is group membership. The permission codenames below are granted to
+the groups by a data migration; business rules check them (through
+`processes.permissions`), never group names directly, except for scoping.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    DEPT_STAFF = "dept_staff", _("经办人")
+    DEPT_LEADER = "dept_leader", _("部门负责人")
+    FINANCE_OFFICER = "finance_officer", _("财政绩效科")
+    SUPERVISOR = "supervisor", _("分管领导/督办")
+    EXPERT = "expert", _("专家")
+    DEPUTY = "deputy", _("人大代表")
+    AGENCY_STAFF = "agency_staff", _("第三方机构")
+    AUDITOR = "auditor", _("审计管理员")
+    SYSADMIN = "sysadmin", _("系统管理员")
+
+
+#: Roles scoped to one department: they see their own department's objects only.
+DEPARTMENT_ROLES = frozenset({Role.DEPT_STAFF, Role.DEPT_LEADER})
+#: Roles that read every department's projects.
+BUREAU_WIDE_READERS = frozenset({Role.FINANCE_OFFICER, Role.SUPERVISOR, Role.AUDITOR})
+#: 三员分立: no account may hold two of these.
+SEPARATED_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR, Role.FINANCE_OFFICER})
+
+#: Permissions (app_label.codename) each role's group holds.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.DEPT_STAFF: [
+        "processes.add_budgetproject",
+        "processes.change_budgetproject",
+        "processes.submit_project",
+        "processes.withdraw_project",
+    ],
+    Role.DEPT_LEADER: [
+        "processes.review_project",
+        "processes.withdraw_project",
+    ],
+    Role.FINANCE_OFFICER: [
+        "processes.intake_project",
+        "processes.cancel_project",
+        "processes.view_all_projects",
+    ],
+    Role.SUPERVISOR: ["processes.view_all_projects"],
+    Role.AUDITOR: ["processes.view_all_projects", "processes.view_auditevent", "processes.verify_audit"],
+    Role.EXPERT: [],
+    Role.DEPUTY: [],
+    Role.AGENCY_STAFF: [],
+    Role.SYSADMIN: [
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_user",
+        "accounts.add_department",
+        "accounts.change_department",
+        "accounts.view_department",
+        "accounts.add_expertprofile",
+        "accounts.change_expertprofile",
+        "accounts.view_expertprofile",
+        "accounts.add_deputyprofile",
+        "accounts.change_deputyprofile",
+        "accounts.view_deputyprofile",
+        "accounts.add_agency",
+        "accounts.change_agency",
+        "accounts.view_agency",
+        "auth.view_group",
+    ],
+}
+
+
+def separated_role_conflict(role_names: set[str]) -> set[str]:
+    """The separated roles (三员分立) that appear together in ``role_names``; empty if none clash."""
+    clash = {r for r in role_names if r in SEPARATED_ROLES}
+    return clash if len(clash) > 1 else set()

@@ -1,0 +1,7 @@
+"""Embedded default: SQLite, in-process channel layer, console e-mail, eager background work."""
+
+from .base import *  # noqa: F403
+
+DEBUG = True
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+EMBEDDED_SCHEDULER = True

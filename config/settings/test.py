@@ -1,0 +1,20 @@
+"""Test settings. SQLite in memory unless DATABASE_URL names a real server (CI's PostgreSQL run)."""
+
+from config.env import env
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-secret-key-not-for-production"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
+if env("REDIS_URL", default=""):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [env("REDIS_URL")]},
+        }
+    }
+AXES_ENABLED = True
+SESSION_WEBSOCKET_CHECK_SECONDS = 1
+LANGUAGE_CODE = "zh-hans"

@@ -1,0 +1,60 @@
+"""In-app notifications. One row per recipient per event; the unique key forbids a second."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    """通知. ``verb`` is a message id (translated when shown, in the reader's language);
+    ``params`` fill it, and the keys listed in ``translated_params`` are message ids too."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("类别"), max_length=32)
+    verb = models.CharField(_("消息模板"), max_length=255)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    translated_params = models.JSONField(default=list, blank=True)
+    url = models.CharField(_("链接"), max_length=255, blank=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    event_key = models.CharField(_("事件键"), max_length=96)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "event_key"], name="notification_once_per_event"),
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The message in the active language."""
+        params = {
+            k: (gettext(v) if k in self.translated_params and isinstance(v, str) else v)
+            for k, v in self.params.items()
+        }
+        try:
+            return gettext(self.verb) % params
+        except (KeyError, TypeError, ValueError):
+            return gettext(self.verb)
+
+    def text_in(self, language: str) -> str:
+        with translation.override(language):
+            return self.text
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

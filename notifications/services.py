@@ -1,0 +1,149 @@
+"""Write notifications inside the transition's transaction; deliver them after it commits.
+
+`notify` is the only writer of Notification rows. Delivery (WebSocket push and e-mail)
+is registered with `transaction.on_commit`, so a rolled-back transition notifies no one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Notification
+
+logger = logging.getLogger("jixiao.notifications")
+
+
+def user_group(user_id: int) -> str:
+    """The channel-layer group of one user's open browser tabs."""
+    return f"user.{user_id}"
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one recipient is told. ``verb`` is a message id, see Notification."""
+
+    kind: str
+    verb: str
+    params: dict = field(default_factory=dict)
+    translated_params: tuple[str, ...] = ()
+
+
+def notify(
+    *,
+    messages: dict,  # {User: Message}
+    event_key: str,
+    url: str = "",
+    object_type: str = "",
+    object_id: str = "",
+) -> list[Notification]:
+    """Write one notification per recipient for the event ``event_key``.
+
+    Must run inside the caller's transaction. A second call with the same event key for
+    the same recipient violates the unique key and rolls the caller back.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("notify must run inside the transition's transaction")
+    rows = [
+        Notification(
+            recipient=user,
+            kind=msg.kind,
+            verb=msg.verb,
+            params=msg.params,
+            translated_params=list(msg.translated_params),
+            url=url,
+            object_type=object_type,
+            object_id=object_id,
+            event_key=event_key,
+        )
+        for user, msg in messages.items()
+        if user is not None and user.is_active
+    ]
+    if not rows:
+        return []
+    created = Notification.objects.bulk_create(rows)
+    ids = [n.pk for n in created]
+    transaction.on_commit(lambda: deliver(ids))
+    return created
+
+
+def deliver(notification_ids: Iterable[int]) -> None:
+    """Push each notification to its recipient's sockets, and queue its e-mail."""
+    from .tasks import send_notification_email
+
+    notes = list(
+        Notification.objects.filter(pk__in=list(notification_ids)).select_related("recipient")
+    )
+    layer = get_channel_layer()
+    unread = unread_counts({n.recipient_id for n in notes})
+    for note in notes:
+        user = note.recipient
+        payload = {
+            "type": "notification",
+            "id": note.pk,
+            "kind": note.kind,
+            "text": note.text_in(user.language),
+            "url": note.url,
+            "created_at": note.created_at.isoformat(),
+            "unread": unread.get(user.pk, 0),
+        }
+        try:
+            async_to_sync(layer.group_send)(user_group(user.pk), {"type": "notify", "payload": payload})
+        except Exception:  # a dead channel layer must not undo a committed transition
+            logger.exception("push of notification %s failed", note.pk)
+        if user.email_notifications and user.email:
+            send_notification_email.delay(note.pk)
+
+
+def unread_counts(user_ids: set[int]) -> dict[int, int]:
+    from django.db.models import Count
+
+    rows = (
+        Notification.objects.filter(recipient_id__in=user_ids, read_at__isnull=True)
+        .values("recipient_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["recipient_id"]: r["n"] for r in rows}
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_mark_read(*, user, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications (or all, if no id) read. Returns rows changed."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    changed = qs.update(read_at=timezone.now())
+    if changed:
+        count = unread_count(user)
+        transaction.on_commit(
+            lambda: _push_quietly(user.pk, {"type": "unread", "unread": count})
+        )
+    return changed
+
+
+def _push_quietly(user_id: int, payload: dict) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": "notify", "payload": payload})
+    except Exception:
+        logger.exception("push to user %s failed", user_id)
+
+
+def end_session_sockets(*, user_id: int, session_key: str | None) -> None:
+    """Close the sockets opened under ``session_key`` (logout)."""
+    if not session_key:
+        return
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            user_group(user_id), {"type": "session.ended", "session_key": session_key}
+        )
+    except Exception:
+        logger.exception("closing sockets of user %s failed", user_id)

@@ -1,0 +1,37 @@
+"""What people are told about projects. Message ids are translated when shown."""
+
+from django.utils.translation import gettext_noop as N_
+
+from notifications.services import Message
+
+STAGE_CHANGED = N_("项目「%(project)s」：%(from_stage)s → %(to_stage)s")
+STAGE_CHANGED_WITH_REASON = N_("项目「%(project)s」：%(from_stage)s → %(to_stage)s。理由：%(reason)s")
+SUBMITTED_APPROVED = N_("您提交的项目「%(project)s」已通过部门审核")
+SUBMITTED_RETURNED = N_("您提交的项目「%(project)s」被退回修改。理由：%(reason)s")
+TASK_ASSIGNED = N_("新任务：%(task)s「%(project)s」，请于 %(due)s 前办理")
+TASK_CANCELLED = N_("任务已取消：%(task)s「%(project)s」（项目%(to_stage)s）")
+
+
+def stage_changed(project_name: str, from_label: str, to_label: str, reason: str = "") -> Message:
+    params = {"project": project_name, "from_stage": from_label, "to_stage": to_label}
+    if reason:
+        return Message("stage_changed", STAGE_CHANGED_WITH_REASON, {**params, "reason": reason},
+                       ("from_stage", "to_stage"))
+    return Message("stage_changed", STAGE_CHANGED, params, ("from_stage", "to_stage"))
+
+
+def submitter_approved(project_name: str) -> Message:
+    return Message("approved", SUBMITTED_APPROVED, {"project": project_name})
+
+
+def submitter_returned(project_name: str, reason: str) -> Message:
+    return Message("returned", SUBMITTED_RETURNED, {"project": project_name, "reason": reason})
+
+
+def task_assigned(task_title: str, project_name: str, due: str) -> Message:
+    return Message("task", TASK_ASSIGNED, {"task": task_title, "project": project_name, "due": due}, ("task",))
+
+
+def task_cancelled(task_title: str, project_name: str, to_label: str) -> Message:
+    return Message("task_cancelled", TASK_CANCELLED,
+                   {"task": task_title, "project": project_name, "to_stage": to_label}, ("task", "to_stage"))

@@ -1,0 +1,70 @@
+"""Reads that carry the visibility rules (DESIGN §1). Every list and detail goes through here.
+
+Department roles see their own department's projects; the finance section, supervisors
+and auditors see all; experts, deputies and agency staff see only what they are
+assigned to (their reviews arrive with the pre-assessment issue); the sysadmin manages
+people, not business data.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+
+from .models import AuditEvent, BudgetProject
+
+
+def project_list_for(user: User) -> QuerySet[BudgetProject]:
+    qs = BudgetProject.objects.select_related("department", "created_by")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.has_perm("processes.view_all_projects"):
+        return qs
+    if user.is_department_user and user.department_id is not None:
+        return qs.filter(department_id=user.department_id)
+    return qs.none()
+
+
+def users_who_see(project: BudgetProject) -> QuerySet[User]:
+    """Every active user to whom ``project_list_for`` shows ``project`` (the same rules, for the
+    reverse question: who is in a task's audience, who may be told)."""
+    from django.db.models import Q
+
+    from accounts.roles import DEPARTMENT_ROLES
+
+    see_all = {"codename": "view_all_projects", "content_type__app_label": "processes"}
+    return User.objects.filter(is_active=True).filter(
+        Q(is_superuser=True)
+        | Q(**{f"groups__permissions__{k}": v for k, v in see_all.items()})
+        | Q(**{f"user_permissions__{k}": v for k, v in see_all.items()})
+        | Q(department_id=project.department_id, groups__name__in=DEPARTMENT_ROLES)
+    ).distinct()
+
+
+def project_get_for(user: User, pk) -> BudgetProject:
+    """The project if ``user`` may see it; 404 otherwise (never 403, which would confirm it exists)."""
+    return get_object_or_404(project_list_for(user), pk=pk)
+
+
+def project_timeline(project: BudgetProject) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(
+        object_type=BudgetProject._meta.label_lower, object_id=str(project.pk)
+    ).select_related("actor").order_by("sequence")
+
+
+def project_filter(qs: QuerySet[BudgetProject], *, stage=None, fiscal_year=None, department=None,
+                   q=None) -> QuerySet[BudgetProject]:
+    """The list filters shared by the screen and the API."""
+    from django.db.models import Q
+
+    if stage:
+        qs = qs.filter(stage=stage)
+    if fiscal_year:
+        qs = qs.filter(fiscal_year=fiscal_year)
+    if department:
+        qs = qs.filter(department_id=department)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    return qs

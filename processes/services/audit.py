@@ -1,0 +1,130 @@
+"""The audit trail: append a hash-chained event; verify the chain.
+
+Every write takes the chain head's row lock, so rows get gap-free sequences in commit
+order and each carries the hash of the one before. The head is the last lock a
+transition takes (after the project and the flow process), so lock order is fixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from ..audit_context import client_ip
+from ..models import AuditChainHead, AuditEvent
+
+GENESIS_HASH = "0" * 64
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    payload = {
+        "sequence": event.sequence,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "actor_role": event.actor_role,
+        "ip": event.ip,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "comment": event.comment,
+        "detail": event.detail,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def _json_safe(value: Any) -> Any:
+    """Round-trip through JSON so what is hashed is exactly what the database returns."""
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def audit_record(
+    *,
+    obj: models.Model,
+    action: str,
+    actor=None,
+    role: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    comment: str = "",
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one event for ``obj``. Must run inside the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transition's transaction")
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    event = AuditEvent(
+        sequence=head.last_sequence + 1,
+        occurred_at=timezone.now(),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_username=getattr(actor, "username", "") or "",
+        actor_role=role,
+        ip=client_ip(),
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:255],
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        comment=comment,
+        detail=_json_safe(detail or {}),
+        prev_hash=head.last_hash,
+    )
+    event.hash = compute_hash(event)
+    event.save()
+    head.last_sequence = event.sequence
+    head.last_hash = event.hash
+    head.save(update_fields=["last_sequence", "last_hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    sequence: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"#{self.sequence}" if self.sequence is not None else "chain head"
+        return f"{where}: {self.reason}"
+
+
+def audit_verify(*, batch_size: int = 2000) -> ChainProblem | None:
+    """Walk the chain in sequence order; return the first bad row, or None if intact.
+
+    Detects an edited row (its hash no longer matches its content), a deleted row (a gap
+    in the sequence, or a prev_hash that does not match), and a deleted tail (the head
+    names a later sequence than the last row).
+    """
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=batch_size):
+        if event.sequence != expected_seq:
+            return ChainProblem(event.sequence, f"sequence gap: expected #{expected_seq} before it (row deleted)")
+        if event.prev_hash != expected_prev:
+            return ChainProblem(event.sequence, "prev_hash does not match the previous row")
+        if compute_hash(event) != event.hash:
+            return ChainProblem(event.sequence, "content does not match its hash (row edited)")
+        expected_prev = event.hash
+        expected_seq += 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    last = expected_seq - 1
+    if head is not None and (head.last_sequence != last or head.last_hash != expected_prev):
+        return ChainProblem(
+            last + 1 if head.last_sequence > last else None,
+            f"chain head names #{head.last_sequence}, last row is #{last} (rows deleted at the end)",
+        )
+    return None

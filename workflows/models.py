@@ -1,0 +1,18 @@
+"""Workflow process records. viewflow owns tasks, owners and due dates; the domain owns state."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Process
+
+
+class ProjectProcess(Process):
+    """A flow run about one budget project (a real FK, so inboxes can scope by department)."""
+
+    project = models.ForeignKey(
+        "processes.BudgetProject", verbose_name=_("预算项目"), on_delete=models.PROTECT,
+        related_name="workflow_processes",
+    )
+
+    class Meta:
+        verbose_name = _("项目流程")
+        verbose_name_plural = _("项目流程")

@@ -1,0 +1,71 @@
+"""Flow nodes of our own, on viewflow's open-source base."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.utils import timezone
+from viewflow.workflow import flow
+from viewflow.workflow.nodes.view import ViewActivation
+
+from accounts.models import User
+from processes.selectors import project_list_for, users_who_see
+
+
+def _task_page(request, **kwargs):
+    """viewflow's own task URL, if ever mounted, leads to our task page."""
+    return redirect("workflows:task", pk=kwargs["task_pk"])
+
+
+def task_due(task) -> datetime | None:
+    """The task's due time (aware), as set when it was created; None for tasks without one."""
+    raw = (task.data or {}).get("due_at")
+    return datetime.fromisoformat(raw) if raw else None
+
+
+class ProjectTaskActivation(ViewActivation):
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        due = timezone.now() + timedelta(days=settings.JIXIAO["TASK_DUE_DAYS"][flow_task.due_key])
+        data = {**(data or {}), "due_at": due.isoformat()}
+        return super().create(flow_task, prev_activation, token, data=data, seed=seed)
+
+
+class ProjectTask(flow.View):
+    """A human task on a project, open to every user who holds ``permission`` *and* may see
+    the project (so a department leader's queue holds only their department's projects).
+
+    The first eligible user to act claims and completes it in one locked step
+    (workflows.services); ``actions`` are the project transitions that complete it.
+    """
+
+    activation_class = ProjectTaskActivation
+
+    def __init__(self, *, title, permission: str, actions: list[str], due_key: str):
+        super().__init__(_task_page)
+        self.Annotation(title=title)
+        self.Permission(permission)
+        self.actions = actions
+        self.due_key = due_key
+
+    def project_of(self, task):
+        return task.process.projectprocess.project
+
+    def can_assign(self, user, task) -> bool:
+        return super().can_assign(user, task) and project_list_for(user).filter(
+            pk=self.project_of(task).pk
+        ).exists()
+
+    def eligible_users(self, task) -> list[User]:
+        """Who may take this task now (its owner, or everyone in its queue)."""
+        if task.owner_id:
+            return [task.owner]
+        return list(
+            User.objects.with_perm(
+                task.owner_permission, is_active=True, backend="django.contrib.auth.backends.ModelBackend"
+            )
+            .filter(pk__in=users_who_see(self.project_of(task)).values("pk"))
+            .distinct()
+        )

@@ -1,0 +1,40 @@
+"""Task reads with the visibility rules: a user's inbox is the tasks assigned to them plus
+the queued tasks they hold the permission for *on projects they may see*."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from accounts.models import User
+from processes.selectors import project_list_for
+
+
+def task_inbox_for(user: User) -> QuerySet[Task]:
+    if not user.is_authenticated:
+        return Task.objects.none()
+    perms = user.get_all_permissions()
+    return (
+        Task.objects.filter(flow_task_type="HUMAN", process__status=PROCESS.NEW)
+        .filter(
+            Q(owner=user, status=STATUS.ASSIGNED)
+            | Q(
+                owner__isnull=True,
+                status=STATUS.NEW,
+                owner_permission__in=perms,
+                process__projectprocess__project__in=project_list_for(user).values("pk"),
+            )
+        )
+        .select_related(
+            "process__projectprocess__project__department", "owner"
+        )
+        .defer("process__data")
+        .order_by("created", "pk")
+    )
+
+
+def task_get_for(user: User, pk) -> Task:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(task_inbox_for(user), pk=pk)
