@@ -1,0 +1,80 @@
+"""Shared fixtures: a department with its staff and leaders, the finance section, and a
+helper that moves a project to a stage through the real services."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from processes.states import ProjectStage
+from workflows.services import project_act
+
+from .factories import BudgetProjectFactory, DepartmentFactory, make_user
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that need a real server fail (never skip) when run without it."""
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.fixturenames.append("_require_postgres")
+        if item.get_closest_marker("redis"):
+            item.fixturenames.append("_require_redis")
+
+
+@pytest.fixture
+def _require_postgres():
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL: set DATABASE_URL (run it through .ci/run)")
+
+
+@pytest.fixture
+def _require_redis(settings):
+    if "Redis" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+        pytest.fail("this test needs Redis: set REDIS_URL (run it through .ci/run)")
+
+
+class District:
+    """Two departments (A and B), each with staff and two leaders; the bureau's roles."""
+
+    def __init__(self):
+        self.dept_a = DepartmentFactory(code="A01", name="区农水局")
+        self.dept_b = DepartmentFactory(code="B01", name="区住房建设局")
+        self.staff_a = make_user("dept_staff", self.dept_a, username="staff_a")
+        self.leader_a = make_user("dept_leader", self.dept_a, username="leader_a")
+        self.leader_a2 = make_user("dept_leader", self.dept_a, username="leader_a2")
+        self.staff_b = make_user("dept_staff", self.dept_b, username="staff_b")
+        self.leader_b = make_user("dept_leader", self.dept_b, username="leader_b")
+        self.finance = make_user("finance_officer", username="finance")
+        self.supervisor = make_user("supervisor", username="supervisor")
+        self.auditor = make_user("auditor", username="auditor")
+        self.sysadmin = make_user("sysadmin", username="sysadmin")
+        self.expert = make_user("expert", username="expert")
+        self.deputy = make_user("deputy", username="deputy")
+        self.agency_staff = make_user("agency_staff", username="agency")
+
+    def project(self, stage=ProjectStage.DRAFT, dept="a", amount=Decimal("1200000.00"), **kw):
+        """A project of department ``dept`` moved to ``stage`` by the real services."""
+        staff = self.staff_a if dept == "a" else self.staff_b
+        leader = self.leader_a if dept == "a" else self.leader_b
+        project = BudgetProjectFactory(department=staff.department, created_by=staff,
+                                       requested_amount=amount, **kw)
+        path = {
+            ProjectStage.DRAFT: [],
+            ProjectStage.SUBMITTED: [("submit", staff)],
+            ProjectStage.DEPT_APPROVED: [("submit", staff), ("approve", leader)],
+            ProjectStage.PRE_ASSESSMENT: [("submit", staff), ("approve", leader),
+                                          ("route_to_pre_assessment", self.finance)],
+            ProjectStage.TARGET_REVIEW: [("submit", staff), ("approve", leader),
+                                         ("route_to_target_review", self.finance)],
+            ProjectStage.WITHDRAWN: [("withdraw", staff)],
+            ProjectStage.CANCELLED: [("cancel", self.finance)],
+        }[stage]
+        for action, actor in path:
+            project = project_act(project=project, actor=actor, action=action, comment="测试理由")
+        project.refresh_from_db()
+        return project
+
+
+@pytest.fixture
+def district(db):
+    return District()
