@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from processes.services.projects import project_create
 from processes.states import ProjectStage
 from workflows.services import project_act
 
-from .factories import BudgetProjectFactory, DepartmentFactory, make_user
+from .factories import DepartmentFactory, make_user
 
 
 def pytest_collection_modifyitems(config, items):
@@ -51,13 +52,16 @@ class District:
         self.expert = make_user("expert", username="expert")
         self.deputy = make_user("deputy", username="deputy")
         self.agency_staff = make_user("agency_staff", username="agency")
+        self._seq = 0
 
     def project(self, stage=ProjectStage.DRAFT, dept="a", amount=Decimal("1200000.00"), **kw):
         """A project of department ``dept`` moved to ``stage`` by the real services."""
         staff = self.staff_a if dept == "a" else self.staff_b
         leader = self.leader_a if dept == "a" else self.leader_b
-        project = BudgetProjectFactory(department=staff.department, created_by=staff,
-                                       requested_amount=amount, **kw)
+        self._seq += 1
+        fields = {"fiscal_year": 2021, "code": f"2021-{self._seq:05d}", "name": f"测试项目{self._seq}",
+                  "category": "infrastructure", "recurrence": "one_off", **kw}
+        project = project_create(actor=staff, requested_amount=amount, **fields)
         path = {
             ProjectStage.DRAFT: [],
             ProjectStage.SUBMITTED: [("submit", staff)],

@@ -1,0 +1,77 @@
+"""The audit trail: one row per transition, hash-chained, append-only, verifiable."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from processes.models import AuditEvent
+from processes.services.audit import audit_verify
+from processes.states import ProjectStage
+
+
+def _raw(sql, params=()):
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
+def test_transition_writes_chained_row_when_submitted(district):
+    project = district.project(ProjectStage.SUBMITTED)
+    rows = list(AuditEvent.objects.filter(object_id=str(project.pk)).order_by("sequence"))
+    assert [r.action for r in rows] == ["create", "submit"]
+    submit = rows[-1]
+    assert submit.actor == district.staff_a
+    assert submit.actor_role == "dept_staff"
+    assert (submit.from_state, submit.to_state) == ("draft", "submitted")
+    assert submit.prev_hash == AuditEvent.objects.get(sequence=submit.sequence - 1).hash
+    assert submit.occurred_at.utcoffset().total_seconds() == 0
+    assert audit_verify() is None
+
+
+def test_rows_cannot_be_changed_through_the_app_when_saved_or_deleted(district):
+    district.project(ProjectStage.SUBMITTED)
+    event = AuditEvent.objects.last()
+    event.comment = "篡改"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(comment="x")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+    assert audit_verify() is None
+
+
+def test_verify_names_the_row_when_a_row_is_edited(district):
+    district.project(ProjectStage.DEPT_APPROVED)
+    target = AuditEvent.objects.order_by("sequence")[1]
+    _raw("UPDATE processes_auditevent SET comment = %s WHERE id = %s", ["改过", target.pk])
+    problem = audit_verify()
+    assert problem is not None and problem.sequence == target.sequence
+    assert "edited" in problem.reason
+    with pytest.raises(CommandError, match=f"#{target.sequence}"):
+        call_command("verify_audit")
+
+
+def test_verify_names_the_row_when_a_row_is_deleted(district):
+    district.project(ProjectStage.DEPT_APPROVED)
+    rows = list(AuditEvent.objects.order_by("sequence"))
+    _raw("DELETE FROM processes_auditevent WHERE id = %s", [rows[1].pk])
+    problem = audit_verify()
+    assert problem is not None and problem.sequence == rows[2].sequence
+    assert "deleted" in problem.reason
+
+
+def test_verify_detects_a_deleted_tail_when_the_last_row_is_removed(district):
+    district.project(ProjectStage.SUBMITTED)
+    last = AuditEvent.objects.order_by("sequence").last()
+    _raw("DELETE FROM processes_auditevent WHERE id = %s", [last.pk])
+    problem = audit_verify()
+    assert problem is not None and "end" in problem.reason
+
+
+def test_verify_command_reports_intact_when_untouched(district, capsys):
+    district.project(ProjectStage.SUBMITTED)
+    call_command("verify_audit")
+    assert "intact" in capsys.readouterr().out
