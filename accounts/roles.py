@@ -75,3 +75,20 @@ def separated_role_conflict(role_names: set[str]) -> set[str]:
     """The separated roles (三员分立) that appear together in ``role_names``; empty if none clash."""
     clash = {r for r in role_names if r in SEPARATED_ROLES}
     return clash if len(clash) > 1 else set()
+
+
+def sync_role_groups() -> None:
+    """Make the role groups and their permissions match ROLE_PERMISSIONS (idempotent).
+
+    The data migration creates them on a new database; this serves `manage.py sync_roles`
+    after a change to the table, and tests whose database was flushed.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

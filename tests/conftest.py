@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from accounts.roles import sync_role_groups
 from processes.services.projects import project_create
 from processes.states import ProjectStage
 from workflows.services import project_act
@@ -38,6 +39,7 @@ class District:
     """Two departments (A and B), each with staff and two leaders; the bureau's roles."""
 
     def __init__(self):
+        sync_role_groups()  # a transactional test's flush removed the migration's groups
         self.dept_a = DepartmentFactory(code="A01", name="区农水局")
         self.dept_b = DepartmentFactory(code="B01", name="区住房建设局")
         self.staff_a = make_user("dept_staff", self.dept_a, username="staff_a")

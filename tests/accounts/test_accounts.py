@@ -1,0 +1,99 @@
+"""People and organisations: role groups, separation of duties, login lockout, idle sessions."""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+
+from accounts.admin import JixiaoUserChangeForm
+from accounts.roles import ROLE_PERMISSIONS, Role
+from tests.factories import PASSWORD, make_user
+
+
+def test_migration_creates_every_role_with_its_permissions_when_database_is_new(db):
+    for role, perms in ROLE_PERMISSIONS.items():
+        group = Group.objects.get(name=role)
+        held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+        assert held == set(perms), role
+    assert set(ROLE_PERMISSIONS) == set(Role.values)
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("sysadmin", "auditor"), ("auditor", "finance_officer"), ("finance_officer", "sysadmin"),
+])
+def test_second_separated_role_is_refused_when_added(db, first, second):
+    user = make_user(first)
+    with pytest.raises(ValidationError, match="三员分立"), transaction.atomic():
+        user.groups.add(Group.objects.get(name=second))
+    assert set(user.groups.values_list("name", flat=True)) == {first}
+
+
+def test_separated_role_is_refused_when_added_from_the_group_side(db):
+    user = make_user("auditor")
+    with pytest.raises(ValidationError), transaction.atomic():
+        Group.objects.get(name="sysadmin").user_set.add(user)
+    assert not user.groups.filter(name="sysadmin").exists()
+
+
+def test_other_role_combinations_are_allowed_when_not_separated(db):
+    user = make_user("finance_officer")
+    user.groups.add(Group.objects.get(name="supervisor"))
+    assert user.groups.count() == 2
+
+
+def test_admin_form_shows_error_when_two_separated_roles_chosen(db):
+    user = make_user("dept_staff")
+    form = JixiaoUserChangeForm(
+        instance=user,
+        data={"username": user.username, "groups": [Group.objects.get(name="sysadmin").pk,
+                                                    Group.objects.get(name="auditor").pk],
+              "date_joined": "2026-01-01 00:00:00", "language": "zh-hans", "is_active": "on"},
+    )
+    assert not form.is_valid()
+    assert "三员分立" in str(form.errors["groups"])
+
+
+def test_sysadmin_manages_users_in_admin_when_logged_in(client, db):
+    admin_user = make_user("sysadmin", is_staff=True)
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 200
+    assert client.get(reverse("admin:accounts_department_add")).status_code == 200
+
+
+def test_account_locks_when_five_logins_fail(client, db):
+    user = make_user("dept_staff")
+    url = reverse("login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": user.username, "password": "wrong-password"}, REMOTE_ADDR="10.0.0.1")
+    # even the right password is refused now, from any address, for the cool-off
+    response = client.post(url, {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.2")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_succeeds_when_failures_stay_under_the_limit(client, db):
+    user = make_user("dept_staff")
+    url = reverse("login")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(url, {"username": user.username, "password": "wrong-password"})
+    response = client.post(url, {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_session_expires_after_idle_minutes_when_settings_default(client, db):
+    assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_MINUTES * 60 == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST  # each request renews: the limit is on idleness
+    user = make_user("dept_staff")
+    client.force_login(user)
+    assert 29 * 60 < client.session.get_expiry_age() <= 30 * 60
+
+
+def test_weak_password_is_rejected_when_validators_apply(db):
+    from django.contrib.auth.password_validation import validate_password
+
+    with pytest.raises(ValidationError):
+        validate_password("12345678")
+    validate_password("Liwan-Finance-2021")

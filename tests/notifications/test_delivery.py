@@ -1,0 +1,104 @@
+"""Notifications: written with the transition, delivered after commit, never twice."""
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+
+from notifications.models import Notification
+from notifications.services import Message, notification_mark_read, notify
+from processes.states import ProjectStage
+from workflows.services import project_act
+
+
+def test_next_actors_and_department_are_told_when_project_submitted(district, django_capture_on_commit_callbacks):
+    project = district.project(ProjectStage.DRAFT)
+    with django_capture_on_commit_callbacks(execute=True):
+        project_act(project=project, actor=district.staff_a, action="submit")
+    told = {n.recipient.username: n for n in Notification.objects.select_related("recipient")}
+    # both leaders of department A get the task; nobody outside A hears of it; the actor is not told
+    assert set(told) == {"leader_a", "leader_a2"}
+    assert told["leader_a"].kind == "task"
+    assert "部门审核" in told["leader_a"].text and project.name in told["leader_a"].text
+    assert {m.to[0] for m in mail.outbox} == {"leader_a@example.cn", "leader_a2@example.cn"}
+
+
+def test_submitter_hears_reason_when_project_returned(district, django_capture_on_commit_callbacks):
+    project = district.project(ProjectStage.SUBMITTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        project_act(project=project, actor=district.leader_a, action="send_back", comment="测算依据不足")
+    note = Notification.objects.get(recipient=district.staff_a, kind="returned")
+    assert "测算依据不足" in note.text
+    assert not Notification.objects.filter(recipient=district.leader_a, kind="returned").exists()
+
+
+def test_finance_section_gets_task_when_department_approves(district):
+    project = district.project(ProjectStage.SUBMITTED)
+    project_act(project=project, actor=district.leader_a, action="approve")
+    assert Notification.objects.get(recipient=district.finance, kind="task")
+    assert Notification.objects.get(recipient=district.staff_a, kind="approved")
+    assert not Notification.objects.filter(recipient__in=[district.staff_b, district.leader_b]).exists()
+
+
+def test_queue_holders_hear_task_cancelled_when_project_withdrawn(district):
+    project = district.project(ProjectStage.DEPT_APPROVED)
+    project_act(project=project, actor=district.staff_a, action="withdraw", comment="项目取消实施")
+    assert Notification.objects.get(recipient=district.finance, kind="task_cancelled")
+
+
+def test_nothing_is_written_or_sent_when_transition_rolls_back(district, django_capture_on_commit_callbacks):
+    project = district.project(ProjectStage.DRAFT)
+    before = Notification.objects.count()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            project_act(project=project, actor=district.staff_a, action="submit")
+            raise RuntimeError("later step fails")
+    assert callbacks == []
+    assert Notification.objects.count() == before
+    assert mail.outbox == []
+
+
+def test_second_delivery_is_refused_when_same_event_repeats(district):
+    with transaction.atomic():
+        notify(messages={district.staff_a: Message("stage_changed", "x")}, event_key="audit:999")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        notify(messages={district.staff_a: Message("stage_changed", "x")}, event_key="audit:999")
+    assert Notification.objects.filter(event_key="audit:999").count() == 1
+
+
+def test_email_is_sent_once_when_delivery_runs_twice(district):
+    from notifications.tasks import send_notification_email
+
+    with transaction.atomic():
+        [note] = notify(messages={district.staff_a: Message("stage_changed", "x")}, event_key="k1")
+    assert send_notification_email(note.pk) is True
+    assert send_notification_email(note.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_no_email_when_user_opted_out(district, django_capture_on_commit_callbacks):
+    district.leader_a.email_notifications = False
+    district.leader_a.save()
+    project = district.project(ProjectStage.DRAFT)
+    with django_capture_on_commit_callbacks(execute=True):
+        project_act(project=project, actor=district.staff_a, action="submit")
+    assert Notification.objects.filter(recipient=district.leader_a).exists()
+    assert "leader_a@example.cn" not in {m.to[0] for m in mail.outbox}
+
+
+def test_text_follows_reader_language_when_rendered(district):
+    project = district.project(ProjectStage.SUBMITTED)
+    note = Notification.objects.get(recipient=district.leader_a)
+    assert note.text_in("zh-hans").startswith("新任务")
+    english = note.text_in("en")
+    assert project.name in english
+    assert english.startswith("New task")
+
+
+def test_mark_read_only_touches_own_notifications(district):
+    district.project(ProjectStage.SUBMITTED)
+    mine = Notification.objects.get(recipient=district.leader_a)
+    theirs = Notification.objects.get(recipient=district.leader_a2)
+    assert notification_mark_read(user=district.leader_a, notification_id=theirs.pk) == 0
+    assert notification_mark_read(user=district.leader_a, notification_id=mine.pk) == 1
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
