@@ -18,3 +18,5 @@ if env("REDIS_URL", default=""):
 AXES_ENABLED = True
 SESSION_WEBSOCKET_CHECK_SECONDS = 1
 LANGUAGE_CODE = "zh-hans"
+
+MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405
