@@ -27,8 +27,6 @@ def run_due(schedule: dict, last_run: dict[str, float], now: float) -> list[str]
                 current_app.tasks[entry["task"]].apply()
             except Exception:
                 logger.exception("periodic task %s failed", name)
-            finally:
-                close_old_connections()
             ran.append(name)
     return ran
 
@@ -43,6 +41,7 @@ def start_embedded_scheduler(tick: float = 5.0) -> None:
         last_run: dict[str, float] = {}
         while True:
             run_due(settings.CELERY_BEAT_SCHEDULE, last_run, time.monotonic())
+            close_old_connections()  # this thread's connection must not outlive its welcome
             time.sleep(tick)
 
     threading.Thread(target=loop, name="jixiao-scheduler", daemon=True).start()
