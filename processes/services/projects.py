@@ -39,6 +39,13 @@ def msgid(label) -> str:
         return str(label)
 
 
+def acting_role(actor: User, usual: str) -> str:
+    """The role the actor acted in: the transition's usual role if they hold it, else their first."""
+    if usual in actor.role_names:
+        return usual
+    return next((r for r in Role.values if r in actor.role_names), "")
+
+
 def project_url(project: BudgetProject) -> str:
     return f"/projects/{project.pk}/"
 
@@ -144,7 +151,6 @@ def project_transition(
     name: str,
     comment: str = "",
     after: AfterTransition | None = None,
-    extra_messages: dict[User, Message] | None = None,
 ) -> BudgetProject:
     """Move the project by its transition ``name`` on behalf of ``actor``.
 
@@ -176,16 +182,14 @@ def project_transition(
     except ConcurrentTransition as exc:
         raise Conflict() from exc
 
-    event = audit_record(obj=project, action=name, actor=actor, role=spec.role, from_state=from_stage,
+    event = audit_record(obj=project, action=name, actor=actor, role=acting_role(actor, spec.role),
+                         from_state=from_stage,
                          to_state=project.stage, comment=comment,
                          detail={"requested_amount": project.requested_amount, "version": project.version})
 
     told = _project_messages(project, actor, name, from_stage, comment)
     if after is not None:
         told.update(after(project))
-    if extra_messages:
-        for user, msg in extra_messages.items():
-            told.setdefault(user, msg)
     told.pop(actor, None)
     notify(messages=told, event_key=f"audit:{event.sequence}", url=project_url(project),
            object_type="processes.budgetproject", object_id=str(project.pk))

@@ -75,3 +75,12 @@ def test_verify_command_reports_intact_when_untouched(district, capsys):
     district.project(ProjectStage.SUBMITTED)
     call_command("verify_audit")
     assert "intact" in capsys.readouterr().out
+
+
+def test_audit_row_records_the_leaders_role_when_a_leader_withdraws(district):
+    from workflows.services import project_act
+
+    project = district.project(ProjectStage.SUBMITTED)
+    project_act(project=project, actor=district.leader_a, action="withdraw", comment="不再实施")
+    event = AuditEvent.objects.order_by("sequence").last()
+    assert (event.action, event.actor_role, event.comment) == ("withdraw", "dept_leader", "不再实施")
