@@ -7,7 +7,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Agency, DeputyProfile, Department, ExpertProfile, User
+from .models import Agency, Department, DeputyProfile, ExpertProfile, User
 from .roles import Role, separated_role_conflict
 
 
