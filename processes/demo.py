@@ -1,0 +1,296 @@
+"""Demo data: a small Liwan-like district (荔湾区) for `manage.py load_demo`.
+
+Everything here is data. The command creates people and organisations from it and moves
+the projects through the real services, so audit trail, flows and notifications are real.
+
+Sources: the department names and the three pre-assessed projects are those of the Liwan
+report on 2020 budget performance management (`/work/shared/reference/`, §一(二)1). The
+report gives only their total, 0.79亿 — DESIGN §2 states it exactly as 7,920万 — and the
+reduction, 0.12亿 (1,200万, 15.15 %), all on the one project that was 部分予以支持. The
+individual amounts below are therefore *chosen* to sum to exactly 79,200,000.00 yuan;
+they are not from the report. Departments the report names only by sector (education,
+health, civil affairs, urban management) are given their usual district names. Every
+other project, every person and the agency are invented.
+
+Fiscal year: the report (read to the congress in October 2021, on the 2020 year's
+performance management) dates the pre-assessment only as "今年". The demo reads it as the
+pre-assessment of the 2021 budget and files every project under fiscal year 2021, as the
+test fixtures do; change FISCAL_YEAR (and the codes) if the bureau dates it otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from accounts.models import ExpertProfile
+from accounts.roles import Role
+
+from .models import ProjectCategory, Recurrence
+from .states import ProjectStage
+
+FISCAL_YEAR = 2021
+PASSWORD = "Jixiao@2021demo"
+EMAIL_DOMAIN = "demo.jixiao.invalid"  # RFC 2606: never delivered anywhere
+
+
+@dataclass(frozen=True)
+class DemoDepartment:
+    key: str  # username prefix of its staff and leader
+    code: str
+    name: str
+    parent: str | None = None  # key of the 主管部门
+
+
+DEPARTMENTS = [
+    DemoDepartment("nongshui", "LW101", "区农水局"),
+    DemoDepartment("zhujian", "LW102", "区住房建设局"),
+    DemoDepartment("renshe", "LW103", "区人力和社会保障局"),
+    DemoDepartment("duobao", "LW104", "多宝街办事处"),
+    DemoDepartment("jiaoyu", "LW105", "区教育局"),
+    DemoDepartment("weijian", "LW106", "区卫生健康局"),
+    DemoDepartment("hospital", "LW106001", "荔湾区人民医院", parent="weijian"),
+    DemoDepartment("minzheng", "LW107", "区民政局"),
+    DemoDepartment("chengguan", "LW108", "区城市管理和综合执法局"),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    full_name: str
+    department: str | None = None  # DemoDepartment.key
+    agency: bool = False
+    is_staff: bool = False
+    specialties: tuple[str, ...] = ()  # experts
+    employer: str = ""  # experts
+    conflicts: tuple[str, ...] = ()  # experts: DemoDepartment keys
+    delegation: str = ""  # deputies
+
+
+def _department_users() -> list[DemoUser]:
+    users = []
+    for dept in DEPARTMENTS:
+        users.append(DemoUser(f"{dept.key}_staff", Role.DEPT_STAFF, f"{dept.name}经办人", dept.key))
+        users.append(DemoUser(f"{dept.key}_leader", Role.DEPT_LEADER, f"{dept.name}负责人", dept.key))
+    return users
+
+
+S = ExpertProfile.Specialty
+USERS: list[DemoUser] = [
+    *_department_users(),
+    DemoUser("finance1", Role.FINANCE_OFFICER, "财政绩效科一"),
+    DemoUser("finance2", Role.FINANCE_OFFICER, "财政绩效科二"),
+    DemoUser("supervisor", Role.SUPERVISOR, "分管领导"),
+    DemoUser("auditor", Role.AUDITOR, "审计管理员"),
+    DemoUser("sysadmin", Role.SYSADMIN, "系统管理员", is_staff=True),
+    DemoUser(
+        "expert1", Role.EXPERT, "专家一", specialties=(S.INFRASTRUCTURE, S.FINANCE), employer="某工程咨询有限公司"
+    ),
+    DemoUser(
+        "expert2",
+        Role.EXPERT,
+        "专家二",
+        specialties=(S.URBAN, S.INFRASTRUCTURE),
+        employer="某城市规划设计研究院",
+        conflicts=("zhujian",),
+    ),
+    DemoUser("expert3", Role.EXPERT, "专家三", specialties=(S.FINANCE,), employer="某会计师事务所"),
+    DemoUser("expert4", Role.EXPERT, "专家四", specialties=(S.CIVIL_AFFAIRS, S.POVERTY), employer="某高校社会工作系"),
+    DemoUser("expert5", Role.EXPERT, "专家五", specialties=(S.EDUCATION, S.HEALTH), employer="某高校公共管理学院"),
+    DemoUser("deputy1", Role.DEPUTY, "人大代表一", delegation="多宝街道代表组"),
+    DemoUser("deputy2", Role.DEPUTY, "人大代表二", delegation="东漖街道代表组"),
+    DemoUser("agency1", Role.AGENCY_STAFF, "第三方机构项目经理", agency=True),
+    DemoUser("agency2", Role.AGENCY_STAFF, "第三方机构评审助理", agency=True),
+]
+
+#: The one agency (the report: the year's work commissioned to a single agency as a whole).
+#: Fictitious; the credit code carries a valid GB 32100 check character.
+AGENCY_NAME = "广州荔信绩效评价咨询有限公司（示例）"
+AGENCY_CREDIT_CODE = "91440103MA59LW0011"
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str  # a BudgetProject transition name
+    actor: str  # "staff" / "leader" (of the project's department) or a username
+    comment: str = ""
+
+
+SUBMIT = Step("submit", "staff")
+APPROVE = Step("approve", "leader", "同意报送。")
+TO_PRE_ASSESSMENT = Step(
+    "route_to_pre_assessment",
+    "finance1",
+    "送审金额达到一次性项目 500 万元门槛，委托第三方机构开展事前绩效评估，邀请人大代表和专家参与。",
+)
+TO_TARGET_REVIEW = Step("route_to_target_review", "finance2", "低于事前绩效评估门槛，转绩效目标审核。")
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    code: str
+    department: str  # DemoDepartment.key
+    name: str
+    category: str
+    recurrence: str
+    amount: Decimal
+    stage: ProjectStage  # where the path below leaves it
+    path: tuple[Step, ...] = ()
+    goal: str = ""
+    pre_assessed: bool = False  # one of the report's three
+
+
+ONE_OFF, RECURRING = Recurrence.ONE_OFF, Recurrence.RECURRING
+C = ProjectCategory
+TO_PRE = (SUBMIT, APPROVE, TO_PRE_ASSESSMENT)
+
+PROJECTS: list[DemoProject] = [
+    # The report's three pre-assessed projects: 31,800,000 + 22,400,000 + 25,000,000 = 79,200,000.00.
+    DemoProject(
+        code="2021-LW101-001",
+        department="nongshui",
+        name="碧道建设工程",
+        category=C.INFRASTRUCTURE,
+        recurrence=ONE_OFF,
+        amount=Decimal("31800000.00"),
+        stage=ProjectStage.PRE_ASSESSMENT,
+        path=TO_PRE,
+        pre_assessed=True,
+        goal="建设滨水碧道，改善河涌水环境和沿岸公共空间。",
+    ),
+    DemoProject(
+        code="2021-LW101-002",
+        department="nongshui",
+        name="东沙涌综合整治工程",
+        category=C.INFRASTRUCTURE,
+        recurrence=ONE_OFF,
+        amount=Decimal("22400000.00"),
+        stage=ProjectStage.PRE_ASSESSMENT,
+        path=TO_PRE,
+        pre_assessed=True,
+        goal="东沙涌截污、清淤和堤岸整治，消除黑臭水体。",
+    ),
+    DemoProject(
+        code="2021-LW102-001",
+        department="zhujian",
+        name="城市更新基础数据调查费用",
+        category=C.URBAN,
+        recurrence=ONE_OFF,
+        amount=Decimal("25000000.00"),
+        stage=ProjectStage.PRE_ASSESSMENT,
+        path=TO_PRE,
+        pre_assessed=True,
+        goal="完成城市更新片区土地、房屋、人口等基础数据调查。",
+    ),
+    # Projects at the other stages of intake, across departments (all invented).
+    DemoProject(
+        code="2021-LW105-001",
+        department="jiaoyu",
+        name="新样态学校建设试点",
+        category=C.EDUCATION,
+        recurrence=ONE_OFF,
+        amount=Decimal("3800000.00"),
+        stage=ProjectStage.DRAFT,
+        path=(),
+        goal="推进新样态学校建设，扩增优质教育资源。",
+    ),
+    DemoProject(
+        code="2021-LW108-001",
+        department="chengguan",
+        name="综合指挥调度平台建设",
+        category=C.URBAN,
+        recurrence=ONE_OFF,
+        amount=Decimal("2400000.00"),
+        stage=ProjectStage.DRAFT,
+        path=(SUBMIT, Step("send_back", "leader", "请补充平台建设内容的测算依据和分年度实施计划。")),
+        goal="建立“令行禁止、有呼必应”综合指挥调度平台。",
+    ),
+    DemoProject(
+        code="2021-LW106001-001",
+        department="hospital",
+        name="发热门诊规范化建设",
+        category=C.HEALTH,
+        recurrence=ONE_OFF,
+        amount=Decimal("3200000.00"),
+        stage=ProjectStage.SUBMITTED,
+        path=(SUBMIT,),
+        goal="完成发热门诊规范化改造，增强疫情防控救治能力。",
+    ),
+    DemoProject(
+        code="2021-LW107-001",
+        department="minzheng",
+        name="长者配餐服务",
+        category=C.CIVIL_AFFAIRS,
+        recurrence=RECURRING,
+        amount=Decimal("2600000.00"),
+        stage=ProjectStage.DEPT_APPROVED,
+        path=(SUBMIT, APPROVE),
+        goal="为辖区长者提供助餐配餐服务。",
+    ),
+    DemoProject(
+        code="2021-LW101-003",
+        department="nongshui",
+        name="老旧居民住宅供水改造",
+        category=C.INFRASTRUCTURE,
+        recurrence=ONE_OFF,
+        amount=Decimal("4800000.00"),
+        stage=ProjectStage.DEPT_APPROVED,
+        path=(SUBMIT, APPROVE),
+        goal="推进老旧居民住宅供水改造，供水服务到终端。",
+    ),
+    DemoProject(  # at the one-off threshold: the finance section must route it to pre-assessment
+        code="2021-LW106-001",
+        department="weijian",
+        name="区儿童医院建设前期工作经费",
+        category=C.HEALTH,
+        recurrence=ONE_OFF,
+        amount=Decimal("6000000.00"),
+        stage=ProjectStage.DEPT_APPROVED,
+        path=(SUBMIT, APPROVE),
+        goal="开展区儿童医院建设前期勘察、设计和报批。",
+    ),
+    DemoProject(
+        code="2021-LW103-001",
+        department="renshe",
+        name="“羊城家政”试点推广",
+        category=C.SOCIAL_SECURITY,
+        recurrence=RECURRING,
+        amount=Decimal("1800000.00"),
+        stage=ProjectStage.TARGET_REVIEW,
+        path=(SUBMIT, APPROVE, TO_TARGET_REVIEW),
+        goal="推广“羊城家政”街道试点经验。",
+    ),
+    DemoProject(
+        code="2021-LW108-002",
+        department="chengguan",
+        name="公共绿化管养",
+        category=C.URBAN,
+        recurrence=RECURRING,
+        amount=Decimal("3500000.00"),
+        stage=ProjectStage.TARGET_REVIEW,
+        path=(SUBMIT, APPROVE, TO_TARGET_REVIEW),
+        goal="公共绿化管养面积 126.53 万平方米。",
+    ),
+    DemoProject(
+        code="2021-LW104-001",
+        department="duobao",
+        name="社区综合服务购买服务",
+        category=C.CIVIL_AFFAIRS,
+        recurrence=RECURRING,
+        amount=Decimal("900000.00"),
+        stage=ProjectStage.WITHDRAWN,
+        path=(SUBMIT, Step("withdraw", "staff", "与区民政局项目内容重复，撤回后合并申报。")),
+        goal="购买社区综合服务，为特殊群体提供多元化社区服务。",
+    ),
+]
+
+#: What the report says the pre-assessment concluded (for the pre-assessment issue's demo;
+#: not applied here). Only the 住房建设局 project was cut: 12,000,000.00 of 79,200,000.00
+#: requested in all, a reduction rate of 15.15 %.
+REPORT_CONCLUSIONS = {
+    "2021-LW101-001": ("予以支持", Decimal("31800000.00")),
+    "2021-LW101-002": ("予以支持", Decimal("22400000.00")),
+    "2021-LW102-001": ("部分予以支持", Decimal("13000000.00")),
+}

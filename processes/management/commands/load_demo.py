@@ -1,0 +1,254 @@
+"""Load the demo district (荔湾区): departments, one login per role, projects at several stages.
+
+Idempotent: people and organisations are found by code / username / credit code and
+created only when missing; a project is keyed on (fiscal year, code) and, if present, left
+as it is. Projects are moved only through the real services, so the audit trail, the
+intake flow's tasks and the notifications are those a person would have produced.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.test.utils import override_settings
+
+from accounts.models import Agency, Department, DeputyProfile, ExpertProfile, User
+from accounts.roles import Role
+from processes import demo
+from processes.models import AuditEvent, BudgetProject
+from processes.services.audit import audit_verify
+from processes.services.projects import project_create
+from processes.states import ProjectStage
+
+WAN = Decimal("10000")
+
+
+@dataclass
+class LoadResult:
+    departments_created: list[str] = field(default_factory=list)
+    users_created: list[str] = field(default_factory=list)
+    projects_created: list[str] = field(default_factory=list)
+    projects_present: list[str] = field(default_factory=list)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the Liwan demo district: departments, one login per role, and budget projects moved "
+        "through the real services. Running it again creates nothing twice."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password", default=demo.PASSWORD, help="password of the accounts this run creates (default: %(default)s)"
+        )
+        parser.add_argument(
+            "--reset-passwords", action="store_true", help="also set the password of demo accounts that already exist"
+        )
+        parser.add_argument(
+            "--send-mail",
+            action="store_true",
+            help="send the notification e-mails through EMAIL_BACKEND (default: kept in memory; "
+            f"the demo addresses are @{demo.EMAIL_DOMAIN} and never deliverable)",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="load even with DEBUG off and projects in the database that are not the demo's",
+        )
+
+    def handle(self, *args, **options):
+        # A command is an entry point like a view: it may call the workflow service that
+        # pairs each project transition with its flow step (processes code never does).
+        from workflows.services import project_act
+
+        # `make run` loads the demo on every start, so a developer's own projects are fine;
+        # outside DEBUG, real projects mean a real instance, and the demo stays out of it.
+        demo_codes = {p.code for p in demo.PROJECTS}
+        foreign = BudgetProject.objects.exclude(fiscal_year=demo.FISCAL_YEAR, code__in=demo_codes)
+        if not settings.DEBUG and not options["force"] and foreign.exists():
+            raise CommandError(
+                f"The database holds {foreign.count()} project(s) that are not demo data and DEBUG is off; refusing "
+                "to mix the demo into a real instance. Use --force if this really is a demo or training instance."
+            )
+
+        result = LoadResult()
+        mail = {} if options["send_mail"] else {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+        try:
+            with override_settings(**mail), transaction.atomic():
+                departments = self._departments(result)
+                agency = self._agency()
+                users = self._users(result, departments, agency, options["password"], options["reset_passwords"])
+                self._projects(result, users, project_act)
+        except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
+            raise CommandError("; ".join(exc.messages)) from exc
+
+        problem = audit_verify()
+        if problem is not None:
+            raise CommandError(f"audit chain broken at {problem}")
+        if options["verbosity"] > 0:
+            self._report(result, options["password"], options["reset_passwords"])
+
+    # -- people and organisations ---------------------------------------------------------
+
+    def _departments(self, result: LoadResult) -> dict[str, Department]:
+        by_key: dict[str, Department] = {}
+        for d in demo.DEPARTMENTS:  # parents come before their units
+            dept, created = Department.objects.get_or_create(
+                code=d.code, defaults={"name": d.name, "parent": by_key.get(d.parent) if d.parent else None}
+            )
+            by_key[d.key] = dept
+            if created:
+                result.departments_created.append(d.code)
+        return by_key
+
+    def _agency(self) -> Agency:
+        agency, _ = Agency.objects.get_or_create(
+            credit_code=demo.AGENCY_CREDIT_CODE, defaults={"name": demo.AGENCY_NAME}
+        )
+        return agency
+
+    def _users(self, result, departments, agency, password, reset_passwords) -> dict[str, User]:
+        groups = {g.name: g for g in Group.objects.filter(name__in=Role.values)}
+        missing = set(Role.values) - set(groups)
+        if missing:
+            raise CommandError(f"role groups missing ({', '.join(sorted(missing))}); run `manage.py migrate` first")
+        hashed = None  # one hash for all (one password), made only if needed: a hash takes ~0.5 s
+        for u in demo.USERS:
+            user, created = User.objects.get_or_create(
+                username=u.username,
+                defaults={
+                    "full_name": u.full_name,
+                    "email": f"{u.username}@{demo.EMAIL_DOMAIN}",
+                    "department": departments[u.department] if u.department else None,
+                    "agency": agency if u.agency else None,
+                    "is_staff": u.is_staff,
+                },
+            )
+            if created or reset_passwords:
+                hashed = hashed or make_password(password)
+                user.password = hashed
+                user.save(update_fields=["password"])
+            if created:
+                result.users_created.append(u.username)
+            if not user.groups.filter(pk=groups[u.role].pk).exists():
+                user.groups.add(groups[u.role])  # the 三员分立 guard (accounts.signals) applies
+            if u.role == Role.EXPERT:
+                profile, made = ExpertProfile.objects.get_or_create(
+                    user=user, defaults={"specialties": list(u.specialties), "employer": u.employer}
+                )
+                if made and u.conflicts:
+                    profile.conflicts.set([departments[k] for k in u.conflicts])
+            elif u.role == Role.DEPUTY:
+                DeputyProfile.objects.get_or_create(user=user, defaults={"delegation": u.delegation})
+        # Fresh instances: no role or permission cache from before the groups were added.
+        return {u.username: u for u in User.objects.filter(username__in=[u.username for u in demo.USERS])}
+
+    # -- projects ------------------------------------------------------------------------
+
+    def _projects(self, result: LoadResult, users: dict[str, User], project_act) -> None:
+        for p in demo.PROJECTS:
+            if BudgetProject.objects.filter(fiscal_year=demo.FISCAL_YEAR, code=p.code).exists():
+                result.projects_present.append(p.code)
+                continue
+            staff = users[f"{p.department}_staff"]
+            project = project_create(
+                actor=staff,
+                fiscal_year=demo.FISCAL_YEAR,
+                code=p.code,
+                name=p.name,
+                category=p.category,
+                recurrence=p.recurrence,
+                requested_amount=p.amount,
+                overall_goal=p.goal,
+            )
+            for step in p.path:
+                actor = (
+                    users[f"{p.department}_{step.actor}"] if step.actor in ("staff", "leader") else users[step.actor]
+                )
+                project = project_act(project=project, actor=actor, action=step.action, comment=step.comment)
+            if project.stage != p.stage:
+                raise CommandError(f"{p.code} ended in {project.stage}, the demo expects {p.stage}")
+            result.projects_created.append(p.code)
+
+    # -- output --------------------------------------------------------------------------
+
+    def _report(self, result: LoadResult, password: str, reset_passwords: bool) -> None:
+        out = self.stdout
+        codes = [p.code for p in demo.PROJECTS]
+        projects = list(
+            BudgetProject.objects.filter(fiscal_year=demo.FISCAL_YEAR, code__in=codes)
+            .select_related("department")
+            .order_by("department__code", "code")
+        )
+        out.write(self.style.MIGRATE_HEADING(f"荔湾区 demo — fiscal year {demo.FISCAL_YEAR}"))
+        out.write(f"Departments: {len(demo.DEPARTMENTS)} ({len(result.departments_created)} created)")
+        out.write(f"Users:       {len(demo.USERS)} ({len(result.users_created)} created)")
+        out.write(
+            f"Projects:    {len(projects)} ({len(result.projects_created)} created, "
+            f"{len(result.projects_present)} already present and left as they are)"
+        )
+        out.write("")
+        out.write(
+            _table(
+                ["code", "department", "stage", "requested (万元)", "project"],
+                [
+                    [p.code, p.department.name, p.get_stage_display(), _wan(p.requested_amount), p.name]
+                    for p in projects
+                ],
+            )
+        )
+        pre = [p for p in projects if p.code in {d.code for d in demo.PROJECTS if d.pre_assessed}]
+        total = sum((p.requested_amount for p in pre), Decimal("0.00"))
+        in_stage = sum(p.stage == ProjectStage.PRE_ASSESSMENT for p in pre)
+        out.write("")
+        out.write(
+            f"Pre-assessed in the report: {len(pre)} projects, {in_stage} in 事前绩效评估, requested "
+            f"{_wan(total)} 万元 ({total:,.2f} yuan)"
+        )
+        out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
+        out.write("")
+        out.write(self.style.MIGRATE_HEADING("Logins"))
+        by_username = {
+            u.username: u
+            for u in User.objects.filter(username__in=[u.username for u in demo.USERS]).select_related(
+                "department", "agency"
+            )
+        }
+        rows = []
+        for u in demo.USERS:
+            user = by_username[u.username]
+            where = user.department.name if user.department else (user.agency.name if user.agency else "—")
+            rows.append([u.username, f"{Role(u.role).label} ({u.role})", where])
+        out.write(_table(["username", "role", "department / agency"], rows))
+        out.write("")
+        scope = "every demo account" if reset_passwords else "the demo accounts created by this command"
+        out.write(self.style.SUCCESS(f"Password of {scope}: {password}"))
+        if not reset_passwords and len(result.users_created) < len(demo.USERS):
+            out.write("(accounts that already existed keep their password; --reset-passwords sets it again)")
+
+
+def _wan(amount: Decimal) -> str:
+    return f"{(amount / WAN).quantize(Decimal('0.01')):,}"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain text table whose columns line up with Chinese text in a terminal."""
+    cells = [header, *[[str(c) for c in r] for r in rows]]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(r):
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True)).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, cells[1:])])

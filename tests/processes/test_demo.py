@@ -1,0 +1,170 @@
+"""`manage.py load_demo`: the Liwan demo district, loaded through the real services, idempotently."""
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from viewflow.workflow.models import Process, Task
+
+from accounts.models import Agency, Department, DeputyProfile, ExpertProfile, User
+from accounts.roles import Role, separated_role_conflict
+from notifications.models import Notification
+from processes import demo
+from processes.models import AuditEvent, BudgetProject
+from processes.services.audit import audit_verify
+from processes.states import ProjectStage
+
+from ..factories import BudgetProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+REPORT_PROJECTS = {
+    "碧道建设工程": "区农水局",
+    "东沙涌综合整治工程": "区农水局",
+    "城市更新基础数据调查费用": "区住房建设局",
+}
+
+
+def load(*args) -> str:
+    out = StringIO()
+    call_command("load_demo", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def snapshot() -> dict:
+    """Everything the demo writes, by table: counts plus the rows' fingerprints."""
+    return {
+        "departments": list(Department.objects.values_list("code", "name", "parent__code").order_by("code")),
+        "agencies": list(Agency.objects.values_list("credit_code", "name")),
+        "users": list(User.objects.values_list("username", "password", "department__code", "is_staff").order_by("pk")),
+        "roles": list(User.groups.through.objects.values_list("user__username", "group__name").order_by("pk")),
+        "experts": list(ExpertProfile.objects.values_list("user__username", "specialties").order_by("pk")),
+        "expert_conflicts": ExpertProfile.conflicts.through.objects.count(),
+        "deputies": list(DeputyProfile.objects.values_list("user__username", "delegation").order_by("pk")),
+        "projects": list(BudgetProject.objects.values_list("code", "stage", "version", "updated_at").order_by("pk")),
+        "audit": AuditEvent.objects.count(),
+        "notifications": Notification.objects.count(),
+        "processes": Process.objects.count(),
+        "tasks": list(Task.objects.values_list("pk", "status", "owner_id").order_by("pk")),
+    }
+
+
+def test_load_demo_creates_nothing_when_run_a_second_time():
+    load()
+    first = snapshot()
+
+    out = load()
+
+    assert snapshot() == first
+    assert "0 created, 12 already present" in out
+
+
+def test_load_demo_routes_the_reports_three_projects_to_pre_assessment_for_exactly_7920_wan():
+    load()
+
+    projects = BudgetProject.objects.filter(fiscal_year=demo.FISCAL_YEAR, name__in=REPORT_PROJECTS)
+    assert {p.name: p.department.name for p in projects} == REPORT_PROJECTS
+    assert sum(p.requested_amount for p in projects) == Decimal("79200000.00")
+    for p in projects:
+        assert p.stage == ProjectStage.PRE_ASSESSMENT
+        assert p.requires_pre_assessment()  # above the one-off threshold, so no other route was open
+        actions = list(
+            AuditEvent.objects.filter(object_type="processes.budgetproject", object_id=str(p.pk))
+            .order_by("sequence")
+            .values_list("action", "actor_username")
+        )
+        staff, leader = actions[1][1], actions[2][1]
+        assert [a for a, _ in actions] == ["create", "submit", "approve", "route_to_pre_assessment"]
+        assert User.objects.get(username=staff).has_role(Role.DEPT_STAFF)
+        assert User.objects.get(username=leader).has_role(Role.DEPT_LEADER)
+    # With the report's conclusions, the demo's amounts give its reduction: 1,200万 of 7,920万, 15.15 %.
+    by_code = {p.code: p for p in projects}
+    cut = sum(by_code[code].requested_amount - approved for code, (_, approved) in demo.REPORT_CONCLUSIONS.items())
+    assert cut == Decimal("12000000.00")
+    assert (cut / Decimal("79200000.00") * 100).quantize(Decimal("0.01")) == Decimal("15.15")
+
+
+def test_load_demo_leaves_projects_at_every_intake_stage_with_their_open_tasks():
+    load()
+
+    stages = set(BudgetProject.objects.values_list("stage", flat=True))
+    assert stages == {
+        ProjectStage.DRAFT,
+        ProjectStage.SUBMITTED,
+        ProjectStage.DEPT_APPROVED,
+        ProjectStage.PRE_ASSESSMENT,
+        ProjectStage.TARGET_REVIEW,
+        ProjectStage.WITHDRAWN,
+    }
+    open_tasks = {
+        (t.process.projectprocess.project.stage, t.owner_permission)
+        for t in Task.objects.filter(flow_task_type="HUMAN", status="NEW").select_related("process")
+    }
+    assert open_tasks == {
+        (ProjectStage.SUBMITTED, "processes.review_project"),
+        (ProjectStage.DEPT_APPROVED, "processes.intake_project"),
+    }
+    # the sent-back draft carries its reason in the submitter's notification
+    returned = Notification.objects.get(kind="returned")
+    assert returned.recipient.username == "chengguan_staff"
+    assert "测算依据" in returned.params["reason"]
+
+
+def test_load_demo_gives_every_account_one_role_within_separation_of_duties():
+    load()
+
+    users = User.objects.filter(username__in=[u.username for u in demo.USERS])
+    assert users.count() == len(demo.USERS)
+    for user in users:
+        roles = set(user.groups.values_list("name", flat=True))
+        assert len(roles) == 1, user.username
+        assert not separated_role_conflict(roles)
+        assert not user.is_superuser
+        assert user.check_password(demo.PASSWORD)
+    sysadmin = users.get(username="sysadmin")
+    assert sysadmin.is_staff and sysadmin.has_role(Role.SYSADMIN)
+    for dept in Department.objects.all():
+        assert set(dept.users.values_list("groups__name", flat=True)) == {Role.DEPT_STAFF, Role.DEPT_LEADER}
+    assert all(u.agency_id for u in users.filter(groups__name=Role.AGENCY_STAFF))
+    assert ExpertProfile.objects.count() == len([u for u in demo.USERS if u.role == Role.EXPERT])
+    assert DeputyProfile.objects.count() == len([u for u in demo.USERS if u.role == Role.DEPUTY])
+
+
+def test_load_demo_leaves_an_intact_audit_chain():
+    load()
+    load()
+
+    assert AuditEvent.objects.exists()
+    assert audit_verify() is None
+
+
+def test_load_demo_prints_the_password_and_a_login_per_account():
+    out = load()
+
+    assert demo.PASSWORD in out
+    for u in demo.USERS:
+        assert u.username in out
+    assert "79,200,000.00" in out
+
+
+def test_load_demo_refuses_a_database_with_real_projects_when_debug_is_off(settings):
+    settings.DEBUG = False
+    BudgetProjectFactory(code="2021-REAL-1")
+
+    with pytest.raises(CommandError, match="not demo data"):
+        load()
+    assert not BudgetProject.objects.filter(code__in=[p.code for p in demo.PROJECTS]).exists()
+
+    load("--force")
+    assert BudgetProject.objects.filter(code__in=[p.code for p in demo.PROJECTS]).count() == len(demo.PROJECTS)
+
+
+def test_load_demo_stops_when_an_existing_account_would_break_separation_of_duties():
+    existing = User.objects.create(username="finance1")
+    existing.groups.add(Group.objects.get(name=Role.AUDITOR))
+
+    with pytest.raises(CommandError, match="三员分立"):
+        load()
+    assert not BudgetProject.objects.exists()  # all or nothing
