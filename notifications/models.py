@@ -49,7 +49,8 @@ class Notification(models.Model):
         try:
             return gettext(self.verb) % params
         except (KeyError, TypeError, ValueError):
-            return gettext(self.verb)
+            # a translation whose placeholders do not match: the source message, filled in
+            return self.verb % self.params
 
     def text_in(self, language: str) -> str:
         with translation.override(language):

@@ -14,33 +14,39 @@ if TYPE_CHECKING:
     from .models import BudgetProject
 
 
+def holds(user: User, perm: str) -> bool:
+    """The user's role grants ``perm``. A superuser is a system account, not a business role
+    (三员分立): Django's superuser shortcut grants nothing here."""
+    return user.is_active and not user.is_superuser and user.has_perm(perm)
+
+
 def in_department(user: User, project: BudgetProject) -> bool:
     return user.department_id is not None and user.department_id == project.department_id
 
 
 def can_submit(project: BudgetProject, user: User) -> bool:
-    return user.has_perm("processes.submit_project") and in_department(user, project)
+    return holds(user, "processes.submit_project") and in_department(user, project)
 
 
 def can_edit(project: BudgetProject, user: User) -> bool:
-    return user.has_perm("processes.change_budgetproject") and in_department(user, project)
+    return holds(user, "processes.change_budgetproject") and in_department(user, project)
 
 
 def can_review(project: BudgetProject, user: User) -> bool:
     """部门负责人 approves or returns what their own department's staff submitted."""
-    return user.has_perm("processes.review_project") and in_department(user, project)
+    return holds(user, "processes.review_project") and in_department(user, project)
 
 
 def can_intake(project: BudgetProject, user: User) -> bool:
-    return user.has_perm("processes.intake_project")
+    return holds(user, "processes.intake_project")
 
 
 def can_withdraw(project: BudgetProject, user: User) -> bool:
-    return user.has_perm("processes.withdraw_project") and in_department(user, project)
+    return holds(user, "processes.withdraw_project") and in_department(user, project)
 
 
 def can_cancel(project: BudgetProject, user: User) -> bool:
-    return user.has_perm("processes.cancel_project")
+    return holds(user, "processes.cancel_project")
 
 
 def system_only(project: BudgetProject, user: User) -> bool:

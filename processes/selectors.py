@@ -14,13 +14,14 @@ from django.shortcuts import get_object_or_404
 from accounts.models import User
 
 from .models import AuditEvent, BudgetProject
+from .permissions import holds
 
 
 def project_list_for(user: User) -> QuerySet[BudgetProject]:
     qs = BudgetProject.objects.select_related("department", "created_by")
     if not user.is_authenticated:
         return qs.none()
-    if user.has_perm("processes.view_all_projects"):
+    if holds(user, "processes.view_all_projects"):
         return qs
     if user.is_department_user and user.department_id is not None:
         return qs.filter(department_id=user.department_id)
@@ -35,9 +36,8 @@ def users_who_see(project: BudgetProject) -> QuerySet[User]:
     from accounts.roles import DEPARTMENT_ROLES
 
     see_all = {"codename": "view_all_projects", "content_type__app_label": "processes"}
-    return User.objects.filter(is_active=True).filter(
-        Q(is_superuser=True)
-        | Q(**{f"groups__permissions__{k}": v for k, v in see_all.items()})
+    return User.objects.filter(is_active=True, is_superuser=False).filter(
+        Q(**{f"groups__permissions__{k}": v for k, v in see_all.items()})
         | Q(**{f"user_permissions__{k}": v for k, v in see_all.items()})
         | Q(department_id=project.department_id, groups__name__in=DEPARTMENT_ROLES)
     ).distinct()

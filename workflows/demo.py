@@ -25,9 +25,8 @@ from decimal import Decimal
 
 from accounts.models import ExpertProfile
 from accounts.roles import Role
-
-from .models import ProjectCategory, Recurrence
-from .states import ProjectStage
+from processes.models import ProjectCategory, Recurrence
+from processes.states import ProjectStage
 
 FISCAL_YEAR = 2021
 PASSWORD = "Jixiao@2021demo"

@@ -64,7 +64,8 @@ class ProjectTask(flow.View):
             return [task.owner]
         return list(
             User.objects.with_perm(
-                task.owner_permission, is_active=True, backend="django.contrib.auth.backends.ModelBackend"
+                task.owner_permission, is_active=True, include_superusers=False,
+                backend="django.contrib.auth.backends.ModelBackend",
             )
             .filter(pk__in=users_who_see(self.project_of(task)).values("pk"))
             .distinct()

@@ -131,7 +131,7 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 
 # Celery: production runs a worker and beat on Redis; the embedded default runs tasks
 # eagerly and fires the periodic ones from an in-process scheduler (jixiao scheduler).
-CELERY_BROKER_URL = env("REDIS_URL", default="memory://")
+CELERY_BROKER_URL = env("REDIS_URL", default="memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -21,8 +21,10 @@ from accounts.roles import Role
 from notifications.services import Message, notify
 
 from .. import messages
+from .. import permissions as perms
 from ..errors import ActionNotAllowed, Conflict
 from ..models import BudgetProject
+from ..permissions import holds
 from ..states import ProjectStage
 from .audit import audit_record
 
@@ -70,7 +72,7 @@ def _lock(project: BudgetProject) -> BudgetProject:
 def project_create(*, actor: User, fiscal_year: int, code: str, name: str, category: str,
                    recurrence: str, requested_amount: Decimal, overall_goal: str = "") -> BudgetProject:
     """Draft a project for the actor's own department (dept_staff)."""
-    if not actor.has_perm("processes.add_budgetproject") or actor.department_id is None:
+    if not holds(actor, "processes.add_budgetproject") or actor.department_id is None:
         raise PermissionDenied(_("只有部门经办人可以新建项目。"))
     project = BudgetProject(
         department_id=actor.department_id, fiscal_year=fiscal_year, code=code.strip(), name=name.strip(),
@@ -88,7 +90,7 @@ def project_create(*, actor: User, fiscal_year: int, code: str, name: str, categ
 def project_update(*, project: BudgetProject, actor: User, version: int | None = None, **changes) -> BudgetProject:
     """Edit a draft. ``version`` (if given) must be the version the editor started from."""
     project = _lock(project)
-    if not (project.department_id == actor.department_id and actor.has_perm("processes.change_budgetproject")):
+    if not perms.can_edit(project, actor):
         raise PermissionDenied(_("只有本部门经办人可以修改项目。"))
     if project.stage != ProjectStage.DRAFT:
         raise ActionNotAllowed(_("项目已提交，不能再修改；如需修改请先由部门负责人退回。"))
@@ -182,14 +184,14 @@ def project_transition(
     except ConcurrentTransition as exc:
         raise Conflict() from exc
 
-    event = audit_record(obj=project, action=name, actor=actor, role=acting_role(actor, spec.role),
-                         from_state=from_stage,
-                         to_state=project.stage, comment=comment,
-                         detail={"requested_amount": project.requested_amount, "version": project.version})
-
+    # The flow step runs before the audit row: locks are taken project → flow process →
+    # audit chain head, so nobody waits on the shared head while it waits on a flow.
     told = _project_messages(project, actor, name, from_stage, comment)
     if after is not None:
         told.update(after(project))
+    event = audit_record(obj=project, action=name, actor=actor, role=acting_role(actor, spec.role),
+                         from_state=from_stage, to_state=project.stage, comment=comment,
+                         detail={"requested_amount": project.requested_amount, "version": project.version})
     told.pop(actor, None)
     notify(messages=told, event_key=f"audit:{event.sequence}", url=project_url(project),
            object_type="processes.budgetproject", object_id=str(project.pk))

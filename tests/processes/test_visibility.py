@@ -64,3 +64,18 @@ def test_inbox_is_one_query_when_many_tasks(district, django_assert_num_queries)
     with django_assert_num_queries(1):
         rows = [(t.process.projectprocess.project.department.name, t.data.get("due_at")) for t in task_inbox_for(user)]
     assert len(rows) == 5
+
+
+def test_superuser_sees_and_does_nothing_when_acting_as_business_role(district):
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.models import User
+    from workflows.services import project_act
+
+    root = User.objects.create_superuser("root", "root@example.cn", "x")
+    project = district.project(ProjectStage.DEPT_APPROVED)
+    assert list(project_list_for(root)) == []
+    assert list(task_inbox_for(root)) == []
+    assert root.pk not in {u.pk for u in users_who_see(project)}
+    with pytest.raises((PermissionDenied, Http404)):
+        project_act(project=project, actor=root, action="route_to_target_review")

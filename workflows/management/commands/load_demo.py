@@ -22,11 +22,12 @@ from django.test.utils import override_settings
 
 from accounts.models import Agency, Department, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role
-from processes import demo
 from processes.models import AuditEvent, BudgetProject
 from processes.services.audit import audit_verify
 from processes.services.projects import project_create
 from processes.states import ProjectStage
+from workflows import demo
+from workflows.services import project_act
 
 WAN = Decimal("10000")
 
@@ -65,10 +66,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        # A command is an entry point like a view: it may call the workflow service that
-        # pairs each project transition with its flow step (processes code never does).
-        from workflows.services import project_act
-
         # `make run` loads the demo on every start, so a developer's own projects are fine;
         # outside DEBUG, real projects mean a real instance, and the demo stays out of it.
         demo_codes = {p.code for p in demo.PROJECTS}
