@@ -1,0 +1,207 @@
+"""Serializers of the project API. They validate input and shape output; they never write.
+
+Writes go through processes.services (the views call them with ``validated_data``), so no
+serializer here has a ``create``/``update``, and the stage is read-only everywhere.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from processes.models import BudgetProject
+from processes.selectors import project_timeline
+from processes.services.projects import EDITABLE_FIELDS, available_transitions
+from processes.states import ProjectStage
+
+
+def _person(user) -> str | None:
+    return str(user) if user is not None else None
+
+
+def _stage_label(value: str) -> str:
+    try:
+        return str(ProjectStage(value).label)
+    except ValueError:
+        return value
+
+
+# -- output ----------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of a 403, 404 or 409 answer."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+class AvailableActionSerializer(serializers.Serializer):
+    """A transition the requesting user may take now (``processes.services.projects.TransitionSpec``)."""
+
+    name = serializers.CharField()
+    label = serializers.SerializerMethodField()
+    needs_reason = serializers.BooleanField()
+
+    def get_label(self, spec) -> str:
+        return str(spec.label)
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    """One audit event of the project, oldest first (``processes.selectors.project_timeline``)."""
+
+    sequence = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    actor = serializers.SerializerMethodField()
+    actor_role = serializers.CharField()
+    action = serializers.CharField()
+    from_state = serializers.CharField()
+    from_state_display = serializers.SerializerMethodField()
+    to_state = serializers.CharField()
+    to_state_display = serializers.SerializerMethodField()
+    comment = serializers.CharField()
+
+    def get_actor(self, event) -> str:
+        return _person(event.actor) or event.actor_username
+
+    def get_from_state_display(self, event) -> str:
+        return _stage_label(event.from_state) if event.from_state else ""
+
+    def get_to_state_display(self, event) -> str:
+        return _stage_label(event.to_state) if event.to_state else ""
+
+
+class ProjectListSerializer(serializers.ModelSerializer):
+    """A row of the project list. Reads only columns the list selector already joins."""
+
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    category_display = serializers.CharField(source="get_category_display", read_only=True)
+    recurrence_display = serializers.CharField(source="get_recurrence_display", read_only=True)
+    stage_display = serializers.CharField(source="get_stage_display", read_only=True)
+
+    class Meta:
+        model = BudgetProject
+        fields = [
+            "id",
+            "code",
+            "name",
+            "fiscal_year",
+            "department",
+            "department_name",
+            "category",
+            "category_display",
+            "recurrence",
+            "recurrence_display",
+            "requested_amount",
+            "approved_amount",
+            "adjusted_amount",
+            "executed_amount",
+            "stage",
+            "stage_display",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ProjectDetailSerializer(ProjectListSerializer):
+    """A project as its detail screen shows it: what the requesting user may do now, and its
+    history. Needs ``request`` in the context. (The open workflow tasks are added by
+    workflows.api, since processes never imports workflows.)"""
+
+    created_by = serializers.SerializerMethodField()
+    requires_pre_assessment = serializers.BooleanField(read_only=True)
+    available_actions = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(ProjectListSerializer.Meta):
+        fields = [
+            *ProjectListSerializer.Meta.fields,
+            "overall_goal",
+            "created_by",
+            "created_at",
+            "requires_pre_assessment",
+            "available_actions",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+    def get_created_by(self, project) -> str:
+        return str(project.created_by)
+
+    @extend_schema_field(AvailableActionSerializer(many=True))
+    def get_available_actions(self, project):
+        user = self.context["request"].user
+        return AvailableActionSerializer(available_transitions(project, user), many=True).data
+
+    @extend_schema_field(TimelineEventSerializer(many=True))
+    def get_timeline(self, project):
+        return TimelineEventSerializer(project_timeline(project), many=True).data
+
+
+# -- input -----------------------------------------------------------------------------
+
+
+class ProjectWriteSerializer(serializers.ModelSerializer):
+    """What a department's staff may write on a draft: the editable fields, never the stage.
+
+    Field rules (required, lengths, choices, amount ≥ 0.01) come from the model; the
+    per-year code uniqueness is checked here too so it is reported on ``code`` (the
+    service's own check stays the authority, e.g. for a concurrent duplicate).
+    """
+
+    class Meta:
+        model = BudgetProject
+        fields = list(EDITABLE_FIELDS)
+        # The model's UniqueConstraint would give a non-field error; validate() names the field.
+        validators: list = []
+
+    def validate(self, attrs):
+        # Fields outside the editable set (the stage above all) are refused, not silently dropped.
+        unknown = set(getattr(self, "initial_data", {})) - set(self.fields) - {"csrfmiddlewaretoken"}
+        if unknown:
+            raise serializers.ValidationError({f: _("此字段不能通过接口写入。") for f in sorted(unknown)})
+        instance = self.instance
+        fiscal_year = attrs.get("fiscal_year", getattr(instance, "fiscal_year", None))
+        code = attrs.get("code", getattr(instance, "code", None))
+        if fiscal_year is not None and code:
+            code = code.strip()
+            clash = BudgetProject.objects.filter(fiscal_year=fiscal_year, code=code)
+            if instance is not None:
+                clash = clash.exclude(pk=instance.pk)
+            if clash.exists():
+                raise serializers.ValidationError(
+                    {"code": _("%(year)s 年度已有编码为 %(code)s 的项目。") % {"year": fiscal_year, "code": code}}
+                )
+        return attrs
+
+
+class ProjectCreateSerializer(ProjectWriteSerializer):
+    pass
+
+
+class ProjectUpdateSerializer(ProjectWriteSerializer):
+    """A PATCH of a draft. ``version`` is the version the editor started from: if someone
+    saved in between, the service answers 409 and nothing is changed."""
+
+    version = serializers.IntegerField(required=False, min_value=1)
+
+    class Meta(ProjectWriteSerializer.Meta):
+        fields = [*ProjectWriteSerializer.Meta.fields, "version"]
+
+
+class TransitionSerializer(serializers.Serializer):
+    """The body of a project action. ``comment`` is required by actions that need a reason
+    (the service checks it and answers 400 on ``comment``)."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ProjectFilterSerializer(serializers.Serializer):
+    """Query parameters of the project list (``processes.selectors.project_filter``)."""
+
+    stage = serializers.ChoiceField(choices=ProjectStage.choices, required=False)
+    fiscal_year = serializers.IntegerField(required=False, min_value=1900, max_value=9999)
+    department = serializers.IntegerField(required=False, min_value=1, help_text=_("部门 id"))
+    q = serializers.CharField(required=False, allow_blank=True, help_text=_("按项目名称或编码搜索"))

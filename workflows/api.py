@@ -1,0 +1,213 @@
+"""Workflow API: the project stage actions (each one completes or starts a flow step through
+``workflows.services.project_act``), the project detail with its open tasks, and the
+requesting user's task inbox.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+
+from processes.api import views as project_views
+from processes.api.serializers import AvailableActionSerializer, ProjectDetailSerializer, TransitionSerializer
+from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
+from processes.models import BudgetProject
+from processes.services.projects import available_transitions
+
+from .nodes import task_due
+from .selectors import task_get_for, task_inbox_for
+from .services import open_project_tasks, project_act
+
+# -- serializers -----------------------------------------------------------------------
+
+
+def _person(user) -> str | None:
+    return str(user) if user is not None else None
+
+
+def _due_at(task) -> str | None:
+    due = task_due(task)
+    return serializers.DateTimeField().to_representation(due) if due else None
+
+
+class CurrentTaskSerializer(serializers.Serializer):
+    """An open task of a flow about the project: what it is, who holds it, when it is due."""
+
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField(help_text=_("认领人；未认领时为 null（在队列中）"))
+    due_at = serializers.SerializerMethodField()
+
+    def get_title(self, task) -> str:
+        return str(task.flow_task.task_title)
+
+    def get_owner(self, task) -> str | None:
+        return _person(task.owner)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_due_at(self, task):
+        return _due_at(task)
+
+
+class ProjectFlowDetailSerializer(ProjectDetailSerializer):
+    """The project detail plus its open workflow tasks."""
+
+    current_tasks = serializers.SerializerMethodField()
+
+    class Meta(ProjectDetailSerializer.Meta):
+        fields = [*ProjectDetailSerializer.Meta.fields, "current_tasks"]
+        read_only_fields = fields
+
+    @extend_schema_field(CurrentTaskSerializer(many=True))
+    def get_current_tasks(self, project):
+        return CurrentTaskSerializer(open_project_tasks(project), many=True).data
+
+
+class TaskProjectSerializer(serializers.ModelSerializer):
+    department_name = serializers.CharField(source="department.name", read_only=True)
+
+    class Meta:
+        model = BudgetProject
+        fields = ["id", "code", "name", "department", "department_name"]
+        read_only_fields = fields
+
+
+class TaskSerializer(serializers.Serializer):
+    """A task in the user's inbox, with the project actions that complete it and that the
+    user may take now (the node's ``actions`` ∩ ``available_transitions``)."""
+
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.SerializerMethodField()
+    project = serializers.SerializerMethodField()
+    status = serializers.CharField(read_only=True, help_text=_("NEW：在队列中待认领；ASSIGNED：已由 owner 认领"))
+    owner = serializers.SerializerMethodField(help_text=_("认领人；未认领时为 null"))
+    created_at = serializers.DateTimeField(source="created", read_only=True)
+    due_at = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField()
+
+    def get_title(self, task) -> str:
+        return str(task.flow_task.task_title)
+
+    @extend_schema_field(TaskProjectSerializer)
+    def get_project(self, task):
+        return TaskProjectSerializer(task.process.projectprocess.project).data
+
+    def get_owner(self, task) -> str | None:
+        return _person(task.owner)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_due_at(self, task):
+        return _due_at(task)
+
+    @extend_schema_field(AvailableActionSerializer(many=True))
+    def get_available_actions(self, task):
+        completes = getattr(task.flow_task, "actions", ())
+        project = task.process.projectprocess.project
+        specs = [s for s in available_transitions(project, self.context["request"].user) if s.name in completes]
+        return AvailableActionSerializer(specs, many=True).data
+
+
+# -- project actions -------------------------------------------------------------------
+
+
+ACTION_DESCRIPTION = _(
+    "执行项目操作，成功时返回项目详情。需要理由的操作（退回、撤回、取消）必须填写 comment，否则返回 400"
+    "（字段 comment）。角色不符返回 403；项目不在可见范围内返回 404；当前阶段不允许或已被他人办理返回 409。"
+)
+
+
+def project_action(attr: str, *, transition: str, url_path: str, summary: str):
+    """A POST /api/projects/{id}/{url_path}/ endpoint doing the transition ``transition``.
+
+    ``attr`` is the view attribute it is bound to (DRF requires it to be the method name).
+    """
+
+    def act(self, request, pk=None):
+        project = self.get_object()  # 404 outside the user's visibility
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        project = project_act(
+            project=project, actor=request.user, action=transition, comment=body.validated_data["comment"]
+        )
+        return self.detail_response(project)
+
+    act.__name__ = attr
+    act.__qualname__ = f"ProjectViewSet.{attr}"
+    act = action(detail=True, methods=["post"], url_path=url_path, url_name=url_path.replace("_", "-"))(act)
+    return extend_schema(
+        summary=summary,
+        description=ACTION_DESCRIPTION,
+        request=TransitionSerializer,
+        responses={200: ProjectFlowDetailSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )(act)
+
+
+@extend_schema_view(**project_views.project_schema(ProjectFlowDetailSerializer))
+class ProjectViewSet(project_views.ProjectViewSet):
+    """预算项目, with the stage actions a person may take (DESIGN §3.1)."""
+
+    detail_serializer_class = ProjectFlowDetailSerializer
+
+    def get_serializer_class(self):
+        if self.action in {a.__name__ for a in self.get_extra_actions()}:  # the stage actions
+            return TransitionSerializer
+        return super().get_serializer_class()
+
+    submit = project_action("submit", transition="submit", url_path="submit", summary=_("提交（经办人）"))
+    approve = project_action(
+        "approve", transition="approve", url_path="approve", summary=_("部门审核通过（部门负责人）")
+    )
+    send_back = project_action(
+        "send_back", transition="send_back", url_path="send_back", summary=_("退回修改（部门负责人，需理由）")
+    )
+    return_ = project_action(
+        "return_", transition="send_back", url_path="return", summary=_("退回修改（send_back 的别名）")
+    )
+    route_to_pre_assessment = project_action(
+        "route_to_pre_assessment",
+        transition="route_to_pre_assessment",
+        url_path="route_to_pre_assessment",
+        summary=_("转事前绩效评估（财政绩效科）"),
+    )
+    route_to_target_review = project_action(
+        "route_to_target_review",
+        transition="route_to_target_review",
+        url_path="route_to_target_review",
+        summary=_("转绩效目标审核（财政绩效科，送审金额低于事前评估门槛）"),
+    )
+    withdraw = project_action(
+        "withdraw", transition="withdraw", url_path="withdraw", summary=_("撤回（本部门，需理由）")
+    )
+    cancel = project_action(
+        "cancel", transition="cancel", url_path="cancel", summary=_("取消项目（财政绩效科，需理由）")
+    )
+
+
+# -- task inbox ------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("我的待办"), responses={200: TaskSerializer(many=True), 403: FORBIDDEN}),
+    retrieve=extend_schema(
+        summary=_("待办详情"),
+        responses={
+            200: TaskSerializer,
+            403: FORBIDDEN,
+            404: OpenApiResponse(description=_("任务不存在，或不在您的待办中。")),
+        },
+    ),
+)
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The requesting user's tasks: assigned to them, or queued for a permission they hold on
+    a project they may see. Act on a task through its project's action endpoints."""
+
+    serializer_class = TaskSerializer
+    lookup_value_converter = "int"
+
+    def get_queryset(self):
+        return task_inbox_for(self.request.user)
+
+    def get_object(self):
+        return task_get_for(self.request.user, self.kwargs[self.lookup_field])
