@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
@@ -68,6 +68,17 @@ def _lock(project: BudgetProject) -> BudgetProject:
     return BudgetProject.objects.select_for_update().select_related("department", "created_by").get(pk=project.pk)
 
 
+def _save_unique(project: BudgetProject) -> None:
+    """Save; a code taken by a concurrent save since full_clean() is a field error, not a 500."""
+    try:
+        with transaction.atomic():
+            project.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"code": _("%(year)s 年度已有编码为 %(code)s 的项目。") % {"year": project.fiscal_year, "code": project.code}}
+        ) from exc
+
+
 @transaction.atomic
 def project_create(*, actor: User, fiscal_year: int, code: str, name: str, category: str,
                    recurrence: str, requested_amount: Decimal, overall_goal: str = "") -> BudgetProject:
@@ -80,7 +91,7 @@ def project_create(*, actor: User, fiscal_year: int, code: str, name: str, categ
         overall_goal=overall_goal, created_by=actor,
     )
     project.full_clean(exclude=["stage"])
-    project.save()
+    _save_unique(project)
     audit_record(obj=project, action="create", actor=actor, role=Role.DEPT_STAFF,
                  to_state=project.stage, detail={f: getattr(project, f) for f in EDITABLE_FIELDS})
     return project
@@ -107,7 +118,7 @@ def project_update(*, project: BudgetProject, actor: User, version: int | None =
     if not changed:
         return project
     project.version += 1
-    project.save()
+    _save_unique(project)
     audit_record(obj=project, action="edit", actor=actor, role=Role.DEPT_STAFF,
                  from_state=project.stage, to_state=project.stage, detail={"changed": changed})
     return project

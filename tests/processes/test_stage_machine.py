@@ -118,3 +118,19 @@ def test_resubmission_starts_a_new_review_when_returned_project_is_submitted_aga
     project = project_act(project=project, actor=district.staff_a, action="submit")
     project = project_act(project=project, actor=district.leader_a2, action="approve")
     assert project.stage == S.DEPT_APPROVED
+
+
+def test_duplicate_code_is_a_field_error_when_a_concurrent_save_took_it(district, monkeypatch):
+    from processes.models import BudgetProject as Model
+    from processes.services.projects import project_create
+
+    taken = district.project(S.DRAFT)
+    # full_clean passes (as it would for two simultaneous saves); the database refuses
+    monkeypatch.setattr(Model, "validate_constraints", lambda self, exclude=None: None)
+    monkeypatch.setattr(Model, "validate_unique", lambda self, exclude=None: None)
+    before = AuditEvent.objects.count()
+    with pytest.raises(ValidationError) as err:
+        project_create(actor=district.staff_a, fiscal_year=taken.fiscal_year, code=taken.code, name="重复",
+                       category="infrastructure", recurrence="one_off", requested_amount=Decimal("100"))
+    assert "code" in err.value.message_dict
+    assert AuditEvent.objects.count() == before
