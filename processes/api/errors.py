@@ -1,12 +1,12 @@
 """API error mapping: domain errors become 409, permission 403, validation 400 — with messages."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
-from rest_framework.settings import api_settings
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from viewflow.workflow.exceptions import FlowLockFailed
 
