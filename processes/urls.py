@@ -1,2 +1,21 @@
+"""Project screens, and the inbox (settings.LOGIN_REDIRECT_URL is processes:inbox).
+
+The inbox, the project page and its actions show or move the project's flow, so their
+views live in workflows.views; this module only wires them under the processes names.
+"""
+
+from django.urls import path
+
+from workflows import views as flow_views
+
+from . import views
+
 app_name = "processes"
-urlpatterns: list = []
+urlpatterns = [
+    path("", flow_views.inbox, name="inbox"),
+    path("projects/", views.project_list, name="project_list"),
+    path("projects/new/", views.project_new, name="project_new"),
+    path("projects/<int:pk>/", flow_views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
+    path("projects/<int:pk>/act/<slug:action>/", flow_views.project_act, name="project_act"),
+]

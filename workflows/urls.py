@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "workflows"
-urlpatterns: list = []
+urlpatterns = [
+    path("tasks/<int:pk>/", views.task_detail, name="task"),
+]

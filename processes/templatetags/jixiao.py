@@ -1,0 +1,132 @@
+"""Template filters of the screens: money in 万元, times in Beijing time, stage/role/action labels."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+from processes.models import BudgetProject
+from processes.states import ProjectStage
+
+register = template.Library()
+
+#: Screens show times in the bureau's zone whatever the server's TIME_ZONE is.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TEN_THOUSAND = Decimal(10000)
+CENT = Decimal("0.01")
+
+#: Audit actions that are not person-driven transitions (those carry their own label).
+OTHER_ACTION_LABELS = {
+    "create": _("新建"),
+    "edit": _("修改"),
+    "confirm_pre_assessment": _("确认事前评估结论"),
+    "approve_targets": _("绩效目标审核通过"),
+    "reject": _("不予支持"),
+    "start_execution": _("开始执行"),
+    "start_evaluation": _("开始评价"),
+    "complete_evaluation": _("完成评价"),
+    "open_rectification": _("开始整改"),
+    "close": _("关闭"),
+}
+
+
+def _decimal(value) -> Decimal | None:
+    """A Decimal from a Decimal, int or numeric string; None for empty. Floats are refused:
+    money is never float (DESIGN §2)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        raise TypeError("money must be Decimal, not float")
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+@register.filter
+def wan(value) -> str:
+    """Decimal yuan → 万元 with two places and thousands separators: 35000000 → "3,500.00".
+
+    Empty (None or "") gives "", so templates can say ``{{ x|wan|default:"—" }}``.
+    """
+    amount = _decimal(value)
+    if amount is None:
+        return ""
+    return f"{(amount / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP):,}"
+
+
+@register.filter
+def yuan(value) -> str:
+    """Decimal yuan with two places and thousands separators: 1200000 → "1,200,000.00"."""
+    amount = _decimal(value)
+    if amount is None:
+        return ""
+    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,}"
+
+
+@register.filter
+def cst(value: datetime | None, fmt: str = "Y-m-d H:i") -> str:
+    """An aware datetime shown in Asia/Shanghai with a Django date format."""
+    if not value:
+        return ""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    return dateformat.format(timezone.localtime(value, SHANGHAI), fmt)
+
+
+@register.filter
+def is_past(value: datetime | None) -> bool:
+    return bool(value) and value < timezone.now()
+
+
+@register.filter
+def stage_label(value: str) -> str:
+    try:
+        return ProjectStage(value).label
+    except ValueError:
+        return value or ""
+
+
+@register.filter
+def stage_badge(value: str) -> str:
+    """A coloured badge for a project stage."""
+    if not value:
+        return ""
+    return format_html('<span class="badge stage-{}">{}</span>', value, stage_label(value))
+
+
+@register.filter
+def role_label(value: str) -> str:
+    try:
+        return Role(value).label
+    except ValueError:
+        return value or ""
+
+
+@cache
+def _transition_labels() -> dict[str, str]:
+    transitions = BudgetProject._meta.get_field("stage").get_all_transitions(BudgetProject)
+    return {t.name: t.custom["label"] for t in transitions if t.custom.get("action")}
+
+
+@register.filter
+def action_label(value: str) -> str:
+    """The label of an audited action name (a transition or create/edit)."""
+    label = _transition_labels().get(value) or OTHER_ACTION_LABELS.get(value)
+    return label if label is not None else value
+
+
+@register.filter
+def minutes(value: timedelta | None) -> int | str:
+    """A timedelta as whole minutes (axes' cool-off)."""
+    if not isinstance(value, timedelta):
+        return ""
+    return int(value.total_seconds() // 60)

@@ -1,0 +1,179 @@
+"""In a real browser against a real ASGI server: staff submit, the leader's badge updates
+live over the WebSocket, the leader approves from the inbox.
+
+The server is daphne in a subprocess on a throwaway SQLite file (pytest-django's
+live_server speaks no WebSocket). It is started through daphne's ``runserver`` rather than
+the bare ``daphne config.asgi:application``: the dev settings leave static files to
+runserver (WhiteNoise is production-only), and without live.js there is no live badge.
+The test is a plain sync function: the sync Playwright API refuses to run inside an
+event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+PASSWORD = "E2e-pass-2026!"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+SETUP_SCRIPT = f"""
+from django.contrib.auth.models import Group
+from accounts.models import Department, User
+
+dept = Department.objects.create(code="E2E01", name="区农业农村局")
+for username, full_name, role in [("e2e_staff", "王经办", "dept_staff"), ("e2e_leader", "李局长", "dept_leader")]:
+    user = User(username=username, full_name=full_name, department=dept, language="zh-hans")
+    user.set_password({PASSWORD!r})
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+"""
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, server: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited early with code {server.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer on port {port} within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    """A migrated SQLite database with a department, its staff and leader, served by daphne."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "DATABASE_URL": f"sqlite:///{tmp / 'e2e.sqlite3'}",
+        "MEDIA_ROOT": str(tmp / "media"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    manage = [str(VENV_BIN / "python"), str(BASE_DIR / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
+    subprocess.run([*manage, "shell", "-c", SETUP_SCRIPT], cwd=BASE_DIR, env=env, check=True)
+
+    port = _free_port()
+    log = open(tmp / "daphne.log", "wb")  # noqa: SIM115 - closed at teardown
+    # daphne's runserver: the same daphne server and ASGI application (settings.ASGI_APPLICATION
+    # = config.asgi.application), plus the static files handler DEBUG needs; no autoreloader.
+    server = subprocess.Popen(
+        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for_port(port, server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def _log_in(browser: Browser, base: str, username: str) -> Page:
+    context = browser.new_context(locale="zh-CN", base_url=base)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]:has-text('登录')")
+    expect(page).to_have_url(re.compile(r"/$"))
+    return page
+
+
+def test_leader_sees_live_badge_and_approves_when_staff_submits(server_url):
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            # B: the leader is logged in and sitting on the inbox, nothing to do yet.
+            leader = _log_in(browser, server_url, "e2e_leader")
+            badge = leader.locator("[data-testid=unread-count]")
+            expect(badge).to_have_text("0")
+            expect(leader.locator("[data-testid=inbox]")).to_contain_text("暂无待办事项")
+            leader.wait_for_function("() => document.readyState === 'complete'")
+
+            # A: the staff member drafts a project and submits it.
+            staff = _log_in(browser, server_url, "e2e_staff")
+            staff.click("nav a:has-text('项目')")
+            staff.click("a:has-text('新建项目')")
+            staff.fill("input[name=fiscal_year]", "2022")
+            staff.fill("input[name=code]", "2022-NY-001")
+            staff.fill("input[name=name]", "高标准农田建设")
+            staff.select_option("select[name=category]", "infrastructure")
+            staff.select_option("select[name=recurrence]", "one_off")
+            staff.fill("input[name=requested_amount]", "3500000.00")
+            staff.click("button:has-text('保存草稿')")
+            expect(staff.locator("[data-testid=requested-amount]")).to_contain_text("350.00")
+            expect(staff.locator("[data-testid=stage]")).to_have_text("草稿")
+            staff.click("form[data-action=submit] button[type=submit]")
+            expect(staff.locator("[data-testid=stage]")).to_have_text("已提交")
+
+            # B: the badge changes without a reload, and a toast says why.
+            expect(badge).to_have_text("1", timeout=15_000)
+            expect(leader.locator("[data-testid=toast]")).to_contain_text("高标准农田建设")
+            expect(leader.locator("[data-testid=inbox]")).to_contain_text("暂无待办事项")  # still the old page
+
+            # B opens the task from the inbox and approves it.
+            leader.click("nav a:has-text('待办')")
+            leader.click("[data-testid=task-row]:has-text('高标准农田建设') [data-testid=task-link]")
+            expect(leader.locator("h1")).to_contain_text("部门审核")
+            leader.fill("textarea[name=approve-comment]", "同意申报")
+            leader.click("form[data-action=approve] button[type=submit]")
+            expect(leader.locator("[data-testid=stage]")).to_have_text("部门已审核")
+            expect(leader.locator("[data-testid=timeline]")).to_contain_text("同意申报")
+        finally:
+            browser.close()
+
+
+def test_open_page_goes_to_login_when_session_logged_out_in_another_tab(server_url):
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            inbox = _log_in(browser, server_url, "e2e_staff")
+            inbox.wait_for_function("() => document.readyState === 'complete'")
+            other_tab = inbox.context.new_page()
+            other_tab.goto("/projects/")
+            other_tab.click("button:has-text('退出')")
+            expect(other_tab).to_have_url(re.compile(r"/accounts/login/"))
+            # The first tab was told over its socket and left for the login page by itself.
+            expect(inbox).to_have_url(re.compile(r"/accounts/login/\?next=%2F$"), timeout=15_000)
+        finally:
+            browser.close()

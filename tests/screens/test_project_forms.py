@@ -1,0 +1,205 @@
+"""Drafting and editing projects, and the project list's filters and query count."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from processes.models import BudgetProject
+from processes.services.projects import project_update
+from processes.states import ProjectStage
+from tests.factories import BudgetProjectFactory, DepartmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def project_data(**overrides) -> dict:
+    data = {
+        "fiscal_year": "2022",
+        "code": "2022-NS-001",
+        "name": "农田水利设施维护",
+        "category": "infrastructure",
+        "recurrence": "recurring",
+        "requested_amount": "35000000.00",
+        "overall_goal": "完成 120 公里渠道清淤。",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_project_new_creates_draft_of_own_department_when_input_valid(client, district):
+    client.force_login(district.staff_a)
+    response = client.post("/projects/new/", project_data(requested_amount="12345678.91"))
+    project = BudgetProject.objects.get(code="2022-NS-001")
+    assert response.status_code == 302
+    assert response["Location"] == f"/projects/{project.pk}/"
+    assert project.department == district.dept_a
+    assert project.created_by == district.staff_a
+    assert project.stage == ProjectStage.DRAFT
+    assert project.requested_amount == Decimal("12345678.91")
+    page = client.get(response["Location"])
+    assert "1,234.57" in text(page)  # 万元, rounded half up
+    assert "已保存为草稿" in text(page)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("requested_amount", "0", "确保该值大于或等于"),
+        ("requested_amount", "100.123", "小数不超过 2 位"),
+        ("requested_amount", "abc", "输入一个数字"),
+        ("name", "", "该字段是必填项"),
+        ("category", "space", "选择一个有效的选项"),
+        ("fiscal_year", "1899", "确保该值大于或等于"),
+    ],
+)
+def test_project_new_shows_form_errors_when_input_bad(client, district, field, value, message):
+    client.force_login(district.staff_a)
+    response = client.post("/projects/new/", project_data(**{field: value}))
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert message in text(response)
+    assert not BudgetProject.objects.exists()
+
+
+def test_project_new_shows_error_when_code_already_used_that_year(client, district):
+    BudgetProjectFactory(department=district.dept_a, created_by=district.staff_a, fiscal_year=2022, code="2022-NS-001")
+    client.force_login(district.staff_a)
+    response = client.post("/projects/new/", project_data())
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors()
+    assert BudgetProject.objects.filter(code="2022-NS-001").count() == 1
+
+
+def test_project_new_is_403_when_leader_posts(client, district):
+    client.force_login(district.leader_a)
+    assert client.post("/projects/new/", project_data()).status_code == 403
+    assert not BudgetProject.objects.exists()
+
+
+def test_project_edit_saves_and_bumps_version_when_version_current(client, district):
+    project = district.project()
+    client.force_login(district.staff_a)
+    response = client.post(
+        f"/projects/{project.pk}/edit/",
+        project_data(
+            fiscal_year=str(project.fiscal_year),
+            code=project.code,
+            name="改名后的项目",
+            requested_amount="800000.50",
+            version=str(project.version),
+        ),
+    )
+    assert response.status_code == 302
+    before = project.version
+    project.refresh_from_db()
+    assert project.name == "改名后的项目"
+    assert project.requested_amount == Decimal("800000.50")
+    assert project.version == before + 1
+
+
+def test_project_edit_shows_conflict_and_changes_nothing_when_version_stale(client, district):
+    project = district.project()
+    stale = project.version
+    project_update(project=project, actor=district.staff_a, name="他人先改的名字")  # a colleague saved first
+    client.force_login(district.staff_a)
+    response = client.post(
+        f"/projects/{project.pk}/edit/",
+        project_data(
+            fiscal_year=str(project.fiscal_year),
+            code=project.code,
+            name="我的修改",
+            version=str(stale),
+        ),
+    )
+    assert response.status_code == 409
+    assert "项目已被他人修改" in text(response)
+    assert "重新打开最新版本进行编辑" in text(response)
+    project.refresh_from_db()
+    assert project.name == "他人先改的名字"
+
+
+def test_project_edit_is_409_when_project_submitted_meanwhile(client, district):
+    project = district.project(ProjectStage.SUBMITTED)
+    client.force_login(district.staff_a)
+    response = client.post(f"/projects/{project.pk}/edit/", project_data(version=str(project.version)))
+    assert response.status_code == 409
+    assert "项目已提交，不能再修改" in text(response)
+
+
+def test_project_edit_shows_form_errors_when_amount_negative(client, district):
+    project = district.project()
+    client.force_login(district.staff_a)
+    response = client.post(
+        f"/projects/{project.pk}/edit/", project_data(requested_amount="-5", version=str(project.version))
+    )
+    assert response.status_code == 400
+    assert "requested_amount" in response.context["form"].errors
+
+
+def test_project_list_filters_by_stage_year_and_search_when_given(client, district):
+    draft = district.project(name="城乡供水保障", fiscal_year=2022)
+    submitted = district.project(ProjectStage.SUBMITTED, name="河道整治", fiscal_year=2021)
+    client.force_login(district.staff_a)
+
+    def codes(query):
+        response = client.get("/projects/", query)
+        assert response.status_code == 200
+        return {p.code for p in response.context["page"]}
+
+    assert codes({}) == {draft.code, submitted.code}
+    assert codes({"stage": "submitted"}) == {submitted.code}
+    assert codes({"fiscal_year": "2022"}) == {draft.code}
+    assert codes({"q": "供水"}) == {draft.code}
+    assert codes({"q": submitted.code}) == {submitted.code}
+
+
+def test_project_list_filters_by_department_when_user_sees_all(client, district):
+    a = district.project()
+    b = district.project(dept="b")
+    client.force_login(district.finance)
+    response = client.get("/projects/", {"department": district.dept_b.pk})
+    assert {p.code for p in response.context["page"]} == {b.code}
+    assert a.code not in text(response)
+    assert "区住房建设局" in text(response)
+
+
+def test_project_list_has_no_department_filter_when_department_user(client, district):
+    district.project(dept="b")
+    client.force_login(district.staff_a)
+    response = client.get("/projects/", {"department": district.dept_b.pk})
+    assert "department" not in response.context["form"].fields
+    assert list(response.context["page"]) == []
+
+
+def test_project_list_paginates_by_50_when_many(client, district):
+    for _ in range(51):
+        BudgetProjectFactory(department=district.dept_a, created_by=district.staff_a)
+    client.force_login(district.staff_a)
+    first = client.get("/projects/")
+    assert len(first.context["page"].object_list) == 50
+    assert "下一页" in text(first)
+    assert len(client.get("/projects/", {"page": 2}).context["page"].object_list) == 1
+
+
+def test_project_list_query_count_stays_flat_when_rows_grow(client, district, django_assert_max_num_queries):
+    def add_projects(n):
+        for _ in range(n):  # each with its own department and creator, to catch N+1 on either
+            department = DepartmentFactory()
+            BudgetProjectFactory(department=department, fiscal_year=2023)
+
+    add_projects(2)
+    client.force_login(district.finance)
+    client.get("/projects/")  # warm caches (content types, permissions)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/projects/").status_code == 200
+
+    add_projects(40)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/projects/")
+    assert len(response.context["page"].object_list) == 42

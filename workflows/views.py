@@ -1,0 +1,257 @@
+"""Screens that show or move a project's flow: the inbox, the task page, the project page
+and its actions.
+
+Reads go through the selectors (processes.selectors, workflows.selectors,
+open_project_tasks); every action goes through workflows.services.project_act.
+Answers (the same on the task page and the project page):
+
+- success: redirect to the project page with a success message;
+- ActionNotAllowed / Conflict (someone acted first, wrong stage): 409, the page
+  re-rendered with the message;
+- ValidationError (e.g. a reason is required): 400, the page re-rendered with form errors;
+- PermissionDenied (wrong role or department): 403;
+- an object the user may not see: 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from accounts.roles import ROLE_PERMISSIONS, Role
+from processes.errors import ActionNotAllowed, Conflict
+from processes.forms import ActionForm
+from processes.models import BudgetProject
+from processes.permissions import can_edit
+from processes.selectors import project_get_for, project_list_for, project_timeline
+from processes.services.projects import TransitionSpec, available_transitions, transition_spec
+from processes.states import ProjectStage
+
+from . import services
+from .nodes import task_due
+from .selectors import task_inbox_for
+
+PAGE_SIZE = 50
+OPEN = (STATUS.NEW, STATUS.ASSIGNED)
+
+
+@dataclass
+class TaskRow:
+    """A task as the screens show it."""
+
+    task: Task
+    project: BudgetProject
+    title: str
+    asked: list[str]  # labels of the actions that complete it
+    due: datetime | None
+    owner: object | None
+    queue: str  # who may claim it, when nobody owns it
+    mine: bool = False
+
+    @property
+    def overdue(self) -> bool:
+        return self.due is not None and self.due < timezone.now()
+
+
+def _queue_label(permission: str) -> str:
+    """The roles whose members may claim a queued task needing ``permission``."""
+    return "、".join(str(Role(r).label) for r, perms in ROLE_PERMISSIONS.items() if permission in perms)
+
+
+def _row(task: Task, project: BudgetProject, *, mine: bool = False) -> TaskRow:
+    node = task.flow_task
+    return TaskRow(
+        task=task,
+        project=project,
+        title=str(node.task_title),
+        asked=[str(transition_spec(a).label) for a in getattr(node, "actions", ())],
+        due=task_due(task),
+        owner=task.owner if task.owner_id else None,
+        queue=_queue_label(task.owner_permission or ""),
+        mine=mine,
+    )
+
+
+def _action_forms(specs: list[TransitionSpec], bound: dict[str, ActionForm] | None) -> list[tuple]:
+    bound = bound or {}
+    return [
+        (spec, bound.get(spec.name) or ActionForm(prefix=spec.name, needs_reason=spec.needs_reason)) for spec in specs
+    ]
+
+
+def _refuse_busy() -> str:
+    return _("系统繁忙，请稍后重试。")
+
+
+# -- inbox ----------------------------------------------------------------------------
+
+
+@login_required
+def inbox(request):
+    """待办: the tasks assigned to the user and the queued tasks they may take."""
+    page = Paginator(task_inbox_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [_row(task, task.process.projectprocess.project, mine=True) for task in page]
+    return render(request, "workflows/inbox.html", {"page": page, "rows": rows})
+
+
+# -- task page ------------------------------------------------------------------------
+
+
+def _task_of_visible_project(user, pk) -> Task:
+    """Any human task (open or done) of a project ``user`` may see; 404 otherwise.
+
+    The inbox selector answers only open tasks the user may take; this one lets the task
+    page tell "someone else already did it" (409) and "not yours" (403) from "no such
+    task" (404). It belongs in workflows.selectors (not this screen's file to change).
+    """
+    return get_object_or_404(
+        Task.objects.filter(
+            flow_task_type="HUMAN",
+            process__projectprocess__project__in=project_list_for(user).values("pk"),
+        ).select_related("process__projectprocess__project__department", "owner"),
+        pk=pk,
+    )
+
+
+def _task_page(request, pk, *, bound=None, error=None, status=200):
+    user = request.user
+    task = _task_of_visible_project(user, pk)
+    project = task.process.projectprocess.project
+    is_open = task.status in OPEN and task.process.status == PROCESS.NEW
+    mine = is_open and task_inbox_for(user).filter(pk=task.pk).exists()
+    if is_open and not mine:
+        raise PermissionDenied(_("此任务不在您的待办中。"))
+    node = task.flow_task
+    specs = [s for s in available_transitions(project, user) if s.name in node.actions] if mine else []
+    return render(
+        request,
+        "workflows/task.html",
+        {
+            "row": _row(task, project, mine=mine),
+            "project": project,
+            "is_open": is_open,
+            "action_forms": _action_forms(specs, bound),
+            "error": error,
+            "timeline": project_timeline(project),
+        },
+        status=status,
+    )
+
+
+@login_required
+def task_detail(request, pk):
+    """任务办理: the task, its project, and one form per action the user may take."""
+    if request.method != "POST":
+        return _task_page(request, pk)
+
+    user = request.user
+    task = _task_of_visible_project(user, pk)
+    is_open = task.status in OPEN and task.process.status == PROCESS.NEW
+    if not is_open:
+        return _task_page(request, pk, error=Conflict.default_message, status=409)
+    if not task_inbox_for(user).filter(pk=task.pk).exists():
+        raise PermissionDenied(_("此任务不在您的待办中。"))
+    action = request.POST.get("action", "")
+    if action not in getattr(task.flow_task, "actions", ()):
+        return _task_page(request, pk, error=_("此任务不能执行该操作。"), status=409)
+
+    spec = transition_spec(action)
+    form = ActionForm(request.POST, prefix=action, needs_reason=spec.needs_reason)
+    if not form.is_valid():
+        return _task_page(request, pk, bound={action: form}, status=400)
+    project = task.process.projectprocess.project
+    try:
+        project = services.project_act(project=project, actor=user, action=action, comment=form.cleaned_data["comment"])
+    except ActionNotAllowed as exc:
+        return _task_page(request, pk, error=exc.message, status=409)
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return _task_page(request, pk, bound={action: form}, status=400)
+    except FlowLockFailed:
+        return _task_page(request, pk, error=_refuse_busy(), status=503)
+    _done(request, spec, project)
+    return redirect("processes:project_detail", pk=project.pk)
+
+
+def _done(request, spec: TransitionSpec, project: BudgetProject) -> None:
+    messages.success(
+        request,
+        _("「%(action)s」已办理，项目当前阶段：%(stage)s。")
+        % {"action": spec.label, "stage": project.get_stage_display()},
+    )
+
+
+# -- project page and its actions -----------------------------------------------------
+
+
+def _project_page(request, project: BudgetProject, *, bound=None, error=None, status=200):
+    user = request.user
+    tasks = list(services.open_project_tasks(project))
+    mine = set(task_inbox_for(user).filter(pk__in=[t.pk for t in tasks]).values_list("pk", flat=True))
+    task_actions = {a for t in tasks for a in getattr(t.flow_task, "actions", ())}
+    available = available_transitions(project, user)
+    # Actions that complete a task are taken on the task page; the rest (submit, withdraw,
+    # cancel) are forms here.
+    direct = [s for s in available if s.name not in task_actions]
+    shown = {s.name for s in direct}
+    for name, form in (bound or {}).items():
+        if name not in shown and form.errors:  # a task's action posted here: say why it failed
+            error = " ".join(str(m) for errors in form.errors.values() for m in errors)
+    return render(
+        request,
+        "processes/project_detail.html",
+        {
+            "project": project,
+            "task_rows": [_row(t, project, mine=t.pk in mine) for t in tasks],
+            "action_forms": _action_forms(direct, bound),
+            "can_edit": project.stage == ProjectStage.DRAFT and can_edit(project, user),
+            "timeline": project_timeline(project),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+def project_detail(request, pk):
+    """项目详情: amounts, current tasks, the user's actions, and the audit timeline."""
+    return _project_page(request, project_get_for(request.user, pk))
+
+
+@login_required
+@require_POST
+def project_act(request, pk, action):
+    """Take the transition ``action`` on the project (the project page's action forms)."""
+    user = request.user
+    project = project_get_for(user, pk)
+    try:
+        spec = transition_spec(action)
+    except ActionNotAllowed:
+        raise Http404(_("未知的操作。")) from None
+    form = ActionForm(request.POST, prefix=action, needs_reason=spec.needs_reason)
+    if not form.is_valid():
+        return _project_page(request, project, bound={action: form}, status=400)
+    try:
+        project = services.project_act(project=project, actor=user, action=action, comment=form.cleaned_data["comment"])
+    except ActionNotAllowed as exc:
+        return _project_page(request, project_get_for(user, pk), error=exc.message, status=409)
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return _project_page(request, project_get_for(user, pk), bound={action: form}, status=400)
+    except FlowLockFailed:
+        return _project_page(request, project_get_for(user, pk), error=_refuse_busy(), status=503)
+    _done(request, spec, project)
+    return redirect("processes:project_detail", pk=project.pk)
