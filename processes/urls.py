@@ -1,7 +1,11 @@
 """Project screens, and the inbox (settings.LOGIN_REDIRECT_URL is processes:inbox).
 
 The inbox, the project page and its actions show or move the project's flow, so their
-views live in workflows.views; this module only wires them under the processes names.
+views live in workflows.views and processes' own modules never import workflows. This
+URL module is the one exception: it wires those views under the processes names, so
+that every screen of a project has one namespace and LOGIN_REDIRECT_URL resolves. (The
+API does it the other way round, decision 0006: workflows routes /api/projects/. Doing
+the same here would mean LOGIN_REDIRECT_URL = "workflows:inbox".)
 """
 
 from django.urls import path
