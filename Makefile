@@ -1,0 +1,102 @@
+# Jixiao — the two everyday commands are `make run` and `make test` (see README.md).
+# Every target builds the virtualenv first, so a fresh clone needs nothing but python3.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Rebuilt only when a requirements file changes (or the venv is missing).
+STAMP := $(VENV)/.requirements.stamp
+MANAGE := $(BIN)/python manage.py
+# pytest reads DJANGO_SETTINGS_MODULE from the environment before pyproject.toml; pin it
+# so a developer's exported dev/prod setting never leaks into a test run.
+PYTEST := $(BIN)/pytest --ds=config.settings.test
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k audit -x"`; .ci/run adds -ra --durations.
+PYTEST_ARGS ?=
+TEST_SETTINGS := DJANGO_SETTINGS_MODULE=config.settings.test
+
+# System packages are installed with apt when missing; root needs no sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q
+APT_UPDATE := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_NO_INPUT := 1
+
+.PHONY: help venv run test lint format test-servers browser-deps clean
+
+help:
+	@echo "make run           build the venv, migrate, load demo data, serve http://127.0.0.1:8000/"
+	@echo "make test          the whole suite on SQLite (browser tests included), migration check, ruff"
+	@echo "make lint          ruff check + ruff format --check"
+	@echo "make format        ruff format + ruff check --fix"
+	@echo "make test-servers  the suite against PostgreSQL and Redis (needs DATABASE_URL, REDIS_URL; see .ci/run)"
+	@echo "make venv          just (re)build .venv when a requirements file changed"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@if [ ! -x $(BIN)/python ]; then \
+	  $(PYTHON) -m venv $(VENV) || { \
+	    echo "venv failed; installing python3-venv (Debian ships ensurepip separately)"; \
+	    rm -rf $(VENV); $(APT_UPDATE) && $(APT_INSTALL) python3-venv && $(PYTHON) -m venv $(VENV); }; \
+	fi
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The repository commits the compiled .mo files; recompile only when msgfmt is there.
+run: venv
+	@if command -v msgfmt >/dev/null; then \
+	  $(MANAGE) compilemessages --ignore=.venv --ignore=var; \
+	else echo "msgfmt not found: using the committed .mo files"; fi
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	$(MANAGE) runserver 127.0.0.1:8000
+
+# The browser tests drive Debian's chromium through Playwright (no Playwright download).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then $(APT_UPDATE) && $(APT_INSTALL) chromium; fi
+
+# Runs all three checks even when one fails, then fails if any did. pytest's exit code 5
+# ("no tests collected") is a failure like any other non-zero code.
+test: venv browser-deps
+	@failed=""; \
+	echo "--- ruff check"; \
+	$(BIN)/ruff check . || failed="$$failed ruff"; \
+	echo "--- makemigrations --check"; \
+	$(TEST_SETTINGS) $(MANAGE) makemigrations --check --dry-run || failed="$$failed migrations"; \
+	echo "--- pytest -m 'not postgres and not redis'"; \
+	$(PYTEST) -m "not postgres and not redis" $(PYTEST_ARGS) || failed="$$failed pytest"; \
+	if [ -n "$$failed" ]; then echo "make test FAILED:$$failed"; exit 1; fi; \
+	echo "make test: all passed"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Against real servers (.ci/run starts them and exports the URLs). First the tests that
+# exist for these servers (concurrency, channel layer across processes), then the rest
+# of the suite on PostgreSQL + Redis. Browser tests ran in `make test`; they are left out
+# here to save time.
+test-servers: venv
+	@case "$${DATABASE_URL:-}" in postgres://*|postgresql://*) ;; \
+	  *) echo "test-servers: DATABASE_URL must name a PostgreSQL server (bash .ci/run sets it)"; exit 2;; esac
+	@case "$${REDIS_URL:-}" in redis://*) ;; \
+	  *) echo "test-servers: REDIS_URL must name a Redis server (bash .ci/run sets it)"; exit 2;; esac
+	@failed=""; \
+	echo "--- pytest -m 'postgres or redis'"; \
+	$(PYTEST) -m "postgres or redis" $(PYTEST_ARGS) || failed="$$failed server-tests"; \
+	echo "--- pytest -m 'not postgres and not redis and not browser' (on PostgreSQL + Redis)"; \
+	$(PYTEST) -m "not postgres and not redis and not browser" $(PYTEST_ARGS) || failed="$$failed suite"; \
+	if [ -n "$$failed" ]; then echo "make test-servers FAILED:$$failed"; exit 1; fi; \
+	echo "make test-servers: all passed"
+
+clean:
+	rm -rf $(VENV) var test-results
