@@ -9,7 +9,6 @@ urlpatterns = [
     path("", include("workflows.urls")),
     path("notifications/", include("notifications.urls")),
     path("accounts/", include("accounts.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from .models import Notification
+from .selectors import notification_list_for
 from .services import notification_mark_read, unread_count
 
 NOT_FOUND = OpenApiResponse(description=_("通知不存在，或不是您的通知。"))
@@ -59,17 +60,11 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         user = self.request.user
         if not user.is_authenticated:
             return Notification.objects.none()
-        return Notification.objects.filter(recipient=user)
-
-    def filter_queryset(self, queryset):
         if self.action != "list":
-            return queryset
+            return notification_list_for(user)
         filters = NotificationFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        unread = filters.validated_data["unread"]
-        if unread is not None:
-            queryset = queryset.filter(read_at__isnull=unread)
-        return queryset
+        return notification_list_for(user, unread=filters.validated_data["unread"])
 
     @extend_schema(
         summary=_("标记为已读"),

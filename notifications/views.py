@@ -8,7 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from .models import Notification
+from .selectors import notification_list_for
 from .services import notification_mark_read
 
 PAGE_SIZE = 50
@@ -17,7 +17,7 @@ PAGE_SIZE = 50
 @login_required
 def notification_list(request):
     """通知: newest first; unread ones are highlighted."""
-    notes = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id")
+    notes = notification_list_for(request.user)
     page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/list.html", {"page": page})
 
@@ -26,7 +26,7 @@ def notification_list(request):
 @require_POST
 def notification_read(request, pk):
     """Mark one of the user's notifications read; with ``open``, go on to what it is about."""
-    note = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    note = get_object_or_404(notification_list_for(request.user), pk=pk)
     notification_mark_read(user=request.user, notification_id=note.pk)
     if (
         request.POST.get("open")

@@ -67,7 +67,7 @@ def project_new(request):
                 form.add_service_errors(exc)
             else:
                 messages.success(request, _("项目「%(name)s」已保存为草稿。") % {"name": project.name})
-                return redirect("processes:project_detail", pk=project.pk)
+                return redirect("workflows:project_detail", pk=project.pk)
         status = 400
     else:
         form = ProjectForm(initial={"fiscal_year": timezone.localdate().year + 1, "recurrence": Recurrence.RECURRING})
@@ -83,7 +83,7 @@ def project_edit(request, pk):
         raise PermissionDenied(_("只有本部门经办人可以修改项目。"))
     if request.method != "POST" and project.stage != ProjectStage.DRAFT:
         messages.warning(request, _("项目已提交，不能再修改；如需修改请先由部门负责人退回。"))
-        return redirect("processes:project_detail", pk=project.pk)
+        return redirect("workflows:project_detail", pk=project.pk)
 
     status, error = 200, None
     if request.method == "POST":
@@ -101,7 +101,7 @@ def project_edit(request, pk):
                 form.add_service_errors(exc)
             else:
                 messages.success(request, _("项目已保存。"))
-                return redirect("processes:project_detail", pk=project.pk)
+                return redirect("workflows:project_detail", pk=project.pk)
     else:
         form = ProjectEditForm(
             initial={

@@ -39,3 +39,20 @@ def task_get_for(user: User, pk) -> Task:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(task_inbox_for(user), pk=pk)
+
+
+def task_get_visible_to(user: User, pk) -> Task:
+    """Any human task, open or done, of a project ``user`` may see; 404 otherwise.
+
+    The inbox answers only open tasks the user may take; this lets a task page tell
+    "someone else already did it" (409) and "not yours" (403) from "no such task" (404).
+    """
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        Task.objects.filter(
+            flow_task_type="HUMAN",
+            process__projectprocess__project__in=project_list_for(user).values("pk"),
+        ).select_related("process__projectprocess__project__department", "owner"),
+        pk=pk,
+    )

@@ -23,7 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -36,13 +36,13 @@ from processes.errors import ActionNotAllowed, Conflict
 from processes.forms import ActionForm
 from processes.models import BudgetProject
 from processes.permissions import can_edit
-from processes.selectors import project_get_for, project_list_for, project_timeline
+from processes.selectors import project_get_for, project_timeline
 from processes.services.projects import TransitionSpec, available_transitions, transition_spec
 from processes.states import ProjectStage
 
 from . import services
 from .nodes import task_due
-from .selectors import task_inbox_for
+from .selectors import task_get_visible_to, task_inbox_for
 
 PAGE_SIZE = 50
 OPEN = (STATUS.NEW, STATUS.ASSIGNED)
@@ -110,25 +110,9 @@ def inbox(request):
 # -- task page ------------------------------------------------------------------------
 
 
-def _task_of_visible_project(user, pk) -> Task:
-    """Any human task (open or done) of a project ``user`` may see; 404 otherwise.
-
-    The inbox selector answers only open tasks the user may take; this one lets the task
-    page tell "someone else already did it" (409) and "not yours" (403) from "no such
-    task" (404). It belongs in workflows.selectors (not this screen's file to change).
-    """
-    return get_object_or_404(
-        Task.objects.filter(
-            flow_task_type="HUMAN",
-            process__projectprocess__project__in=project_list_for(user).values("pk"),
-        ).select_related("process__projectprocess__project__department", "owner"),
-        pk=pk,
-    )
-
-
 def _task_page(request, pk, *, bound=None, error=None, status=200):
     user = request.user
-    task = _task_of_visible_project(user, pk)
+    task = task_get_visible_to(user, pk)
     project = task.process.projectprocess.project
     is_open = task.status in OPEN and task.process.status == PROCESS.NEW
     mine = is_open and task_inbox_for(user).filter(pk=task.pk).exists()
@@ -158,7 +142,7 @@ def task_detail(request, pk):
         return _task_page(request, pk)
 
     user = request.user
-    task = _task_of_visible_project(user, pk)
+    task = task_get_visible_to(user, pk)
     is_open = task.status in OPEN and task.process.status == PROCESS.NEW
     if not is_open:
         return _task_page(request, pk, error=Conflict.default_message, status=409)
@@ -183,7 +167,7 @@ def task_detail(request, pk):
     except FlowLockFailed:
         return _task_page(request, pk, error=_refuse_busy(), status=503)
     _done(request, spec, project)
-    return redirect("processes:project_detail", pk=project.pk)
+    return redirect("workflows:project_detail", pk=project.pk)
 
 
 def _done(request, spec: TransitionSpec, project: BudgetProject) -> None:
@@ -254,4 +238,4 @@ def project_act(request, pk, action):
     except FlowLockFailed:
         return _project_page(request, project_get_for(user, pk), error=_refuse_busy(), status=503)
     _done(request, spec, project)
-    return redirect("processes:project_detail", pk=project.pk)
+    return redirect("workflows:project_detail", pk=project.pk)

@@ -89,7 +89,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "processes:inbox"
+LOGIN_REDIRECT_URL = "workflows:inbox"
 LOGOUT_REDIRECT_URL = "login"
 
 # An idle session ends after SESSION_IDLE_MINUTES: every request renews the cookie.

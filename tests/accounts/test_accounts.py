@@ -97,3 +97,21 @@ def test_weak_password_is_rejected_when_validators_apply(db):
     with pytest.raises(ValidationError):
         validate_password("12345678")
     validate_password("Liwan-Finance-2021")
+
+
+def test_language_choice_is_saved_on_account_when_switched(client, db):
+    user = make_user("dept_staff")
+    client.force_login(user)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "en"
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+
+
+def test_unknown_language_changes_nothing_when_posted(client, db):
+    user = make_user("dept_staff")
+    client.force_login(user)
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    user.refresh_from_db()
+    assert user.language == "zh-hans"

@@ -36,7 +36,7 @@ def test_approve_redirects_to_project_with_message_when_leader_acts_on_task(clie
     client.force_login(district.leader_a)
     response = client.post(f"/tasks/{task.pk}/", {"action": "approve", "approve-comment": "同意"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("processes:project_detail", args=[project.pk])
+    assert response["Location"] == reverse("workflows:project_detail", args=[project.pk])
     assert stage_of(project) == ProjectStage.DEPT_APPROVED
     page = client.get(response["Location"])
     assert "「审核通过」已办理" in text(page)

@@ -68,7 +68,7 @@ def test_mark_read_is_405_when_get(client, district):
 def test_login_redirects_to_inbox_when_password_right(client, district):
     response = client.post(reverse("login"), {"username": "staff_a", "password": PASSWORD})
     assert response.status_code == 302
-    assert response["Location"] == reverse("processes:inbox")
+    assert response["Location"] == reverse("workflows:inbox")
 
 
 def test_login_shows_error_when_password_wrong(client, district):

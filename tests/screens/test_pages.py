@@ -42,7 +42,7 @@ def test_header_shows_user_roles_and_unread_badge_when_logged_in(client, distric
     assert "部门负责人" in body
     assert 'data-testid="unread-count"' in body
     assert response.context["unread_notifications"] == 1
-    assert "/i18n/setlang/" in body
+    assert "/accounts/language/" in body
     assert reverse("logout") in body
     assert reverse("api-docs") in body
     assert reverse("admin:index") not in body
@@ -229,7 +229,7 @@ def test_password_change_page_renders_when_logged_in(client, district):
 
 def test_pages_render_in_english_when_language_switched(client, district):
     client.force_login(district.staff_a)
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/projects/"})
+    response = client.post("/accounts/language/", {"language": "en", "next": "/projects/"})
     assert response.status_code == 302
     response = client.get("/projects/")
     assert response.status_code == 200

@@ -11,10 +11,10 @@ from viewflow.workflow.models import Process, Task
 from accounts.models import Agency, Department, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role, separated_role_conflict
 from notifications.models import Notification
-from workflows import demo
 from processes.models import AuditEvent, BudgetProject
 from processes.services.audit import audit_verify
 from processes.states import ProjectStage
+from workflows import demo
 
 from ..factories import BudgetProjectFactory
 

@@ -1,0 +1,16 @@
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
+
+from .models import User
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch, remembered on the account too, so e-mails and live
+    notifications follow the language the person chose on screen."""
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    user = request.user
+    if user.is_authenticated and language in dict(User._meta.get_field("language").choices):
+        User.objects.filter(pk=user.pk).update(language=language)
+    return response
