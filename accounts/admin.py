@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import Agency, Department, DeputyProfile, ExpertProfile, User
-from .roles import Role, separated_role_conflict
+from .roles import role_labels, separated_role_conflict
 
 
 class SeparationOfDutiesMixin(forms.ModelForm):
@@ -17,9 +17,8 @@ class SeparationOfDutiesMixin(forms.ModelForm):
         if groups is not None:
             clash = separated_role_conflict({g.name for g in groups})
             if clash:
-                labels = "、".join(str(Role(r).label) for r in sorted(clash))
                 raise forms.ValidationError(
-                    _("三员分立：同一账号不能同时担任 %(roles)s。") % {"roles": labels}
+                    _("三员分立：同一账号不能同时担任 %(roles)s。") % {"roles": role_labels(clash)}
                 )
         return groups
 
@@ -55,7 +54,7 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description=gettext_lazy("角色"))
     def roles(self, obj):
-        return "、".join(str(Role(g.name).label) for g in obj.groups.all() if g.name in Role.values)
+        return role_labels(g.name for g in obj.groups.all())
 
 
 @admin.register(Department)

@@ -7,6 +7,7 @@ from functools import cached_property
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .roles import BUREAU_WIDE_READERS, DEPARTMENT_ROLES, Role
 
@@ -24,7 +25,7 @@ class Department(models.Model):
 
     class Meta:
         verbose_name = _("预算部门")
-        verbose_name_plural = _("预算部门")
+        verbose_name_plural = pgettext_lazy("plural", "预算部门")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -44,7 +45,7 @@ class Agency(models.Model):
 
     class Meta:
         verbose_name = _("第三方机构")
-        verbose_name_plural = _("第三方机构")
+        verbose_name_plural = pgettext_lazy("plural", "第三方机构")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -71,7 +72,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
 
     def __str__(self) -> str:
         return self.full_name or self.username
@@ -119,7 +120,7 @@ class ExpertProfile(models.Model):
 
     class Meta:
         verbose_name = _("专家")
-        verbose_name_plural = _("专家库")
+        verbose_name_plural = pgettext_lazy("plural", "专家库")
 
     def __str__(self) -> str:
         return str(self.user)
@@ -134,7 +135,7 @@ class DeputyProfile(models.Model):
 
     class Meta:
         verbose_name = _("人大代表")
-        verbose_name_plural = _("人大代表")
+        verbose_name_plural = pgettext_lazy("plural", "人大代表")
 
     def __str__(self) -> str:
         return str(self.user)

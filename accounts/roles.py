@@ -71,6 +71,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+def role_labels(roles) -> str:
+    """The roles' labels as one phrase, joined the way the active language lists things."""
+    from django.utils.translation import pgettext
+
+    order = {r: i for i, r in enumerate(Role.values)}
+    known = sorted((r for r in roles if r in order), key=order.__getitem__)
+    return pgettext("list separator", "、").join(str(Role(r).label) for r in known)
+
+
 def separated_role_conflict(role_names: set[str]) -> set[str]:
     """The separated roles (三员分立) that appear together in ``role_names``; empty if none clash."""
     clash = {r for r in role_names if r in SEPARATED_ROLES}

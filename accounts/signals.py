@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from .models import User
-from .roles import Role, separated_role_conflict
+from .roles import role_labels, separated_role_conflict
 
 
 @receiver(m2m_changed, sender=User.groups.through)
@@ -25,5 +25,4 @@ def enforce_separation_of_duties(sender, instance, action, reverse, pk_set, **kw
         current = set(user.groups.values_list("name", flat=True))
         clash = separated_role_conflict(current | added)
         if clash:
-            labels = "、".join(str(Role(r).label) for r in sorted(clash))
-            raise ValidationError(_("三员分立：同一账号不能同时担任 %(roles)s。") % {"roles": labels})
+            raise ValidationError(_("三员分立：同一账号不能同时担任 %(roles)s。") % {"roles": role_labels(clash)})

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,7 +29,7 @@ class Notification(models.Model):
 
     class Meta:
         verbose_name = _("通知")
-        verbose_name_plural = _("通知")
+        verbose_name_plural = pgettext_lazy("plural", "通知")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["recipient", "event_key"], name="notification_once_per_event"),

@@ -1,15 +1,16 @@
 """What people are told about projects. Message ids are translated when shown."""
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from notifications.services import Message
 
-STAGE_CHANGED = N_("项目「%(project)s」：%(from_stage)s → %(to_stage)s")
-STAGE_CHANGED_WITH_REASON = N_("项目「%(project)s」：%(from_stage)s → %(to_stage)s。理由：%(reason)s")
-SUBMITTED_APPROVED = N_("您提交的项目「%(project)s」已通过部门审核")
-SUBMITTED_RETURNED = N_("您提交的项目「%(project)s」被退回修改。理由：%(reason)s")
-TASK_ASSIGNED = N_("新任务：%(task)s「%(project)s」，请于 %(due)s 前办理")
-TASK_CANCELLED = N_("任务已取消：%(task)s「%(project)s」（项目%(to_stage)s）")
+STAGE_CHANGED = gettext_noop("项目「%(project)s」：%(from_stage)s → %(to_stage)s")
+STAGE_CHANGED_WITH_REASON = gettext_noop("项目「%(project)s」：%(from_stage)s → %(to_stage)s。理由：%(reason)s")
+SUBMITTED_APPROVED = gettext_noop("您提交的项目「%(project)s」已通过部门审核")
+SUBMITTED_RETURNED = gettext_noop("您提交的项目「%(project)s」被退回修改。理由：%(reason)s")
+TASK_ASSIGNED = gettext_noop("新任务：%(task)s「%(project)s」，请于 %(due)s 前办理")
+TASK_ASSIGNED_NO_DUE = gettext_noop("新任务：%(task)s「%(project)s」")
+TASK_CANCELLED = gettext_noop("任务已取消：%(task)s「%(project)s」（项目已变为「%(to_stage)s」）")
 
 
 def stage_changed(project_name: str, from_label: str, to_label: str, reason: str = "") -> Message:
@@ -28,7 +29,9 @@ def submitter_returned(project_name: str, reason: str) -> Message:
     return Message("returned", SUBMITTED_RETURNED, {"project": project_name, "reason": reason})
 
 
-def task_assigned(task_title: str, project_name: str, due: str) -> Message:
+def task_assigned(task_title: str, project_name: str, due: str = "") -> Message:
+    if not due:
+        return Message("task", TASK_ASSIGNED_NO_DUE, {"task": task_title, "project": project_name}, ("task",))
     return Message("task", TASK_ASSIGNED, {"task": task_title, "project": project_name, "due": due}, ("task",))
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from . import permissions as perms
@@ -71,7 +72,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         verbose_name = _("预算项目")
-        verbose_name_plural = _("预算项目")
+        verbose_name_plural = pgettext_lazy("plural", "预算项目")
         ordering = ["-fiscal_year", "department_id", "code"]
         constraints = [
             models.UniqueConstraint(fields=["fiscal_year", "code"], name="project_code_unique_per_year"),
@@ -228,7 +229,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         verbose_name = _("审计日志")
-        verbose_name_plural = _("审计日志")
+        verbose_name_plural = pgettext_lazy("plural", "审计日志")
         ordering = ["sequence"]
         indexes = [models.Index(fields=["object_type", "object_id", "sequence"])]
         permissions = [("verify_audit", _("校验审计日志"))]

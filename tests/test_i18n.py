@@ -221,9 +221,9 @@ def test_every_viewflow_string_is_kept_when_catalog_is_zh_hans():
     assert lost == []
 
 
-def test_notification_messages_are_in_catalog_when_marked_with_n_alias():
-    """processes.messages marks its texts with N_ (gettext_noop under another name), which
-    makemessages does not see; scripts/messages.sh must have merged them in."""
+def test_notification_messages_are_translated_when_deferred_with_gettext_noop():
+    """processes.messages defers its texts with gettext_noop (translated when a notification
+    is read); each must be in the English catalog, translated."""
     from processes import messages
 
     texts = {v for k, v in vars(messages).items() if k.isupper() and isinstance(v, str)}

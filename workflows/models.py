@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from viewflow.workflow.models import Process
 
 
@@ -15,4 +16,4 @@ class ProjectProcess(Process):
 
     class Meta:
         verbose_name = _("项目流程")
-        verbose_name_plural = _("项目流程")
+        verbose_name_plural = pgettext_lazy("plural", "项目流程")

@@ -31,7 +31,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-from accounts.roles import ROLE_PERMISSIONS, Role
+from accounts.roles import ROLE_PERMISSIONS, role_labels
 from processes.errors import ActionNotAllowed, Conflict
 from processes.forms import ActionForm
 from processes.models import BudgetProject
@@ -68,7 +68,7 @@ class TaskRow:
 
 def _queue_label(permission: str) -> str:
     """The roles whose members may claim a queued task needing ``permission``."""
-    return "、".join(str(Role(r).label) for r, perms in ROLE_PERMISSIONS.items() if permission in perms)
+    return role_labels(r for r, perms in ROLE_PERMISSIONS.items() if permission in perms)
 
 
 def _row(task: Task, project: BudgetProject, *, mine: bool = False) -> TaskRow:

@@ -176,10 +176,10 @@ def project_transition(
     project = _lock(project)
     method = getattr(project, name)
     if not spec.permitted(project, actor):
-        raise PermissionDenied(_("您没有权限%(action)s此项目。") % {"action": spec.label})
+        raise PermissionDenied(_("您没有权限对此项目执行「%(action)s」。") % {"action": spec.label})
     if not can_proceed(method, check_conditions=False):
         raise ActionNotAllowed(
-            _("项目当前处于「%(stage)s」阶段，不能%(action)s。")
+            _("项目当前处于「%(stage)s」阶段，不能执行「%(action)s」。")
             % {"stage": project.get_stage_display(), "action": spec.label}
         )
     if not can_proceed(method):
@@ -214,7 +214,7 @@ def _condition_message(project: BudgetProject, name: str, spec: TransitionSpec) 
         return _(
             "送审金额 %(amount)s 元达到事前绩效评估门槛 %(threshold)s 元，必须先进行事前绩效评估。"
         ) % {"amount": project.requested_amount, "threshold": project.pre_assessment_threshold}
-    return _("当前条件下不能%(action)s。") % {"action": spec.label}
+    return _("当前条件下不能执行「%(action)s」。") % {"action": spec.label}
 
 
 def _project_messages(project, actor, name, from_stage, comment) -> dict[User, Message]:

@@ -87,7 +87,7 @@ def test_project_act_is_409_with_stage_message_when_approving_approved_project(c
     client.force_login(district.leader_a2)
     response = client.post(f"/projects/{project.pk}/act/approve/")
     assert response.status_code == 409
-    assert "项目当前处于「部门已审核」阶段，不能审核通过" in text(response)
+    assert "项目当前处于「部门已审核」阶段，不能执行「审核通过」" in text(response)
     assert stage_of(project) == ProjectStage.DEPT_APPROVED
 
 
