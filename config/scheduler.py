@@ -35,9 +35,11 @@ def start_embedded_scheduler(tick: float = 5.0) -> None:
     if _started.is_set():
         return
     _started.set()
-    current_app.loader.import_default_modules()
 
     def loop():
+        # Register the apps' tasks here, not in AppConfig.ready(): Celery's Django fixup
+        # would call django.setup() again while the app registry is still populating.
+        current_app.loader.import_default_modules()
         last_run: dict[str, float] = {}
         while True:
             run_due(settings.CELERY_BEAT_SCHEDULE, last_run, time.monotonic())

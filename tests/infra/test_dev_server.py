@@ -14,7 +14,6 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
 from django.urls import reverse
 
 from config.env import BASE_DIR
@@ -38,12 +37,6 @@ def http_status(url: str) -> int | None:
         return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config/scheduler.py calls current_app.loader.import_default_modules() inside "
-    "AppConfig.ready(); Celery's Django fixup then calls django.setup() again: "
-    "'populate() isn't reentrant'. Drop this marker once that call moves into the thread.",
-)
 def test_dev_server_serves_login_page_and_runs_scheduler_when_started_as_make_run_does(tmp_path):
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     env.update(DJANGO_SETTINGS_MODULE="config.settings.dev", DATABASE_URL=f"sqlite:///{tmp_path / 'dev.sqlite3'}")
