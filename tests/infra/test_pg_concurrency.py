@@ -30,6 +30,7 @@ from processes.services import projects as project_services
 from processes.services.audit import audit_verify
 from processes.services.projects import department_members
 from processes.states import ProjectStage
+from workflows import services as workflow_services
 from workflows.flows import ProjectIntakeFlow
 from workflows.models import ProjectProcess
 from workflows.services import project_act
@@ -42,6 +43,8 @@ ROUNDS = 20
 #: How long the winner keeps its transaction (and its locks) open in the "lingering"
 #: variant, so the loser surely arrives while the lock is held.
 LINGER_SECONDS = 0.15
+#: How long one project's flow step is held up in the lock-order test.
+SLOW_STEP_SECONDS = 2.0
 
 
 @dataclass
@@ -245,6 +248,51 @@ def test_race_helper_sees_both_succeed_when_nothing_conflicts(district):
         t.join(timeout=120)
     assert errors == []
     assert set(BudgetProject.objects.filter(pk__in=[first.pk, second.pk]).values_list("stage", flat=True)) == {
+        ProjectStage.DEPT_APPROVED
+    }
+    assert audit_verify() is None
+
+
+def test_unrelated_approval_does_not_wait_when_another_projects_flow_step_is_slow(district, monkeypatch):
+    """Lock order (docs/architecture.md, "Locks"): project row → flow process row → audit
+    chain head. The head is shared by every transition, so it must be taken last: a slow
+    flow step on one project may not hold up another department's approval."""
+    slow = district.project(ProjectStage.SUBMITTED, dept="a")
+    other = district.project(ProjectStage.SUBMITTED, dept="b")
+    in_slow_step = threading.Event()
+    slow_step_ended_at: list[float] = []
+    errors: list[Exception] = []
+    original = workflow_services._next_actor_messages
+
+    def next_actor_messages(project, process_id):
+        if project.pk == slow.pk:
+            in_slow_step.set()
+            time.sleep(SLOW_STEP_SECONDS)
+            slow_step_ended_at.append(time.monotonic())
+        return original(project, process_id)
+
+    monkeypatch.setattr(workflow_services, "_next_actor_messages", next_actor_messages)
+
+    def approve_slow() -> None:
+        try:
+            project_act(project=BudgetProject.objects.get(pk=slow.pk), actor=district.leader_a, action="approve")
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=approve_slow)
+    thread.start()
+    try:
+        assert in_slow_step.wait(timeout=30), errors
+        project_act(project=BudgetProject.objects.get(pk=other.pk), actor=district.leader_b, action="approve")
+        other_done_at = time.monotonic()
+    finally:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert other_done_at < slow_step_ended_at[0], "the approval waited for another project's flow step"
+    assert set(BudgetProject.objects.filter(pk__in=[slow.pk, other.pk]).values_list("stage", flat=True)) == {
         ProjectStage.DEPT_APPROVED
     }
     assert audit_verify() is None
