@@ -82,7 +82,7 @@ USERS: list[DemoUser] = [
     DemoUser("finance1", Role.FINANCE_OFFICER, "财政绩效科一"),
     DemoUser("finance2", Role.FINANCE_OFFICER, "财政绩效科二"),
     DemoUser("supervisor", Role.SUPERVISOR, "分管领导"),
-    DemoUser("auditor", Role.AUDITOR, "审计管理员"),
+    DemoUser("auditor", Role.AUDITOR, "审计管理员", is_staff=True),  # reads the audit trail in the admin
     DemoUser("sysadmin", Role.SYSADMIN, "系统管理员", is_staff=True),
     DemoUser(
         "expert1", Role.EXPERT, "专家一", specialties=(S.INFRASTRUCTURE, S.FINANCE), employer="某工程咨询有限公司"

@@ -169,7 +169,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"jixiao": {"level": "INFO"}},
+    # Django's own "django" logger has a console handler of its own; stopping propagation
+    # keeps each line (e.g. daphne's request log) from printing twice.
+    "loggers": {
+        "jixiao": {"level": "INFO"},
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Business settings of the bureau (DESIGN §3.1). Amounts are yuan, Decimal.
