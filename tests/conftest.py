@@ -38,6 +38,10 @@ def _require_redis(settings):
 class District:
     """Two departments (A and B), each with staff and two leaders; the bureau's roles."""
 
+    #: Every user the fixture makes, by attribute name.
+    PEOPLE = ("staff_a", "leader_a", "leader_a2", "staff_b", "leader_b", "finance", "supervisor",
+              "auditor", "sysadmin", "expert", "deputy", "agency_staff")
+
     def __init__(self):
         sync_role_groups()  # a transactional test's flush removed the migration's groups
         self.dept_a = DepartmentFactory(code="A01", name="区农水局")

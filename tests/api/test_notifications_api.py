@@ -6,26 +6,7 @@ from rest_framework.test import APIClient
 from notifications.models import Notification
 from processes.states import ProjectStage as S
 
-ROLES = [
-    "staff_a",
-    "leader_a",
-    "leader_a2",
-    "staff_b",
-    "leader_b",
-    "finance",
-    "supervisor",
-    "auditor",
-    "sysadmin",
-    "expert",
-    "deputy",
-    "agency_staff",
-]
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+from .support import ROLES, client_for
 
 
 @pytest.fixture

@@ -12,21 +12,8 @@ from processes.models import AuditEvent, BudgetProject
 from processes.states import ProjectStage as S
 from tests.factories import PASSWORD
 
-#: Every user the district fixture makes, by attribute name.
-ROLES = [
-    "staff_a",
-    "leader_a",
-    "leader_a2",
-    "staff_b",
-    "leader_b",
-    "finance",
-    "supervisor",
-    "auditor",
-    "sysadmin",
-    "expert",
-    "deputy",
-    "agency_staff",
-]
+from .support import ROLES, client_for
+
 #: Who sees department A's projects (its own staff and leaders, and the bureau-wide readers).
 SEES_A = {"staff_a", "leader_a", "leader_a2", "finance", "supervisor", "auditor"}
 SEES_B = {"staff_b", "leader_b", "finance", "supervisor", "auditor"}
@@ -42,11 +29,6 @@ NEW_PROJECT = {
 }
 
 
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 def url(project=None, action=None) -> str:

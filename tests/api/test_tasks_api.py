@@ -10,26 +10,7 @@ from viewflow.workflow.models import Task
 
 from processes.states import ProjectStage as S
 
-ROLES = [
-    "staff_a",
-    "leader_a",
-    "leader_a2",
-    "staff_b",
-    "leader_b",
-    "finance",
-    "supervisor",
-    "auditor",
-    "sysadmin",
-    "expert",
-    "deputy",
-    "agency_staff",
-]
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+from .support import ROLES, client_for
 
 
 def open_task(project) -> Task:
