@@ -30,8 +30,8 @@ export PIP_NO_INPUT := 1
 
 help:
 	@echo "make run           build the venv, migrate, load demo data, serve http://127.0.0.1:8000/"
-	@echo "make test          the whole suite on SQLite (browser tests included), migration check, ruff"
-	@echo "make lint          ruff check + ruff format --check"
+	@echo "make test          the whole suite on SQLite (browser tests included), migration check, ruff, mypy"
+	@echo "make lint          ruff check + mypy + ruff format --check"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make test-servers  the suite against PostgreSQL and Redis (needs DATABASE_URL, REDIS_URL; see .ci/run)"
 	@echo "make venv          just (re)build .venv when a requirements file changed"
@@ -60,12 +60,14 @@ run: venv
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ]; then $(APT_UPDATE) && $(APT_INSTALL) chromium; fi
 
-# Runs all three checks even when one fails, then fails if any did. pytest's exit code 5
+# Runs all four checks even when one fails, then fails if any did. pytest's exit code 5
 # ("no tests collected") is a failure like any other non-zero code.
 test: venv browser-deps
 	@failed=""; \
 	echo "--- ruff check"; \
 	$(BIN)/ruff check . || failed="$$failed ruff"; \
+	echo "--- mypy"; \
+	$(BIN)/mypy || failed="$$failed mypy"; \
 	echo "--- makemigrations --check"; \
 	$(TEST_SETTINGS) $(MANAGE) makemigrations --check --dry-run || failed="$$failed migrations"; \
 	echo "--- pytest -m 'not postgres and not redis'"; \
@@ -75,6 +77,7 @@ test: venv browser-deps
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/ruff format --check .
 
 format: venv

@@ -95,7 +95,7 @@ class User(AbstractUser):
 
     @property
     def display_roles(self) -> list[str]:
-        return [Role(r).label for r in Role.values if r in self.role_names]
+        return [str(Role(r).label) for r in Role.values if r in self.role_names]
 
 
 class ExpertProfile(models.Model):

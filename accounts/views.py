@@ -11,6 +11,6 @@ def set_language(request):
     response = django_set_language(request)
     language = request.POST.get("language")
     user = request.user
-    if user.is_authenticated and language in dict(User._meta.get_field("language").choices):
+    if user.is_authenticated and language in dict(User._meta.get_field("language").flatchoices):
         User.objects.filter(pk=user.pk).update(language=language)
     return response

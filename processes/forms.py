@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -95,7 +96,8 @@ class ProjectFilterForm(forms.Form):
     def __init__(self, *args, show_department: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if show_department:
-            self.fields["department"].queryset = Department.objects.only("pk", "code", "name")
+            department = cast(forms.ModelChoiceField, self.fields["department"])
+            department.queryset = Department.objects.only("pk", "code", "name")
         else:
             del self.fields["department"]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -14,7 +16,19 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from . import permissions as perms
 from .states import CANCELLABLE, WITHDRAWABLE, ProjectStage
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
+if TYPE_CHECKING:
+    from django_fsm import Transition
+    from django_stubs_ext import StrOrPromise
+
+    from accounts.models import User
+
+
+class MoneyOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: MoneyOptions = {"max_digits": 16, "decimal_places": 2}
 
 
 class ProjectCategory(models.TextChoices):
@@ -33,7 +47,7 @@ class Recurrence(models.TextChoices):
     ONE_OFF = "one_off", _("一次性项目")
 
 
-def action(label: str, *, role: str, needs_reason: bool = False, style: str = "primary") -> dict:
+def action(label: StrOrPromise, *, role: str, needs_reason: bool = False, style: str = "primary") -> dict:
     """The `custom` of a transition a person may take from a screen or the API."""
     return {"action": True, "label": label, "role": role, "needs_reason": needs_reason, "style": style}
 
@@ -41,7 +55,20 @@ def action(label: str, *, role: str, needs_reason: bool = False, style: str = "p
 SYSTEM = {"action": False}
 
 
-class BudgetProject(ConcurrentTransitionMixin, models.Model):
+def fsm_permission(check: Callable[[BudgetProject, User], bool]) -> Callable[[models.Model, Any], bool]:
+    """``check`` itself, typed as django-fsm-2's ``transition(permission=...)`` wants it.
+
+    The stub asks for a function of any model and any kind of user; django-fsm calls ours
+    only with a BudgetProject and the User handed to ``has_transition_perm`` or
+    ``get_available_user_stage_transitions``, so the cast widens the static type only.
+    """
+    return cast("Callable[[models.Model, Any], bool]", check)
+
+
+# The ignore: workflows.ProjectProcess (related_name="workflow_processes") takes its manager from
+# viewflow, which ships no type information, so django-stubs cannot build that reverse manager's
+# type; `project.workflow_processes` is typed as a plain RelatedManager instead.
+class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[django-manager-missing]
     """预算项目. Amounts are yuan; the stage is moved only by processes.services."""
 
     department = models.ForeignKey(
@@ -106,43 +133,50 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):
     def below_threshold(self) -> bool:
         return not self.requires_pre_assessment()
 
+    if TYPE_CHECKING:
+        # Added to the class by FSMField when it is prepared (django-fsm-2).
+        def get_available_user_stage_transitions(self, user: User) -> Iterator[Transition]: ...
+
     # -- transitions: fields only, no I/O (STYLE) ---------------------------------------
 
     @transition(field=stage, source=ProjectStage.DRAFT, target=ProjectStage.SUBMITTED,
-                permission=perms.can_submit, custom=action(_("提交"), role="dept_staff"))
+                permission=fsm_permission(perms.can_submit), custom=action(_("提交"), role="dept_staff"))
     def submit(self) -> None:
         pass
 
     @transition(field=stage, source=ProjectStage.SUBMITTED, target=ProjectStage.DEPT_APPROVED,
-                permission=perms.can_review, custom=action(_("审核通过"), role="dept_leader"))
+                permission=fsm_permission(perms.can_review), custom=action(_("审核通过"), role="dept_leader"))
     def approve(self) -> None:
         pass
 
     @transition(field=stage, source=ProjectStage.SUBMITTED, target=ProjectStage.DRAFT,
-                permission=perms.can_review,
+                permission=fsm_permission(perms.can_review),
                 custom=action(_("退回修改"), role="dept_leader", needs_reason=True, style="warning"))
     def send_back(self) -> None:
         pass
 
     @transition(field=stage, source=ProjectStage.DEPT_APPROVED, target=ProjectStage.PRE_ASSESSMENT,
-                permission=perms.can_intake, custom=action(_("转事前绩效评估"), role="finance_officer"))
+                permission=fsm_permission(perms.can_intake),
+                custom=action(_("转事前绩效评估"), role="finance_officer"))
     def route_to_pre_assessment(self) -> None:
         pass
 
     @transition(field=stage, source=ProjectStage.DEPT_APPROVED, target=ProjectStage.TARGET_REVIEW,
-                permission=perms.can_intake, conditions=[below_threshold],
+                permission=fsm_permission(perms.can_intake),
+                # The stub wants a condition of any model; fsm calls it with this project only.
+                conditions=[cast("Callable[[models.Model], bool]", below_threshold)],
                 custom=action(_("转绩效目标审核"), role="finance_officer"))
     def route_to_target_review(self) -> None:
         pass
 
     @transition(field=stage, source=WITHDRAWABLE, target=ProjectStage.WITHDRAWN,
-                permission=perms.can_withdraw,
+                permission=fsm_permission(perms.can_withdraw),
                 custom=action(_("撤回"), role="dept_staff", needs_reason=True, style="warning"))
     def withdraw(self) -> None:
         pass
 
     @transition(field=stage, source=CANCELLABLE, target=ProjectStage.CANCELLED,
-                permission=perms.can_cancel,
+                permission=fsm_permission(perms.can_cancel),
                 custom=action(_("取消项目"), role="finance_officer", needs_reason=True, style="danger"))
     def cancel(self) -> None:
         pass
@@ -150,42 +184,42 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):
     # Driven by the sub-process services of later issues (never a person's button).
 
     @transition(field=stage, source=ProjectStage.PRE_ASSESSMENT, target=ProjectStage.BUDGETED,
-                permission=perms.system_only, custom=SYSTEM)
+                permission=fsm_permission(perms.system_only), custom=SYSTEM)
     def confirm_pre_assessment(self, approved_amount: Decimal) -> None:
         self.approved_amount = approved_amount
 
     @transition(field=stage, source=ProjectStage.TARGET_REVIEW, target=ProjectStage.BUDGETED,
-                permission=perms.system_only, custom=SYSTEM)
+                permission=fsm_permission(perms.system_only), custom=SYSTEM)
     def approve_targets(self, approved_amount: Decimal) -> None:
         self.approved_amount = approved_amount
 
     @transition(field=stage, source=[ProjectStage.PRE_ASSESSMENT, ProjectStage.TARGET_REVIEW],
-                target=ProjectStage.REJECTED, permission=perms.system_only, custom=SYSTEM)
+                target=ProjectStage.REJECTED, permission=fsm_permission(perms.system_only), custom=SYSTEM)
     def reject(self) -> None:
         pass
 
     @transition(field=stage, source=ProjectStage.BUDGETED, target=ProjectStage.EXECUTING,
-                permission=perms.system_only, custom=SYSTEM)
+                permission=fsm_permission(perms.system_only), custom=SYSTEM)
     def start_execution(self) -> None:
         pass
 
     @transition(field=stage, source=ProjectStage.EXECUTING, target=ProjectStage.EVALUATING,
-                permission=perms.system_only, custom=SYSTEM)
+                permission=fsm_permission(perms.system_only), custom=SYSTEM)
     def start_evaluation(self) -> None:
         pass
 
     @transition(field=stage, source=ProjectStage.EVALUATING, target=ProjectStage.EVALUATED,
-                permission=perms.system_only, custom=SYSTEM)
+                permission=fsm_permission(perms.system_only), custom=SYSTEM)
     def complete_evaluation(self) -> None:
         pass
 
     @transition(field=stage, source=ProjectStage.EVALUATED, target=ProjectStage.RECTIFYING,
-                permission=perms.system_only, custom=SYSTEM)
+                permission=fsm_permission(perms.system_only), custom=SYSTEM)
     def open_rectification(self) -> None:
         pass
 
     @transition(field=stage, source=[ProjectStage.EVALUATED, ProjectStage.RECTIFYING],
-                target=ProjectStage.CLOSED, permission=perms.system_only, custom=SYSTEM)
+                target=ProjectStage.CLOSED, permission=fsm_permission(perms.system_only), custom=SYSTEM)
     def close(self) -> None:
         pass
 

@@ -8,6 +8,7 @@ people, not business data.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -17,7 +18,7 @@ from .models import AuditEvent, BudgetProject
 from .permissions import holds
 
 
-def project_list_for(user: User) -> QuerySet[BudgetProject]:
+def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
     qs = BudgetProject.objects.select_related("department", "created_by")
     if not user.is_authenticated:
         return qs.none()
@@ -43,7 +44,7 @@ def users_who_see(project: BudgetProject) -> QuerySet[User]:
     ).distinct()
 
 
-def project_get_for(user: User, pk) -> BudgetProject:
+def project_get_for(user: User | AnonymousUser, pk) -> BudgetProject:
     """The project if ``user`` may see it; 404 otherwise (never 403, which would confirm it exists)."""
     return get_object_or_404(project_list_for(user), pk=pk)
 

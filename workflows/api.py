@@ -5,6 +5,8 @@ requesting user's task inbox.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
@@ -19,6 +21,9 @@ from processes.services.projects import available_transitions
 from .nodes import task_due
 from .selectors import task_get_for, task_inbox_for
 from .services import open_project_tasks, project_act
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # -- serializers -----------------------------------------------------------------------
 
@@ -118,7 +123,7 @@ ACTION_DESCRIPTION = _(
 )
 
 
-def project_action(attr: str, *, transition: str, url_path: str, summary: str):
+def project_action(attr: str, *, transition: str, url_path: str, summary: StrOrPromise):
     """A POST /api/projects/{id}/{url_path}/ endpoint doing the transition ``transition``.
 
     ``attr`` is the view attribute it is bound to (DRF requires it to be the method name).

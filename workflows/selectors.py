@@ -3,6 +3,7 @@ the queued tasks they hold the permission for *on projects they may see*."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -11,7 +12,7 @@ from accounts.models import User
 from processes.selectors import project_list_for
 
 
-def task_inbox_for(user: User) -> QuerySet[Task]:
+def task_inbox_for(user: User | AnonymousUser) -> QuerySet[Task]:
     if not user.is_authenticated:
         return Task.objects.none()
     # a superuser is a system account: it holds no business permission (三员分立)
@@ -35,7 +36,7 @@ def task_inbox_for(user: User) -> QuerySet[Task]:
     )
 
 
-def task_get_for(user: User, pk) -> Task:
+def task_get_for(user: User | AnonymousUser, pk) -> Task:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(task_inbox_for(user), pk=pk)

@@ -18,7 +18,7 @@ from notifications.services import Message
 from processes import messages
 from processes.errors import Conflict
 from processes.models import BudgetProject
-from processes.services.projects import msgid, project_transition
+from processes.services.projects import AfterTransition, msgid, project_transition
 from processes.states import ProjectStage
 
 from .flows import PROJECT_FLOWS, ProjectIntakeFlow
@@ -110,6 +110,7 @@ def project_act(*, project: BudgetProject, actor: User, action: str, comment: st
     Raises what processes.services.projects.project_transition raises, and Conflict when
     the task was taken by someone else in the meantime.
     """
+    after: AfterTransition | None
     if action == "submit":
         after = _start_intake
     elif action in ("withdraw", "cancel"):

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -127,7 +128,8 @@ STORAGES = {
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="jixiao@localhost")
 
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Any: test and prod add a "CONFIG" dict beside "BACKEND".
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Celery: production runs a worker and beat on Redis; the embedded default runs tasks
 # eagerly and fires the periodic ones from an in-process scheduler (jixiao scheduler).
@@ -178,7 +180,7 @@ LOGGING = {
 }
 
 # Business settings of the bureau (DESIGN §3.1). Amounts are yuan, Decimal.
-JIXIAO = {
+JIXIAO: dict[str, dict[str, Any]] = {
     # Pre-assessment is required at or above these amounts (Yuexiu: 400万 / 500万).
     "PRE_ASSESSMENT_THRESHOLD": {
         "recurring": Decimal("4000000.00"),

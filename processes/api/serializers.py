@@ -41,7 +41,9 @@ class AvailableActionSerializer(serializers.Serializer):
     """A transition the requesting user may take now (``processes.services.projects.TransitionSpec``)."""
 
     name = serializers.CharField()
-    label = serializers.SerializerMethodField()
+    # The ignore: the stubs see this class attribute shadowing Field.label (a Serializer is a
+    # Field); DRF's metaclass moves declared fields out of the class, and the API key is "label".
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]
     needs_reason = serializers.BooleanField()
 
     def get_label(self, spec) -> str:

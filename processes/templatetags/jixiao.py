@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django import template
@@ -15,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import Role
 from processes.models import BudgetProject
 from processes.states import ProjectStage
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 register = template.Library()
 
@@ -84,13 +88,15 @@ def cst(value: datetime | None, fmt: str = "Y-m-d H:i") -> str:
 
 @register.filter
 def is_past(value: datetime | None) -> bool:
-    return bool(value) and value < timezone.now()
+    if not value:
+        return False
+    return value < timezone.now()
 
 
 @register.filter
 def stage_label(value: str) -> str:
     try:
-        return ProjectStage(value).label
+        return str(ProjectStage(value).label)
     except ValueError:
         return value or ""
 
@@ -106,13 +112,13 @@ def stage_badge(value: str) -> str:
 @register.filter
 def role_label(value: str) -> str:
     try:
-        return Role(value).label
+        return str(Role(value).label)
     except ValueError:
         return value or ""
 
 
 @cache
-def _transition_labels() -> dict[str, str]:
+def _transition_labels() -> dict[str, StrOrPromise]:
     transitions = BudgetProject._meta.get_field("stage").get_all_transitions(BudgetProject)
     return {t.name: t.custom["label"] for t in transitions if t.custom.get("action")}
 
@@ -121,7 +127,7 @@ def _transition_labels() -> dict[str, str]:
 def action_label(value: str) -> str:
     """The label of an audited action name (a transition or create/edit)."""
     label = _transition_labels().get(value) or OTHER_ACTION_LABELS.get(value)
-    return label if label is not None else value
+    return str(label) if label is not None else value
 
 
 @register.filter
