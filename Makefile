@@ -30,7 +30,7 @@ export PIP_NO_INPUT := 1
 
 help:
 	@echo "make run           build the venv, migrate, load demo data, serve http://127.0.0.1:8000/"
-	@echo "make test          the whole suite on SQLite (browser tests included), migration check, ruff, mypy"
+	@echo "make test          the whole suite on SQLite (browser tests included), migration check, ruff (lint + format), mypy"
 	@echo "make lint          ruff check + mypy + ruff format --check"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make test-servers  the suite against PostgreSQL and Redis (needs DATABASE_URL, REDIS_URL; see .ci/run)"
@@ -64,8 +64,9 @@ browser-deps:
 # ("no tests collected") is a failure like any other non-zero code.
 test: venv browser-deps
 	@failed=""; \
-	echo "--- ruff check"; \
+	echo "--- ruff check, ruff format --check"; \
 	$(BIN)/ruff check . || failed="$$failed ruff"; \
+	$(BIN)/ruff format --check . || failed="$$failed ruff-format"; \
 	echo "--- mypy"; \
 	$(BIN)/mypy || failed="$$failed mypy"; \
 	echo "--- makemigrations --check"; \

@@ -43,11 +43,22 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ("department", "agency")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (gettext_lazy("个人信息"), {"fields": ("full_name", "email", "department", "agency", "language", "email_notifications")}),
+        (
+            gettext_lazy("个人信息"),
+            {"fields": ("full_name", "email", "department", "agency", "language", "email_notifications")},
+        ),
         (gettext_lazy("角色"), {"fields": ("is_active", "is_staff", "groups")}),
         (gettext_lazy("时间"), {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "full_name", "department", "agency", "email", "password1", "password2")}),)
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "full_name", "department", "agency", "email", "password1", "password2"),
+            },
+        ),
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")

@@ -18,8 +18,12 @@ class Department(models.Model):
     code = models.CharField(_("编码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=128, unique=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("主管部门"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="units",
+        "self",
+        verbose_name=_("主管部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="units",
     )
     active = models.BooleanField(_("启用"), default=True)
 
@@ -57,15 +61,25 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("姓名"), max_length=64, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("所属部门"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="users",
+        Department,
+        verbose_name=_("所属部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     agency = models.ForeignKey(
-        Agency, verbose_name=_("所属机构"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="staff",
+        Agency,
+        verbose_name=_("所属机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
     language = models.CharField(
-        _("界面语言"), max_length=8, default="zh-hans",
+        _("界面语言"),
+        max_length=8,
+        default="zh-hans",
         choices=[("zh-hans", "简体中文"), ("en", "English")],
     )
     email_notifications = models.BooleanField(_("接收邮件通知"), default=True)
@@ -113,9 +127,7 @@ class ExpertProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="expert_profile")
     specialties = models.JSONField(_("专业领域"), default=list, blank=True)
     employer = models.CharField(_("工作单位"), max_length=128, blank=True)
-    conflicts = models.ManyToManyField(
-        Department, verbose_name=_("申报回避的部门"), blank=True, related_name="+"
-    )
+    conflicts = models.ManyToManyField(Department, verbose_name=_("申报回避的部门"), blank=True, related_name="+")
     active = models.BooleanField(_("在库"), default=True)
 
     class Meta:

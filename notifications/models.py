@@ -12,7 +12,9 @@ class Notification(models.Model):
     ``params`` fill it, and the keys listed in ``translated_params`` are message ids too."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
         related_name="notifications",
     )
     kind = models.CharField(_("类别"), max_length=32)
@@ -43,8 +45,7 @@ class Notification(models.Model):
     def text(self) -> str:
         """The message in the active language."""
         params = {
-            k: (gettext(v) if k in self.translated_params and isinstance(v, str) else v)
-            for k, v in self.params.items()
+            k: (gettext(v) if k in self.translated_params and isinstance(v, str) else v) for k, v in self.params.items()
         }
         try:
             return gettext(self.verb) % params

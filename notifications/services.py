@@ -77,9 +77,7 @@ def deliver(notification_ids: Iterable[int]) -> None:
     """Push each notification to its recipient's sockets, and queue its e-mail."""
     from .tasks import send_notification_email
 
-    notes = list(
-        Notification.objects.filter(pk__in=list(notification_ids)).select_related("recipient")
-    )
+    notes = list(Notification.objects.filter(pk__in=list(notification_ids)).select_related("recipient"))
     layer = get_channel_layer()
     unread = unread_counts({n.recipient_id for n in notes})
     for note in notes:
@@ -124,9 +122,7 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     changed = qs.update(read_at=timezone.now())
     if changed:
         count = unread_count(user)
-        transaction.on_commit(
-            lambda: _push_quietly(user.pk, {"type": "unread", "unread": count})
-        )
+        transaction.on_commit(lambda: _push_quietly(user.pk, {"type": "unread", "unread": count}))
     return changed
 
 

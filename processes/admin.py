@@ -10,8 +10,18 @@ from .services.audit import audit_verify
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("sequence", "occurred_at", "actor_username", "actor_role", "ip", "object_type",
-                    "object_repr", "action", "from_state", "to_state")
+    list_display = (
+        "sequence",
+        "occurred_at",
+        "actor_username",
+        "actor_role",
+        "ip",
+        "object_type",
+        "object_repr",
+        "action",
+        "from_state",
+        "to_state",
+    )
     list_filter = ("object_type", "action", "actor_role")
     search_fields = ("object_repr", "actor_username", "comment", "object_id")
     ordering = ("-sequence",)

@@ -16,8 +16,9 @@ TASK_CANCELLED = gettext_noop("任务已取消：%(task)s「%(project)s」（项
 def stage_changed(project_name: str, from_label: str, to_label: str, reason: str = "") -> Message:
     params = {"project": project_name, "from_stage": from_label, "to_stage": to_label}
     if reason:
-        return Message("stage_changed", STAGE_CHANGED_WITH_REASON, {**params, "reason": reason},
-                       ("from_stage", "to_stage"))
+        return Message(
+            "stage_changed", STAGE_CHANGED_WITH_REASON, {**params, "reason": reason}, ("from_stage", "to_stage")
+        )
     return Message("stage_changed", STAGE_CHANGED, params, ("from_stage", "to_stage"))
 
 
@@ -36,5 +37,9 @@ def task_assigned(task_title: str, project_name: str, due: str = "") -> Message:
 
 
 def task_cancelled(task_title: str, project_name: str, to_label: str) -> Message:
-    return Message("task_cancelled", TASK_CANCELLED,
-                   {"task": task_title, "project": project_name, "to_stage": to_label}, ("task", "to_stage"))
+    return Message(
+        "task_cancelled",
+        TASK_CANCELLED,
+        {"task": task_title, "project": project_name, "to_stage": to_label},
+        ("task", "to_stage"),
+    )

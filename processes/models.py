@@ -79,16 +79,18 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
     name = models.CharField(_("项目名称"), max_length=200)
     category = models.CharField(_("项目类别"), max_length=32, choices=ProjectCategory.choices)
     recurrence = models.CharField(_("项目性质"), max_length=16, choices=Recurrence.choices)
-    requested_amount = models.DecimalField(
-        _("送审金额"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))]
-    )
+    requested_amount = models.DecimalField(_("送审金额"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))])
     approved_amount = models.DecimalField(_("审定金额"), **MONEY, null=True, blank=True)
     adjusted_amount = models.DecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
     executed_amount = models.DecimalField(_("执行数"), **MONEY, default=Decimal("0.00"))
     overall_goal = models.TextField(_("总体目标"), blank=True)
     stage = FSMField(
-        _("阶段"), max_length=24, choices=ProjectStage.choices, default=ProjectStage.DRAFT,
-        protected=True, db_index=True,
+        _("阶段"),
+        max_length=24,
+        choices=ProjectStage.choices,
+        default=ProjectStage.DRAFT,
+        protected=True,
+        db_index=True,
     )
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_by = models.ForeignKey(
@@ -103,9 +105,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         ordering = ["-fiscal_year", "department_id", "code"]
         constraints = [
             models.UniqueConstraint(fields=["fiscal_year", "code"], name="project_code_unique_per_year"),
-            models.CheckConstraint(
-                condition=models.Q(requested_amount__gt=0), name="project_requested_positive"
-            ),
+            models.CheckConstraint(condition=models.Q(requested_amount__gt=0), name="project_requested_positive"),
         ]
         indexes = [models.Index(fields=["department", "fiscal_year", "stage"])]
         permissions = [
@@ -139,87 +139,157 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
 
     # -- transitions: fields only, no I/O (STYLE) ---------------------------------------
 
-    @transition(field=stage, source=ProjectStage.DRAFT, target=ProjectStage.SUBMITTED,
-                permission=fsm_permission(perms.can_submit), custom=action(_("提交"), role="dept_staff"))
+    @transition(
+        field=stage,
+        source=ProjectStage.DRAFT,
+        target=ProjectStage.SUBMITTED,
+        permission=fsm_permission(perms.can_submit),
+        custom=action(_("提交"), role="dept_staff"),
+    )
     def submit(self) -> None:
         pass
 
-    @transition(field=stage, source=ProjectStage.SUBMITTED, target=ProjectStage.DEPT_APPROVED,
-                permission=fsm_permission(perms.can_review), custom=action(_("审核通过"), role="dept_leader"))
+    @transition(
+        field=stage,
+        source=ProjectStage.SUBMITTED,
+        target=ProjectStage.DEPT_APPROVED,
+        permission=fsm_permission(perms.can_review),
+        custom=action(_("审核通过"), role="dept_leader"),
+    )
     def approve(self) -> None:
         pass
 
-    @transition(field=stage, source=ProjectStage.SUBMITTED, target=ProjectStage.DRAFT,
-                permission=fsm_permission(perms.can_review),
-                custom=action(_("退回修改"), role="dept_leader", needs_reason=True, style="warning"))
+    @transition(
+        field=stage,
+        source=ProjectStage.SUBMITTED,
+        target=ProjectStage.DRAFT,
+        permission=fsm_permission(perms.can_review),
+        custom=action(_("退回修改"), role="dept_leader", needs_reason=True, style="warning"),
+    )
     def send_back(self) -> None:
         pass
 
-    @transition(field=stage, source=ProjectStage.DEPT_APPROVED, target=ProjectStage.PRE_ASSESSMENT,
-                permission=fsm_permission(perms.can_intake),
-                custom=action(_("转事前绩效评估"), role="finance_officer"))
+    @transition(
+        field=stage,
+        source=ProjectStage.DEPT_APPROVED,
+        target=ProjectStage.PRE_ASSESSMENT,
+        permission=fsm_permission(perms.can_intake),
+        custom=action(_("转事前绩效评估"), role="finance_officer"),
+    )
     def route_to_pre_assessment(self) -> None:
         pass
 
-    @transition(field=stage, source=ProjectStage.DEPT_APPROVED, target=ProjectStage.TARGET_REVIEW,
-                permission=fsm_permission(perms.can_intake),
-                # The stub wants a condition of any model; fsm calls it with this project only.
-                conditions=[cast("Callable[[models.Model], bool]", below_threshold)],
-                custom=action(_("转绩效目标审核"), role="finance_officer"))
+    @transition(
+        field=stage,
+        source=ProjectStage.DEPT_APPROVED,
+        target=ProjectStage.TARGET_REVIEW,
+        permission=fsm_permission(perms.can_intake),
+        # The stub wants a condition of any model; fsm calls it with this project only.
+        conditions=[cast("Callable[[models.Model], bool]", below_threshold)],
+        custom=action(_("转绩效目标审核"), role="finance_officer"),
+    )
     def route_to_target_review(self) -> None:
         pass
 
-    @transition(field=stage, source=WITHDRAWABLE, target=ProjectStage.WITHDRAWN,
-                permission=fsm_permission(perms.can_withdraw),
-                custom=action(_("撤回"), role="dept_staff", needs_reason=True, style="warning"))
+    @transition(
+        field=stage,
+        source=WITHDRAWABLE,
+        target=ProjectStage.WITHDRAWN,
+        permission=fsm_permission(perms.can_withdraw),
+        custom=action(_("撤回"), role="dept_staff", needs_reason=True, style="warning"),
+    )
     def withdraw(self) -> None:
         pass
 
-    @transition(field=stage, source=CANCELLABLE, target=ProjectStage.CANCELLED,
-                permission=fsm_permission(perms.can_cancel),
-                custom=action(_("取消项目"), role="finance_officer", needs_reason=True, style="danger"))
+    @transition(
+        field=stage,
+        source=CANCELLABLE,
+        target=ProjectStage.CANCELLED,
+        permission=fsm_permission(perms.can_cancel),
+        custom=action(_("取消项目"), role="finance_officer", needs_reason=True, style="danger"),
+    )
     def cancel(self) -> None:
         pass
 
     # Driven by the sub-process services of later issues (never a person's button).
 
-    @transition(field=stage, source=ProjectStage.PRE_ASSESSMENT, target=ProjectStage.BUDGETED,
-                permission=fsm_permission(perms.system_only), custom=SYSTEM)
+    @transition(
+        field=stage,
+        source=ProjectStage.PRE_ASSESSMENT,
+        target=ProjectStage.BUDGETED,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
     def confirm_pre_assessment(self, approved_amount: Decimal) -> None:
         self.approved_amount = approved_amount
 
-    @transition(field=stage, source=ProjectStage.TARGET_REVIEW, target=ProjectStage.BUDGETED,
-                permission=fsm_permission(perms.system_only), custom=SYSTEM)
+    @transition(
+        field=stage,
+        source=ProjectStage.TARGET_REVIEW,
+        target=ProjectStage.BUDGETED,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
     def approve_targets(self, approved_amount: Decimal) -> None:
         self.approved_amount = approved_amount
 
-    @transition(field=stage, source=[ProjectStage.PRE_ASSESSMENT, ProjectStage.TARGET_REVIEW],
-                target=ProjectStage.REJECTED, permission=fsm_permission(perms.system_only), custom=SYSTEM)
+    @transition(
+        field=stage,
+        source=[ProjectStage.PRE_ASSESSMENT, ProjectStage.TARGET_REVIEW],
+        target=ProjectStage.REJECTED,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
     def reject(self) -> None:
         pass
 
-    @transition(field=stage, source=ProjectStage.BUDGETED, target=ProjectStage.EXECUTING,
-                permission=fsm_permission(perms.system_only), custom=SYSTEM)
+    @transition(
+        field=stage,
+        source=ProjectStage.BUDGETED,
+        target=ProjectStage.EXECUTING,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
     def start_execution(self) -> None:
         pass
 
-    @transition(field=stage, source=ProjectStage.EXECUTING, target=ProjectStage.EVALUATING,
-                permission=fsm_permission(perms.system_only), custom=SYSTEM)
+    @transition(
+        field=stage,
+        source=ProjectStage.EXECUTING,
+        target=ProjectStage.EVALUATING,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
     def start_evaluation(self) -> None:
         pass
 
-    @transition(field=stage, source=ProjectStage.EVALUATING, target=ProjectStage.EVALUATED,
-                permission=fsm_permission(perms.system_only), custom=SYSTEM)
+    @transition(
+        field=stage,
+        source=ProjectStage.EVALUATING,
+        target=ProjectStage.EVALUATED,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
     def complete_evaluation(self) -> None:
         pass
 
-    @transition(field=stage, source=ProjectStage.EVALUATED, target=ProjectStage.RECTIFYING,
-                permission=fsm_permission(perms.system_only), custom=SYSTEM)
+    @transition(
+        field=stage,
+        source=ProjectStage.EVALUATED,
+        target=ProjectStage.RECTIFYING,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
     def open_rectification(self) -> None:
         pass
 
-    @transition(field=stage, source=[ProjectStage.EVALUATED, ProjectStage.RECTIFYING],
-                target=ProjectStage.CLOSED, permission=fsm_permission(perms.system_only), custom=SYSTEM)
+    @transition(
+        field=stage,
+        source=[ProjectStage.EVALUATED, ProjectStage.RECTIFYING],
+        target=ProjectStage.CLOSED,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
     def close(self) -> None:
         pass
 
@@ -242,8 +312,12 @@ class AuditEvent(models.Model):
     sequence = models.PositiveBigIntegerField(_("序号"), unique=True)
     occurred_at = models.DateTimeField(_("时间 (UTC)"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     actor_username = models.CharField(_("操作人账号"), max_length=150, blank=True)
     actor_role = models.CharField(_("角色"), max_length=32, blank=True)

@@ -37,11 +37,15 @@ def users_who_see(project: BudgetProject) -> QuerySet[User]:
     from accounts.roles import DEPARTMENT_ROLES
 
     see_all = {"codename": "view_all_projects", "content_type__app_label": "processes"}
-    return User.objects.filter(is_active=True, is_superuser=False).filter(
-        Q(**{f"groups__permissions__{k}": v for k, v in see_all.items()})
-        | Q(**{f"user_permissions__{k}": v for k, v in see_all.items()})
-        | Q(department_id=project.department_id, groups__name__in=DEPARTMENT_ROLES)
-    ).distinct()
+    return (
+        User.objects.filter(is_active=True, is_superuser=False)
+        .filter(
+            Q(**{f"groups__permissions__{k}": v for k, v in see_all.items()})
+            | Q(**{f"user_permissions__{k}": v for k, v in see_all.items()})
+            | Q(department_id=project.department_id, groups__name__in=DEPARTMENT_ROLES)
+        )
+        .distinct()
+    )
 
 
 def project_get_for(user: User | AnonymousUser, pk) -> BudgetProject:
@@ -50,13 +54,16 @@ def project_get_for(user: User | AnonymousUser, pk) -> BudgetProject:
 
 
 def project_timeline(project: BudgetProject) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(
-        object_type=BudgetProject._meta.label_lower, object_id=str(project.pk)
-    ).select_related("actor").order_by("sequence")
+    return (
+        AuditEvent.objects.filter(object_type=BudgetProject._meta.label_lower, object_id=str(project.pk))
+        .select_related("actor")
+        .order_by("sequence")
+    )
 
 
-def project_filter(qs: QuerySet[BudgetProject], *, stage=None, fiscal_year=None, department=None,
-                   q=None) -> QuerySet[BudgetProject]:
+def project_filter(
+    qs: QuerySet[BudgetProject], *, stage=None, fiscal_year=None, department=None, q=None
+) -> QuerySet[BudgetProject]:
     """The list filters shared by the screen and the API."""
     from django.db.models import Q
 

@@ -33,7 +33,8 @@ WITHDRAWABLE = [
 ]
 #: Stages the finance section may cancel from (anything not yet ended).
 CANCELLABLE = [
-    s for s in ProjectStage
+    s
+    for s in ProjectStage
     if s not in (ProjectStage.CLOSED, ProjectStage.WITHDRAWN, ProjectStage.REJECTED, ProjectStage.CANCELLED)
 ]
 TERMINAL = [ProjectStage.CLOSED, ProjectStage.WITHDRAWN, ProjectStage.REJECTED, ProjectStage.CANCELLED]

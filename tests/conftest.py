@@ -39,8 +39,20 @@ class District:
     """Two departments (A and B), each with staff and two leaders; the bureau's roles."""
 
     #: Every user the fixture makes, by attribute name.
-    PEOPLE = ("staff_a", "leader_a", "leader_a2", "staff_b", "leader_b", "finance", "supervisor",
-              "auditor", "sysadmin", "expert", "deputy", "agency_staff")
+    PEOPLE = (
+        "staff_a",
+        "leader_a",
+        "leader_a2",
+        "staff_b",
+        "leader_b",
+        "finance",
+        "supervisor",
+        "auditor",
+        "sysadmin",
+        "expert",
+        "deputy",
+        "agency_staff",
+    )
 
     def __init__(self):
         sync_role_groups()  # a transactional test's flush removed the migration's groups
@@ -65,17 +77,29 @@ class District:
         staff = self.staff_a if dept == "a" else self.staff_b
         leader = self.leader_a if dept == "a" else self.leader_b
         self._seq += 1
-        fields = {"fiscal_year": 2021, "code": f"2021-{self._seq:05d}", "name": f"测试项目{self._seq}",
-                  "category": "infrastructure", "recurrence": "one_off", **kw}
+        fields = {
+            "fiscal_year": 2021,
+            "code": f"2021-{self._seq:05d}",
+            "name": f"测试项目{self._seq}",
+            "category": "infrastructure",
+            "recurrence": "one_off",
+            **kw,
+        }
         project = project_create(actor=staff, requested_amount=amount, **fields)
         path = {
             ProjectStage.DRAFT: [],
             ProjectStage.SUBMITTED: [("submit", staff)],
             ProjectStage.DEPT_APPROVED: [("submit", staff), ("approve", leader)],
-            ProjectStage.PRE_ASSESSMENT: [("submit", staff), ("approve", leader),
-                                          ("route_to_pre_assessment", self.finance)],
-            ProjectStage.TARGET_REVIEW: [("submit", staff), ("approve", leader),
-                                         ("route_to_target_review", self.finance)],
+            ProjectStage.PRE_ASSESSMENT: [
+                ("submit", staff),
+                ("approve", leader),
+                ("route_to_pre_assessment", self.finance),
+            ],
+            ProjectStage.TARGET_REVIEW: [
+                ("submit", staff),
+                ("approve", leader),
+                ("route_to_target_review", self.finance),
+            ],
             ProjectStage.WITHDRAWN: [("withdraw", staff)],
             ProjectStage.CANCELLED: [("cancel", self.finance)],
         }[stage]

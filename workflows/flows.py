@@ -27,19 +27,19 @@ class ProjectIntakeFlow(flow.Flow):
     start = flow.StartHandle(this.start_intake).Next(this.dept_review)
 
     dept_review = ProjectTask(
-        title=_("部门审核"), permission="processes.review_project",
-        actions=["approve", "send_back"], due_key="dept_review",
+        title=_("部门审核"),
+        permission="processes.review_project",
+        actions=["approve", "send_back"],
+        due_key="dept_review",
     ).Next(this.dept_decided)
 
-    dept_decided = (
-        flow.If(this.is_dept_approved)
-        .Then(this.finance_intake)
-        .Else(this.returned)
-    )
+    dept_decided = flow.If(this.is_dept_approved).Then(this.finance_intake).Else(this.returned)
 
     finance_intake = ProjectTask(
-        title=_("财政受理"), permission="processes.intake_project",
-        actions=["route_to_pre_assessment", "route_to_target_review"], due_key="finance_intake",
+        title=_("财政受理"),
+        permission="processes.intake_project",
+        actions=["route_to_pre_assessment", "route_to_target_review"],
+        due_key="finance_intake",
     ).Next(this.routed)
 
     routed = flow.End()

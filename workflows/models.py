@@ -10,7 +10,9 @@ class ProjectProcess(Process):
     """A flow run about one budget project (a real FK, so inboxes can scope by department)."""
 
     project = models.ForeignKey(
-        "processes.BudgetProject", verbose_name=_("预算项目"), on_delete=models.PROTECT,
+        "processes.BudgetProject",
+        verbose_name=_("预算项目"),
+        on_delete=models.PROTECT,
         related_name="workflow_processes",
     )
 

@@ -54,9 +54,7 @@ class ProjectTask(flow.View):
         return task.process.projectprocess.project
 
     def can_assign(self, user, task) -> bool:
-        return super().can_assign(user, task) and project_list_for(user).filter(
-            pk=self.project_of(task).pk
-        ).exists()
+        return super().can_assign(user, task) and project_list_for(user).filter(pk=self.project_of(task).pk).exists()
 
     def eligible_users(self, task) -> list[User]:
         """Who may take this task now (its owner, or everyone in its queue)."""
@@ -64,7 +62,9 @@ class ProjectTask(flow.View):
             return [task.owner]
         return list(
             User.objects.with_perm(
-                task.owner_permission, is_active=True, include_superusers=False,
+                task.owner_permission,
+                is_active=True,
+                include_superusers=False,
                 backend="django.contrib.auth.backends.ModelBackend",
             )
             .filter(pk__in=users_who_see(self.project_of(task)).values("pk"))

@@ -28,9 +28,7 @@ def task_inbox_for(user: User | AnonymousUser) -> QuerySet[Task]:
                 process__projectprocess__project__in=project_list_for(user).values("pk"),
             )
         )
-        .select_related(
-            "process__projectprocess__project__department", "owner"
-        )
+        .select_related("process__projectprocess__project__department", "owner")
         .defer("process__data")
         .order_by("created", "pk")
     )

@@ -189,7 +189,7 @@ JIXIAO: dict[str, dict[str, Any]] = {
     # Working time given to each human task of the intake flow, in days.
     "TASK_DUE_DAYS": {"dept_review": 5, "finance_intake": 10},
 }
-SITE_URL = env('SITE_URL', default='http://127.0.0.1:8000')
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # axes.W006 asks to lock by IP address too. A bureau's staff share a few NAT addresses,
 # so an IP lock would shut out a whole department after one person's typos; we lock the

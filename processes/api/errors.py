@@ -17,7 +17,9 @@ def exception_handler(exc, context):
     if isinstance(exc, ActionNotAllowed):
         return Response({"detail": str(exc.message), "code": "conflict"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, FlowLockFailed):
-        return Response({"detail": _("系统繁忙，请稍后重试。"), "code": "busy"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(
+            {"detail": _("系统繁忙，请稍后重试。"), "code": "busy"}, status=status.HTTP_503_SERVICE_UNAVAILABLE
+        )
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = dict(exc.message_dict)

@@ -75,25 +75,49 @@ def _save_unique(project: BudgetProject) -> None:
             project.save()
     except IntegrityError as exc:
         raise ValidationError(
-            {"code": _("%(year)s 年度已有编码为 %(code)s 的项目。") % {"year": project.fiscal_year, "code": project.code}}
+            {
+                "code": _("%(year)s 年度已有编码为 %(code)s 的项目。")
+                % {"year": project.fiscal_year, "code": project.code}
+            }
         ) from exc
 
 
 @transaction.atomic
-def project_create(*, actor: User, fiscal_year: int, code: str, name: str, category: str,
-                   recurrence: str, requested_amount: Decimal, overall_goal: str = "") -> BudgetProject:
+def project_create(
+    *,
+    actor: User,
+    fiscal_year: int,
+    code: str,
+    name: str,
+    category: str,
+    recurrence: str,
+    requested_amount: Decimal,
+    overall_goal: str = "",
+) -> BudgetProject:
     """Draft a project for the actor's own department (dept_staff)."""
     if not holds(actor, "processes.add_budgetproject") or actor.department_id is None:
         raise PermissionDenied(_("只有部门经办人可以新建项目。"))
     project = BudgetProject(
-        department_id=actor.department_id, fiscal_year=fiscal_year, code=code.strip(), name=name.strip(),
-        category=category, recurrence=recurrence, requested_amount=requested_amount,
-        overall_goal=overall_goal, created_by=actor,
+        department_id=actor.department_id,
+        fiscal_year=fiscal_year,
+        code=code.strip(),
+        name=name.strip(),
+        category=category,
+        recurrence=recurrence,
+        requested_amount=requested_amount,
+        overall_goal=overall_goal,
+        created_by=actor,
     )
     project.full_clean(exclude=["stage"])
     _save_unique(project)
-    audit_record(obj=project, action="create", actor=actor, role=Role.DEPT_STAFF,
-                 to_state=project.stage, detail={f: getattr(project, f) for f in EDITABLE_FIELDS})
+    audit_record(
+        obj=project,
+        action="create",
+        actor=actor,
+        role=Role.DEPT_STAFF,
+        to_state=project.stage,
+        detail={f: getattr(project, f) for f in EDITABLE_FIELDS},
+    )
     return project
 
 
@@ -119,8 +143,15 @@ def project_update(*, project: BudgetProject, actor: User, version: int | None =
         return project
     project.version += 1
     _save_unique(project)
-    audit_record(obj=project, action="edit", actor=actor, role=Role.DEPT_STAFF,
-                 from_state=project.stage, to_state=project.stage, detail={"changed": changed})
+    audit_record(
+        obj=project,
+        action="edit",
+        actor=actor,
+        role=Role.DEPT_STAFF,
+        from_state=project.stage,
+        to_state=project.stage,
+        detail={"changed": changed},
+    )
     return project
 
 
@@ -150,9 +181,7 @@ def transition_spec(name: str) -> TransitionSpec:
 def available_transitions(project: BudgetProject, user: User) -> list[TransitionSpec]:
     """The person-driven transitions ``user`` may take on ``project`` now."""
     return [
-        transition_spec(t.name)
-        for t in project.get_available_user_stage_transitions(user)
-        if t.custom.get("action")
+        transition_spec(t.name) for t in project.get_available_user_stage_transitions(user) if t.custom.get("action")
     ]
 
 
@@ -200,20 +229,33 @@ def project_transition(
     told = _project_messages(project, actor, name, from_stage, comment)
     if after is not None:
         told.update(after(project))
-    event = audit_record(obj=project, action=name, actor=actor, role=acting_role(actor, spec.role),
-                         from_state=from_stage, to_state=project.stage, comment=comment,
-                         detail={"requested_amount": project.requested_amount, "version": project.version})
+    event = audit_record(
+        obj=project,
+        action=name,
+        actor=actor,
+        role=acting_role(actor, spec.role),
+        from_state=from_stage,
+        to_state=project.stage,
+        comment=comment,
+        detail={"requested_amount": project.requested_amount, "version": project.version},
+    )
     told.pop(actor, None)
-    notify(messages=told, event_key=f"audit:{event.sequence}", url=project_url(project),
-           object_type="processes.budgetproject", object_id=str(project.pk))
+    notify(
+        messages=told,
+        event_key=f"audit:{event.sequence}",
+        url=project_url(project),
+        object_type="processes.budgetproject",
+        object_id=str(project.pk),
+    )
     return project
 
 
 def _condition_message(project: BudgetProject, name: str, spec: TransitionSpec) -> str:
     if name == "route_to_target_review":
-        return _(
-            "送审金额 %(amount)s 元达到事前绩效评估门槛 %(threshold)s 元，必须先进行事前绩效评估。"
-        ) % {"amount": project.requested_amount, "threshold": project.pre_assessment_threshold}
+        return _("送审金额 %(amount)s 元达到事前绩效评估门槛 %(threshold)s 元，必须先进行事前绩效评估。") % {
+            "amount": project.requested_amount,
+            "threshold": project.pre_assessment_threshold,
+        }
     return _("当前条件下不能执行「%(action)s」。") % {"action": spec.label}
 
 

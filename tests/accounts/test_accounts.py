@@ -20,9 +20,14 @@ def test_migration_creates_every_role_with_its_permissions_when_database_is_new(
     assert set(ROLE_PERMISSIONS) == set(Role.values)
 
 
-@pytest.mark.parametrize(("first", "second"), [
-    ("sysadmin", "auditor"), ("auditor", "finance_officer"), ("finance_officer", "sysadmin"),
-])
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("sysadmin", "auditor"),
+        ("auditor", "finance_officer"),
+        ("finance_officer", "sysadmin"),
+    ],
+)
 def test_second_separated_role_is_refused_when_added(db, first, second):
     user = make_user(first)
     with pytest.raises(ValidationError, match="三员分立"), transaction.atomic():
@@ -47,9 +52,13 @@ def test_admin_form_shows_error_when_two_separated_roles_chosen(db):
     user = make_user("dept_staff")
     form = JixiaoUserChangeForm(
         instance=user,
-        data={"username": user.username, "groups": [Group.objects.get(name="sysadmin").pk,
-                                                    Group.objects.get(name="auditor").pk],
-              "date_joined": "2026-01-01 00:00:00", "language": "zh-hans", "is_active": "on"},
+        data={
+            "username": user.username,
+            "groups": [Group.objects.get(name="sysadmin").pk, Group.objects.get(name="auditor").pk],
+            "date_joined": "2026-01-01 00:00:00",
+            "language": "zh-hans",
+            "is_active": "on",
+        },
     )
     assert not form.is_valid()
     assert "三员分立" in str(form.errors["groups"])

@@ -29,8 +29,6 @@ NEW_PROJECT = {
 }
 
 
-
-
 def url(project=None, action=None) -> str:
     if project is None:
         return "/api/projects/"

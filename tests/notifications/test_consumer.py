@@ -88,9 +88,7 @@ async def test_socket_is_refused_when_not_logged_in():
 
 async def test_socket_closes_when_session_idles_out(district):
     communicator, key = await _connect(district.leader_a)
-    await database_sync_to_async(
-        lambda: Session.objects.filter(session_key=key).update(expire_date=timezone.now())
-    )()
+    await database_sync_to_async(lambda: Session.objects.filter(session_key=key).update(expire_date=timezone.now()))()
     event = await communicator.receive_json_from(timeout=4)
     assert event == {"type": "session_ended"}
     closed = await communicator.receive_output(timeout=2)

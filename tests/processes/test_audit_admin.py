@@ -12,7 +12,9 @@ def test_auditor_reads_but_cannot_change_audit_rows_when_in_admin(client, distri
     event = AuditEvent.objects.first()
     assert client.get(reverse("admin:processes_auditevent_changelist")).status_code == 200
     assert client.get(reverse("admin:processes_auditevent_change", args=[event.pk])).status_code == 200
-    assert client.post(reverse("admin:processes_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:processes_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 

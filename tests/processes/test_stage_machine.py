@@ -18,11 +18,21 @@ from processes.models import AuditEvent, BudgetProject
 from processes.states import ProjectStage as S
 from workflows.services import project_act
 
-ACTIONS = ["submit", "approve", "send_back", "route_to_pre_assessment", "route_to_target_review",
-           "withdraw", "cancel"]
+ACTIONS = ["submit", "approve", "send_back", "route_to_pre_assessment", "route_to_target_review", "withdraw", "cancel"]
 STAGES = [S.DRAFT, S.SUBMITTED, S.DEPT_APPROVED, S.PRE_ASSESSMENT, S.TARGET_REVIEW, S.WITHDRAWN, S.CANCELLED]
-PEOPLE = ["staff_a", "leader_a", "finance", "supervisor", "auditor", "sysadmin", "expert", "deputy",
-          "agency_staff", "staff_b", "leader_b"]
+PEOPLE = [
+    "staff_a",
+    "leader_a",
+    "finance",
+    "supervisor",
+    "auditor",
+    "sysadmin",
+    "expert",
+    "deputy",
+    "agency_staff",
+    "staff_b",
+    "leader_b",
+]
 
 #: (action, from stage) -> (who may, to stage). Anything not listed is forbidden for everyone.
 ALLOWED = {
@@ -31,10 +41,14 @@ ALLOWED = {
     ("send_back", S.SUBMITTED): ({"leader_a"}, S.DRAFT),
     ("route_to_pre_assessment", S.DEPT_APPROVED): ({"finance"}, S.PRE_ASSESSMENT),
     ("route_to_target_review", S.DEPT_APPROVED): ({"finance"}, S.TARGET_REVIEW),  # below threshold
-    **{("withdraw", s): ({"staff_a", "leader_a"}, S.WITHDRAWN)
-       for s in (S.DRAFT, S.SUBMITTED, S.DEPT_APPROVED, S.PRE_ASSESSMENT, S.TARGET_REVIEW)},
-    **{("cancel", s): ({"finance"}, S.CANCELLED)
-       for s in (S.DRAFT, S.SUBMITTED, S.DEPT_APPROVED, S.PRE_ASSESSMENT, S.TARGET_REVIEW)},
+    **{
+        ("withdraw", s): ({"staff_a", "leader_a"}, S.WITHDRAWN)
+        for s in (S.DRAFT, S.SUBMITTED, S.DEPT_APPROVED, S.PRE_ASSESSMENT, S.TARGET_REVIEW)
+    },
+    **{
+        ("cancel", s): ({"finance"}, S.CANCELLED)
+        for s in (S.DRAFT, S.SUBMITTED, S.DEPT_APPROVED, S.PRE_ASSESSMENT, S.TARGET_REVIEW)
+    },
 }
 
 
@@ -72,11 +86,14 @@ def test_transition_table_when_each_person_tries_each_action(district, action, s
         assert Notification.objects.filter(event_key=f"audit:{last.sequence}").exists()
 
 
-@pytest.mark.parametrize(("action", "stage", "person"), [
-    ("send_back", S.SUBMITTED, "leader_a"),
-    ("withdraw", S.DRAFT, "staff_a"),
-    ("cancel", S.DEPT_APPROVED, "finance"),
-])
+@pytest.mark.parametrize(
+    ("action", "stage", "person"),
+    [
+        ("send_back", S.SUBMITTED, "leader_a"),
+        ("withdraw", S.DRAFT, "staff_a"),
+        ("cancel", S.DEPT_APPROVED, "finance"),
+    ],
+)
 def test_reason_is_required_when_transition_needs_one(district, action, stage, person):
     project = district.project(stage)
     before = _traces(project)
@@ -86,12 +103,15 @@ def test_reason_is_required_when_transition_needs_one(district, action, stage, p
     assert _traces(project) == before
 
 
-@pytest.mark.parametrize(("amount", "recurrence", "requires"), [
-    (Decimal("4999999.99"), "one_off", False),
-    (Decimal("5000000.00"), "one_off", True),
-    (Decimal("3999999.99"), "recurring", False),
-    (Decimal("4000000.00"), "recurring", True),
-])
+@pytest.mark.parametrize(
+    ("amount", "recurrence", "requires"),
+    [
+        (Decimal("4999999.99"), "one_off", False),
+        (Decimal("5000000.00"), "one_off", True),
+        (Decimal("3999999.99"), "recurring", False),
+        (Decimal("4000000.00"), "recurring", True),
+    ],
+)
 def test_target_review_is_refused_when_amount_reaches_threshold(district, amount, recurrence, requires):
     project = district.project(S.DEPT_APPROVED, amount=amount, recurrence=recurrence)
     assert project.requires_pre_assessment() is requires
@@ -130,7 +150,14 @@ def test_duplicate_code_is_a_field_error_when_a_concurrent_save_took_it(district
     monkeypatch.setattr(Model, "validate_unique", lambda self, exclude=None: None)
     before = AuditEvent.objects.count()
     with pytest.raises(ValidationError) as err:
-        project_create(actor=district.staff_a, fiscal_year=taken.fiscal_year, code=taken.code, name="重复",
-                       category="infrastructure", recurrence="one_off", requested_amount=Decimal("100"))
+        project_create(
+            actor=district.staff_a,
+            fiscal_year=taken.fiscal_year,
+            code=taken.code,
+            name="重复",
+            category="infrastructure",
+            recurrence="one_off",
+            requested_amount=Decimal("100"),
+        )
     assert "code" in err.value.message_dict
     assert AuditEvent.objects.count() == before

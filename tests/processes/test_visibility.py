@@ -9,16 +9,26 @@ from workflows.selectors import task_get_for, task_inbox_for
 
 #: role -> which department's projects it sees ("a" = its own, for department roles)
 SEES = {
-    "staff_a": {"a"}, "leader_a": {"a"}, "staff_b": {"b"}, "leader_b": {"b"},
-    "finance": {"a", "b"}, "supervisor": {"a", "b"}, "auditor": {"a", "b"},
-    "sysadmin": set(), "expert": set(), "deputy": set(), "agency_staff": set(),
+    "staff_a": {"a"},
+    "leader_a": {"a"},
+    "staff_b": {"b"},
+    "leader_b": {"b"},
+    "finance": {"a", "b"},
+    "supervisor": {"a", "b"},
+    "auditor": {"a", "b"},
+    "sysadmin": set(),
+    "expert": set(),
+    "deputy": set(),
+    "agency_staff": set(),
 }
 
 
 @pytest.mark.parametrize(("person", "sees"), SEES.items())
 def test_project_lists_and_details_are_scoped_when_role_differs(district, person, sees):
-    projects = {"a": district.project(ProjectStage.SUBMITTED, dept="a"),
-                "b": district.project(ProjectStage.DRAFT, dept="b")}
+    projects = {
+        "a": district.project(ProjectStage.SUBMITTED, dept="a"),
+        "b": district.project(ProjectStage.DRAFT, dept="b"),
+    }
     user = getattr(district, person)
     assert {p.pk for p in project_list_for(user)} == {projects[d].pk for d in sees}
     for dept, project in projects.items():
@@ -40,8 +50,9 @@ def test_leader_inbox_holds_only_own_department_tasks_when_both_departments_subm
         task_get_for(district.leader_a, next(iter(task_inbox_for(district.leader_b))).pk)
 
 
-@pytest.mark.parametrize("person", ["staff_a", "staff_b", "supervisor", "auditor", "sysadmin", "expert",
-                                    "deputy", "agency_staff", "finance"])
+@pytest.mark.parametrize(
+    "person", ["staff_a", "staff_b", "supervisor", "auditor", "sysadmin", "expert", "deputy", "agency_staff", "finance"]
+)
 def test_review_task_is_in_no_other_inbox_when_submitted(district, person):
     district.project(ProjectStage.SUBMITTED, dept="a")
     assert list(task_inbox_for(getattr(district, person))) == []

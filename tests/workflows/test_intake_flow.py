@@ -49,8 +49,10 @@ def test_flow_ends_on_returned_when_leader_sends_back(district):
 
 
 def test_running_flow_is_cancelled_when_project_withdrawn_or_cancelled(district):
-    for action, actor, stage in [("withdraw", district.staff_a, ProjectStage.SUBMITTED),
-                                 ("cancel", district.finance, ProjectStage.DEPT_APPROVED)]:
+    for action, actor, stage in [
+        ("withdraw", district.staff_a, ProjectStage.SUBMITTED),
+        ("cancel", district.finance, ProjectStage.DEPT_APPROVED),
+    ]:
         project = district.project(stage)
         project_act(project=project, actor=actor, action=action, comment="理由")
         process = ProjectProcess.objects.get(project=project)
