@@ -186,6 +186,16 @@ JIXIAO: dict[str, dict[str, Any]] = {
         "recurring": Decimal("4000000.00"),
         "one_off": Decimal("5000000.00"),
     },
+    # Pre-assessment review panel (DESIGN §3.2): size and make-up. Sector experts (specialty =
+    # the project's category) are at least `sector_share` of the panel; experts whose
+    # specialty is one of `general_specialties` fit any project without counting as sector.
+    "PANEL": {
+        "size": 5,
+        "min_experts": 3,
+        "min_deputies": 1,
+        "sector_share": Decimal("0.5"),
+        "general_specialties": ["finance"],
+    },
     # Working time given to each human task of the intake flow, in days.
     "TASK_DUE_DAYS": {"dept_review": 5, "finance_intake": 10},
 }
