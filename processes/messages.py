@@ -43,3 +43,17 @@ def task_cancelled(task_title: str, project_name: str, to_label: str) -> Message
         {"task": task_title, "project": project_name, "to_stage": to_label},
         ("task", "to_stage"),
     )
+
+
+COMMISSIONED = gettext_noop("新委托：项目「%(project)s」事前绩效评估，请组建评审组，意见截止 %(due)s")
+PRE_ASSESSMENT_STARTED = gettext_noop("项目「%(project)s」已委托%(agency)s开展事前绩效评估")
+PANEL_SEAT = gettext_noop("您已被抽选为项目「%(project)s」事前绩效评估评审组成员，请于 %(due)s 前提交评审意见")
+PANEL_SEAT_CANCELLED = gettext_noop("您在项目「%(project)s」事前绩效评估评审组中的席位已取消")
+OPINIONS_COLLECTED = gettext_noop("项目「%(project)s」的评审意见已汇总（%(count)s 份），请提出评估结论")
+CONCLUSION_PROPOSED = gettext_noop("项目「%(project)s」事前绩效评估结论待确认：%(conclusion)s，审定金额 %(amount)s 元")
+CONCLUSION_RETURNED = gettext_noop("项目「%(project)s」的评估结论被退回。理由：%(reason)s")
+
+
+def plain(kind: str, verb: str, translated: tuple[str, ...] = (), **params) -> Message:
+    """A message whose parameters are given by name; ``translated`` names those that are message ids."""
+    return Message(kind, verb, params, translated)

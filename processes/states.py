@@ -38,3 +38,29 @@ CANCELLABLE = [
     if s not in (ProjectStage.CLOSED, ProjectStage.WITHDRAWN, ProjectStage.REJECTED, ProjectStage.CANCELLED)
 ]
 TERMINAL = [ProjectStage.CLOSED, ProjectStage.WITHDRAWN, ProjectStage.REJECTED, ProjectStage.CANCELLED]
+
+
+class PreAssessmentStatus(models.TextChoices):
+    """事前绩效评估 (DESIGN §3.2)."""
+
+    INITIATED = "initiated", _("已发起")
+    PANEL_FORMED = "panel_formed", _("评审组已组建")
+    UNDER_REVIEW = "under_review", _("专家评审中")
+    OPINIONS_COLLECTED = "opinions_collected", _("意见已汇总")
+    CONCLUDED = "concluded", _("已提出结论")
+    CONFIRMED = "confirmed", _("已确认")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class OpinionStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    EXPIRED = "expired", _("逾期未提交")
+
+
+class Conclusion(models.TextChoices):
+    """评估结论."""
+
+    SUPPORT = "support", _("予以支持")
+    PARTIAL = "partial", _("部分予以支持")
+    REJECT = "reject", _("不予支持")

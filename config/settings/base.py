@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from config.env import BASE_DIR, env
 
@@ -180,7 +181,7 @@ LOGGING = {
 }
 
 # Business settings of the bureau (DESIGN §3.1). Amounts are yuan, Decimal.
-JIXIAO: dict[str, dict[str, Any]] = {
+JIXIAO: dict[str, Any] = {
     # Pre-assessment is required at or above these amounts (Yuexiu: 400万 / 500万).
     "PRE_ASSESSMENT_THRESHOLD": {
         "recurring": Decimal("4000000.00"),
@@ -196,6 +197,16 @@ JIXIAO: dict[str, dict[str, Any]] = {
         "sector_share": Decimal("0.5"),
         "general_specialties": ["finance"],
     },
+    # Opinion score sheet (DESIGN §3.2): dimension code, label (a message id), points.
+    "OPINION_DIMENSIONS": [
+        {"code": "necessity", "label": gettext_noop("立项必要性"), "points": 20},
+        {"code": "economy", "label": gettext_noop("投入经济性"), "points": 20},
+        {"code": "targets", "label": gettext_noop("绩效目标合理性"), "points": 20},
+        {"code": "feasibility", "label": gettext_noop("实施方案可行性"), "points": 20},
+        {"code": "funding", "label": gettext_noop("筹资合规性"), "points": 20},
+    ],
+    # At the opinion due date the review moves on once this many opinions are in.
+    "OPINION_QUORUM": 3,
     # Working time given to each human task of the intake flow, in days.
     "TASK_DUE_DAYS": {"dept_review": 5, "finance_intake": 10},
 }

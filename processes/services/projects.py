@@ -216,8 +216,45 @@ def project_transition(
     if spec.needs_reason and not comment:
         raise ValidationError({"comment": _("请填写理由。")})
 
+    return _apply(project, actor=actor, name=name, role=acting_role(actor, spec.role), comment=comment, after=after)
+
+
+@transaction.atomic
+def project_system_transition(
+    *,
+    project: BudgetProject,
+    actor: User,
+    name: str,
+    role: str,
+    comment: str = "",
+    detail: dict | None = None,
+    **arguments,
+) -> BudgetProject:
+    """Move the project by a transition that a sub-process decides (not a person's button),
+    e.g. the confirmed pre-assessment budgeting or rejecting it. The calling service has
+    checked the actor's right; this checks the stage, audits and notifies the department."""
+    project = _lock(project)
+    if not can_proceed(getattr(project, name)):
+        raise ActionNotAllowed(
+            _("项目当前处于「%(stage)s」阶段，不能进入下一阶段。") % {"stage": project.get_stage_display()}
+        )
+    return _apply(project, actor=actor, name=name, role=role, comment=comment, detail=detail, arguments=arguments)
+
+
+def _apply(
+    project: BudgetProject,
+    *,
+    actor: User,
+    name: str,
+    role: str,
+    comment: str,
+    after: AfterTransition | None = None,
+    detail: dict | None = None,
+    arguments: dict | None = None,
+) -> BudgetProject:
+    """Take the (already checked) transition: save, run the flow step, audit, notify."""
     from_stage = project.stage
-    method()
+    getattr(project, name)(**(arguments or {}))
     project.version += 1
     try:
         project.save()
@@ -233,11 +270,11 @@ def project_transition(
         obj=project,
         action=name,
         actor=actor,
-        role=acting_role(actor, spec.role),
+        role=role,
         from_state=from_stage,
         to_state=project.stage,
         comment=comment,
-        detail={"requested_amount": project.requested_amount, "version": project.version},
+        detail={"requested_amount": project.requested_amount, "version": project.version, **(detail or {})},
     )
     told.pop(actor, None)
     notify(

@@ -1,0 +1,658 @@
+"""事前绩效评估 (DESIGN §3.2): the one writer of PreAssessment, its panel and opinions.
+
+Each function runs in one transaction, checks the actor, changes state through the
+model's transitions, writes the audit event and the notifications. The flow that will
+hand out the tasks (one opinion task per member) calls these; they never call it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import cast
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+
+from accounts.models import Agency, DeputyProfile, ExpertProfile, User
+from accounts.roles import Role
+from notifications.services import Message, notify
+
+from .. import messages
+from ..errors import ActionNotAllowed, Conflict
+from ..models import BudgetProject, Opinion, PanelMember, PreAssessment, ReductionItem
+from ..panel import DEPUTY, EXPERT, Candidate, DrawContext, PanelRuleFailed, PanelRules, draw_panel, draw_replacement
+from ..permissions import holds
+from ..states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
+from .audit import audit_record
+from .projects import department_members, msgid, project_system_transition, project_url
+
+ZERO = Decimal("0.00")
+
+
+# -- who -----------------------------------------------------------------------------
+
+
+def agency_staff(agency: Agency) -> list[User]:
+    return list(User.objects.filter(agency=agency, is_active=True, groups__name=Role.AGENCY_STAFF).distinct())
+
+
+def finance_officers() -> list[User]:
+    return list(User.objects.filter(is_active=True, groups__name=Role.FINANCE_OFFICER).distinct())
+
+
+def _require_agency_staff(pa: PreAssessment, actor: User) -> None:
+    if not (holds(actor, "processes.organise_review") and actor.agency_id == pa.agency_id):
+        raise PermissionDenied(_("只有受托第三方机构的人员可以办理此事项。"))
+
+
+def _require(pa: PreAssessment, *statuses: str) -> None:
+    if pa.status not in statuses:
+        raise ActionNotAllowed(
+            _("事前绩效评估当前处于「%(status)s」状态，不能执行此操作。") % {"status": pa.get_status_display()}
+        )
+
+
+def _lock(pa: PreAssessment) -> PreAssessment:
+    """Project row first, then the pre-assessment (the lock order of docs/architecture.md)."""
+    BudgetProject.objects.select_for_update().filter(pk=pa.project_id).exists()
+    return PreAssessment.objects.select_for_update().select_related("project__department", "agency").get(pk=pa.pk)
+
+
+def _save(pa: PreAssessment) -> None:
+    pa.version += 1
+    try:
+        pa.save()
+    except ConcurrentTransition as exc:
+        raise Conflict() from exc
+
+
+def _record(
+    pa: PreAssessment,
+    *,
+    action: str,
+    actor: User | None,
+    role: str,
+    before: str,
+    comment: str = "",
+    detail: dict | None = None,
+    told: dict[User, Message] | None = None,
+) -> None:
+    event = audit_record(
+        obj=pa,
+        action=action,
+        actor=actor,
+        role=role,
+        from_state=before,
+        to_state=pa.status,
+        comment=comment,
+        detail=detail,
+    )
+    if told:
+        if actor is not None:
+            told.pop(actor, None)
+        notify(
+            messages=told,
+            event_key=f"audit:{event.sequence}",
+            url=project_url(pa.project),
+            object_type="processes.preassessment",
+            object_id=str(pa.pk),
+        )
+
+
+def _due(pa: PreAssessment) -> str:
+    return timezone.localtime(pa.due_at).strftime("%Y-%m-%d %H:%M")
+
+
+# -- starting ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pre_assessment_start(*, project: BudgetProject, actor: User, agency: Agency, due_at: datetime) -> PreAssessment:
+    """A finance officer commissions ``agency`` to pre-assess ``project`` (stage pre_assessment)."""
+    if not holds(actor, "processes.start_pre_assessment"):
+        raise PermissionDenied(_("只有财政绩效科可以发起事前绩效评估。"))
+    project = BudgetProject.objects.select_for_update().select_related("department").get(pk=project.pk)
+    if project.stage != ProjectStage.PRE_ASSESSMENT:
+        raise ActionNotAllowed(_("只有处于「事前绩效评估」阶段的项目可以发起评估。"))
+    if agency.status != Agency.Status.ACTIVE:
+        raise ValidationError({"agency": _("该第三方机构已暂停，不能委托。")})
+    if due_at <= timezone.now():
+        raise ValidationError({"due_at": _("意见截止时间必须晚于现在。")})
+    if (
+        PreAssessment.objects.filter(project=project)
+        .exclude(status__in=[PreAssessmentStatus.CONFIRMED, PreAssessmentStatus.CANCELLED])
+        .exists()
+    ):
+        raise Conflict(_("该项目已有进行中的事前绩效评估。"))
+    pa = PreAssessment.objects.create(project=project, agency=agency, due_at=due_at, initiated_by=actor)
+    told: dict[User, Message] = {
+        u: messages.plain("stage_changed", messages.PRE_ASSESSMENT_STARTED, project=project.name, agency=agency.name)
+        for u in department_members(project)
+    }
+    due = _due(pa)
+    told.update(
+        {u: messages.plain("task", messages.COMMISSIONED, project=project.name, due=due) for u in agency_staff(agency)}
+    )
+    _record(
+        pa,
+        action="start",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        before="",
+        detail={"agency": agency.name, "due_at": pa.due_at.isoformat()},
+        told=told,
+    )
+    return pa
+
+
+# -- the panel -----------------------------------------------------------------------
+
+
+def library_candidates() -> list[Candidate]:
+    """Every expert and deputy of the libraries, as the draw sees them (two queries)."""
+    experts = ExpertProfile.objects.select_related("user").prefetch_related("conflicts")
+    deputies = DeputyProfile.objects.select_related("user")
+    return [
+        *(
+            Candidate(
+                user_id=e.user_id,
+                kind=EXPERT,
+                specialties=frozenset(e.specialties),
+                department_id=e.user.department_id,
+                conflict_department_ids=frozenset(d.pk for d in e.conflicts.all()),
+                agency_id=e.user.agency_id,
+                active=e.active and e.user.is_active,
+            )
+            for e in experts
+        ),
+        *(
+            Candidate(
+                user_id=d.user_id,
+                kind=DEPUTY,
+                department_id=d.user.department_id,
+                agency_id=d.user.agency_id,
+                active=d.active and d.user.is_active,
+            )
+            for d in deputies
+        ),
+    ]
+
+
+def _pool_json(pool: list[Candidate]) -> list[dict]:
+    rows = []
+    for c in sorted(pool, key=lambda c: c.user_id):
+        row = asdict(c)
+        row["specialties"] = sorted(c.specialties)
+        row["conflict_department_ids"] = sorted(c.conflict_department_ids)
+        rows.append(row)
+    return rows
+
+
+def stored_pool(pa: PreAssessment) -> list[Candidate]:
+    """The candidate pool as recorded at the draw (what a replay uses)."""
+    return [
+        Candidate(
+            **{
+                **row,
+                "specialties": frozenset(row["specialties"]),
+                "conflict_department_ids": frozenset(row["conflict_department_ids"]),
+            }
+        )
+        for row in pa.candidate_pool
+    ]
+
+
+def draw_context(pa: PreAssessment) -> DrawContext:
+    return DrawContext(category=pa.project.category, department_id=pa.project.department_id, agency_id=pa.agency_id)
+
+
+@transaction.atomic
+def pre_assessment_form_panel(*, pre_assessment: PreAssessment, actor: User, seed: int | None = None) -> PreAssessment:
+    """Agency staff draw the panel; each member gets a draft opinion. Raises ValidationError
+    naming the rule the library cannot satisfy (nothing is drawn then)."""
+    pa = _lock(pre_assessment)
+    _require_agency_staff(pa, actor)
+    _require(pa, PreAssessmentStatus.INITIATED)
+    rules = PanelRules.from_settings()
+    pool = library_candidates()
+    seed = secrets.randbits(63) if seed is None else seed
+    ctx = draw_context(pa)
+    try:
+        panel = draw_panel(pool, ctx, rules, seed)
+    except PanelRuleFailed as failure:
+        raise ValidationError({"panel": failure.message}) from failure
+    before = pa.status
+    pa.form_panel(seed=seed, pool=_pool_json(pool))
+    pa.open_review()
+    _save(pa)
+    members = PanelMember.objects.bulk_create(
+        PanelMember(
+            pre_assessment=pa,
+            user_id=c.user_id,
+            kind=c.kind,
+            sector_expert=c.kind == EXPERT and ctx.category in c.specialties,
+            seat=seat,
+        )
+        for seat, c in enumerate(panel, start=1)
+    )
+    Opinion.objects.bulk_create(Opinion(member=m) for m in members)
+    users = {u.pk: u for u in User.objects.filter(pk__in=[c.user_id for c in panel])}
+    told: dict[User, Message] = {
+        users[c.user_id]: messages.plain("task", messages.PANEL_SEAT, project=pa.project.name, due=_due(pa))
+        for c in panel
+    }
+    _record(
+        pa,
+        action="form_panel",
+        actor=actor,
+        role=Role.AGENCY_STAFF,
+        before=before,
+        detail={"seed": seed, "panel": [c.user_id for c in panel], "pool_size": len(pool)},
+        told=told,
+    )
+    return pa
+
+
+def replay_draw(pa: PreAssessment) -> list[int]:
+    """Re-run the recorded draw: the user ids it gives must be the panel's first seating."""
+    panel = draw_panel(stored_pool(pa), draw_context(pa), PanelRules.from_settings(), pa.draw_seed or 0)
+    return [c.user_id for c in panel]
+
+
+@transaction.atomic
+def pre_assessment_replace_member(
+    *, member: PanelMember, actor: User | None, reason: str, role: str = Role.AGENCY_STAFF
+) -> PanelMember:
+    """Replace a seated member (reason required, audited) by a replacement drawn from the
+    recorded pool so that the panel still keeps every rule."""
+    pa = _lock(member.pre_assessment)
+    if actor is not None and role == Role.AGENCY_STAFF:
+        _require_agency_staff(pa, actor)
+    _require(pa, PreAssessmentStatus.UNDER_REVIEW)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("替换成员必须说明理由。")})
+    member = PanelMember.objects.select_related("user", "opinion").get(pk=member.pk)
+    if not member.active:
+        raise Conflict(_("该成员已被替换。"))
+    if member.opinion.status == OpinionStatus.SUBMITTED:
+        raise ActionNotAllowed(_("该成员已提交评审意见，不能替换。"))
+    seated = list(pa.panel.filter(active=True))
+    pool = stored_pool(pa)
+    by_id = {c.user_id: c for c in pool}
+    earlier = pa.panel.count()  # each replacement draws with its own, recorded seed
+    seed = (pa.draw_seed or 0) + earlier
+    try:
+        newcomer = draw_replacement(
+            pool,
+            draw_context(pa),
+            PanelRules.from_settings(),
+            seed,
+            [by_id[m.user_id] for m in seated],
+            by_id[member.user_id],
+        )
+    except PanelRuleFailed as failure:
+        raise ValidationError({"panel": failure.message}) from failure
+    member.active = False
+    member.replaced_reason = reason
+    member.replaced_at = timezone.now()
+    member.save(update_fields=["active", "replaced_reason", "replaced_at"])
+    ctx = draw_context(pa)
+    seat = PanelMember.objects.create(
+        pre_assessment=pa,
+        user_id=newcomer.user_id,
+        kind=newcomer.kind,
+        sector_expert=newcomer.kind == EXPERT and ctx.category in newcomer.specialties,
+        seat=member.seat,
+    )
+    Opinion.objects.create(member=seat)
+    told: dict[User, Message] = {
+        seat.user: messages.plain("task", messages.PANEL_SEAT, project=pa.project.name, due=_due(pa)),
+        member.user: messages.plain("task_cancelled", messages.PANEL_SEAT_CANCELLED, project=pa.project.name),
+    }
+    _record(
+        pa,
+        action="replace_member",
+        actor=actor,
+        role=role,
+        before=pa.status,
+        comment=reason,
+        detail={"leaving": member.user_id, "joining": newcomer.user_id, "seat": member.seat, "seed": seed},
+        told=told,
+    )
+    return seat
+
+
+# -- opinions ------------------------------------------------------------------------
+
+
+def dimensions() -> list[dict]:
+    """The score sheet's dimensions (settings): code, label (a message id), points."""
+    return cast(list[dict], settings.JIXIAO["OPINION_DIMENSIONS"])
+
+
+def quorum() -> int:
+    """How many opinions let the review move on at the due date (settings)."""
+    return cast(int, settings.JIXIAO["OPINION_QUORUM"])
+
+
+def _money(value, field: str, errors: dict) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        errors[field] = _("请输入金额（元）。")
+        return None
+    if amount < 0:
+        errors[field] = _("金额不能为负数。")
+    return amount
+
+
+def check_amount_for(conclusion: str, approved: Decimal | None, requested: Decimal) -> str | None:
+    """The rule of DESIGN §3.2 that ``approved`` breaks for ``conclusion``, as a message; None if it keeps them."""
+    if approved is None:
+        return _("请填写审定金额。")
+    if approved < 0:
+        return _("金额不能为负数。")
+    if conclusion == Conclusion.SUPPORT and not (ZERO < approved <= requested):
+        return _("予以支持时，审定金额应大于 0 且不超过送审金额 %(requested)s 元。") % {"requested": requested}
+    if conclusion == Conclusion.PARTIAL and not (ZERO < approved < requested):
+        return _("部分予以支持时，审定金额应大于 0 且小于送审金额 %(requested)s 元。") % {"requested": requested}
+    if conclusion == Conclusion.REJECT and approved != 0:
+        return _("不予支持时，审定金额应为 0。")
+    return None
+
+
+@transaction.atomic
+def opinion_save(
+    *,
+    opinion: Opinion,
+    actor: User,
+    scores: dict,
+    recommendation: str = "",
+    recommended_amount=None,
+    text: str = "",
+    conflict_declared: bool = False,
+    conflict_note: str = "",
+    reduction_items: list[dict] | None = None,
+    submit: bool = False,
+) -> Opinion:
+    """A panel member saves (draft) or submits their opinion; a submitted one is final.
+
+    Declaring a conflict of interest withdraws the member: the panel is re-completed by
+    the draw and this opinion is not counted. Raises ValidationError with field errors.
+    """
+    pa = _lock(opinion.member.pre_assessment)
+    opinion = Opinion.objects.select_for_update().select_related("member__user").get(pk=opinion.pk)
+    member = opinion.member
+    if member.user_id != actor.pk or not member.active:
+        raise PermissionDenied(_("只有本评审组在任成员本人可以填写此意见。"))
+    _require(pa, PreAssessmentStatus.UNDER_REVIEW)
+    if opinion.status != OpinionStatus.DRAFT:
+        raise Conflict(_("意见已提交，不能再修改。"))
+    if conflict_declared:
+        note = (conflict_note or "").strip()
+        if not note:
+            raise ValidationError({"conflict_note": _("请说明利益冲突的情况。")})
+        opinion.conflict_declared = True
+        opinion.conflict_note = note
+        opinion.save(update_fields=["conflict_declared", "conflict_note", "updated_at"])
+        pre_assessment_replace_member(
+            member=member, actor=actor, reason=_("成员申报利益冲突：%(note)s") % {"note": note}, role=member.kind
+        )
+        return opinion
+
+    errors: dict[str, str] = {}
+    clean_scores: dict[str, str] = {}
+    for dim in dimensions():
+        raw = (scores or {}).get(dim["code"])
+        if raw in (None, ""):
+            if submit:
+                errors[f"scores.{dim['code']}"] = _("请为「%(dim)s」打分。") % {"dim": _(dim["label"])}
+            continue
+        try:
+            value = Decimal(str(raw))
+        except (InvalidOperation, ValueError):
+            errors[f"scores.{dim['code']}"] = _("评分必须是数字。")
+            continue
+        if not (0 <= value <= dim["points"]):
+            errors[f"scores.{dim['code']}"] = _("「%(dim)s」的评分应在 0 到 %(points)s 分之间。") % {
+                "dim": _(dim["label"]),
+                "points": dim["points"],
+            }
+            continue
+        clean_scores[dim["code"]] = str(value)
+    unknown = set(scores or {}) - {d["code"] for d in dimensions()}
+    if unknown:
+        errors["scores"] = _("未知的评分维度：%(codes)s") % {"codes": ", ".join(sorted(unknown))}
+    if recommendation and recommendation not in Conclusion.values:
+        errors["recommendation"] = _("请选择评审建议。")
+    amount = _money(recommended_amount, "recommended_amount", errors)
+    requested = pa.project.requested_amount
+    if submit and not recommendation:
+        errors["recommendation"] = _("请选择评审建议。")
+    if submit and recommendation in Conclusion.values and "recommended_amount" not in errors:
+        problem = check_amount_for(recommendation, amount, requested)
+        if problem:
+            errors["recommended_amount"] = problem
+    items = []
+    for i, row in enumerate(reduction_items or [], start=1):
+        item = (row.get("item") or "").strip()
+        req = _money(row.get("requested"), f"reduction_items.{i}.requested", errors)
+        appr = _money(row.get("approved"), f"reduction_items.{i}.approved", errors)
+        if not item:
+            errors[f"reduction_items.{i}.item"] = _("请填写核减事项。")
+        if req is not None and appr is not None and appr > req:
+            errors[f"reduction_items.{i}.approved"] = _("审定金额不能大于送审金额。")
+        items.append(
+            ReductionItem(
+                opinion=opinion,
+                item=item,
+                requested=req or ZERO,
+                approved=appr or ZERO,
+                reason=(row.get("reason") or "").strip(),
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    opinion.scores = clean_scores
+    opinion.recommendation = recommendation
+    opinion.recommended_amount = amount
+    opinion.text = text
+    opinion.reduction_items.all().delete()
+    ReductionItem.objects.bulk_create(items)
+    if not submit:
+        opinion.save()
+        return opinion
+    opinion.status = OpinionStatus.SUBMITTED
+    opinion.submitted_at = timezone.now()
+    opinion.save()
+    _record(
+        pa,
+        action="submit_opinion",
+        actor=actor,
+        role=member.kind,
+        before=pa.status,
+        detail={
+            "member": member.user_id,
+            "recommendation": recommendation,
+            "amount": amount,
+            "total": opinion.total_score,
+        },
+    )
+    if not pa.panel.filter(active=True).exclude(opinion__status=OpinionStatus.SUBMITTED).exists():
+        _collect(pa, actor=None)
+    return opinion
+
+
+def _collect(pa: PreAssessment, *, actor: User | None) -> None:
+    """All opinions in (or the quorum at the due date): the missing ones are recorded as expired."""
+    before = pa.status
+    expired = Opinion.objects.filter(member__pre_assessment=pa, member__active=True, status=OpinionStatus.DRAFT)
+    expired_ids = list(expired.values_list("member__user_id", flat=True))
+    expired.update(status=OpinionStatus.EXPIRED)
+    pa.collect()
+    _save(pa)
+    count = Opinion.objects.filter(member__pre_assessment=pa, status=OpinionStatus.SUBMITTED).count()
+    told = {
+        u: messages.plain("task", messages.OPINIONS_COLLECTED, project=pa.project.name, count=count)
+        for u in agency_staff(pa.agency)
+    }
+    _record(
+        pa,
+        action="collect",
+        actor=actor,
+        role="",
+        before=before,
+        detail={"submitted": count, "expired": expired_ids},
+        told=told,
+    )
+
+
+@transaction.atomic
+def pre_assessment_close_due(*, pre_assessment: PreAssessment, now: datetime | None = None) -> bool:
+    """At or after the due date, move the review on if the quorum is in. Returns whether it moved."""
+    pa = _lock(pre_assessment)
+    now = now or timezone.now()
+    if pa.status != PreAssessmentStatus.UNDER_REVIEW or now < pa.due_at:
+        return False
+    submitted = Opinion.objects.filter(
+        member__pre_assessment=pa, member__active=True, status=OpinionStatus.SUBMITTED
+    ).count()
+    if submitted < quorum():
+        return False
+    _collect(pa, actor=None)
+    return True
+
+
+def pre_assessments_due(now: datetime | None = None):
+    """Reviews under way whose due date has passed (for the periodic sweep)."""
+    return PreAssessment.objects.filter(status=PreAssessmentStatus.UNDER_REVIEW, due_at__lte=now or timezone.now())
+
+
+# -- conclusion and confirmation -----------------------------------------------------
+
+
+@transaction.atomic
+def pre_assessment_conclude(
+    *, pre_assessment: PreAssessment, actor: User, conclusion: str, approved_amount, reasons: str, report=None
+) -> PreAssessment:
+    """Agency staff propose the conclusion and approved amount (rules of DESIGN §3.2)."""
+    pa = _lock(pre_assessment)
+    _require_agency_staff(pa, actor)
+    _require(pa, PreAssessmentStatus.OPINIONS_COLLECTED)
+    errors: dict[str, str] = {}
+    if conclusion not in Conclusion.values:
+        errors["conclusion"] = _("请选择评估结论。")
+    amount = _money(approved_amount, "approved_amount", errors)
+    if "conclusion" not in errors and "approved_amount" not in errors:
+        problem = check_amount_for(conclusion, amount, pa.project.requested_amount)
+        if problem:
+            errors["approved_amount"] = problem
+    reasons = (reasons or "").strip()
+    if not reasons:
+        errors["reasons"] = _("请填写结论理由。")
+    if errors:
+        raise ValidationError(errors)
+    before = pa.status
+    pa.conclude(conclusion=conclusion, approved_amount=amount, reasons=reasons)
+    if report is not None:
+        pa.report = report
+    _save(pa)
+    label = msgid(Conclusion(conclusion).label)
+    told = {
+        u: messages.plain(
+            "task",
+            messages.CONCLUSION_PROPOSED,
+            ("conclusion",),
+            project=pa.project.name,
+            conclusion=label,
+            amount=str(amount),
+        )
+        for u in finance_officers()
+    }
+    _record(
+        pa,
+        action="conclude",
+        actor=actor,
+        role=Role.AGENCY_STAFF,
+        before=before,
+        comment=reasons,
+        detail={"conclusion": conclusion, "approved_amount": amount, "reduction": pa.reduction},
+        told=told,
+    )
+    return pa
+
+
+@transaction.atomic
+def pre_assessment_confirm(*, pre_assessment: PreAssessment, actor: User) -> PreAssessment:
+    """The finance officer accepts the conclusion: the project is budgeted with the approved
+    amount, or rejected (不予支持)."""
+    if not holds(actor, "processes.confirm_pre_assessment"):
+        raise PermissionDenied(_("只有财政绩效科可以确认评估结论。"))
+    pa = _lock(pre_assessment)
+    _require(pa, PreAssessmentStatus.CONCLUDED)
+    before = pa.status
+    pa.confirm()
+    _save(pa)
+    _record(
+        pa,
+        action="confirm",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        before=before,
+        detail={"conclusion": pa.conclusion, "approved_amount": pa.approved_amount},
+    )
+    detail = {"pre_assessment": pa.pk, "conclusion": pa.conclusion, "approved_amount": pa.approved_amount}
+    if pa.conclusion == Conclusion.REJECT:
+        project_system_transition(
+            project=pa.project, actor=actor, name="reject", role=Role.FINANCE_OFFICER, detail=detail
+        )
+    else:
+        project_system_transition(
+            project=pa.project,
+            actor=actor,
+            name="confirm_pre_assessment",
+            role=Role.FINANCE_OFFICER,
+            detail=detail,
+            approved_amount=pa.approved_amount,
+        )
+    return pa
+
+
+@transaction.atomic
+def pre_assessment_return(*, pre_assessment: PreAssessment, actor: User, reason: str) -> PreAssessment:
+    """The finance officer returns the conclusion to the agency, with a reason."""
+    if not holds(actor, "processes.confirm_pre_assessment"):
+        raise PermissionDenied(_("只有财政绩效科可以退回评估结论。"))
+    pa = _lock(pre_assessment)
+    _require(pa, PreAssessmentStatus.CONCLUDED)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写退回理由。")})
+    before = pa.status
+    pa.send_back()
+    _save(pa)
+    told = {
+        u: messages.plain("returned", messages.CONCLUSION_RETURNED, project=pa.project.name, reason=reason)
+        for u in agency_staff(pa.agency)
+    }
+    _record(pa, action="return", actor=actor, role=Role.FINANCE_OFFICER, before=before, comment=reason, told=told)
+    return pa
+
+
+def pre_assessment_open_for(project: BudgetProject) -> PreAssessment | None:
+    return (
+        PreAssessment.objects.filter(project=project)
+        .exclude(status__in=[PreAssessmentStatus.CONFIRMED, PreAssessmentStatus.CANCELLED])
+        .first()
+    )
