@@ -1,20 +1,21 @@
 """Reads that carry the visibility rules (DESIGN §1). Every list and detail goes through here.
 
 Department roles see their own department's projects; the finance section, supervisors
-and auditors see all; experts, deputies and agency staff see only what they are
-assigned to (their reviews arrive with the pre-assessment issue); the sysadmin manages
-people, not business data.
+and auditors see all; agency staff see the projects their agency is commissioned to
+pre-assess; experts and deputies see the projects whose review panel they sit on (a
+replaced member no longer does); the sysadmin manages people, not business data.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from accounts.roles import DEPARTMENT_ROLES, Role
 
-from .models import AuditEvent, BudgetProject
+from .models import AuditEvent, BudgetProject, PanelMember, PreAssessment
 from .permissions import holds
 
 
@@ -24,18 +25,21 @@ def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
         return qs.none()
     if holds(user, "processes.view_all_projects"):
         return qs
+    visible = Q(pk__in=[])
     if user.is_department_user and user.department_id is not None:
-        return qs.filter(department_id=user.department_id)
-    return qs.none()
+        visible |= Q(department_id=user.department_id)
+    if user.has_role(Role.AGENCY_STAFF) and user.agency_id is not None:
+        visible |= Q(pk__in=PreAssessment.objects.filter(agency_id=user.agency_id).values("project_id"))
+    if user.has_role(Role.EXPERT) or user.has_role(Role.DEPUTY):
+        visible |= Q(
+            pk__in=PanelMember.objects.filter(user_id=user.pk, active=True).values("pre_assessment__project_id")
+        )
+    return qs.filter(visible)
 
 
 def users_who_see(project: BudgetProject) -> QuerySet[User]:
     """Every active user to whom ``project_list_for`` shows ``project`` (the same rules, for the
     reverse question: who is in a task's audience, who may be told)."""
-    from django.db.models import Q
-
-    from accounts.roles import DEPARTMENT_ROLES
-
     see_all = {"codename": "view_all_projects", "content_type__app_label": "processes"}
     return (
         User.objects.filter(is_active=True, is_superuser=False)
@@ -43,6 +47,14 @@ def users_who_see(project: BudgetProject) -> QuerySet[User]:
             Q(**{f"groups__permissions__{k}": v for k, v in see_all.items()})
             | Q(**{f"user_permissions__{k}": v for k, v in see_all.items()})
             | Q(department_id=project.department_id, groups__name__in=DEPARTMENT_ROLES)
+            | Q(
+                agency_id__in=PreAssessment.objects.filter(project=project).values("agency_id"),
+                groups__name=Role.AGENCY_STAFF,
+            )
+            | Q(
+                pk__in=PanelMember.objects.filter(pre_assessment__project=project, active=True).values("user_id"),
+                groups__name__in=[Role.EXPERT, Role.DEPUTY],
+            )
         )
         .distinct()
     )

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import DeputyProfile, ExpertProfile
@@ -349,3 +350,35 @@ def test_reduction_rate_is_exact_when_the_reports_figures_are_used():
     pa.project = BudgetProject(requested_amount=Decimal("79200000.00"))
     assert pa.reduction == Decimal("12000000.00")
     assert round(pa.reduction_rate * 100, 2) == Decimal("15.15")
+
+
+# -- visibility (issue 3 item 10): experts and deputies see only what they review -----------
+
+
+def test_panel_members_and_the_agency_see_the_project_when_the_panel_is_drawn(review):
+    from processes.selectors import project_get_for, project_list_for, users_who_see
+
+    other = review.d.project(ProjectStage.PRE_ASSESSMENT, dept="b", amount=REQUESTED)
+    pa = svc.pre_assessment_form_panel(pre_assessment=review.start(), actor=review.staff)
+    seated = [m.user for m in review.seated(pa)]
+    not_seated = [u for u in review.experts + review.deputies if u not in seated]
+    audience = set(users_who_see(review.project))
+    for user in [*seated, review.staff]:
+        assert list(project_list_for(user)) == [review.project], user
+        assert project_get_for(user, review.project.pk) == review.project
+        assert user in audience
+    for user in [*not_seated, review.outsider_staff]:
+        assert list(project_list_for(user)) == [], user
+        assert user not in audience
+    for user in [*seated, review.staff]:
+        with pytest.raises(Http404):
+            project_get_for(user, other.pk)
+
+
+def test_replaced_member_no_longer_sees_the_project_when_replaced(review):
+    from processes.selectors import project_list_for
+
+    pa = svc.pre_assessment_form_panel(pre_assessment=review.start(), actor=review.staff)
+    leaving = review.seated(pa)[0]
+    svc.pre_assessment_replace_member(member=leaving, actor=review.staff, reason="出差无法参加")
+    assert list(project_list_for(leaving.user)) == []
