@@ -8,6 +8,9 @@ replaced member no longer does); the sysadmin manages people, not business data.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -88,3 +91,45 @@ def project_filter(
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
     return qs
+
+
+@dataclass(frozen=True)
+class PreAssessmentSummary:
+    """事前绩效评估 of one fiscal year: the figures of the report's §一."""
+
+    fiscal_year: int
+    projects: int
+    requested: Decimal
+    approved: Decimal
+    by_conclusion: dict[str, int]
+
+    @property
+    def reduction(self) -> Decimal:
+        """核减金额."""
+        return self.requested - self.approved
+
+    @property
+    def reduction_rate(self) -> Decimal | None:
+        """核减率, exact; shown rounded to two places of a percent."""
+        return self.reduction / self.requested if self.requested else None
+
+
+def pre_assessment_summary(fiscal_year: int) -> PreAssessmentSummary:
+    """Confirmed pre-assessments of projects of ``fiscal_year`` (one query)."""
+    from .states import PreAssessmentStatus
+
+    rows = list(
+        PreAssessment.objects.filter(project__fiscal_year=fiscal_year, status=PreAssessmentStatus.CONFIRMED).values(
+            "conclusion", "approved_amount", "project__requested_amount"
+        )
+    )
+    by_conclusion: dict[str, int] = {}
+    for row in rows:
+        by_conclusion[row["conclusion"]] = by_conclusion.get(row["conclusion"], 0) + 1
+    return PreAssessmentSummary(
+        fiscal_year=fiscal_year,
+        projects=len(rows),
+        requested=sum((r["project__requested_amount"] for r in rows), Decimal("0.00")),
+        approved=sum((r["approved_amount"] for r in rows), Decimal("0.00")),
+        by_conclusion=by_conclusion,
+    )

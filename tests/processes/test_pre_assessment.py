@@ -382,3 +382,34 @@ def test_replaced_member_no_longer_sees_the_project_when_replaced(review):
     leaving = review.seated(pa)[0]
     svc.pre_assessment_replace_member(member=leaving, actor=review.staff, reason="出差无法参加")
     assert list(project_list_for(leaving.user)) == []
+
+
+def test_year_summary_reproduces_the_reports_figures_when_three_projects_are_confirmed(review):
+    """Liwan: 3 projects, 7,920万 requested, 2 予以支持 + 1 部分予以支持, 1,200万 cut, 15.15%."""
+    from processes.selectors import pre_assessment_summary
+
+    d = review.d
+    cases = [
+        ("a", Decimal("31800000.00"), Conclusion.SUPPORT, Decimal("31800000.00")),
+        ("a", Decimal("22400000.00"), Conclusion.SUPPORT, Decimal("22400000.00")),
+        ("b", Decimal("25000000.00"), Conclusion.PARTIAL, Decimal("13000000.00")),
+    ]
+    for dept, requested, conclusion, approved in cases:
+        project = d.project(ProjectStage.PRE_ASSESSMENT, dept=dept, amount=requested)
+        pa = svc.pre_assessment_start(
+            project=project, actor=d.finance, agency=review.agency, due_at=timezone.now() + timedelta(days=7)
+        )
+        pa = svc.pre_assessment_form_panel(pre_assessment=pa, actor=review.staff)
+        review.submit_all(pa, recommendation=conclusion, amount=str(approved))
+        pa = svc.pre_assessment_conclude(
+            pre_assessment=pa, actor=review.staff, conclusion=conclusion, approved_amount=approved, reasons="评审"
+        )
+        svc.pre_assessment_confirm(pre_assessment=pa, actor=d.finance)
+
+    summary = pre_assessment_summary(2021)
+    assert summary.projects == 3
+    assert summary.requested == Decimal("79200000.00")
+    assert summary.reduction == Decimal("12000000.00")
+    assert round(summary.reduction_rate * 100, 2) == Decimal("15.15")
+    assert summary.by_conclusion == {Conclusion.SUPPORT: 2, Conclusion.PARTIAL: 1}
+    assert pre_assessment_summary(2020).projects == 0
