@@ -6,10 +6,12 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.lock import SelectForUpdateLock
 
-from processes.states import ProjectStage
+from processes.models import PreAssessment
+from processes.services.pre_assessment import pre_assessment_open_for
+from processes.states import PreAssessmentStatus, ProjectStage
 
 from .models import ProjectProcess
-from .nodes import ProjectTask
+from .nodes import ForEachSplit, ProjectTask, SeatTask
 
 #: SELECT ... FOR UPDATE that waits (no NOWAIT): it works inside an outer transaction,
 #: where NOWAIT's retry loop cannot (docs/architecture.md, "Locks").
@@ -54,4 +56,65 @@ class ProjectIntakeFlow(flow.Flow):
 
 
 #: Flows whose human tasks are completed by project actions.
-PROJECT_FLOWS = [ProjectIntakeFlow]
+PROJECT_FLOWS: list[type[flow.Flow]] = [ProjectIntakeFlow]
+
+
+class PreAssessmentFlow(flow.Flow):
+    """事前绩效评估 (DESIGN §3.2): the agency draws the panel; each member gets an opinion
+    task; when all are in (or the quorum at the due date) the agency proposes the
+    conclusion; the finance section confirms it or returns it to the agency.
+
+    Every decision is taken by processes.services.pre_assessment; the flow hands out the
+    tasks and routes on the pre-assessment's status.
+    """
+
+    process_class = ProjectProcess
+    lock_impl = FLOW_LOCK
+    process_title = _("事前绩效评估")
+
+    start = flow.StartHandle(this.start_review).Next(this.draw)
+
+    draw = ProjectTask(
+        title=_("组建评审组"), permission="processes.organise_review", actions=["form_panel"], due_key="draw_panel"
+    ).Next(this.fan_out)
+
+    fan_out = ForEachSplit(this.seats).Next(this.opinion)
+
+    opinion = SeatTask(title=_("专家评审意见"), actions=["submit_opinion"]).Next(this.join)
+
+    join = flow.Join().Next(this.conclude)
+
+    conclude = ProjectTask(
+        title=_("提出评估结论"),
+        permission="processes.organise_review",
+        actions=["conclude"],
+        due_key="propose_conclusion",
+    ).Next(this.confirm)
+
+    confirm = ProjectTask(
+        title=_("确认评估结论"),
+        permission="processes.confirm_pre_assessment",
+        actions=["confirm", "return"],
+        due_key="confirm_conclusion",
+    ).Next(this.confirmed)
+
+    confirmed = flow.If(this.is_confirmed).Then(this.end).Else(this.conclude)
+    end = flow.End()
+
+    def start_review(self, activation, project):
+        activation.process.project = project
+        return activation.process
+
+    def seats(self, activation):
+        """One opinion task per seated panel member, due at the review's due date."""
+        pa = pre_assessment_open_for(activation.process.project)
+        if pa is None:
+            return []
+        return [
+            {"seat": m.seat, "user_id": m.user_id, "due_at": pa.due_at.isoformat()}
+            for m in pa.panel.filter(active=True).order_by("seat")
+        ]
+
+    def is_confirmed(self, activation):
+        pa = PreAssessment.objects.filter(project=activation.process.project).order_by("-pk").first()
+        return pa is not None and pa.status == PreAssessmentStatus.CONFIRMED

@@ -7,7 +7,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.shortcuts import redirect
 from django.utils import timezone
+from viewflow import this
 from viewflow.workflow import flow
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.nodes.view import ViewActivation
 
 from accounts.models import User
@@ -70,3 +74,47 @@ class ProjectTask(flow.View):
             .filter(pk__in=users_who_see(self.project_of(task)).values("pk"))
             .distinct()
         )
+
+
+class ForEachSplitActivation(SplitActivation):
+    @Activation.status.super()
+    def activate(self):
+        """One next task per item (``task.data`` = the item), for each branch whose case holds."""
+        items = list(self.flow_task._items(self))
+        if not items:
+            raise FlowRuntimeError(f"{self.flow_task.name}: no items to fan out")
+        for node, cond, _ in self.flow_task._branches:
+            if not cond or cond(self):
+                self.next_tasks += [(node, item) for item in items]
+
+
+class ForEachSplit(flow.Split):
+    """A parallel split with one branch instance per item of ``items(activation)`` — the
+    per-item split viewflow keeps in its PRO edition (notes/viewflow-2.4.md §1.3)."""
+
+    activation_class = ForEachSplitActivation
+
+    def __init__(self, items, **kwargs):
+        super().__init__(**kwargs)
+        self._items = items
+
+    def _resolve(self, instance):
+        super()._resolve(instance)
+        self._items = this.resolve(instance, self._items)
+
+
+class SeatTask(flow.View):
+    """A human task owned by one person named in its ``task.data["user_id"]`` (a panel seat);
+    completed through workflows.services, reassigned when the seat changes hands."""
+
+    def __init__(self, *, title, actions: list[str]):
+        super().__init__(_task_page)
+        self.Annotation(title=title)
+        self.Assign(lambda activation: User.objects.get(pk=activation.task.data["user_id"]))
+        self.actions = actions
+
+    def project_of(self, task):
+        return task.process.projectprocess.project
+
+    def eligible_users(self, task) -> list[User]:
+        return [task.owner] if task.owner_id else []

@@ -10,3 +10,11 @@ def fire_timers() -> None:
     timers.fire_due_timers()
     timers.fire_due_start_timers()
     timers.fire_due_conditions()
+
+
+@shared_task
+def sweep_pre_assessments() -> int:
+    """Reviews past their due date move on once their quorum is in (DESIGN §3.2)."""
+    from .services import sweep_due_pre_assessments
+
+    return sweep_due_pre_assessments()

@@ -140,6 +140,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "fire-workflow-timers": {"task": "workflows.tasks.fire_timers", "schedule": 60.0},
+    "sweep-pre-assessments": {"task": "workflows.tasks.sweep_pre_assessments", "schedule": 300.0},
 }
 # The embedded scheduler (dev) runs the same schedule in a thread of the web process.
 EMBEDDED_SCHEDULER = False
@@ -208,7 +209,13 @@ JIXIAO: dict[str, Any] = {
     # At the opinion due date the review moves on once this many opinions are in.
     "OPINION_QUORUM": 3,
     # Working time given to each human task of the intake flow, in days.
-    "TASK_DUE_DAYS": {"dept_review": 5, "finance_intake": 10},
+    "TASK_DUE_DAYS": {
+        "dept_review": 5,
+        "finance_intake": 10,
+        "draw_panel": 3,
+        "propose_conclusion": 10,
+        "confirm_conclusion": 5,
+    },
 }
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

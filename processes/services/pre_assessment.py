@@ -650,6 +650,24 @@ def pre_assessment_return(*, pre_assessment: PreAssessment, actor: User, reason:
     return pa
 
 
+def pre_assessment_cancel_open(*, project: BudgetProject, actor: User, reason: str) -> PreAssessment | None:
+    """The project left pre-assessment (withdrawn or cancelled): its open review ends too,
+    and the panel hears that their seats are cancelled. Runs inside the project's transition."""
+    pa = pre_assessment_open_for(project)
+    if pa is None:
+        return None
+    pa = PreAssessment.objects.select_for_update().select_related("project").get(pk=pa.pk)
+    before = pa.status
+    pa.cancel()
+    _save(pa)
+    told: dict[User, Message] = {
+        m.user: messages.plain("task_cancelled", messages.PANEL_SEAT_CANCELLED, project=project.name)
+        for m in pa.panel.filter(active=True).select_related("user")
+    }
+    _record(pa, action="cancel", actor=actor, role="", before=before, comment=reason, told=told)
+    return pa
+
+
 def pre_assessment_open_for(project: BudgetProject) -> PreAssessment | None:
     return (
         PreAssessment.objects.filter(project=project)

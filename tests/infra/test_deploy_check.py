@@ -101,7 +101,17 @@ def test_silenced_checks_are_documented():
 def test_prod_refuses_to_start_when_secret_key_is_missing(tmp_path):
     env = sample_environment(tmp_path)
     del env["SECRET_KEY"]
-    result = manage(env, "check")
+
+    # every process (daphne, celery, manage.py) starts with django.setup(); manage.py itself
+    # swallows a settings error for some commands, so the start-up is tested directly
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
