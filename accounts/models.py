@@ -133,6 +133,7 @@ class ExpertProfile(models.Model):
     class Meta:
         verbose_name = _("专家")
         verbose_name_plural = pgettext_lazy("plural", "专家库")
+        permissions = [("import_experts", _("导入导出专家库"))]
 
     def __str__(self) -> str:
         return str(self.user)
