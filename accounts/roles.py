@@ -44,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.intake_project",
         "processes.cancel_project",
         "processes.view_all_projects",
+        "processes.start_pre_assessment",
+        "processes.confirm_pre_assessment",
         # the libraries (专家库, 人大代表, 第三方机构) in the admin
         "accounts.add_expertprofile",
         "accounts.change_expertprofile",
@@ -60,7 +62,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.AUDITOR: ["processes.view_all_projects", "processes.view_auditevent", "processes.verify_audit"],
     Role.EXPERT: [],
     Role.DEPUTY: [],
-    Role.AGENCY_STAFF: [],
+    Role.AGENCY_STAFF: ["processes.organise_review"],
     Role.SYSADMIN: [
         "accounts.add_user",
         "accounts.change_user",

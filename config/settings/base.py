@@ -5,7 +5,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from config.env import BASE_DIR, env
 
@@ -180,6 +179,12 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+def gettext_noop(message: str) -> str:
+    """Marks a message id for makemessages. Django's own gettext_noop reads settings, which
+    must not happen while settings load (it would swallow a missing SECRET_KEY)."""
+    return message
+
 
 # Business settings of the bureau (DESIGN §3.1). Amounts are yuan, Decimal.
 JIXIAO: dict[str, Any] = {
