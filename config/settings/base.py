@@ -180,6 +180,7 @@ LOGGING = {
     },
 }
 
+
 def gettext_noop(message: str) -> str:
     """Marks a message id for makemessages. Django's own gettext_noop reads settings, which
     must not happen while settings load (it would swallow a missing SECRET_KEY)."""
