@@ -98,6 +98,11 @@ USERS: list[DemoUser] = [
     DemoUser("expert3", Role.EXPERT, "专家三", specialties=(S.FINANCE,), employer="某会计师事务所"),
     DemoUser("expert4", Role.EXPERT, "专家四", specialties=(S.CIVIL_AFFAIRS, S.POVERTY), employer="某高校社会工作系"),
     DemoUser("expert5", Role.EXPERT, "专家五", specialties=(S.EDUCATION, S.HEALTH), employer="某高校公共管理学院"),
+    # enough sector experts for the report's panels (基建工程 and 城市管理: at least 3 each)
+    DemoUser("expert6", Role.EXPERT, "专家六", specialties=(S.INFRASTRUCTURE, S.URBAN), employer="某市政工程设计院"),
+    DemoUser("expert7", Role.EXPERT, "专家七", specialties=(S.INFRASTRUCTURE,), employer="某水利水电勘测设计院"),
+    DemoUser("expert8", Role.EXPERT, "专家八", specialties=(S.URBAN, S.INFRASTRUCTURE), employer="某高校建筑学院"),
+    DemoUser("expert9", Role.EXPERT, "专家九", specialties=(S.URBAN,), employer="某城市更新研究中心"),
     DemoUser("deputy1", Role.DEPUTY, "人大代表一", delegation="多宝街道代表组"),
     DemoUser("deputy2", Role.DEPUTY, "人大代表二", delegation="东漖街道代表组"),
     DemoUser("agency1", Role.AGENCY_STAFF, "第三方机构项目经理", agency=True),
@@ -285,11 +290,17 @@ PROJECTS: list[DemoProject] = [
     ),
 ]
 
-#: What the report says the pre-assessment concluded (for the pre-assessment issue's demo;
-#: not applied here). Only the 住房建设局 project was cut: 12,000,000.00 of 79,200,000.00
-#: requested in all, a reduction rate of 15.15 %.
+#: What the report says the pre-assessment concluded; load_demo runs each of the three
+#: through the real pre-assessment flow to this end. Only the 住房建设局 project was cut:
+#: 12,000,000.00 of 79,200,000.00 requested in all, a reduction rate of 15.15 %.
 REPORT_CONCLUSIONS = {
-    "2021-LW101-001": ("予以支持", Decimal("31800000.00")),
-    "2021-LW101-002": ("予以支持", Decimal("22400000.00")),
-    "2021-LW102-001": ("部分予以支持", Decimal("13000000.00")),
+    "2021-LW101-001": ("support", Decimal("31800000.00")),
+    "2021-LW101-002": ("support", Decimal("22400000.00")),
+    "2021-LW102-001": ("partial", Decimal("13000000.00")),
 }
+#: The reasons the agency gives, and the score every panel member gives per dimension.
+REPORT_REASONS = {
+    "support": "项目立项依据充分，绩效目标明确，实施方案可行，预算测算基本合理，予以支持。",
+    "partial": "基础数据调查范围与已有成果部分重复，部分单价偏高，核减 1,200 万元后部分予以支持。",
+}
+DEMO_SCORES = {"necessity": "18", "economy": "16", "targets": "17", "feasibility": "17", "funding": "18"}

@@ -12,6 +12,7 @@ from accounts.models import Agency, Department, DeputyProfile, ExpertProfile, Us
 from accounts.roles import Role, separated_role_conflict
 from notifications.models import Notification
 from processes.models import AuditEvent, BudgetProject
+from processes.selectors import pre_assessment_summary
 from processes.services.audit import audit_verify
 from processes.states import ProjectStage
 from workflows import demo
@@ -61,14 +62,15 @@ def test_load_demo_creates_nothing_when_run_a_second_time():
     assert "0 created, 12 already present" in out
 
 
-def test_load_demo_routes_the_reports_three_projects_to_pre_assessment_for_exactly_7920_wan():
+def test_load_demo_runs_the_reports_three_projects_through_pre_assessment_to_a_1200_wan_cut():
     load()
 
     projects = BudgetProject.objects.filter(fiscal_year=demo.FISCAL_YEAR, name__in=REPORT_PROJECTS)
     assert {p.name: p.department.name for p in projects} == REPORT_PROJECTS
     assert sum(p.requested_amount for p in projects) == Decimal("79200000.00")
     for p in projects:
-        assert p.stage == ProjectStage.PRE_ASSESSMENT
+        assert p.stage == ProjectStage.BUDGETED
+        assert p.approved_amount == demo.REPORT_CONCLUSIONS[p.code][1]
         assert p.requires_pre_assessment()  # above the one-off threshold, so no other route was open
         actions = list(
             AuditEvent.objects.filter(object_type="processes.budgetproject", object_id=str(p.pk))
@@ -76,14 +78,24 @@ def test_load_demo_routes_the_reports_three_projects_to_pre_assessment_for_exact
             .values_list("action", "actor_username")
         )
         staff, leader = actions[1][1], actions[2][1]
-        assert [a for a, _ in actions] == ["create", "submit", "approve", "route_to_pre_assessment"]
+        assert [a for a, _ in actions] == [
+            "create",
+            "submit",
+            "approve",
+            "route_to_pre_assessment",
+            "confirm_pre_assessment",
+        ]
         assert User.objects.get(username=staff).has_role(Role.DEPT_STAFF)
         assert User.objects.get(username=leader).has_role(Role.DEPT_LEADER)
-    # With the report's conclusions, the demo's amounts give its reduction: 1,200万 of 7,920万, 15.15 %.
-    by_code = {p.code: p for p in projects}
-    cut = sum(by_code[code].requested_amount - approved for code, (_, approved) in demo.REPORT_CONCLUSIONS.items())
-    assert cut == Decimal("12000000.00")
-    assert (cut / Decimal("79200000.00") * 100).quantize(Decimal("0.01")) == Decimal("15.15")
+    # The year summary, computed from the confirmed pre-assessments: the report's §一 figures.
+    summary = pre_assessment_summary(demo.FISCAL_YEAR)
+    assert (summary.projects, summary.requested, summary.reduction) == (
+        3,
+        Decimal("79200000.00"),
+        Decimal("12000000.00"),
+    )
+    assert (summary.reduction_rate * 100).quantize(Decimal("0.01")) == Decimal("15.15")
+    assert summary.by_conclusion == {"support": 2, "partial": 1}
 
 
 def test_load_demo_leaves_projects_at_every_intake_stage_with_their_open_tasks():
@@ -94,7 +106,7 @@ def test_load_demo_leaves_projects_at_every_intake_stage_with_their_open_tasks()
         ProjectStage.DRAFT,
         ProjectStage.SUBMITTED,
         ProjectStage.DEPT_APPROVED,
-        ProjectStage.PRE_ASSESSMENT,
+        ProjectStage.BUDGETED,
         ProjectStage.TARGET_REVIEW,
         ProjectStage.WITHDRAWN,
     }
@@ -146,7 +158,7 @@ def test_load_demo_prints_the_password_and_a_login_per_account():
     assert demo.PASSWORD in out
     for u in demo.USERS:
         assert u.username in out
-    assert "79,200,000.00" in out
+    assert "requested 7,920.00 万元" in out and "cut 1,200.00 万元, rate 15.15 %" in out
 
 
 def test_load_demo_refuses_a_database_with_real_projects_when_debug_is_off(settings):

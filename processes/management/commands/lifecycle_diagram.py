@@ -47,8 +47,12 @@ NOTIFIED = {
     "{finance_intake} days; other department staff and leaders: stage change",
     "send_back": "the submitter: returned, with the reason; other department staff and leaders: stage change "
     "with the reason",
-    "route_to_pre_assessment": "department staff and leaders: stage change (the pre-assessment sub-process "
-    "notifies its own actors when it lands)",
+    "route_to_pre_assessment": "department staff and leaders: stage change (the pre-assessment then notifies "
+    "its own actors: docs/processes/pre-assessment.md)",
+    # system transitions a sub-process's service takes
+    "confirm_pre_assessment": "department staff and leaders: stage change (taken when the finance officer "
+    "confirms a 予以支持 / 部分予以支持 conclusion)",
+    "reject": "department staff and leaders: stage change (taken when the finance officer confirms 不予支持)",
     "route_to_target_review": "department staff and leaders: stage change (the target review sub-process "
     "notifies its own actors when it lands)",
     "withdraw": "whoever could take a task the withdrawal cancels: task cancelled; other department staff "
@@ -172,9 +176,9 @@ def render_table(edges: list[Edge]) -> str:
         transition = f"`{e.name}`" + (f" {e.label}" if e.label else "")
         if e.conditions:
             transition += " — only if " + ", ".join(f"`{c}`" for c in e.conditions)
-        told = NOTIFIED[e.name].format(**due) if not e.system else SYSTEM_NOTIFIED
+        told = NOTIFIED[e.name].format(**due) if e.name in NOTIFIED else SYSTEM_NOTIFIED
         reason = "yes" if e.needs_reason else "no"
-        out.append(f"| {sources} | `{e.target}` | {transition} | {_who(e.role)} | {reason} | {told} |")
+        told = NOTIFIED[e.name].format(**due) if not e.system or e.name in NOTIFIED else SYSTEM_NOTIFIED
     return "\n".join(out) + "\n"
 
 

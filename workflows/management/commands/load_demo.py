@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,15 +20,24 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from accounts.models import Agency, Department, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role
-from processes.models import AuditEvent, BudgetProject
+from processes.models import AuditEvent, BudgetProject, PanelMember
+from processes.selectors import pre_assessment_summary
 from processes.services.audit import audit_verify
 from processes.services.projects import project_create
 from processes.states import ProjectStage
 from workflows import demo
-from workflows.services import project_act
+from workflows.services import (
+    opinion_submit,
+    pre_assessment_begin,
+    pre_assessment_decide,
+    pre_assessment_draw,
+    pre_assessment_propose,
+    project_act,
+)
 
 WAN = Decimal("10000")
 
@@ -38,6 +48,7 @@ class LoadResult:
     users_created: list[str] = field(default_factory=list)
     projects_created: list[str] = field(default_factory=list)
     projects_present: list[str] = field(default_factory=list)
+    pre_assessed: list[str] = field(default_factory=list)
 
 
 class Command(BaseCommand):
@@ -84,6 +95,7 @@ class Command(BaseCommand):
                 agency = self._agency()
                 users = self._users(result, departments, agency, options["password"], options["reset_passwords"])
                 self._projects(result, users, project_act)
+                self._pre_assessments(result, users, agency)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
 
@@ -175,6 +187,38 @@ class Command(BaseCommand):
                 raise CommandError(f"{p.code} ended in {project.stage}, the demo expects {p.stage}")
             result.projects_created.append(p.code)
 
+    def _pre_assessments(self, result: LoadResult, users: dict[str, User], agency: Agency) -> None:
+        """Run the report's three projects through the real pre-assessment flow: the finance
+        section commissions the agency, the agency draws the panel (a fixed seed per project,
+        so every load draws alike), every member scores, the agency concludes as the report
+        did, the finance section confirms. Projects already past pre-assessment are left alone."""
+        for i, (code, (conclusion, approved)) in enumerate(demo.REPORT_CONCLUSIONS.items(), start=1):
+            project = BudgetProject.objects.get(fiscal_year=demo.FISCAL_YEAR, code=code)
+            if project.stage != ProjectStage.PRE_ASSESSMENT:
+                continue
+            pa = pre_assessment_begin(
+                project=project, actor=users["finance1"], agency=agency, due_at=timezone.now() + timedelta(days=14)
+            )
+            pa = pre_assessment_draw(pre_assessment=pa, actor=users["agency1"], seed=demo.FISCAL_YEAR * 10 + i)
+            for member in PanelMember.objects.filter(pre_assessment=pa, active=True).select_related("user", "opinion"):
+                opinion_submit(
+                    opinion=member.opinion,
+                    actor=member.user,
+                    scores=demo.DEMO_SCORES,
+                    recommendation=conclusion,
+                    recommended_amount=approved,
+                    text=demo.REPORT_REASONS[conclusion],
+                )
+            pa = pre_assessment_propose(
+                pre_assessment=pa,
+                actor=users["agency1"],
+                conclusion=conclusion,
+                approved_amount=approved,
+                reasons=demo.REPORT_REASONS[conclusion],
+            )
+            pre_assessment_decide(pre_assessment=pa, actor=users["finance1"], confirm=True)
+            result.pre_assessed.append(code)
+
     # -- output --------------------------------------------------------------------------
 
     def _report(self, result: LoadResult, password: str, reset_passwords: bool) -> None:
@@ -202,13 +246,13 @@ class Command(BaseCommand):
                 ],
             )
         )
-        pre = [p for p in projects if p.code in {d.code for d in demo.PROJECTS if d.pre_assessed}]
-        total = sum((p.requested_amount for p in pre), Decimal("0.00"))
-        in_stage = sum(p.stage == ProjectStage.PRE_ASSESSMENT for p in pre)
+        summary = pre_assessment_summary(demo.FISCAL_YEAR)
+        rate = f"{summary.reduction_rate * 100:.2f} %" if summary.reduction_rate is not None else "—"
         out.write("")
         out.write(
-            f"Pre-assessed in the report: {len(pre)} projects, {in_stage} in 事前绩效评估, requested "
-            f"{_wan(total)} 万元 ({total:,.2f} yuan)"
+            f"Pre-assessment {demo.FISCAL_YEAR} (confirmed, from data): {summary.projects} projects, requested "
+            f"{_wan(summary.requested)} 万元, approved {_wan(summary.approved)} 万元, cut {_wan(summary.reduction)} 万元, "
+            f"rate {rate}; {len(result.pre_assessed)} run through the flow by this load"
         )
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")
