@@ -176,9 +176,10 @@ def render_table(edges: list[Edge]) -> str:
         transition = f"`{e.name}`" + (f" {e.label}" if e.label else "")
         if e.conditions:
             transition += " — only if " + ", ".join(f"`{c}`" for c in e.conditions)
-        told = NOTIFIED[e.name].format(**due) if e.name in NOTIFIED else SYSTEM_NOTIFIED
-        reason = "yes" if e.needs_reason else "no"
+        # a person's transition must be in NOTIFIED (KeyError otherwise); a system one may be
         told = NOTIFIED[e.name].format(**due) if not e.system or e.name in NOTIFIED else SYSTEM_NOTIFIED
+        reason = "yes" if e.needs_reason else "no"
+        out.append(f"| {sources} | `{e.target}` | {transition} | {_who(e.role)} | {reason} | {told} |")
     return "\n".join(out) + "\n"
 
 
