@@ -1,7 +1,9 @@
-"""Screens that show or move a flow: the inbox, a task, a project's page and its actions."""
+"""Screens that show or move a flow: the inbox, a task, a project's page and its actions,
+and the pre-assessment screens."""
 
 from django.urls import path
 
+from . import pre_assessment_views as pa_views
 from . import views
 
 app_name = "workflows"
@@ -10,4 +12,10 @@ urlpatterns = [
     path("tasks/<int:pk>/", views.task_detail, name="task"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
     path("projects/<int:pk>/act/<slug:action>/", views.project_act, name="project_act"),
+    path("projects/<int:pk>/pre-assessment/new/", pa_views.pre_assessment_begin, name="pre_assessment_begin"),
+    path("pre-assessments/summary/", pa_views.pre_assessment_year_summary, name="pre_assessment_summary"),
+    path("pre-assessments/summary.xlsx", pa_views.pre_assessment_year_summary_xlsx, name="pre_assessment_summary_xlsx"),
+    path("pre-assessments/<int:pk>/", pa_views.pre_assessment_detail, name="pre_assessment"),
+    path("pre-assessments/<int:pk>/my-opinion/", pa_views.opinion_edit, name="pre_assessment_opinion"),
+    path("pre-assessments/<int:pk>/act/<slug:action>/", pa_views.pre_assessment_act, name="pre_assessment_act"),
 ]
