@@ -75,12 +75,18 @@ class PreAssessmentFlow(flow.Flow):
     start = flow.StartHandle(this.start_review).Next(this.draw)
 
     draw = ProjectTask(
-        title=_("组建评审组"), permission="processes.organise_review", actions=["form_panel"], due_key="draw_panel"
+        title=_("组建评审组"),
+        permission="processes.organise_review",
+        actions=["form_panel"],
+        labels={"form_panel": _("抽取评审组")},
+        due_key="draw_panel",
     ).Next(this.fan_out)
 
     fan_out = ForEachSplit(this.seats).Next(this.opinion)
 
-    opinion = SeatTask(title=_("专家评审意见"), actions=["submit_opinion"]).Next(this.join)
+    opinion = SeatTask(
+        title=_("专家评审意见"), actions=["submit_opinion"], labels={"submit_opinion": _("提交评审意见")}
+    ).Next(this.join)
 
     join = flow.Join().Next(this.conclude)
 
@@ -88,6 +94,7 @@ class PreAssessmentFlow(flow.Flow):
         title=_("提出评估结论"),
         permission="processes.organise_review",
         actions=["conclude"],
+        labels={"conclude": _("提出评估结论")},
         due_key="propose_conclusion",
     ).Next(this.confirm)
 
@@ -95,6 +102,7 @@ class PreAssessmentFlow(flow.Flow):
         title=_("确认评估结论"),
         permission="processes.confirm_pre_assessment",
         actions=["confirm", "return"],
+        labels={"confirm": _("确认结论"), "return": _("退回结论")},
         due_key="confirm_conclusion",
     ).Next(this.confirmed)
 

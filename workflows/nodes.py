@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.shortcuts import redirect
@@ -16,6 +17,7 @@ from viewflow.workflow.nodes.view import ViewActivation
 
 from accounts.models import User
 from processes.selectors import project_list_for, users_who_see
+from processes.services.projects import transition_spec
 
 
 def _task_page(request, **kwargs):
@@ -29,6 +31,20 @@ def task_due(task) -> datetime | None:
     return datetime.fromisoformat(raw) if raw else None
 
 
+class TaskActions:
+    """The actions that complete a task, and their labels. An action that is a project
+    transition takes its label from the stage machine; others (a pre-assessment's steps)
+    are labelled by the node."""
+
+    actions: list[str]
+    labels: dict[str, Any]
+
+    def action_label(self, name: str) -> str:
+        if name in self.labels:
+            return str(self.labels[name])
+        return str(transition_spec(name).label)
+
+
 class ProjectTaskActivation(ViewActivation):
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
@@ -37,7 +53,7 @@ class ProjectTaskActivation(ViewActivation):
         return super().create(flow_task, prev_activation, token, data=data, seed=seed)
 
 
-class ProjectTask(flow.View):
+class ProjectTask(TaskActions, flow.View):
     """A human task on a project, open to every user who holds ``permission`` *and* may see
     the project (so a department leader's queue holds only their department's projects).
 
@@ -47,11 +63,12 @@ class ProjectTask(flow.View):
 
     activation_class = ProjectTaskActivation
 
-    def __init__(self, *, title, permission: str, actions: list[str], due_key: str):
+    def __init__(self, *, title, permission: str, actions: list[str], due_key: str, labels=None):
         super().__init__(_task_page)
         self.Annotation(title=title)
         self.Permission(permission)
         self.actions = actions
+        self.labels = labels or {}
         self.due_key = due_key
 
     def project_of(self, task):
@@ -103,15 +120,16 @@ class ForEachSplit(flow.Split):
         self._items = this.resolve(instance, self._items)
 
 
-class SeatTask(flow.View):
+class SeatTask(TaskActions, flow.View):
     """A human task owned by one person named in its ``task.data["user_id"]`` (a panel seat);
     completed through workflows.services, reassigned when the seat changes hands."""
 
-    def __init__(self, *, title, actions: list[str]):
+    def __init__(self, *, title, actions: list[str], labels=None):
         super().__init__(_task_page)
         self.Annotation(title=title)
         self.Assign(lambda activation: User.objects.get(pk=activation.task.data["user_id"]))
         self.actions = actions
+        self.labels = labels or {}
 
     def project_of(self, task):
         return task.process.projectprocess.project

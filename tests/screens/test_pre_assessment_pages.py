@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from processes.errors import ActionNotAllowed
 from processes.models import AuditEvent, Opinion, PanelMember, PreAssessment
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
 from tests.processes.test_pre_assessment import FULL_SCORES, REQUESTED, Review
@@ -373,12 +372,6 @@ def test_opinion_post_is_forbidden_when_user_is_not_a_seated_member(client, revi
     assert not Opinion.objects.filter(member__pre_assessment=pa, status=OpinionStatus.SUBMITTED).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ActionNotAllowed,
-    reason="workflows.views._row asks transition_spec() for the pre-assessment nodes' actions "
-    "(submit_opinion, form_panel, ...), which are not project transitions: the task page and the inbox raise",
-)
 def test_task_page_links_to_the_opinion_form_when_task_is_an_opinion(client, review):
     from workflows.selectors import task_inbox_for
 
@@ -454,7 +447,6 @@ def test_summary_is_forbidden_when_not_a_bureau_wide_reader(client, review, pers
     assert client.get(reverse("workflows:pre_assessment_summary_xlsx"), {"year": 2021}).status_code == 403
 
 
-@pytest.mark.xfail(strict=True, raises=ActionNotAllowed, reason="the same workflows.views._row defect")
 def test_inbox_lists_the_opinion_task_when_member_is_seated(client, review):
     pa = drawn(review)
     member = seated(pa)[0]
