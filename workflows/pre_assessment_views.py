@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -395,3 +396,12 @@ def pre_assessment_year_summary_xlsx(request):
     )
     response["Content-Disposition"] = f'attachment; filename="pre-assessment-summary-{year}.xlsx"'
     return response
+
+
+@login_required
+def pre_assessment_report(request, pk):
+    """The agency's report file, to those who may see the pre-assessment (never a public URL)."""
+    pa = pre_assessment_get_for(request.user, pk)
+    if not pa.report:
+        raise Http404
+    return FileResponse(pa.report.open("rb"), as_attachment=True, filename=Path(pa.report.name).name)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("pre-assessments/summary/", pa_views.pre_assessment_year_summary, name="pre_assessment_summary"),
     path("pre-assessments/summary.xlsx", pa_views.pre_assessment_year_summary_xlsx, name="pre_assessment_summary_xlsx"),
     path("pre-assessments/<int:pk>/", pa_views.pre_assessment_detail, name="pre_assessment"),
+    path("pre-assessments/<int:pk>/report/", pa_views.pre_assessment_report, name="pre_assessment_report"),
     path("pre-assessments/<int:pk>/my-opinion/", pa_views.opinion_edit, name="pre_assessment_opinion"),
     path("pre-assessments/<int:pk>/act/<slug:action>/", pa_views.pre_assessment_act, name="pre_assessment_act"),
 ]

@@ -454,3 +454,30 @@ def test_inbox_lists_the_opinion_task_when_member_is_seated(client, review):
     response = client.get(reverse("workflows:inbox"))
     assert response.status_code == 200
     assert "专家评审意见" in text(response)
+
+
+def test_report_file_is_kept_and_served_only_to_those_who_see_it_when_uploaded(client, review, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    pa = submit_all(drawn(review))
+    client.force_login(review.staff)
+    report = SimpleUploadedFile("评估报告.pdf", b"%PDF-1.4 report body", content_type="application/pdf")
+    response = client.post(
+        act(pa, "conclude"),
+        {
+            "conclude-conclusion": Conclusion.PARTIAL,
+            "conclude-approved_amount": "30000000",
+            "conclude-reasons": "核减",
+            "conclude-report": report,
+        },
+    )
+    assert response.status_code == 302
+    pa.refresh_from_db()
+    assert pa.report and pa.report.read() == b"%PDF-1.4 report body"
+    url = reverse("workflows:pre_assessment_report", args=[pa.pk])
+    assert url in text(client.get(page(pa)))
+    download = client.get(url)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 report body"
+    client.force_login(review.d.staff_b)  # another department: not found
+    assert client.get(url).status_code == 404
