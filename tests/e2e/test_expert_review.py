@@ -8,14 +8,11 @@ SQLite file); the review is set up through the real services and flow.
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
-from .test_submit_and_approve import BASE_DIR, CHROMIUM_ARGS, PASSWORD, VENV_BIN, _free_port, _wait_for_port
+from .support import CHROMIUM_ARGS, PASSWORD, log_in, serve
 
 pytestmark = pytest.mark.browser
 
@@ -65,46 +62,9 @@ print("E2E " + json.dumps({{"pa": pa.pk, "expert": expert}}))
 
 @pytest.fixture(scope="module")
 def review_server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e_review")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        "DATABASE_URL": f"sqlite:///{tmp / 'e2e.sqlite3'}",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    manage = [str(VENV_BIN / "python"), str(BASE_DIR / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
-    setup = subprocess.run(
-        [*manage, "shell", "-c", SETUP_SCRIPT], cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True
-    )
-    facts = json.loads(next(line for line in setup.stdout.splitlines() if line.startswith("E2E "))[4:])
-    port = _free_port()
-    log = open(tmp / "daphne.log", "wb")  # noqa: SIM115 - closed at teardown
-    server = subprocess.Popen(
-        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env, stdout=log, stderr=log
-    )
-    try:
-        _wait_for_port(port, server)
-        yield f"http://127.0.0.1:{port}", facts
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-
-
-def _log_in(browser: Browser, base: str, username: str) -> Page:
-    page = browser.new_context(locale="zh-CN", base_url=base).new_page()
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]:has-text('登录')")
-    expect(page).to_have_url(re.compile(r"/$"))
-    return page
+    with serve(tmp_path_factory.mktemp("e2e_review"), SETUP_SCRIPT) as (url, printed):
+        facts = json.loads(next(line for line in printed.splitlines() if line.startswith("E2E "))[4:])
+        yield url, facts
 
 
 def test_expert_drafts_then_submits_and_agency_sees_it_when_reviewing(review_server):
@@ -112,13 +72,13 @@ def test_expert_drafts_then_submits_and_agency_sees_it_when_reviewing(review_ser
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            agency = _log_in(browser, base, "w_agency")
+            agency = log_in(browser, base, "w_agency")
             agency.goto(f"/pre-assessments/{facts['pa']}/")
             opinions = agency.get_by_test_id("opinions")
             expect(opinions).to_be_visible()
             expect(opinions.locator(".opinion-submitted")).to_have_count(0)
 
-            expert = _log_in(browser, base, facts["expert"])
+            expert = log_in(browser, base, facts["expert"])
             # the inbox holds exactly the one assigned review; the project list only its project
             rows = expert.locator("table tbody tr")
             expect(rows).to_have_count(1)

@@ -11,29 +11,12 @@ event loop.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
-BASE_DIR = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
-PASSWORD = "E2e-pass-2026!"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .support import CHROMIUM_ARGS, PASSWORD, log_in, serve
 
 SETUP_SCRIPT = f"""
 from django.contrib.auth.models import Group
@@ -50,73 +33,11 @@ for username, full_name, role in [("e2e_staff", "王经办", "dept_staff"), ("e2
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, server: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited early with code {server.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer on port {port} within {timeout}s")
-
-
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory):
     """A migrated SQLite database with a department, its staff and leader, served by daphne."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        "DATABASE_URL": f"sqlite:///{tmp / 'e2e.sqlite3'}",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    manage = [str(VENV_BIN / "python"), str(BASE_DIR / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
-    subprocess.run([*manage, "shell", "-c", SETUP_SCRIPT], cwd=BASE_DIR, env=env, check=True)
-
-    port = _free_port()
-    log = open(tmp / "daphne.log", "wb")  # noqa: SIM115 - closed at teardown
-    # daphne's runserver: the same daphne server and ASGI application (settings.ASGI_APPLICATION
-    # = config.asgi.application), plus the static files handler DEBUG needs; no autoreloader.
-    server = subprocess.Popen(
-        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_for_port(port, server)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-
-
-def _log_in(browser: Browser, base: str, username: str) -> Page:
-    context = browser.new_context(locale="zh-CN", base_url=base)
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]:has-text('登录')")
-    expect(page).to_have_url(re.compile(r"/$"))
-    return page
+    with serve(tmp_path_factory.mktemp("e2e"), SETUP_SCRIPT) as (url, _):
+        yield url
 
 
 def test_leader_sees_live_badge_and_approves_when_staff_submits(server_url):
@@ -124,14 +45,14 @@ def test_leader_sees_live_badge_and_approves_when_staff_submits(server_url):
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             # B: the leader is logged in and sitting on the inbox, nothing to do yet.
-            leader = _log_in(browser, server_url, "e2e_leader")
+            leader = log_in(browser, server_url, "e2e_leader")
             badge = leader.locator("[data-testid=unread-count]")
             expect(badge).to_have_text("0")
             expect(leader.locator("[data-testid=inbox]")).to_contain_text("暂无待办事项")
             leader.wait_for_function("() => document.readyState === 'complete'")
 
             # A: the staff member drafts a project and submits it.
-            staff = _log_in(browser, server_url, "e2e_staff")
+            staff = log_in(browser, server_url, "e2e_staff")
             staff.click("nav a:has-text('项目')")
             staff.click("a:has-text('新建项目')")
             staff.fill("input[name=fiscal_year]", "2022")
@@ -167,7 +88,7 @@ def test_open_page_goes_to_login_when_session_logged_out_in_another_tab(server_u
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            inbox = _log_in(browser, server_url, "e2e_staff")
+            inbox = log_in(browser, server_url, "e2e_staff")
             inbox.wait_for_function("() => document.readyState === 'complete'")
             other_tab = inbox.context.new_page()
             other_tab.goto("/projects/")

@@ -66,6 +66,26 @@ class Review:
             due_at=due or timezone.now() + timedelta(days=10),
         )
 
+    def confirm_the_reports_three(self):
+        """The report's three projects (Liwan) through the services to confirmation:
+        7,920万 requested, 2 予以支持 + 1 部分予以支持, 1,200万 cut."""
+        cases = [
+            ("a", Decimal("31800000.00"), Conclusion.SUPPORT, Decimal("31800000.00")),
+            ("a", Decimal("22400000.00"), Conclusion.SUPPORT, Decimal("22400000.00")),
+            ("b", Decimal("25000000.00"), Conclusion.PARTIAL, Decimal("13000000.00")),
+        ]
+        for dept, requested, conclusion, approved in cases:
+            project = self.d.project(ProjectStage.PRE_ASSESSMENT, dept=dept, amount=requested)
+            pa = svc.pre_assessment_start(
+                project=project, actor=self.d.finance, agency=self.agency, due_at=timezone.now() + timedelta(days=7)
+            )
+            pa = svc.pre_assessment_form_panel(pre_assessment=pa, actor=self.staff)
+            self.submit_all(pa, recommendation=conclusion, amount=str(approved))
+            pa = svc.pre_assessment_conclude(
+                pre_assessment=pa, actor=self.staff, conclusion=conclusion, approved_amount=approved, reasons="评审"
+            )
+            svc.pre_assessment_confirm(pre_assessment=pa, actor=self.d.finance)
+
     def seated(self, pa):
         return list(PanelMember.objects.filter(pre_assessment=pa, active=True).select_related("user", "opinion"))
 
@@ -388,23 +408,7 @@ def test_year_summary_reproduces_the_reports_figures_when_three_projects_are_con
     """Liwan: 3 projects, 7,920万 requested, 2 予以支持 + 1 部分予以支持, 1,200万 cut, 15.15%."""
     from processes.selectors import pre_assessment_summary
 
-    d = review.d
-    cases = [
-        ("a", Decimal("31800000.00"), Conclusion.SUPPORT, Decimal("31800000.00")),
-        ("a", Decimal("22400000.00"), Conclusion.SUPPORT, Decimal("22400000.00")),
-        ("b", Decimal("25000000.00"), Conclusion.PARTIAL, Decimal("13000000.00")),
-    ]
-    for dept, requested, conclusion, approved in cases:
-        project = d.project(ProjectStage.PRE_ASSESSMENT, dept=dept, amount=requested)
-        pa = svc.pre_assessment_start(
-            project=project, actor=d.finance, agency=review.agency, due_at=timezone.now() + timedelta(days=7)
-        )
-        pa = svc.pre_assessment_form_panel(pre_assessment=pa, actor=review.staff)
-        review.submit_all(pa, recommendation=conclusion, amount=str(approved))
-        pa = svc.pre_assessment_conclude(
-            pre_assessment=pa, actor=review.staff, conclusion=conclusion, approved_amount=approved, reasons="评审"
-        )
-        svc.pre_assessment_confirm(pre_assessment=pa, actor=d.finance)
+    review.confirm_the_reports_three()
 
     summary = pre_assessment_summary(2021)
     assert summary.projects == 3

@@ -387,32 +387,9 @@ def test_task_page_links_to_the_opinion_form_when_task_is_an_opinion(client, rev
 # -- the year summary ---------------------------------------------------------------------
 
 
-def confirmed_three(review):
-    """The report's three projects (Liwan): 7,920万 requested, 1,200万 cut."""
-    from processes.services import pre_assessment as svc
-
-    d = review.d
-    cases = [
-        ("a", Decimal("31800000.00"), Conclusion.SUPPORT, Decimal("31800000.00")),
-        ("a", Decimal("22400000.00"), Conclusion.SUPPORT, Decimal("22400000.00")),
-        ("b", Decimal("25000000.00"), Conclusion.PARTIAL, Decimal("13000000.00")),
-    ]
-    for dept, requested, conclusion, approved in cases:
-        project = d.project(ProjectStage.PRE_ASSESSMENT, dept=dept, amount=requested)
-        pa = svc.pre_assessment_start(
-            project=project, actor=d.finance, agency=review.agency, due_at=timezone.now() + timedelta(days=7)
-        )
-        pa = svc.pre_assessment_form_panel(pre_assessment=pa, actor=review.staff)
-        review.submit_all(pa, recommendation=conclusion, amount=str(approved))
-        pa = svc.pre_assessment_conclude(
-            pre_assessment=pa, actor=review.staff, conclusion=conclusion, approved_amount=approved, reasons="评审"
-        )
-        svc.pre_assessment_confirm(pre_assessment=pa, actor=d.finance)
-
-
 @pytest.mark.parametrize("person", ["finance", "supervisor", "auditor"])
 def test_summary_shows_the_reports_figures_when_three_projects_are_confirmed(client, review, person):
-    confirmed_three(review)
+    review.confirm_the_reports_three()
     client.force_login(getattr(review.d, person))
     response = client.get(reverse("workflows:pre_assessment_summary"), {"year": 2021})
     assert response.status_code == 200
@@ -424,7 +401,7 @@ def test_summary_shows_the_reports_figures_when_three_projects_are_confirmed(cli
 
 
 def test_summary_xlsx_has_the_totals_when_three_projects_are_confirmed(client, review):
-    confirmed_three(review)
+    review.confirm_the_reports_three()
     client.force_login(review.d.finance)
     response = client.get(reverse("workflows:pre_assessment_summary_xlsx"), {"year": 2021})
     assert response.status_code == 200
