@@ -404,4 +404,4 @@ def pre_assessment_report(request, pk):
     pa = pre_assessment_get_for(request.user, pk)
     if not pa.report:
         raise Http404
-    return FileResponse(pa.report.open("rb"), as_attachment=True, filename=Path(pa.report.name).name)
+    return FileResponse(pa.report.open("rb"), as_attachment=True, filename=Path(pa.report.name or "report").name)
