@@ -79,8 +79,8 @@ def _department_users() -> list[DemoUser]:
 S = ExpertProfile.Specialty
 USERS: list[DemoUser] = [
     *_department_users(),
-    DemoUser("finance1", Role.FINANCE_OFFICER, "财政绩效科一"),
-    DemoUser("finance2", Role.FINANCE_OFFICER, "财政绩效科二"),
+    DemoUser("finance1", Role.FINANCE_OFFICER, "财政绩效科一", is_staff=True),  # keeps the libraries in the admin
+    DemoUser("finance2", Role.FINANCE_OFFICER, "财政绩效科二", is_staff=True),
     DemoUser("supervisor", Role.SUPERVISOR, "分管领导"),
     DemoUser("auditor", Role.AUDITOR, "审计管理员", is_staff=True),  # reads the audit trail in the admin
     DemoUser("sysadmin", Role.SYSADMIN, "系统管理员", is_staff=True),

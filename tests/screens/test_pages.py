@@ -234,3 +234,17 @@ def test_pages_render_in_english_when_language_switched(client, district):
     response = client.get("/projects/")
     assert response.status_code == 200
     assert '<html lang="en">' in text(response)
+
+
+def test_header_links_the_expert_library_when_finance_officer_is_staff(client, district):
+    from django.urls import reverse
+
+    finance = district.finance
+    finance.is_staff = True
+    finance.save()
+    client.force_login(finance)
+    library = reverse("admin:accounts_expertprofile_changelist")
+    assert library in client.get("/").content.decode()
+    assert client.get(library).status_code == 200
+    client.force_login(district.staff_a)
+    assert library not in client.get("/").content.decode()
