@@ -28,6 +28,21 @@ BUREAU_WIDE_READERS = frozenset({Role.FINANCE_OFFICER, Role.SUPERVISOR, Role.AUD
 #: 三员分立: no account may hold two of these.
 SEPARATED_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR, Role.FINANCE_OFFICER})
 
+#: The libraries (专家库, 人大代表, 第三方机构) in the admin: kept by the finance section and
+#: the sysadmin alike.
+LIBRARY_PERMISSIONS = [
+    "accounts.add_expertprofile",
+    "accounts.change_expertprofile",
+    "accounts.view_expertprofile",
+    "accounts.import_experts",
+    "accounts.add_deputyprofile",
+    "accounts.change_deputyprofile",
+    "accounts.view_deputyprofile",
+    "accounts.add_agency",
+    "accounts.change_agency",
+    "accounts.view_agency",
+]
+
 #: Permissions (app_label.codename) each role's group holds.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.DEPT_STAFF: [
@@ -46,17 +61,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.view_all_projects",
         "processes.start_pre_assessment",
         "processes.confirm_pre_assessment",
-        # the libraries (专家库, 人大代表, 第三方机构) in the admin
-        "accounts.add_expertprofile",
-        "accounts.change_expertprofile",
-        "accounts.view_expertprofile",
-        "accounts.import_experts",
-        "accounts.add_deputyprofile",
-        "accounts.change_deputyprofile",
-        "accounts.view_deputyprofile",
-        "accounts.add_agency",
-        "accounts.change_agency",
-        "accounts.view_agency",
+        *LIBRARY_PERMISSIONS,
     ],
     Role.SUPERVISOR: ["processes.view_all_projects"],
     Role.AUDITOR: ["processes.view_all_projects", "processes.view_auditevent", "processes.verify_audit"],
@@ -70,16 +75,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_department",
         "accounts.change_department",
         "accounts.view_department",
-        "accounts.add_expertprofile",
-        "accounts.change_expertprofile",
-        "accounts.view_expertprofile",
-        "accounts.import_experts",
-        "accounts.add_deputyprofile",
-        "accounts.change_deputyprofile",
-        "accounts.view_deputyprofile",
-        "accounts.add_agency",
-        "accounts.change_agency",
-        "accounts.view_agency",
+        *LIBRARY_PERMISSIONS,
         "auth.view_group",
     ],
 }
