@@ -50,10 +50,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.change_budgetproject",
         "processes.submit_project",
         "processes.withdraw_project",
+        "processes.submit_targets",
+        "processes.propose_indicator",
     ],
     Role.DEPT_LEADER: [
         "processes.review_project",
         "processes.withdraw_project",
+        "processes.review_targets",
     ],
     Role.FINANCE_OFFICER: [
         "processes.intake_project",
@@ -61,6 +64,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.view_all_projects",
         "processes.start_pre_assessment",
         "processes.confirm_pre_assessment",
+        "processes.rate_targets",
+        "processes.approve_indicator",
+        "processes.import_indicators",
         *LIBRARY_PERMISSIONS,
     ],
     Role.SUPERVISOR: ["processes.view_all_projects"],

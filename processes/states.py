@@ -64,3 +64,111 @@ class Conclusion(models.TextChoices):
     SUPPORT = "support", _("予以支持")
     PARTIAL = "partial", _("部分予以支持")
     REJECT = "reject", _("不予支持")
+
+
+class IndicatorLevel1(models.TextChoices):
+    """一级指标 (DESIGN §2)."""
+
+    OUTPUT = "output", _("产出指标")
+    EFFECT = "effect", _("效益指标")
+    SATISFACTION = "satisfaction", _("满意度指标")
+    COST = "cost", _("成本指标")
+
+
+class IndicatorLevel2(models.TextChoices):
+    """二级指标, each under one level 1 (LEVEL2_PARENT)."""
+
+    QUANTITY = "quantity", _("数量指标")
+    QUALITY = "quality", _("质量指标")
+    TIMELINESS = "timeliness", _("时效指标")
+    COST = "cost", _("成本指标")
+    ECONOMIC = "economic", _("经济效益指标")
+    SOCIAL = "social", _("社会效益指标")
+    ECOLOGICAL = "ecological", _("生态效益指标")
+    SUSTAINABLE = "sustainable", _("可持续影响指标")
+    SATISFACTION = "satisfaction", _("服务对象满意度指标")
+    ECONOMIC_COST = "economic_cost", _("经济成本指标")
+    SOCIAL_COST = "social_cost", _("社会成本指标")
+    ECOLOGICAL_COST = "ecological_cost", _("生态环境成本指标")
+
+
+#: Which level 1 each level 2 belongs to. 成本 sits under 产出 in the 2020 self-evaluation
+#: table and is a level 1 of its own in 财预〔2021〕101号; both are accepted (domain-rules §7.7).
+LEVEL2_PARENT: dict[str, str] = {
+    IndicatorLevel2.QUANTITY: IndicatorLevel1.OUTPUT,
+    IndicatorLevel2.QUALITY: IndicatorLevel1.OUTPUT,
+    IndicatorLevel2.TIMELINESS: IndicatorLevel1.OUTPUT,
+    IndicatorLevel2.COST: IndicatorLevel1.OUTPUT,
+    IndicatorLevel2.ECONOMIC: IndicatorLevel1.EFFECT,
+    IndicatorLevel2.SOCIAL: IndicatorLevel1.EFFECT,
+    IndicatorLevel2.ECOLOGICAL: IndicatorLevel1.EFFECT,
+    IndicatorLevel2.SUSTAINABLE: IndicatorLevel1.EFFECT,
+    IndicatorLevel2.SATISFACTION: IndicatorLevel1.SATISFACTION,
+    IndicatorLevel2.ECONOMIC_COST: IndicatorLevel1.COST,
+    IndicatorLevel2.SOCIAL_COST: IndicatorLevel1.COST,
+    IndicatorLevel2.ECOLOGICAL_COST: IndicatorLevel1.COST,
+}
+
+
+class Direction(models.TextChoices):
+    """指标性质: how the actual value is compared with the target."""
+
+    GTE = "gte", "≥"
+    LTE = "lte", "≤"
+    EQ = "eq", "="
+    QUALITATIVE = "qualitative", _("定性")
+
+
+#: Directions whose target is a number (and needs a unit).
+QUANTITATIVE = (Direction.GTE, Direction.LTE, Direction.EQ)
+
+
+class IndicatorScope(models.TextChoices):
+    GENERAL = "general", _("通用类")
+    DEPARTMENT = "department", _("部门个性化")
+
+
+class IndicatorStatus(models.TextChoices):
+    """A department's proposal waits for the finance section; library rows are approved."""
+
+    PROPOSED = "proposed", _("待审核")
+    APPROVED = "approved", _("已入库")
+    DECLINED = "declined", _("未入库")
+
+
+class TargetSetStatus(models.TextChoices):
+    """绩效目标 (DESIGN §3.3): one version of a project's targets."""
+
+    DRAFT = "draft", _("填报中")
+    SUBMITTED = "submitted", _("已提交")
+    DEPT_APPROVED = "dept_approved", _("部门已审核")
+    APPROVED = "approved", _("审核通过")
+    RETURNED = "returned", _("退回修改")
+    REJECTED = "rejected", _("审核不通过")
+    SUPERSEDED = "superseded", _("已被新版本取代")
+    CANCELLED = "cancelled", _("已取消")
+
+
+#: Versions still being worked on (at most one per project).
+TARGET_SET_OPEN = [
+    TargetSetStatus.DRAFT,
+    TargetSetStatus.SUBMITTED,
+    TargetSetStatus.DEPT_APPROVED,
+    TargetSetStatus.RETURNED,
+]
+
+
+class TargetRating(models.TextChoices):
+    """The finance section's rating of submitted targets."""
+
+    EXCELLENT = "excellent", _("优")
+    GOOD = "good", _("良")
+    FAIR = "fair", _("中")
+    POOR = "poor", _("差")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    SUCCEEDED = "succeeded", _("已完成")
+    FAILED = "failed", _("失败")

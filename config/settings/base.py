@@ -221,8 +221,29 @@ JIXIAO: dict[str, Any] = {
         "draw_panel": 3,
         "propose_conclusion": 10,
         "confirm_conclusion": 5,
+        "fill_targets": 10,
+        "review_targets": 5,
+        "rate_targets": 10,
     },
+    # Target rows (DESIGN §3.3): weights sum to WEIGHT_TOTAL; quantitative (≥ ≤ =) and
+    # qualitative rows together take a share of it within these bounds; every version
+    # needs at least one row of each REQUIRED_LEVEL1 (产出, 效益).
+    "TARGETS": {
+        "WEIGHT_TOTAL": Decimal("100"),
+        "WEIGHTS": {
+            "quantitative": {"min": Decimal("60"), "max": Decimal("100")},
+            "qualitative": {"min": Decimal("0"), "max": Decimal("40")},
+        },
+        "REQUIRED_LEVEL1": ["output", "effect"],
+        "MAX_ROWS": 60,
+    },
+    # Indicator library imports (DESIGN §2): largest file accepted, in bytes.
+    "INDICATOR_IMPORT_MAX_BYTES": 20 * 1024 * 1024,
 }
+# Long actions (imports, campaign launches) run as background jobs: in a thread of the web
+# process when True (the embedded default, no broker), else as Celery tasks (production),
+# or inline when Celery is eager and this is False (tests).
+JOBS_IN_THREAD = False
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # axes.W006 asks to lock by IP address too. A bureau's staff share a few NAT addresses,

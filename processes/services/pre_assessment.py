@@ -618,10 +618,11 @@ def pre_assessment_confirm(*, pre_assessment: PreAssessment, actor: User) -> Pre
             project=pa.project, actor=actor, name="reject", role=Role.FINANCE_OFFICER, detail=detail
         )
     else:
+        # Budgeted if the targets are already approved; else the targets' review decides.
         project_system_transition(
             project=pa.project,
             actor=actor,
-            name="confirm_pre_assessment",
+            name="confirm_pre_assessment" if pa.project.has_approved_targets() else "await_targets",
             role=Role.FINANCE_OFFICER,
             detail=detail,
             approved_amount=pa.approved_amount,

@@ -1,0 +1,202 @@
+"""Pre-assessment (事前绩效评估): the review, its panel, opinions and reduction items (DESIGN §3.2)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from ..states import Conclusion, OpinionStatus, PreAssessmentStatus
+from .project import MONEY, BudgetProject
+
+
+class PreAssessment(ConcurrentTransitionMixin, models.Model):
+    """事前绩效评估 of one project by a commissioned third-party agency (DESIGN §3.2).
+
+    The panel draw's seed and candidate pool are stored, so the draw can be replayed.
+    Moved only by processes.services.pre_assessment.
+    """
+
+    project = models.ForeignKey(
+        BudgetProject, verbose_name=_("预算项目"), on_delete=models.PROTECT, related_name="pre_assessments"
+    )
+    agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("第三方机构"), on_delete=models.PROTECT, related_name="pre_assessments"
+    )
+    due_at = models.DateTimeField(_("意见截止时间"))
+    initiated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = FSMField(
+        _("状态"),
+        max_length=24,
+        choices=PreAssessmentStatus.choices,
+        default=PreAssessmentStatus.INITIATED,
+        protected=True,
+    )
+    draw_seed = models.BigIntegerField(_("抽取种子"), null=True, blank=True)
+    candidate_pool = models.JSONField(_("候选人池"), default=list, blank=True)
+    conclusion = models.CharField(_("评估结论"), max_length=16, choices=Conclusion.choices, blank=True)
+    approved_amount = models.DecimalField(_("审定金额"), **MONEY, null=True, blank=True)
+    conclusion_reasons = models.TextField(_("结论理由"), blank=True)
+    report = models.FileField(_("评估报告"), upload_to="pre_assessment/%Y/", blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("事前绩效评估")
+        verbose_name_plural = pgettext_lazy("plural", "事前绩效评估")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=~models.Q(status__in=["confirmed", "cancelled"]),
+                name="one_open_pre_assessment_per_project",
+            ),
+        ]
+        permissions = [
+            ("start_pre_assessment", _("发起事前绩效评估")),
+            ("organise_review", _("组织评审（第三方机构）")),
+            ("confirm_pre_assessment", _("确认评估结论")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.get_status_display()}"
+
+    @property
+    def requested_amount(self) -> Decimal:
+        return self.project.requested_amount
+
+    @property
+    def reduction(self) -> Decimal | None:
+        """核减金额 = requested − approved."""
+        if self.approved_amount is None:
+            return None
+        return self.requested_amount - self.approved_amount
+
+    @property
+    def reduction_rate(self) -> Decimal | None:
+        """核减率 = reduction ÷ requested, exact (round only when shown)."""
+        reduction = self.reduction
+        return None if reduction is None else reduction / self.requested_amount
+
+    # -- transitions: fields only ------------------------------------------------------
+
+    @transition(field=status, source=PreAssessmentStatus.INITIATED, target=PreAssessmentStatus.PANEL_FORMED)
+    def form_panel(self, *, seed: int, pool: list) -> None:
+        self.draw_seed = seed
+        self.candidate_pool = pool
+
+    @transition(field=status, source=PreAssessmentStatus.PANEL_FORMED, target=PreAssessmentStatus.UNDER_REVIEW)
+    def open_review(self) -> None:
+        pass
+
+    @transition(field=status, source=PreAssessmentStatus.UNDER_REVIEW, target=PreAssessmentStatus.OPINIONS_COLLECTED)
+    def collect(self) -> None:
+        pass
+
+    @transition(field=status, source=PreAssessmentStatus.OPINIONS_COLLECTED, target=PreAssessmentStatus.CONCLUDED)
+    def conclude(self, *, conclusion: str, approved_amount: Decimal, reasons: str) -> None:
+        self.conclusion = conclusion
+        self.approved_amount = approved_amount
+        self.conclusion_reasons = reasons
+
+    @transition(field=status, source=PreAssessmentStatus.CONCLUDED, target=PreAssessmentStatus.CONFIRMED)
+    def confirm(self) -> None:
+        pass
+
+    @transition(field=status, source=PreAssessmentStatus.CONCLUDED, target=PreAssessmentStatus.OPINIONS_COLLECTED)
+    def send_back(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[
+            s for s in PreAssessmentStatus if s not in (PreAssessmentStatus.CONFIRMED, PreAssessmentStatus.CANCELLED)
+        ],
+        target=PreAssessmentStatus.CANCELLED,
+    )
+    def cancel(self) -> None:
+        pass
+
+
+class PanelMember(models.Model):
+    """A seat on a pre-assessment's review panel (评审组成员): an expert or a deputy."""
+
+    class Kind(models.TextChoices):
+        EXPERT = "expert", _("专家")
+        DEPUTY = "deputy", _("人大代表")
+
+    pre_assessment = models.ForeignKey(PreAssessment, on_delete=models.CASCADE, related_name="panel")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("成员"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("身份"), max_length=8, choices=Kind.choices)
+    sector_expert = models.BooleanField(_("专业对口"), default=False)
+    seat = models.PositiveSmallIntegerField(_("席位"))
+    active = models.BooleanField(_("在任"), default=True)
+    replaced_reason = models.TextField(_("替换理由"), blank=True)
+    replaced_at = models.DateTimeField(_("替换时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评审组成员")
+        verbose_name_plural = pgettext_lazy("plural", "评审组成员")
+        ordering = ["pre_assessment_id", "seat", "-active"]
+        constraints = [
+            models.UniqueConstraint(fields=["pre_assessment", "user"], name="panel_member_once"),
+            models.UniqueConstraint(
+                fields=["pre_assessment", "seat"], condition=models.Q(active=True), name="one_active_member_per_seat"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_kind_display()})"
+
+
+class Opinion(models.Model):
+    """专家意见: one per panel member, editable until submitted; expired if not in at the due date."""
+
+    member = models.OneToOneField(PanelMember, on_delete=models.CASCADE, related_name="opinion")
+    status = models.CharField(_("状态"), max_length=12, choices=OpinionStatus.choices, default=OpinionStatus.DRAFT)
+    scores = models.JSONField(_("评分"), default=dict, blank=True)
+    recommendation = models.CharField(_("评审建议"), max_length=16, choices=Conclusion.choices, blank=True)
+    recommended_amount = models.DecimalField(_("建议审定金额"), **MONEY, null=True, blank=True)
+    text = models.TextField(_("评审意见"), blank=True)
+    conflict_declared = models.BooleanField(_("存在利益冲突"), default=False)
+    conflict_note = models.TextField(_("利益冲突说明"), blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("专家意见")
+        verbose_name_plural = pgettext_lazy("plural", "专家意见")
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.get_status_display()}"
+
+    @property
+    def total_score(self) -> Decimal:
+        return sum((Decimal(v) for v in self.scores.values()), Decimal("0"))
+
+
+class ReductionItem(models.Model):
+    """核减事项 of an opinion: what, requested, approved, why."""
+
+    opinion = models.ForeignKey(Opinion, on_delete=models.CASCADE, related_name="reduction_items")
+    item = models.CharField(_("事项"), max_length=200)
+    requested = models.DecimalField(_("送审金额"), **MONEY)
+    approved = models.DecimalField(_("审定金额"), **MONEY)
+    reason = models.TextField(_("核减理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("核减事项")
+        verbose_name_plural = pgettext_lazy("plural", "核减事项")
+        ordering = ["opinion_id", "id"]
+
+    def __str__(self) -> str:
+        return self.item

@@ -1,0 +1,339 @@
+"""Budget projects (预算项目) and their stage machine (DESIGN §3.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .. import permissions as perms
+from ..states import (
+    CANCELLABLE,
+    WITHDRAWABLE,
+    Conclusion,
+    PreAssessmentStatus,
+    ProjectStage,
+    TargetSetStatus,
+)
+
+if TYPE_CHECKING:
+    from django_fsm import Transition
+    from django_stubs_ext import StrOrPromise
+
+    from accounts.models import User
+
+
+class MoneyOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: MoneyOptions = {"max_digits": 16, "decimal_places": 2}
+
+
+class ProjectCategory(models.TextChoices):
+    INFRASTRUCTURE = "infrastructure", _("基建工程")
+    CIVIL_AFFAIRS = "civil_affairs", _("民政")
+    POVERTY = "poverty", _("产业扶贫")
+    URBAN = "urban", _("城市管理")
+    EDUCATION = "education", _("教育")
+    HEALTH = "health", _("医疗卫生")
+    SOCIAL_SECURITY = "social_security", _("人力社保")
+    OTHER = "other", _("其他")
+
+
+class Recurrence(models.TextChoices):
+    RECURRING = "recurring", _("经常性项目")
+    ONE_OFF = "one_off", _("一次性项目")
+
+
+def action(label: StrOrPromise, *, role: str, needs_reason: bool = False, style: str = "primary") -> dict:
+    """The `custom` of a transition a person may take from a screen or the API."""
+    return {"action": True, "label": label, "role": role, "needs_reason": needs_reason, "style": style}
+
+
+SYSTEM = {"action": False}
+
+
+def fsm_permission(check: Callable[[BudgetProject, User], bool]) -> Callable[[models.Model, Any], bool]:
+    """``check`` itself, typed as django-fsm-2's ``transition(permission=...)`` wants it.
+
+    The stub asks for a function of any model and any kind of user; django-fsm calls ours
+    only with a BudgetProject and the User handed to ``has_transition_perm`` or
+    ``get_available_user_stage_transitions``, so the cast widens the static type only.
+    """
+    return cast("Callable[[models.Model, Any], bool]", check)
+
+
+# The ignore: workflows.ProjectProcess (related_name="workflow_processes") takes its manager from
+# viewflow, which ships no type information, so django-stubs cannot build that reverse manager's
+# type; `project.workflow_processes` is typed as a plain RelatedManager instead.
+class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[django-manager-missing]
+    """预算项目. Amounts are yuan; the stage is moved only by processes.services."""
+
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("预算部门"), on_delete=models.PROTECT, related_name="projects"
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("预算年度"))
+    code = models.CharField(_("项目编码"), max_length=40)
+    name = models.CharField(_("项目名称"), max_length=200)
+    category = models.CharField(_("项目类别"), max_length=32, choices=ProjectCategory.choices)
+    recurrence = models.CharField(_("项目性质"), max_length=16, choices=Recurrence.choices)
+    requested_amount = models.DecimalField(_("送审金额"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    approved_amount = models.DecimalField(_("审定金额"), **MONEY, null=True, blank=True)
+    adjusted_amount = models.DecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
+    executed_amount = models.DecimalField(_("执行数"), **MONEY, default=Decimal("0.00"))
+    overall_goal = models.TextField(_("总体目标"), blank=True)
+    stage = FSMField(
+        _("阶段"),
+        max_length=24,
+        choices=ProjectStage.choices,
+        default=ProjectStage.DRAFT,
+        protected=True,
+        db_index=True,
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("预算项目")
+        verbose_name_plural = pgettext_lazy("plural", "预算项目")
+        ordering = ["-fiscal_year", "department_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "code"], name="project_code_unique_per_year"),
+            models.CheckConstraint(condition=models.Q(requested_amount__gt=0), name="project_requested_positive"),
+        ]
+        indexes = [models.Index(fields=["department", "fiscal_year", "stage"])]
+        permissions = [
+            ("submit_project", _("提交项目")),
+            ("review_project", _("部门审核项目")),
+            ("intake_project", _("财政受理项目")),
+            ("withdraw_project", _("撤回项目")),
+            ("cancel_project", _("取消项目")),
+            ("view_all_projects", _("查看全部部门项目")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    # -- rules the transitions depend on ---------------------------------------------
+
+    @property
+    def pre_assessment_threshold(self) -> Decimal:
+        return settings.JIXIAO["PRE_ASSESSMENT_THRESHOLD"][self.recurrence]
+
+    def requires_pre_assessment(self) -> bool:
+        """At or above the threshold, pre-assessment is required (DESIGN §3.1)."""
+        return self.requested_amount >= self.pre_assessment_threshold
+
+    def below_threshold(self) -> bool:
+        return not self.requires_pre_assessment()
+
+    def has_approved_targets(self) -> bool:
+        """An approved version of the targets is in force (绩效目标审核通过)."""
+        return self.target_sets.filter(status=TargetSetStatus.APPROVED).exists()
+
+    def has_confirmed_pre_assessment(self) -> bool:
+        """A pre-assessment was confirmed with support (予以支持 / 部分予以支持)."""
+        return (
+            self.pre_assessments.filter(status=PreAssessmentStatus.CONFIRMED)
+            .exclude(conclusion=Conclusion.REJECT)
+            .exists()
+        )
+
+    def pre_assessment_settled(self) -> bool:
+        """No pre-assessment is required, or one was confirmed with support."""
+        return not self.requires_pre_assessment() or self.has_confirmed_pre_assessment()
+
+    if TYPE_CHECKING:
+        # Added to the class by FSMField when it is prepared (django-fsm-2).
+        def get_available_user_stage_transitions(self, user: User) -> Iterator[Transition]: ...
+
+    # -- transitions: fields only, no I/O (STYLE) ---------------------------------------
+
+    @transition(
+        field=stage,
+        source=ProjectStage.DRAFT,
+        target=ProjectStage.SUBMITTED,
+        permission=fsm_permission(perms.can_submit),
+        custom=action(_("提交"), role="dept_staff"),
+    )
+    def submit(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=ProjectStage.SUBMITTED,
+        target=ProjectStage.DEPT_APPROVED,
+        permission=fsm_permission(perms.can_review),
+        custom=action(_("审核通过"), role="dept_leader"),
+    )
+    def approve(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=ProjectStage.SUBMITTED,
+        target=ProjectStage.DRAFT,
+        permission=fsm_permission(perms.can_review),
+        custom=action(_("退回修改"), role="dept_leader", needs_reason=True, style="warning"),
+    )
+    def send_back(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=ProjectStage.DEPT_APPROVED,
+        target=ProjectStage.PRE_ASSESSMENT,
+        permission=fsm_permission(perms.can_intake),
+        custom=action(_("转事前绩效评估"), role="finance_officer"),
+    )
+    def route_to_pre_assessment(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=ProjectStage.DEPT_APPROVED,
+        target=ProjectStage.TARGET_REVIEW,
+        permission=fsm_permission(perms.can_intake),
+        # The stub wants a condition of any model; fsm calls it with this project only.
+        conditions=[cast("Callable[[models.Model], bool]", below_threshold)],
+        custom=action(_("转绩效目标审核"), role="finance_officer"),
+    )
+    def route_to_target_review(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=WITHDRAWABLE,
+        target=ProjectStage.WITHDRAWN,
+        permission=fsm_permission(perms.can_withdraw),
+        custom=action(_("撤回"), role="dept_staff", needs_reason=True, style="warning"),
+    )
+    def withdraw(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=CANCELLABLE,
+        target=ProjectStage.CANCELLED,
+        permission=fsm_permission(perms.can_cancel),
+        custom=action(_("取消项目"), role="finance_officer", needs_reason=True, style="danger"),
+    )
+    def cancel(self) -> None:
+        pass
+
+    # Driven by the sub-process services of later issues (never a person's button).
+
+    # The budget gate (DESIGN §3.1, §3.3): a project is budgeted only with approved targets
+    # and, where required, a confirmed pre-assessment — whichever comes last moves it.
+
+    @transition(
+        field=stage,
+        source=ProjectStage.PRE_ASSESSMENT,
+        target=ProjectStage.BUDGETED,
+        permission=fsm_permission(perms.system_only),
+        conditions=[cast("Callable[[models.Model], bool]", has_approved_targets)],
+        custom=SYSTEM,
+    )
+    def confirm_pre_assessment(self, approved_amount: Decimal) -> None:
+        self.approved_amount = approved_amount
+
+    @transition(
+        field=stage,
+        source=ProjectStage.PRE_ASSESSMENT,
+        target=ProjectStage.TARGET_REVIEW,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
+    def await_targets(self, approved_amount: Decimal) -> None:
+        """The pre-assessment is confirmed; the targets are not approved yet."""
+        self.approved_amount = approved_amount
+
+    @transition(
+        field=stage,
+        source=ProjectStage.TARGET_REVIEW,
+        target=ProjectStage.BUDGETED,
+        permission=fsm_permission(perms.system_only),
+        conditions=[
+            cast("Callable[[models.Model], bool]", has_approved_targets),
+            cast("Callable[[models.Model], bool]", pre_assessment_settled),
+        ],
+        custom=SYSTEM,
+    )
+    def approve_targets(self) -> None:
+        """The targets are approved: budgeted with the pre-assessment's amount if there was
+        one, else with the amount requested."""
+        if self.approved_amount is None:
+            self.approved_amount = self.requested_amount
+
+    @transition(
+        field=stage,
+        source=[ProjectStage.PRE_ASSESSMENT, ProjectStage.TARGET_REVIEW],
+        target=ProjectStage.REJECTED,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
+    def reject(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=ProjectStage.BUDGETED,
+        target=ProjectStage.EXECUTING,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
+    def start_execution(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=ProjectStage.EXECUTING,
+        target=ProjectStage.EVALUATING,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
+    def start_evaluation(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=ProjectStage.EVALUATING,
+        target=ProjectStage.EVALUATED,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
+    def complete_evaluation(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=ProjectStage.EVALUATED,
+        target=ProjectStage.RECTIFYING,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
+    def open_rectification(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=[ProjectStage.EVALUATED, ProjectStage.RECTIFYING],
+        target=ProjectStage.CLOSED,
+        permission=fsm_permission(perms.system_only),
+        custom=SYSTEM,
+    )
+    def close(self) -> None:
+        pass

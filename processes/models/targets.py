@@ -1,0 +1,183 @@
+"""Performance targets (绩效目标) of a project, versioned, and their review (DESIGN §3.3)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from ..states import (
+    QUANTITATIVE,
+    TARGET_SET_OPEN,
+    Direction,
+    IndicatorLevel1,
+    IndicatorLevel2,
+    TargetRating,
+    TargetSetStatus,
+)
+from .indicators import Indicator
+from .project import BudgetProject
+
+
+class TargetSet(ConcurrentTransitionMixin, models.Model):
+    """One version of a project's targets: the overall goal and its indicator rows.
+
+    Version 1 is the targets filed with the budget; a later version is a change request
+    (变更) with a reason. Each goes draft → submitted → dept_approved (the finance
+    section reviews) → approved (优 / 良) · returned (中, revise and resubmit) · rejected (差).
+    An approved version stays readable when a newer one supersedes it. Moved only by
+    processes.services.targets.
+    """
+
+    project = models.ForeignKey(
+        BudgetProject, verbose_name=_("预算项目"), on_delete=models.PROTECT, related_name="target_sets"
+    )
+    number = models.PositiveSmallIntegerField(_("版本号"))
+    status = FSMField(
+        _("状态"), max_length=16, choices=TargetSetStatus.choices, default=TargetSetStatus.DRAFT, protected=True
+    )
+    overall_goal = models.TextField(_("年度总体目标"), blank=True)
+    change_reason = models.TextField(_("变更理由"), blank=True)
+    rating = models.CharField(_("审核等次"), max_length=12, choices=TargetRating.choices, blank=True)
+    review_comment = models.TextField(_("财政审核意见"), blank=True)
+    leader_comment = models.TextField(_("部门审核意见"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rated_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    revision = models.PositiveIntegerField(_("修订号"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("绩效目标")
+        verbose_name_plural = pgettext_lazy("plural", "绩效目标")
+        ordering = ["project_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="target_set_number_unique"),
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=models.Q(status__in=[s.value for s in TARGET_SET_OPEN]),
+                name="one_open_target_set_per_project",
+            ),
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=models.Q(status=TargetSetStatus.APPROVED),
+                name="one_approved_target_set_per_project",
+            ),
+        ]
+        permissions = [
+            ("submit_targets", _("填报绩效目标")),
+            ("review_targets", _("部门审核绩效目标")),
+            ("rate_targets", _("财政审核绩效目标")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} · v{self.number} · {self.get_status_display()}"
+
+    @property
+    def is_change(self) -> bool:
+        return self.number > 1
+
+    @property
+    def editable(self) -> bool:
+        return self.status in (TargetSetStatus.DRAFT, TargetSetStatus.RETURNED)
+
+    # -- transitions: fields only ------------------------------------------------------
+
+    @transition(
+        field=status, source=[TargetSetStatus.DRAFT, TargetSetStatus.RETURNED], target=TargetSetStatus.SUBMITTED
+    )
+    def submit(self) -> None:
+        self.rating = ""
+
+    @transition(field=status, source=TargetSetStatus.SUBMITTED, target=TargetSetStatus.DEPT_APPROVED)
+    def dept_approve(self, *, comment: str) -> None:
+        self.leader_comment = comment
+
+    @transition(field=status, source=TargetSetStatus.SUBMITTED, target=TargetSetStatus.DRAFT)
+    def dept_return(self, *, comment: str) -> None:
+        self.leader_comment = comment
+
+    @transition(field=status, source=TargetSetStatus.DEPT_APPROVED, target=TargetSetStatus.APPROVED)
+    def approve(self, *, rating: str, comment: str) -> None:
+        self.rating = rating
+        self.review_comment = comment
+
+    @transition(field=status, source=TargetSetStatus.DEPT_APPROVED, target=TargetSetStatus.RETURNED)
+    def send_back(self, *, comment: str) -> None:
+        self.rating = TargetRating.FAIR
+        self.review_comment = comment
+
+    @transition(field=status, source=TargetSetStatus.DEPT_APPROVED, target=TargetSetStatus.REJECTED)
+    def reject(self, *, comment: str) -> None:
+        self.rating = TargetRating.POOR
+        self.review_comment = comment
+
+    @transition(field=status, source=TargetSetStatus.APPROVED, target=TargetSetStatus.SUPERSEDED)
+    def supersede(self) -> None:
+        pass
+
+    @transition(field=status, source=TARGET_SET_OPEN, target=TargetSetStatus.CANCELLED)
+    def cancel(self) -> None:
+        pass
+
+
+class TargetRow(models.Model):
+    """One indicator row of a target version: from the library (``indicator``) or written
+    fresh; its level names, direction and unit are copied, so a later library change never
+    rewrites approved targets."""
+
+    target_set = models.ForeignKey(TargetSet, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveSmallIntegerField(_("序号"))
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("库内指标"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    level1 = models.CharField(_("一级指标"), max_length=16, choices=IndicatorLevel1.choices)
+    level2 = models.CharField(_("二级指标"), max_length=16, choices=IndicatorLevel2.choices)
+    name = models.CharField(_("三级指标"), max_length=200)
+    direction = models.CharField(_("指标性质"), max_length=16, choices=Direction.choices)
+    target_value = models.DecimalField(_("指标值"), max_digits=18, decimal_places=4, null=True, blank=True)
+    target_text = models.CharField(_("定性指标值"), max_length=200, blank=True)
+    unit = models.CharField(_("计量单位"), max_length=32, blank=True)
+    weight = models.DecimalField(_("权重"), max_digits=5, decimal_places=2)
+    review_comment = models.TextField(_("审核意见"), blank=True)
+    #: The finance section's agreed edits when rating 良: {field: [before, after]}.
+    edits = models.JSONField(_("审核修改"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("绩效指标行")
+        verbose_name_plural = pgettext_lazy("plural", "绩效指标行")
+        ordering = ["target_set_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["target_set", "position"], name="target_row_position_unique"),
+            models.CheckConstraint(condition=models.Q(weight__gt=0), name="target_row_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def quantitative(self) -> bool:
+        return self.direction in QUANTITATIVE
+
+    @property
+    def display_value(self) -> str:
+        if not self.quantitative:
+            return self.target_text
+        value = self.target_value if self.target_value is not None else Decimal(0)
+        text = f"{value.normalize():f}"
+        return f"{self.get_direction_display()}{text}{self.unit}"
