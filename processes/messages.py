@@ -57,3 +57,8 @@ CONCLUSION_RETURNED = gettext_noop("项目「%(project)s」的评估结论被退
 def plain(kind: str, verb: str, translated: tuple[str, ...] = (), **params) -> Message:
     """A message whose parameters are given by name; ``translated`` names those that are message ids."""
     return Message(kind, verb, params, translated)
+
+
+TARGETS_RETURNED_BY_LEADER = gettext_noop("项目「%(project)s」的绩效目标被部门负责人退回修改。理由：%(reason)s")
+TARGETS_RATED = gettext_noop("项目「%(project)s」的绩效目标审核结果：%(rating)s。审核意见：%(comment)s")
+TARGETS_RATED_CHANGE = gettext_noop("项目「%(project)s」的绩效目标变更审核结果：%(rating)s。审核意见：%(comment)s")

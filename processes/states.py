@@ -172,3 +172,21 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("进行中")
     SUCCEEDED = "succeeded", _("已完成")
     FAILED = "failed", _("失败")
+
+
+#: The state choices of each audited object type (``AuditEvent.object_type``).
+STATE_CHOICES: dict[str, type[models.TextChoices]] = {
+    "processes.budgetproject": ProjectStage,
+    "processes.preassessment": PreAssessmentStatus,
+    "processes.targetset": TargetSetStatus,
+    "processes.indicator": IndicatorStatus,
+}
+
+
+def state_label(object_type: str, value: str) -> str:
+    """The label of an audited object's state (a project stage, a version's status …)."""
+    choices = STATE_CHOICES.get(object_type, ProjectStage)
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""

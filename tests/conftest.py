@@ -100,13 +100,68 @@ class District:
                 ("approve", leader),
                 ("route_to_target_review", self.finance),
             ],
+            ProjectStage.BUDGETED: [
+                ("submit", staff),
+                ("approve", leader),
+                ("route_to_target_review", self.finance),
+            ],
             ProjectStage.WITHDRAWN: [("withdraw", staff)],
             ProjectStage.CANCELLED: [("cancel", self.finance)],
         }[stage]
         for action, actor in path:
             project = project_act(project=project, actor=actor, action=action, comment="测试理由")
+        if stage == ProjectStage.BUDGETED:
+            self.approve_targets(project)
         project.refresh_from_db()
         return project
+
+    def approve_targets(self, project, rating="excellent", rows=None):
+        """File valid targets for ``project`` and take them through the leader and the
+        finance section (rated ``rating``) with the real services; returns the version."""
+        from processes.services.targets import target_draft_open, target_set_save
+        from workflows.services import targets_dept_review, targets_rate, targets_submit
+
+        staff = self.staff_a if project.department_id == self.dept_a.pk else self.staff_b
+        leader = self.leader_a if project.department_id == self.dept_a.pk else self.leader_b
+        target_set = target_draft_open(project=project, actor=staff)
+        target_set = target_set_save(
+            target_set=target_set, actor=staff, overall_goal="按期完成项目建设任务", rows=rows or TARGET_ROWS
+        )
+        target_set = targets_submit(target_set=target_set, actor=staff)
+        target_set = targets_dept_review(target_set=target_set, actor=leader, approve=True)
+        comment = "" if rating == "excellent" else "审核意见"
+        return targets_rate(target_set=target_set, actor=self.finance, rating=rating, comment=comment)
+
+
+#: A complete set of target rows: weights 40 + 30 + 30 = 100; quantitative 70, qualitative 30.
+TARGET_ROWS = [
+    {
+        "level1": "output",
+        "level2": "quantity",
+        "name": "新建灌溉渠道长度",
+        "direction": "gte",
+        "target_value": "12.5",
+        "unit": "公里",
+        "weight": "40",
+    },
+    {
+        "level1": "output",
+        "level2": "timeliness",
+        "name": "工程完工时间",
+        "direction": "lte",
+        "target_value": "300",
+        "unit": "天",
+        "weight": "30",
+    },
+    {
+        "level1": "effect",
+        "level2": "social",
+        "name": "农田灌溉条件改善",
+        "direction": "qualitative",
+        "target_text": "明显改善",
+        "weight": "30",
+    },
+]
 
 
 @pytest.fixture

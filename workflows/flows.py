@@ -1,14 +1,15 @@
 """Flows: who does which task when. Each node calls into processes.services; the project's
 stage machine decides, the flow routes on what it decided."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.lock import SelectForUpdateLock
 
-from processes.models import PreAssessment
+from processes.models import PreAssessment, TargetSet
 from processes.services.pre_assessment import pre_assessment_open_for
-from processes.states import PreAssessmentStatus, ProjectStage
+from processes.states import PreAssessmentStatus, ProjectStage, TargetSetStatus
 
 from .models import ProjectProcess
 from .nodes import ForEachSplit, ProjectTask, SeatTask
@@ -80,12 +81,16 @@ class PreAssessmentFlow(flow.Flow):
         actions=["form_panel"],
         labels={"form_panel": _("抽取评审组")},
         due_key="draw_panel",
+        page=this.pre_assessment_page,
     ).Next(this.fan_out)
 
     fan_out = ForEachSplit(this.seats).Next(this.opinion)
 
     opinion = SeatTask(
-        title=_("专家评审意见"), actions=["submit_opinion"], labels={"submit_opinion": _("提交评审意见")}
+        title=_("专家评审意见"),
+        actions=["submit_opinion"],
+        labels={"submit_opinion": _("提交评审意见")},
+        page=this.opinion_page,
     ).Next(this.join)
 
     join = flow.Join().Next(this.conclude)
@@ -96,6 +101,7 @@ class PreAssessmentFlow(flow.Flow):
         actions=["conclude"],
         labels={"conclude": _("提出评估结论")},
         due_key="propose_conclusion",
+        page=this.pre_assessment_page,
     ).Next(this.confirm)
 
     confirm = ProjectTask(
@@ -104,6 +110,7 @@ class PreAssessmentFlow(flow.Flow):
         actions=["confirm", "return"],
         labels={"confirm": _("确认结论"), "return": _("退回结论")},
         due_key="confirm_conclusion",
+        page=this.pre_assessment_page,
     ).Next(this.confirmed)
 
     confirmed = flow.If(this.is_confirmed).Then(this.end).Else(this.conclude)
@@ -123,6 +130,79 @@ class PreAssessmentFlow(flow.Flow):
             for m in pa.panel.filter(active=True).order_by("seat")
         ]
 
+    def pre_assessment_page(self, project):
+        pa = project.pre_assessments.order_by("-pk").first()
+        return reverse("workflows:pre_assessment", args=[pa.pk]) if pa else None
+
+    def opinion_page(self, project):
+        pa = project.pre_assessments.order_by("-pk").first()
+        return reverse("workflows:pre_assessment_opinion", args=[pa.pk]) if pa else None
+
     def is_confirmed(self, activation):
         pa = PreAssessment.objects.filter(project=activation.process.project).order_by("-pk").first()
         return pa is not None and pa.status == PreAssessmentStatus.CONFIRMED
+
+
+class TargetReviewFlow(flow.Flow):
+    """绩效目标审核 (DESIGN §3.3): the department files its targets (or a change to them),
+    its leader passes them on, the finance section rates them; 中 sends them back to be
+    revised, 优 / 良 / 差 end the review. One process per version.
+
+    Every decision is taken by processes.services.targets; the flow hands out the tasks
+    and routes on the version's status.
+    """
+
+    process_class = ProjectProcess
+    lock_impl = FLOW_LOCK
+    process_title = _("绩效目标审核")
+
+    start = flow.StartHandle(this.start_review).Next(this.fill)
+
+    fill = ProjectTask(
+        title=_("填报绩效目标"),
+        permission="processes.submit_targets",
+        actions=["targets_submit"],
+        labels={"targets_submit": _("提交绩效目标")},
+        due_key="fill_targets",
+        page=this.targets_page,
+    ).Next(this.leader_review)
+
+    leader_review = ProjectTask(
+        title=_("部门审核绩效目标"),
+        permission="processes.review_targets",
+        actions=["targets_dept_review"],
+        labels={"targets_dept_review": _("审核绩效目标")},
+        due_key="review_targets",
+        page=this.targets_page,
+    ).Next(this.leader_decided)
+
+    leader_decided = flow.If(this.passed_by_leader).Then(this.finance_review).Else(this.fill)
+
+    finance_review = ProjectTask(
+        title=_("财政审核绩效目标"),
+        permission="processes.rate_targets",
+        actions=["targets_rate"],
+        labels={"targets_rate": _("评定审核等次")},
+        due_key="rate_targets",
+        page=this.targets_page,
+    ).Next(this.rated)
+
+    rated = flow.If(this.sent_back).Then(this.fill).Else(this.end)
+    end = flow.End()
+
+    def start_review(self, activation, project, target_set):
+        activation.process.project = project
+        activation.process.data = {"target_set": target_set.pk}
+        return activation.process
+
+    def targets_page(self, project):
+        return reverse("workflows:targets", args=[project.pk])
+
+    def _target_set(self, activation) -> TargetSet:
+        return TargetSet.objects.get(pk=activation.process.data["target_set"])
+
+    def passed_by_leader(self, activation):
+        return self._target_set(activation).status == TargetSetStatus.DEPT_APPROVED
+
+    def sent_back(self, activation):
+        return self._target_set(activation).status == TargetSetStatus.RETURNED

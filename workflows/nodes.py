@@ -38,6 +38,17 @@ class TaskActions:
 
     actions: list[str]
     labels: dict[str, Any]
+    #: The flow's function of the project giving the URL of the page where the task is
+    #: done (a pre-assessment, the targets); None: the task page's own action forms.
+    page: Any = None
+
+    def work_url(self, project) -> str | None:
+        return self.page(project) if self.page is not None else None
+
+    def _resolve(self, instance):
+        super()._resolve(instance)  # type: ignore[misc]
+        if self.page is not None:
+            self.page = this.resolve(instance, self.page)
 
     def action_label(self, name: str) -> str:
         if name in self.labels:
@@ -63,13 +74,14 @@ class ProjectTask(TaskActions, flow.View):
 
     activation_class = ProjectTaskActivation
 
-    def __init__(self, *, title, permission: str, actions: list[str], due_key: str, labels=None):
+    def __init__(self, *, title, permission: str, actions: list[str], due_key: str, labels=None, page=None):
         super().__init__(_task_page)
         self.Annotation(title=title)
         self.Permission(permission)
         self.actions = actions
         self.labels = labels or {}
         self.due_key = due_key
+        self.page = page
 
     def project_of(self, task):
         return task.process.projectprocess.project
@@ -124,12 +136,13 @@ class SeatTask(TaskActions, flow.View):
     """A human task owned by one person named in its ``task.data["user_id"]`` (a panel seat);
     completed through workflows.services, reassigned when the seat changes hands."""
 
-    def __init__(self, *, title, actions: list[str], labels=None):
+    def __init__(self, *, title, actions: list[str], labels=None, page=None):
         super().__init__(_task_page)
         self.Annotation(title=title)
         self.Assign(lambda activation: User.objects.get(pk=activation.task.data["user_id"]))
         self.actions = actions
         self.labels = labels or {}
+        self.page = page
 
     def project_of(self, task):
         return task.process.projectprocess.project

@@ -14,15 +14,16 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
-from notifications.services import Message
+from notifications.services import Message, notify
 from processes import messages
 from processes.errors import Conflict
-from processes.models import BudgetProject, Opinion, PanelMember, PreAssessment
+from processes.models import BudgetProject, Opinion, PanelMember, PreAssessment, TargetSet
 from processes.services import pre_assessment as pa_services
-from processes.services.projects import AfterTransition, msgid, project_transition
-from processes.states import OpinionStatus, ProjectStage
+from processes.services import targets as target_services
+from processes.services.projects import AfterTransition, msgid, project_transition, project_url
+from processes.states import Conclusion, OpinionStatus, ProjectStage, TargetSetStatus
 
-from .flows import PROJECT_FLOWS, PreAssessmentFlow, ProjectIntakeFlow
+from .flows import PROJECT_FLOWS, PreAssessmentFlow, ProjectIntakeFlow, TargetReviewFlow
 from .models import ProjectProcess
 from .nodes import task_due
 
@@ -93,28 +94,55 @@ def _start_intake(project: BudgetProject) -> dict[User, Message]:
     return _next_actor_messages(project, process.pk)
 
 
-def _cancel_flows(project: BudgetProject) -> dict[User, Message]:
-    """Cancel every running flow of the project; tell those whose tasks disappear."""
+def _cancel_flows(project: BudgetProject, only=None) -> dict[User, Message]:
+    """Cancel every running flow of the project (or only those of the flow class ``only``);
+    tell those whose tasks disappear."""
     told: dict[User, Message] = {}
     to_label = msgid(ProjectStage(project.stage).label)
-    for task in open_project_tasks(project):
+    processes = ProjectProcess.objects.filter(project=project, status=PROCESS.NEW)
+    tasks = open_project_tasks(project)
+    if only is not None:
+        processes = processes.filter(flow_class=only)
+        tasks = tasks.filter(process__flow_class=only)
+    for task in tasks:
         for user in task.flow_task.eligible_users(task):
             told[user] = messages.task_cancelled(msgid(task.flow_task.task_title), project.name, to_label)
-    for process in ProjectProcess.objects.filter(project=project, status=PROCESS.NEW):
+    for process in processes:
         process.flow_class.instance.cancel(process)
     return told
 
 
 def _end_project_work(actor: User, comment: str):
     """After a withdrawal or cancellation: every running flow ends, then the open review
-    (flow locks before the audit head, the lock order of docs/architecture.md)."""
+    and the open targets (flow locks before the audit head, the lock order of
+    docs/architecture.md)."""
 
     def after(project: BudgetProject) -> dict[User, Message]:
         told = _cancel_flows(project)
         pa_services.pre_assessment_cancel_open(project=project, actor=actor, reason=comment)
+        target_services.target_cancel_open(project=project, actor=actor, reason=comment)
         return told
 
     return after
+
+
+def _route(node, project: BudgetProject, actor: User) -> AfterTransition:
+    """Finance routes the project (to pre-assessment or target review): its intake task is
+    done, and the department is asked for its targets — the targets' review runs beside
+    the pre-assessment, and the project is budgeted when both are through."""
+    complete = _complete_task(node, project, actor)
+
+    def after(project: BudgetProject) -> dict[User, Message]:
+        told = complete(project)
+        told.update(_start_targets(project, target_services.target_draft_open(project=project)))
+        return told
+
+    return after
+
+
+def _start_targets(project: BudgetProject, target_set: TargetSet) -> dict[User, Message]:
+    process = TargetReviewFlow.start.run(project=project, target_set=target_set)
+    return _next_actor_messages(project, process.pk)
 
 
 def project_act(*, project: BudgetProject, actor: User, action: str, comment: str = "") -> BudgetProject:
@@ -128,6 +156,8 @@ def project_act(*, project: BudgetProject, actor: User, action: str, comment: st
         after = _start_intake
     elif action in ("withdraw", "cancel"):
         after = _end_project_work(actor, comment)
+    elif action in ("route_to_pre_assessment", "route_to_target_review"):
+        after = _route(_node_for_action(action), project, actor)
     else:
         node = _node_for_action(action)
         after = _complete_task(node, project, actor) if node is not None else None
@@ -138,21 +168,33 @@ def project_act(*, project: BudgetProject, actor: User, action: str, comment: st
 # -- pre-assessment (DESIGN §3.2) ----------------------------------------------------------
 
 
-def _pa_process(pa: PreAssessment) -> ProjectProcess | None:
+def _running_process(project_id: int, flow_class) -> ProjectProcess | None:
+    """The project's running process of ``flow_class`` (at most one runs at a time)."""
     return (
-        ProjectProcess.objects.filter(project_id=pa.project_id, status=PROCESS.NEW, flow_class=PreAssessmentFlow)
+        ProjectProcess.objects.filter(project_id=project_id, status=PROCESS.NEW, flow_class=flow_class)
         .order_by("-pk")
         .first()
     )
 
 
+def _pa_process(pa: PreAssessment) -> ProjectProcess | None:
+    return _running_process(pa.project_id, PreAssessmentFlow)
+
+
 def _finish(node, pa: PreAssessment, actor: User, *, seat: int | None = None) -> None:
-    """Claim (if queued) and complete ``pa``'s open task of ``node`` for ``actor`` — under the
-    flow lock, after the domain service has decided (its project lock is already held)."""
-    process = _pa_process(pa)
+    """Claim (if queued) and complete ``pa``'s open task of ``node`` for ``actor``."""
+    _finish_task(node, pa.project_id, actor, seat=seat)
+
+
+def _finish_task(node, project_id: int, actor: User, *, seat: int | None = None) -> ProjectProcess:
+    """Claim (if queued) and complete the project's open task of ``node`` for ``actor`` —
+    under the flow lock, after the domain service has decided (its project lock is
+    already held). Conflict if there is no such open task (someone else did it)."""
+    flow_class = node.flow_class
+    process = _running_process(project_id, flow_class)
     if process is None:
         raise Conflict()
-    with PreAssessmentFlow.lock(process.pk):
+    with flow_class.lock(process.pk):
         tasks = Task.objects.filter(process=process, flow_task=node, status__in=OPEN)
         if seat is not None:
             tasks = tasks.filter(data__seat=seat)
@@ -164,8 +206,11 @@ def _finish(node, pa: PreAssessment, actor: User, *, seat: int | None = None) ->
             if not node.can_assign(actor, task):
                 raise PermissionDenied(_("您不能办理此任务。"))
             activation.assign(actor)
+        elif task.owner_id != actor.pk:
+            raise Conflict(_("此任务已由他人认领。"))
         activation.start(None)
         activation.execute()
+    return process
 
 
 def _lock_project(pa: PreAssessment) -> None:
@@ -275,4 +320,73 @@ def pre_assessment_decide(
     else:
         pa = pa_services.pre_assessment_return(pre_assessment=pre_assessment, actor=actor, reason=reason)
     _finish(PreAssessmentFlow.confirm, pa, actor)
+    if confirm and pa.conclusion == Conclusion.REJECT:  # 不予支持: the targets' review ends too
+        _end_targets(pa.project, actor, pa.conclusion_reasons)
     return pa
+
+
+def _end_targets(project: BudgetProject, actor: User, reason: str) -> None:
+    told = _cancel_flows(project, only=TargetReviewFlow)
+    target_services.target_cancel_open(project=project, actor=actor, reason=reason)
+    if told:
+        notify(messages=told, event_key=f"targets-ended:{project.pk}", url=project_url(project))
+
+
+# -- performance targets (DESIGN §3.3) ------------------------------------------------------
+
+
+def _targets_step(node, actor: User):
+    """The ``after`` hook of a targets service: complete ``node``'s task for ``actor`` and
+    return the next actors' messages (empty when the review ends)."""
+
+    def after(target_set: TargetSet) -> dict[User, Message]:
+        process = _finish_task(node, target_set.project_id, actor)
+        return _next_actor_messages(target_set.project, process.pk)
+
+    return after
+
+
+@transaction.atomic
+def targets_submit(*, target_set: TargetSet, actor: User) -> TargetSet:
+    """Department staff submit the version; their leader gets the review task."""
+    return target_services.target_submit(
+        target_set=target_set, actor=actor, after=_targets_step(TargetReviewFlow.fill, actor)
+    )
+
+
+@transaction.atomic
+def targets_dept_review(*, target_set: TargetSet, actor: User, approve: bool, comment: str = "") -> TargetSet:
+    """The leader passes the version to the finance section, or returns it to the staff."""
+    return target_services.target_dept_review(
+        target_set=target_set,
+        actor=actor,
+        approve=approve,
+        comment=comment,
+        after=_targets_step(TargetReviewFlow.leader_review, actor),
+    )
+
+
+@transaction.atomic
+def targets_rate(*, target_set: TargetSet, actor: User, **rating) -> TargetSet:
+    """The finance section rates the version. 中 gives the department a new filing task;
+    差 on the first version rejects the project, and its pre-assessment flow ends too."""
+    step = _targets_step(TargetReviewFlow.finance_review, actor)
+
+    def after(target_set: TargetSet) -> dict[User, Message]:
+        told = step(target_set)
+        if target_set.status == TargetSetStatus.REJECTED and not target_set.is_change:
+            told.update(_cancel_flows(target_set.project, only=PreAssessmentFlow))
+        return told
+
+    return target_services.target_rate(target_set=target_set, actor=actor, after=after, **rating)
+
+
+@transaction.atomic
+def targets_change_request(*, project: BudgetProject, actor: User, reason: str) -> TargetSet:
+    """A change to approved targets: a new version to edit, and its review flow."""
+    target_set = target_services.target_change_open(project=project, actor=actor, reason=reason)
+    told = _start_targets(target_set.project, target_set)
+    told.pop(actor, None)
+    if told:
+        notify(messages=told, event_key=f"targets-change:{target_set.pk}", url=project_url(project))
+    return target_set

@@ -60,6 +60,7 @@ class TaskRow:
     owner: object | None
     queue: str  # who may claim it, when nobody owns it
     mine: bool = False
+    work_url: str | None = None  # the page where it is done, if not the task page
 
     @property
     def overdue(self) -> bool:
@@ -82,6 +83,7 @@ def _row(task: Task, project: BudgetProject, *, mine: bool = False) -> TaskRow:
         owner=task.owner if task.owner_id else None,
         queue=_queue_label(task.owner_permission or ""),
         mine=mine,
+        work_url=node.work_url(project) if task.status in OPEN else None,
     )
 
 
@@ -120,6 +122,8 @@ def _task_page(request, pk, *, bound=None, error=None, status=200):
         raise PermissionDenied(_("此任务不在您的待办中。"))
     node = task.flow_task
     specs = [s for s in available_transitions(project, user) if s.name in node.actions] if mine else []
+    if is_open and node.work_url(project):  # done on its own page (a review, the targets)
+        specs = []
     return render(
         request,
         "workflows/task.html",

@@ -13,18 +13,11 @@ from rest_framework import serializers
 from processes.models import BudgetProject
 from processes.selectors import project_timeline
 from processes.services.projects import EDITABLE_FIELDS, available_transitions
-from processes.states import ProjectStage
+from processes.states import ProjectStage, state_label
 
 
 def _person(user) -> str | None:
     return str(user) if user is not None else None
-
-
-def _stage_label(value: str) -> str:
-    try:
-        return str(ProjectStage(value).label)
-    except ValueError:
-        return value
 
 
 # -- output ----------------------------------------------------------------------------
@@ -57,6 +50,7 @@ class TimelineEventSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     actor = serializers.SerializerMethodField()
     actor_role = serializers.CharField()
+    object_type = serializers.CharField(help_text="processes.budgetproject, or processes.targetset for its targets")
     action = serializers.CharField()
     from_state = serializers.CharField()
     from_state_display = serializers.SerializerMethodField()
@@ -68,10 +62,10 @@ class TimelineEventSerializer(serializers.Serializer):
         return _person(event.actor) or event.actor_username
 
     def get_from_state_display(self, event) -> str:
-        return _stage_label(event.from_state) if event.from_state else ""
+        return state_label(event.object_type, event.from_state)
 
     def get_to_state_display(self, event) -> str:
-        return _stage_label(event.to_state) if event.to_state else ""
+        return state_label(event.object_type, event.to_state)
 
 
 class ProjectListSerializer(serializers.ModelSerializer):

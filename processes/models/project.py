@@ -244,7 +244,10 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=ProjectStage.PRE_ASSESSMENT,
         target=ProjectStage.BUDGETED,
         permission=fsm_permission(perms.system_only),
-        conditions=[cast("Callable[[models.Model], bool]", has_approved_targets)],
+        conditions=[
+            cast("Callable[[models.Model], bool]", has_confirmed_pre_assessment),
+            cast("Callable[[models.Model], bool]", has_approved_targets),
+        ],
         custom=SYSTEM,
     )
     def confirm_pre_assessment(self, approved_amount: Decimal) -> None:
@@ -255,6 +258,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=ProjectStage.PRE_ASSESSMENT,
         target=ProjectStage.TARGET_REVIEW,
         permission=fsm_permission(perms.system_only),
+        conditions=[cast("Callable[[models.Model], bool]", has_confirmed_pre_assessment)],
         custom=SYSTEM,
     )
     def await_targets(self, approved_amount: Decimal) -> None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
 from processes.models import BudgetProject
-from processes.states import ProjectStage
+from processes.states import ProjectStage, state_label
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -39,6 +39,15 @@ OTHER_ACTION_LABELS = {
     "complete_evaluation": _("完成评价"),
     "open_rectification": _("开始整改"),
     "close": _("关闭"),
+    "await_targets": _("事前评估结论已确认，待绩效目标审核"),
+    "targets_open": _("开始填报绩效目标"),
+    "targets_edit": _("保存绩效目标"),
+    "targets_submit": _("提交绩效目标"),
+    "targets_dept_approve": _("部门审核通过绩效目标"),
+    "targets_dept_return": _("部门退回绩效目标"),
+    "targets_rate": _("财政审核绩效目标"),
+    "targets_change_open": _("申请变更绩效目标"),
+    "targets_cancel": _("绩效目标审核终止"),
 }
 
 
@@ -99,6 +108,17 @@ def stage_label(value: str) -> str:
         return str(ProjectStage(value).label)
     except ValueError:
         return value or ""
+
+
+@register.filter
+def from_label(event) -> str:
+    """The label of an audit event's former state, in its object's own vocabulary."""
+    return state_label(event.object_type, event.from_state)
+
+
+@register.filter
+def to_label(event) -> str:
+    return state_label(event.object_type, event.to_state)
 
 
 @register.filter

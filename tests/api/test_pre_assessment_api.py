@@ -89,6 +89,7 @@ def audit_count(pa) -> int:
 
 def test_review_ends_with_the_project_budgeted_when_each_role_acts_through_the_api(review):
     finance, agency = client_for(review.d.finance), client_for(review.staff)
+    review.d.approve_targets(review.project)  # targets first: the confirmation budgets it
 
     begun_ = finance.post(
         f"/api/projects/{review.project.pk}/pre-assessment/",

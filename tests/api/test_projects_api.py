@@ -79,13 +79,16 @@ def test_project_goes_from_draft_to_target_review_when_each_role_acts_through_th
 
     detail = staff.get(url(project)).json()
     assert detail["stage"] == "target_review"
-    assert detail["current_tasks"] == []
-    assert [(e["action"], e["to_state"]) for e in detail["timeline"]] == [
-        ("create", "draft"),
-        ("submit", "submitted"),
-        ("approve", "dept_approved"),
-        ("route_to_target_review", "target_review"),
+    # the department is now asked for its targets
+    assert [t["title"] for t in detail["current_tasks"]] == ["填报绩效目标"]
+    assert [(e["object_type"], e["action"], e["to_state"]) for e in detail["timeline"]] == [
+        ("processes.budgetproject", "create", "draft"),
+        ("processes.budgetproject", "submit", "submitted"),
+        ("processes.budgetproject", "approve", "dept_approved"),
+        ("processes.targetset", "targets_open", "draft"),  # the department is asked for its targets
+        ("processes.budgetproject", "route_to_target_review", "target_review"),
     ]
+    assert detail["timeline"][3]["to_state_display"] == "填报中"
     assert detail["timeline"][2]["comment"] == "同意"
     assert detail["timeline"][2]["actor"] == str(district.leader_a)
     assert detail["available_actions"] == [{"name": "withdraw", "label": "撤回", "needs_reason": True}]

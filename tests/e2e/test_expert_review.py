@@ -90,7 +90,7 @@ def test_expert_drafts_then_submits_and_agency_sees_it_when_reviewing(review_ser
 
             expert.goto("/")
             expert.locator("table tbody tr").first.locator("a").first.click()
-            expert.get_by_role("link", name="填写评审意见").click()
+            expert.get_by_role("link", name="前往办理").click()
             form = expert.get_by_test_id("opinion-form")
             form.locator("input[name=score_necessity]").fill("18")
             form.locator("textarea[name=text]").fill("草稿：测算依据待补充")

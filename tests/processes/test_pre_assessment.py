@@ -85,6 +85,7 @@ class Review:
                 pre_assessment=pa, actor=self.staff, conclusion=conclusion, approved_amount=approved, reasons="评审"
             )
             svc.pre_assessment_confirm(pre_assessment=pa, actor=self.d.finance)
+            self.d.approve_targets(project)  # the budget gate: confirmed review + approved targets
 
     def seated(self, pa):
         return list(PanelMember.objects.filter(pre_assessment=pa, active=True).select_related("user", "opinion"))
@@ -320,14 +321,22 @@ def test_conclusion_breaking_the_amount_rules_is_refused_when_proposed(review, c
 
 
 @pytest.mark.parametrize(
-    ("conclusion", "amount", "stage", "approved"),
+    ("conclusion", "amount", "targets_first", "stage", "approved"),
     [
-        (Conclusion.SUPPORT, "31800000.00", ProjectStage.BUDGETED, Decimal("31800000.00")),
-        (Conclusion.PARTIAL, "19800000.00", ProjectStage.BUDGETED, Decimal("19800000.00")),
-        (Conclusion.REJECT, "0", ProjectStage.REJECTED, None),
+        # targets approved before the conclusion: confirming it budgets the project
+        (Conclusion.SUPPORT, "31800000.00", True, ProjectStage.BUDGETED, Decimal("31800000.00")),
+        (Conclusion.PARTIAL, "19800000.00", True, ProjectStage.BUDGETED, Decimal("19800000.00")),
+        # targets not yet approved: the project waits in target review with the amount set
+        (Conclusion.PARTIAL, "19800000.00", False, ProjectStage.TARGET_REVIEW, Decimal("19800000.00")),
+        (Conclusion.REJECT, "0", False, ProjectStage.REJECTED, None),
     ],
 )
-def test_project_is_budgeted_or_rejected_when_finance_confirms(review, conclusion, amount, stage, approved):
+def test_project_is_budgeted_or_rejected_when_finance_confirms(
+    review, conclusion, amount, targets_first, stage, approved
+):
+    if targets_first:
+        review.d.approve_targets(review.project)
+        assert BudgetProject.objects.get(pk=review.project.pk).stage == ProjectStage.PRE_ASSESSMENT
     pa = svc.pre_assessment_form_panel(pre_assessment=review.start(), actor=review.staff)
     review.submit_all(pa)
     pa = svc.pre_assessment_conclude(
@@ -342,6 +351,20 @@ def test_project_is_budgeted_or_rejected_when_finance_confirms(review, conclusio
     assert pa.status == PreAssessmentStatus.CONFIRMED
     assert pa.reduction == REQUESTED - Decimal(amount)
     assert audit_verify() is None
+
+
+def test_project_is_budgeted_with_the_confirmed_amount_when_targets_are_approved_after_the_review(review):
+    pa = svc.pre_assessment_form_panel(pre_assessment=review.start(), actor=review.staff)
+    review.submit_all(pa)
+    pa = svc.pre_assessment_conclude(
+        pre_assessment=pa, actor=review.staff, conclusion=Conclusion.PARTIAL, approved_amount="19800000", reasons="核减"
+    )
+    svc.pre_assessment_confirm(pre_assessment=pa, actor=review.d.finance)
+    assert BudgetProject.objects.get(pk=review.project.pk).stage == ProjectStage.TARGET_REVIEW
+    review.d.approve_targets(review.project, rating="good")
+    project = BudgetProject.objects.get(pk=review.project.pk)
+    assert project.stage == ProjectStage.BUDGETED
+    assert project.approved_amount == Decimal("19800000.00")
 
 
 def test_conclusion_goes_back_to_the_agency_when_finance_returns_it(review):

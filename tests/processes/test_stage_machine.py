@@ -65,12 +65,15 @@ def test_transition_table_when_each_person_tries_each_action(district, action, s
 
     for person in sorted(allowed_people):
         fresh = district.project(stage)
-        audit_before = AuditEvent.objects.count()
+        project_rows = AuditEvent.objects.filter(object_type="processes.budgetproject")
+        audit_before = project_rows.count()
         project_act(project=fresh, actor=getattr(district, person), action=action, comment="理由")
         fresh = BudgetProject.objects.get(pk=fresh.pk)
         assert fresh.stage == target
+        # one row for the project's transition (the targets' own rows are theirs: opened
+        # when routed, cancelled with the project), and it is the last one written
         last = AuditEvent.objects.order_by("sequence").last()
-        assert AuditEvent.objects.count() == audit_before + 1
+        assert project_rows.count() == audit_before + 1
         assert (last.action, last.from_state, last.to_state) == (action, stage, target)
         assert Notification.objects.filter(event_key=f"audit:{last.sequence}").exists()
 

@@ -261,6 +261,7 @@ def test_conclusion_is_refused_when_finance_posts_it(client, review):
 
 
 def test_finance_confirms_and_the_project_is_budgeted_when_conclusion_is_proposed(client, review):
+    review.d.approve_targets(review.project)  # targets first: the confirmation budgets it
     pa = submit_all(drawn(review))
     client.force_login(review.staff)
     response = client.post(

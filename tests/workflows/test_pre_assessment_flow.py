@@ -10,7 +10,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from processes.models import BudgetProject, PanelMember, PreAssessment
-from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
+from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage, TargetSetStatus
 from tests.processes.test_pre_assessment import FULL_SCORES, REQUESTED, Review
 from workflows.flows import PreAssessmentFlow
 from workflows.models import ProjectProcess
@@ -65,6 +65,8 @@ def submit(member, recommendation=Conclusion.PARTIAL, amount="30000000"):
     ],
 )
 def test_whole_flow_ends_with_the_project_decided_when_each_role_acts(review, conclusion, amount, stage):
+    if stage == ProjectStage.BUDGETED:
+        review.d.approve_targets(review.project)  # targets first: the confirmation budgets it
     pa = begin(review)
     [draw] = task_inbox_for(review.staff)
     assert draw.flow_task is PreAssessmentFlow.draw
@@ -96,6 +98,10 @@ def test_whole_flow_ends_with_the_project_decided_when_each_role_acts(review, co
     assert BudgetProject.objects.get(pk=review.project.pk).stage == stage
     process = ProjectProcess.objects.get(project=review.project, flow_class=PreAssessmentFlow)
     assert process.status == PROCESS.DONE
+    # nothing is left running: the targets' review ended too (approved, or cancelled with the project)
+    assert not ProjectProcess.objects.filter(project=review.project, status=PROCESS.NEW).exists()
+    [targets] = review.project.target_sets.all()
+    assert targets.status == (TargetSetStatus.APPROVED if stage == ProjectStage.BUDGETED else TargetSetStatus.CANCELLED)
 
 
 def test_returned_conclusion_comes_back_to_the_agency_when_finance_returns_it(review):

@@ -47,14 +47,20 @@ NOTIFIED = {
     "{finance_intake} days; other department staff and leaders: stage change",
     "send_back": "the submitter: returned, with the reason; other department staff and leaders: stage change "
     "with the reason",
-    "route_to_pre_assessment": "department staff and leaders: stage change (the pre-assessment then notifies "
+    "route_to_pre_assessment": "department staff and leaders: stage change; department staff "
+    "(`submit_targets`): new task 填报绩效目标, due in {fill_targets} days (the pre-assessment then notifies "
     "its own actors: docs/processes/pre-assessment.md)",
     # system transitions a sub-process's service takes
     "confirm_pre_assessment": "department staff and leaders: stage change (taken when the finance officer "
-    "confirms a 予以支持 / 部分予以支持 conclusion)",
-    "reject": "department staff and leaders: stage change (taken when the finance officer confirms 不予支持)",
-    "route_to_target_review": "department staff and leaders: stage change (the target review sub-process "
-    "notifies its own actors when it lands)",
+    "confirms a 予以支持 / 部分予以支持 conclusion and the targets are already approved)",
+    "await_targets": "department staff and leaders: stage change (taken when the finance officer confirms a "
+    "予以支持 / 部分予以支持 conclusion before the targets are approved: docs/processes/targets.md)",
+    "approve_targets": "department staff and leaders: stage change (taken when the finance officer rates the "
+    "targets 优 or 良 and no pre-assessment is pending: docs/processes/targets.md)",
+    "reject": "department staff and leaders: stage change (taken when the finance officer confirms 不予支持, "
+    "or rates the first targets 差)",
+    "route_to_target_review": "department staff and leaders: stage change; department staff "
+    "(`submit_targets`): new task 填报绩效目标, due in {fill_targets} days (docs/processes/targets.md)",
     "withdraw": "whoever could take a task the withdrawal cancels: task cancelled; other department staff "
     "and leaders: stage change with the reason",
     "cancel": "whoever could take a task the cancellation cancels: task cancelled; department staff and "
