@@ -11,10 +11,14 @@ from django.utils import translation
 from viewflow.workflow.chart import calc_layout_data, grid_to_svg
 
 from config.env import BASE_DIR
-from workflows.flows import PreAssessmentFlow, ProjectIntakeFlow
+from workflows.flows import PreAssessmentFlow, ProjectIntakeFlow, TargetReviewFlow
 
 DOCS = BASE_DIR / "docs" / "processes"
-FLOWS = {"intake-flow.svg": ProjectIntakeFlow, "pre-assessment-flow.svg": PreAssessmentFlow}
+FLOWS = {
+    "intake-flow.svg": ProjectIntakeFlow,
+    "pre-assessment-flow.svg": PreAssessmentFlow,
+    "target-review-flow.svg": TargetReviewFlow,
+}
 
 
 def render(flow_class) -> str:
