@@ -4,7 +4,7 @@ and the pre-assessment screens."""
 from django.urls import path
 
 from . import pre_assessment_views as pa_views
-from . import views
+from . import target_views, views
 
 app_name = "workflows"
 urlpatterns = [
@@ -19,4 +19,8 @@ urlpatterns = [
     path("pre-assessments/<int:pk>/report/", pa_views.pre_assessment_report, name="pre_assessment_report"),
     path("pre-assessments/<int:pk>/my-opinion/", pa_views.opinion_edit, name="pre_assessment_opinion"),
     path("pre-assessments/<int:pk>/act/<slug:action>/", pa_views.pre_assessment_act, name="pre_assessment_act"),
+    path("projects/<int:pk>/targets/", target_views.targets_page, name="targets"),
+    path("projects/<int:pk>/targets/v<int:number>/", target_views.target_version, name="target_version"),
+    path("projects/<int:pk>/targets/indicators.json", target_views.target_indicators, name="target_indicators"),
+    path("projects/<int:pk>/targets/act/<slug:action>/", target_views.targets_act, name="targets_act"),
 ]
