@@ -1,10 +1,19 @@
-"""/api/projects/ (with the stage actions), /api/tasks/ and /api/pre-assessments/."""
+"""/api/projects/ (with the stage actions and the targets), /api/tasks/ and /api/pre-assessments/."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .api import ProjectViewSet, TaskViewSet
 from .pre_assessment_api import PreAssessmentBeginView, PreAssessmentViewSet
+from .target_api import (
+    ProjectTargetsView,
+    TargetChangeView,
+    TargetDeptReviewView,
+    TargetDraftView,
+    TargetRateView,
+    TargetSubmitView,
+    TargetVersionView,
+)
 
 router = SimpleRouter(use_regex_path=False)
 router.register("projects", ProjectViewSet, basename="project")
@@ -13,5 +22,16 @@ router.register("pre-assessments", PreAssessmentViewSet, basename="pre-assessmen
 
 urlpatterns = [
     path("projects/<int:pk>/pre-assessment/", PreAssessmentBeginView.as_view(), name="project-pre-assessment"),
+    path("projects/<int:pk>/targets/", ProjectTargetsView.as_view(), name="project-targets"),
+    path("projects/<int:pk>/targets/draft/", TargetDraftView.as_view(), name="project-targets-draft"),
+    path("projects/<int:pk>/targets/change/", TargetChangeView.as_view(), name="project-targets-change"),
+    path("projects/<int:pk>/targets/<int:number>/", TargetVersionView.as_view(), name="project-target"),
+    path("projects/<int:pk>/targets/<int:number>/submit/", TargetSubmitView.as_view(), name="project-target-submit"),
+    path(
+        "projects/<int:pk>/targets/<int:number>/dept-review/",
+        TargetDeptReviewView.as_view(),
+        name="project-target-dept-review",
+    ),
+    path("projects/<int:pk>/targets/<int:number>/rate/", TargetRateView.as_view(), name="project-target-rate"),
     *router.urls,
 ]
