@@ -182,12 +182,14 @@ def clean_rows(project: BudgetProject, rows: Iterable[Mapping[str, Any]]) -> lis
                 indicator = None
             if indicator is None:
                 err(i, "indicator", _("指标库中没有这个指标。"))
-            elif indicator.pk not in pickable:
+                continue
+            if indicator.pk not in pickable:
+                # never name another department's indicator: its content is not this department's to read
                 if indicator.scope == IndicatorScope.DEPARTMENT and indicator.department_id != project.department_id:
-                    err(i, "indicator", _("不能选用其他部门的个性化指标「%(name)s」。") % {"name": indicator.name})
+                    err(i, "indicator", _("不能选用其他部门的个性化指标。"))
                 else:
                     err(i, "indicator", _("指标「%(name)s」未启用或未入库，不能选用。") % {"name": indicator.name})
-                indicator = None
+                continue
         if indicator is not None:
             level1, level2, name, direction = indicator.level1, indicator.level2, indicator.name, indicator.direction
             unit = indicator.unit or str(raw.get("unit") or "").strip()

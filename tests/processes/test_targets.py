@@ -143,7 +143,11 @@ def test_indicator_outside_the_projects_choice_is_refused_when_picked(district, 
     chosen = make(district)
     with pytest.raises(ValidationError) as excinfo:
         save(district, draft, [{"indicator": chosen.pk, "target_value": "1", "weight": "40"}, *TARGET_ROWS[1:]])
-    assert message in errors_of(excinfo)["rows.0.indicator"][0]
+    errors = errors_of(excinfo)
+    assert message in errors["rows.0.indicator"][0]
+    assert set(errors) == {"rows.0.indicator"}  # one clear error for the row, not one per field
+    if chosen.department == district.dept_b:  # another department's indicator is never named
+        assert chosen.name not in errors["rows.0.indicator"][0]
     assert not TargetRow.objects.exists()
 
 
