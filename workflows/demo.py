@@ -304,3 +304,115 @@ REPORT_REASONS = {
     "partial": "基础数据调查范围与已有成果部分重复，部分单价偏高，核减 1,200 万元后部分予以支持。",
 }
 DEMO_SCORES = {"necessity": "18", "economy": "16", "targets": "17", "feasibility": "17", "funding": "18"}
+
+
+# -- the indicator library and the projects' targets (DESIGN §2, §3.3) -----------------------
+
+#: The demo library: 225 general indicators a district uses for every kind of project and
+#: the demo departments' own, in the import template's columns (docs/processes/
+#: indicator-library.md). Written for the demo, not taken from Liwan's library.
+INDICATOR_FILE = "workflows/demo_data/indicators.csv"
+
+
+@dataclass(frozen=True)
+class DemoTarget:
+    """A target row: a library indicator by code, or (code "") one written fresh."""
+
+    indicator: str
+    value: str  # the target value (quantitative) or its description (qualitative)
+    weight: str
+    level1: str = ""
+    level2: str = ""
+    name: str = ""
+    direction: str = ""
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class DemoTargets:
+    """A project's targets and how far their review goes in the demo."""
+
+    goal: str
+    rows: tuple[DemoTarget, ...]
+    rating: str = ""  # excellent / good / fair; "" leaves the version submitted to the leader
+    comment: str = ""
+    edits: tuple[tuple[int, str, str], ...] = ()  # (row position, field, new value) agreed when rated 良
+    after_pre_assessment: bool = False  # filed once the pre-assessment is confirmed
+    change_reason: str = ""  # then a change request (version 2) waiting for the finance section
+    change_edits: tuple[tuple[int, str, str], ...] = ()
+
+
+T = DemoTarget
+TARGETS: dict[str, DemoTargets] = {
+    # The report's three: two with targets approved before the pre-assessment is confirmed
+    # (the confirmation budgets them), one after (it waits in target review).
+    "2021-LW101-001": DemoTargets(
+        goal="2021 年建成滨水碧道 8.6 公里，河涌水质稳定达标，沿岸公共空间品质明显提升。",
+        rows=(
+            T("LW101-0001", "8.6", "30"),
+            T("LW101-0028", "100", "15"),
+            T("LW101-0030", "370", "15"),
+            T("LW101-0045", "90", "15"),
+            T("LW101-0053", "建立碧道运营管护机制并有效运行", "15"),
+            T("LW101-0055", "90", "10"),
+        ),
+        rating="excellent",
+    ),
+    "2021-LW101-002": DemoTargets(
+        goal="完成东沙涌截污清淤和堤岸整治 3.2 公里，消除黑臭水体，改善沿涌居民生活环境。",
+        rows=(
+            T("LW101-0002", "3.2", "25"),
+            T("LW101-0003", "48000", "20"),
+            T("LW101-0023", "0", "15"),
+            T("LW101-0046", "100", "20"),
+            T("TY0139", "沿涌居民生活环境明显改善", "10"),
+            T("TY0192", "90", "10"),
+        ),
+        rating="good",
+        comment="清淤量按设计文件调整为 52,000 立方米后通过。",
+        edits=((2, "target_value", "52000"),),
+    ),
+    "2021-LW102-001": DemoTargets(
+        goal="完成城市更新片区 4.5 平方公里土地、房屋、人口等基础数据调查，建立动态更新的数据库。",
+        rows=(
+            T("LW102-0012", "4.5", "30"),
+            T("LW102-0023", "98", "20"),
+            T("LW102-0031", "100", "15"),
+            T("LW102-0035", "290", "10"),
+            T("LW102-0044", "为片区策划方案和改造决策提供数据支撑", "15"),
+            T("TY0193", "85", "10"),
+        ),
+        rating="excellent",
+        after_pre_assessment=True,
+    ),
+    # Below the threshold: target review alone decides.
+    "2021-LW103-001": DemoTargets(
+        goal="在 22 个街道推广“羊城家政”试点经验，全年培训家政从业人员 1,200 人次。",
+        rows=(
+            T("LW103-0007", "1200", "30"),
+            T("LW103-0008", "22", "20"),
+            T("TY0076", "100", "15"),
+            T("", "80", "15", "effect", "social", "家政从业人员持证上岗率", "gte", "%"),
+            T("TY0136", "家政服务供给明显改善", "10"),
+            T("TY0195", "90", "10"),
+        ),
+        rating="good",
+        comment="培训人次按上年实际完成数提高至 1,500 人次后通过。",
+        edits=((1, "target_value", "1500"),),
+        change_reason="两个街道试点合并，推广街道数由 22 个调整为 20 个。",
+        change_edits=((2, "target_value", "20"),),
+    ),
+    "2021-LW108-002": DemoTargets(
+        goal="全年管养公共绿化 126.53 万平方米，绿化管养质量达标率 95% 以上。",
+        rows=(
+            T("LW108-0007", "126.53", "30"),
+            T("LW108-0023", "95", "20"),
+            T("LW108-0034", "30", "10"),
+            T("LW108-0039", "2.77", "10"),
+            T("LW108-0044", "市容环境秩序明显改善", "20"),
+            T("TY0193", "85", "10"),
+        ),
+        rating="fair",
+        comment="管养单价测算依据不足，请补充管养定额依据并修改后重新报送。",
+    ),
+}

@@ -11,7 +11,7 @@ from viewflow.workflow.models import Process, Task
 from accounts.models import Agency, Department, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role, separated_role_conflict
 from notifications.models import Notification
-from processes.models import AuditEvent, BudgetProject
+from processes.models import AuditEvent, BudgetProject, Indicator, TargetRow, TargetSet
 from processes.selectors import pre_assessment_summary
 from processes.services.audit import audit_verify
 from processes.states import ProjectStage
@@ -45,6 +45,9 @@ def snapshot() -> dict:
         "expert_conflicts": ExpertProfile.conflicts.through.objects.count(),
         "deputies": list(DeputyProfile.objects.values_list("user__username", "delegation").order_by("pk")),
         "projects": list(BudgetProject.objects.values_list("code", "stage", "version", "updated_at").order_by("pk")),
+        "indicators": list(Indicator.objects.values_list("code", "updated_at").order_by("pk")),
+        "targets": list(TargetSet.objects.values_list("pk", "status", "revision", "updated_at").order_by("pk")),
+        "target_rows": list(TargetRow.objects.values_list("pk", "target_value", "weight").order_by("pk")),
         "audit": AuditEvent.objects.count(),
         "notifications": Notification.objects.count(),
         "processes": Process.objects.count(),
@@ -78,13 +81,15 @@ def test_load_demo_runs_the_reports_three_projects_through_pre_assessment_to_a_1
             .values_list("action", "actor_username")
         )
         staff, leader = actions[1][1], actions[2][1]
-        assert [a for a, _ in actions] == [
-            "create",
-            "submit",
-            "approve",
-            "route_to_pre_assessment",
-            "confirm_pre_assessment",
-        ]
+        # targets approved before the review was confirmed: the confirmation budgets it;
+        # targets approved after it: the project waited in target review (either order)
+        budgeted_by = (
+            ["await_targets", "approve_targets"]
+            if demo.TARGETS[p.code].after_pre_assessment
+            else ["confirm_pre_assessment"]
+        )
+        assert [a for a, _ in actions] == ["create", "submit", "approve", "route_to_pre_assessment", *budgeted_by]
+        assert p.target_sets.get(status="approved").rating == demo.TARGETS[p.code].rating
         assert User.objects.get(username=staff).has_role(Role.DEPT_STAFF)
         assert User.objects.get(username=leader).has_role(Role.DEPT_LEADER)
     # The year summary, computed from the confirmed pre-assessments: the report's §一 figures.
@@ -117,6 +122,8 @@ def test_load_demo_leaves_projects_at_every_intake_stage_with_their_open_tasks()
     assert open_tasks == {
         (ProjectStage.SUBMITTED, "processes.review_project"),
         (ProjectStage.DEPT_APPROVED, "processes.intake_project"),
+        (ProjectStage.TARGET_REVIEW, "processes.submit_targets"),  # 公共绿化管养: rated 中, to revise
+        (ProjectStage.BUDGETED, "processes.rate_targets"),  # “羊城家政”: a change waiting for finance
     }
     # the sent-back draft carries its reason in the submitter's notification
     returned = Notification.objects.get(kind="returned")
@@ -180,3 +187,33 @@ def test_load_demo_stops_when_an_existing_account_would_break_separation_of_duti
     with pytest.raises(CommandError, match="三员分立"):
         load()
     assert not BudgetProject.objects.exists()  # all or nothing
+
+
+def test_load_demo_loads_the_library_and_reviews_targets_at_every_rating_through_the_real_services():
+    load()
+
+    library = Indicator.objects.filter(status="approved")
+    assert library.filter(scope="general").count() == 225
+    assert library.filter(scope="department").count() > 450
+    # every department-specific indicator belongs to a demo department
+    codes = {d.code for d in demo.DEPARTMENTS}
+    assert set(library.filter(scope="department").values_list("department__code", flat=True)) <= codes
+
+    versions = {
+        (t.project.code, t.number): (t.status, t.rating)
+        for t in TargetSet.objects.select_related("project").order_by("project__code", "number")
+    }
+    assert versions == {
+        ("2021-LW101-001", 1): ("approved", "excellent"),
+        ("2021-LW101-002", 1): ("approved", "good"),
+        ("2021-LW102-001", 1): ("approved", "excellent"),
+        ("2021-LW103-001", 1): ("approved", "good"),
+        ("2021-LW103-001", 2): ("dept_approved", ""),
+        ("2021-LW108-002", 1): ("returned", "fair"),
+    }
+    edited = TargetRow.objects.get(target_set__project__code="2021-LW101-002", target_set__number=1, position=2)
+    assert edited.target_value == Decimal("52000") and edited.edits == {"target_value": ["48000.0000", "52000"]}
+    # a library row keeps its library link; a fresh row has none
+    yangcheng = TargetSet.objects.get(project__code="2021-LW103-001", number=1).rows.order_by("position")
+    assert yangcheng[0].indicator.code == "LW103-0007" and yangcheng[3].indicator is None
+    assert audit_verify() is None

@@ -8,10 +8,12 @@ intake flow's tasks and the notifications are those a person would have produced
 
 from __future__ import annotations
 
+import csv
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -24,10 +26,12 @@ from django.utils import timezone
 
 from accounts.models import Agency, Department, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role
-from processes.models import AuditEvent, BudgetProject, PanelMember
+from processes.models import AuditEvent, BudgetProject, Indicator, PanelMember, TargetRow
 from processes.selectors import pre_assessment_summary
 from processes.services.audit import audit_verify
+from processes.services.indicators import indicators_import_rows
 from processes.services.projects import project_create
+from processes.services.targets import target_set_save
 from processes.states import ProjectStage
 from workflows import demo
 from workflows.services import (
@@ -37,6 +41,10 @@ from workflows.services import (
     pre_assessment_draw,
     pre_assessment_propose,
     project_act,
+    targets_change_request,
+    targets_dept_review,
+    targets_rate,
+    targets_submit,
 )
 
 WAN = Decimal("10000")
@@ -49,6 +57,8 @@ class LoadResult:
     projects_created: list[str] = field(default_factory=list)
     projects_present: list[str] = field(default_factory=list)
     pre_assessed: list[str] = field(default_factory=list)
+    library: dict = field(default_factory=dict)
+    targets_reviewed: list[str] = field(default_factory=list)
 
 
 class Command(BaseCommand):
@@ -94,8 +104,11 @@ class Command(BaseCommand):
                 departments = self._departments(result)
                 agency = self._agency()
                 users = self._users(result, departments, agency, options["password"], options["reset_passwords"])
+                self._library(result, users)
                 self._projects(result, users, project_act)
+                self._targets(result, users, after_pre_assessment=False)
                 self._pre_assessments(result, users, agency)
+                self._targets(result, users, after_pre_assessment=True)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
 
@@ -187,6 +200,57 @@ class Command(BaseCommand):
                 raise CommandError(f"{p.code} ended in {project.stage}, the demo expects {p.stage}")
             result.projects_created.append(p.code)
 
+    def _library(self, result: LoadResult, users: dict[str, User]) -> None:
+        """The indicator library, through the import the finance section uses (upsert by
+        code: a second load changes nothing)."""
+        with open(Path(settings.BASE_DIR) / demo.INDICATOR_FILE, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        result.library = indicators_import_rows(actor=users["finance1"], rows=rows)
+
+    def _targets(self, result: LoadResult, users: dict[str, User], *, after_pre_assessment: bool) -> None:
+        """File each demo project's targets and take them as far as the demo says through
+        the real review: the department files and submits, the leader passes, the finance
+        section rates. Projects whose first version already has rows are left alone."""
+        for code, plan in demo.TARGETS.items():
+            if plan.after_pre_assessment != after_pre_assessment:
+                continue
+            project = BudgetProject.objects.get(fiscal_year=demo.FISCAL_YEAR, code=code)
+            first = project.target_sets.filter(number=1).first()
+            if first is None or first.rows.exists() or not first.editable:
+                continue
+            key = next(d.key for d in demo.DEPARTMENTS if d.code == project.department.code)
+            staff, leader = users[f"{key}_staff"], users[f"{key}_leader"]
+            target_set = target_set_save(
+                target_set=first, actor=staff, overall_goal=plan.goal, rows=_target_rows(plan.rows)
+            )
+            target_set = targets_submit(target_set=target_set, actor=staff)
+            if not plan.rating:
+                continue
+            target_set = targets_dept_review(target_set=target_set, actor=leader, approve=True, comment="同意报送。")
+            target_set = targets_rate(
+                target_set=target_set,
+                actor=users["finance2"],
+                rating=plan.rating,
+                comment=plan.comment,
+                edits=_edits(plan.edits),
+            )
+            result.targets_reviewed.append(code)
+            if plan.change_reason:
+                change = targets_change_request(project=project, actor=staff, reason=plan.change_reason)
+                rows = [
+                    {**_row_of(r), **{f: v for pos, f, v in plan.change_edits if pos == r.position}}
+                    for r in change.rows.all()
+                ]
+                change = target_set_save(
+                    target_set=change,
+                    actor=staff,
+                    overall_goal=change.overall_goal,
+                    rows=rows,
+                    change_reason=plan.change_reason,
+                )
+                change = targets_submit(target_set=change, actor=staff)
+                targets_dept_review(target_set=change, actor=leader, approve=True, comment="同意变更。")
+
     def _pre_assessments(self, result: LoadResult, users: dict[str, User], agency: Agency) -> None:
         """Run the report's three projects through the real pre-assessment flow: the finance
         section commissions the agency, the agency draws the panel (a fixed seed per project,
@@ -254,6 +318,13 @@ class Command(BaseCommand):
             f"{_wan(summary.requested)} 万元, approved {_wan(summary.approved)} 万元, cut {_wan(summary.reduction)} 万元, "
             f"rate {rate}; {len(result.pre_assessed)} run through the flow by this load"
         )
+        library = Indicator.objects.filter(status="approved")
+        out.write(
+            f"Indicator library: {library.count()} indicators ({library.filter(scope='general').count()} general, "
+            f"{library.filter(scope='department').count()} department-specific); this load: "
+            + ", ".join(f"{k} {v}" for k, v in result.library.items() if isinstance(v, int))
+        )
+        out.write(f"Targets reviewed by this load: {len(result.targets_reviewed)}")
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")
         out.write(self.style.MIGRATE_HEADING("Logins"))
@@ -274,6 +345,44 @@ class Command(BaseCommand):
         out.write(self.style.SUCCESS(f"Password of {scope}: {password}"))
         if not reset_passwords and len(result.users_created) < len(demo.USERS):
             out.write("(accounts that already existed keep their password; --reset-passwords sets it again)")
+
+
+def _target_rows(rows: tuple[demo.DemoTarget, ...]) -> list[dict]:
+    codes = {r.indicator for r in rows if r.indicator}
+    library = dict(Indicator.objects.filter(code__in=codes).values_list("code", "pk"))
+    out = []
+    for r in rows:
+        row = {"target_value": "", "target_text": "", "weight": r.weight, "unit": r.unit}
+        if r.indicator:
+            row["indicator"] = library[r.indicator]
+            direction = Indicator.objects.get(pk=library[r.indicator]).direction
+        else:
+            row.update(level1=r.level1, level2=r.level2, name=r.name, direction=r.direction)
+            direction = r.direction
+        row["target_text" if direction == "qualitative" else "target_value"] = r.value
+        out.append(row)
+    return out
+
+
+def _row_of(row: TargetRow) -> dict:
+    return {
+        "indicator": row.indicator_id,
+        "level1": row.level1,
+        "level2": row.level2,
+        "name": row.name,
+        "direction": row.direction,
+        "target_value": row.target_value,
+        "target_text": row.target_text,
+        "unit": row.unit,
+        "weight": row.weight,
+    }
+
+
+def _edits(edits: tuple[tuple[int, str, str], ...]) -> dict[int, dict[str, str]]:
+    out: dict[int, dict[str, str]] = {}
+    for position, name, value in edits:
+        out.setdefault(position, {})[name] = value
+    return out
 
 
 def _wan(amount: Decimal) -> str:
