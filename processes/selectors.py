@@ -8,18 +8,22 @@ replaced member no longer does); the sysadmin manages people, not business data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from accounts.roles import DEPARTMENT_ROLES, Role
+from accounts.roles import BUREAU_WIDE_READERS, DEPARTMENT_ROLES, Role
 
-from .models import AuditEvent, BudgetProject, PanelMember, PreAssessment
+from .models import AuditEvent, BudgetProject, Indicator, Job, PanelMember, PreAssessment
 from .permissions import holds
+from .states import IndicatorScope, IndicatorStatus
 
 
 def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
@@ -133,3 +137,94 @@ def pre_assessment_summary(fiscal_year: int) -> PreAssessmentSummary:
         approved=sum((r["approved_amount"] for r in rows), Decimal("0.00")),
         by_conclusion=by_conclusion,
     )
+
+
+# -- 绩效指标库 (DESIGN §2) ------------------------------------------------------------------
+
+#: Roles that read every department's library rows: the bureau-wide readers, and those who
+#: judge any department's targets (experts, deputies, agencies).
+INDICATOR_READERS_OF_ALL = frozenset({*BUREAU_WIDE_READERS, Role.AGENCY_STAFF, Role.EXPERT, Role.DEPUTY})
+
+
+def indicator_list_for(user: User | AnonymousUser) -> QuerySet[Indicator]:
+    """The indicators ``user`` may read, proposals included (filter by status).
+
+    Everyone logged in reads the library's general rows (通用类). Department roles read
+    their own department's rows too, never another department's; the bureau-wide readers
+    (finance, supervisors, auditors), agencies, experts and deputies read every library
+    row. Proposals (proposed or declined) are read by the proposing department's people
+    and by the finance section (processes.approve_indicator).
+    """
+    qs = Indicator.objects.select_related("department")
+    if not user.is_authenticated:
+        return qs.none()
+    approved = Q(status=IndicatorStatus.APPROVED)
+    own = Q(department_id=user.department_id) if user.is_department_user and user.department_id else None
+    if user.role_names & INDICATOR_READERS_OF_ALL:
+        visible = approved
+    else:
+        visible = approved & Q(scope=IndicatorScope.GENERAL)
+        if own is not None:
+            visible |= approved & own
+    if holds(user, "processes.approve_indicator"):
+        visible |= ~approved
+    elif own is not None:
+        visible |= ~approved & own
+    return qs.filter(visible)
+
+
+def indicator_get_for(user: User | AnonymousUser, pk) -> Indicator:
+    """The indicator if ``user`` may read it; 404 otherwise (never 403)."""
+    return get_object_or_404(indicator_list_for(user), pk=pk)
+
+
+def indicator_filter(qs: QuerySet[Indicator], params: Mapping[str, Any] | None = None) -> QuerySet[Indicator]:
+    """The list filters shared by the screens, the export and the API. ``params`` may hold
+    q (code, name or description contains), level1, level2, scope, department (id),
+    direction, active (bool, or "1"/"0"/"true"/"false") and status; empty values are no filter."""
+    params = params or {}
+    for name in ("level1", "level2", "scope", "direction", "status"):
+        if params.get(name):
+            qs = qs.filter(**{name: params[name]})
+    department = params.get("department")
+    if department:
+        qs = qs.filter(department_id=getattr(department, "pk", department))
+    active = params.get("active")
+    if isinstance(active, str):
+        active = {"1": True, "true": True, "0": False, "false": False}.get(active.lower())
+    if active is not None:
+        qs = qs.filter(active=bool(active))
+    q = (params.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(description__icontains=q))
+    return qs
+
+
+def indicator_counts(qs: QuerySet[Indicator]) -> dict[str, int]:
+    """total, general (通用类) and department (部门个性化) rows of ``qs``, in one query."""
+    return qs.order_by().aggregate(
+        total=Count("pk"),
+        general=Count("pk", filter=Q(scope=IndicatorScope.GENERAL)),
+        department=Count("pk", filter=Q(scope=IndicatorScope.DEPARTMENT)),
+    )
+
+
+def indicators_for_project(project: BudgetProject) -> QuerySet[Indicator]:
+    """The indicators a project's targets may be taken from: the active library rows that
+    are general or belong to the project's department."""
+    return (
+        Indicator.objects.filter(status=IndicatorStatus.APPROVED, active=True)
+        .filter(Q(scope=IndicatorScope.GENERAL) | Q(department_id=project.department_id))
+        .select_related("department")
+        .order_by("level1", "level2", "code")
+    )
+
+
+# -- background jobs -----------------------------------------------------------------------
+
+
+def job_get_for(user: User | AnonymousUser, pk) -> Job:
+    """A background job, to the person who started it only; 404 for anyone else."""
+    if not user.is_authenticated:
+        raise Http404
+    return get_object_or_404(Job, pk=pk, created_by_id=user.pk)

@@ -6,11 +6,25 @@ are routed by workflows/urls.py (the import direction, decision 0006).
 
 from django.urls import path
 
-from . import views
+from . import indicator_views, job_views, views
 
 app_name = "processes"
 urlpatterns = [
     path("projects/", views.project_list, name="project_list"),
     path("projects/new/", views.project_new, name="project_new"),
     path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
+    # 绩效指标库 (processes/indicator_views.py)
+    path("library/", indicator_views.indicator_list, name="indicator_list"),
+    path("library/propose/", indicator_views.indicator_propose, name="indicator_propose"),
+    path("library/proposals/", indicator_views.indicator_proposals, name="indicator_proposals"),
+    path("library/import/", indicator_views.indicator_import, name="indicator_import"),
+    path("library/template.xlsx", indicator_views.indicator_template, name="indicator_template"),
+    path("library/export.xlsx", indicator_views.indicator_export, name="indicator_export"),
+    path("library/<int:pk>/", indicator_views.indicator_detail, name="indicator_detail"),
+    path("library/<int:pk>/edit/", indicator_views.indicator_edit, name="indicator_edit"),
+    path("library/<int:pk>/decide/", indicator_views.indicator_decide, name="indicator_decide"),
+    path("library/<int:pk>/active/", indicator_views.indicator_set_active, name="indicator_set_active"),
+    # background jobs (processes/job_views.py)
+    path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/progress/", job_views.job_progress, name="job_progress"),
 ]

@@ -7,8 +7,17 @@ tasks, and processes never imports workflows.
 
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import SimpleRouter
+
+from .indicators import IndicatorViewSet, JobViewSet
+
+# /api/indicators/ (绩效指标库) and /api/jobs/ (background jobs): processes/api/indicators.py
+router = SimpleRouter(use_regex_path=False)
+router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     # POST username + password → {"token": ...}; then send "Authorization: Token <token>".
     path("auth/token/", obtain_auth_token, name="api-token"),
+    *router.urls,
 ]

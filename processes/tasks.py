@@ -1,0 +1,13 @@
+"""Background work of the domain: background jobs (processes.services.jobs) run here when
+they are not run in a thread of the web process (production: a Celery worker)."""
+
+from celery import shared_task
+
+
+@shared_task
+def run_job(job_id: int) -> str | None:
+    """Run the queued job ``job_id`` once (a second delivery finds it claimed and does nothing)."""
+    from .services.jobs import job_run
+
+    job = job_run(job_id)
+    return job.status if job is not None else None
