@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -128,8 +129,6 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_phase_display(self, job) -> str:
-        from django.utils.translation import gettext
-
         return gettext(job.phase) if job.phase else ""
 
     def get_kind_display(self, job) -> str:
