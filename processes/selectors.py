@@ -73,8 +73,17 @@ def project_get_for(user: User | AnonymousUser, pk) -> BudgetProject:
 
 
 def project_timeline(project: BudgetProject) -> QuerySet[AuditEvent]:
+    """The project's audit events and those of its targets' versions, in order."""
+    from django.db.models import Q
+
+    from .models import TargetSet
+
+    versions = [str(pk) for pk in TargetSet.objects.filter(project=project).values_list("pk", flat=True)]
     return (
-        AuditEvent.objects.filter(object_type=BudgetProject._meta.label_lower, object_id=str(project.pk))
+        AuditEvent.objects.filter(
+            Q(object_type=BudgetProject._meta.label_lower, object_id=str(project.pk))
+            | Q(object_type=TargetSet._meta.label_lower, object_id__in=versions)
+        )
         .select_related("actor")
         .order_by("sequence")
     )

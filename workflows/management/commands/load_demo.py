@@ -349,13 +349,13 @@ class Command(BaseCommand):
 
 def _target_rows(rows: tuple[demo.DemoTarget, ...]) -> list[dict]:
     codes = {r.indicator for r in rows if r.indicator}
-    library = dict(Indicator.objects.filter(code__in=codes).values_list("code", "pk"))
+    library = {i.code: i for i in Indicator.objects.filter(code__in=codes)}
     out = []
     for r in rows:
-        row = {"target_value": "", "target_text": "", "weight": r.weight, "unit": r.unit}
+        row: dict[str, object] = {"target_value": "", "target_text": "", "weight": r.weight, "unit": r.unit}
         if r.indicator:
-            row["indicator"] = library[r.indicator]
-            direction = Indicator.objects.get(pk=library[r.indicator]).direction
+            row["indicator"] = library[r.indicator].pk
+            direction = library[r.indicator].direction
         else:
             row.update(level1=r.level1, level2=r.level2, name=r.name, direction=r.direction)
             direction = r.direction
