@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from .errors import ActionNotAllowed
@@ -59,7 +59,7 @@ ACTION_LABELS = {
     "decline": gettext_lazy("不予入库"),
     "edit": gettext_lazy("修改"),
     "activate": gettext_lazy("启用"),
-    "deactivate": gettext_lazy("停用"),
+    "deactivate": pgettext_lazy("action", "停用"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ProjectStage(models.TextChoices):
@@ -142,7 +143,7 @@ class TargetSetStatus(models.TextChoices):
     DRAFT = "draft", _("填报中")
     SUBMITTED = "submitted", _("已提交")
     DEPT_APPROVED = "dept_approved", _("部门已审核")
-    APPROVED = "approved", _("审核通过")
+    APPROVED = "approved", pgettext_lazy("target status", "审核通过")
     RETURNED = "returned", _("退回修改")
     REJECTED = "rejected", _("审核不通过")
     SUPERSEDED = "superseded", _("已被新版本取代")
