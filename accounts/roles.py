@@ -52,11 +52,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.withdraw_project",
         "processes.submit_targets",
         "processes.propose_indicator",
+        "processes.fill_monitoring",
     ],
     Role.DEPT_LEADER: [
         "processes.review_project",
         "processes.withdraw_project",
         "processes.review_targets",
+        "processes.review_monitoring_dept",
     ],
     Role.FINANCE_OFFICER: [
         "processes.intake_project",
@@ -67,6 +69,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.rate_targets",
         "processes.approve_indicator",
         "processes.import_indicators",
+        "processes.open_monitoring",
+        "processes.review_monitoring",
         *LIBRARY_PERMISSIONS,
     ],
     Role.SUPERVISOR: ["processes.view_all_projects"],

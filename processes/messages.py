@@ -62,3 +62,10 @@ def plain(kind: str, verb: str, translated: tuple[str, ...] = (), **params) -> M
 TARGETS_RETURNED_BY_LEADER = gettext_noop("项目「%(project)s」的绩效目标被部门负责人退回修改。理由：%(reason)s")
 TARGETS_RATED = gettext_noop("项目「%(project)s」的绩效目标审核结果：%(rating)s。审核意见：%(comment)s")
 TARGETS_RATED_CHANGE = gettext_noop("项目「%(project)s」的绩效目标变更审核结果：%(rating)s。审核意见：%(comment)s")
+
+ROUND_OPENED = gettext_noop("%(round)s：本部门 %(count)s 个项目待填报绩效监控报告，请于 %(due)s 前完成")
+REPORT_RETURNED = gettext_noop("项目「%(project)s」的绩效监控报告被部门负责人退回。理由：%(reason)s")
+REPORT_CLEARED = gettext_noop("项目「%(project)s」的绩效监控报告审核通过（%(light)s）。意见：%(comment)s")
+REPORT_WARNED = gettext_noop("项目「%(project)s」绩效监控预警（%(light)s），待财政处置。意见：%(comment)s")
+REPORT_SENT_BACK = gettext_noop("项目「%(project)s」的绩效监控报告被退回修改（%(light)s）。意见：%(comment)s")
+REPORT_DISPOSED = gettext_noop("项目「%(project)s」绩效监控预警处置：%(disposal)s。理由：%(reason)s")

@@ -175,12 +175,83 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
+class RoundStatus(models.TextChoices):
+    """绩效运行监控轮次 (DESIGN §3.4)."""
+
+    OPEN = "open", _("监控中")
+    CLOSED = "closed", _("已结束")
+
+
+class ReportStatus(models.TextChoices):
+    """绩效监控报告: issued → submitted → dept_approved → cleared, or warned → disposed."""
+
+    ISSUED = "issued", _("待填报")
+    SUBMITTED = "submitted", _("已提交")
+    DEPT_APPROVED = "dept_approved", _("部门已审核")
+    CLEARED = "cleared", _("审核通过")
+    WARNED = "warned", _("已预警")
+    DISPOSED = "disposed", _("已处置")
+    CANCELLED = "cancelled", _("已取消")
+
+
+REPORT_OPEN = [ReportStatus.ISSUED, ReportStatus.SUBMITTED, ReportStatus.DEPT_APPROVED, ReportStatus.WARNED]
+
+
+class Light(models.TextChoices):
+    """预警灯. Worse first: a project takes the worst of its lights (red > yellow > green > blue)."""
+
+    RED = "red", _("红灯")
+    YELLOW = "yellow", _("黄灯")
+    GREEN = "green", _("绿灯")
+    BLUE = "blue", _("蓝灯")
+    NONE = "none", _("无法判定")
+
+
+#: Severity order of the lights; NONE (not computable) never outranks a real light.
+LIGHT_SEVERITY = {Light.RED: 4, Light.YELLOW: 3, Light.GREEN: 2, Light.BLUE: 1, Light.NONE: 0}
+
+
+class Likelihood(models.TextChoices):
+    """完成目标可能性."""
+
+    CERTAIN = "certain", _("确定能")
+    POSSIBLE = "possible", _("有可能")
+    IMPOSSIBLE = "impossible", _("不可能")
+
+
+class QualitativeProgress(models.TextChoices):
+    """A qualitative indicator's progress (定性指标完成情况)."""
+
+    ACHIEVED = "achieved", _("达成")
+    PARTLY = "partly", _("部分达成")
+    NOT_ACHIEVED = "not_achieved", _("未达成")
+
+
+class Disposal(models.TextChoices):
+    """处置 of a warned report."""
+
+    ADJUST = "adjust", _("调整预算")
+    SUSPEND = "suspend", _("暂停项目")
+    STOP_PAYMENTS = "stop_payments", _("停止拨款")
+    NO_ACTION = "no_action", _("不作处理")
+
+
+class ExecutionHold(models.TextChoices):
+    """What a disposal put on the project's execution (blank: none)."""
+
+    NONE = "", _("正常执行")
+    SUSPENDED = "suspended", _("已暂停")
+    PAYMENTS_STOPPED = "payments_stopped", _("已停止拨款")
+
+
 #: The state choices of each audited object type (``AuditEvent.object_type``).
 STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.budgetproject": ProjectStage,
     "processes.preassessment": PreAssessmentStatus,
     "processes.targetset": TargetSetStatus,
     "processes.indicator": IndicatorStatus,
+    "processes.monitoringreport": ReportStatus,
+    "processes.monitoringround": RoundStatus,
 }
 
 

@@ -10,6 +10,15 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("流程")
 
     def ready(self) -> None:
+        from processes.services.jobs import JOB_KINDS, JobKind
+
+        # Long actions of the flows, run by the background-job runner (processes.services.jobs).
+        JOB_KINDS["monitoring_round_open"] = JobKind(
+            function="workflows.services.monitoring_round_job",
+            label=_("发起绩效运行监控"),
+            result_labels={"created": _("新生成报告"), "already": _("已在本轮中")},
+            return_url="workflows:monitoring_rounds",
+        )
         # The embedded default fires the beat schedule from the dev server's serving
         # process (RUN_MAIN is set in the autoreloader's child), never in tests or commands.
         if settings.EMBEDDED_SCHEDULER and os.environ.get("RUN_MAIN") == "true":

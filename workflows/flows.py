@@ -7,9 +7,9 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.lock import SelectForUpdateLock
 
-from processes.models import PreAssessment, TargetSet
+from processes.models import MonitoringReport, PreAssessment, TargetSet
 from processes.services.pre_assessment import pre_assessment_open_for
-from processes.states import PreAssessmentStatus, ProjectStage, TargetSetStatus
+from processes.states import REPORT_OPEN, PreAssessmentStatus, ProjectStage, ReportStatus, TargetSetStatus
 
 from .models import ProjectProcess
 from .nodes import ForEachSplit, ProjectTask, SeatTask
@@ -130,11 +130,11 @@ class PreAssessmentFlow(flow.Flow):
             for m in pa.panel.filter(active=True).order_by("seat")
         ]
 
-    def pre_assessment_page(self, project):
+    def pre_assessment_page(self, project, task=None):
         pa = project.pre_assessments.order_by("-pk").first()
         return reverse("workflows:pre_assessment", args=[pa.pk]) if pa else None
 
-    def opinion_page(self, project):
+    def opinion_page(self, project, task=None):
         pa = project.pre_assessments.order_by("-pk").first()
         return reverse("workflows:pre_assessment_opinion", args=[pa.pk]) if pa else None
 
@@ -195,7 +195,7 @@ class TargetReviewFlow(flow.Flow):
         activation.process.data = {"target_set": target_set.pk}
         return activation.process
 
-    def targets_page(self, project):
+    def targets_page(self, project, task=None):
         return reverse("workflows:targets", args=[project.pk])
 
     def _target_set(self, activation) -> TargetSet:
@@ -206,3 +206,83 @@ class TargetReviewFlow(flow.Flow):
 
     def sent_back(self, activation):
         return self._target_set(activation).status == TargetSetStatus.RETURNED
+
+
+class MonitoringFlow(flow.Flow):
+    """绩效运行监控 (DESIGN §3.4): one process per report. The department fills it, its
+    leader passes it, the finance section clears it, returns it, or warns — and a warned
+    report waits for the finance section's disposal. Started in bulk for a whole round
+    (workflows.bulk); every decision is taken by processes.services.monitoring."""
+
+    process_class = ProjectProcess
+    lock_impl = FLOW_LOCK
+    process_title = _("绩效运行监控")
+
+    start = flow.StartHandle(this.start_report).Next(this.fill)
+
+    fill = ProjectTask(
+        title=_("填报绩效监控报告"),
+        permission="processes.fill_monitoring",
+        actions=["report_submit"],
+        labels={"report_submit": _("提交监控报告")},
+        due_key="fill_monitoring",
+        page=this.report_page,
+    ).Next(this.leader_review)
+
+    leader_review = ProjectTask(
+        title=_("部门审核绩效监控报告"),
+        permission="processes.review_monitoring_dept",
+        actions=["report_dept_review"],
+        labels={"report_dept_review": _("审核监控报告")},
+        due_key="review_monitoring_dept",
+        page=this.report_page,
+    ).Next(this.leader_decided)
+
+    leader_decided = flow.If(this.passed_by_leader).Then(this.finance_review).Else(this.fill)
+
+    finance_review = ProjectTask(
+        title=_("财政审核绩效监控报告"),
+        permission="processes.review_monitoring",
+        actions=["report_review"],
+        labels={"report_review": _("审核监控报告")},
+        due_key="review_monitoring",
+        page=this.report_page,
+    ).Next(this.reviewed)
+
+    reviewed = flow.If(this.is_warned).Then(this.dispose).Else(this.cleared_or_returned)
+    cleared_or_returned = flow.If(this.is_returned).Then(this.fill).Else(this.end)
+
+    dispose = ProjectTask(
+        title=_("处置预警项目"),
+        permission="processes.review_monitoring",
+        actions=["report_dispose"],
+        labels={"report_dispose": _("处置")},
+        due_key="dispose_monitoring",
+        page=this.report_page,
+    ).Next(this.end)
+
+    end = flow.End()
+
+    def start_report(self, activation, project, report):
+        activation.process.project = project
+        activation.process.data = {"report": report.pk}
+        return activation.process
+
+    def report_page(self, project, task=None):
+        report_id = task.process.data.get("report") if task is not None else None
+        if report_id is None:
+            report = MonitoringReport.objects.filter(project=project, status__in=REPORT_OPEN).order_by("-pk").first()
+            report_id = report.pk if report else None
+        return reverse("workflows:monitoring_report", args=[report_id]) if report_id else None
+
+    def _report(self, activation) -> MonitoringReport:
+        return MonitoringReport.objects.get(pk=activation.process.data["report"])
+
+    def passed_by_leader(self, activation):
+        return self._report(activation).status == ReportStatus.DEPT_APPROVED
+
+    def is_warned(self, activation):
+        return self._report(activation).status == ReportStatus.WARNED
+
+    def is_returned(self, activation):
+        return self._report(activation).status == ReportStatus.ISSUED

@@ -19,3 +19,19 @@ class ProjectProcess(Process):
     class Meta:
         verbose_name = _("项目流程")
         verbose_name_plural = pgettext_lazy("plural", "项目流程")
+
+
+class ProjectProcessRow(models.Model):
+    """The child row of a ProjectProcess, for bulk starts only: Django cannot bulk_create a
+    multi-table-inherited model, so workflows.bulk writes the parent Process rows, then
+    these rows of the same table (docs/decisions/0008-bulk-flow-starts.md)."""
+
+    process_ptr = models.OneToOneField(Process, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey("processes.BudgetProject", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        managed = False
+        db_table = "workflows_projectprocess"
+
+    def __str__(self) -> str:
+        return f"process {self.process_ptr_id} · project {self.project_id}"

@@ -38,12 +38,12 @@ class TaskActions:
 
     actions: list[str]
     labels: dict[str, Any]
-    #: The flow's function of the project giving the URL of the page where the task is
-    #: done (a pre-assessment, the targets); None: the task page's own action forms.
+    #: The flow's function of (project, task) giving the URL of the page where the task is
+    #: done (a pre-assessment, the targets, a report); None: the task page's own forms.
     page: Any = None
 
-    def work_url(self, project) -> str | None:
-        return self.page(project) if self.page is not None else None
+    def work_url(self, project, task=None) -> str | None:
+        return self.page(project, task) if self.page is not None else None
 
     def _resolve(self, instance):
         super()._resolve(instance)  # type: ignore[misc]

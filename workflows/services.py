@@ -17,13 +17,15 @@ from accounts.models import User
 from notifications.services import Message, notify
 from processes import messages
 from processes.errors import Conflict
-from processes.models import BudgetProject, Opinion, PanelMember, PreAssessment, TargetSet
+from processes.models import BudgetProject, MonitoringReport, Opinion, PanelMember, PreAssessment, TargetSet
+from processes.services import monitoring as monitoring_services
 from processes.services import pre_assessment as pa_services
 from processes.services import targets as target_services
 from processes.services.projects import AfterTransition, msgid, project_transition, project_url
 from processes.states import Conclusion, OpinionStatus, ProjectStage, TargetSetStatus
 
-from .flows import PROJECT_FLOWS, PreAssessmentFlow, ProjectIntakeFlow, TargetReviewFlow
+from .bulk import bulk_start
+from .flows import PROJECT_FLOWS, MonitoringFlow, PreAssessmentFlow, ProjectIntakeFlow, TargetReviewFlow
 from .models import ProjectProcess
 from .nodes import task_due
 
@@ -121,6 +123,7 @@ def _end_project_work(actor: User, comment: str):
         told = _cancel_flows(project)
         pa_services.pre_assessment_cancel_open(project=project, actor=actor, reason=comment)
         target_services.target_cancel_open(project=project, actor=actor, reason=comment)
+        monitoring_services.reports_cancel_open(project=project, actor=actor, reason=comment)
         return told
 
     return after
@@ -168,13 +171,13 @@ def project_act(*, project: BudgetProject, actor: User, action: str, comment: st
 # -- pre-assessment (DESIGN §3.2) ----------------------------------------------------------
 
 
-def _running_process(project_id: int, flow_class) -> ProjectProcess | None:
-    """The project's running process of ``flow_class`` (at most one runs at a time)."""
-    return (
-        ProjectProcess.objects.filter(project_id=project_id, status=PROCESS.NEW, flow_class=flow_class)
-        .order_by("-pk")
-        .first()
-    )
+def _running_process(project_id: int, flow_class, data: dict | None = None) -> ProjectProcess | None:
+    """The project's running process of ``flow_class`` — the one whose ``process.data``
+    holds ``data`` when a project runs several (one monitoring report per round)."""
+    processes = ProjectProcess.objects.filter(project_id=project_id, status=PROCESS.NEW, flow_class=flow_class)
+    for key, value in (data or {}).items():
+        processes = processes.filter(**{f"data__{key}": value})
+    return processes.order_by("-pk").first()
 
 
 def _pa_process(pa: PreAssessment) -> ProjectProcess | None:
@@ -186,12 +189,14 @@ def _finish(node, pa: PreAssessment, actor: User, *, seat: int | None = None) ->
     _finish_task(node, pa.project_id, actor, seat=seat)
 
 
-def _finish_task(node, project_id: int, actor: User, *, seat: int | None = None) -> ProjectProcess:
+def _finish_task(
+    node, project_id: int, actor: User, *, seat: int | None = None, data: dict | None = None
+) -> ProjectProcess:
     """Claim (if queued) and complete the project's open task of ``node`` for ``actor`` —
     under the flow lock, after the domain service has decided (its project lock is
     already held). Conflict if there is no such open task (someone else did it)."""
     flow_class = node.flow_class
-    process = _running_process(project_id, flow_class)
+    process = _running_process(project_id, flow_class, data)
     if process is None:
         raise Conflict()
     with flow_class.lock(process.pk):
@@ -390,3 +395,83 @@ def targets_change_request(*, project: BudgetProject, actor: User, reason: str) 
     if told:
         notify(messages=told, event_key=f"targets-change:{target_set.pk}", url=project_url(project))
     return target_set
+
+
+# -- monitoring rounds (DESIGN §3.4) ------------------------------------------------------
+
+
+def monitoring_round_open(*, actor: User, progress=None, **round_fields) -> monitoring_services.Opened:
+    """Open (or extend) a round: the reports in bulk, and one MonitoringFlow per new report
+    waiting at its department's 填报 task, due at the round's due date — in one transaction
+    that takes seconds for thousands of projects (workflows.bulk)."""
+
+    def start_flows(round_, reports: list[MonitoringReport]) -> None:
+        bulk_start(
+            MonitoringFlow,
+            MonitoringFlow.fill,
+            [(r.project_id, {"report": r.pk}) for r in reports],
+            due_at=round_.due_at,
+        )
+
+    return monitoring_services.round_open(actor=actor, progress=progress, after=start_flows, **round_fields)
+
+
+def monitoring_round_job(job, progress) -> dict:
+    """The background job behind the round form (kind "monitoring_round_open")."""
+    from datetime import datetime
+
+    params = dict(job.params)
+    params["due_at"] = datetime.fromisoformat(params["due_at"])
+    opened = monitoring_round_open(actor=job.created_by, progress=progress, **params)
+    return {"round": opened.round.pk, "created": len(opened.created), "already": opened.already}
+
+
+def _report_step(node, actor: User):
+    def after(report: MonitoringReport) -> dict[User, Message]:
+        process = _finish_task(node, report.project_id, actor, data={"report": report.pk})
+        return _next_actor_messages(report.project, process.pk)
+
+    return after
+
+
+@transaction.atomic
+def monitoring_submit(*, report: MonitoringReport, actor: User) -> MonitoringReport:
+    return monitoring_services.report_submit(report=report, actor=actor, after=_report_step(MonitoringFlow.fill, actor))
+
+
+@transaction.atomic
+def monitoring_dept_review(
+    *, report: MonitoringReport, actor: User, approve: bool, comment: str = ""
+) -> MonitoringReport:
+    return monitoring_services.report_dept_review(
+        report=report,
+        actor=actor,
+        approve=approve,
+        comment=comment,
+        after=_report_step(MonitoringFlow.leader_review, actor),
+    )
+
+
+@transaction.atomic
+def monitoring_review(*, report: MonitoringReport, actor: User, decision: str, comment: str = "") -> MonitoringReport:
+    return monitoring_services.report_review(
+        report=report,
+        actor=actor,
+        decision=decision,
+        comment=comment,
+        after=_report_step(MonitoringFlow.finance_review, actor),
+    )
+
+
+@transaction.atomic
+def monitoring_dispose(
+    *, report: MonitoringReport, actor: User, disposal: str, reason: str, new_amount=None
+) -> MonitoringReport:
+    return monitoring_services.report_dispose(
+        report=report,
+        actor=actor,
+        disposal=disposal,
+        reason=reason,
+        new_amount=new_amount,
+        after=_report_step(MonitoringFlow.dispose, actor),
+    )

@@ -83,7 +83,7 @@ def _row(task: Task, project: BudgetProject, *, mine: bool = False) -> TaskRow:
         owner=task.owner if task.owner_id else None,
         queue=_queue_label(task.owner_permission or ""),
         mine=mine,
-        work_url=node.work_url(project) if task.status in OPEN else None,
+        work_url=node.work_url(project, task) if task.status in OPEN else None,
     )
 
 
@@ -122,7 +122,7 @@ def _task_page(request, pk, *, bound=None, error=None, status=200):
         raise PermissionDenied(_("此任务不在您的待办中。"))
     node = task.flow_task
     specs = [s for s in available_transitions(project, user) if s.name in node.actions] if mine else []
-    if is_open and node.work_url(project):  # done on its own page (a review, the targets)
+    if is_open and node.work_url(project, task):  # done on its own page (a review, the targets)
         specs = []
     return render(
         request,

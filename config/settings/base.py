@@ -224,6 +224,15 @@ JIXIAO: dict[str, Any] = {
         "fill_targets": 10,
         "review_targets": 5,
         "rate_targets": 10,
+        "fill_monitoring": 10,
+        "review_monitoring_dept": 3,
+        "review_monitoring": 7,
+        "dispose_monitoring": 7,
+    },
+    # Monitoring lights (DESIGN §3.4), in percent of the time pace: below red_below red,
+    # below yellow_below yellow, else green; ≥ indicators at or above blue_from blue.
+    "MONITORING": {
+        "LIGHTS": {"red_below": Decimal("60"), "yellow_below": Decimal("80"), "blue_from": Decimal("120")},
     },
     # Target rows (DESIGN §3.3): weights sum to WEIGHT_TOTAL; quantitative (≥ ≤ =) and
     # qualitative rows together take a share of it within these bounds; every version

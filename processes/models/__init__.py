@@ -3,6 +3,7 @@
 from .audit import AuditChainHead, AuditEvent, AuditEventQuerySet
 from .indicators import Indicator
 from .jobs import Job
+from .monitoring import IndicatorProgress, MonitoringReport, MonitoringRound
 from .pre_assessment import Opinion, PanelMember, PreAssessment, ReductionItem
 from .project import MONEY, SYSTEM, BudgetProject, ProjectCategory, Recurrence, action, fsm_permission
 from .targets import TargetRow, TargetSet
@@ -15,7 +16,10 @@ __all__ = [
     "AuditEventQuerySet",
     "BudgetProject",
     "Indicator",
+    "IndicatorProgress",
     "Job",
+    "MonitoringReport",
+    "MonitoringRound",
     "Opinion",
     "PanelMember",
     "PreAssessment",

@@ -18,6 +18,7 @@ from ..states import (
     CANCELLABLE,
     WITHDRAWABLE,
     Conclusion,
+    ExecutionHold,
     PreAssessmentStatus,
     ProjectStage,
     TargetSetStatus,
@@ -91,6 +92,9 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
     adjusted_amount = models.DecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
     executed_amount = models.DecimalField(_("执行数"), **MONEY, default=Decimal("0.00"))
     overall_goal = models.TextField(_("总体目标"), blank=True)
+    execution_hold = models.CharField(
+        _("执行状态"), max_length=20, choices=ExecutionHold.choices, blank=True, default=ExecutionHold.NONE
+    )
     stage = FSMField(
         _("阶段"),
         max_length=24,
@@ -296,8 +300,8 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         field=stage,
         source=ProjectStage.BUDGETED,
         target=ProjectStage.EXECUTING,
-        permission=fsm_permission(perms.system_only),
-        custom=SYSTEM,
+        permission=fsm_permission(perms.can_intake),
+        custom=action(_("下达预算，开始执行"), role="finance_officer"),
     )
     def start_execution(self) -> None:
         pass

@@ -61,6 +61,8 @@ NOTIFIED = {
     "or rates the first targets 差)",
     "route_to_target_review": "department staff and leaders: stage change; department staff "
     "(`submit_targets`): new task 填报绩效目标, due in {fill_targets} days (docs/processes/targets.md)",
+    "start_execution": "department staff and leaders: stage change (the budget is issued; monitoring rounds "
+    "then cover the project: docs/processes/monitoring.md)",
     "withdraw": "whoever could take a task the withdrawal cancels: task cancelled; other department staff "
     "and leaders: stage change with the reason",
     "cancel": "whoever could take a task the cancellation cancels: task cancelled; department staff and "

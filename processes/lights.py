@@ -1,0 +1,134 @@
+"""预警灯 of a monitoring report (DESIGN §3.4), as pure functions of exact numbers.
+
+- spending: (executed ÷ budget) ÷ (months ÷ 12) × 100 → < 60 red, 60–80 yellow, ≥ 80 green;
+- a ≥ indicator: value ÷ (target × months ÷ 12) × 100 → < 60 red, 60–80 yellow, 80–120 green,
+  ≥ 120 blue (the target was set too low);
+- a ≤ indicator: value within the target green, else red; an = indicator likewise on the
+  pace-scaled target (at or above it on pace: green; see ``indicator_light``);
+- qualitative: 达成 green, 部分达成 yellow, 未达成 red;
+- the project takes its worst light (red > yellow > green > blue).
+
+Thresholds come from ``settings.JIXIAO["MONITORING"]["LIGHTS"]``. Degenerate input has a
+rule, never a crash; each light carries the reason a person reads:
+
+- a missing value: no light (``none``), reason 未填报;
+- zero budget: nothing executed → no light; something executed → red (spending without a
+  budget);
+- executed above the budget → red (超预算执行), whatever the pace;
+- months outside 1–12 are refused by the round (ValueError here);
+- a ≥ target of zero: any value meets it → green; a ≤ target of zero: zero → green, more →
+  red (the ordinary rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.translation import gettext_noop
+
+from .states import LIGHT_SEVERITY, Direction, Light, QualitativeProgress
+
+HUNDRED = Decimal(100)
+TWELVE = Decimal(12)
+
+MISSING = gettext_noop("未填报")
+NO_BUDGET = gettext_noop("预算为零且未执行")
+SPENT_WITHOUT_BUDGET = gettext_noop("预算为零但已有支出")
+OVER_BUDGET = gettext_noop("执行数超过预算")
+SLOW = gettext_noop("支出进度慢于时序进度")
+BEHIND = gettext_noop("指标完成进度滞后")
+TOO_LOW = gettext_noop("目标值设定偏低")
+EXCEEDED = gettext_noop("超出目标上限")
+ZERO_TARGET = gettext_noop("目标值为零，已达成")
+QUALITATIVE = {
+    QualitativeProgress.ACHIEVED: Light.GREEN,
+    QualitativeProgress.PARTLY: Light.YELLOW,
+    QualitativeProgress.NOT_ACHIEVED: Light.RED,
+}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A light, the rate it was read from (percent, exact; None if not computed), and why
+    (a message id, '' when the rate says it all)."""
+
+    light: str
+    rate: Decimal | None = None
+    reason: str = ""
+
+
+def thresholds() -> dict:
+    return settings.JIXIAO["MONITORING"]["LIGHTS"]
+
+
+def _pace(months: int) -> Decimal:
+    if not 1 <= months <= 12:
+        raise ValueError(f"months elapsed must be 1–12, not {months}")
+    return Decimal(months) / TWELVE
+
+
+def _band(rate: Decimal, *, blue_from: Decimal | None = None) -> str:
+    t = thresholds()
+    if rate < t["red_below"]:
+        return Light.RED
+    if rate < t["yellow_below"]:
+        return Light.YELLOW
+    if blue_from is not None and rate >= blue_from:
+        return Light.BLUE
+    return Light.GREEN
+
+
+def spending_light(*, executed: Decimal | None, budget: Decimal | None, months: int) -> Reading:
+    """Spending pace: executed to date against the budget (the adjusted one if adjusted)."""
+    pace = _pace(months)
+    if executed is None or budget is None:
+        return Reading(Light.NONE, reason=MISSING)
+    if budget <= 0:
+        return (
+            Reading(Light.RED, reason=SPENT_WITHOUT_BUDGET) if executed > 0 else Reading(Light.NONE, reason=NO_BUDGET)
+        )
+    rate = executed / budget / pace * HUNDRED
+    if executed > budget:
+        return Reading(Light.RED, rate, OVER_BUDGET)
+    light = _band(rate)
+    return Reading(light, rate, SLOW if light != Light.GREEN else "")
+
+
+def indicator_light(
+    *,
+    direction: str,
+    target: Decimal | None,
+    value: Decimal | None = None,
+    progress: str = "",
+    months: int,
+) -> Reading:
+    """One target indicator's light from its value to date (or qualitative progress)."""
+    pace = _pace(months)
+    if direction == Direction.QUALITATIVE:
+        if progress not in QUALITATIVE:
+            return Reading(Light.NONE, reason=MISSING)
+        light = QUALITATIVE[QualitativeProgress(progress)]
+        return Reading(light, reason="" if light == Light.GREEN else BEHIND)
+    if value is None or target is None:
+        return Reading(Light.NONE, reason=MISSING)
+    if direction == Direction.LTE:
+        # a ceiling (cost, duration, incidents): within it green, else red; not paced
+        return Reading(Light.GREEN) if value <= target else Reading(Light.RED, reason=EXCEEDED)
+    if target <= 0:
+        return Reading(Light.GREEN, reason=ZERO_TARGET)
+    rate = value / (target * pace) * HUNDRED
+    blue_from = thresholds()["blue_from"] if direction == Direction.GTE else None
+    light = _band(rate, blue_from=blue_from)
+    reason = {Light.RED: BEHIND, Light.YELLOW: BEHIND, Light.BLUE: TOO_LOW}.get(light, "")
+    return Reading(light, rate, reason)
+
+
+def worst(lights) -> str:
+    """The project's light: the worst of its lights (red > yellow > green > blue); none
+    only when no light could be read."""
+    lights = list(lights)
+    if not lights:
+        return Light.NONE
+    return max(lights, key=lambda light: LIGHT_SEVERITY[Light(light)])

@@ -1,0 +1,688 @@
+"""The one writer of monitoring rounds and reports (绩效运行监控, "双监控", DESIGN §3.4).
+
+Opening a round writes every report in bulk (thousands in seconds, nothing twice);
+a report is filled by the department, passed by its leader, cleared or warned by the
+finance section, and a warned one is disposed (budget adjustment, suspension, stop
+payments, or no action). Lights are computed by processes.lights and stored with the
+report on every save.
+
+Locks, as everywhere: project row → report row → (the caller's ``after`` hook: flow rows)
+→ audit chain head.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django_fsm import ConcurrentTransition
+
+from accounts.models import User
+from accounts.roles import Role
+from notifications.services import Message, notify
+
+from .. import lights
+from .. import messages as msg
+from ..errors import ActionNotAllowed, Conflict
+from ..models import MONEY, BudgetProject, IndicatorProgress, MonitoringReport, MonitoringRound, TargetRow
+from ..permissions import holds, in_department
+from ..states import (
+    REPORT_OPEN,
+    Disposal,
+    ExecutionHold,
+    Light,
+    Likelihood,
+    ProjectStage,
+    QualitativeProgress,
+    ReportStatus,
+    TargetSetStatus,
+)
+from .audit import audit_record
+from .projects import department_members, msgid
+
+#: Hook run inside the service's transaction once the report changed state (workflows
+#: completes the flow task there) and returns what the next actors must be told.
+AfterReport = Callable[[MonitoringReport], dict[User, Message]]
+#: Hook run inside round_open with the new reports: workflows starts their flows in bulk.
+AfterOpen = Callable[[MonitoringRound, list[MonitoringReport]], None]
+
+MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
+OPENING = gettext_noop("生成监控报告")
+
+
+def report_url(report: MonitoringReport) -> str:
+    return f"/monitoring/reports/{report.pk}/"
+
+
+def round_url(round_: MonitoringRound) -> str:
+    return f"/monitoring/rounds/{round_.pk}/"
+
+
+# -- rights --------------------------------------------------------------------------------
+
+
+def can_open(user: User) -> bool:
+    return holds(user, "processes.open_monitoring")
+
+
+def can_fill(report: MonitoringReport, user: User) -> bool:
+    return holds(user, "processes.fill_monitoring") and in_department(user, report.project)
+
+
+def can_dept_review(report: MonitoringReport, user: User) -> bool:
+    return holds(user, "processes.review_monitoring_dept") and in_department(user, report.project)
+
+
+def can_review(user: User) -> bool:
+    return holds(user, "processes.review_monitoring")
+
+
+# -- opening a round -------------------------------------------------------------------------
+
+
+@dataclass
+class Opened:
+    round: MonitoringRound
+    created: list[MonitoringReport] = field(default_factory=list)
+    already: int = 0  # projects of the set that already had a report in this round
+
+
+def _month(value: Any, name: str) -> int:
+    try:
+        month = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({name: _("月份必须是 1 至 12 的整数。")}) from None
+    if not 1 <= month <= 12:
+        raise ValidationError({name: _("月份必须是 1 至 12 的整数。")})
+    return month
+
+
+@transaction.atomic
+def round_open(
+    *,
+    actor: User,
+    fiscal_year: int,
+    end_month: int,
+    due_at: datetime,
+    start_month: int = 1,
+    title: str = "",
+    project_ids: Iterable[int] | None = None,
+    progress=None,
+    after: AfterOpen | None = None,
+) -> Opened:
+    """Open (or extend) the round of ``fiscal_year`` over start_month–end_month: one report
+    for every executing project of the year, or of the chosen ``project_ids`` (all must
+    be executing projects of that year). Opening the same round again adds reports only
+    for projects that have none in it: nothing is created twice."""
+    if not can_open(actor):
+        raise PermissionDenied(_("只有财政绩效科可以发起绩效运行监控。"))
+    start_month, end_month = _month(start_month, "start_month"), _month(end_month, "end_month")
+    if start_month > end_month:
+        raise ValidationError({"end_month": _("截止月份不能早于起始月份。")})
+    if due_at <= timezone.now():
+        raise ValidationError({"due_at": _("填报截止时间必须晚于现在。")})
+    title = (title or "").strip() or _("%(year)s 年 %(start)s—%(end)s 月绩效运行监控") % {
+        "year": fiscal_year,
+        "start": start_month,
+        "end": end_month,
+    }
+    round_, created = MonitoringRound.objects.get_or_create(
+        fiscal_year=fiscal_year,
+        start_month=start_month,
+        end_month=end_month,
+        defaults={"title": title[:100], "due_at": due_at, "opened_by": actor},
+    )
+    round_ = MonitoringRound.objects.select_for_update().get(pk=round_.pk)  # one opener at a time
+    executing = BudgetProject.objects.filter(fiscal_year=fiscal_year, stage=ProjectStage.EXECUTING)
+    if project_ids is not None:
+        wanted = {int(pk) for pk in project_ids}
+        found = set(executing.filter(pk__in=wanted).values_list("pk", flat=True))
+        if wanted - found:
+            raise ValidationError(
+                {
+                    "projects": _("所选项目中有 %(n)s 个不是 %(year)s 年度执行中的项目。")
+                    % {"n": len(wanted - found), "year": fiscal_year}
+                }
+            )
+        if not wanted:
+            raise ValidationError({"projects": _("请至少选择一个项目。")})
+        executing = executing.filter(pk__in=wanted)
+    have = set(MonitoringReport.objects.filter(round=round_).values_list("project_id", flat=True))
+    projects = list(
+        executing.exclude(pk__in=have).only("pk", "department_id", "approved_amount", "adjusted_amount", "name")
+    )
+    already = executing.filter(pk__in=have).count()
+    if progress is not None:
+        progress.start(OPENING, len(projects))
+    reports = [
+        MonitoringReport(
+            round=round_,
+            project_id=p.pk,
+            budget=p.approved_amount,
+            adjusted_budget=p.adjusted_amount,
+        )
+        for p in projects
+    ]
+    reports = MonitoringReport.objects.bulk_create(reports, batch_size=500)
+    for report, project in zip(reports, projects, strict=True):
+        report.project = project
+    if progress is not None:
+        progress.advance(len(reports))
+    if after is not None and reports:
+        after(round_, reports)
+    event = audit_record(
+        obj=round_,
+        action="round_open" if created else "round_extend",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        to_state=round_.status,
+        detail={"reports_created": len(reports), "already_in_round": already, "end_month": end_month},
+    )
+    _tell_departments(round_, reports, event.sequence, actor)
+    return Opened(round_, reports, already)
+
+
+def _tell_departments(round_: MonitoringRound, reports: list[MonitoringReport], sequence: int, actor: User) -> None:
+    """One notice per department member for the whole round (not one per report)."""
+    per_department: dict[int, int] = defaultdict(int)
+    for report in reports:
+        per_department[report.project.department_id] += 1
+    if not per_department:
+        return
+    due = timezone.localtime(round_.due_at).strftime("%Y-%m-%d %H:%M")
+    told: dict[User, Message] = {}
+    members = User.objects.filter(
+        department_id__in=per_department, is_active=True, groups__name__in=[Role.DEPT_STAFF, Role.DEPT_LEADER]
+    ).distinct()
+    for user in members:
+        told[user] = msg.plain(
+            "task", msg.ROUND_OPENED, round=round_.title, count=per_department[user.department_id], due=due
+        )
+    told.pop(actor, None)
+    notify(
+        messages=told,
+        event_key=f"audit:{sequence}",
+        url=round_url(round_),
+        object_type="processes.monitoringround",
+        object_id=str(round_.pk),
+    )
+
+
+# -- filling ----------------------------------------------------------------------------------
+
+
+def approved_rows(project: BudgetProject) -> list[TargetRow]:
+    """The target rows a report covers: those of the version in force."""
+    return list(
+        TargetRow.objects.filter(target_set__project=project, target_set__status=TargetSetStatus.APPROVED).order_by(
+            "position"
+        )
+    )
+
+
+def _amount(raw: Any, name: str, errors: dict[str, list[str]]) -> Decimal | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    try:
+        value = Decimal(str(raw).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        errors.setdefault(name, []).append(_("请填写数字金额（元）。"))
+        return None
+    if not value.is_finite():
+        errors.setdefault(name, []).append(_("请填写数字金额（元）。"))
+        return None
+    if value < 0:
+        errors.setdefault(name, []).append(_("金额不能为负数。"))
+        return None
+    if value >= MAX_AMOUNT or value != value.quantize(Decimal("0.01")):
+        errors.setdefault(name, []).append(_("金额最多 14 位整数、2 位小数。"))
+        return None
+    return value
+
+
+def _number(raw: Any) -> Decimal | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    value = Decimal(str(raw).strip().replace(",", ""))  # InvalidOperation for text
+    if not value.is_finite():
+        raise InvalidOperation
+    return value
+
+
+AMOUNT_FIELDS = ("budget", "adjusted_budget", "executed", "expected_full_year")
+TEXT_FIELDS = ("deviation_causes", "measures")
+
+
+def _lock(report: MonitoringReport) -> MonitoringReport:
+    BudgetProject.objects.select_for_update().filter(pk=report.project_id).exists()
+    return MonitoringReport.objects.select_for_update().select_related("round", "project__department").get(pk=report.pk)
+
+
+def _save(report: MonitoringReport) -> None:
+    report.revision += 1
+    try:
+        report.save()
+    except ConcurrentTransition as exc:
+        raise Conflict() from exc
+
+
+def _require(report: MonitoringReport, *statuses: str) -> None:
+    if report.status not in statuses:
+        raise ActionNotAllowed(
+            _("监控报告当前为「%(status)s」，不能执行此操作。") % {"status": report.get_status_display()}
+        )
+
+
+@transaction.atomic
+def report_save(
+    *,
+    report: MonitoringReport,
+    actor: User,
+    indicators: Iterable[Mapping[str, Any]] = (),
+    revision: int | None = None,
+    **values: Any,
+) -> MonitoringReport:
+    """Save what the department reports (a draft; may be incomplete): amounts in yuan,
+    causes and measures, an optional adjustment request, and per target row (by its id)
+    the value to date or qualitative progress and the likelihood. Lights are recomputed.
+    Every problem is reported at once (ValidationError keyed by field, indicators keyed
+    ``indicators.<row id>.<field>``); nothing is changed then."""
+    report = _lock(report)
+    if not can_fill(report, actor):
+        raise PermissionDenied(_("只有本部门经办人可以填报监控报告。"))
+    _require(report, ReportStatus.ISSUED)
+    if revision is not None and int(revision) != report.revision:
+        raise Conflict(_("监控报告已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": report.revision})
+    unknown = set(values) - {*AMOUNT_FIELDS, *TEXT_FIELDS, "adjustment_requested", "proposed_amount"}
+    if unknown:
+        raise ValidationError({f: _("此字段不能填写。") for f in sorted(unknown)})
+    errors: dict[str, list[str]] = {}
+    changes: dict[str, Any] = {}
+    for name in AMOUNT_FIELDS:
+        if name in values:
+            changes[name] = _amount(values[name], name, errors)
+    for name in TEXT_FIELDS:
+        if name in values:
+            changes[name] = str(values[name] or "").strip()
+    if "adjustment_requested" in values:
+        changes["adjustment_requested"] = bool(values["adjustment_requested"])
+    if "proposed_amount" in values:
+        changes["proposed_amount"] = _amount(values["proposed_amount"], "proposed_amount", errors)
+    rows = {row.pk: row for row in approved_rows(report.project)}
+    progress_rows = _clean_indicators(rows, indicators, errors)
+    if errors:
+        raise ValidationError(errors)
+    for name, value in changes.items():
+        setattr(report, name, value)
+    if not report.adjustment_requested:
+        report.proposed_amount = None
+    existing = {p.target_row_id: p for p in report.indicators.all()}
+    for row_id, data in progress_rows.items():
+        item = existing.get(row_id) or IndicatorProgress(report=report, target_row=rows[row_id])
+        item.value, item.progress, item.likelihood = data["value"], data["progress"], data["likelihood"]
+        existing[row_id] = item
+    _read_lights(report, rows, existing)
+    IndicatorProgress.objects.bulk_create([p for p in existing.values() if p.pk is None])
+    IndicatorProgress.objects.bulk_update(
+        [p for p in existing.values() if p.pk is not None],
+        ["value", "progress", "likelihood", "light", "rate", "reason"],
+    )
+    _save(report)
+    audit_record(
+        obj=report,
+        action="report_edit",
+        actor=actor,
+        role=Role.DEPT_STAFF,
+        from_state=report.status,
+        to_state=report.status,
+        detail={"project": report.project_id, "light": report.light, "revision": report.revision},
+    )
+    return report
+
+
+def _clean_indicators(
+    rows: dict[int, TargetRow], indicators: Iterable[Mapping[str, Any]], errors: dict[str, list[str]]
+) -> dict[int, dict]:
+    out: dict[int, dict] = {}
+    for item in indicators:
+        raw_id = item.get("target_row")
+        try:
+            row_id = int(getattr(raw_id, "pk", raw_id))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            errors.setdefault("indicators", []).append(_("指标行无效。"))
+            continue
+        row = rows.get(row_id)
+        if row is None:
+            errors.setdefault("indicators", []).append(
+                _("第 %(id)s 号指标不是本项目已批复的绩效指标。") % {"id": row_id}
+            )
+            continue
+        key = f"indicators.{row_id}"
+        value, progress = None, str(item.get("progress") or "")
+        if row.quantitative:
+            try:
+                value = _number(item.get("value"))
+            except (InvalidOperation, ValueError):
+                errors.setdefault(f"{key}.value", []).append(_("完成值必须是数字。"))
+            else:
+                if value is not None and value < 0:
+                    errors.setdefault(f"{key}.value", []).append(_("完成值不能为负数。"))
+            progress = ""
+        elif progress and progress not in QualitativeProgress.values:
+            errors.setdefault(f"{key}.progress", []).append(_("请选择达成、部分达成或未达成。"))
+        likelihood = str(item.get("likelihood") or "")
+        if likelihood and likelihood not in Likelihood.values:
+            errors.setdefault(f"{key}.likelihood", []).append(_("请选择确定能、有可能或不可能。"))
+        out[row_id] = {"value": value, "progress": progress, "likelihood": likelihood}
+    return out
+
+
+def _read_lights(report: MonitoringReport, rows: dict[int, TargetRow], progress: dict[int, IndicatorProgress]) -> None:
+    months = report.round.months
+    spending = lights.spending_light(executed=report.executed, budget=report.budget_in_force, months=months)
+    report.spending_light, report.spending_rate, report.spending_reason = (
+        spending.light,
+        _pct(spending.rate),
+        spending.reason,
+    )
+    read = [spending.light]
+    for row_id, row in rows.items():
+        item = progress.get(row_id)
+        if item is None:
+            continue
+        reading = lights.indicator_light(
+            direction=row.direction,
+            target=row.target_value,
+            value=item.value,
+            progress=item.progress,
+            months=months,
+        )
+        item.light, item.rate, item.reason = reading.light, _pct(reading.rate), reading.reason
+        read.append(reading.light)
+    real = [light for light in read if light != Light.NONE]
+    report.light = lights.worst(real) if real else Light.NONE
+
+
+def _pct(rate: Decimal | None) -> Decimal | None:
+    if rate is None:
+        return None
+    return min(rate, Decimal("9999999999")).quantize(Decimal("0.01"))
+
+
+# -- the review path ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_submit(*, report: MonitoringReport, actor: User, after: AfterReport | None = None) -> MonitoringReport:
+    """The department submits the report to its leader. It must be complete: amounts,
+    every indicator of the approved targets with its value (or progress) and likelihood,
+    and causes and measures when any light is red or yellow."""
+    report = _lock(report)
+    if not can_fill(report, actor):
+        raise PermissionDenied(_("只有本部门经办人可以提交监控报告。"))
+    _require(report, ReportStatus.ISSUED)
+    _check_complete(report)
+    before = report.status
+    report.submit()
+    report.submitted_at = timezone.now()
+    _save(report)
+    told = after(report) if after else {}
+    _record(report, action="report_submit", actor=actor, role=Role.DEPT_STAFF, before=before, told=told)
+    return report
+
+
+def _check_complete(report: MonitoringReport) -> None:
+    errors: dict[str, list[str]] = {}
+    for name in ("budget", "executed", "expected_full_year"):
+        if getattr(report, name) is None:
+            errors[name] = [_("提交前请填写此项。")]
+    progress = {p.target_row_id: p for p in report.indicators.all()}
+    for row in approved_rows(report.project):
+        item = progress.get(row.pk)
+        key = f"indicators.{row.pk}"
+        if item is None or (row.quantitative and item.value is None) or (not row.quantitative and not item.progress):
+            errors[f"{key}.value" if row.quantitative else f"{key}.progress"] = [
+                _("请填写「%(name)s」的完成情况。") % {"name": row.name}
+            ]
+        if item is None or not item.likelihood:
+            errors[f"{key}.likelihood"] = [_("请选择完成目标可能性。")]
+    if report.light in (Light.RED, Light.YELLOW):
+        for name in TEXT_FIELDS:
+            if not getattr(report, name):
+                errors[name] = [_("出现红灯或黄灯时，请说明偏差原因和纠偏措施。")]
+    if report.adjustment_requested and report.proposed_amount is None:
+        errors["proposed_amount"] = [_("申请调整预算时请填写调整后金额。")]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def report_dept_review(
+    *, report: MonitoringReport, actor: User, approve: bool, comment: str = "", after: AfterReport | None = None
+) -> MonitoringReport:
+    """The department leader passes the report to the finance section or returns it."""
+    report = _lock(report)
+    if not can_dept_review(report, actor):
+        raise PermissionDenied(_("只有本部门负责人可以审核监控报告。"))
+    _require(report, ReportStatus.SUBMITTED)
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise ValidationError({"comment": _("请填写退回理由。")})
+    before = report.status
+    (report.dept_approve if approve else report.dept_return)(comment=comment)
+    _save(report)
+    told = after(report) if after else {}
+    if not approve:
+        told = {
+            **told,
+            **_to_department(
+                report, msg.plain("returned", msg.REPORT_RETURNED, project=report.project.name, reason=comment)
+            ),
+        }
+    _record(
+        report,
+        action="report_dept_approve" if approve else "report_dept_return",
+        actor=actor,
+        role=Role.DEPT_LEADER,
+        before=before,
+        comment=comment,
+        told=told,
+    )
+    return report
+
+
+REVIEW_DECISIONS = ("clear", "warn", "return")
+
+
+@transaction.atomic
+def report_review(
+    *, report: MonitoringReport, actor: User, decision: str, comment: str = "", after: AfterReport | None = None
+) -> MonitoringReport:
+    """The finance section clears the report, marks it warned (to be disposed), or returns
+    it to the department. Cleared and warned reports record the executed amount on the
+    project."""
+    report = _lock(report)
+    if not can_review(actor):
+        raise PermissionDenied(_("只有财政绩效科可以审核监控报告。"))
+    _require(report, ReportStatus.DEPT_APPROVED)
+    if decision not in REVIEW_DECISIONS:
+        raise ValidationError({"decision": _("请选择审核通过、预警或退回。")})
+    comment = (comment or "").strip()
+    if decision != "clear" and not comment:
+        raise ValidationError({"comment": _("预警或退回时请填写审核意见。")})
+    before = report.status
+    {"clear": report.clear, "warn": report.warn, "return": report.send_back}[decision](comment=comment)
+    report.reviewed_by, report.reviewed_at = actor, timezone.now()
+    _save(report)
+    if decision != "return" and report.executed is not None:
+        BudgetProject.objects.filter(pk=report.project_id).update(executed_amount=report.executed)
+    told = after(report) if after else {}
+    verb = {"clear": msg.REPORT_CLEARED, "warn": msg.REPORT_WARNED, "return": msg.REPORT_SENT_BACK}[decision]
+    light = msgid(Light(report.light).label)
+    told = {
+        **told,
+        **_to_department(
+            report,
+            msg.plain(
+                "report_reviewed", verb, ("light",), project=report.project.name, light=light, comment=comment or "—"
+            ),
+        ),
+    }
+    _record(
+        report,
+        action=f"report_{decision}",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        before=before,
+        comment=comment,
+        detail={"light": report.light, "executed": report.executed},
+        told=told,
+    )
+    return report
+
+
+@transaction.atomic
+def report_dispose(
+    *,
+    report: MonitoringReport,
+    actor: User,
+    disposal: str,
+    reason: str,
+    new_amount: Any = None,
+    after: AfterReport | None = None,
+) -> MonitoringReport:
+    """Dispose of a warned report (动态调整): adjust the project's budget to ``new_amount``
+    (the old and new amounts are kept on the report and in the audit), suspend the
+    project, stop its payments, or take no action — each with a reason."""
+    report = _lock(report)
+    if not can_review(actor):
+        raise PermissionDenied(_("只有财政绩效科可以处置预警项目。"))
+    _require(report, ReportStatus.WARNED)
+    if disposal not in Disposal.values:
+        raise ValidationError({"disposal": _("请选择处置方式。")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写处置理由。")})
+    project = BudgetProject.objects.get(pk=report.project_id)
+    current = project.adjusted_amount if project.adjusted_amount is not None else project.approved_amount
+    amount: Decimal | None = None
+    if disposal == Disposal.ADJUST:
+        errors: dict[str, list[str]] = {}
+        amount = _amount(new_amount, "new_amount", errors)
+        if errors:
+            raise ValidationError(errors)
+        if amount is None:
+            raise ValidationError({"new_amount": _("调整预算时请填写调整后金额。")})
+        if amount == current:
+            raise ValidationError({"new_amount": _("调整后金额与现有预算相同。")})
+    elif new_amount not in (None, ""):
+        raise ValidationError({"new_amount": _("只有调整预算时才填写金额。")})
+    before = report.status
+    report.dispose(disposal=disposal, reason=reason)
+    project_changes: dict[str, Any] = {}
+    if disposal == Disposal.ADJUST:
+        report.amount_before, report.amount_after = current, amount
+        project_changes["adjusted_amount"] = amount
+    elif disposal == Disposal.SUSPEND:
+        project_changes["execution_hold"] = ExecutionHold.SUSPENDED
+    elif disposal == Disposal.STOP_PAYMENTS:
+        project_changes["execution_hold"] = ExecutionHold.PAYMENTS_STOPPED
+    _save(report)
+    if project_changes:
+        BudgetProject.objects.filter(pk=project.pk).update(**project_changes, version=project.version + 1)
+        audit_record(
+            obj=project,
+            action=f"dispose_{disposal}",
+            actor=actor,
+            role=Role.FINANCE_OFFICER,
+            from_state=project.stage,
+            to_state=project.stage,
+            comment=reason,
+            detail={"report": report.pk, "amount_before": current, "amount_after": amount, **project_changes},
+        )
+    told = after(report) if after else {}
+    notice = msg.plain(
+        "report_disposed",
+        msg.REPORT_DISPOSED,
+        ("disposal",),
+        project=report.project.name,
+        disposal=msgid(Disposal(disposal).label),
+        reason=reason,
+    )
+    told = {**told, **_to_department(report, notice)}
+    _record(
+        report,
+        action="report_dispose",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        before=before,
+        comment=reason,
+        detail={"disposal": disposal, "amount_before": report.amount_before, "amount_after": report.amount_after},
+        told=told,
+    )
+    return report
+
+
+def _to_department(report: MonitoringReport, message: Message) -> dict[User, Message]:
+    return dict.fromkeys(department_members(report.project), message)
+
+
+def _record(
+    report: MonitoringReport,
+    *,
+    action: str,
+    actor: User,
+    role: str,
+    before: str,
+    comment: str = "",
+    detail: dict | None = None,
+    told: dict[User, Message] | None = None,
+) -> None:
+    event = audit_record(
+        obj=report,
+        action=action,
+        actor=actor,
+        role=role,
+        from_state=before,
+        to_state=report.status,
+        comment=comment,
+        detail={"project": report.project_id, "round": report.round_id, "light": report.light, **(detail or {})},
+    )
+    told = dict(told or {})
+    told.pop(actor, None)
+    if told:
+        notify(
+            messages=told,
+            event_key=f"audit:{event.sequence}",
+            url=report_url(report),
+            object_type="processes.monitoringreport",
+            object_id=str(report.pk),
+        )
+
+
+def reports_cancel_open(*, project: BudgetProject, actor: User | None, reason: str) -> int:
+    """The project ended (cancelled): its open reports end too. Runs inside its transition."""
+    open_reports = list(MonitoringReport.objects.select_for_update().filter(project=project, status__in=REPORT_OPEN))
+    for report in open_reports:
+        before = report.status
+        report.cancel()
+        _save(report)
+        audit_record(
+            obj=report,
+            action="report_cancel",
+            actor=actor,
+            from_state=before,
+            to_state=report.status,
+            comment=reason,
+            detail={"project": project.pk, "round": report.round_id},
+        )
+    return len(open_reports)
