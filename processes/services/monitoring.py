@@ -353,7 +353,13 @@ def _clean_indicators(
     rows: dict[int, TargetRow], indicators: Iterable[Mapping[str, Any]], errors: dict[str, list[str]]
 ) -> dict[int, dict]:
     out: dict[int, dict] = {}
+    if isinstance(indicators, str | bytes | Mapping) or not isinstance(indicators, Iterable):
+        errors.setdefault("indicators", []).append(_("指标完成情况格式不正确。"))
+        return out
     for item in indicators:
+        if not isinstance(item, Mapping):
+            errors.setdefault("indicators", []).append(_("指标完成情况格式不正确。"))
+            continue
         raw_id = item.get("target_row")
         try:
             row_id = int(getattr(raw_id, "pk", raw_id))  # type: ignore[arg-type]
