@@ -256,7 +256,9 @@ def test_returned_report_goes_back_to_the_department_with_the_reason(district, r
     ],
 )
 def test_warned_report_is_disposed_with_a_reason_when_finance_decides(district, report, disposal, new_amount, hold):
-    report = passed(district, report, **on_pace(report, executed="200000", values=("2", "100", "partly"), explained=True))
+    report = passed(
+        district, report, **on_pace(report, executed="200000", values=("2", "100", "partly"), explained=True)
+    )
     report = monitoring_review(report=report, actor=district.finance, decision="warn", comment="支出进度严重滞后")
     assert report.status == ReportStatus.WARNED and inbox(district.finance) == [MonitoringFlow.dispose]
     project = BudgetProject.objects.get(pk=report.project_id)
