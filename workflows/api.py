@@ -182,6 +182,12 @@ class ProjectViewSet(project_views.ProjectViewSet):
         url_path="route_to_target_review",
         summary=_("转绩效目标审核（财政绩效科，送审金额低于事前评估门槛）"),
     )
+    start_execution = project_action(
+        "start_execution",
+        transition="start_execution",
+        url_path="start_execution",
+        summary=_("下达预算，开始执行（财政绩效科，已批复预算的项目）"),
+    )
     withdraw = project_action(
         "withdraw", transition="withdraw", url_path="withdraw", summary=_("撤回（本部门，需理由）")
     )

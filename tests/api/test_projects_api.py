@@ -588,3 +588,14 @@ def test_error_is_translated_in_the_request_language_when_the_client_sends_accep
     assert default.status_code == english.status_code == 409
     assert default.json()["detail"].startswith("[zh-hans]")
     assert english.json()["detail"].startswith("[en]")
+
+
+def test_finance_issues_a_budgeted_project_into_execution_through_the_api(district):
+    project = district.project(S.BUDGETED)
+    refused = client_for(district.staff_a).post(url(project, "start_execution"), {}, format="json")
+    assert refused.status_code == 403
+    issued = client_for(district.finance).post(url(project, "start_execution"), {}, format="json")
+    assert issued.status_code == 200, issued.json()
+    assert issued.json()["stage"] == "executing"
+    again = client_for(district.finance).post(url(project, "start_execution"), {}, format="json")
+    assert again.status_code == 409
