@@ -26,7 +26,7 @@ from decimal import Decimal
 from accounts.models import ExpertProfile
 from accounts.roles import Role
 from processes.models import ProjectCategory, Recurrence
-from processes.states import ProjectStage
+from processes.states import Disposal, Light, Likelihood, ProjectStage, QualitativeProgress
 
 FISCAL_YEAR = 2021
 PASSWORD = "Jixiao@2021demo"
@@ -277,6 +277,17 @@ PROJECTS: list[DemoProject] = [
         path=(SUBMIT, APPROVE, TO_TARGET_REVIEW),
         goal="公共绿化管养面积 126.53 万平方米。",
     ),
+    DemoProject(  # budgeted through target review alone, then left unreported in the monitoring round
+        code="2021-LW104-002",
+        department="duobao",
+        name="网格化服务管理",
+        category=C.URBAN,
+        recurrence=RECURRING,
+        amount=Decimal("1560000.00"),
+        stage=ProjectStage.TARGET_REVIEW,
+        path=(SUBMIT, APPROVE, TO_TARGET_REVIEW),
+        goal="配齐街道网格员，常态化开展网格巡查走访，及时发现和处置网格事件。",
+    ),
     DemoProject(
         code="2021-LW104-001",
         department="duobao",
@@ -414,5 +425,145 @@ TARGETS: dict[str, DemoTargets] = {
         ),
         rating="fair",
         comment="管养单价测算依据不足，请补充管养定额依据并修改后重新报送。",
+    ),
+    "2021-LW104-002": DemoTargets(
+        goal="全年巡查走访 48,000 户，网格事件办结率和按时处置率均达 95% 以上，居民满意度 90% 以上。",
+        rows=(
+            T("LW104-0002", "48000", "25"),
+            T("LW104-0003", "6000", "20"),
+            T("LW104-0022", "95", "15"),
+            T("LW104-0030", "95", "15"),
+            T("LW104-0048", "网格化管理长效机制有效运行", "15"),
+            T("LW104-0051", "90", "10"),
+        ),
+        rating="excellent",
+    ),
+}
+
+
+# -- execution and the monitoring round (DESIGN §3.4) ---------------------------------------
+
+#: Once the targets are through, the finance section issues every budgeted demo project's
+#: budget (start_execution) and opens the January–July round over them, due
+#: MONITORING_DUE_DAYS after the load (the service refuses a due date in the past).
+START_EXECUTION = Step("start_execution", "finance1", "预算已批复下达，项目进入执行阶段。")
+MONITORING_MONTHS = (1, 7)
+MONITORING_DUE_DAYS = 14
+
+CERTAIN, POSSIBLE, IMPOSSIBLE = Likelihood.CERTAIN, Likelihood.POSSIBLE, Likelihood.IMPOSSIBLE
+ACHIEVED, PARTLY = QualitativeProgress.ACHIEVED, QualitativeProgress.PARTLY
+
+
+@dataclass(frozen=True)
+class DemoProgress:
+    """One approved target row's progress to date, in the row order of the version in force."""
+
+    value: str  # the value to date (quantitative) or a QualitativeProgress (定性)
+    likelihood: str
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """What the department reports for January–July and how far the review goes. The
+    amounts are in yuan; the values are read against the approved rows (after the 良
+    edits), paced by 7/12 for ≥ indicators (processes/lights.py)."""
+
+    light: str  # the project light these figures read as; load_demo checks it
+    executed: Decimal
+    expected_full_year: Decimal
+    indicators: tuple[DemoProgress, ...]
+    deviation_causes: str = ""
+    measures: str = ""
+    proposed_amount: Decimal | None = None  # the department asks to adjust the budget
+    leader_comment: str = "同意报送。"
+    decision: str = ""  # the finance section's: clear / warn
+    review_comment: str = ""
+    disposal: str = ""  # of a warned report
+    disposal_reason: str = ""
+    new_amount: Decimal | None = None  # the adjusted budget (disposal "adjust")
+
+
+P = DemoProgress
+#: By project code; an executing demo project not listed keeps its report unfilled (待填报).
+#: Time pace at July: 7/12 = 58.33 %. Rates and satisfaction are ≥ indicators too, and the
+#: rule paces them like cumulative ones, so a steady 92 % against 90 reads blue mid-year
+#: (docs/processes/monitoring.md, "Choices").
+MONITORING: dict[str, DemoReport] = {
+    # 31,800,000 budget, 17,490,000 spent: 55.0 % of it, 94.3 % of the time pace → green.
+    "2021-LW101-001": DemoReport(
+        light=Light.GREEN,
+        executed=Decimal("17490000.00"),
+        expected_full_year=Decimal("31800000.00"),
+        indicators=(
+            P("4.6", CERTAIN),  # 碧道建设长度 of 8.6 km: 91.7 % of pace
+            P("60", CERTAIN),  # 按期完工率: 3 of 5 标段 finished on time so far
+            P("362", CERTAIN),  # 单位长度造价, ≤ 370 万元/公里
+            P("88.9", POSSIBLE),  # 河涌水质达标率: 8 of 9 断面
+            P(ACHIEVED, CERTAIN),  # 管护主体、标准和经费已明确
+            P("92.3", CERTAIN),  # 碧道使用者满意度, spring survey
+        ),
+        decision="clear",
+        review_comment="支出进度与工程进度基本匹配，审核通过。",
+    ),
+    # 22,400,000 budget, 5,226,000 spent: 23.3 % of it, 40.0 % of the pace → red; the
+    # department asks to cut the year's budget to what it can spend, and the section does.
+    "2021-LW101-002": DemoReport(
+        light=Light.RED,
+        executed=Decimal("5226000.00"),
+        expected_full_year=Decimal("15800000.00"),
+        indicators=(
+            P("1.1", IMPOSSIBLE),  # 河涌综合整治长度 of 3.2 km: 58.9 % of pace
+            P("21500", POSSIBLE),  # 河涌清淤量 of 52,000 m³ (the 良 edit): 70.9 %
+            P("0", CERTAIN),  # 返黑返臭, ≤ 0
+            P("50", POSSIBLE),  # 黑臭水体消除率: 2 of 4 listed reaches
+            P(PARTLY, POSSIBLE),
+            P("81.5", POSSIBLE),
+        ),
+        deviation_causes=(
+            "沿涌截污管线与燃气、通信管线交叉，迁改方案 4 月才获批复；5—6 月汛期暂停河道清淤，"
+            "剩余 1.2 公里堤岸涉及征拆，年内无法开工。"
+        ),
+        measures="汛后增开两个清淤作业面；征拆范围内的 1.2 公里堤岸整治结转下年度实施，相应调减本年度预算。",
+        proposed_amount=Decimal("16000000.00"),
+        decision="warn",
+        review_comment="支出进度和整治长度均为红灯，预计全年执行 1,580 万元，同意按申请调减预算。",
+        disposal=Disposal.ADJUST,
+        disposal_reason="征拆范围内的堤岸整治年内无法实施，预算由 2,240 万元调减至 1,600 万元，调减资金收回统筹。",
+        new_amount=Decimal("16000000.00"),
+    ),
+    # 13,000,000 (the pre-assessment's amount), 7,150,000 spent → green; the surveyed area
+    # is far ahead of the pace (3.6 of 4.5 km²: 137.1 %) → a blue indicator.
+    "2021-LW102-001": DemoReport(
+        light=Light.GREEN,
+        executed=Decimal("7150000.00"),
+        expected_full_year=Decimal("13000000.00"),
+        indicators=(
+            P("3.6", CERTAIN),
+            P("98.6", CERTAIN),
+            P("60", CERTAIN),  # 按期提交率: 3 of 5 片区 delivered, all on time
+            P("288.9", CERTAIN),  # 调查单价 ≤ 290 万元/平方公里
+            P(ACHIEVED, CERTAIN),
+            P("87", CERTAIN),
+        ),
+        decision="clear",
+        review_comment="调查面积完成进度显著快于时序进度（蓝灯），目标值设定偏低，下一年度编制绩效目标时按实际产能调高。",
+    ),
+    # 1,800,000 budget, 745,000 spent: 71.0 % of the pace → yellow; training behind too.
+    "2021-LW103-001": DemoReport(
+        light=Light.YELLOW,
+        executed=Decimal("745000.00"),
+        expected_full_year=Decimal("1700000.00"),
+        indicators=(
+            P("640", POSSIBLE),  # 培训人次 of 1,500 (the 良 edit): 73.1 % of pace
+            P("14", CERTAIN),  # 推广街道数 of 22 (the change to 20 is not yet approved)
+            P("60", CERTAIN),
+            P("76", POSSIBLE),  # 持证上岗率
+            P(PARTLY, POSSIBLE),
+            P("93", CERTAIN),
+        ),
+        deviation_causes="3—5 月受疫情防控影响暂停集中培训，培训人次和支出进度滞后于时序进度。",
+        measures="下半年每月增开 2 期线上线下结合培训班，确保全年完成 1,500 人次培训。",
+        decision="clear",
+        review_comment="请按纠偏措施加快培训进度，9 月底前报送进度情况。",
     ),
 }

@@ -11,10 +11,19 @@ from viewflow.workflow.models import Process, Task
 from accounts.models import Agency, Department, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role, separated_role_conflict
 from notifications.models import Notification
-from processes.models import AuditEvent, BudgetProject, Indicator, TargetRow, TargetSet
+from processes.models import (
+    AuditEvent,
+    BudgetProject,
+    Indicator,
+    IndicatorProgress,
+    MonitoringReport,
+    MonitoringRound,
+    TargetRow,
+    TargetSet,
+)
 from processes.selectors import pre_assessment_summary
 from processes.services.audit import audit_verify
-from processes.states import ProjectStage
+from processes.states import Disposal, Light, ProjectStage, ReportStatus
 from workflows import demo
 
 from ..factories import BudgetProjectFactory
@@ -44,10 +53,21 @@ def snapshot() -> dict:
         "experts": list(ExpertProfile.objects.values_list("user__username", "specialties").order_by("pk")),
         "expert_conflicts": ExpertProfile.conflicts.through.objects.count(),
         "deputies": list(DeputyProfile.objects.values_list("user__username", "delegation").order_by("pk")),
-        "projects": list(BudgetProject.objects.values_list("code", "stage", "version", "updated_at").order_by("pk")),
+        "projects": list(
+            BudgetProject.objects.values_list(
+                "code", "stage", "version", "updated_at", "adjusted_amount", "executed_amount", "execution_hold"
+            ).order_by("pk")
+        ),
         "indicators": list(Indicator.objects.values_list("code", "updated_at").order_by("pk")),
         "targets": list(TargetSet.objects.values_list("pk", "status", "revision", "updated_at").order_by("pk")),
         "target_rows": list(TargetRow.objects.values_list("pk", "target_value", "weight").order_by("pk")),
+        "rounds": list(MonitoringRound.objects.values_list("pk", "fiscal_year", "end_month", "due_at").order_by("pk")),
+        "reports": list(
+            MonitoringReport.objects.values_list(
+                "pk", "project__code", "status", "light", "revision", "updated_at", "amount_after"
+            ).order_by("pk")
+        ),
+        "progress": list(IndicatorProgress.objects.values_list("pk", "value", "progress", "light").order_by("pk")),
         "audit": AuditEvent.objects.count(),
         "notifications": Notification.objects.count(),
         "processes": Process.objects.count(),
@@ -62,7 +82,8 @@ def test_load_demo_creates_nothing_when_run_a_second_time():
     out = load()
 
     assert snapshot() == first
-    assert "0 created, 12 already present" in out
+    assert f"0 created, {len(demo.PROJECTS)} already present" in out
+    assert "this load: 0 reports created, 0 moved on" in out
 
 
 def test_load_demo_runs_the_reports_three_projects_through_pre_assessment_to_a_1200_wan_cut():
@@ -72,7 +93,7 @@ def test_load_demo_runs_the_reports_three_projects_through_pre_assessment_to_a_1
     assert {p.name: p.department.name for p in projects} == REPORT_PROJECTS
     assert sum(p.requested_amount for p in projects) == Decimal("79200000.00")
     for p in projects:
-        assert p.stage == ProjectStage.BUDGETED
+        assert p.stage == ProjectStage.EXECUTING
         assert p.approved_amount == demo.REPORT_CONCLUSIONS[p.code][1]
         assert p.requires_pre_assessment()  # above the one-off threshold, so no other route was open
         actions = list(
@@ -88,7 +109,18 @@ def test_load_demo_runs_the_reports_three_projects_through_pre_assessment_to_a_1
             if demo.TARGETS[p.code].after_pre_assessment
             else ["confirm_pre_assessment"]
         )
-        assert [a for a, _ in actions] == ["create", "submit", "approve", "route_to_pre_assessment", *budgeted_by]
+        # then issued into execution, and a monitoring disposal that adjusts the budget shows too
+        plan = demo.MONITORING[p.code]
+        disposed = [f"dispose_{plan.disposal}"] if plan.disposal not in ("", Disposal.NO_ACTION) else []
+        assert [a for a, _ in actions] == [
+            "create",
+            "submit",
+            "approve",
+            "route_to_pre_assessment",
+            *budgeted_by,
+            "start_execution",
+            *disposed,
+        ]
         assert p.target_sets.get(status="approved").rating == demo.TARGETS[p.code].rating
         assert User.objects.get(username=staff).has_role(Role.DEPT_STAFF)
         assert User.objects.get(username=leader).has_role(Role.DEPT_LEADER)
@@ -103,7 +135,7 @@ def test_load_demo_runs_the_reports_three_projects_through_pre_assessment_to_a_1
     assert summary.by_conclusion == {"support": 2, "partial": 1}
 
 
-def test_load_demo_leaves_projects_at_every_intake_stage_with_their_open_tasks():
+def test_load_demo_leaves_projects_at_every_intake_stage_and_in_execution_with_their_open_tasks():
     load()
 
     stages = set(BudgetProject.objects.values_list("stage", flat=True))
@@ -111,8 +143,8 @@ def test_load_demo_leaves_projects_at_every_intake_stage_with_their_open_tasks()
         ProjectStage.DRAFT,
         ProjectStage.SUBMITTED,
         ProjectStage.DEPT_APPROVED,
-        ProjectStage.BUDGETED,
         ProjectStage.TARGET_REVIEW,
+        ProjectStage.EXECUTING,  # every budgeted project was issued
         ProjectStage.WITHDRAWN,
     }
     open_tasks = {
@@ -123,7 +155,8 @@ def test_load_demo_leaves_projects_at_every_intake_stage_with_their_open_tasks()
         (ProjectStage.SUBMITTED, "processes.review_project"),
         (ProjectStage.DEPT_APPROVED, "processes.intake_project"),
         (ProjectStage.TARGET_REVIEW, "processes.submit_targets"),  # 公共绿化管养: rated 中, to revise
-        (ProjectStage.BUDGETED, "processes.rate_targets"),  # “羊城家政”: a change waiting for finance
+        (ProjectStage.EXECUTING, "processes.rate_targets"),  # “羊城家政”: a change waiting for finance
+        (ProjectStage.EXECUTING, "processes.fill_monitoring"),  # 网格化服务管理: its report unfilled
     }
     # the sent-back draft carries its reason in the submitter's notification
     returned = Notification.objects.get(kind="returned")
@@ -166,6 +199,7 @@ def test_load_demo_prints_the_password_and_a_login_per_account():
     for u in demo.USERS:
         assert u.username in out
     assert "requested 7,920.00 万元" in out and "cut 1,200.00 万元, rate 15.15 %" in out
+    assert "2021 年 1—7 月绩效运行监控: 5 reports by light — red 1, yellow 1, green 2, blue 0, none 1;" in out
 
 
 def test_load_demo_refuses_a_database_with_real_projects_when_debug_is_off(settings):
@@ -209,6 +243,7 @@ def test_load_demo_loads_the_library_and_reviews_targets_at_every_rating_through
         ("2021-LW102-001", 1): ("approved", "excellent"),
         ("2021-LW103-001", 1): ("approved", "good"),
         ("2021-LW103-001", 2): ("dept_approved", ""),
+        ("2021-LW104-002", 1): ("approved", "excellent"),
         ("2021-LW108-002", 1): ("returned", "fair"),
     }
     edited = TargetRow.objects.get(target_set__project__code="2021-LW101-002", target_set__number=1, position=2)
@@ -217,3 +252,61 @@ def test_load_demo_loads_the_library_and_reviews_targets_at_every_rating_through
     yangcheng = TargetSet.objects.get(project__code="2021-LW103-001", number=1).rows.order_by("position")
     assert yangcheng[0].indicator.code == "LW103-0007" and yangcheng[3].indicator is None
     assert audit_verify() is None
+
+
+def test_load_demo_runs_a_monitoring_round_through_every_light_and_a_budget_adjustment():
+    load()
+
+    round_ = MonitoringRound.objects.get(fiscal_year=demo.FISCAL_YEAR, start_month=1, end_month=7)
+    reports = {r.project.code: r for r in round_.reports.select_related("project")}
+    executing = set(BudgetProject.objects.filter(stage=ProjectStage.EXECUTING).values_list("code", flat=True))
+    assert set(reports) == executing and len(executing) == 5
+    assert {code: (r.status, r.light) for code, r in reports.items()} == {
+        "2021-LW101-001": (ReportStatus.CLEARED, Light.GREEN),
+        "2021-LW101-002": (ReportStatus.DISPOSED, Light.RED),
+        "2021-LW102-001": (ReportStatus.CLEARED, Light.GREEN),
+        "2021-LW103-001": (ReportStatus.CLEARED, Light.YELLOW),
+        "2021-LW104-002": (ReportStatus.ISSUED, Light.NONE),  # still with its department
+    }
+    # every light shows: a project's light is its worst, so blue shows on an indicator
+    # (spending never reads blue); the survey area is 3.6 of 4.5 km² at 7/12 of the year
+    progress = IndicatorProgress.objects.filter(report__round=round_)
+    assert {r.light for r in reports.values()} | set(progress.values_list("light", flat=True)) >= {
+        Light.GREEN,
+        Light.YELLOW,
+        Light.RED,
+        Light.BLUE,
+    }
+    survey = progress.get(report__project__code="2021-LW102-001", target_row__position=1)
+    assert (survey.light, survey.rate) == (Light.BLUE, Decimal("137.14"))
+    # the warned report was disposed by adjusting the budget: 2,240 万 → 1,600 万
+    disposed = reports["2021-LW101-002"]
+    project = BudgetProject.objects.get(pk=disposed.project_id)
+    assert (disposed.disposal, disposed.amount_before, disposed.amount_after) == (
+        Disposal.ADJUST,
+        Decimal("22400000.00"),
+        Decimal("16000000.00"),
+    )
+    assert (project.approved_amount, project.adjusted_amount, project.executed_amount) == (
+        Decimal("22400000.00"),
+        Decimal("16000000.00"),
+        Decimal("5226000.00"),
+    )
+    adjusted = AuditEvent.objects.get(
+        object_type="processes.budgetproject", object_id=str(project.pk), action="dispose_adjust"
+    )
+    assert (adjusted.detail["amount_before"], adjusted.detail["amount_after"]) == ("22400000.00", "16000000.00")
+    assert Notification.objects.filter(kind="report_disposed", recipient__username="nongshui_staff").exists()
+    # the flows: the reviewed ones ended, the unfilled one waits at its department's 填报 task
+    open_monitoring = Task.objects.filter(process__flow_class__endswith="MonitoringFlow", status="NEW")
+    assert [(t.process.projectprocess.project.code, t.owner_permission) for t in open_monitoring] == [
+        ("2021-LW104-002", "processes.fill_monitoring")
+    ]
+    # one round-opening notice per department member, not one per report
+    opened = AuditEvent.objects.get(object_type="processes.monitoringround", action="round_open")
+    told = Notification.objects.filter(event_key=f"audit:{opened.sequence}")
+    assert told.get(recipient__username="nongshui_staff").params["count"] == 2
+
+    first = snapshot()
+    load()
+    assert snapshot() == first

@@ -2,8 +2,10 @@
 
 Idempotent: people and organisations are found by code / username / credit code and
 created only when missing; a project is keyed on (fiscal year, code) and, if present, left
-as it is. Projects are moved only through the real services, so the audit trail, the
-intake flow's tasks and the notifications are those a person would have produced.
+as it is; the monitoring round is keyed on its year and months, and a report is moved on
+only from where it stands. Projects and reports are moved only through the real services,
+so the audit trail, the flows' tasks and the notifications are those a person would have
+produced.
 """
 
 from __future__ import annotations
@@ -26,15 +28,30 @@ from django.utils import timezone
 
 from accounts.models import Agency, Department, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role
-from processes.models import AuditEvent, BudgetProject, Indicator, PanelMember, TargetRow
+from processes.models import (
+    AuditEvent,
+    BudgetProject,
+    Indicator,
+    IndicatorProgress,
+    MonitoringReport,
+    MonitoringRound,
+    PanelMember,
+    TargetRow,
+)
 from processes.selectors import pre_assessment_summary
 from processes.services.audit import audit_verify
 from processes.services.indicators import indicators_import_rows
+from processes.services.monitoring import approved_rows, report_save
 from processes.services.projects import project_create
 from processes.services.targets import target_set_save
-from processes.states import ProjectStage
+from processes.states import Light, ProjectStage, ReportStatus
 from workflows import demo
 from workflows.services import (
+    monitoring_dept_review,
+    monitoring_dispose,
+    monitoring_review,
+    monitoring_round_open,
+    monitoring_submit,
     opinion_submit,
     pre_assessment_begin,
     pre_assessment_decide,
@@ -59,6 +76,9 @@ class LoadResult:
     pre_assessed: list[str] = field(default_factory=list)
     library: dict = field(default_factory=dict)
     targets_reviewed: list[str] = field(default_factory=list)
+    executing: list[str] = field(default_factory=list)  # issued into execution by this load
+    reports_created: int = 0
+    reports_moved: list[str] = field(default_factory=list)
 
 
 class Command(BaseCommand):
@@ -109,6 +129,8 @@ class Command(BaseCommand):
                 self._targets(result, users, after_pre_assessment=False)
                 self._pre_assessments(result, users, agency)
                 self._targets(result, users, after_pre_assessment=True)
+                self._execution(result, users)
+                self._monitoring(result, users)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
 
@@ -283,6 +305,93 @@ class Command(BaseCommand):
             pre_assessment_decide(pre_assessment=pa, actor=users["finance1"], confirm=True)
             result.pre_assessed.append(code)
 
+    def _execution(self, result: LoadResult, users: dict[str, User]) -> None:
+        """The finance section issues every budgeted demo project's budget."""
+        step = demo.START_EXECUTION
+        for p in demo.PROJECTS:
+            project = BudgetProject.objects.get(fiscal_year=demo.FISCAL_YEAR, code=p.code)
+            if project.stage != ProjectStage.BUDGETED:
+                continue
+            project_act(project=project, actor=users[step.actor], action=step.action, comment=step.comment)
+            result.executing.append(p.code)
+
+    def _monitoring(self, result: LoadResult, users: dict[str, User]) -> None:
+        """Open the January–July round over the executing demo projects (once: an existing
+        round is not opened again), then take each report in demo.MONITORING through the
+        real review from wherever it stands: the department fills and submits, its leader
+        passes, the finance section clears or warns, and disposes of a warned one."""
+        start, end = demo.MONITORING_MONTHS
+        round_ = MonitoringRound.objects.filter(fiscal_year=demo.FISCAL_YEAR, start_month=start, end_month=end).first()
+        if round_ is None:
+            executing = BudgetProject.objects.filter(
+                fiscal_year=demo.FISCAL_YEAR, code__in=[p.code for p in demo.PROJECTS], stage=ProjectStage.EXECUTING
+            )
+            if not executing.exists():
+                return
+            opened = monitoring_round_open(
+                actor=users["finance1"],
+                fiscal_year=demo.FISCAL_YEAR,
+                start_month=start,
+                end_month=end,
+                due_at=timezone.now() + timedelta(days=demo.MONITORING_DUE_DAYS),
+                project_ids=list(executing.values_list("pk", flat=True)),
+            )
+            round_, result.reports_created = opened.round, len(opened.created)
+        reports = MonitoringReport.objects.filter(round=round_).select_related("project__department")
+        by_code = {r.project.code: r for r in reports if r.project.fiscal_year == demo.FISCAL_YEAR}
+        for code, plan in demo.MONITORING.items():
+            report = by_code.get(code)
+            if report is not None and self._report_through(report, plan, users):
+                result.reports_moved.append(code)
+
+    def _report_through(self, report: MonitoringReport, plan: demo.DemoReport, users: dict[str, User]) -> bool:
+        """Move one report on from its status as far as the plan goes; True if it moved."""
+        key = next(d.key for d in demo.DEPARTMENTS if d.code == report.project.department.code)
+        staff, leader, finance = users[f"{key}_staff"], users[f"{key}_leader"], users["finance2"]
+        before = report.status
+        if report.status == ReportStatus.ISSUED:
+            rows = approved_rows(report.project)
+            if len(rows) != len(plan.indicators):
+                raise CommandError(
+                    f"{report.project.code}: {len(rows)} approved rows, the demo reports on {len(plan.indicators)}"
+                )
+            report = report_save(
+                report=report,
+                actor=staff,
+                executed=plan.executed,
+                expected_full_year=plan.expected_full_year,
+                deviation_causes=plan.deviation_causes,
+                measures=plan.measures,
+                adjustment_requested=plan.proposed_amount is not None,
+                proposed_amount=plan.proposed_amount,
+                indicators=[
+                    {
+                        "target_row": row.pk,
+                        ("value" if row.quantitative else "progress"): progress.value,
+                        "likelihood": progress.likelihood,
+                    }
+                    for row, progress in zip(rows, plan.indicators, strict=True)
+                ],
+            )
+            if report.light != plan.light:
+                raise CommandError(f"{report.project.code} reads {report.light}, the demo expects {plan.light}")
+            report = monitoring_submit(report=report, actor=staff)
+        if report.status == ReportStatus.SUBMITTED:
+            report = monitoring_dept_review(report=report, actor=leader, approve=True, comment=plan.leader_comment)
+        if report.status == ReportStatus.DEPT_APPROVED and plan.decision:
+            report = monitoring_review(
+                report=report, actor=finance, decision=plan.decision, comment=plan.review_comment
+            )
+        if report.status == ReportStatus.WARNED and plan.disposal:
+            report = monitoring_dispose(
+                report=report,
+                actor=finance,
+                disposal=plan.disposal,
+                reason=plan.disposal_reason,
+                new_amount=plan.new_amount,
+            )
+        return report.status != before
+
     # -- output --------------------------------------------------------------------------
 
     def _report(self, result: LoadResult, password: str, reset_passwords: bool) -> None:
@@ -325,6 +434,11 @@ class Command(BaseCommand):
             + ", ".join(f"{k} {v}" for k, v in result.library.items() if isinstance(v, int))
         )
         out.write(f"Targets reviewed by this load: {len(result.targets_reviewed)}")
+        out.write(f"Issued into execution by this load: {len(result.executing)}")
+        start, end = demo.MONITORING_MONTHS
+        round_ = MonitoringRound.objects.filter(fiscal_year=demo.FISCAL_YEAR, start_month=start, end_month=end).first()
+        if round_ is not None:
+            out.write(_round_line(round_, result))
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")
         out.write(self.style.MIGRATE_HEADING("Logins"))
@@ -345,6 +459,20 @@ class Command(BaseCommand):
         out.write(self.style.SUCCESS(f"Password of {scope}: {password}"))
         if not reset_passwords and len(result.users_created) < len(demo.USERS):
             out.write("(accounts that already existed keep their password; --reset-passwords sets it again)")
+
+
+def _round_line(round_: MonitoringRound, result: LoadResult) -> str:
+    """The round's reports counted by project light (worst first), and its blue indicators."""
+    reports = MonitoringReport.objects.filter(round=round_)
+    counts = {light: reports.filter(light=light).count() for light in Light.values}
+    blue = IndicatorProgress.objects.filter(report__round=round_, light=Light.BLUE).count()
+    unfilled = reports.filter(status=ReportStatus.ISSUED).count()
+    return (
+        f"Monitoring round {round_.title}: {reports.count()} reports by light — "
+        + ", ".join(f"{light} {counts[light]}" for light in Light.values)
+        + f"; {blue} indicators read blue; {unfilled} still with the department; this load: "
+        f"{result.reports_created} reports created, {len(result.reports_moved)} moved on"
+    )
 
 
 def _target_rows(rows: tuple[demo.DemoTarget, ...]) -> list[dict]:
