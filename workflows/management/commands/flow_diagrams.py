@@ -11,13 +11,14 @@ from django.utils import translation
 from viewflow.workflow.chart import calc_layout_data, grid_to_svg
 
 from config.env import BASE_DIR
-from workflows.flows import PreAssessmentFlow, ProjectIntakeFlow, TargetReviewFlow
+from workflows.flows import MonitoringFlow, PreAssessmentFlow, ProjectIntakeFlow, TargetReviewFlow
 
 DOCS = BASE_DIR / "docs" / "processes"
 FLOWS = {
     "intake-flow.svg": ProjectIntakeFlow,
     "pre-assessment-flow.svg": PreAssessmentFlow,
     "target-review-flow.svg": TargetReviewFlow,
+    "monitoring-flow.svg": MonitoringFlow,
 }
 
 
