@@ -14,16 +14,28 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.models import User
+from accounts.models import Department, User
 from accounts.roles import BUREAU_WIDE_READERS, DEPARTMENT_ROLES, Role
 
-from .models import AuditEvent, BudgetProject, Indicator, Job, PanelMember, PreAssessment
+from . import lights
+from .models import (
+    AuditEvent,
+    BudgetProject,
+    Indicator,
+    IndicatorProgress,
+    Job,
+    MonitoringReport,
+    MonitoringRound,
+    PanelMember,
+    PreAssessment,
+)
 from .permissions import holds
-from .states import IndicatorScope, IndicatorStatus
+from .states import IndicatorScope, IndicatorStatus, Light, ReportStatus
 
 
 def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
@@ -237,3 +249,281 @@ def job_get_for(user: User | AnonymousUser, pk) -> Job:
     if not user.is_authenticated:
         raise Http404
     return get_object_or_404(Job, pk=pk, created_by_id=user.pk)
+
+
+# -- 绩效运行监控 (DESIGN §3.4) --------------------------------------------------------------
+
+
+def reads_all_monitoring(user: User | AnonymousUser) -> bool:
+    """The bureau-wide readers (finance section, supervisors, auditors) read every report."""
+    return user.is_authenticated and bool(user.role_names & BUREAU_WIDE_READERS)
+
+
+def monitoring_department_of(user: User | AnonymousUser) -> int | None:
+    """The department whose reports a department role reads (None for everyone else,
+    the bureau-wide readers included)."""
+    if reads_all_monitoring(user):
+        return None
+    if user.is_authenticated and user.is_department_user and user.department_id is not None:
+        return user.department_id
+    return None
+
+
+def monitoring_reports_for(user: User | AnonymousUser) -> QuerySet[MonitoringReport]:
+    """The monitoring reports ``user`` may read: department roles their own department's,
+    the bureau-wide readers all, everyone else (experts, deputies, agencies, the sysadmin)
+    none."""
+    qs = MonitoringReport.objects.select_related("round", "project__department")
+    if reads_all_monitoring(user):
+        return qs
+    department = monitoring_department_of(user)
+    if department is not None:
+        return qs.filter(project__department_id=department)
+    return qs.none()
+
+
+def monitoring_report_get_for(user: User | AnonymousUser, pk) -> MonitoringReport:
+    """The report if ``user`` may read it; 404 otherwise (never 403)."""
+    return get_object_or_404(monitoring_reports_for(user), pk=pk)
+
+
+def monitoring_rounds_for(user: User | AnonymousUser) -> QuerySet[MonitoringRound]:
+    """The rounds ``user`` may see: all for the bureau-wide readers; for department roles
+    those holding a report of their department; none for anyone else."""
+    qs = MonitoringRound.objects.select_related("opened_by")
+    if reads_all_monitoring(user):
+        return qs
+    department = monitoring_department_of(user)
+    if department is not None:
+        return qs.filter(pk__in=MonitoringReport.objects.filter(project__department_id=department).values("round_id"))
+    return qs.none()
+
+
+def monitoring_rounds_counted_for(user: User | AnonymousUser) -> QuerySet[MonitoringRound]:
+    """``monitoring_rounds_for`` with the reports the user may see counted, in the same
+    query: ``reports_total`` and ``reports_red`` (cancelled ones left out),
+    ``reports_issued`` (待填报) and ``reports_warned`` (待处置); newest first."""
+    department = monitoring_department_of(user)
+    scope = Q(reports__project__department_id=department) if department is not None else Q()
+    live = scope & ~Q(reports__status=ReportStatus.CANCELLED)
+    return (
+        monitoring_rounds_for(user)
+        .annotate(
+            reports_total=Count("reports", filter=live),
+            reports_red=Count("reports", filter=live & Q(reports__light=Light.RED)),
+            reports_issued=Count("reports", filter=scope & Q(reports__status=ReportStatus.ISSUED)),
+            reports_warned=Count("reports", filter=scope & Q(reports__status=ReportStatus.WARNED)),
+        )
+        .order_by("-fiscal_year", "-end_month", "-pk")
+    )
+
+
+def monitoring_round_get_for(user: User | AnonymousUser, pk) -> MonitoringRound:
+    """The round if ``user`` may see it; 404 otherwise."""
+    return get_object_or_404(monitoring_rounds_for(user), pk=pk)
+
+
+def monitoring_department_get_for(user: User | AnonymousUser, pk) -> Department:
+    """A department whose monitoring summary ``user`` may read: any for the bureau-wide
+    readers, their own for department roles; 404 otherwise."""
+    if reads_all_monitoring(user):
+        return get_object_or_404(Department, pk=pk)
+    department = monitoring_department_of(user)
+    if department is None or str(department) != str(pk):
+        raise Http404
+    return get_object_or_404(Department, pk=pk)
+
+
+def monitoring_filter(qs: QuerySet[MonitoringReport], filters: Mapping[str, Any] | None = None):
+    """The report filters shared by the screens, the XLSX and the API: ``round``,
+    ``department`` (id), ``light`` and ``status``; empty values are no filter. Cancelled
+    reports (their project ended) are left out unless ``status`` asks for them."""
+    filters = filters or {}
+    for name, lookup in (("round", "round_id"), ("department", "project__department_id")):
+        value = filters.get(name)
+        if value:
+            qs = qs.filter(**{lookup: getattr(value, "pk", value)})
+    if filters.get("light"):
+        qs = qs.filter(light=filters["light"])
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    else:
+        qs = qs.exclude(status=ReportStatus.CANCELLED)
+    return qs
+
+
+@dataclass(frozen=True)
+class SpendingPace:
+    """支出进度 of a set of reports: Σ executed ÷ Σ budget in force (the adjusted budget if
+    adjusted), against the time pace (months elapsed ÷ 12). Only reports with an executed
+    amount and a budget count (``reports``)."""
+
+    executed: Decimal
+    budget: Decimal
+    reports: int
+    months: int
+
+    @property
+    def execution_rate(self) -> Decimal | None:
+        """支出进度 (a fraction, exact); None without a budget."""
+        return self.executed / self.budget if self.budget else None
+
+    @property
+    def time_pace(self) -> Decimal:
+        """时序进度 (a fraction)."""
+        return Decimal(self.months) / Decimal(12)
+
+    @property
+    def ratio(self) -> Decimal | None:
+        """支出进度 ÷ 时序进度 × 100, the number the spending light reads."""
+        rate = self.execution_rate
+        return rate / self.time_pace * 100 if rate is not None else None
+
+    @property
+    def reading(self) -> lights.Reading:
+        """The light this pace would take as one project's (processes.lights)."""
+        if not self.reports:
+            return lights.Reading(Light.NONE, reason=lights.MISSING)
+        return lights.spending_light(executed=self.executed, budget=self.budget, months=self.months)
+
+
+@dataclass(frozen=True)
+class DepartmentLights:
+    """One department's row of a round: its reports by light and by status, and its pace."""
+
+    department_id: int
+    code: str
+    name: str
+    total: int
+    by_light: dict[str, int]
+    by_status: dict[str, int]
+    pace: SpendingPace
+
+
+@dataclass(frozen=True)
+class RoundOverview:
+    """A round at a glance (DESIGN §3.4): reports by light, by department × light, the red
+    projects with their causes, and the district's spending pace."""
+
+    round: MonitoringRound
+    total: int
+    by_light: dict[str, int]
+    by_status: dict[str, int]
+    departments: list[DepartmentLights]
+    red: list[MonitoringReport]  # with ``red_indicators`` (their red IndicatorProgress)
+    pace: SpendingPace
+
+
+def _paced() -> Q:
+    return Q(executed__isnull=False) & (Q(adjusted_budget__isnull=False) | Q(budget__isnull=False))
+
+
+def round_overview(
+    round_: MonitoringRound, filters: Mapping[str, Any] | None = None, *, red_limit: int | None = None
+) -> RoundOverview:
+    """The overview of ``round_``'s reports that pass ``filters`` (``monitoring_filter``):
+    three queries whatever the number of reports — the counts and sums by department
+    (every total is added up from them, exactly, in Decimal), and the red reports (at
+    most ``red_limit``, by department and project code) with their red indicators."""
+    qs = monitoring_filter(MonitoringReport.objects.filter(round=round_), {**(filters or {}), "round": None})
+    paced = _paced()
+    rows = (
+        qs.order_by()
+        .values("project__department_id", "project__department__code", "project__department__name")
+        .annotate(
+            total=Count("pk"),
+            **{f"light_{value}": Count("pk", filter=Q(light=value)) for value in Light.values},
+            **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in ReportStatus.values},
+            paced=Count("pk", filter=paced),
+            executed_sum=Sum("executed", filter=paced),
+            budget_sum=Sum(Coalesce("adjusted_budget", "budget"), filter=paced),
+        )
+        .order_by("project__department__code")
+    )
+    zero = Decimal("0.00")
+    departments = [
+        DepartmentLights(
+            department_id=row["project__department_id"],
+            code=row["project__department__code"],
+            name=row["project__department__name"],
+            total=row["total"],
+            by_light={value: row[f"light_{value}"] for value in Light.values},
+            by_status={value: row[f"status_{value}"] for value in ReportStatus.values},
+            pace=SpendingPace(
+                executed=row["executed_sum"] or zero,
+                budget=row["budget_sum"] or zero,
+                reports=row["paced"],
+                months=round_.months,
+            ),
+        )
+        for row in rows
+    ]
+    red = (
+        qs.filter(light=Light.RED)
+        .select_related("project__department")
+        .prefetch_related(
+            Prefetch(
+                "indicators",
+                queryset=IndicatorProgress.objects.filter(light=Light.RED).select_related("target_row"),
+                to_attr="red_indicators",
+            )
+        )
+        .order_by("project__department__code", "project__code")
+    )
+    return RoundOverview(
+        round=round_,
+        total=sum(d.total for d in departments),
+        by_light={value: sum(d.by_light[value] for d in departments) for value in Light.values},
+        by_status={value: sum(d.by_status[value] for d in departments) for value in ReportStatus.values},
+        departments=departments,
+        red=list(red[:red_limit] if red_limit is not None else red),
+        pace=SpendingPace(
+            executed=sum((d.pace.executed for d in departments), zero),
+            budget=sum((d.pace.budget for d in departments), zero),
+            reports=sum(d.pace.reports for d in departments),
+            months=round_.months,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class DepartmentSummary:
+    """One department's reports in a round, with their lights, and its spending pace."""
+
+    round: MonitoringRound
+    department: Department
+    reports: list[MonitoringReport]  # with ``indicators`` prefetched (and their target rows)
+    by_light: dict[str, int]
+    pace: SpendingPace
+
+
+def department_summary(round_: MonitoringRound, department: Department) -> DepartmentSummary:
+    """``department``'s reports in ``round_`` (cancelled ones left out) with their
+    indicators, counted by light, and its pace added up from them in Decimal: two queries."""
+    reports = list(
+        monitoring_filter(MonitoringReport.objects.filter(round=round_, project__department=department))
+        .select_related("project")
+        .prefetch_related(
+            Prefetch(
+                "indicators",
+                queryset=IndicatorProgress.objects.select_related("target_row").order_by("target_row__position"),
+            )
+        )
+        .order_by("project__code")
+    )
+    by_light = dict.fromkeys(Light.values, 0)
+    executed = budget = Decimal("0.00")
+    paced = 0
+    for report in reports:
+        by_light[report.light] += 1
+        if report.executed is not None and report.budget_in_force is not None:
+            executed += report.executed
+            budget += report.budget_in_force
+            paced += 1
+    return DepartmentSummary(
+        round=round_,
+        department=department,
+        reports=reports,
+        by_light=by_light,
+        pace=SpendingPace(executed=executed, budget=budget, reports=paced, months=round_.months),
+    )

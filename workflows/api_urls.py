@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .api import ProjectViewSet, TaskViewSet
+from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
 from .pre_assessment_api import PreAssessmentBeginView, PreAssessmentViewSet
 from .target_api import (
     ProjectTargetsView,
@@ -19,6 +20,8 @@ router = SimpleRouter(use_regex_path=False)
 router.register("projects", ProjectViewSet, basename="project")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("pre-assessments", PreAssessmentViewSet, basename="pre-assessment")
+router.register("monitoring/rounds", MonitoringRoundViewSet, basename="monitoring-round")
+router.register("monitoring/reports", MonitoringReportViewSet, basename="monitoring-report")
 
 urlpatterns = [
     path("projects/<int:pk>/pre-assessment/", PreAssessmentBeginView.as_view(), name="project-pre-assessment"),

@@ -3,6 +3,7 @@ and the pre-assessment screens."""
 
 from django.urls import path
 
+from . import monitoring_views as mon_views
 from . import pre_assessment_views as pa_views
 from . import target_views, views
 
@@ -23,4 +24,18 @@ urlpatterns = [
     path("projects/<int:pk>/targets/v<int:number>/", target_views.target_version, name="target_version"),
     path("projects/<int:pk>/targets/indicators.json", target_views.target_indicators, name="target_indicators"),
     path("projects/<int:pk>/targets/act/<slug:action>/", target_views.targets_act, name="targets_act"),
+    path("monitoring/rounds/", mon_views.monitoring_rounds, name="monitoring_rounds"),
+    path("monitoring/rounds/<int:pk>/", mon_views.monitoring_round, name="monitoring_round"),
+    path("monitoring/rounds/<int:pk>/overview.xlsx", mon_views.monitoring_round_xlsx, name="monitoring_round_xlsx"),
+    path(
+        "monitoring/rounds/<int:pk>/departments/<int:dept_pk>/",
+        mon_views.monitoring_department,
+        name="monitoring_department",
+    ),
+    path("monitoring/reports/<int:pk>/", mon_views.monitoring_report, name="monitoring_report"),
+    path(
+        "monitoring/reports/<int:pk>/act/<slug:action>/",
+        mon_views.monitoring_report_act,
+        name="monitoring_report_act",
+    ),
 ]
