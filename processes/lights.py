@@ -121,7 +121,8 @@ def indicator_light(
     rate = value / (target * pace) * HUNDRED
     blue_from = thresholds()["blue_from"] if direction == Direction.GTE else None
     light = _band(rate, blue_from=blue_from)
-    reason = {Light.RED: BEHIND, Light.YELLOW: BEHIND, Light.BLUE: TOO_LOW}.get(light, "")
+    reasons: dict[str, str] = {Light.RED: BEHIND, Light.YELLOW: BEHIND, Light.BLUE: TOO_LOW}
+    reason = reasons.get(light, "")
     return Reading(light, rate, reason)
 
 

@@ -205,7 +205,7 @@ def _tell_departments(round_: MonitoringRound, reports: list[MonitoringReport], 
     ).distinct()
     for user in members:
         told[user] = msg.plain(
-            "task", msg.ROUND_OPENED, round=round_.title, count=per_department[user.department_id], due=due
+            "task", msg.ROUND_OPENED, round=round_.title, count=per_department[user.department_id or 0], due=due
         )
     told.pop(actor, None)
     notify(

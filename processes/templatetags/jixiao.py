@@ -48,6 +48,9 @@ OTHER_ACTION_LABELS = {
     "targets_rate": _("财政审核绩效目标"),
     "targets_change_open": _("申请变更绩效目标"),
     "targets_cancel": _("绩效目标审核终止"),
+    "dispose_adjust": _("监控预警处置：调整预算"),
+    "dispose_suspend": _("监控预警处置：暂停项目"),
+    "dispose_stop_payments": _("监控预警处置：停止拨款"),
 }
 
 
