@@ -120,10 +120,9 @@ def indicator_light(
         return Reading(Light.GREEN, reason=ZERO_TARGET)
     rate = value / (target * pace) * HUNDRED
     blue_from = thresholds()["blue_from"] if direction == Direction.GTE else None
-    light = _band(rate, blue_from=blue_from)
+    band = _band(rate, blue_from=blue_from)
     reasons: dict[str, str] = {Light.RED: BEHIND, Light.YELLOW: BEHIND, Light.BLUE: TOO_LOW}
-    reason = reasons.get(light, "")
-    return Reading(light, rate, reason)
+    return Reading(band, rate, reasons.get(band, ""))
 
 
 def worst(lights) -> str:
