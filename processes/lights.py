@@ -6,7 +6,11 @@
 - a ≤ indicator: value within the target green, else red; an = indicator likewise on the
   pace-scaled target (at or above it on pace: green; see ``indicator_light``);
 - qualitative: 达成 green, 部分达成 yellow, 未达成 red;
-- the project takes its worst light (red > yellow > green > blue).
+- the project takes its worst light (red > yellow > green > blue): the worst of its
+  indicators' lights, and the spending light when it warns (red or yellow). Spending on
+  pace (green) does not hide blue indicators: blue says the targets were set too low,
+  which the spending pace cannot judge — and spending is never blue, so a project whose
+  every indicator is far ahead would otherwise never show blue (``project_light``).
 
 Thresholds come from ``settings.JIXIAO["MONITORING"]["LIGHTS"]``. Degenerate input has a
 rule, never a crash; each light carries the reason a person reads:
@@ -132,3 +136,13 @@ def worst(lights) -> str:
     if not lights:
         return Light.NONE
     return max(lights, key=lambda light: LIGHT_SEVERITY[Light(light)])
+
+
+def project_light(spending: str, indicators) -> str:
+    """The project's light from its spending light and its indicators' lights (see the
+    module docstring): the worst of the indicators and of a warning spending light; the
+    spending light alone when no indicator could be read; none when nothing could."""
+    read = [light for light in indicators if light != Light.NONE]
+    if spending in (Light.RED, Light.YELLOW) or (not read and spending != Light.NONE):
+        read.append(spending)
+    return worst(read)

@@ -427,13 +427,13 @@ TARGETS: dict[str, DemoTargets] = {
         comment="管养单价测算依据不足，请补充管养定额依据并修改后重新报送。",
     ),
     "2021-LW104-002": DemoTargets(
-        goal="全年巡查走访 48,000 户，网格事件办结率和按时处置率均达 95% 以上，居民满意度 90% 以上。",
+        goal="全年巡查走访 48,000 户，网格事件办结率和按时处置率均达 95% 以上，矛盾纠纷调解成功率和居民满意度 90% 以上。",
         rows=(
             T("LW104-0002", "48000", "25"),
             T("LW104-0003", "6000", "20"),
             T("LW104-0022", "95", "15"),
             T("LW104-0030", "95", "15"),
-            T("LW104-0048", "网格化管理长效机制有效运行", "15"),
+            T("LW104-0043", "90", "15"),  # 矛盾纠纷调解成功率
             T("LW104-0051", "90", "10"),
         ),
         rating="excellent",
@@ -531,23 +531,6 @@ MONITORING: dict[str, DemoReport] = {
         disposal_reason="征拆范围内的堤岸整治年内无法实施，预算由 2,240 万元调减至 1,600 万元，调减资金收回统筹。",
         new_amount=Decimal("16000000.00"),
     ),
-    # 13,000,000 (the pre-assessment's amount), 7,150,000 spent → green; the surveyed area
-    # is far ahead of the pace (3.6 of 4.5 km²: 137.1 %) → a blue indicator.
-    "2021-LW102-001": DemoReport(
-        light=Light.GREEN,
-        executed=Decimal("7150000.00"),
-        expected_full_year=Decimal("13000000.00"),
-        indicators=(
-            P("3.6", CERTAIN),
-            P("98.6", CERTAIN),
-            P("60", CERTAIN),  # 按期提交率: 3 of 5 片区 delivered, all on time
-            P("288.9", CERTAIN),  # 调查单价 ≤ 290 万元/平方公里
-            P(ACHIEVED, CERTAIN),
-            P("87", CERTAIN),
-        ),
-        decision="clear",
-        review_comment="调查面积完成进度显著快于时序进度（蓝灯），目标值设定偏低，下一年度编制绩效目标时按实际产能调高。",
-    ),
     # 1,800,000 budget, 745,000 spent: 71.0 % of the pace → yellow; training behind too.
     "2021-LW103-001": DemoReport(
         light=Light.YELLOW,
@@ -565,5 +548,22 @@ MONITORING: dict[str, DemoReport] = {
         measures="下半年每月增开 2 期线上线下结合培训班，确保全年完成 1,500 人次培训。",
         decision="clear",
         review_comment="请按纠偏措施加快培训进度，9 月底前报送进度情况。",
+    ),
+    # 1,560,000 budget, 840,000 spent: 92.3 % of the pace → green; every indicator far ahead
+    # of its pace (all ≥ 120 %) → blue: the targets were set too low.
+    "2021-LW104-002": DemoReport(
+        light=Light.BLUE,
+        executed=Decimal("840000.00"),
+        expected_full_year=Decimal("1560000.00"),
+        indicators=(
+            P("35200", CERTAIN),  # 巡查走访户数 of 48,000: 125.7 % of pace
+            P("4500", CERTAIN),  # 网格事件上报数量 of 6,000: 128.6 %
+            P("97.8", CERTAIN),  # 办结率, a rate read against the pace: 176.5 %
+            P("96.1", CERTAIN),
+            P("93.5", CERTAIN),
+            P("94", CERTAIN),
+        ),
+        decision="clear",
+        review_comment="各项指标均大幅快于时序进度（蓝灯），目标值设定偏低，下一年度请按实际工作量调高目标。",
     ),
 }

@@ -158,7 +158,15 @@ def round_open(
         executing = executing.filter(pk__in=wanted)
     have = set(MonitoringReport.objects.filter(round=round_).values_list("project_id", flat=True))
     projects = list(
-        executing.exclude(pk__in=have).only("pk", "department_id", "approved_amount", "adjusted_amount", "name")
+        executing.exclude(pk__in=have).only(
+            # stage too: the FSM mixin reads it when a project is built (a query each otherwise)
+            "pk",
+            "stage",
+            "department_id",
+            "approved_amount",
+            "adjusted_amount",
+            "name",
+        )
     )
     already = executing.filter(pk__in=have).count()
     if progress is not None:
@@ -400,7 +408,7 @@ def _read_lights(report: MonitoringReport, rows: dict[int, TargetRow], progress:
         _pct(spending.rate),
         spending.reason,
     )
-    read = [spending.light]
+    read: list[str] = []
     for row_id, row in rows.items():
         item = progress.get(row_id)
         if item is None:
@@ -414,8 +422,7 @@ def _read_lights(report: MonitoringReport, rows: dict[int, TargetRow], progress:
         )
         item.light, item.rate, item.reason = reading.light, _pct(reading.rate), reading.reason
         read.append(reading.light)
-    real = [light for light in read if light != Light.NONE]
-    report.light = lights.worst(real) if real else Light.NONE
+    report.light = lights.project_light(spending.light, read)
 
 
 def _pct(rate: Decimal | None) -> Decimal | None:

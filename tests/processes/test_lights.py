@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from processes import lights
-from processes.lights import indicator_light, spending_light, worst
+from processes.lights import indicator_light, project_light, spending_light, worst
 from processes.states import Light
 
 D = Decimal
@@ -147,3 +147,20 @@ def test_thresholds_follow_the_settings_when_changed(settings):
     assert spent("55") == Light.YELLOW
     assert spent("70") == Light.GREEN
     assert indicator_light(direction="gte", target=D(100), value=D(149), months=12).light == Light.GREEN
+
+
+@pytest.mark.parametrize(
+    ("spending", "indicators", "light"),
+    [
+        (Light.GREEN, [Light.BLUE, Light.BLUE], Light.BLUE),  # on pace, every target far ahead: blue
+        (Light.GREEN, [Light.BLUE, Light.GREEN], Light.GREEN),
+        (Light.YELLOW, [Light.BLUE, Light.BLUE], Light.YELLOW),  # a spending warning counts
+        (Light.RED, [Light.GREEN], Light.RED),
+        (Light.GREEN, [Light.YELLOW, Light.RED], Light.RED),
+        (Light.GREEN, [], Light.GREEN),  # no indicator read: the spending light alone
+        (Light.NONE, [Light.BLUE, Light.NONE], Light.BLUE),
+        (Light.NONE, [Light.NONE], Light.NONE),
+    ],
+)
+def test_project_light_is_the_worst_of_its_indicators_and_of_a_warning_spending_light(spending, indicators, light):
+    assert project_light(spending, indicators) == light
