@@ -272,9 +272,13 @@ class IndicatorProgressSerializer(serializers.Serializer):
     target_text = serializers.CharField(source="target_row.target_text")
     unit = serializers.CharField(source="target_row.unit")
     value = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
-    progress = serializers.CharField(help_text=gettext_lazy("定性指标：achieved | partly | not_achieved"))
+    progress = serializers.CharField(
+        help_text=gettext_lazy("定性指标完成情况：achieved（达成）| partly（部分达成）| not_achieved（未达成）")
+    )
     progress_display = serializers.CharField(source="get_progress_display")
-    likelihood = serializers.CharField(help_text=gettext_lazy("certain | possible | impossible"))
+    likelihood = serializers.CharField(
+        help_text=gettext_lazy("完成目标可能性：certain（确定能）| possible（有可能）| impossible（不可能）")
+    )
     likelihood_display = serializers.CharField(source="get_likelihood_display")
     light = LightField()
     light_display = serializers.CharField(source="get_light_display")
@@ -371,10 +375,16 @@ class IndicatorWriteSerializer(serializers.Serializer):
         required=False, allow_null=True, allow_blank=True, max_length=40, help_text=gettext_lazy("截至期末完成值")
     )
     progress = serializers.CharField(
-        required=False, allow_blank=True, max_length=16, help_text=gettext_lazy("achieved | partly | not_achieved")
+        required=False,
+        allow_blank=True,
+        max_length=16,
+        help_text=gettext_lazy("定性指标完成情况：achieved（达成）| partly（部分达成）| not_achieved（未达成）"),
     )
     likelihood = serializers.CharField(
-        required=False, allow_blank=True, max_length=12, help_text=gettext_lazy("certain | possible | impossible")
+        required=False,
+        allow_blank=True,
+        max_length=12,
+        help_text=gettext_lazy("完成目标可能性：certain（确定能）| possible（有可能）| impossible（不可能）"),
     )
 
 
