@@ -16,6 +16,9 @@ MANAGE := $(BIN)/python manage.py
 PYTEST := $(BIN)/pytest --ds=config.settings.test
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k audit -x"`; .ci/run adds -ra --durations.
 PYTEST_ARGS ?=
+# The whole suite runs on this many processes (pytest-xdist; each has its own test
+# database). The concurrency and cross-process tests always run in one process.
+PYTEST_WORKERS ?= 2
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=config.settings.test
 
 # System packages are installed with apt when missing; root needs no sudo.
@@ -72,7 +75,7 @@ test: venv browser-deps
 	echo "--- makemigrations --check"; \
 	$(TEST_SETTINGS) $(MANAGE) makemigrations --check --dry-run || failed="$$failed migrations"; \
 	echo "--- pytest -m 'not postgres and not redis'"; \
-	$(PYTEST) -m "not postgres and not redis" $(PYTEST_ARGS) || failed="$$failed pytest"; \
+	$(PYTEST) -n $(PYTEST_WORKERS) -m "not postgres and not redis" $(PYTEST_ARGS) || failed="$$failed pytest"; \
 	if [ -n "$$failed" ]; then echo "make test FAILED:$$failed"; exit 1; fi; \
 	echo "make test: all passed"
 
@@ -98,7 +101,7 @@ test-servers: venv
 	echo "--- pytest -m 'postgres or redis'"; \
 	$(PYTEST) -m "postgres or redis" $(PYTEST_ARGS) || failed="$$failed server-tests"; \
 	echo "--- pytest -m 'not postgres and not redis and not browser' (on PostgreSQL + Redis)"; \
-	$(PYTEST) -m "not postgres and not redis and not browser" $(PYTEST_ARGS) || failed="$$failed suite"; \
+	$(PYTEST) -n $(PYTEST_WORKERS) -m "not postgres and not redis and not browser" $(PYTEST_ARGS) || failed="$$failed suite"; \
 	if [ -n "$$failed" ]; then echo "make test-servers FAILED:$$failed"; exit 1; fi; \
 	echo "make test-servers: all passed"
 
