@@ -340,13 +340,16 @@ def _end_targets(project: BudgetProject, actor: User, reason: str) -> None:
 # -- performance targets (DESIGN §3.3) ------------------------------------------------------
 
 
-def _targets_step(node, actor: User):
-    """The ``after`` hook of a targets service: complete ``node``'s task for ``actor`` and
-    return the next actors' messages (empty when the review ends)."""
+def _step(node, actor: User, *, by_record: str | None = None):
+    """The ``after`` hook of a sub-process service: complete ``node``'s task for ``actor``
+    and return the next actors' messages (empty when the flow ends). ``by_record`` names
+    the process-data key holding the record's id when a project runs several processes of
+    the flow at once (one monitoring report per round)."""
 
-    def after(target_set: TargetSet) -> dict[User, Message]:
-        process = _finish_task(node, target_set.project_id, actor)
-        return _next_actor_messages(target_set.project, process.pk)
+    def after(record) -> dict[User, Message]:
+        data = {by_record: record.pk} if by_record else None
+        process = _finish_task(node, record.project_id, actor, data=data)
+        return _next_actor_messages(record.project, process.pk)
 
     return after
 
@@ -354,9 +357,7 @@ def _targets_step(node, actor: User):
 @transaction.atomic
 def targets_submit(*, target_set: TargetSet, actor: User) -> TargetSet:
     """Department staff submit the version; their leader gets the review task."""
-    return target_services.target_submit(
-        target_set=target_set, actor=actor, after=_targets_step(TargetReviewFlow.fill, actor)
-    )
+    return target_services.target_submit(target_set=target_set, actor=actor, after=_step(TargetReviewFlow.fill, actor))
 
 
 @transaction.atomic
@@ -367,7 +368,7 @@ def targets_dept_review(*, target_set: TargetSet, actor: User, approve: bool, co
         actor=actor,
         approve=approve,
         comment=comment,
-        after=_targets_step(TargetReviewFlow.leader_review, actor),
+        after=_step(TargetReviewFlow.leader_review, actor),
     )
 
 
@@ -375,7 +376,7 @@ def targets_dept_review(*, target_set: TargetSet, actor: User, approve: bool, co
 def targets_rate(*, target_set: TargetSet, actor: User, **rating) -> TargetSet:
     """The finance section rates the version. 中 gives the department a new filing task;
     差 on the first version rejects the project, and its pre-assessment flow ends too."""
-    step = _targets_step(TargetReviewFlow.finance_review, actor)
+    step = _step(TargetReviewFlow.finance_review, actor)
 
     def after(target_set: TargetSet) -> dict[User, Message]:
         told = step(target_set)
@@ -427,11 +428,7 @@ def monitoring_round_job(job, progress) -> dict:
 
 
 def _report_step(node, actor: User):
-    def after(report: MonitoringReport) -> dict[User, Message]:
-        process = _finish_task(node, report.project_id, actor, data={"report": report.pk})
-        return _next_actor_messages(report.project, process.pk)
-
-    return after
+    return _step(node, actor, by_record="report")
 
 
 @transaction.atomic

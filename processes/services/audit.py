@@ -128,3 +128,45 @@ def audit_verify(*, batch_size: int = 2000) -> ChainProblem | None:
             f"chain head names #{head.last_sequence}, last row is #{last} (rows deleted at the end)",
         )
     return None
+
+
+def audit_and_notify(
+    *,
+    obj: models.Model,
+    action: str,
+    actor,
+    role: str,
+    from_state: str,
+    to_state: str,
+    url: str,
+    comment: str = "",
+    detail: dict | None = None,
+    told: dict | None = None,
+) -> AuditEvent:
+    """Append the audit event of a sub-process step and tell ``told`` ({User: Message})
+    about it, under the event's key (so nobody is told twice); the actor is never told
+    of their own step. Inside the caller's transaction."""
+    from notifications.services import notify
+
+    event = audit_record(
+        obj=obj,
+        action=action,
+        actor=actor,
+        role=role,
+        from_state=from_state,
+        to_state=to_state,
+        comment=comment,
+        detail=detail,
+    )
+    told = dict(told or {})
+    if actor is not None:
+        told.pop(actor, None)
+    if told:
+        notify(
+            messages=told,
+            event_key=f"audit:{event.sequence}",
+            url=url,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+        )
+    return event

@@ -46,8 +46,8 @@ from ..states import (
     ReportStatus,
     TargetSetStatus,
 )
-from .audit import audit_record
-from .projects import department_members, msgid
+from .audit import audit_and_notify, audit_record
+from .projects import department_told, msgid
 
 #: Hook run inside the service's transaction once the report changed state (workflows
 #: completes the flow task there) and returns what the next actors must be told.
@@ -497,8 +497,8 @@ def report_dept_review(
     if not approve:
         told = {
             **told,
-            **_to_department(
-                report, msg.plain("returned", msg.REPORT_RETURNED, project=report.project.name, reason=comment)
+            **department_told(
+                report.project, msg.plain("returned", msg.REPORT_RETURNED, project=report.project.name, reason=comment)
             ),
         }
     _record(
@@ -543,8 +543,8 @@ def report_review(
     light = msgid(Light(report.light).label)
     told = {
         **told,
-        **_to_department(
-            report,
+        **department_told(
+            report.project,
             msg.plain(
                 "report_reviewed", verb, ("light",), project=report.project.name, light=light, comment=comment or "—"
             ),
@@ -631,7 +631,7 @@ def report_dispose(
         disposal=msgid(Disposal(disposal).label),
         reason=reason,
     )
-    told = {**told, **_to_department(report, notice)}
+    told = {**told, **department_told(report.project, notice)}
     _record(
         report,
         action="report_dispose",
@@ -645,10 +645,6 @@ def report_dispose(
     return report
 
 
-def _to_department(report: MonitoringReport, message: Message) -> dict[User, Message]:
-    return dict.fromkeys(department_members(report.project), message)
-
-
 def _record(
     report: MonitoringReport,
     *,
@@ -660,26 +656,18 @@ def _record(
     detail: dict | None = None,
     told: dict[User, Message] | None = None,
 ) -> None:
-    event = audit_record(
+    audit_and_notify(
         obj=report,
         action=action,
         actor=actor,
         role=role,
         from_state=before,
         to_state=report.status,
+        url=report_url(report),
         comment=comment,
         detail={"project": report.project_id, "round": report.round_id, "light": report.light, **(detail or {})},
+        told=told,
     )
-    told = dict(told or {})
-    told.pop(actor, None)
-    if told:
-        notify(
-            messages=told,
-            event_key=f"audit:{event.sequence}",
-            url=report_url(report),
-            object_type="processes.monitoringreport",
-            object_id=str(report.pk),
-        )
 
 
 def reports_cancel_open(*, project: BudgetProject, actor: User | None, reason: str) -> int:

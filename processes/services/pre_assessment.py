@@ -22,7 +22,7 @@ from django_fsm import ConcurrentTransition
 
 from accounts.models import Agency, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role
-from notifications.services import Message, notify
+from notifications.services import Message
 
 from .. import messages
 from ..errors import ActionNotAllowed, Conflict
@@ -30,7 +30,7 @@ from ..models import BudgetProject, Opinion, PanelMember, PreAssessment, Reducti
 from ..panel import DEPUTY, EXPERT, Candidate, DrawContext, PanelRuleFailed, PanelRules, draw_panel, draw_replacement
 from ..permissions import holds
 from ..states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
-from .audit import audit_record
+from .audit import audit_and_notify
 from .projects import department_members, msgid, project_system_transition, project_url
 
 ZERO = Decimal("0.00")
@@ -84,26 +84,18 @@ def _record(
     detail: dict | None = None,
     told: dict[User, Message] | None = None,
 ) -> None:
-    event = audit_record(
+    audit_and_notify(
         obj=pa,
         action=action,
         actor=actor,
         role=role,
         from_state=before,
         to_state=pa.status,
+        url=project_url(pa.project),
         comment=comment,
         detail=detail,
+        told=told,
     )
-    if told:
-        if actor is not None:
-            told.pop(actor, None)
-        notify(
-            messages=told,
-            event_key=f"audit:{event.sequence}",
-            url=project_url(pa.project),
-            object_type="processes.preassessment",
-            object_id=str(pa.pk),
-        )
 
 
 def _due(pa: PreAssessment) -> str:

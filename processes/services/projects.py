@@ -63,6 +63,11 @@ def department_members(project: BudgetProject) -> list[User]:
     )
 
 
+def department_told(project: BudgetProject, message) -> dict[User, Message]:
+    """The same ``message`` for every member of the project's department."""
+    return dict.fromkeys(department_members(project), message)
+
+
 def _lock(project: BudgetProject) -> BudgetProject:
     """Re-read the project under a row lock (the first lock any transition takes)."""
     return BudgetProject.objects.select_for_update().select_related("department", "created_by").get(pk=project.pk)

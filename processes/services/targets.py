@@ -25,7 +25,7 @@ from django_fsm import ConcurrentTransition
 
 from accounts.models import User
 from accounts.roles import Role
-from notifications.services import Message, notify
+from notifications.services import Message
 
 from .. import messages
 from ..errors import ActionNotAllowed, Conflict
@@ -44,9 +44,9 @@ from ..states import (
     TargetRating,
     TargetSetStatus,
 )
-from .audit import audit_record
+from .audit import audit_and_notify, audit_record
 from .pre_assessment import pre_assessment_cancel_open
-from .projects import department_members, msgid, project_system_transition, project_url
+from .projects import department_told, msgid, project_system_transition, project_url
 
 #: Hook run inside the service's transaction after the version has changed state:
 #: workflows completes the flow task there and returns the next actors' messages.
@@ -336,26 +336,18 @@ def _record(
     detail: dict | None = None,
     told: dict[User, Message] | None = None,
 ) -> None:
-    event = audit_record(
+    audit_and_notify(
         obj=target_set,
         action=action,
         actor=actor,
         role=role,
         from_state=before,
         to_state=target_set.status,
+        url=project_url(target_set.project) + "targets/",
         comment=comment,
         detail={"project": target_set.project_id, "number": target_set.number, **(detail or {})},
+        told=told,
     )
-    told = dict(told or {})
-    told.pop(actor, None)
-    if told:
-        notify(
-            messages=told,
-            event_key=f"audit:{event.sequence}",
-            url=project_url(target_set.project) + "targets/",
-            object_type="processes.targetset",
-            object_id=str(target_set.pk),
-        )
 
 
 def _rows_detail(rows: Iterable[TargetRow | CleanRow]) -> list[dict]:
@@ -374,10 +366,6 @@ def _rows_detail(rows: Iterable[TargetRow | CleanRow]) -> list[dict]:
 def _replace_rows(target_set: TargetSet, rows: list[CleanRow]) -> None:
     target_set.rows.all().delete()
     TargetRow.objects.bulk_create([row.as_model(target_set, i + 1) for i, row in enumerate(rows)])
-
-
-def _to_department(target_set: TargetSet, message: Message) -> dict[User, Message]:
-    return dict.fromkeys(department_members(target_set.project), message)
 
 
 # -- drafting -----------------------------------------------------------------------------
@@ -579,7 +567,7 @@ def target_dept_review(
     told = after(target_set) if after else {}
     if not approve:
         message = messages.plain("returned", messages.TARGETS_RETURNED_BY_LEADER, project=project.name, reason=comment)
-        told = {**told, **_to_department(target_set, message)}  # the reason says more than the new task
+        told = {**told, **department_told(target_set.project, message)}  # the reason says more than the new task
     _record(
         target_set,
         action="targets_dept_approve" if approve else "targets_dept_return",
@@ -667,7 +655,7 @@ def target_rate(
         rating=rating_label,
         comment=comment or "—",
     )
-    told = {**told, **_to_department(target_set, outcome)}  # the outcome says more than a new task
+    told = {**told, **department_told(target_set.project, outcome)}  # the outcome says more than a new task
     _record(
         target_set,
         action="targets_rate",
