@@ -244,6 +244,96 @@ class ExecutionHold(models.TextChoices):
     PAYMENTS_STOPPED = "payments_stopped", _("已停止拨款")
 
 
+class Grade(models.TextChoices):
+    """评价等次 (DESIGN §3.5): 90–100 优, 80–<90 良, 60–<80 中, < 60 差."""
+
+    EXCELLENT = "excellent", pgettext_lazy("grade", "优")
+    GOOD = "good", pgettext_lazy("grade", "良")
+    FAIR = "fair", pgettext_lazy("grade", "中")
+    POOR = "poor", pgettext_lazy("grade", "差")
+
+
+class CampaignStatus(models.TextChoices):
+    """自评工作 of a year."""
+
+    OPEN = "open", _("自评中")
+    CLOSED = "closed", _("已结束")
+
+
+class SelfEvaluationStatus(models.TextChoices):
+    """绩效自评: issued → submitted → dept_approved → accepted (or returned to issued)."""
+
+    ISSUED = "issued", _("待自评")
+    SUBMITTED = "submitted", _("已提交")
+    DEPT_APPROVED = "dept_approved", _("部门已审核")
+    ACCEPTED = "accepted", _("财政已确认")
+    CANCELLED = "cancelled", _("已取消")
+
+
+SELF_EVALUATION_OPEN = [SelfEvaluationStatus.ISSUED, SelfEvaluationStatus.SUBMITTED, SelfEvaluationStatus.DEPT_APPROVED]
+
+
+class ScoreSection(models.TextChoices):
+    """The parts of the self-evaluation score sheet; indicators fall in the last three."""
+
+    EXECUTION = "execution", _("预算执行率")
+    OUTPUT = "output", _("产出指标")
+    OUTCOME = "outcome", _("效益指标")
+    SATISFACTION = "satisfaction", _("满意度指标")
+
+
+#: The score-sheet section of each indicator level 1 (成本 counts with 产出, as in the
+#: 2020 self-evaluation table).
+SECTION_OF_LEVEL1: dict[str, str] = {
+    IndicatorLevel1.OUTPUT: ScoreSection.OUTPUT,
+    IndicatorLevel1.COST: ScoreSection.OUTPUT,
+    IndicatorLevel1.EFFECT: ScoreSection.OUTCOME,
+    IndicatorLevel1.SATISFACTION: ScoreSection.SATISFACTION,
+}
+
+
+class SampleMethod(models.TextChoices):
+    MANUAL = "manual", _("人工选取")
+    RANDOM = "random", _("随机抽取")
+
+
+class RecheckStatus(models.TextChoices):
+    """复核: assigned → rescored → fed_back (the department may comment) → final."""
+
+    ASSIGNED = "assigned", _("待复核")
+    RESCORED = "rescored", _("已复核待反馈")
+    FED_BACK = "fed_back", _("部门已反馈")
+    FINAL = "final", _("复核完成")
+
+
+class EvaluationKind(models.TextChoices):
+    KEY = "key", _("重点评价")
+    DEPARTMENT = "department", _("部门整体绩效评价")
+
+
+class EvaluationStatus(models.TextChoices):
+    """重点评价 / 部门整体绩效评价, commissioned to an agency (DESIGN §3.5)."""
+
+    COMMISSIONED = "commissioned", _("已委托")
+    PLAN_SUBMITTED = "plan_submitted", _("评价方案待审")
+    PLAN_APPROVED = "plan_approved", _("评价方案已批准")
+    FIELDWORK = "fieldwork", _("现场评价")
+    DRAFT_REPORT = "draft_report", _("报告初稿待反馈")
+    DEPT_COMMENTED = "dept_commented", _("部门已反馈")
+    EXPERT_REVIEW = "expert_review", _("专家评审中")
+    FINAL = "final", _("评价完成")
+    PUBLISHED = "published", _("已公开")
+
+
+class FrameworkDimension(models.TextChoices):
+    """评价指标体系的一级指标 of a key or department evaluation."""
+
+    DECISION = "decision", _("决策")
+    PROCESS = "process", _("过程")
+    OUTPUT = "output", _("产出")
+    OUTCOME = "outcome", _("效益")
+
+
 #: The state choices of each audited object type (``AuditEvent.object_type``).
 STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.budgetproject": ProjectStage,
@@ -252,6 +342,10 @@ STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.indicator": IndicatorStatus,
     "processes.monitoringreport": ReportStatus,
     "processes.monitoringround": RoundStatus,
+    "processes.evaluationcampaign": CampaignStatus,
+    "processes.selfevaluation": SelfEvaluationStatus,
+    "processes.recheck": RecheckStatus,
+    "processes.commissionedevaluation": EvaluationStatus,
 }
 
 

@@ -120,6 +120,9 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+# Uploaded reports and evidence: outside the web root, served only by views that check
+# who may see them (processes.files).
+PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -228,6 +231,8 @@ JIXIAO: dict[str, Any] = {
         "review_monitoring_dept": 3,
         "review_monitoring": 7,
         "dispose_monitoring": 7,
+        "review_self_evaluation_dept": 5,
+        "accept_self_evaluation": 10,
     },
     # Monitoring lights (DESIGN §3.4), in percent of the time pace: below red_below red,
     # below yellow_below yellow, else green; ≥ indicators at or above blue_from blue.
@@ -246,6 +251,32 @@ JIXIAO: dict[str, Any] = {
         "REQUIRED_LEVEL1": ["output", "effect"],
         "MAX_ROWS": 60,
     },
+    # Evaluation (DESIGN §3.5, §3.7). Score-sheet section weights (points of 100); the
+    # default framework of a key or department evaluation (决策 / 过程 / 产出 / 效益); the
+    # next year's budget recommendation of each grade (action, label, cut in percent).
+    "EVALUATION": {
+        "WEIGHTS": {
+            "execution": Decimal("10"),
+            "output": Decimal("50"),
+            "outcome": Decimal("30"),
+            "satisfaction": Decimal("10"),
+        },
+        "FRAMEWORK": {
+            "decision": Decimal("20"),
+            "process": Decimal("20"),
+            "output": Decimal("30"),
+            "outcome": Decimal("30"),
+        },
+        "SELF_EVALUATION_DAYS": 30,
+        "RECOMMENDATIONS": {
+            "excellent": {"action": "priority", "label": gettext_noop("优先保障"), "cut_percent": Decimal("0")},
+            "good": {"action": "keep", "label": gettext_noop("保持预算规模"), "cut_percent": Decimal("0")},
+            "fair": {"action": "cut", "label": gettext_noop("压减预算"), "cut_percent": Decimal("10")},
+            "poor": {"action": "cancel", "label": gettext_noop("取消或调整用途"), "cut_percent": Decimal("100")},
+        },
+    },
+    # Uploaded files (reports, evidence): largest accepted, in bytes.
+    "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
     # Indicator library imports (DESIGN §2): largest file accepted, in bytes.
     "INDICATOR_IMPORT_MAX_BYTES": 20 * 1024 * 1024,
 }

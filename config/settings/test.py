@@ -18,5 +18,7 @@ if env("REDIS_URL", default=""):
 AXES_ENABLED = True
 SESSION_WEBSOCKET_CHECK_SECONDS = 1
 LANGUAGE_CODE = "zh-hans"
+# Uploads of a test run go to a throw-away directory.
+PRIVATE_MEDIA_ROOT = str(__import__("tempfile").mkdtemp(prefix="jixiao-private-"))
 
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405

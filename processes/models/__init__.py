@@ -1,6 +1,19 @@
 """The domain's models, one module per area; imported from here (``processes.models``)."""
 
 from .audit import AuditChainHead, AuditEvent, AuditEventQuerySet
+from .evaluation import (
+    CommissionedEvaluation,
+    EvaluationCampaign,
+    EvaluationPanelMember,
+    ExpertSuggestion,
+    Finding,
+    Recheck,
+    RecheckSample,
+    ScoreLine,
+    ScoreSheet,
+    SelfEvaluation,
+    completion_rate,
+)
 from .indicators import Indicator
 from .jobs import Job
 from .monitoring import IndicatorProgress, MonitoringReport, MonitoringRound
@@ -15,6 +28,11 @@ __all__ = [
     "AuditEvent",
     "AuditEventQuerySet",
     "BudgetProject",
+    "CommissionedEvaluation",
+    "EvaluationCampaign",
+    "EvaluationPanelMember",
+    "ExpertSuggestion",
+    "Finding",
     "Indicator",
     "IndicatorProgress",
     "Job",
@@ -24,10 +42,16 @@ __all__ = [
     "PanelMember",
     "PreAssessment",
     "ProjectCategory",
+    "Recheck",
+    "RecheckSample",
     "Recurrence",
     "ReductionItem",
+    "ScoreLine",
+    "ScoreSheet",
+    "SelfEvaluation",
     "TargetRow",
     "TargetSet",
     "action",
+    "completion_rate",
     "fsm_permission",
 ]

@@ -1,0 +1,529 @@
+"""绩效评价 (DESIGN §3.5): the year's self-evaluation campaign, score sheets, sampled
+re-checks, commissioned key and department-overall evaluations, expert suggestions and
+findings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from ..files import private_storage
+from ..states import (
+    SELF_EVALUATION_OPEN,
+    CampaignStatus,
+    Direction,
+    EvaluationKind,
+    EvaluationStatus,
+    Grade,
+    QualitativeProgress,
+    RecheckStatus,
+    SampleMethod,
+    ScoreSection,
+    SelfEvaluationStatus,
+)
+from .project import MONEY, BudgetProject
+from .targets import TargetRow
+
+SCORE = {"max_digits": 5, "decimal_places": 2}
+
+
+def completion_rate(executed: Decimal | None, budget: Decimal | None) -> Decimal | None:
+    """完成率 = executed ÷ budget, exact (round only when shown); None without a budget."""
+    if executed is None or not budget:
+        return None
+    return executed / budget
+
+
+class EvaluationCampaign(models.Model):
+    """自评工作 of one fiscal year: every project that executed in the year evaluates itself."""
+
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    title = models.CharField(_("名称"), max_length=100)
+    due_at = models.DateTimeField(_("自评截止时间"))
+    status = models.CharField(_("状态"), max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.OPEN)
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("绩效自评工作")
+        verbose_name_plural = pgettext_lazy("plural", "绩效自评工作")
+        ordering = ["-fiscal_year"]
+        permissions = [
+            ("launch_evaluation", _("发起绩效评价、抽取复核、委托重点评价")),
+            ("fill_self_evaluation", _("填报绩效自评")),
+            ("review_self_evaluation_dept", _("部门审核绩效自评")),
+            ("accept_self_evaluation", _("财政确认绩效自评")),
+            ("conduct_evaluation", _("开展复核与重点评价（第三方机构）")),
+            ("approve_disclosure", _("批准评价报告公开")),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ScoreSheet(models.Model):
+    """绩效自评表: one scoring of one project — by the department (self-evaluation) or by an
+    agency (re-check) — on the same sheet: budget execution, outputs, outcomes and
+    satisfaction. The scores are computed by processes.scoring and stored on every save."""
+
+    project = models.ForeignKey(
+        BudgetProject, verbose_name=_("预算项目"), on_delete=models.PROTECT, related_name="score_sheets"
+    )
+    budget = models.DecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
+    executed = models.DecimalField(_("执行数"), **MONEY, null=True, blank=True)
+    execution_rate = models.DecimalField(_("预算执行率"), max_digits=12, decimal_places=2, null=True, blank=True)
+    execution_score = models.DecimalField(_("预算执行得分"), **SCORE, default=Decimal("0"))
+    output_score = models.DecimalField(_("产出得分"), **SCORE, default=Decimal("0"))
+    outcome_score = models.DecimalField(_("效益得分"), **SCORE, default=Decimal("0"))
+    satisfaction_score = models.DecimalField(_("满意度得分"), **SCORE, default=Decimal("0"))
+    total = models.DecimalField(_("总分"), **SCORE, null=True, blank=True)
+    grade = models.CharField(_("等次"), max_length=12, choices=Grade.choices, blank=True)
+    #: The section weights the sheet was scored with (settings at the time).
+    weights = models.JSONField(_("权重"), default=dict, blank=True)
+    summary = models.TextField(_("总体评价说明"), blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("绩效评分表")
+        verbose_name_plural = pgettext_lazy("plural", "绩效评分表")
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.total if self.total is not None else '—'}"
+
+
+class ScoreLine(models.Model):
+    """One indicator of a score sheet: the approved target (copied when first saved) and
+    what the scorer entered — actual value, or for a qualitative indicator the band and
+    the percentage chosen within it — with the deviation reason and measure."""
+
+    sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="lines")
+    target_row = models.ForeignKey(TargetRow, verbose_name=_("绩效指标"), on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(_("序号"))
+    section = models.CharField(_("评分部分"), max_length=16, choices=ScoreSection.choices)
+    name = models.CharField(_("三级指标"), max_length=200)
+    direction = models.CharField(_("指标性质"), max_length=16, choices=Direction.choices)
+    target_value = models.DecimalField(_("指标值"), max_digits=18, decimal_places=4, null=True, blank=True)
+    target_text = models.CharField(_("定性指标值"), max_length=200, blank=True)
+    unit = models.CharField(_("计量单位"), max_length=32, blank=True)
+    weight = models.DecimalField(_("权重"), max_digits=5, decimal_places=2)
+    points = models.DecimalField(_("分值"), max_digits=7, decimal_places=4, default=Decimal("0"))
+    actual_value = models.DecimalField(_("实际完成值"), max_digits=18, decimal_places=4, null=True, blank=True)
+    band = models.CharField(_("完成情况"), max_length=16, choices=QualitativeProgress.choices, blank=True)
+    band_pct = models.DecimalField(_("得分比例（%）"), max_digits=5, decimal_places=2, null=True, blank=True)
+    score = models.DecimalField(_("得分"), **SCORE, null=True, blank=True)
+    deviation_reason = models.TextField(_("偏差原因"), blank=True)
+    measure = models.TextField(_("改进措施"), blank=True)
+
+    class Meta:
+        verbose_name = _("评分指标")
+        verbose_name_plural = pgettext_lazy("plural", "评分指标")
+        ordering = ["sheet_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["sheet", "target_row"], name="one_line_per_target_row")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SelfEvaluation(ConcurrentTransitionMixin, models.Model):
+    """绩效自评 of one project (one per project: a project belongs to one year and one
+    campaign). issued → submitted (dept_staff) → dept_approved (dept_leader) → accepted
+    (finance_officer), or returned to issued with a reason."""
+
+    campaign = models.ForeignKey(
+        EvaluationCampaign, verbose_name=_("绩效自评工作"), on_delete=models.PROTECT, related_name="self_evaluations"
+    )
+    project = models.OneToOneField(
+        BudgetProject, verbose_name=_("预算项目"), on_delete=models.PROTECT, related_name="self_evaluation"
+    )
+    sheet = models.OneToOneField(
+        ScoreSheet, verbose_name=_("自评表"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = FSMField(
+        _("状态"),
+        max_length=16,
+        choices=SelfEvaluationStatus.choices,
+        default=SelfEvaluationStatus.ISSUED,
+        protected=True,
+    )
+    score = models.DecimalField(_("自评得分"), **SCORE, null=True, blank=True)
+    grade = models.CharField(_("自评等次"), max_length=12, choices=Grade.choices, blank=True, db_index=True)
+    leader_comment = models.TextField(_("部门审核意见"), blank=True)
+    review_comment = models.TextField(_("财政审核意见"), blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    revision = models.PositiveIntegerField(_("修订号"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("绩效自评")
+        verbose_name_plural = pgettext_lazy("plural", "绩效自评")
+        ordering = ["campaign_id", "project__department_id", "project__code"]
+        indexes = [models.Index(fields=["campaign", "status", "grade"], name="self_eval_overview")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign.fiscal_year} · {self.project}"
+
+    @property
+    def editable(self) -> bool:
+        return self.status == SelfEvaluationStatus.ISSUED
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in SELF_EVALUATION_OPEN
+
+    @transition(field=status, source=SelfEvaluationStatus.ISSUED, target=SelfEvaluationStatus.SUBMITTED)
+    def submit(self) -> None:
+        pass
+
+    @transition(field=status, source=SelfEvaluationStatus.SUBMITTED, target=SelfEvaluationStatus.DEPT_APPROVED)
+    def dept_approve(self, *, comment: str) -> None:
+        self.leader_comment = comment
+
+    @transition(field=status, source=SelfEvaluationStatus.SUBMITTED, target=SelfEvaluationStatus.ISSUED)
+    def dept_return(self, *, comment: str) -> None:
+        self.leader_comment = comment
+
+    @transition(field=status, source=SelfEvaluationStatus.DEPT_APPROVED, target=SelfEvaluationStatus.ACCEPTED)
+    def accept(self, *, comment: str) -> None:
+        self.review_comment = comment
+
+    @transition(field=status, source=SelfEvaluationStatus.DEPT_APPROVED, target=SelfEvaluationStatus.ISSUED)
+    def send_back(self, *, comment: str) -> None:
+        self.review_comment = comment
+
+    @transition(field=status, source=SELF_EVALUATION_OPEN, target=SelfEvaluationStatus.CANCELLED)
+    def cancel(self) -> None:
+        pass
+
+
+class RecheckSample(models.Model):
+    """复核抽样: the self-evaluations the finance section chose (by hand, or at random with
+    a recorded seed and filters) and the agency commissioned to rescore them."""
+
+    campaign = models.ForeignKey(
+        EvaluationCampaign, verbose_name=_("绩效自评工作"), on_delete=models.PROTECT, related_name="samples"
+    )
+    agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("第三方机构"), on_delete=models.PROTECT, related_name="recheck_samples"
+    )
+    method = models.CharField(_("抽取方式"), max_length=8, choices=SampleMethod.choices)
+    seed = models.BigIntegerField(_("随机种子"), null=True, blank=True)
+    #: The filters of a random draw ({"department": [...], "grade": [...], "size": n}) and
+    #: the ids of the pool it drew from, so the draw can be replayed.
+    filters = models.JSONField(_("抽取条件"), default=dict, blank=True)
+    pool = models.JSONField(_("候选范围"), default=list, blank=True)
+    due_at = models.DateTimeField(_("复核截止时间"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("复核抽样")
+        verbose_name_plural = pgettext_lazy("plural", "复核抽样")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign.fiscal_year} · {self.agency} · {self.get_method_display()}"
+
+
+class Recheck(ConcurrentTransitionMixin, models.Model):
+    """复核 of one self-evaluation by the commissioned agency: assigned → rescored (the
+    agency's own sheet) → fed_back (the department comments, or declines to) → final.
+    The self-score and the final score are both kept."""
+
+    sample = models.ForeignKey(
+        RecheckSample, verbose_name=_("复核抽样"), on_delete=models.PROTECT, related_name="rechecks"
+    )
+    self_evaluation = models.OneToOneField(
+        SelfEvaluation, verbose_name=_("绩效自评"), on_delete=models.PROTECT, related_name="recheck"
+    )
+    project = models.ForeignKey(BudgetProject, verbose_name=_("预算项目"), on_delete=models.PROTECT, related_name="+")
+    sheet = models.OneToOneField(
+        ScoreSheet, verbose_name=_("复核评分表"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = FSMField(
+        _("状态"), max_length=12, choices=RecheckStatus.choices, default=RecheckStatus.ASSIGNED, protected=True
+    )
+    self_score = models.DecimalField(_("自评得分"), **SCORE, null=True, blank=True)
+    self_grade = models.CharField(_("自评等次"), max_length=12, choices=Grade.choices, blank=True)
+    final_score = models.DecimalField(_("复核得分"), **SCORE, null=True, blank=True)
+    final_grade = models.CharField(_("复核等次"), max_length=12, choices=Grade.choices, blank=True)
+    agency_opinion = models.TextField(_("复核意见"), blank=True)
+    department_comment = models.TextField(_("部门反馈意见"), blank=True)
+    rescored_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    finalized_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    revision = models.PositiveIntegerField(_("修订号"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("复核")
+        verbose_name_plural = pgettext_lazy("plural", "复核")
+        ordering = ["sample_id", "project__department_id", "project__code"]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.get_status_display()}"
+
+    @property
+    def difference(self) -> Decimal | None:
+        """复核得分 − 自评得分."""
+        if self.final_score is None or self.self_score is None:
+            return None
+        return self.final_score - self.self_score
+
+    @transition(field=status, source=RecheckStatus.ASSIGNED, target=RecheckStatus.RESCORED)
+    def rescore(self, *, opinion: str) -> None:
+        self.agency_opinion = opinion
+
+    @transition(field=status, source=RecheckStatus.RESCORED, target=RecheckStatus.FED_BACK)
+    def feed_back(self, *, comment: str) -> None:
+        self.department_comment = comment
+
+    @transition(field=status, source=RecheckStatus.FED_BACK, target=RecheckStatus.FINAL)
+    def finalize(self, *, score: Decimal, grade: str) -> None:
+        self.final_score = score
+        self.final_grade = grade
+
+
+class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
+    """重点评价 of a project, or 部门整体绩效评价 of a department and year, commissioned to an
+    agency: commissioned → plan_submitted → plan_approved (indicator framework 决策 / 过程 /
+    产出 / 效益 and weights) → fieldwork → draft_report → dept_commented → expert_review
+    (a panel drawn as in pre-assessment; every suggestion its own item) → final (score,
+    grade, findings, report file) → published (after a finance_officer approves disclosure)."""
+
+    kind = models.CharField(_("评价类型"), max_length=12, choices=EvaluationKind.choices)
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("预算部门"), on_delete=models.PROTECT, related_name="evaluations"
+    )
+    project = models.ForeignKey(
+        BudgetProject,
+        verbose_name=_("预算项目"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commissioned_evaluations",
+    )
+    agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("第三方机构"), on_delete=models.PROTECT, related_name="evaluations"
+    )
+    title = models.CharField(_("评价名称"), max_length=200)
+    due_at = models.DateTimeField(_("完成期限"))
+    status = FSMField(
+        _("状态"),
+        max_length=16,
+        choices=EvaluationStatus.choices,
+        default=EvaluationStatus.COMMISSIONED,
+        protected=True,
+    )
+    #: {dimension: weight} of 决策 / 过程 / 产出 / 效益, summing to 100.
+    framework = models.JSONField(_("评价指标体系"), default=dict, blank=True)
+    plan = models.TextField(_("评价方案"), blank=True)
+    plan_comment = models.TextField(_("方案审核意见"), blank=True)
+    fieldwork_note = models.TextField(_("现场评价情况"), blank=True)
+    draft_report = models.FileField(_("报告初稿"), storage=private_storage, upload_to="evaluations/drafts/", blank=True)
+    department_comment = models.TextField(_("部门反馈意见"), blank=True)
+    draw_seed = models.BigIntegerField(_("抽取种子"), null=True, blank=True)
+    candidate_pool = models.JSONField(_("候选人池"), default=list, blank=True)
+    #: {dimension: score}, each at most its weight.
+    scores = models.JSONField(_("分项得分"), default=dict, blank=True)
+    score = models.DecimalField(_("评价得分"), **SCORE, null=True, blank=True)
+    grade = models.CharField(_("评价等次"), max_length=12, choices=Grade.choices, blank=True)
+    budget = models.DecimalField(_("预算数"), **MONEY, null=True, blank=True)
+    executed = models.DecimalField(_("执行数"), **MONEY, null=True, blank=True)
+    conclusion = models.TextField(_("评价结论"), blank=True)
+    report = models.FileField(_("评价报告"), storage=private_storage, upload_to="evaluations/reports/", blank=True)
+    disclosure_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("批准公开人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
+    commissioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("委托人"), on_delete=models.PROTECT, related_name="+"
+    )
+    finalized_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    revision = models.PositiveIntegerField(_("修订号"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("委托评价")
+        verbose_name_plural = pgettext_lazy("plural", "委托评价")
+        ordering = ["-fiscal_year", "kind", "department_id", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="key", project__isnull=False) | models.Q(kind="department", project__isnull=True)
+                ),
+                name="evaluation_kind_matches_subject",
+            ),
+            models.UniqueConstraint(fields=["project"], name="one_key_evaluation_per_project"),
+            models.UniqueConstraint(
+                fields=["department", "fiscal_year"],
+                condition=models.Q(kind="department"),
+                name="one_department_evaluation_per_year",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def completion_rate(self) -> Decimal | None:
+        return completion_rate(self.executed, self.budget)
+
+    # -- transitions: fields only ------------------------------------------------------
+
+    @transition(field=status, source=EvaluationStatus.COMMISSIONED, target=EvaluationStatus.PLAN_SUBMITTED)
+    def submit_plan(self, *, framework: dict, plan: str) -> None:
+        self.framework = framework
+        self.plan = plan
+
+    @transition(field=status, source=EvaluationStatus.PLAN_SUBMITTED, target=EvaluationStatus.PLAN_APPROVED)
+    def approve_plan(self, *, comment: str) -> None:
+        self.plan_comment = comment
+
+    @transition(field=status, source=EvaluationStatus.PLAN_SUBMITTED, target=EvaluationStatus.COMMISSIONED)
+    def return_plan(self, *, comment: str) -> None:
+        self.plan_comment = comment
+
+    @transition(field=status, source=EvaluationStatus.PLAN_APPROVED, target=EvaluationStatus.FIELDWORK)
+    def start_fieldwork(self) -> None:
+        pass
+
+    @transition(field=status, source=EvaluationStatus.FIELDWORK, target=EvaluationStatus.DRAFT_REPORT)
+    def submit_draft(self, *, note: str) -> None:
+        self.fieldwork_note = note
+
+    @transition(field=status, source=EvaluationStatus.DRAFT_REPORT, target=EvaluationStatus.DEPT_COMMENTED)
+    def comment(self, *, comment: str) -> None:
+        self.department_comment = comment
+
+    @transition(field=status, source=EvaluationStatus.DEPT_COMMENTED, target=EvaluationStatus.EXPERT_REVIEW)
+    def open_review(self, *, seed: int, pool: list) -> None:
+        self.draw_seed = seed
+        self.candidate_pool = pool
+
+    @transition(field=status, source=EvaluationStatus.EXPERT_REVIEW, target=EvaluationStatus.FINAL)
+    def finalize(self, *, scores: dict, score: Decimal, grade: str, conclusion: str) -> None:
+        self.scores = scores
+        self.score = score
+        self.grade = grade
+        self.conclusion = conclusion
+
+    @transition(field=status, source=EvaluationStatus.FINAL, target=EvaluationStatus.PUBLISHED)
+    def publish(self) -> None:
+        pass
+
+
+class EvaluationPanelMember(models.Model):
+    """A seat on a commissioned evaluation's expert review panel: an expert or a deputy."""
+
+    evaluation = models.ForeignKey(CommissionedEvaluation, on_delete=models.CASCADE, related_name="panel")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("成员"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("身份"), max_length=8, choices=[("expert", _("专家")), ("deputy", _("人大代表"))])
+    sector_expert = models.BooleanField(_("专业对口"), default=False)
+    seat = models.PositiveSmallIntegerField(_("席位"))
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评价评审组成员")
+        verbose_name_plural = pgettext_lazy("plural", "评价评审组成员")
+        ordering = ["evaluation_id", "seat"]
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "user"], name="evaluation_member_once"),
+            models.UniqueConstraint(fields=["evaluation", "seat"], name="evaluation_seat_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_kind_display()})"
+
+
+class ExpertSuggestion(models.Model):
+    """专家建议: one suggestion of one panel member, recorded as its own item."""
+
+    evaluation = models.ForeignKey(CommissionedEvaluation, on_delete=models.CASCADE, related_name="suggestions")
+    member = models.ForeignKey(EvaluationPanelMember, on_delete=models.CASCADE, related_name="suggestions")
+    position = models.PositiveSmallIntegerField(_("序号"))
+    text = models.TextField(_("建议"))
+    created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("专家建议")
+        verbose_name_plural = pgettext_lazy("plural", "专家建议")
+        ordering = ["evaluation_id", "member__seat", "position"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Finding(models.Model):
+    """评价发现的问题: problem, basis, requirement — of a self-evaluation, a re-check or a
+    commissioned evaluation; ready to be issued as a rectification (DESIGN §3.6)."""
+
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("预算部门"), on_delete=models.PROTECT, related_name="findings"
+    )
+    project = models.ForeignKey(
+        BudgetProject,
+        verbose_name=_("预算项目"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="findings",
+    )
+    self_evaluation = models.ForeignKey(
+        SelfEvaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="findings"
+    )
+    recheck = models.ForeignKey(Recheck, null=True, blank=True, on_delete=models.CASCADE, related_name="findings")
+    evaluation = models.ForeignKey(
+        CommissionedEvaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="findings"
+    )
+    problem = models.TextField(_("存在问题"))
+    basis = models.TextField(_("依据"), blank=True)
+    requirement = models.TextField(_("整改要求"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评价发现问题")
+        verbose_name_plural = pgettext_lazy("plural", "评价发现问题")
+        ordering = ["department_id", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(self_evaluation__isnull=False, recheck__isnull=True, evaluation__isnull=True)
+                    | models.Q(self_evaluation__isnull=True, recheck__isnull=False, evaluation__isnull=True)
+                    | models.Q(self_evaluation__isnull=True, recheck__isnull=True, evaluation__isnull=False)
+                ),
+                name="finding_has_one_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.problem[:60]
