@@ -2,8 +2,9 @@
 
 Department roles see their own department's projects; the finance section, supervisors
 and auditors see all; agency staff see the projects their agency is commissioned to
-pre-assess; experts and deputies see the projects whose review panel they sit on (a
-replaced member no longer does); the sysadmin manages people, not business data.
+pre-assess, re-check or key-evaluate; experts and deputies see the projects whose review
+panel (pre-assessment or key evaluation) they sit on (a replaced member no longer does);
+the sysadmin manages people, not business data.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from . import lights
 from .models import (
     AuditEvent,
     BudgetProject,
+    CommissionedEvaluation,
+    EvaluationCampaign,
+    EvaluationPanelMember,
     Indicator,
     IndicatorProgress,
     Job,
@@ -33,9 +37,11 @@ from .models import (
     MonitoringRound,
     PanelMember,
     PreAssessment,
+    Recheck,
+    SelfEvaluation,
 )
 from .permissions import holds
-from .states import IndicatorScope, IndicatorStatus, Light, ReportStatus
+from .states import EvaluationStatus, IndicatorScope, IndicatorStatus, Light, ReportStatus
 
 
 def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
@@ -48,10 +54,22 @@ def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
     if user.is_department_user and user.department_id is not None:
         visible |= Q(department_id=user.department_id)
     if user.has_role(Role.AGENCY_STAFF) and user.agency_id is not None:
-        visible |= Q(pk__in=PreAssessment.objects.filter(agency_id=user.agency_id).values("project_id"))
+        visible |= (
+            Q(pk__in=PreAssessment.objects.filter(agency_id=user.agency_id).values("project_id"))
+            | Q(pk__in=Recheck.objects.filter(sample__agency_id=user.agency_id).values("project_id"))
+            | Q(
+                pk__in=CommissionedEvaluation.objects.filter(agency_id=user.agency_id, project__isnull=False).values(
+                    "project_id"
+                )
+            )
+        )
     if user.has_role(Role.EXPERT) or user.has_role(Role.DEPUTY):
         visible |= Q(
             pk__in=PanelMember.objects.filter(user_id=user.pk, active=True).values("pre_assessment__project_id")
+        ) | Q(
+            pk__in=EvaluationPanelMember.objects.filter(user_id=user.pk, evaluation__project__isnull=False).values(
+                "evaluation__project_id"
+            )
         )
     return qs.filter(visible)
 
@@ -71,7 +89,19 @@ def users_who_see(project: BudgetProject) -> QuerySet[User]:
                 groups__name=Role.AGENCY_STAFF,
             )
             | Q(
+                agency_id__in=Recheck.objects.filter(project=project).values("sample__agency_id"),
+                groups__name=Role.AGENCY_STAFF,
+            )
+            | Q(
+                agency_id__in=CommissionedEvaluation.objects.filter(project=project).values("agency_id"),
+                groups__name=Role.AGENCY_STAFF,
+            )
+            | Q(
                 pk__in=PanelMember.objects.filter(pre_assessment__project=project, active=True).values("user_id"),
+                groups__name__in=[Role.EXPERT, Role.DEPUTY],
+            )
+            | Q(
+                pk__in=EvaluationPanelMember.objects.filter(evaluation__project=project).values("user_id"),
                 groups__name__in=[Role.EXPERT, Role.DEPUTY],
             )
         )
@@ -526,4 +556,75 @@ def department_summary(round_: MonitoringRound, department: Department) -> Depar
         reports=reports,
         by_light=by_light,
         pace=SpendingPace(executed=executed, budget=budget, reports=paced, months=round_.months),
+    )
+
+
+# -- evaluation (DESIGN §3.5) ----------------------------------------------------------------
+
+
+def self_evaluations_for(user: User | AnonymousUser) -> QuerySet[SelfEvaluation]:
+    """The self-evaluations of the projects ``user`` may see."""
+    return SelfEvaluation.objects.filter(project__in=project_list_for(user).values("pk")).select_related(
+        "project__department", "campaign"
+    )
+
+
+def self_evaluation_get_for(user: User | AnonymousUser, pk) -> SelfEvaluation:
+    return get_object_or_404(self_evaluations_for(user).select_related("sheet"), pk=pk)
+
+
+def campaigns_for(user: User | AnonymousUser) -> QuerySet[EvaluationCampaign]:
+    """Campaigns are the whole district's work: every signed-in business user may read them;
+    what they hold is then filtered per user."""
+    if not user.is_authenticated:
+        return EvaluationCampaign.objects.none()
+    return EvaluationCampaign.objects.all()
+
+
+def rechecks_for(user: User | AnonymousUser) -> QuerySet[Recheck]:
+    """Re-checks: all for bureau-wide readers; an agency's own commissions; a department's own
+    projects."""
+    qs = Recheck.objects.select_related("project__department", "sample__agency", "self_evaluation", "sheet")
+    if not user.is_authenticated:
+        return qs.none()
+    if holds(user, "processes.view_all_projects"):
+        return qs
+    visible = Q(pk__in=[])
+    if user.is_department_user and user.department_id is not None:
+        visible |= Q(project__department_id=user.department_id)
+    if user.has_role(Role.AGENCY_STAFF) and user.agency_id is not None:
+        visible |= Q(sample__agency_id=user.agency_id)
+    return qs.filter(visible)
+
+
+def recheck_get_for(user: User | AnonymousUser, pk) -> Recheck:
+    return get_object_or_404(rechecks_for(user), pk=pk)
+
+
+def commissioned_for(user: User | AnonymousUser) -> QuerySet[CommissionedEvaluation]:
+    """Key and department evaluations: all for bureau-wide readers; the agency's own
+    commissions; the department's own (its projects, or itself); a panel member's own."""
+    qs = CommissionedEvaluation.objects.select_related("department", "project", "agency")
+    if not user.is_authenticated:
+        return qs.none()
+    if holds(user, "processes.view_all_projects"):
+        return qs
+    visible = Q(pk__in=[])
+    if user.is_department_user and user.department_id is not None:
+        visible |= Q(department_id=user.department_id)
+    if user.has_role(Role.AGENCY_STAFF) and user.agency_id is not None:
+        visible |= Q(agency_id=user.agency_id)
+    if user.has_role(Role.EXPERT) or user.has_role(Role.DEPUTY):
+        visible |= Q(pk__in=EvaluationPanelMember.objects.filter(user_id=user.pk).values("evaluation_id"))
+    return qs.filter(visible)
+
+
+def commissioned_get_for(user: User | AnonymousUser, pk) -> CommissionedEvaluation:
+    return get_object_or_404(commissioned_for(user), pk=pk)
+
+
+def published_evaluations() -> QuerySet[CommissionedEvaluation]:
+    """What the public may read: evaluations whose disclosure a finance officer approved."""
+    return CommissionedEvaluation.objects.filter(status=EvaluationStatus.PUBLISHED).select_related(
+        "department", "project", "agency"
     )

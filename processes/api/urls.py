@@ -9,6 +9,7 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
+from . import commissioned_urls
 from .indicators import IndicatorViewSet, JobViewSet
 
 # /api/indicators/ (绩效指标库) and /api/jobs/ (background jobs): processes/api/indicators.py
@@ -20,4 +21,5 @@ urlpatterns = [
     # POST username + password → {"token": ...}; then send "Authorization: Token <token>".
     path("auth/token/", obtain_auth_token, name="api-token"),
     *router.urls,
+    *commissioned_urls.urlpatterns,
 ]

@@ -1,0 +1,3 @@
+"""/api/evaluations/ (key and department-overall evaluations): processes/api/commissioned.py."""
+
+urlpatterns: list = []
