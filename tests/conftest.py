@@ -105,13 +105,21 @@ class District:
                 ("approve", leader),
                 ("route_to_target_review", self.finance),
             ],
+            ProjectStage.EXECUTING: [
+                ("submit", staff),
+                ("approve", leader),
+                ("route_to_target_review", self.finance),
+            ],
             ProjectStage.WITHDRAWN: [("withdraw", staff)],
             ProjectStage.CANCELLED: [("cancel", self.finance)],
         }[stage]
         for action, actor in path:
             project = project_act(project=project, actor=actor, action=action, comment="测试理由")
-        if stage == ProjectStage.BUDGETED:
+        if stage in (ProjectStage.BUDGETED, ProjectStage.EXECUTING):
             self.approve_targets(project)
+        if stage == ProjectStage.EXECUTING:
+            project.refresh_from_db()
+            project = project_act(project=project, actor=self.finance, action="start_execution")
         project.refresh_from_db()
         return project
 

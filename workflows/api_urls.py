@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from . import evaluation_api_urls
 from .api import ProjectViewSet, TaskViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
 from .pre_assessment_api import PreAssessmentBeginView, PreAssessmentViewSet
@@ -37,4 +38,5 @@ urlpatterns = [
     ),
     path("projects/<int:pk>/targets/<int:number>/rate/", TargetRateView.as_view(), name="project-target-rate"),
     *router.urls,
+    *evaluation_api_urls.urlpatterns,
 ]

@@ -19,6 +19,12 @@ class WorkflowsConfig(AppConfig):
             result_labels={"created": _("新生成报告"), "already": _("已在本轮中")},
             return_url="workflows:monitoring_rounds",
         )
+        JOB_KINDS["evaluation_campaign_launch"] = JobKind(
+            function="workflows.services.campaign_job",
+            label=_("发起绩效自评"),
+            result_labels={"created": _("新生成自评任务"), "already": _("已在自评中")},
+            return_url="workflows:evaluations",
+        )
         # The embedded default fires the beat schedule from the dev server's serving
         # process (RUN_MAIN is set in the autoreloader's child), never in tests or commands.
         if settings.EMBEDDED_SCHEDULER and os.environ.get("RUN_MAIN") == "true":

@@ -7,9 +7,16 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.lock import SelectForUpdateLock
 
-from processes.models import MonitoringReport, PreAssessment, TargetSet
+from processes.models import MonitoringReport, PreAssessment, SelfEvaluation, TargetSet
 from processes.services.pre_assessment import pre_assessment_open_for
-from processes.states import REPORT_OPEN, PreAssessmentStatus, ProjectStage, ReportStatus, TargetSetStatus
+from processes.states import (
+    REPORT_OPEN,
+    PreAssessmentStatus,
+    ProjectStage,
+    ReportStatus,
+    SelfEvaluationStatus,
+    TargetSetStatus,
+)
 
 from .models import ProjectProcess
 from .nodes import ForEachSplit, ProjectTask, SeatTask
@@ -286,3 +293,66 @@ class MonitoringFlow(flow.Flow):
 
     def is_returned(self, activation):
         return self._report(activation).status == ReportStatus.ISSUED
+
+
+class SelfEvaluationFlow(flow.Flow):
+    """绩效自评 (DESIGN §3.5): one process per project of the year's campaign. The department
+    fills the score sheet, its leader passes it, the finance section accepts it or returns
+    it. Started in bulk for the whole campaign (workflows.bulk); every decision is taken by
+    processes.services.evaluation."""
+
+    process_class = ProjectProcess
+    lock_impl = FLOW_LOCK
+    process_title = _("绩效自评")
+
+    start = flow.StartHandle(this.start_evaluation).Next(this.fill)
+
+    fill = ProjectTask(
+        title=_("填报绩效自评"),
+        permission="processes.fill_self_evaluation",
+        actions=["self_evaluation_submit"],
+        labels={"self_evaluation_submit": _("提交绩效自评")},
+        due_key="fill_self_evaluation",
+        page=this.evaluation_page,
+    ).Next(this.leader_review)
+
+    leader_review = ProjectTask(
+        title=_("部门审核绩效自评"),
+        permission="processes.review_self_evaluation_dept",
+        actions=["self_evaluation_dept_review"],
+        labels={"self_evaluation_dept_review": _("审核绩效自评")},
+        due_key="review_self_evaluation_dept",
+        page=this.evaluation_page,
+    ).Next(this.leader_decided)
+
+    leader_decided = flow.If(this.passed_by_leader).Then(this.finance_review).Else(this.fill)
+
+    finance_review = ProjectTask(
+        title=_("财政确认绩效自评"),
+        permission="processes.accept_self_evaluation",
+        actions=["self_evaluation_review"],
+        labels={"self_evaluation_review": _("确认绩效自评")},
+        due_key="accept_self_evaluation",
+        page=this.evaluation_page,
+    ).Next(this.reviewed)
+
+    reviewed = flow.If(this.is_returned).Then(this.fill).Else(this.end)
+    end = flow.End()
+
+    def start_evaluation(self, activation, project, evaluation):
+        activation.process.project = project
+        activation.process.data = {"self_evaluation": evaluation.pk}
+        return activation.process
+
+    def evaluation_page(self, project, task=None):
+        evaluation = SelfEvaluation.objects.filter(project=project).only("pk").first()
+        return reverse("workflows:self_evaluation", args=[evaluation.pk]) if evaluation else None
+
+    def _evaluation(self, activation) -> SelfEvaluation:
+        return SelfEvaluation.objects.get(pk=activation.process.data["self_evaluation"])
+
+    def passed_by_leader(self, activation):
+        return self._evaluation(activation).status == SelfEvaluationStatus.DEPT_APPROVED
+
+    def is_returned(self, activation):
+        return self._evaluation(activation).status == SelfEvaluationStatus.ISSUED

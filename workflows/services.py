@@ -17,7 +17,16 @@ from accounts.models import User
 from notifications.services import Message, notify
 from processes import messages
 from processes.errors import Conflict
-from processes.models import BudgetProject, MonitoringReport, Opinion, PanelMember, PreAssessment, TargetSet
+from processes.models import (
+    BudgetProject,
+    MonitoringReport,
+    Opinion,
+    PanelMember,
+    PreAssessment,
+    SelfEvaluation,
+    TargetSet,
+)
+from processes.services import evaluation as evaluation_services
 from processes.services import monitoring as monitoring_services
 from processes.services import pre_assessment as pa_services
 from processes.services import targets as target_services
@@ -25,7 +34,14 @@ from processes.services.projects import AfterTransition, msgid, project_transiti
 from processes.states import Conclusion, OpinionStatus, ProjectStage, TargetSetStatus
 
 from .bulk import bulk_start
-from .flows import PROJECT_FLOWS, MonitoringFlow, PreAssessmentFlow, ProjectIntakeFlow, TargetReviewFlow
+from .flows import (
+    PROJECT_FLOWS,
+    MonitoringFlow,
+    PreAssessmentFlow,
+    ProjectIntakeFlow,
+    SelfEvaluationFlow,
+    TargetReviewFlow,
+)
 from .models import ProjectProcess
 from .nodes import task_due
 
@@ -124,6 +140,7 @@ def _end_project_work(actor: User, comment: str):
         pa_services.pre_assessment_cancel_open(project=project, actor=actor, reason=comment)
         target_services.target_cancel_open(project=project, actor=actor, reason=comment)
         monitoring_services.reports_cancel_open(project=project, actor=actor, reason=comment)
+        evaluation_services.self_evaluations_cancel_open(project=project, actor=actor, reason=comment)
         return told
 
     return after
@@ -471,4 +488,70 @@ def monitoring_dispose(
         reason=reason,
         new_amount=new_amount,
         after=_report_step(MonitoringFlow.dispose, actor),
+    )
+
+
+# -- evaluation (DESIGN §3.5) ----------------------------------------------------------------
+
+
+def campaign_launch(*, actor: User, progress=None, **fields) -> evaluation_services.Launched:
+    """Launch the year's self-evaluation: the self-evaluations in bulk and one
+    SelfEvaluationFlow per project waiting at its department's 填报 task, due at the
+    campaign's due date — in one transaction that takes seconds for thousands of projects."""
+
+    def start_flows(campaign, evaluations: list[SelfEvaluation]) -> None:
+        bulk_start(
+            SelfEvaluationFlow,
+            SelfEvaluationFlow.fill,
+            [(e.project_id, {"self_evaluation": e.pk}) for e in evaluations],
+            due_at=campaign.due_at,
+        )
+
+    return evaluation_services.campaign_launch(actor=actor, progress=progress, after=start_flows, **fields)
+
+
+def campaign_job(job, progress) -> dict:
+    """The background job behind the campaign form (kind "evaluation_campaign_launch")."""
+    from datetime import datetime
+
+    params = dict(job.params)
+    params["due_at"] = datetime.fromisoformat(params["due_at"])
+    launched = campaign_launch(actor=job.created_by, progress=progress, **params)
+    return {"campaign": launched.campaign.pk, "created": len(launched.created), "already": launched.already}
+
+
+def _evaluation_step(node, actor: User):
+    return _step(node, actor, by_record="self_evaluation")
+
+
+@transaction.atomic
+def self_evaluation_submit(*, evaluation: SelfEvaluation, actor: User) -> SelfEvaluation:
+    return evaluation_services.self_evaluation_submit(
+        evaluation=evaluation, actor=actor, after=_evaluation_step(SelfEvaluationFlow.fill, actor)
+    )
+
+
+@transaction.atomic
+def self_evaluation_dept_review(
+    *, evaluation: SelfEvaluation, actor: User, approve: bool, comment: str = ""
+) -> SelfEvaluation:
+    return evaluation_services.self_evaluation_dept_review(
+        evaluation=evaluation,
+        actor=actor,
+        approve=approve,
+        comment=comment,
+        after=_evaluation_step(SelfEvaluationFlow.leader_review, actor),
+    )
+
+
+@transaction.atomic
+def self_evaluation_review(
+    *, evaluation: SelfEvaluation, actor: User, accept: bool, comment: str = ""
+) -> SelfEvaluation:
+    return evaluation_services.self_evaluation_review(
+        evaluation=evaluation,
+        actor=actor,
+        accept=accept,
+        comment=comment,
+        after=_evaluation_step(SelfEvaluationFlow.finance_review, actor),
     )

@@ -3,6 +3,7 @@ and the pre-assessment screens."""
 
 from django.urls import path
 
+from . import evaluation_urls
 from . import monitoring_views as mon_views
 from . import pre_assessment_views as pa_views
 from . import target_views, views
@@ -38,4 +39,6 @@ urlpatterns = [
         mon_views.monitoring_report_act,
         name="monitoring_report_act",
     ),
+    # 绩效自评 and 复核 (workflows/evaluation_urls.py)
+    *evaluation_urls.urlpatterns,
 ]

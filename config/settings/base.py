@@ -231,6 +231,7 @@ JIXIAO: dict[str, Any] = {
         "review_monitoring_dept": 3,
         "review_monitoring": 7,
         "dispose_monitoring": 7,
+        "fill_self_evaluation": 10,  # after a return; the first is the campaign's due date
         "review_self_evaluation_dept": 5,
         "accept_self_evaluation": 10,
     },
@@ -267,7 +268,6 @@ JIXIAO: dict[str, Any] = {
             "output": Decimal("30"),
             "outcome": Decimal("30"),
         },
-        "SELF_EVALUATION_DAYS": 30,
         "RECOMMENDATIONS": {
             "excellent": {"action": "priority", "label": gettext_noop("优先保障"), "cut_percent": Decimal("0")},
             "good": {"action": "keep", "label": gettext_noop("保持预算规模"), "cut_percent": Decimal("0")},

@@ -92,6 +92,49 @@ def audit_record(
     return event
 
 
+def audit_record_many(events: list[dict], *, actor=None, role: str = "") -> int:
+    """Append one event per item of ``events`` (dicts of object_type, object_id, object_repr,
+    action, from_state, to_state, comment, detail) for one actor, in one INSERT and one
+    head update: a campaign's thousands of stage changes, chained like any other events.
+    Must run inside the caller's transaction. Returns the number written."""
+    if not events:
+        return 0
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record_many must run inside the transition's transaction")
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    now = timezone.now()
+    ip = client_ip()
+    actor_user = actor if actor is not None and actor.is_authenticated else None
+    username = getattr(actor, "username", "") or ""
+    sequence, prev_hash = head.last_sequence, head.last_hash
+    rows = []
+    for item in events:
+        sequence += 1
+        event = AuditEvent(
+            sequence=sequence,
+            occurred_at=now,
+            actor=actor_user,
+            actor_username=username,
+            actor_role=role,
+            ip=ip,
+            object_type=item["object_type"],
+            object_id=str(item["object_id"]),
+            object_repr=str(item.get("object_repr", ""))[:255],
+            action=item["action"],
+            from_state=item.get("from_state", ""),
+            to_state=item.get("to_state", ""),
+            comment=item.get("comment", ""),
+            detail=_json_safe(item.get("detail") or {}),
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = compute_hash(event)
+        rows.append(event)
+    AuditEvent.objects.bulk_create(rows)
+    head.last_sequence, head.last_hash = sequence, prev_hash
+    head.save(update_fields=["last_sequence", "last_hash"])
+    return len(rows)
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     sequence: int | None

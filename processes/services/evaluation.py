@@ -1,0 +1,1058 @@
+"""The one writer of the year's self-evaluation campaign, the score sheets and the sampled
+re-checks (绩效自评 and 复核, DESIGN §3.5).
+
+A campaign launches the self-evaluation of every project that executed in the year in
+one action: the self-evaluations in one bulk INSERT, the projects moved to 评价中 in one
+UPDATE with one audit event each (written in one batch), the departments told once each,
+and — through the caller's ``after`` hook — one flow per project (workflows.bulk).
+Launching twice creates nothing twice.
+
+A score sheet (processes.scoring) is filled by the department, or by the agency when it
+re-checks; scores and grade are stored on every save.
+
+Locks, as everywhere: project row → record row → (the caller's ``after``: flow rows) →
+audit chain head.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django_fsm import ConcurrentTransition
+
+from accounts.models import Agency, User
+from accounts.roles import DEPARTMENT_ROLES, Role
+from notifications.services import Message, notify
+
+from .. import messages as msg
+from .. import scoring
+from ..errors import ActionNotAllowed, Conflict
+from ..models import (
+    BudgetProject,
+    CommissionedEvaluation,
+    EvaluationCampaign,
+    Recheck,
+    RecheckSample,
+    ScoreLine,
+    ScoreSheet,
+    SelfEvaluation,
+    TargetRow,
+)
+from ..permissions import holds, in_department
+from ..states import (
+    SECTION_OF_LEVEL1,
+    EvaluationStatus,
+    Grade,
+    ProjectStage,
+    QualitativeProgress,
+    RecheckStatus,
+    SampleMethod,
+    SelfEvaluationStatus,
+    TargetSetStatus,
+)
+from .audit import audit_and_notify, audit_record, audit_record_many
+from .pre_assessment import agency_staff, finance_officers
+from .projects import department_members, department_told, msgid, project_system_transition
+
+#: Hook run inside the service's transaction once the record changed state (workflows
+#: completes the flow task there) and returns what the next actors must be told.
+AfterSelfEvaluation = Callable[[SelfEvaluation], dict[User, Message]]
+#: Hook run inside campaign_launch with the new self-evaluations: workflows starts their
+#: flows in bulk.
+AfterLaunch = Callable[[EvaluationCampaign, list[SelfEvaluation]], None]
+
+LAUNCHING = gettext_noop("生成绩效自评任务")
+CAMPAIGN_LAUNCHED = gettext_noop("%(campaign)s：本部门 %(count)s 个项目待开展绩效自评，请于 %(due)s 前完成")
+SELF_EVALUATION_RETURNED = gettext_noop("项目「%(project)s」的绩效自评被退回修改。理由：%(reason)s")
+SELF_EVALUATION_ACCEPTED = gettext_noop("项目「%(project)s」的绩效自评已确认：%(score)s 分，%(grade)s")
+SAMPLED = gettext_noop("新委托：%(year)s 年度绩效自评复核 %(count)s 个项目，请于 %(due)s 前完成")
+SAMPLED_DEPARTMENT = gettext_noop("项目「%(project)s」的绩效自评已被抽中复核（%(agency)s）")
+RESCORED = gettext_noop("项目「%(project)s」复核得分 %(score)s 分（自评 %(self_score)s 分），请反馈意见")
+FED_BACK = gettext_noop("项目「%(project)s」的部门已对复核结果反馈意见，请完成复核")
+RECHECK_FINAL = gettext_noop("项目「%(project)s」复核完成：%(score)s 分，%(grade)s（自评 %(self_score)s 分）")
+
+MAX_AMOUNT = Decimal(10) ** 14
+MAX_TEXT = 2000
+
+
+def self_evaluation_url(evaluation: SelfEvaluation) -> str:
+    return f"/evaluations/self/{evaluation.pk}/"
+
+
+def recheck_url(recheck: Recheck) -> str:
+    return f"/evaluations/rechecks/{recheck.pk}/"
+
+
+def campaign_url(campaign: EvaluationCampaign) -> str:
+    return f"/evaluations/campaigns/{campaign.pk}/"
+
+
+# -- rights --------------------------------------------------------------------------------
+
+
+def can_launch(user: User) -> bool:
+    return holds(user, "processes.launch_evaluation")
+
+
+def can_fill(evaluation: SelfEvaluation, user: User) -> bool:
+    return holds(user, "processes.fill_self_evaluation") and in_department(user, evaluation.project)
+
+
+def can_dept_review(evaluation: SelfEvaluation, user: User) -> bool:
+    return holds(user, "processes.review_self_evaluation_dept") and in_department(user, evaluation.project)
+
+
+def can_accept(user: User) -> bool:
+    return holds(user, "processes.accept_self_evaluation")
+
+
+def can_rescore(recheck: Recheck, user: User) -> bool:
+    return (
+        holds(user, "processes.conduct_evaluation")
+        and user.agency_id is not None
+        and user.agency_id == recheck.sample.agency_id
+    )
+
+
+def can_feed_back(recheck: Recheck, user: User) -> bool:
+    return user.is_active and user.is_department_user and in_department(user, recheck.project)
+
+
+# -- the campaign --------------------------------------------------------------------------
+
+
+@dataclass
+class Launched:
+    campaign: EvaluationCampaign
+    created: list[SelfEvaluation]
+    already: int = 0  # projects of the year already in the campaign
+
+
+def campaign_check(*, actor: User, fiscal_year: int, due_at: datetime) -> None:
+    """What launching would refuse, answered at once (before a background job is queued)."""
+    if not can_launch(actor):
+        raise PermissionDenied(_("只有财政绩效科可以发起绩效自评。"))
+    errors: dict[str, str] = {}
+    if due_at <= timezone.now():
+        errors["due_at"] = _("自评截止时间必须晚于现在。")
+    if not BudgetProject.objects.filter(fiscal_year=fiscal_year, stage=ProjectStage.EXECUTING).exists():
+        errors["fiscal_year"] = _("%(year)s 年度没有待评价的执行中项目。") % {"year": fiscal_year}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def campaign_launch(
+    *,
+    actor: User,
+    fiscal_year: int,
+    due_at: datetime,
+    title: str = "",
+    progress=None,
+    after: AfterLaunch | None = None,
+) -> Launched:
+    """Launch (or extend) the self-evaluation of ``fiscal_year``: one self-evaluation for
+    every project of the year still executing that has none. A project belongs to one
+    year, so it is never launched in another year's campaign. Raises PermissionDenied or
+    ValidationError (due date in the past)."""
+    if not can_launch(actor):
+        raise PermissionDenied(_("只有财政绩效科可以发起绩效自评。"))
+    if due_at <= timezone.now():
+        raise ValidationError({"due_at": _("自评截止时间必须晚于现在。")})
+    title = (title or "").strip() or _("%(year)s 年度项目支出绩效自评") % {"year": fiscal_year}
+    campaign, created = EvaluationCampaign.objects.get_or_create(
+        fiscal_year=fiscal_year, defaults={"title": title[:100], "due_at": due_at, "launched_by": actor}
+    )
+    campaign = EvaluationCampaign.objects.select_for_update().get(pk=campaign.pk)  # one launcher at a time
+    already = SelfEvaluation.objects.filter(campaign=campaign).count()
+    # Executing projects of the year without a self-evaluation (a project has at most one).
+    projects = list(
+        BudgetProject.objects.filter(fiscal_year=fiscal_year, stage=ProjectStage.EXECUTING, self_evaluation=None)
+        .order_by("department_id", "code")
+        .values_list("pk", "department_id", "code", "name")
+    )
+    if progress is not None:
+        progress.start(LAUNCHING, len(projects))
+    evaluations = SelfEvaluation.objects.bulk_create(
+        [SelfEvaluation(campaign=campaign, project_id=pk) for pk, *_rest in projects]
+    )
+    # The stage change of every launched project, in one UPDATE (the FSM field is protected
+    # against attribute writes, not against a queryset update) and one batch of audit rows.
+    moved = BudgetProject.objects.filter(pk__in=[pk for pk, *_rest in projects], stage=ProjectStage.EXECUTING).update(
+        stage=ProjectStage.EVALUATING, version=F("version") + 1
+    )
+    if moved != len(projects):
+        raise Conflict(_("有项目在发起过程中被他人改变了阶段，请重试。"))
+    audit_record_many(
+        [
+            {
+                "object_type": "processes.budgetproject",
+                "object_id": str(pk),
+                "object_repr": f"{code} {name}",
+                "action": "start_evaluation",
+                "from_state": ProjectStage.EXECUTING,
+                "to_state": ProjectStage.EVALUATING,
+                "detail": {"campaign": campaign.pk},
+            }
+            for pk, _department, code, name in projects
+        ],
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+    )
+    if progress is not None:
+        progress.advance(len(evaluations))
+    if after is not None and evaluations:
+        after(campaign, evaluations)
+    event = audit_record(
+        obj=campaign,
+        action="campaign_launch" if created else "campaign_extend",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        to_state=campaign.status,
+        detail={"created": len(evaluations), "already": already},
+    )
+    per_department: dict[int, int] = defaultdict(int)
+    for _pk, department_id, *_rest in projects:
+        per_department[department_id] += 1
+    _tell_departments(campaign, per_department, event.sequence, actor)
+    return Launched(campaign, evaluations, already)
+
+
+def _tell_departments(campaign: EvaluationCampaign, per_department: dict[int, int], sequence: int, actor) -> None:
+    """One notice per department member for the whole campaign (not one per project)."""
+    if not per_department:
+        return
+    due = timezone.localtime(campaign.due_at).strftime("%Y-%m-%d %H:%M")
+    members = User.objects.filter(
+        department_id__in=per_department, is_active=True, groups__name__in=DEPARTMENT_ROLES
+    ).distinct()
+    told = {
+        user: msg.plain(
+            "task", CAMPAIGN_LAUNCHED, campaign=campaign.title, count=per_department[user.department_id or 0], due=due
+        )
+        for user in members
+        if user != actor
+    }
+    notify(
+        messages=told,
+        event_key=f"audit:{sequence}",
+        url=campaign_url(campaign),
+        object_type="processes.evaluationcampaign",
+        object_id=str(campaign.pk),
+    )
+
+
+# -- the score sheet -----------------------------------------------------------------------
+
+
+def budget_of(project: BudgetProject) -> Decimal | None:
+    """The budget a project is evaluated against: the adjusted budget if there is one."""
+    return project.adjusted_amount if project.adjusted_amount is not None else project.approved_amount
+
+
+def approved_rows(project: BudgetProject) -> list[TargetRow]:
+    return list(
+        TargetRow.objects.filter(target_set__project=project, target_set__status=TargetSetStatus.APPROVED).order_by(
+            "position"
+        )
+    )
+
+
+@dataclass
+class SheetRow:
+    """A row of the sheet as shown: the approved target and what was entered (if saved)."""
+
+    row: TargetRow
+    line: ScoreLine | None
+
+    @property
+    def section(self) -> str:
+        return self.line.section if self.line else SECTION_OF_LEVEL1[self.row.level1]
+
+
+def sheet_rows(project: BudgetProject, sheet: ScoreSheet | None) -> list[SheetRow]:
+    """The sheet's indicators: saved lines, else the approved targets prefilled (two queries)."""
+    lines = {line.target_row_id: line for line in sheet.lines.all()} if sheet is not None else {}
+    if lines:
+        rows = TargetRow.objects.filter(pk__in=lines).order_by("position")
+        return [SheetRow(row, lines[row.pk]) for row in rows]
+    return [SheetRow(row, None) for row in approved_rows(project)]
+
+
+def _number(raw: Any) -> Decimal | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    value = Decimal(str(raw).strip().replace(",", ""))  # InvalidOperation for text
+    if not value.is_finite():
+        raise InvalidOperation
+    return value
+
+
+def _scoring_line(line: ScoreLine) -> scoring.Line:
+    return scoring.Line(
+        key=line.target_row_id,
+        section=line.section,
+        direction=line.direction,
+        weight=line.weight,
+        target=line.target_value,
+        actual=line.actual_value,
+        band=line.band,
+        band_pct=line.band_pct,
+    )
+
+
+def _score(sheet: ScoreSheet, lines: list[ScoreLine], *, strict: bool) -> scoring.SheetScore:
+    weights = scoring.Weights.from_settings()
+    score = (scoring.score_sheet_strict if strict else scoring.score_sheet)(
+        budget=sheet.budget, executed=sheet.executed, lines=[_scoring_line(ln) for ln in lines], weights=weights
+    )
+    by_key = {ls.key: ls for ls in score.lines}
+    for line in lines:
+        line.points = by_key[line.target_row_id].points
+        line.score = by_key[line.target_row_id].score
+    sheet.execution_rate = score.execution_rate
+    sheet.execution_score = score.execution
+    sheet.output_score, sheet.outcome_score, sheet.satisfaction_score = score.output, score.outcome, score.satisfaction
+    sheet.total = score.total if score.grade is not None else None
+    sheet.grade = score.grade or ""
+    sheet.weights = {k: str(getattr(weights, k)) for k in ("execution", "output", "outcome", "satisfaction")}
+    return score
+
+
+def _sheet_for(project: BudgetProject, sheet: ScoreSheet | None) -> tuple[ScoreSheet, list[ScoreLine]]:
+    """The sheet and its lines, made from the approved targets on first save."""
+    if sheet is not None:
+        lines = list(sheet.lines.order_by("position"))
+        if lines:
+            return sheet, lines
+    rows = approved_rows(project)
+    if not rows:
+        raise ValidationError({"lines": _("项目没有已批复的绩效目标，无法评分。")})
+    if sheet is None:
+        sheet = ScoreSheet(project=project, budget=budget_of(project), executed=project.executed_amount)
+    lines = [
+        ScoreLine(
+            target_row=row,
+            position=row.position,
+            section=SECTION_OF_LEVEL1[row.level1],
+            name=row.name,
+            direction=row.direction,
+            target_value=row.target_value,
+            target_text=row.target_text,
+            unit=row.unit,
+            weight=row.weight,
+        )
+        for row in rows
+    ]
+    return sheet, lines
+
+
+def _apply_entries(
+    sheet: ScoreSheet,
+    lines: list[ScoreLine],
+    *,
+    executed: Any,
+    summary: Any,
+    entries: Iterable[Mapping[str, Any]],
+    values: Mapping[str, Any],
+) -> None:
+    """Check every entry (all problems at once, keyed ``executed`` / ``lines.<row id>.<field>``)
+    and set them on the unsaved sheet and lines. ValidationError: nothing is set."""
+    unknown = set(values)
+    if unknown:
+        raise ValidationError({f: _("此字段不能填写。") for f in sorted(unknown)})
+    errors: dict[str, list[str]] = {}
+    new_executed = sheet.executed
+    if executed is not None:
+        try:
+            new_executed = _number(executed)
+        except (InvalidOperation, ValueError):
+            errors["executed"] = [_("请填写数字金额（元）。")]
+        else:
+            if new_executed is not None and (
+                new_executed < 0 or new_executed >= MAX_AMOUNT or new_executed != new_executed.quantize(Decimal("0.01"))
+            ):
+                errors["executed"] = [_("执行数应为非负金额，最多 14 位整数、2 位小数。")]
+    by_row = {line.target_row_id: line for line in lines}
+    changes: dict[int, dict[str, Any]] = {}
+    if isinstance(entries, str | bytes | Mapping) or not isinstance(entries, Iterable):
+        raise ValidationError({"lines": _("指标评分格式不正确。")})
+    for item in entries:
+        if not isinstance(item, Mapping):
+            errors.setdefault("lines", []).append(_("指标评分格式不正确。"))
+            continue
+        raw_id = item.get("target_row")
+        try:
+            row_id = int(getattr(raw_id, "pk", raw_id))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            errors.setdefault("lines", []).append(_("指标行无效。"))
+            continue
+        line = by_row.get(row_id)
+        if line is None:
+            errors.setdefault("lines", []).append(_("第 %(id)s 号指标不在本评分表中。") % {"id": row_id})
+            continue
+        key = f"lines.{row_id}"
+        change: dict[str, Any] = {}
+        if line.direction == "qualitative":
+            band = str(item.get("band") or "")
+            if band and band not in QualitativeProgress.values:
+                errors.setdefault(f"{key}.band", []).append(_("请选择达成、部分达成或未达成。"))
+            change["band"] = band
+            try:
+                change["band_pct"] = _number(item.get("band_pct"))
+            except (InvalidOperation, ValueError):
+                errors.setdefault(f"{key}.band_pct", []).append(_("得分比例必须是数字。"))
+        else:
+            try:
+                change["actual_value"] = _number(item.get("actual"))
+            except (InvalidOperation, ValueError):
+                errors.setdefault(f"{key}.actual", []).append(_("实际完成值必须是数字。"))
+            else:
+                value = change["actual_value"]
+                if value is not None and (
+                    abs(value) >= Decimal(10) ** 14 or value != value.quantize(Decimal("0.0001"))
+                ):
+                    errors.setdefault(f"{key}.actual", []).append(_("实际完成值最多 14 位整数、4 位小数。"))
+        for name in ("deviation_reason", "measure"):
+            if name in item:
+                text = str(item.get(name) or "").strip()
+                if len(text) > MAX_TEXT:
+                    errors.setdefault(f"{key}.{name}", []).append(_("最多 %(n)s 个字。") % {"n": MAX_TEXT})
+                change[name] = text
+        changes[row_id] = change
+    summary_text = sheet.summary if summary is None else str(summary).strip()
+    if len(summary_text) > 4 * MAX_TEXT:
+        errors["summary"] = [_("最多 %(n)s 个字。") % {"n": 4 * MAX_TEXT}]
+    if errors:
+        raise ValidationError(errors)
+    sheet.executed = new_executed
+    sheet.summary = summary_text
+    for row_id, change in changes.items():
+        for name, value in change.items():
+            setattr(by_row[row_id], name, value)
+
+
+def _store(sheet: ScoreSheet, lines: list[ScoreLine]) -> None:
+    sheet.save()
+    for line in lines:
+        line.sheet = sheet
+    ScoreLine.objects.bulk_create([ln for ln in lines if ln.pk is None])
+    ScoreLine.objects.bulk_update(
+        [ln for ln in lines if ln.pk is not None],
+        ["actual_value", "band", "band_pct", "points", "score", "deviation_reason", "measure"],
+    )
+
+
+def _require_reasons(lines: list[ScoreLine]) -> None:
+    """On submission: every indicator short of full points needs its deviation reason and
+    measure (偏差原因和改进措施)."""
+    errors: dict[str, list[str]] = {}
+    for line in lines:
+        if line.score is not None and line.score < line.points:
+            for name in ("deviation_reason", "measure"):
+                if not getattr(line, name):
+                    errors[f"lines.{line.target_row_id}.{name}"] = [_("未满分的指标请说明偏差原因和改进措施。")]
+    if errors:
+        raise ValidationError(errors)
+
+
+# -- self-evaluation -----------------------------------------------------------------------
+
+
+def _lock(evaluation: SelfEvaluation) -> SelfEvaluation:
+    BudgetProject.objects.select_for_update().filter(pk=evaluation.project_id).exists()
+    return (
+        SelfEvaluation.objects.select_for_update()
+        .select_related("campaign", "project__department", "sheet")
+        .get(pk=evaluation.pk)
+    )
+
+
+def _save(record) -> None:
+    record.revision += 1
+    try:
+        record.save()
+    except ConcurrentTransition as exc:
+        raise Conflict() from exc
+
+
+def _require(record, *statuses: str, what: str) -> None:
+    if record.status not in statuses:
+        raise ActionNotAllowed(
+            _("%(what)s当前为「%(status)s」，不能执行此操作。") % {"what": what, "status": record.get_status_display()}
+        )
+
+
+@transaction.atomic
+def self_evaluation_save(
+    *,
+    evaluation: SelfEvaluation,
+    actor: User,
+    lines: Iterable[Mapping[str, Any]] = (),
+    executed: Any = None,
+    summary: Any = None,
+    revision: int | None = None,
+    **values: Any,
+) -> SelfEvaluation:
+    """Save the department's sheet (a draft; may be incomplete): the executed amount, the
+    overall summary, and per indicator (by target row id) the actual value — or for a
+    qualitative one the band and the percentage within it — with the deviation reason and
+    measure. Scores and grade are recomputed and stored. Every problem is reported at once;
+    nothing is changed then."""
+    evaluation = _lock(evaluation)
+    if not can_fill(evaluation, actor):
+        raise PermissionDenied(_("只有本部门经办人可以填报绩效自评。"))
+    _require(evaluation, SelfEvaluationStatus.ISSUED, what=_("绩效自评"))
+    if revision is not None and int(revision) != evaluation.revision:
+        raise Conflict(_("绩效自评已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": evaluation.revision})
+    sheet, sheet_lines = _sheet_for(evaluation.project, evaluation.sheet)
+    _apply_entries(sheet, sheet_lines, executed=executed, summary=summary, entries=lines, values=values)
+    _score(sheet, sheet_lines, strict=False)
+    _store(sheet, sheet_lines)
+    evaluation.sheet = sheet
+    evaluation.score, evaluation.grade = sheet.total, sheet.grade
+    _save(evaluation)
+    audit_record(
+        obj=evaluation,
+        action="self_evaluation_edit",
+        actor=actor,
+        role=Role.DEPT_STAFF,
+        from_state=evaluation.status,
+        to_state=evaluation.status,
+        detail={"project": evaluation.project_id, "score": sheet.total, "revision": evaluation.revision},
+    )
+    return evaluation
+
+
+@transaction.atomic
+def self_evaluation_submit(
+    *, evaluation: SelfEvaluation, actor: User, after: AfterSelfEvaluation | None = None
+) -> SelfEvaluation:
+    """The department submits the sheet to its leader. It must be complete (every indicator
+    scored, the executed amount given) and explain every indicator short of full points."""
+    evaluation = _lock(evaluation)
+    if not can_fill(evaluation, actor):
+        raise PermissionDenied(_("只有本部门经办人可以提交绩效自评。"))
+    _require(evaluation, SelfEvaluationStatus.ISSUED, what=_("绩效自评"))
+    sheet, lines = _sheet_for(evaluation.project, evaluation.sheet)
+    _score(sheet, lines, strict=True)
+    _require_reasons(lines)
+    _store(sheet, lines)
+    before = evaluation.status
+    evaluation.sheet = sheet
+    evaluation.score, evaluation.grade = sheet.total, sheet.grade
+    evaluation.submit()
+    evaluation.submitted_at = timezone.now()
+    _save(evaluation)
+    told = after(evaluation) if after else {}
+    _record(evaluation, action="self_evaluation_submit", actor=actor, role=Role.DEPT_STAFF, before=before, told=told)
+    return evaluation
+
+
+@transaction.atomic
+def self_evaluation_dept_review(
+    *,
+    evaluation: SelfEvaluation,
+    actor: User,
+    approve: bool,
+    comment: str = "",
+    after: AfterSelfEvaluation | None = None,
+) -> SelfEvaluation:
+    """The department leader passes the self-evaluation to the finance section or returns it."""
+    evaluation = _lock(evaluation)
+    if not can_dept_review(evaluation, actor):
+        raise PermissionDenied(_("只有本部门负责人可以审核绩效自评。"))
+    _require(evaluation, SelfEvaluationStatus.SUBMITTED, what=_("绩效自评"))
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise ValidationError({"comment": _("请填写退回理由。")})
+    before = evaluation.status
+    (evaluation.dept_approve if approve else evaluation.dept_return)(comment=comment)
+    _save(evaluation)
+    told = after(evaluation) if after else {}
+    if not approve:
+        notice = msg.plain("returned", SELF_EVALUATION_RETURNED, project=evaluation.project.name, reason=comment)
+        told = {**told, **department_told(evaluation.project, notice)}
+    _record(
+        evaluation,
+        action="self_evaluation_dept_approve" if approve else "self_evaluation_dept_return",
+        actor=actor,
+        role=Role.DEPT_LEADER,
+        before=before,
+        comment=comment,
+        told=told,
+    )
+    return evaluation
+
+
+@transaction.atomic
+def self_evaluation_review(
+    *,
+    evaluation: SelfEvaluation,
+    actor: User,
+    accept: bool,
+    comment: str = "",
+    after: AfterSelfEvaluation | None = None,
+) -> SelfEvaluation:
+    """The finance section accepts the self-evaluation — its score and grade stand, the
+    executed amount is recorded on the project, and the project is 已评价 — or returns it
+    to the department with a reason."""
+    evaluation = _lock(evaluation)
+    if not can_accept(actor):
+        raise PermissionDenied(_("只有财政绩效科可以确认绩效自评。"))
+    _require(evaluation, SelfEvaluationStatus.DEPT_APPROVED, what=_("绩效自评"))
+    comment = (comment or "").strip()
+    if not accept and not comment:
+        raise ValidationError({"comment": _("请填写退回理由。")})
+    before = evaluation.status
+    if accept:
+        evaluation.accept(comment=comment)
+        evaluation.accepted_by, evaluation.accepted_at = actor, timezone.now()
+    else:
+        evaluation.send_back(comment=comment)
+    _save(evaluation)
+    told = after(evaluation) if after else {}
+    if accept:
+        sheet = evaluation.sheet
+        if sheet is not None and sheet.executed is not None:
+            BudgetProject.objects.filter(pk=evaluation.project_id).update(executed_amount=sheet.executed)
+        project = BudgetProject.objects.get(pk=evaluation.project_id)
+        if project.stage == ProjectStage.EVALUATING:
+            project_system_transition(
+                project=project,
+                actor=actor,
+                name="complete_evaluation",
+                role=Role.FINANCE_OFFICER,
+                detail={"self_evaluation": evaluation.pk, "score": evaluation.score, "grade": evaluation.grade},
+            )
+        notice = msg.plain(
+            "approved",
+            SELF_EVALUATION_ACCEPTED,
+            ("grade",),
+            project=evaluation.project.name,
+            score=str(evaluation.score),
+            grade=msgid(Grade(evaluation.grade).label),
+        )
+    else:
+        notice = msg.plain("returned", SELF_EVALUATION_RETURNED, project=evaluation.project.name, reason=comment)
+    told = {**told, **department_told(evaluation.project, notice)}
+    _record(
+        evaluation,
+        action="self_evaluation_accept" if accept else "self_evaluation_return",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        before=before,
+        comment=comment,
+        told=told,
+    )
+    return evaluation
+
+
+def _record(
+    record,
+    *,
+    action: str,
+    actor: User,
+    role: str,
+    before: str,
+    comment: str = "",
+    detail: dict | None = None,
+    told: dict[User, Message] | None = None,
+) -> None:
+    url = self_evaluation_url(record) if isinstance(record, SelfEvaluation) else recheck_url(record)
+    audit_and_notify(
+        obj=record,
+        action=action,
+        actor=actor,
+        role=role,
+        from_state=before,
+        to_state=record.status,
+        url=url,
+        comment=comment,
+        detail={"project": record.project_id, "score": getattr(record, "score", None), **(detail or {})},
+        told=told,
+    )
+
+
+def self_evaluations_cancel_open(*, project: BudgetProject, actor: User | None, reason: str) -> int:
+    """The project ended (cancelled): its open self-evaluation ends too."""
+    open_ones = list(
+        SelfEvaluation.objects.select_for_update().filter(
+            project=project, status__in=[s.value for s in SelfEvaluationStatus if s != "accepted" and s != "cancelled"]
+        )
+    )
+    for evaluation in open_ones:
+        before = evaluation.status
+        evaluation.cancel()
+        _save(evaluation)
+        audit_record(
+            obj=evaluation,
+            action="self_evaluation_cancel",
+            actor=actor,
+            from_state=before,
+            to_state=evaluation.status,
+            comment=reason,
+            detail={"project": project.pk},
+        )
+    return len(open_ones)
+
+
+# -- re-check 复核 ---------------------------------------------------------------------------
+
+
+def recheck_pool(campaign: EvaluationCampaign, *, departments: Iterable[int] = (), grades: Iterable[str] = ()):
+    """Accepted self-evaluations of the campaign not yet re-checked, filtered, in id order."""
+    qs = SelfEvaluation.objects.filter(
+        campaign=campaign, status=SelfEvaluationStatus.ACCEPTED, recheck__isnull=True
+    ).order_by("pk")
+    departments, grades = list(departments), list(grades)
+    if departments:
+        qs = qs.filter(project__department_id__in=departments)
+    if grades:
+        qs = qs.filter(grade__in=grades)
+    return qs
+
+
+def draw_sample(pool_ids: list[int], size: int, seed: int) -> list[int]:
+    """The random draw: a function of the pool (in id order), the size and the seed alone,
+    so storing them lets anyone replay it."""
+    return sorted(random.Random(seed).sample(sorted(pool_ids), size))
+
+
+@transaction.atomic
+def recheck_sample(
+    *,
+    actor: User,
+    campaign: EvaluationCampaign,
+    agency: Agency,
+    due_at: datetime,
+    self_evaluation_ids: Iterable[int] | None = None,
+    size: int | None = None,
+    seed: int | None = None,
+    departments: Iterable[int] = (),
+    grades: Iterable[str] = (),
+) -> RecheckSample:
+    """The finance section samples accepted self-evaluations — chosen by hand
+    (``self_evaluation_ids``) or ``size`` of them at random (a recorded ``seed``, with
+    department and grade filters) — and commissions ``agency`` to re-check them."""
+    if not can_launch(actor):
+        raise PermissionDenied(_("只有财政绩效科可以抽取复核项目。"))
+    errors: dict[str, str] = {}
+    if due_at <= timezone.now():
+        errors["due_at"] = _("复核截止时间必须晚于现在。")
+    if agency.status != Agency.Status.ACTIVE:
+        errors["agency"] = _("该第三方机构已暂停，不能委托。")
+    grades = [g for g in grades if g]
+    if any(g not in Grade.values for g in grades):
+        errors["grades"] = _("等次无效。")
+    departments = [int(d) for d in departments]
+    EvaluationCampaign.objects.select_for_update().filter(pk=campaign.pk).exists()  # one sampler at a time
+    pool_qs = recheck_pool(campaign, departments=departments, grades=grades)
+    pool = list(pool_qs.values_list("pk", flat=True))
+    if self_evaluation_ids is not None:
+        method = SampleMethod.MANUAL
+        chosen = sorted({int(pk) for pk in self_evaluation_ids})
+        if not chosen:
+            errors["self_evaluations"] = _("请至少选择一个项目。")
+        elif set(chosen) - set(pool):
+            errors["self_evaluations"] = _("所选项目中有 %(n)s 个不能复核（须为本年度已确认且未被复核的自评）。") % {
+                "n": len(set(chosen) - set(pool))
+            }
+        seed = None
+    else:
+        method = SampleMethod.RANDOM
+        if not size or int(size) < 1:
+            errors["size"] = _("请填写抽取数量。")
+        elif int(size) > len(pool):
+            errors["size"] = _("符合条件的自评只有 %(n)s 个，不能抽取 %(size)s 个。") % {"n": len(pool), "size": size}
+        seed = secrets.randbits(62) if seed is None else int(seed)
+        chosen = [] if errors else draw_sample(pool, int(size or 0), seed)
+    if errors:
+        raise ValidationError(errors)
+    sample = RecheckSample.objects.create(
+        campaign=campaign,
+        agency=agency,
+        method=method,
+        seed=seed,
+        filters={"departments": departments, "grades": grades, "size": len(chosen)},
+        pool=pool if method == SampleMethod.RANDOM else [],
+        due_at=due_at,
+        created_by=actor,
+    )
+    picked = list(SelfEvaluation.objects.filter(pk__in=chosen).select_related("project"))
+    rechecks = Recheck.objects.bulk_create(
+        [
+            Recheck(sample=sample, self_evaluation=se, project=se.project, self_score=se.score, self_grade=se.grade)
+            for se in picked
+        ]
+    )
+    due = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
+    told: dict[User, Message] = {
+        user: msg.plain("task", SAMPLED, year=campaign.fiscal_year, count=len(rechecks), due=due)
+        for user in agency_staff(agency)
+    }
+    for se in picked:
+        for member in department_members(se.project):
+            told.setdefault(
+                member, msg.plain("recheck", SAMPLED_DEPARTMENT, project=se.project.name, agency=agency.name)
+            )
+    audit_and_notify(
+        obj=sample,
+        action="recheck_sample",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        from_state="",
+        to_state="",
+        url=f"/evaluations/campaigns/{campaign.pk}/rechecks/",
+        detail={"method": method, "seed": seed, "chosen": chosen, "pool_size": len(pool), "agency": agency.pk},
+        told=told,
+    )
+    return sample
+
+
+def replay_sample(sample: RecheckSample) -> list[int]:
+    """Re-run a random sample's draw from what was recorded: the ids it gives must be the sample's."""
+    return draw_sample(sample.pool, sample.filters["size"], sample.seed or 0)
+
+
+def _lock_recheck(recheck: Recheck) -> Recheck:
+    BudgetProject.objects.select_for_update().filter(pk=recheck.project_id).exists()
+    return (
+        Recheck.objects.select_for_update()
+        .select_related("sample__agency", "sample__campaign", "project__department", "sheet")
+        .get(pk=recheck.pk)
+    )
+
+
+@transaction.atomic
+def recheck_save(
+    *,
+    recheck: Recheck,
+    actor: User,
+    lines: Iterable[Mapping[str, Any]] = (),
+    executed: Any = None,
+    summary: Any = None,
+    revision: int | None = None,
+    **values: Any,
+) -> Recheck:
+    """The agency rescores on the same sheet (a draft). Its sheet starts as a copy of the
+    department's entries; the agency may correct them after the department's feedback too."""
+    recheck = _lock_recheck(recheck)
+    if not can_rescore(recheck, actor):
+        raise PermissionDenied(_("只有受托第三方机构可以复核评分。"))
+    _require(recheck, RecheckStatus.ASSIGNED, RecheckStatus.FED_BACK, what=_("复核"))
+    if revision is not None and int(revision) != recheck.revision:
+        raise Conflict(_("复核已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": recheck.revision})
+    sheet, sheet_lines = _recheck_sheet(recheck)
+    _apply_entries(sheet, sheet_lines, executed=executed, summary=summary, entries=lines, values=values)
+    _score(sheet, sheet_lines, strict=False)
+    _store(sheet, sheet_lines)
+    recheck.sheet = sheet
+    _save(recheck)
+    audit_record(
+        obj=recheck,
+        action="recheck_edit",
+        actor=actor,
+        role=Role.AGENCY_STAFF,
+        from_state=recheck.status,
+        to_state=recheck.status,
+        detail={"project": recheck.project_id, "score": sheet.total, "revision": recheck.revision},
+    )
+    return recheck
+
+
+def _recheck_sheet(recheck: Recheck) -> tuple[ScoreSheet, list[ScoreLine]]:
+    """The agency's sheet; on first use a copy of the department's (same lines and entries)."""
+    if recheck.sheet is not None:
+        return recheck.sheet, list(recheck.sheet.lines.order_by("position"))
+    source = recheck.self_evaluation.sheet
+    if source is None:
+        return _sheet_for(recheck.project, None)
+    sheet = ScoreSheet(project=recheck.project, budget=source.budget, executed=source.executed, summary="")
+    lines = []
+    for line in source.lines.order_by("position"):
+        line.pk = None
+        line.sheet = None  # type: ignore[assignment]
+        lines.append(line)
+    return sheet, lines
+
+
+@transaction.atomic
+def recheck_submit(*, recheck: Recheck, actor: User, opinion: str) -> Recheck:
+    """The agency submits its rescoring with its opinion; the department is asked for
+    feedback."""
+    recheck = _lock_recheck(recheck)
+    if not can_rescore(recheck, actor):
+        raise PermissionDenied(_("只有受托第三方机构可以提交复核结果。"))
+    _require(recheck, RecheckStatus.ASSIGNED, what=_("复核"))
+    opinion = (opinion or "").strip()
+    if not opinion:
+        raise ValidationError({"opinion": _("请填写复核意见。")})
+    sheet, lines = _recheck_sheet(recheck)
+    _score(sheet, lines, strict=True)
+    _store(sheet, lines)
+    before = recheck.status
+    recheck.sheet = sheet
+    recheck.rescore(opinion=opinion)
+    recheck.rescored_at = timezone.now()
+    _save(recheck)
+    notice = msg.plain(
+        "recheck",
+        RESCORED,
+        project=recheck.project.name,
+        score=str(sheet.total),
+        self_score=str(recheck.self_score if recheck.self_score is not None else "—"),
+    )
+    _record(
+        recheck,
+        action="recheck_rescore",
+        actor=actor,
+        role=Role.AGENCY_STAFF,
+        before=before,
+        comment=opinion,
+        detail={"score": sheet.total},
+        told=department_told(recheck.project, notice),
+    )
+    return recheck
+
+
+@transaction.atomic
+def recheck_feedback(*, recheck: Recheck, actor: User, comment: str = "") -> Recheck:
+    """The department comments on the rescoring (empty: no objection, 无异议)."""
+    recheck = _lock_recheck(recheck)
+    if not can_feed_back(recheck, actor):
+        raise PermissionDenied(_("只有项目所属部门可以反馈复核意见。"))
+    _require(recheck, RecheckStatus.RESCORED, what=_("复核"))
+    comment = (comment or "").strip()[: 4 * MAX_TEXT]
+    before = recheck.status
+    recheck.feed_back(comment=comment)
+    _save(recheck)
+    told = {
+        user: msg.plain("recheck", FED_BACK, project=recheck.project.name)
+        for user in agency_staff(recheck.sample.agency)
+    }
+    _record(
+        recheck,
+        action="recheck_feedback",
+        actor=actor,
+        role=_department_role(actor),
+        before=before,
+        comment=comment,
+        told=told,
+    )
+    return recheck
+
+
+def _department_role(user: User) -> str:
+    return (
+        Role.DEPT_LEADER if user.has_role(Role.DEPT_LEADER) and not user.has_role(Role.DEPT_STAFF) else Role.DEPT_STAFF
+    )
+
+
+@transaction.atomic
+def recheck_finalize(*, recheck: Recheck, actor: User) -> Recheck:
+    """The agency closes the re-check: its sheet's score (after any correction following the
+    feedback) is the final score, kept beside the self-score."""
+    recheck = _lock_recheck(recheck)
+    if not can_rescore(recheck, actor):
+        raise PermissionDenied(_("只有受托第三方机构可以完成复核。"))
+    _require(recheck, RecheckStatus.FED_BACK, what=_("复核"))
+    sheet, lines = _recheck_sheet(recheck)
+    score = _score(sheet, lines, strict=True)
+    _store(sheet, lines)
+    before = recheck.status
+    recheck.finalize(score=score.total, grade=score.grade or "")
+    recheck.finalized_at = timezone.now()
+    _save(recheck)
+    notice = msg.plain(
+        "recheck",
+        RECHECK_FINAL,
+        ("grade",),
+        project=recheck.project.name,
+        score=str(score.total),
+        grade=msgid(Grade(recheck.final_grade).label),
+        self_score=str(recheck.self_score if recheck.self_score is not None else "—"),
+    )
+    told = {**dict.fromkeys(finance_officers(), notice), **department_told(recheck.project, notice)}
+    _record(
+        recheck,
+        action="recheck_finalize",
+        actor=actor,
+        role=Role.AGENCY_STAFF,
+        before=before,
+        detail={"final_score": score.total, "self_score": recheck.self_score},
+        told=told,
+    )
+    return recheck
+
+
+# -- results application 结果应用 (DESIGN §3.7) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A graded project's recommendation for next year's budget."""
+
+    grade: str
+    source: str  # "self" | "recheck" | "key"
+    score: Decimal | None
+    action: str
+    label: str
+    cut_percent: Decimal
+
+    @property
+    def grade_label(self) -> str:
+        return str(Grade(self.grade).label)
+
+    @property
+    def source_label(self) -> str:
+        return {"self": _("绩效自评"), "recheck": _("复核"), "key": _("重点评价")}[self.source]
+
+    @property
+    def text(self) -> str:
+        label = _(self.label)
+        if self.action == "cut":
+            return _("%(label)s %(pct)s%%") % {"label": label, "pct": f"{self.cut_percent.normalize():f}"}
+        return label
+
+
+def recommendation_for(project: BudgetProject) -> Recommendation | None:
+    """The project's grade of record — a finished key evaluation, else a final re-check,
+    else an accepted self-evaluation — and the settings' recommendation for it."""
+    graded: tuple[str, str, Decimal | None] | None = None
+    key = (
+        CommissionedEvaluation.objects.filter(
+            project=project, status__in=[EvaluationStatus.FINAL, EvaluationStatus.PUBLISHED]
+        )
+        .exclude(grade="")
+        .first()
+    )
+    if key is not None:
+        graded = (key.grade, "key", key.score)
+    else:
+        recheck = Recheck.objects.filter(project=project, status=RecheckStatus.FINAL).first()
+        if recheck is not None and recheck.final_grade:
+            graded = (recheck.final_grade, "recheck", recheck.final_score)
+        else:
+            se = SelfEvaluation.objects.filter(project=project, status=SelfEvaluationStatus.ACCEPTED).first()
+            if se is not None and se.grade:
+                graded = (se.grade, "self", se.score)
+    if graded is None:
+        return None
+    grade, source, score = graded
+    rule = settings.JIXIAO["EVALUATION"]["RECOMMENDATIONS"][grade]
+    return Recommendation(grade, source, score, rule["action"], rule["label"], Decimal(rule["cut_percent"]))

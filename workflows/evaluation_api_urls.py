@@ -1,0 +1,3 @@
+"""/api/evaluations/ campaigns, self-evaluations and re-checks (workflows/evaluation_api.py)."""
+
+urlpatterns: list = []
