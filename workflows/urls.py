@@ -3,10 +3,9 @@ and the pre-assessment screens."""
 
 from django.urls import path
 
-from . import evaluation_urls
+from . import evaluation_urls, target_views, views
 from . import monitoring_views as mon_views
 from . import pre_assessment_views as pa_views
-from . import target_views, views
 
 app_name = "workflows"
 urlpatterns = [
