@@ -40,26 +40,17 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context,
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .states import Direction, Grade, QualitativeProgress
+from .states import SECTION_OF_LEVEL1, Direction, Grade, QualitativeProgress, ScoreSection
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 
-OUTPUT = "output"
-OUTCOME = "outcome"
-SATISFACTION = "satisfaction"
+OUTPUT: str = ScoreSection.OUTPUT
+OUTCOME: str = ScoreSection.OUTCOME
+SATISFACTION: str = ScoreSection.SATISFACTION
 SECTIONS = (OUTPUT, OUTCOME, SATISFACTION)
-
-#: The score-sheet section of each level 1 indicator (IndicatorLevel1): 成本 counts with
-#: 产出 as in the self-evaluation table of 财预〔2020〕10号 (domain-rules §7.7).
-SECTION_OF_LEVEL1: dict[str, str] = {
-    "output": OUTPUT,
-    "cost": OUTPUT,
-    "effect": OUTCOME,
-    "satisfaction": SATISFACTION,
-}
 
 #: Percent of a qualitative line's points each band allows (low, high), bounds inclusive.
 BANDS: dict[str, tuple[Decimal, Decimal]] = {

@@ -11,7 +11,13 @@ from django.utils import translation
 from viewflow.workflow.chart import calc_layout_data, grid_to_svg
 
 from config.env import BASE_DIR
-from workflows.flows import MonitoringFlow, PreAssessmentFlow, ProjectIntakeFlow, TargetReviewFlow
+from workflows.flows import (
+    MonitoringFlow,
+    PreAssessmentFlow,
+    ProjectIntakeFlow,
+    SelfEvaluationFlow,
+    TargetReviewFlow,
+)
 
 DOCS = BASE_DIR / "docs" / "processes"
 FLOWS = {
@@ -19,6 +25,7 @@ FLOWS = {
     "pre-assessment-flow.svg": PreAssessmentFlow,
     "target-review-flow.svg": TargetReviewFlow,
     "monitoring-flow.svg": MonitoringFlow,
+    "self-evaluation-flow.svg": SelfEvaluationFlow,
 }
 
 
