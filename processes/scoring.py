@@ -40,7 +40,7 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context,
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .states import SECTION_OF_LEVEL1, Direction, Grade, QualitativeProgress, ScoreSection
+from .states import Direction, Grade, QualitativeProgress, ScoreSection
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
