@@ -1,0 +1,934 @@
+"""重点评价 and 部门整体绩效评价 (DESIGN §3.5): the one writer of CommissionedEvaluation,
+its expert panel and the panel's suggestions.
+
+The chain, for a project (key) or a department and year (department):
+commissioned → plan_submitted → plan_approved (or back to commissioned) → fieldwork →
+draft_report → dept_commented → expert_review → final → published.
+
+Each function runs in one transaction, locks the evaluation row, checks the actor's role
+(PermissionDenied) and the status (ActionNotAllowed), validates every field at once
+(ValidationError keyed by field: ``framework.<dimension>``, ``scores.<dimension>``,
+``suggestions.<n>``, ``report`` …), changes state through the model's transitions, saves
+(revision + 1; a concurrent change is a Conflict) and writes the audit event with the
+notifications. A refused call changes nothing: files are stored only once every check
+has passed.
+
+Findings (problem, basis, requirement) are recorded separately through
+processes.services.findings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import DecimalField, F, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django_fsm import ConcurrentTransition
+
+from accounts.models import Agency, Department, User
+from accounts.roles import Role
+from notifications.services import Message
+
+from .. import messages
+from ..errors import ActionNotAllowed, Conflict
+from ..files import check_upload
+from ..models import (
+    MONEY,
+    AuditEvent,
+    BudgetProject,
+    CommissionedEvaluation,
+    EvaluationPanelMember,
+    ExpertSuggestion,
+)
+from ..panel import EXPERT, DrawContext, PanelRuleFailed, PanelRules, draw_panel
+from ..permissions import holds
+from ..scoring import grade_of
+from ..states import EvaluationKind, EvaluationStatus, FrameworkDimension, Grade, ProjectStage
+from .audit import audit_and_notify
+from .pre_assessment import _pool_json, agency_staff, finance_officers, library_candidates, stored_pool
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
+MAX_SUGGESTIONS = 20
+MAX_SUGGESTION_CHARS = 2000
+
+#: A key evaluation looks back on a project that has spent its budget.
+KEY_STAGES = (ProjectStage.EXECUTING, ProjectStage.EVALUATING, ProjectStage.EVALUATED)
+#: The projects that make up a department's budget of a year: those with a budget.
+BUDGET_STAGES = (
+    ProjectStage.BUDGETED,
+    ProjectStage.EXECUTING,
+    ProjectStage.EVALUATING,
+    ProjectStage.EVALUATED,
+    ProjectStage.RECTIFYING,
+    ProjectStage.CLOSED,
+)
+DIMENSIONS: tuple[str, ...] = tuple(FrameworkDimension.values)
+
+# -- messages (translated when read) --------------------------------------------------------
+
+COMMISSIONED = gettext_noop("新委托：「%(title)s」，请提交评价方案，完成期限 %(due)s")
+COMMISSIONED_DEPT = gettext_noop("财政绩效科已委托%(agency)s开展「%(title)s」")
+PLAN_SUBMITTED = gettext_noop("「%(title)s」的评价方案已提交，请审核")
+PLAN_APPROVED = gettext_noop("「%(title)s」的评价方案已批准，请开展现场评价。意见：%(comment)s")
+PLAN_RETURNED = gettext_noop("「%(title)s」的评价方案被退回修改。理由：%(comment)s")
+FIELDWORK_STARTED = gettext_noop("「%(title)s」已进入现场评价阶段")
+DRAFT_SUBMITTED = gettext_noop("「%(title)s」的报告初稿已提交，请反馈意见")
+DEPT_COMMENTED = gettext_noop("「%(title)s」的部门反馈意见：%(comment)s。请抽取专家评审组")
+PANEL_SEAT = gettext_noop("您已被抽选为「%(title)s」专家评审组成员，请于 %(due)s 前提交评审建议")
+SUGGESTIONS_IN = gettext_noop("「%(title)s」的专家评审建议已全部提交（%(count)s 条），请形成最终评价结果")
+FINALIZED = gettext_noop("「%(title)s」评价完成：%(score)s 分，等次%(grade)s")
+FINALIZED_FINANCE = gettext_noop("「%(title)s」评价完成：%(score)s 分，等次%(grade)s，请审核是否公开")
+PUBLISHED = gettext_noop("「%(title)s」的评价报告已批准公开")
+
+
+def evaluation_url(evaluation: CommissionedEvaluation) -> str:
+    return f"/evaluations/commissioned/{evaluation.pk}/"
+
+
+# -- who ------------------------------------------------------------------------------------
+
+
+def department_people(evaluation: CommissionedEvaluation) -> list[User]:
+    """The evaluated department's staff and leaders (for a key evaluation: the project's)."""
+    return list(
+        User.objects.filter(
+            department_id=evaluation.department_id,
+            is_active=True,
+            groups__name__in=[Role.DEPT_STAFF, Role.DEPT_LEADER],
+        ).distinct()
+    )
+
+
+def can_commission(user: User) -> bool:
+    return holds(user, "processes.launch_evaluation")
+
+
+def can_review_plan(user: User) -> bool:
+    return holds(user, "processes.launch_evaluation")
+
+
+def can_disclose(user: User) -> bool:
+    return holds(user, "processes.approve_disclosure")
+
+
+def is_agency_of(evaluation: CommissionedEvaluation, user: User) -> bool:
+    return holds(user, "processes.conduct_evaluation") and user.agency_id == evaluation.agency_id
+
+
+def is_department_of(evaluation: CommissionedEvaluation, user: User) -> bool:
+    return (
+        user.is_active
+        and user.is_department_user
+        and user.department_id is not None
+        and user.department_id == evaluation.department_id
+    )
+
+
+def seat_of(evaluation: CommissionedEvaluation, user: User) -> EvaluationPanelMember | None:
+    if not user.is_authenticated:
+        return None
+    return EvaluationPanelMember.objects.filter(evaluation=evaluation, user_id=user.pk).first()
+
+
+#: The actions of the chain, by slug (screens and API), and the status each needs.
+ACTION_STATUS: dict[str, str] = {
+    "plan": EvaluationStatus.COMMISSIONED,
+    "review-plan": EvaluationStatus.PLAN_SUBMITTED,
+    "fieldwork": EvaluationStatus.PLAN_APPROVED,
+    "draft": EvaluationStatus.FIELDWORK,
+    "comment": EvaluationStatus.DRAFT_REPORT,
+    "draw": EvaluationStatus.DEPT_COMMENTED,
+    "suggestions": EvaluationStatus.EXPERT_REVIEW,
+    "finalize": EvaluationStatus.EXPERT_REVIEW,
+    "disclose": EvaluationStatus.FINAL,
+}
+
+
+def available_actions(evaluation: CommissionedEvaluation, user: User) -> list[str]:
+    """The action slugs ``user`` may take on ``evaluation`` now (what screens offer)."""
+    if not user.is_authenticated:
+        return []
+    status = evaluation.status
+    agency = is_agency_of(evaluation, user)
+    who = {
+        "plan": agency,
+        "review-plan": can_review_plan(user),
+        "fieldwork": agency,
+        "draft": agency,
+        "comment": is_department_of(evaluation, user),
+        "draw": agency,
+        "finalize": agency,
+        "disclose": can_disclose(user),
+    }
+    actions = [slug for slug, allowed in who.items() if allowed and ACTION_STATUS[slug] == status]
+    if status == EvaluationStatus.EXPERT_REVIEW:
+        member = seat_of(evaluation, user)
+        if member is not None and member.submitted_at is None:
+            actions.insert(0, "suggestions")
+    return actions
+
+
+# -- steps ----------------------------------------------------------------------------------
+
+
+def _require(evaluation: CommissionedEvaluation, *statuses: str) -> None:
+    if evaluation.status not in statuses:
+        raise ActionNotAllowed(
+            _("委托评价当前处于「%(status)s」状态，不能执行此操作。") % {"status": evaluation.get_status_display()}
+        )
+
+
+def _require_agency(evaluation: CommissionedEvaluation, actor: User) -> None:
+    if not is_agency_of(evaluation, actor):
+        raise PermissionDenied(_("只有受托第三方机构的人员可以办理此事项。"))
+
+
+def _lock(evaluation: CommissionedEvaluation) -> CommissionedEvaluation:
+    return (
+        CommissionedEvaluation.objects.select_for_update()
+        .select_related("department", "project", "agency")
+        .get(pk=evaluation.pk)
+    )
+
+
+def _save(evaluation: CommissionedEvaluation) -> None:
+    evaluation.revision += 1
+    try:
+        evaluation.save()
+    except ConcurrentTransition as exc:
+        raise Conflict() from exc
+
+
+def _record(
+    evaluation: CommissionedEvaluation,
+    *,
+    action: str,
+    actor: User | None,
+    role: str,
+    before: str,
+    comment: str = "",
+    detail: dict | None = None,
+    told: dict[User, Message] | None = None,
+) -> None:
+    audit_and_notify(
+        obj=evaluation,
+        action=action,
+        actor=actor,
+        role=role,
+        from_state=before,
+        to_state=evaluation.status,
+        url=evaluation_url(evaluation),
+        comment=comment,
+        detail=detail,
+        told=told,
+    )
+
+
+def _due(evaluation: CommissionedEvaluation) -> str:
+    return timezone.localtime(evaluation.due_at).strftime("%Y-%m-%d %H:%M")
+
+
+def _tell(users: list[User], kind: str, verb: str, **params: Any) -> dict[User, Message]:
+    return {u: messages.plain(kind, verb, **params) for u in users}
+
+
+def _money(value: Any, field: str, errors: dict[str, str]) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        errors[field] = _("请输入金额（元）。")
+        return None
+    if not amount.is_finite():
+        errors[field] = _("请输入金额（元）。")
+        return None
+    if amount < 0:
+        errors[field] = _("金额不能为负数。")
+        return None
+    if amount != amount.quantize(CENT) or amount >= MAX_AMOUNT:
+        errors[field] = _("金额以元为单位，最多两位小数。")
+        return None
+    return amount.quantize(CENT)
+
+
+def _points(value: Any) -> Decimal | None:
+    """A weight or score with at most two decimals; None if it is not such a number."""
+    if value is None or isinstance(value, bool | float):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number != number.quantize(CENT):
+        return None
+    return number.quantize(CENT)
+
+
+def _dimension_label(code: str) -> str:
+    return str(FrameworkDimension(code).label)
+
+
+def default_framework() -> dict[str, str]:
+    """The framework's default weights (settings), as stored: {dimension: "20.00"}."""
+    weights = settings.JIXIAO["EVALUATION"]["FRAMEWORK"]
+    return {code: str(Decimal(weights[code]).quantize(CENT)) for code in DIMENSIONS}
+
+
+# -- commissioning --------------------------------------------------------------------------
+
+
+def department_budget(department: Department, fiscal_year: int) -> tuple[Decimal, Decimal]:
+    """Σ budget (adjusted, else approved) and Σ executed of the department's budgeted
+    projects of ``fiscal_year`` (stages budgeted and later; withdrawn, rejected and
+    cancelled projects have no budget)."""
+    money = DecimalField(**MONEY)
+    totals = BudgetProject.objects.filter(
+        department=department, fiscal_year=fiscal_year, stage__in=BUDGET_STAGES
+    ).aggregate(
+        budget=Coalesce(Sum(Coalesce(F("adjusted_amount"), F("approved_amount"), output_field=money)), Decimal(0)),
+        executed=Coalesce(Sum("executed_amount"), Decimal(0), output_field=money),
+    )
+    return Decimal(totals["budget"]).quantize(CENT), Decimal(totals["executed"]).quantize(CENT)
+
+
+@transaction.atomic
+def evaluation_commission(
+    *,
+    actor: User,
+    kind: str,
+    agency: Agency | None,
+    due_at: datetime | None,
+    project: BudgetProject | None = None,
+    department: Department | None = None,
+    fiscal_year: int | None = None,
+    title: str = "",
+) -> CommissionedEvaluation:
+    """The finance section commissions ``agency`` to evaluate a project (kind key: the
+    project must be executing, evaluating or evaluated; one key evaluation per project) or
+    a department's year (kind department: one per department and year). Budget and
+    executed are prefilled (the project's adjusted or approved amount and executed
+    amount; for a department the sums over its budgeted projects of the year), the
+    framework from settings. The agency's staff get the commission as a task; the
+    department's staff and leaders are told."""
+    if not can_commission(actor):
+        raise PermissionDenied(_("只有财政绩效科可以委托重点评价或部门整体绩效评价。"))
+    errors: dict[str, str] = {}
+    title = (title or "").strip()
+    if len(title) > 200:
+        errors["title"] = _("评价名称不能超过 200 个字。")
+    if agency is None:
+        errors["agency"] = _("请选择第三方机构。")
+    elif agency.status != Agency.Status.ACTIVE:
+        errors["agency"] = _("该第三方机构已暂停，不能委托。")
+    if due_at is None:
+        errors["due_at"] = _("请填写完成期限。")
+    elif due_at <= timezone.now():
+        errors["due_at"] = _("完成期限必须晚于现在。")
+    budget = executed = None
+    if kind == EvaluationKind.KEY:
+        if project is None:
+            errors["project"] = _("请选择重点评价的项目。")
+        else:
+            project = BudgetProject.objects.select_for_update().select_related("department").get(pk=project.pk)
+            if project.stage not in KEY_STAGES:
+                errors["project"] = _("只有执行中、评价中或已评价的项目可以开展重点评价（当前：%(stage)s）。") % {
+                    "stage": project.get_stage_display()
+                }
+            elif CommissionedEvaluation.objects.filter(project=project).exists():
+                errors["project"] = _("该项目已委托过重点评价。")
+            else:
+                department, fiscal_year = project.department, project.fiscal_year
+                budget = project.adjusted_amount if project.adjusted_amount is not None else project.approved_amount
+                executed = project.executed_amount
+    elif kind == EvaluationKind.DEPARTMENT:
+        project = None
+        if department is None:
+            errors["department"] = _("请选择预算部门。")
+        if fiscal_year is None:
+            errors["fiscal_year"] = _("请填写评价年度。")
+        elif not 2000 <= int(fiscal_year) <= 2100:
+            errors["fiscal_year"] = _("年度应在 2000 至 2100 之间。")
+        if department is not None and fiscal_year is not None and "fiscal_year" not in errors:
+            if CommissionedEvaluation.objects.filter(
+                kind=EvaluationKind.DEPARTMENT, department=department, fiscal_year=fiscal_year
+            ).exists():
+                errors["department"] = _("该部门该年度已委托过部门整体绩效评价。")
+            else:
+                budget, executed = department_budget(department, int(fiscal_year))
+    else:
+        errors["kind"] = _("请选择评价类型。")
+    if errors:
+        raise ValidationError(errors)
+    assert department is not None and fiscal_year is not None and agency is not None and due_at is not None
+    if not title:
+        if project is not None:
+            title = _("%(project)s重点评价") % {"project": project.name}
+        else:
+            title = _("%(department)s%(year)s年度部门整体绩效评价") % {
+                "department": department.name,
+                "year": fiscal_year,
+            }
+        title = title[:200]
+    try:
+        with transaction.atomic():
+            evaluation = CommissionedEvaluation.objects.create(
+                kind=kind,
+                fiscal_year=fiscal_year,
+                department=department,
+                project=project,
+                agency=agency,
+                title=title,
+                due_at=due_at,
+                framework=default_framework(),
+                budget=budget,
+                executed=executed,
+                commissioned_by=actor,
+            )
+    except IntegrityError as exc:  # a concurrent commission of the same subject won
+        field = "project" if kind == EvaluationKind.KEY else "department"
+        raise ValidationError({field: _("该评价对象已被委托，不能重复委托。")}) from exc
+    told = _tell(department_people(evaluation), "stage_changed", COMMISSIONED_DEPT, agency=agency.name, title=title)
+    told.update(_tell(agency_staff(agency), "task", COMMISSIONED, title=title, due=_due(evaluation)))
+    _record(
+        evaluation,
+        action="commission",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        before="",
+        detail={
+            "kind": kind,
+            "project": evaluation.project_id,
+            "department": evaluation.department_id,
+            "fiscal_year": fiscal_year,
+            "agency": agency.name,
+            "due_at": evaluation.due_at.isoformat(),
+            "budget": budget,
+            "executed": executed,
+        },
+        told=told,
+    )
+    return evaluation
+
+
+# -- the plan -------------------------------------------------------------------------------
+
+
+def clean_framework(framework: Mapping[str, Any] | None, errors: dict[str, str]) -> dict[str, str]:
+    """Weights for exactly the four dimensions (决策 / 过程 / 产出 / 效益), each ≥ 0 with
+    at most two decimals, summing to 100; problems go to ``errors`` by field."""
+    framework = framework or {}
+    clean: dict[str, str] = {}
+    unknown = sorted(set(framework) - set(DIMENSIONS))
+    if unknown:
+        errors["framework"] = _("未知的评价维度：%(codes)s") % {"codes": ", ".join(map(str, unknown))}
+    total = Decimal(0)
+    complete = True
+    for code in DIMENSIONS:
+        raw = framework.get(code)
+        field = f"framework.{code}"
+        if raw in (None, ""):
+            errors[field] = _("请填写「%(dim)s」的权重。") % {"dim": _dimension_label(code)}
+            complete = False
+            continue
+        weight = _points(raw)
+        if weight is None:
+            errors[field] = _("「%(dim)s」的权重必须是数字，最多两位小数。") % {"dim": _dimension_label(code)}
+            complete = False
+            continue
+        if not 0 <= weight <= HUNDRED:
+            errors[field] = _("「%(dim)s」的权重应在 0 到 100 之间。") % {"dim": _dimension_label(code)}
+            complete = False
+            continue
+        clean[code] = str(weight)
+        total += weight
+    if complete and total != HUNDRED and "framework" not in errors:
+        errors["framework"] = _("各维度权重合计应为 100（现为 %(total)s）。") % {"total": total}
+    return clean
+
+
+@transaction.atomic
+def evaluation_submit_plan(
+    *, evaluation: CommissionedEvaluation, actor: User, framework: Mapping[str, Any], plan: str
+) -> CommissionedEvaluation:
+    """The agency submits its evaluation plan and the indicator framework's weights; the
+    finance section is asked to review it."""
+    evaluation = _lock(evaluation)
+    _require_agency(evaluation, actor)
+    _require(evaluation, EvaluationStatus.COMMISSIONED)
+    errors: dict[str, str] = {}
+    clean = clean_framework(framework, errors)
+    plan = (plan or "").strip()
+    if not plan:
+        errors["plan"] = _("请填写评价方案。")
+    if errors:
+        raise ValidationError(errors)
+    before = evaluation.status
+    evaluation.submit_plan(framework=clean, plan=plan)
+    _save(evaluation)
+    _record(
+        evaluation,
+        action="submit_plan",
+        actor=actor,
+        role=Role.AGENCY_STAFF,
+        before=before,
+        detail={"framework": clean},
+        told=_tell(finance_officers(), "task", PLAN_SUBMITTED, title=evaluation.title),
+    )
+    return evaluation
+
+
+@transaction.atomic
+def evaluation_review_plan(
+    *, evaluation: CommissionedEvaluation, actor: User, approve: bool, comment: str = ""
+) -> CommissionedEvaluation:
+    """The finance section approves the plan, or returns it to the agency with a reason."""
+    if not can_review_plan(actor):
+        raise PermissionDenied(_("只有财政绩效科可以审核评价方案。"))
+    evaluation = _lock(evaluation)
+    _require(evaluation, EvaluationStatus.PLAN_SUBMITTED)
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise ValidationError({"comment": _("退回评价方案必须说明理由。")})
+    before = evaluation.status
+    if approve:
+        evaluation.approve_plan(comment=comment)
+        told = _tell(
+            agency_staff(evaluation.agency), "approved", PLAN_APPROVED, title=evaluation.title, comment=comment
+        )
+    else:
+        evaluation.return_plan(comment=comment)
+        told = _tell(
+            agency_staff(evaluation.agency), "returned", PLAN_RETURNED, title=evaluation.title, comment=comment
+        )
+    _save(evaluation)
+    _record(
+        evaluation,
+        action="approve_plan" if approve else "return_plan",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        before=before,
+        comment=comment,
+        told=told,
+    )
+    return evaluation
+
+
+# -- fieldwork, draft, the department's comments ----------------------------------------------
+
+
+@transaction.atomic
+def evaluation_start_fieldwork(*, evaluation: CommissionedEvaluation, actor: User) -> CommissionedEvaluation:
+    """The agency starts the fieldwork of an approved plan; the department is told."""
+    evaluation = _lock(evaluation)
+    _require_agency(evaluation, actor)
+    _require(evaluation, EvaluationStatus.PLAN_APPROVED)
+    before = evaluation.status
+    evaluation.start_fieldwork()
+    _save(evaluation)
+    _record(
+        evaluation,
+        action="start_fieldwork",
+        actor=actor,
+        role=Role.AGENCY_STAFF,
+        before=before,
+        told=_tell(department_people(evaluation), "stage_changed", FIELDWORK_STARTED, title=evaluation.title),
+    )
+    return evaluation
+
+
+def _stored_name(file: UploadedFile) -> str:
+    return os.path.basename(file.name or "report")[-100:] or "report"
+
+
+@transaction.atomic
+def evaluation_submit_draft(
+    *, evaluation: CommissionedEvaluation, actor: User, note: str, draft_report: UploadedFile | None
+) -> CommissionedEvaluation:
+    """The agency files the fieldwork note and the draft report (PDF, image or Office file,
+    checked by content); the department's staff and leaders are asked for comments."""
+    evaluation = _lock(evaluation)
+    _require_agency(evaluation, actor)
+    _require(evaluation, EvaluationStatus.FIELDWORK)
+    errors: dict[str, Any] = {}
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = _("请填写现场评价情况。")
+    if draft_report is None:
+        errors["draft_report"] = _("请上传报告初稿。")
+    else:
+        try:
+            check_upload(draft_report, field="draft_report")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    assert draft_report is not None
+    before = evaluation.status
+    evaluation.submit_draft(note=note)
+    evaluation.draft_report.save(_stored_name(draft_report), draft_report, save=False)
+    _save(evaluation)
+    _record(
+        evaluation,
+        action="submit_draft",
+        actor=actor,
+        role=Role.AGENCY_STAFF,
+        before=before,
+        comment=note[:2000],
+        detail={"draft_report": evaluation.draft_report.name},
+        told=_tell(department_people(evaluation), "task", DRAFT_SUBMITTED, title=evaluation.title),
+    )
+    return evaluation
+
+
+@transaction.atomic
+def evaluation_comment(*, evaluation: CommissionedEvaluation, actor: User, comment: str) -> CommissionedEvaluation:
+    """The evaluated department (its staff or leader; for a key evaluation, the project's
+    department) answers the draft report: its comments, or "无异议", never empty. The
+    agency is told to draw the expert panel."""
+    evaluation = _lock(evaluation)
+    if not is_department_of(evaluation, actor):
+        raise PermissionDenied(_("只有被评价部门的经办人或负责人可以反馈意见。"))
+    _require(evaluation, EvaluationStatus.DRAFT_REPORT)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": _("请填写反馈意见；没有意见请填写“无异议”。")})
+    before = evaluation.status
+    evaluation.comment(comment=comment)
+    _save(evaluation)
+    role = Role.DEPT_LEADER if actor.has_role(Role.DEPT_LEADER) else Role.DEPT_STAFF
+    _record(
+        evaluation,
+        action="comment",
+        actor=actor,
+        role=role,
+        before=before,
+        comment=comment,
+        told=_tell(agency_staff(evaluation.agency), "task", DEPT_COMMENTED, title=evaluation.title, comment=comment),
+    )
+    return evaluation
+
+
+# -- the expert panel -------------------------------------------------------------------------
+
+
+def draw_category(evaluation: CommissionedEvaluation) -> str:
+    """The project category the panel's sector experts must fit: a key evaluation's
+    project's; for a department, the category of its largest budgeted project of the year
+    (by adjusted, else approved, else requested amount; ties by code), or "" when it has
+    none — then no expert counts as a sector expert, and the draw fails with the sector
+    rule's message unless the rules ask for none."""
+    if evaluation.project_id is not None:
+        assert evaluation.project is not None
+        return evaluation.project.category
+    money = DecimalField(**MONEY)
+    largest = (
+        BudgetProject.objects.filter(
+            department_id=evaluation.department_id, fiscal_year=evaluation.fiscal_year, stage__in=BUDGET_STAGES
+        )
+        .annotate(size=Coalesce(F("adjusted_amount"), F("approved_amount"), F("requested_amount"), output_field=money))
+        .order_by("-size", "code")
+        .values_list("category", flat=True)
+        .first()
+    )
+    return largest or ""
+
+
+def draw_context(evaluation: CommissionedEvaluation, category: str) -> DrawContext:
+    return DrawContext(category=category, department_id=evaluation.department_id, agency_id=evaluation.agency_id)
+
+
+@transaction.atomic
+def evaluation_draw_panel(
+    *, evaluation: CommissionedEvaluation, actor: User, seed: int | None = None
+) -> CommissionedEvaluation:
+    """The agency draws the expert review panel as in pre-assessment (settings' size and
+    make-up; no one from the department, with a declared conflict, or on the agency's
+    staff). The seed, the pool and the category are recorded, so the draw can be
+    replayed (``evaluation_replay_draw``). Each member is given the review with the
+    evaluation's due date. ValidationError on ``panel`` when the library cannot satisfy a
+    rule (nothing is drawn then)."""
+    evaluation = _lock(evaluation)
+    _require_agency(evaluation, actor)
+    _require(evaluation, EvaluationStatus.DEPT_COMMENTED)
+    rules = PanelRules.from_settings()
+    pool = library_candidates()
+    seed = secrets.randbits(63) if seed is None else seed
+    category = draw_category(evaluation)
+    ctx = draw_context(evaluation, category)
+    try:
+        panel = draw_panel(pool, ctx, rules, seed)
+    except PanelRuleFailed as failure:
+        raise ValidationError({"panel": failure.message}) from failure
+    before = evaluation.status
+    evaluation.open_review(seed=seed, pool=_pool_json(pool))
+    _save(evaluation)
+    EvaluationPanelMember.objects.bulk_create(
+        EvaluationPanelMember(
+            evaluation=evaluation,
+            user_id=c.user_id,
+            kind=c.kind,
+            sector_expert=c.kind == EXPERT and category in c.specialties,
+            seat=seat,
+        )
+        for seat, c in enumerate(panel, start=1)
+    )
+    users = {u.pk: u for u in User.objects.filter(pk__in=[c.user_id for c in panel])}
+    due = _due(evaluation)
+    told = {users[c.user_id]: messages.plain("task", PANEL_SEAT, title=evaluation.title, due=due) for c in panel}
+    _record(
+        evaluation,
+        action="draw_panel",
+        actor=actor,
+        role=Role.AGENCY_STAFF,
+        before=before,
+        detail={"seed": seed, "category": category, "panel": [c.user_id for c in panel], "pool_size": len(pool)},
+        told=told,
+    )
+    return evaluation
+
+
+def evaluation_replay_draw(evaluation: CommissionedEvaluation) -> list[int]:
+    """Re-run the recorded draw (recorded seed, pool and category): the user ids it gives,
+    in seat order, must be the panel's."""
+    event = (
+        AuditEvent.objects.filter(
+            object_type=CommissionedEvaluation._meta.label_lower, object_id=str(evaluation.pk), action="draw_panel"
+        )
+        .order_by("sequence")
+        .first()
+    )
+    category = event.detail.get("category", "") if event is not None else draw_category(evaluation)
+    pool = stored_pool(evaluation)  # type: ignore[arg-type]  # reads only .candidate_pool
+    panel = draw_panel(pool, draw_context(evaluation, category), PanelRules.from_settings(), evaluation.draw_seed or 0)
+    return [c.user_id for c in panel]
+
+
+def clean_suggestions(suggestions: Any, errors: dict[str, str]) -> list[str]:
+    """1–20 suggestions, each non-empty and at most 2,000 characters (``suggestions.<n>``
+    counts from 1)."""
+    if isinstance(suggestions, str) or not isinstance(suggestions, list | tuple):
+        errors["suggestions"] = _("请逐条填写评审建议。")
+        return []
+    texts = [(s if isinstance(s, str) else "").strip() for s in suggestions]
+    for i, text in enumerate(texts, start=1):
+        if not text:
+            errors[f"suggestions.{i}"] = _("第 %(n)s 条建议为空。") % {"n": i}
+        elif len(text) > MAX_SUGGESTION_CHARS:
+            errors[f"suggestions.{i}"] = _("第 %(n)s 条建议超过 %(max)s 个字。") % {
+                "n": i,
+                "max": MAX_SUGGESTION_CHARS,
+            }
+    if not texts:
+        errors["suggestions"] = _("请至少填写一条评审建议。")
+    elif len(texts) > MAX_SUGGESTIONS:
+        errors["suggestions"] = _("评审建议最多 %(max)s 条。") % {"max": MAX_SUGGESTIONS}
+    return texts
+
+
+@transaction.atomic
+def suggestion_submit(*, member: EvaluationPanelMember, actor: User, suggestions: list[str]) -> EvaluationPanelMember:
+    """A seated panel member (expert or deputy) submits their suggestions, each recorded as
+    its own item; once submitted they are final (Conflict). When every member has
+    submitted, the agency is told to finalize."""
+    evaluation = _lock(member.evaluation)
+    member = EvaluationPanelMember.objects.select_for_update().select_related("user").get(pk=member.pk)
+    if member.user_id != actor.pk or not actor.is_active:
+        raise PermissionDenied(_("只有本评审组成员本人可以提交评审建议。"))
+    _require(evaluation, EvaluationStatus.EXPERT_REVIEW)
+    if member.submitted_at is not None:
+        raise Conflict(_("您已提交评审建议，不能再次提交。"))
+    errors: dict[str, str] = {}
+    texts = clean_suggestions(suggestions, errors)
+    if errors:
+        raise ValidationError(errors)
+    ExpertSuggestion.objects.bulk_create(
+        ExpertSuggestion(evaluation=evaluation, member=member, position=i, text=text)
+        for i, text in enumerate(texts, start=1)
+    )
+    member.submitted_at = timezone.now()
+    member.save(update_fields=["submitted_at"])
+    told: dict[User, Message] = {}
+    if not evaluation.panel.filter(submitted_at__isnull=True).exists():
+        count = ExpertSuggestion.objects.filter(evaluation=evaluation).count()
+        told = _tell(agency_staff(evaluation.agency), "task", SUGGESTIONS_IN, title=evaluation.title, count=count)
+    _record(
+        evaluation,
+        action="submit_suggestions",
+        actor=actor,
+        role=member.kind,
+        before=evaluation.status,
+        detail={"member": member.user_id, "seat": member.seat, "count": len(texts)},
+        told=told,
+    )
+    return member
+
+
+# -- the result -------------------------------------------------------------------------------
+
+
+def clean_scores(framework: Mapping[str, Any], scores: Mapping[str, Any] | None, errors: dict[str, str]):
+    """A score for each framework dimension, 0 ≤ score ≤ its weight (two decimals at most);
+    returns ({dimension: "12.50"}, total) — the total only when every score is good."""
+    scores = scores or {}
+    clean: dict[str, str] = {}
+    unknown = sorted(set(scores) - set(framework))
+    if unknown:
+        errors["scores"] = _("未知的评价维度：%(codes)s") % {"codes": ", ".join(map(str, unknown))}
+    total = Decimal(0)
+    for code in DIMENSIONS:
+        if code not in framework:
+            continue
+        weight = Decimal(str(framework[code]))
+        field = f"scores.{code}"
+        raw = scores.get(code)
+        if raw in (None, ""):
+            errors[field] = _("请为「%(dim)s」打分。") % {"dim": _dimension_label(code)}
+            continue
+        score = _points(raw)
+        if score is None:
+            errors[field] = _("「%(dim)s」的得分必须是数字，最多两位小数。") % {"dim": _dimension_label(code)}
+            continue
+        if not 0 <= score <= weight:
+            errors[field] = _("「%(dim)s」的得分应在 0 到 %(weight)s 分之间。") % {
+                "dim": _dimension_label(code),
+                "weight": weight,
+            }
+            continue
+        clean[code] = str(score)
+        total += score
+    return clean, total.quantize(CENT)
+
+
+@transaction.atomic
+def evaluation_finalize(
+    *,
+    evaluation: CommissionedEvaluation,
+    actor: User,
+    scores: Mapping[str, Any],
+    conclusion: str,
+    report: UploadedFile | None,
+    budget: Any = None,
+    executed: Any = None,
+) -> CommissionedEvaluation:
+    """The agency records the result once every panel member has submitted: a score per
+    framework dimension (total = their sum, grade by processes.scoring.grade_of), the
+    conclusion and the final report file; a department evaluation may correct its budget
+    and executed amounts. The finance section is asked to approve disclosure; the
+    department is told the result."""
+    evaluation = _lock(evaluation)
+    _require_agency(evaluation, actor)
+    _require(evaluation, EvaluationStatus.EXPERT_REVIEW)
+    waiting = evaluation.panel.filter(submitted_at__isnull=True).count()
+    if waiting:
+        raise ActionNotAllowed(_("还有 %(n)s 名评审组成员未提交评审建议。") % {"n": waiting})
+    errors: dict[str, Any] = {}
+    clean, total = clean_scores(evaluation.framework, scores, errors)
+    conclusion = (conclusion or "").strip()
+    if not conclusion:
+        errors["conclusion"] = _("请填写评价结论。")
+    new_budget = new_executed = None
+    if evaluation.kind == EvaluationKind.DEPARTMENT:
+        new_budget = _money(budget, "budget", errors)
+        new_executed = _money(executed, "executed", errors)
+    else:
+        for name, value in (("budget", budget), ("executed", executed)):
+            if value not in (None, ""):
+                errors[name] = _("重点评价的预算数和执行数取自项目，不能修改。")
+    if report is None:
+        errors["report"] = _("请上传评价报告。")
+    else:
+        try:
+            check_upload(report, field="report")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    assert report is not None
+    grade = grade_of(total)
+    before = evaluation.status
+    evaluation.finalize(scores=clean, score=total, grade=grade, conclusion=conclusion)
+    if new_budget is not None:
+        evaluation.budget = new_budget
+    if new_executed is not None:
+        evaluation.executed = new_executed
+    evaluation.finalized_at = timezone.now()
+    evaluation.report.save(_stored_name(report), report, save=False)
+    _save(evaluation)
+    with_grade = {"title": evaluation.title, "score": str(total), "grade": _grade_msgid(grade)}
+    told = {
+        u: messages.plain("stage_changed", FINALIZED, ("grade",), **with_grade) for u in department_people(evaluation)
+    }
+    told.update({u: messages.plain("task", FINALIZED_FINANCE, ("grade",), **with_grade) for u in finance_officers()})
+    _record(
+        evaluation,
+        action="finalize",
+        actor=actor,
+        role=Role.AGENCY_STAFF,
+        before=before,
+        comment=conclusion[:2000],
+        detail={
+            "scores": clean,
+            "score": total,
+            "grade": grade,
+            "budget": evaluation.budget,
+            "executed": evaluation.executed,
+            "report": evaluation.report.name,
+        },
+        told=told,
+    )
+    return evaluation
+
+
+#: A grade's label as a message id without context (notifications translate with gettext).
+GRADE_MSGIDS = {
+    Grade.EXCELLENT: gettext_noop("优"),
+    Grade.GOOD: gettext_noop("良"),
+    Grade.FAIR: gettext_noop("中"),
+    Grade.POOR: gettext_noop("差"),
+}
+
+
+def _grade_msgid(grade: str) -> str:
+    return GRADE_MSGIDS[Grade(grade)]
+
+
+@transaction.atomic
+def evaluation_approve_disclosure(*, evaluation: CommissionedEvaluation, actor: User) -> CommissionedEvaluation:
+    """A finance officer approves disclosure: the final evaluation is published (its
+    report downloadable on the public page). The department and the agency are told."""
+    if not can_disclose(actor):
+        raise PermissionDenied(_("只有财政绩效科可以批准评价报告公开。"))
+    evaluation = _lock(evaluation)
+    _require(evaluation, EvaluationStatus.FINAL)
+    before = evaluation.status
+    evaluation.publish()
+    evaluation.disclosure_approved_by = actor
+    evaluation.published_at = timezone.now()
+    _save(evaluation)
+    told = _tell(department_people(evaluation), "stage_changed", PUBLISHED, title=evaluation.title)
+    told.update(_tell(agency_staff(evaluation.agency), "approved", PUBLISHED, title=evaluation.title))
+    _record(
+        evaluation,
+        action="publish",
+        actor=actor,
+        role=Role.FINANCE_OFFICER,
+        before=before,
+        detail={"published_at": evaluation.published_at.isoformat()},
+        told=told,
+    )
+    return evaluation
