@@ -301,7 +301,7 @@ def test_department_evaluation_goes_the_same_chain_for_a_department_and_year(cha
     ev = svc.evaluation_finalize(
         evaluation=ev,
         actor=chain.staff,
-        scores={"decision": "19", "process": "19", "output": "28", "outcome": "27.5"},
+        scores={"decision": "14", "process": "24", "output": "28", "outcome": "27.5"},
         conclusion="部门整体绩效较好",
         report=pdf(),
         budget="6300000.00",
