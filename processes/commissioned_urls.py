@@ -1,3 +1,16 @@
 """Screens of key and department-overall evaluations (processes/commissioned_views.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import commissioned_views as views
+
+urlpatterns = [
+    path("evaluations/commissioned/", views.commissioned_list, name="commissioned_list"),
+    path("evaluations/commissioned/new/", views.commissioned_new, name="commissioned_new"),
+    path("evaluations/commissioned/<int:pk>/", views.commissioned_detail, name="commissioned_detail"),
+    path("evaluations/commissioned/<int:pk>/act/<slug:action>/", views.commissioned_act, name="commissioned_act"),
+    path("evaluations/commissioned/<int:pk>/files/<slug:which>/", views.commissioned_file, name="commissioned_file"),
+    # 评价报告公开: no login
+    path("public/evaluations/", views.public_evaluations, name="public_evaluations"),
+    path("public/evaluations/<int:pk>/report/", views.public_evaluation_report, name="public_evaluation_report"),
+]
