@@ -476,7 +476,7 @@ def _require_reasons(lines: list[ScoreLine]) -> None:
 def _lock(evaluation: SelfEvaluation) -> SelfEvaluation:
     BudgetProject.objects.select_for_update().filter(pk=evaluation.project_id).exists()
     return (
-        SelfEvaluation.objects.select_for_update()
+        SelfEvaluation.objects.select_for_update(of=("self",))
         .select_related("campaign", "project__department", "sheet")
         .get(pk=evaluation.pk)
     )
@@ -832,7 +832,7 @@ def replay_sample(sample: RecheckSample) -> list[int]:
 def _lock_recheck(recheck: Recheck) -> Recheck:
     BudgetProject.objects.select_for_update().filter(pk=recheck.project_id).exists()
     return (
-        Recheck.objects.select_for_update()
+        Recheck.objects.select_for_update(of=("self",))
         .select_related("sample__agency", "sample__campaign", "project__department", "sheet")
         .get(pk=recheck.pk)
     )
