@@ -208,7 +208,9 @@ def test_key_evaluation_goes_from_commission_to_publication_as_real_role_users(c
     ev = svc.evaluation_start_fieldwork(evaluation=ev, actor=chain.staff2)
     assert ev.status == EvaluationStatus.FIELDWORK
 
-    ev = svc.evaluation_submit_draft(evaluation=ev, actor=chain.staff, note="走访 3 个点位", draft_report=pdf("初稿.pdf"))
+    ev = svc.evaluation_submit_draft(
+        evaluation=ev, actor=chain.staff, note="走访 3 个点位", draft_report=pdf("初稿.pdf")
+    )
     assert ev.status == EvaluationStatus.DRAFT_REPORT and ev.draft_report.name.startswith("evaluations/drafts/")
     assert ev.draft_report.open("rb").read() == PDF
     assert "请反馈意见" in notes(d.leader_a, ev)[-1]
@@ -236,7 +238,9 @@ def test_key_evaluation_goes_from_commission_to_publication_as_real_role_users(c
     ) == [(1, "建议0-1"), (2, "建议0-2"), (3, "建议0-3")]
     assert "（15 条）" in notes(chain.staff, ev)[-1]
 
-    finding_add(source=ev, actor=chain.staff, problem="绩效目标不够细化", basis="财预〔2020〕10号", requirement="细化指标")
+    finding_add(
+        source=ev, actor=chain.staff, problem="绩效目标不够细化", basis="财预〔2020〕10号", requirement="细化指标"
+    )
     ev = svc.evaluation_finalize(
         evaluation=ev, actor=chain.staff, scores=SCORES, conclusion="项目总体实施较好", report=pdf("报告.pdf")
     )
@@ -334,9 +338,7 @@ STEP_CALLS = {
     EvaluationStatus.COMMISSIONED: lambda c, ev, u: svc.evaluation_submit_plan(
         evaluation=ev, actor=u, framework=FRAMEWORK, plan="方案"
     ),
-    EvaluationStatus.PLAN_SUBMITTED: lambda c, ev, u: svc.evaluation_review_plan(
-        evaluation=ev, actor=u, approve=True
-    ),
+    EvaluationStatus.PLAN_SUBMITTED: lambda c, ev, u: svc.evaluation_review_plan(evaluation=ev, actor=u, approve=True),
     EvaluationStatus.PLAN_APPROVED: lambda c, ev, u: svc.evaluation_start_fieldwork(evaluation=ev, actor=u),
     EvaluationStatus.FIELDWORK: lambda c, ev, u: svc.evaluation_submit_draft(
         evaluation=ev, actor=u, note="n", draft_report=pdf()

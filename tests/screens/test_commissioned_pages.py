@@ -100,13 +100,25 @@ def test_key_chain_runs_through_the_page_forms_as_real_role_users(client, chain)
     assert action_forms(page) == {"plan"}
     bad = client.post(
         act(ev, "plan"),
-        {"plan": "方案", "weight_decision": "30", "weight_process": "20", "weight_output": "30", "weight_outcome": "30"},
+        {
+            "plan": "方案",
+            "weight_decision": "30",
+            "weight_process": "20",
+            "weight_output": "30",
+            "weight_outcome": "30",
+        },
     )
     assert bad.status_code == 400 and "合计应为 100" in text(bad) and 'value="30"' in text(bad)
     assert fresh(ev).status == EvaluationStatus.COMMISSIONED
     ok = client.post(
         act(ev, "plan"),
-        {"plan": "方案", "weight_decision": "15", "weight_process": "25", "weight_output": "30", "weight_outcome": "30"},
+        {
+            "plan": "方案",
+            "weight_decision": "15",
+            "weight_process": "25",
+            "weight_output": "30",
+            "weight_outcome": "30",
+        },
     )
     assert ok.status_code == 302 and fresh(ev).status == EvaluationStatus.PLAN_SUBMITTED
 
@@ -155,7 +167,9 @@ def test_key_chain_runs_through_the_page_forms_as_real_role_users(client, chain)
         {**scores, "score_decision": "16", "conclusion": "较好", "report": SimpleUploadedFile("r.pdf", PDF)},
     )
     assert over.status_code == 400 and "0 到 15.00 分" in text(over)
-    done = client.post(act(ev, "finalize"), {**scores, "conclusion": "较好", "report": SimpleUploadedFile("r.pdf", PDF)})
+    done = client.post(
+        act(ev, "finalize"), {**scores, "conclusion": "较好", "report": SimpleUploadedFile("r.pdf", PDF)}
+    )
     assert done.status_code == 302
     assert (fresh(ev).score, fresh(ev).grade) == (89, "good")
 
