@@ -41,6 +41,7 @@ from processes.services.projects import TransitionSpec, available_transitions, t
 from processes.states import ProjectStage
 
 from . import services
+from .evaluation_views import project_evaluation_panel
 from .nodes import task_due
 from .selectors import task_get_visible_to, task_inbox_for
 
@@ -207,6 +208,7 @@ def _project_page(request, project: BudgetProject, *, bound=None, error=None, st
             "action_forms": _action_forms(direct, bound),
             "can_edit": project.stage == ProjectStage.DRAFT and can_edit(project, user),
             "timeline": project_timeline(project),
+            "evaluation_panel": project_evaluation_panel(project, user),
             "error": error,
         },
         status=status,
