@@ -344,9 +344,7 @@ def test_manual_sample_refuses_what_is_not_in_the_pool(district, agency, graded)
     assert RecheckSample.objects.count() == 1 and Recheck.objects.count() == 2
 
 
-def test_recheck_goes_from_rescoring_through_feedback_to_a_final_score_beside_the_self_score(
-    district, agency, graded
-):
+def test_recheck_goes_from_rescoring_through_feedback_to_a_final_score_beside_the_self_score(district, agency, graded):
     campaign = graded[0].campaign
     se = graded[0]
     other_agency = AgencyFactory(name="另一机构")
