@@ -32,7 +32,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, F, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import ConcurrentTransition
@@ -376,13 +376,15 @@ def evaluation_commission(
         raise ValidationError(errors)
     assert department is not None and fiscal_year is not None and agency is not None and due_at is not None
     if not title:
-        if project is not None:
-            title = _("%(project)s重点评价") % {"project": project.name}
-        else:
-            title = _("%(department)s%(year)s年度部门整体绩效评价") % {
-                "department": department.name,
-                "year": fiscal_year,
-            }
+        # A stored name, so in the bureau's language whatever the commissioner reads in.
+        with translation.override(settings.LANGUAGE_CODE):
+            if project is not None:
+                title = _("%(project)s重点评价") % {"project": project.name}
+            else:
+                title = _("%(department)s%(year)s年度部门整体绩效评价") % {
+                    "department": department.name,
+                    "year": fiscal_year,
+                }
         title = title[:200]
     try:
         with transaction.atomic():
