@@ -113,7 +113,7 @@ def agency_of(user) -> int | None:
     return None
 
 
-def _require_evaluation_reader(user, *, agency_ok: bool = False) -> None:
+def require_evaluation_reader(user, *, agency_ok: bool = False) -> None:
     if reads_all(user) or department_of(user) is not None or (agency_ok and agency_of(user) is not None):
         return
     raise PermissionDenied(_("您的角色不参与绩效评价。"))
@@ -152,7 +152,7 @@ def _grade_counts(prefix: str = "self_evaluations__", scope: Q | None = None) ->
     }
 
 
-def _campaign_rows(user) -> QuerySet[EvaluationCampaign]:
+def campaign_rows(user) -> QuerySet[EvaluationCampaign]:
     """The campaigns with their self-evaluations counted by status and grade in one query (a
     department's people: their own department's)."""
     department = department_of(user)
@@ -191,7 +191,7 @@ def _hub_page(request, *, form: CampaignLaunchForm | None = None, status: int = 
     user = request.user
     launcher = evaluation.can_launch(user)
     agency = agency_of(user)
-    campaigns = _campaign_rows(user)
+    campaigns = campaign_rows(user)
     if agency is not None and not reads_all(user):
         campaigns = campaigns.none()
     page: Page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -226,7 +226,7 @@ def evaluations(request):
     finance section the form that launches a year's self-evaluation (a background job whose
     page shows the progress); for agency staff their re-checks."""
     user = request.user
-    _require_evaluation_reader(user, agency_ok=True)
+    require_evaluation_reader(user, agency_ok=True)
     if request.method != "POST":
         return _hub_page(request)
     if not evaluation.can_launch(user):
@@ -250,7 +250,7 @@ def evaluations(request):
 
 def _campaign_get(user, pk) -> EvaluationCampaign:
     campaign = get_object_or_404(campaigns_for(user), pk=pk)
-    _require_evaluation_reader(user)
+    require_evaluation_reader(user)
     return campaign
 
 
@@ -523,7 +523,7 @@ def evaluation_rechecks(request, pk):
     seed) and commissions an agency; every sample with its method, seed and filters."""
     user = request.user
     campaign = get_object_or_404(campaigns_for(user), pk=pk)
-    _require_evaluation_reader(user, agency_ok=True)
+    require_evaluation_reader(user, agency_ok=True)
     if request.method != "POST":
         return _rechecks_page(request, campaign)
     if not evaluation.can_launch(user):
