@@ -14,17 +14,22 @@ from notifications.models import Notification
 from processes.models import (
     AuditEvent,
     BudgetProject,
+    CommissionedEvaluation,
+    ExpertSuggestion,
+    Finding,
     Indicator,
     IndicatorProgress,
     MonitoringReport,
     MonitoringRound,
+    Recheck,
+    SelfEvaluation,
     TargetRow,
     TargetSet,
 )
 from processes.selectors import pre_assessment_summary
 from processes.services.audit import audit_verify
 from processes.states import Disposal, Light, ProjectStage, ReportStatus
-from workflows import demo
+from workflows import demo, demo_evaluation
 
 from ..factories import BudgetProjectFactory
 
@@ -68,6 +73,15 @@ def snapshot() -> dict:
             ).order_by("pk")
         ),
         "progress": list(IndicatorProgress.objects.values_list("pk", "value", "progress", "light").order_by("pk")),
+        "self_evaluations": list(
+            SelfEvaluation.objects.values_list("pk", "status", "score", "revision", "updated_at").order_by("pk")
+        ),
+        "rechecks": list(Recheck.objects.values_list("pk", "status", "final_score", "revision").order_by("pk")),
+        "evaluations": list(
+            CommissionedEvaluation.objects.values_list("pk", "status", "score", "revision", "updated_at").order_by("pk")
+        ),
+        "suggestions": ExpertSuggestion.objects.count(),
+        "findings": Finding.objects.count(),
         "audit": AuditEvent.objects.count(),
         "notifications": Notification.objects.count(),
         "processes": Process.objects.count(),
@@ -138,7 +152,7 @@ def test_load_demo_runs_the_reports_three_projects_through_pre_assessment_to_a_1
 def test_load_demo_leaves_projects_at_every_intake_stage_and_in_execution_with_their_open_tasks():
     load()
 
-    stages = set(BudgetProject.objects.values_list("stage", flat=True))
+    stages = set(BudgetProject.objects.filter(fiscal_year=demo.FISCAL_YEAR).values_list("stage", flat=True))
     assert stages == {
         ProjectStage.DRAFT,
         ProjectStage.SUBMITTED,
@@ -235,7 +249,9 @@ def test_load_demo_loads_the_library_and_reviews_targets_at_every_rating_through
 
     versions = {
         (t.project.code, t.number): (t.status, t.rating)
-        for t in TargetSet.objects.select_related("project").order_by("project__code", "number")
+        for t in TargetSet.objects.filter(project__fiscal_year=demo.FISCAL_YEAR)
+        .select_related("project")
+        .order_by("project__code", "number")
     }
     assert versions == {
         ("2021-LW101-001", 1): ("approved", "excellent"),
@@ -305,3 +321,33 @@ def test_load_demo_runs_a_monitoring_round_through_every_light_and_a_budget_adju
     first = snapshot()
     load()
     assert snapshot() == first
+
+
+def test_load_demo_runs_the_evaluation_year_with_every_grade_a_recheck_and_commissioned_evaluations():
+    load()
+
+    year = demo_evaluation.YEAR
+    evaluations = SelfEvaluation.objects.filter(campaign__fiscal_year=year).select_related("project")
+    assert evaluations.count() == len(demo_evaluation.PROJECTS)
+    accepted = evaluations.filter(status="accepted")
+    assert set(accepted.values_list("grade", flat=True)) == {"excellent", "good", "fair", "poor"}
+    assert {e.project.code: e.status for e in evaluations.exclude(status="accepted")} == {
+        "2020-LW106-001": "submitted",
+        "2020-LW108-001": "issued",
+    }
+    # every accepted project is 已评价; the others are still 评价中
+    for e in evaluations:
+        expected = ProjectStage.EVALUATED if e.status == "accepted" else ProjectStage.EVALUATING
+        assert e.project.stage == expected, e.project.code
+    # one re-check final (both scores kept), one waiting for the department's feedback
+    final = Recheck.objects.get(status="final")
+    assert final.final_score < final.self_score and final.difference == final.final_score - final.self_score
+    assert Recheck.objects.get(status="rescored").project.code == "2020-LW105-001"
+    # the key evaluation is published with its panel's suggestions, the department's is final
+    key = CommissionedEvaluation.objects.get(kind="key")
+    department = CommissionedEvaluation.objects.get(kind="department")
+    assert key.status == "published" and key.published_at is not None and key.grade
+    assert department.status == "final" and department.budget and department.executed
+    assert ExpertSuggestion.objects.filter(evaluation=key).count() == 2 * key.panel.count()
+    assert key.findings.count() == 2
+    assert audit_verify() is None

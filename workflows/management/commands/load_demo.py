@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -31,11 +32,15 @@ from accounts.roles import Role
 from processes.models import (
     AuditEvent,
     BudgetProject,
+    CommissionedEvaluation,
+    ExpertSuggestion,
     Indicator,
     IndicatorProgress,
     MonitoringReport,
     MonitoringRound,
     PanelMember,
+    Recheck,
+    SelfEvaluation,
     TargetRow,
 )
 from processes.selectors import pre_assessment_summary
@@ -44,8 +49,8 @@ from processes.services.indicators import indicators_import_rows
 from processes.services.monitoring import approved_rows, report_save
 from processes.services.projects import project_create
 from processes.services.targets import target_set_save
-from processes.states import Light, ProjectStage, ReportStatus
-from workflows import demo
+from processes.states import Grade, Light, ProjectStage, ReportStatus
+from workflows import demo, demo_evaluation
 from workflows.services import (
     monitoring_dept_review,
     monitoring_dispose,
@@ -79,6 +84,7 @@ class LoadResult:
     executing: list[str] = field(default_factory=list)  # issued into execution by this load
     reports_created: int = 0
     reports_moved: list[str] = field(default_factory=list)
+    evaluation: dict = field(default_factory=dict)
 
 
 class Command(BaseCommand):
@@ -110,7 +116,10 @@ class Command(BaseCommand):
         # `make run` loads the demo on every start, so a developer's own projects are fine;
         # outside DEBUG, real projects mean a real instance, and the demo stays out of it.
         demo_codes = {p.code for p in demo.PROJECTS}
-        foreign = BudgetProject.objects.exclude(fiscal_year=demo.FISCAL_YEAR, code__in=demo_codes)
+        evaluation_codes = {p.code for p in demo_evaluation.PROJECTS}
+        foreign = BudgetProject.objects.exclude(fiscal_year=demo.FISCAL_YEAR, code__in=demo_codes).exclude(
+            fiscal_year=demo_evaluation.YEAR, code__in=evaluation_codes
+        )
         if not settings.DEBUG and not options["force"] and foreign.exists():
             raise CommandError(
                 f"The database holds {foreign.count()} project(s) that are not demo data and DEBUG is off; refusing "
@@ -131,6 +140,7 @@ class Command(BaseCommand):
                 self._targets(result, users, after_pre_assessment=True)
                 self._execution(result, users)
                 self._monitoring(result, users)
+                result.evaluation = demo_evaluation.load(users, agency)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
 
@@ -439,6 +449,7 @@ class Command(BaseCommand):
         round_ = MonitoringRound.objects.filter(fiscal_year=demo.FISCAL_YEAR, start_month=start, end_month=end).first()
         if round_ is not None:
             out.write(_round_line(round_, result))
+        out.write(_evaluation_line())
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")
         out.write(self.style.MIGRATE_HEADING("Logins"))
@@ -459,6 +470,24 @@ class Command(BaseCommand):
         out.write(self.style.SUCCESS(f"Password of {scope}: {password}"))
         if not reset_passwords and len(result.users_created) < len(demo.USERS):
             out.write("(accounts that already existed keep their password; --reset-passwords sets it again)")
+
+
+def _evaluation_line() -> str:
+    """The evaluation year's campaign by grade, its re-checks and commissioned evaluations."""
+    year = demo_evaluation.YEAR
+    graded = Counter(
+        SelfEvaluation.objects.filter(campaign__fiscal_year=year, status="accepted").values_list("grade", flat=True)
+    )
+    grades = " ".join(f"{Grade(g).label} {graded.get(g, 0)}" for g in Grade.values)
+    rechecks = Recheck.objects.filter(sample__campaign__fiscal_year=year)
+    evaluations = CommissionedEvaluation.objects.filter(fiscal_year=year)
+    return (
+        f"Evaluation {year}: {SelfEvaluation.objects.filter(campaign__fiscal_year=year).count()} self-evaluations "
+        f"(accepted by grade: {grades}); {rechecks.count()} re-checks ({rechecks.filter(status='final').count()} final); "
+        f"{evaluations.filter(kind='key').count()} key and {evaluations.filter(kind='department').count()} "
+        f"department evaluation(s); {ExpertSuggestion.objects.filter(evaluation__fiscal_year=year).count()} "
+        "expert suggestions"
+    )
 
 
 def _round_line(round_: MonitoringRound, result: LoadResult) -> str:
