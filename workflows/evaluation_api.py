@@ -317,7 +317,7 @@ class RecheckBriefSerializer(serializers.Serializer):
     difference = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
 
 
-class SelfEvaluationDetailSerializer(SelfEvaluationSerializer):
+class SelfEvaluationExtraSerializer(serializers.Serializer):
     """A self-evaluation with its sheet (lines: the saved ones, else the approved targets to
     fill), the reviews, the re-check (final score and difference) and the recommendation."""
 
@@ -328,6 +328,11 @@ class SelfEvaluationDetailSerializer(SelfEvaluationSerializer):
     findings = EvaluationFindingSerializer(many=True)
     recheck = RecheckBriefSerializer(allow_null=True)
     recommendation = BudgetRecommendationSerializer(allow_null=True)
+
+
+class SelfEvaluationDetailSerializer(SelfEvaluationSerializer, SelfEvaluationExtraSerializer):
+    """A self-evaluation with its sheet (lines: the saved ones, else the approved targets to
+    fill), the reviews, the re-check (final score and difference) and the recommendation."""
 
 
 class ScorePreviewLineSerializer(serializers.Serializer):
@@ -399,7 +404,7 @@ class RecheckSerializer(serializers.Serializer):
         return rate_pct(self.get_executed(r), self.get_budget(r))
 
 
-class RecheckDetailSerializer(RecheckSerializer):
+class RecheckExtraSerializer(serializers.Serializer):
     """A re-check with the agency's sheet (before its first save: the department's entries
     it starts from), the department's sheet beside it, the opinions and the findings."""
 
@@ -408,10 +413,15 @@ class RecheckDetailSerializer(RecheckSerializer):
     self_sheet = ScoreSheetSerializer(allow_null=True)
     agency_opinion = serializers.CharField()
     department_comment = serializers.CharField()
-    sample_method = serializers.CharField(source="sample.method")
-    sample_seed = serializers.IntegerField(source="sample.seed", allow_null=True)
-    due_at = serializers.DateTimeField(source="sample.due_at")
+    sample_method = serializers.CharField()
+    sample_seed = serializers.IntegerField(allow_null=True)
+    due_at = serializers.DateTimeField()
     findings = EvaluationFindingSerializer(many=True)
+
+
+class RecheckDetailSerializer(RecheckSerializer, RecheckExtraSerializer):
+    """A re-check with the agency's sheet (before its first save: the department's entries
+    it starts from), the department's sheet beside it, the opinions and the findings."""
 
 
 class RecheckSampleSerializer(serializers.Serializer):
@@ -703,8 +713,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         se = get_object_or_404(_se_queryset(self.request.user).select_related("sheet"), pk=se.pk)
         rows = rows_of(se.project, se.sheet)
         recheck = Recheck.objects.filter(self_evaluation=se).first()
-        data = {
-            **SelfEvaluationSerializer(se).data,
+        extra = {
             "editable": se.status == SelfEvaluationStatus.ISSUED
             and evaluation.can_fill(se, cast(User, self.request.user)),
             "sheet": sheet_data(
@@ -728,7 +737,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
                 evaluation.recommendation_for(se.project) if se.status == SelfEvaluationStatus.ACCEPTED else None
             ),
         }
-        return Response(SelfEvaluationDetailSerializer(data).data)
+        return Response({**SelfEvaluationSerializer(se).data, **SelfEvaluationExtraSerializer(extra).data})
 
     def retrieve(self, request, *args, **kwargs):
         return self._answer(self.get_object())
@@ -892,8 +901,7 @@ class RecheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         self_sheet = recheck.self_evaluation.sheet
         shown = recheck.sheet or self_sheet
         budget = evaluation.budget_of(recheck.project)
-        data = {
-            **RecheckSerializer(recheck).data,
+        extra = {
             "editable": evaluation.can_rescore(recheck, cast(User, user))
             and recheck.status in (RecheckStatus.ASSIGNED, RecheckStatus.FED_BACK),
             "sheet": sheet_data(recheck.sheet, rows_of(recheck.project, shown), budget=budget)
@@ -909,7 +917,7 @@ class RecheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             "due_at": recheck.sample.due_at,
             "findings": _findings(recheck),
         }
-        return Response(RecheckDetailSerializer(data).data)
+        return Response({**RecheckSerializer(recheck).data, **RecheckExtraSerializer(extra).data})
 
     def retrieve(self, request, *args, **kwargs):
         return self._answer(self.get_object())

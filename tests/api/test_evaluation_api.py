@@ -1,0 +1,261 @@
+"""The evaluation API (DESIGN §3.5, §6): a campaign launched as a background job (202), the
+self-evaluation path as real role users (save with revision, preview, submit, leader,
+finance) with errors keyed as the service keys them, re-check sampling (seeded random,
+manual) and the agency's chain to a final score, findings, visibility (another department
+404 and absent from lists, experts nothing), wrong role 403, acting twice 409, and flat
+list query counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from processes.models import Finding, Job, Recheck, RecheckSample, SelfEvaluation
+from processes.services import evaluation
+from processes.states import ProjectStage, RecheckStatus, SelfEvaluationStatus
+from tests.factories import AgencyFactory, make_user
+from workflows.flows import SelfEvaluationFlow
+from workflows.selectors import task_inbox_for
+from workflows.services import campaign_launch
+
+from .support import client_for
+
+pytestmark = pytest.mark.django_db
+
+CAMPAIGNS = "/api/evaluations/campaigns/"
+SELF = "/api/evaluations/self/"
+RECHECKS = "/api/evaluations/rechecks/"
+
+
+def url(se, action=None) -> str:
+    return f"{SELF}{se.pk}/" + (f"{action}/" if action else "")
+
+
+def rurl(recheck, action=None) -> str:
+    return f"{RECHECKS}{recheck.pk}/" + (f"{action}/" if action else "")
+
+
+def results(response) -> list[dict]:
+    assert response.status_code == 200, response.json()
+    return response.json()["results"]
+
+
+def due(days=20) -> str:
+    return (timezone.now() + timedelta(days=days)).isoformat()
+
+
+@pytest.fixture
+def agency(district):
+    agency = AgencyFactory(name="广州某会计师事务所")
+    district.agency_staff.agency = agency
+    district.agency_staff.save(update_fields=["agency"])
+    return agency
+
+
+@pytest.fixture
+def ses(district):
+    for dept in ("a", "a", "b"):
+        district.project(ProjectStage.EXECUTING, dept=dept)
+    launched = campaign_launch(actor=district.finance, fiscal_year=2021, due_at=timezone.now() + timedelta(days=20))
+    return sorted(launched.created, key=lambda se: se.project.code)
+
+
+def body(se, *, executed="1200000", gte="12.5", lte="280", band="achieved", band_pct="100", explained=True, **extra):
+    lines = []
+    for row in evaluation.approved_rows(se.project):
+        item: dict = {"target_row": row.pk}
+        if row.direction == "qualitative":
+            item.update(band=band, band_pct=band_pct)
+        else:
+            item["actual"] = gte if row.direction == "gte" else lte
+        if explained:
+            item.update(deviation_reason="征地滞后", measure="加快进度")
+        lines.append(item)
+    return {"executed": executed, "summary": "总体完成", "lines": lines, **extra}
+
+
+def accepted(district, se, staff=None, leader=None, **kw):
+    staff, leader = staff or district.staff_a, leader or district.leader_a
+    assert client_for(staff).put(url(se), body(se, **kw), format="json").status_code == 200
+    assert client_for(staff).post(url(se, "submit")).status_code == 200
+    assert client_for(leader).post(url(se, "dept-review"), {"approve": True}, format="json").status_code == 200
+    response = client_for(district.finance).post(url(se, "review"), {"accept": True}, format="json")
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def test_campaign_is_launched_as_a_job_and_listed_with_its_counts(district, django_capture_on_commit_callbacks):
+    district.project(ProjectStage.EXECUTING)
+    district.project(ProjectStage.EXECUTING, dept="b")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(district.finance).post(
+            CAMPAIGNS, {"fiscal_year": 2021, "due_at": due(), "title": "2021年度绩效自评"}, format="json"
+        )
+    assert response.status_code == 202, response.json()
+    job = client_for(district.finance).get(response["Location"]).json()
+    assert job["status"] == "succeeded" and job["result"]["created"] == 2
+    assert Job.objects.get().kind == "evaluation_campaign_launch"
+    assert [t.flow_task for t in task_inbox_for(district.staff_a)] == [SelfEvaluationFlow.fill]
+    listed = results(client_for(district.finance).get(CAMPAIGNS))
+    assert [(c["title"], c["total"], c["by_status"]["issued"]) for c in listed] == [("2021年度绩效自评", 2, 2)]
+    mine = results(client_for(district.staff_b).get(CAMPAIGNS))
+    assert mine[0]["total"] == 1
+    detail = client_for(district.finance).get(f"{CAMPAIGNS}{listed[0]['id']}/").json()
+    assert {d["code"] for d in detail["departments"]} == {"A01", "B01"}
+    assert client_for(district.expert).get(CAMPAIGNS).status_code == 403
+    assert client_for(district.expert).get(f"{CAMPAIGNS}{listed[0]['id']}/").status_code == 403
+
+
+def test_campaign_launch_is_refused_with_field_errors_or_for_the_wrong_role(district):
+    district.project(ProjectStage.EXECUTING)
+    refused = client_for(district.finance).post(CAMPAIGNS, {"fiscal_year": 2021, "due_at": due(-1)}, format="json")
+    assert refused.status_code == 400 and "due_at" in refused.json()
+    for user in (district.staff_a, district.leader_a, district.supervisor, district.agency_staff):
+        assert (
+            client_for(user).post(CAMPAIGNS, {"fiscal_year": 2021, "due_at": due()}, format="json").status_code == 403
+        )
+    assert not Job.objects.exists()
+
+
+def test_self_evaluation_path_through_the_api(district, ses):
+    se = ses[0]
+    staff = client_for(district.staff_a)
+    detail = staff.get(url(se)).json()
+    assert detail["editable"] is True and len(detail["sheet"]["lines"]) == 3
+    assert detail["sheet"]["budget"] == "1200000.00"
+
+    bad = staff.put(url(se), body(se, gte="abc", executed="x"), format="json")
+    gte = next(row for row in evaluation.approved_rows(se.project) if row.direction == "gte")
+    assert bad.status_code == 400
+    assert set(bad.json()) >= {f"lines.{gte.pk}.actual", "executed"}
+
+    preview = staff.post(url(se, "preview"), body(se, gte="10"), format="json").json()
+    assert Decimal(preview["total"]) < 100 and preview["complete"] is True
+    assert SelfEvaluation.objects.get(pk=se.pk).sheet is None  # previewing saves nothing
+
+    saved = staff.put(url(se), body(se, explained=False, revision=1), format="json")
+    assert saved.status_code == 200
+    data = saved.json()
+    assert (data["sheet"]["total"], data["grade"], data["revision"]) == ("100.00", "excellent", 2)
+    stale = staff.put(url(se), body(se, revision=1), format="json")
+    assert stale.status_code == 409
+
+    assert client_for(district.leader_a).post(url(se, "submit")).status_code == 403
+    assert staff.post(url(se, "submit")).json()["status"] == SelfEvaluationStatus.SUBMITTED
+    assert staff.post(url(se, "submit")).status_code == 409
+    leader = client_for(district.leader_a)
+    no_reason = leader.post(url(se, "dept-review"), {"approve": False}, format="json")
+    assert no_reason.status_code == 400 and "comment" in no_reason.json()
+    returned = leader.post(url(se, "dept-review"), {"approve": False, "comment": "请补充佐证"}, format="json")
+    assert returned.json()["status"] == SelfEvaluationStatus.ISSUED
+    done = accepted(district, se)
+    assert done["status"] == SelfEvaluationStatus.ACCEPTED
+    assert done["recommendation"]["text"] == "优先保障"
+    assert client_for(district.finance).post(url(se, "review"), {"accept": True}, format="json").status_code == 409
+
+
+def test_self_evaluations_are_scoped_filtered_and_listed_in_flat_queries(district, ses):
+    se_a1, se_a2, se_b = ses
+    finance = client_for(district.finance)
+    assert {row["id"] for row in results(finance.get(SELF))} == {se.pk for se in ses}
+    assert [row["id"] for row in results(finance.get(SELF, {"department": district.dept_b.pk}))] == [se_b.pk]
+    assert [row["id"] for row in results(client_for(district.staff_b).get(SELF))] == [se_b.pk]
+    assert client_for(district.staff_b).get(url(se_a1)).status_code == 404
+    assert client_for(district.staff_b).put(url(se_a1), body(se_a1), format="json").status_code == 404
+    assert client_for(district.expert).get(SELF).status_code == 403
+    assert client_for(district.expert).get(url(se_a1)).status_code == 404
+    assert finance.get(SELF, {"grade": "bogus"}).status_code == 400
+    accepted(district, se_a1)
+    assert [row["id"] for row in results(finance.get(SELF, {"status": "accepted"}))] == [se_a1.pk]
+    with CaptureQueriesContext(connection) as few:
+        finance.get(SELF)
+    for _ in range(3):
+        district.project(ProjectStage.EXECUTING, dept="b")
+    campaign_launch(actor=district.finance, fiscal_year=2021, due_at=timezone.now() + timedelta(days=20))
+    with CaptureQueriesContext(connection) as many:
+        assert len(results(finance.get(SELF))) == 6
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_recheck_chain_through_the_api(district, agency, ses):
+    accepted(district, ses[0])
+    accepted(district, ses[1])
+    accepted(district, ses[2], district.staff_b, district.leader_b, gte="6")
+    campaign = ses[0].campaign
+    finance = client_for(district.finance)
+
+    bad = finance.post(
+        RECHECKS, {"campaign": campaign.pk, "agency": agency.pk, "due_at": due(), "size": 9}, format="json"
+    )
+    assert bad.status_code == 400 and "size" in bad.json()
+    random_ = finance.post(
+        RECHECKS, {"campaign": campaign.pk, "agency": agency.pk, "due_at": due(), "size": 2, "seed": 7}, format="json"
+    )
+    assert random_.status_code == 201, random_.json()
+    sample = RecheckSample.objects.get(pk=random_.json()["id"])
+    assert random_.json()["seed"] == 7 and random_.json()["method"] == "random"
+    assert evaluation.replay_sample(sample) == sorted(sample.rechecks.values_list("self_evaluation_id", flat=True))
+    left = SelfEvaluation.objects.filter(campaign=campaign, recheck__isnull=True).get()
+    manual = finance.post(
+        RECHECKS,
+        {"campaign": campaign.pk, "agency": agency.pk, "due_at": due(), "self_evaluation_ids": [left.pk]},
+        format="json",
+    )
+    assert manual.status_code == 201 and manual.json()["method"] == "manual"
+    assert client_for(district.staff_a).post(RECHECKS, {"campaign": campaign.pk}, format="json").status_code == 403
+
+    # every self-evaluation is now sampled: department A's first is re-checked here
+    recheck = Recheck.objects.filter(project__department=district.dept_a).order_by("pk").first()
+    se = recheck.self_evaluation
+    other = make_user("agency_staff", username="agency2", agency=AgencyFactory(name="另一机构"))
+    assert client_for(other).get(rurl(recheck)).status_code == 404
+    assert client_for(district.staff_b).get(rurl(recheck)).status_code == 404
+    assert client_for(district.finance).put(rurl(recheck), body(se), format="json").status_code == 403
+    agency_client = client_for(district.agency_staff)
+    detail = agency_client.get(rurl(recheck)).json()
+    assert detail["editable"] is True and detail["self_sheet"]["total"] == str(se.score)
+    assert agency_client.put(rurl(recheck), body(se, gte="5"), format="json").status_code == 200
+    assert agency_client.post(rurl(recheck, "submit"), {"opinion": ""}, format="json").status_code == 400
+    submitted = agency_client.post(rurl(recheck, "submit"), {"opinion": "长度不足"}, format="json")
+    assert submitted.json()["status"] == RecheckStatus.RESCORED
+    assert agency_client.post(rurl(recheck, "finalize")).status_code == 409
+    assert client_for(district.staff_b).post(rurl(recheck, "feedback"), {}, format="json").status_code == 404
+    assert (
+        client_for(district.staff_a).post(rurl(recheck, "feedback"), {}, format="json").json()["status"] == "fed_back"
+    )
+    finding = agency_client.post(
+        rurl(recheck, "findings"), {"problem": "台账不全", "requirement": "补齐"}, format="json"
+    )
+    assert finding.status_code == 201
+    assert agency_client.post(rurl(recheck, "findings"), {"problem": ""}, format="json").status_code == 400
+    final = agency_client.post(rurl(recheck, "finalize")).json()
+    assert final["status"] == RecheckStatus.FINAL
+    assert Decimal(final["difference"]) == Decimal(final["final_score"]) - se.score < 0
+    listed = results(finance.get(RECHECKS, {"campaign": campaign.pk}))
+    assert len(listed) == 3 and {r["agency_name"] for r in listed} == {agency.name}
+    assert len(results(client_for(district.agency_staff).get(RECHECKS))) == 3
+    assert client_for(district.expert).get(RECHECKS).status_code == 403
+    # the agency may not remove findings once final; the finance section may
+    fid = finding.json()["id"]
+    assert agency_client.delete(f"{rurl(recheck)}findings/{fid}/").status_code == 403
+    assert finance.delete(f"{rurl(recheck)}findings/{fid}/").status_code == 204
+    assert not Finding.objects.exists()
+
+
+def test_self_evaluation_findings_are_recorded_by_the_finance_section_only(district, ses):
+    se = ses[0]
+    assert (
+        client_for(district.staff_a).post(url(se, "findings"), {"problem": "x", "requirement": "y"}).status_code == 403
+    )
+    created = client_for(district.finance).post(url(se, "findings"), {"problem": "台账不全", "requirement": "补齐"})
+    assert created.status_code == 201
+    assert client_for(district.staff_a).get(url(se)).json()["findings"][0]["problem"] == "台账不全"
+    fid = created.json()["id"]
+    assert client_for(district.staff_a).delete(f"{url(se)}findings/{fid}/").status_code == 403
+    assert client_for(district.finance).delete(f"{url(se)}findings/{fid}/").status_code == 204
+    assert client_for(district.finance).delete(f"{url(se)}findings/{fid}/").status_code == 404
