@@ -323,7 +323,7 @@ def _self_evaluate(plan: DemoEvaluationProject, project: BudgetProject, users: d
     if plan.entry is None or se.status != SelfEvaluationStatus.ISSUED:
         return
     staff, leader = users[f"{plan.department}_staff"], users[f"{plan.department}_leader"]
-    budget = project.adjusted_amount or project.approved_amount
+    budget = project.adjusted_amount or project.approved_amount or project.requested_amount
     executed = (budget * Decimal(plan.entry.spent)).quantize(Decimal("0.01"))
     se = self_evaluation_save(
         evaluation=se,
@@ -354,6 +354,7 @@ def _rechecks(campaign: EvaluationCampaign, projects, users: dict[str, User], ag
     for code, corrections, feedback, finalize in RECHECKS:
         project = projects[code]
         plan = next(p for p in PROJECTS if p.code == code)
+        assert plan.entry is not None
         recheck = sample.rechecks.get(project=project)
         recheck = recheck_save(recheck=recheck, actor=agency_user, lines=_entries(project, plan.entry, corrections))
         recheck = recheck_submit(

@@ -26,10 +26,10 @@ from ..states import (
     ScoreSection,
     SelfEvaluationStatus,
 )
-from .project import MONEY, BudgetProject
+from .project import MONEY, BudgetProject, MoneyOptions
 from .targets import TargetRow
 
-SCORE = {"max_digits": 5, "decimal_places": 2}
+SCORE: MoneyOptions = {"max_digits": 5, "decimal_places": 2}  # points, 0–100.00
 
 
 def completion_rate(executed: Decimal | None, budget: Decimal | None) -> Decimal | None:

@@ -69,6 +69,7 @@ def _source_fields(source: Source) -> dict:
         }
     if isinstance(source, Recheck):
         return {"recheck": source, "project_id": source.project_id, "department_id": source.project.department_id}
+    assert isinstance(source, CommissionedEvaluation)
     return {"evaluation": source, "project_id": source.project_id, "department_id": source.department_id}
 
 
