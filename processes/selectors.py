@@ -19,6 +19,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Department, User
 from accounts.roles import BUREAU_WIDE_READERS, DEPARTMENT_ROLES, Role
@@ -41,7 +42,7 @@ from .models import (
     SelfEvaluation,
 )
 from .permissions import holds
-from .states import EvaluationStatus, IndicatorScope, IndicatorStatus, Light, ReportStatus
+from .states import EvaluationStatus, IndicatorScope, IndicatorStatus, Light, RecheckStatus, ReportStatus
 
 
 def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
@@ -628,3 +629,113 @@ def published_evaluations() -> QuerySet[CommissionedEvaluation]:
     return CommissionedEvaluation.objects.filter(status=EvaluationStatus.PUBLISHED).select_related(
         "department", "project", "agency"
     )
+
+
+@dataclass(frozen=True)
+class EvaluationWork:
+    """A re-check or commissioned-evaluation step waiting for the user (decision 0009):
+    these chains are state machines, not flows, so their next steps are read from state."""
+
+    title: str
+    subject: str
+    department: str
+    step: str
+    due_at: Any
+    url: str
+
+    @property
+    def overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.due_at is not None and self.due_at < timezone.now()
+
+
+#: Whose move each state is: (record kind, status) → (who, the step's label).
+_RECHECK_STEPS = {
+    RecheckStatus.ASSIGNED: ("agency", gettext_lazy("复核评分")),
+    RecheckStatus.RESCORED: ("department", gettext_lazy("反馈复核意见")),
+    RecheckStatus.FED_BACK: ("agency", gettext_lazy("完成复核")),
+}
+_EVALUATION_STEPS = {
+    EvaluationStatus.COMMISSIONED: ("agency", gettext_lazy("提交评价方案")),
+    EvaluationStatus.PLAN_SUBMITTED: ("finance", gettext_lazy("审核评价方案")),
+    EvaluationStatus.PLAN_APPROVED: ("agency", gettext_lazy("开展现场评价")),
+    EvaluationStatus.FIELDWORK: ("agency", gettext_lazy("提交报告初稿")),
+    EvaluationStatus.DRAFT_REPORT: ("department", gettext_lazy("反馈报告初稿意见")),
+    EvaluationStatus.DEPT_COMMENTED: ("agency", gettext_lazy("抽取专家评审组")),
+    EvaluationStatus.EXPERT_REVIEW: ("agency", gettext_lazy("汇总专家建议并定稿")),
+    EvaluationStatus.FINAL: ("finance", gettext_lazy("批准公开")),
+}
+
+
+def _states_for(steps: dict, who: set[str]) -> list[str]:
+    return [state for state, (party, _label) in steps.items() if party in who]
+
+
+def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[EvaluationWork]:
+    """The re-checks and commissioned evaluations whose next step is ``user``'s, oldest due
+    first (a handful of queries whatever the number of records)."""
+    if not user.is_authenticated:
+        return []
+    parties: set[str] = set()
+    if user.is_department_user and user.department_id is not None:
+        parties.add("department")
+    if user.has_role(Role.AGENCY_STAFF) and user.agency_id is not None and holds(user, "processes.conduct_evaluation"):
+        parties.add("agency")
+    if holds(user, "processes.launch_evaluation"):
+        parties.add("finance")
+    work: list[EvaluationWork] = []
+    scope_recheck: Q = Q(pk__in=[])
+    scope_eval: Q = Q(pk__in=[])
+    if "department" in parties:
+        scope_recheck |= Q(
+            status__in=_states_for(_RECHECK_STEPS, {"department"}), project__department_id=user.department_id
+        )
+        scope_eval |= Q(status__in=_states_for(_EVALUATION_STEPS, {"department"}), department_id=user.department_id)
+    if "agency" in parties:
+        scope_recheck |= Q(status__in=_states_for(_RECHECK_STEPS, {"agency"}), sample__agency_id=user.agency_id)
+        agency_states = _states_for(_EVALUATION_STEPS, {"agency"})
+        scope_eval |= Q(status__in=agency_states, agency_id=user.agency_id)
+    if "finance" in parties:
+        scope_eval |= Q(status__in=_states_for(_EVALUATION_STEPS, {"finance"}))
+    if parties:
+        for r in Recheck.objects.filter(scope_recheck).select_related("project__department", "sample")[:limit]:
+            work.append(
+                EvaluationWork(
+                    str(gettext_lazy("复核")),
+                    r.project.name,
+                    r.project.department.name,
+                    str(_RECHECK_STEPS[r.status][1]),
+                    r.sample.due_at,
+                    f"/evaluations/rechecks/{r.pk}/",
+                )
+            )
+        for e in CommissionedEvaluation.objects.filter(scope_eval).select_related("department")[:limit]:
+            work.append(
+                EvaluationWork(
+                    e.get_kind_display(),
+                    e.title,
+                    e.department.name,
+                    str(_EVALUATION_STEPS[e.status][1]),
+                    e.due_at,
+                    f"/evaluations/commissioned/{e.pk}/",
+                )
+            )
+    if user.has_role(Role.EXPERT) or user.has_role(Role.DEPUTY):
+        seats = EvaluationPanelMember.objects.filter(
+            user_id=user.pk, submitted_at__isnull=True, evaluation__status=EvaluationStatus.EXPERT_REVIEW
+        ).select_related("evaluation__department")[:limit]
+        for seat in seats:
+            e = seat.evaluation
+            work.append(
+                EvaluationWork(
+                    e.get_kind_display(),
+                    e.title,
+                    e.department.name,
+                    str(gettext_lazy("提交评审建议")),
+                    e.due_at,
+                    f"/evaluations/commissioned/{e.pk}/",
+                )
+            )
+    work.sort(key=lambda w: (w.due_at is None, w.due_at))
+    return work[:limit]

@@ -36,7 +36,7 @@ from processes.errors import ActionNotAllowed, Conflict
 from processes.forms import ActionForm
 from processes.models import BudgetProject
 from processes.permissions import can_edit
-from processes.selectors import project_get_for, project_timeline
+from processes.selectors import evaluation_work_for, project_get_for, project_timeline
 from processes.services.projects import TransitionSpec, available_transitions, transition_spec
 from processes.states import ProjectStage
 
@@ -107,7 +107,9 @@ def inbox(request):
     """待办: the tasks assigned to the user and the queued tasks they may take."""
     page = Paginator(task_inbox_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [_row(task, task.process.projectprocess.project, mine=True) for task in page]
-    return render(request, "workflows/inbox.html", {"page": page, "rows": rows})
+    # re-checks and commissioned evaluations are state machines, not flows (decision 0009)
+    work = evaluation_work_for(request.user)
+    return render(request, "workflows/inbox.html", {"page": page, "rows": rows, "evaluation_work": work})
 
 
 # -- task page ------------------------------------------------------------------------

@@ -337,3 +337,27 @@ def test_graded_project_shows_the_settings_recommendation(district, km, band, pc
     recommendation = recommendation_for(project)
     assert recommendation.grade == grade and recommendation.source == "self"
     assert recommendation.text == text
+
+
+def test_recheck_steps_wait_in_the_inbox_of_whoever_moves_next(district, agency, client):
+    from processes.selectors import evaluation_work_for
+
+    project = district.project(ProjectStage.EXECUTING)
+    campaign = launch(district).campaign
+    se = accepted(district, project)
+    sample = recheck_sample(
+        actor=district.finance, campaign=campaign, agency=agency, due_at=due(), self_evaluation_ids=[se.pk]
+    )
+    recheck = sample.rechecks.get()
+    assert [w.step for w in evaluation_work_for(district.agency_staff)] == ["复核评分"]
+    assert evaluation_work_for(district.staff_a) == []
+    recheck = recheck_submit(recheck=recheck, actor=district.agency_staff, opinion="复核意见")
+    assert evaluation_work_for(district.agency_staff) == []
+    assert [w.step for w in evaluation_work_for(district.staff_a)] == ["反馈复核意见"]
+    assert evaluation_work_for(district.staff_b) == [] and evaluation_work_for(district.expert) == []
+    client.force_login(district.staff_a)
+    page = client.get("/")
+    assert page.status_code == 200
+    assert f"/evaluations/rechecks/{recheck.pk}/" in page.content.decode()
+    client.force_login(district.staff_b)
+    assert f"/evaluations/rechecks/{recheck.pk}/" not in client.get("/").content.decode()
