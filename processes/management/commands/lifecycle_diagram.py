@@ -63,6 +63,11 @@ NOTIFIED = {
     "(`submit_targets`): new task 填报绩效目标, due in {fill_targets} days (docs/processes/targets.md)",
     "start_execution": "department staff and leaders: stage change (the budget is issued; monitoring rounds "
     "then cover the project: docs/processes/monitoring.md)",
+    "start_evaluation": "department staff and leaders: one notice per campaign with the number of their "
+    "projects to self-evaluate and the due date (taken in bulk when the finance officer launches the year's "
+    "campaign: docs/processes/evaluation.md)",
+    "complete_evaluation": "department staff and leaders: stage change (taken when the finance officer accepts "
+    "the project's self-evaluation: docs/processes/evaluation.md)",
     "withdraw": "whoever could take a task the withdrawal cancels: task cancelled; other department staff "
     "and leaders: stage change with the reason",
     "cancel": "whoever could take a task the cancellation cancels: task cancelled; department staff and "
