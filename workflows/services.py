@@ -497,14 +497,14 @@ def monitoring_dispose(
 def campaign_launch(*, actor: User, progress=None, **fields) -> evaluation_services.Launched:
     """Launch the year's self-evaluation: the self-evaluations in bulk and one
     SelfEvaluationFlow per project waiting at its department's 填报 task, due at the
-    campaign's due date — in one transaction that takes seconds for thousands of projects."""
+    launch's due date — in one transaction that takes seconds for thousands of projects."""
 
-    def start_flows(campaign, evaluations: list[SelfEvaluation]) -> None:
+    def start_flows(campaign, evaluations: list[SelfEvaluation], due_at) -> None:
         bulk_start(
             SelfEvaluationFlow,
             SelfEvaluationFlow.fill,
             [(e.project_id, {"self_evaluation": e.pk}) for e in evaluations],
-            due_at=campaign.due_at,
+            due_at=due_at,
         )
 
     return evaluation_services.campaign_launch(actor=actor, progress=progress, after=start_flows, **fields)

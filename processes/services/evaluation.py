@@ -73,7 +73,7 @@ from .projects import department_members, department_told, msgid, project_system
 AfterSelfEvaluation = Callable[[SelfEvaluation], dict[User, Message]]
 #: Hook run inside campaign_launch with the new self-evaluations: workflows starts their
 #: flows in bulk.
-AfterLaunch = Callable[[EvaluationCampaign, list[SelfEvaluation]], None]
+AfterLaunch = Callable[[EvaluationCampaign, list[SelfEvaluation], datetime], None]
 
 LAUNCHING = gettext_noop("生成绩效自评任务")
 CAMPAIGN_LAUNCHED = gettext_noop("%(campaign)s：本部门 %(count)s 个项目待开展绩效自评，请于 %(due)s 前完成")
@@ -166,7 +166,8 @@ def campaign_launch(
     after: AfterLaunch | None = None,
 ) -> Launched:
     """Launch (or extend) the self-evaluation of ``fiscal_year``: one self-evaluation for
-    every project of the year still executing that has none. A project belongs to one
+    every project of the year still executing that has none, due at ``due_at`` (a later
+    launch that adds latecomers gives them its own due date). A project belongs to one
     year, so it is never launched in another year's campaign. Raises PermissionDenied or
     ValidationError (due date in the past)."""
     if not can_launch(actor):
@@ -216,7 +217,7 @@ def campaign_launch(
     if progress is not None:
         progress.advance(len(evaluations))
     if after is not None and evaluations:
-        after(campaign, evaluations)
+        after(campaign, evaluations, due_at)
     event = audit_record(
         obj=campaign,
         action="campaign_launch" if created else "campaign_extend",
@@ -228,15 +229,17 @@ def campaign_launch(
     per_department: dict[int, int] = defaultdict(int)
     for _pk, department_id, *_rest in projects:
         per_department[department_id] += 1
-    _tell_departments(campaign, per_department, event.sequence, actor)
+    _tell_departments(campaign, per_department, event.sequence, actor, due_at)
     return Launched(campaign, evaluations, already)
 
 
-def _tell_departments(campaign: EvaluationCampaign, per_department: dict[int, int], sequence: int, actor) -> None:
-    """One notice per department member for the whole campaign (not one per project)."""
+def _tell_departments(
+    campaign: EvaluationCampaign, per_department: dict[int, int], sequence: int, actor, due_at: datetime
+) -> None:
+    """One notice per department member for the whole launch (not one per project)."""
     if not per_department:
         return
-    due = timezone.localtime(campaign.due_at).strftime("%Y-%m-%d %H:%M")
+    due = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
     members = User.objects.filter(
         department_id__in=per_department, is_active=True, groups__name__in=DEPARTMENT_ROLES
     ).distinct()

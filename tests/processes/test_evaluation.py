@@ -361,3 +361,22 @@ def test_recheck_steps_wait_in_the_inbox_of_whoever_moves_next(district, agency,
     assert f"/evaluations/rechecks/{recheck.pk}/" in page.content.decode()
     client.force_login(district.staff_b)
     assert f"/evaluations/rechecks/{recheck.pk}/" not in client.get("/").content.decode()
+
+
+def test_latecomers_get_the_due_date_of_the_launch_that_adds_them(district):
+    from viewflow.workflow.models import Task
+
+    from workflows.flows import SelfEvaluationFlow
+    from workflows.nodes import task_due
+
+    first = district.project(ProjectStage.EXECUTING)
+    campaign_launch(actor=district.finance, fiscal_year=2021, due_at=due(10))
+    late = district.project(ProjectStage.EXECUTING)
+    campaign_launch(actor=district.finance, fiscal_year=2021, due_at=due(20))
+    dues = {
+        t.process.projectprocess.project_id: task_due(t).date()
+        for t in Task.objects.filter(flow_task=SelfEvaluationFlow.instance.fill).select_related(
+            "process__projectprocess"
+        )
+    }
+    assert dues == {first.pk: due(10).date(), late.pk: due(20).date()}
