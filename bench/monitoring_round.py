@@ -34,14 +34,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
-import re
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
@@ -65,8 +62,6 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth.models import Group  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -74,122 +69,22 @@ from django.utils import timezone  # noqa: E402
 from viewflow.workflow.models import Task  # noqa: E402
 from viewflow.workflow.status import PROCESS, STATUS  # noqa: E402
 
-from accounts.models import Department, User  # noqa: E402
-from accounts.roles import Role, sync_role_groups  # noqa: E402
+from accounts.models import User  # noqa: E402
+from bench.district import YEAR, busy_seconds, setup, statements, summary, timed  # noqa: E402
 from notifications import services as notification_services  # noqa: E402
 from notifications.models import Notification  # noqa: E402
 from processes.models import (  # noqa: E402
     BudgetProject,
     MonitoringReport,
     MonitoringRound,
-    ProjectCategory,
-    Recurrence,
     TargetRow,
-    TargetSet,
 )
 from processes.services.monitoring import approved_rows, report_save  # noqa: E402
-from processes.states import ProjectStage, ReportStatus, TargetSetStatus  # noqa: E402
+from processes.states import ProjectStage, ReportStatus  # noqa: E402
 from workflows import services as workflows_services  # noqa: E402
 from workflows.flows import MonitoringFlow  # noqa: E402
 from workflows.models import ProjectProcess  # noqa: E402
 from workflows.services import monitoring_round_open, monitoring_submit  # noqa: E402
-
-YEAR = 2021
-#: level1, level2, name, direction, target, unit, weight — a typical approved version
-ROWS = [
-    ("output", "quantity", "完成数量", "gte", Decimal("120"), "个", Decimal("30")),
-    ("output", "quality", "验收合格率", "gte", Decimal("95"), "%", Decimal("20")),
-    ("output", "cost", "单位成本", "lte", Decimal("35"), "万元", Decimal("10")),
-    ("effect", "social", "覆盖人数", "gte", Decimal("8000"), "人", Decimal("15")),
-    ("effect", "sustainable", "长效管护机制建立情况", "qualitative", None, "", Decimal("15")),
-    ("satisfaction", "satisfaction", "服务对象满意度", "gte", Decimal("90"), "%", Decimal("10")),
-]
-
-
-def setup() -> tuple[User, dict[int, User]]:
-    """Departments, people, executing projects and their approved targets (bulk)."""
-    call_command("migrate", verbosity=0)
-    sync_role_groups()
-    groups = {g.name: g for g in Group.objects.filter(name__in=Role.values)}
-    departments = Department.objects.bulk_create(
-        [Department(code=f"D{n:03d}", name=f"部门{n:03d}") for n in range(1, args.departments + 1)]
-    )
-    finance = User.objects.create(username="finance-bench", full_name="财政绩效科", email="finance@bench.invalid")
-    finance.groups.add(groups[Role.FINANCE_OFFICER])
-    people = User.objects.bulk_create(
-        [
-            User(
-                username=f"{d.code}-{role}", full_name=f"{d.name}{role}", department=d, email=f"{d.code}@bench.invalid"
-            )
-            for d in departments
-            for role in ("staff", "leader")
-        ]
-    )
-    User.groups.through.objects.bulk_create(
-        [
-            User.groups.through(
-                user_id=u.pk, group_id=groups[Role.DEPT_STAFF if u.username.endswith("staff") else Role.DEPT_LEADER].pk
-            )
-            for u in people
-        ]
-    )
-    staff = {u.department_id: u for u in people if u.username.endswith("staff")}
-    rng = random.Random(2021)
-    categories, recurrences = ProjectCategory.values, Recurrence.values
-    projects = []
-    for i in range(args.projects):
-        dept = departments[i % len(departments)]
-        amount = Decimal(rng.randrange(20, 3000)) * Decimal("10000.00")
-        projects.append(
-            BudgetProject(
-                department=dept,
-                fiscal_year=YEAR,
-                code=f"{YEAR}-{dept.code}-{i + 1:05d}",
-                name=f"{dept.name}项目{i + 1:05d}",
-                category=rng.choice(categories),
-                recurrence=rng.choice(recurrences),
-                requested_amount=amount,
-                approved_amount=amount,
-                overall_goal="年度总体目标。",
-                stage=ProjectStage.EXECUTING,
-                created_by=staff[dept.pk],
-            )
-        )
-    projects = BudgetProject.objects.bulk_create(projects, batch_size=500)
-    sets = TargetSet.objects.bulk_create(
-        [
-            TargetSet(
-                project=p,
-                number=1,
-                status=TargetSetStatus.APPROVED,
-                overall_goal=p.overall_goal,
-                rating="excellent",
-                created_by=staff[p.department_id],
-            )
-            for p in projects
-        ],
-        batch_size=500,
-    )
-    TargetRow.objects.bulk_create(
-        [
-            TargetRow(
-                target_set=s,
-                position=pos,
-                level1=l1,
-                level2=l2,
-                name=name,
-                direction=direction,
-                target_value=value,
-                target_text="" if value is not None else "机制健全并有效运行",
-                unit=unit,
-                weight=weight,
-            )
-            for s in sets
-            for pos, (l1, l2, name, direction, value, unit, weight) in enumerate(ROWS, start=1)
-        ],
-        batch_size=500,
-    )
-    return User.objects.get(pk=finance.pk), staff
 
 
 def open_round(finance: User, end_month: int):
@@ -244,16 +139,6 @@ class State:
         if self.month > 12:
             raise SystemExit("more runs than months on a database that cannot be reset")
         return self.month
-
-
-def busy_seconds() -> float | None:
-    """CPU time all processes spent busy (Linux /proc/stat), to tell the other load apart."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    except OSError:
-        return None
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 class OtherLoad:
@@ -312,32 +197,6 @@ def project_list(with_stage: bool) -> float:
     return time.perf_counter() - started
 
 
-def timed(fn) -> tuple[float, object]:
-    started = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - started, value
-
-
-def statements(queries: list[dict]) -> str:
-    """Statement counts by kind and table, e.g. 'INSERT viewflow_task ×8'."""
-    kinds: Counter[str] = Counter()
-    for q in queries:
-        sql = q["sql"].lstrip()
-        verb = sql.split(None, 1)[0].upper() if sql else "?"
-        table = re.search(r'(?:INTO|FROM|UPDATE)\s+"?([A-Za-z0-9_]+)"?', sql, re.IGNORECASE)
-        kinds[f"{verb} {table.group(1)}" if table and verb in ("INSERT", "UPDATE", "DELETE", "SELECT") else verb] += 1
-    return ", ".join(f"{k} ×{n}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def summary(label: str, seconds: list[float], rows: int | None = None) -> None:
-    median = statistics.median(seconds)
-    rate = f"  ({rows / median:,.0f} reports/s)" if rows else ""
-    print(
-        f"{label:<44} median {median:6.3f} s  [{min(seconds):.3f}–{max(seconds):.3f}]  "
-        f"runs {', '.join(f'{s:.3f}' for s in seconds)}{rate}"
-    )
-
-
 def check(round_: MonitoringRound, staff: dict[int, User]) -> None:
     """Every project: exactly one report and one open 填报 task; one completes normally."""
     n = BudgetProject.objects.filter(fiscal_year=YEAR, stage=ProjectStage.EXECUTING).count()
@@ -386,7 +245,7 @@ def check(round_: MonitoringRound, staff: dict[int, User]) -> None:
 
 def main() -> None:
     started = time.perf_counter()
-    finance, staff = setup()
+    finance, staff = setup(args.projects, args.departments)
     print(
         f"database: {connection.vendor}; departments: {args.departments}; projects: {args.projects} "
         f"({TargetRow.objects.count()} approved target rows); setup {time.perf_counter() - started:.1f} s"
@@ -416,11 +275,11 @@ def main() -> None:
             f"other CPU load (cores of {os.cpu_count()}): {whole.cores:.2f} over the runs; during each round_open "
             + ", ".join(f"{c:.2f}" for c in others if c is not None)
         )
-    summary(f"monitoring_round_open ({args.projects:,} new)", opens, args.projects)
+    summary(f"monitoring_round_open ({args.projects:,} new)", opens, args.projects, unit="reports")
     summary("  of which bulk_start (flows)", flows)
     summary("  of which delivery after commit", deliveries)
     summary("monitoring_round_open again (nothing new)", agains)
-    summary("bulk_create of plain MonitoringReport rows", plains, args.projects)
+    summary("bulk_create of plain MonitoringReport rows", plains, args.projects, unit="reports")
     print(f"ratio round_open ÷ plain bulk_create: {statistics.median(opens) / statistics.median(plains):.1f}")
     listing = [project_list(False) for _ in range(args.runs)]
     listing_fixed = [project_list(True) for _ in range(args.runs)]

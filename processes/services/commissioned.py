@@ -35,7 +35,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django_fsm import ConcurrentTransition
 
 from accounts.models import Agency, Department, User
 from accounts.roles import Role
@@ -58,6 +57,7 @@ from ..scoring import grade_of
 from ..states import EvaluationKind, EvaluationStatus, FrameworkDimension, Grade, ProjectStage
 from .audit import audit_and_notify
 from .pre_assessment import _pool_json, agency_staff, finance_officers, library_candidates, stored_pool
+from .records import save_versioned
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -206,11 +206,7 @@ def _lock(evaluation: CommissionedEvaluation) -> CommissionedEvaluation:
 
 
 def _save(evaluation: CommissionedEvaluation) -> None:
-    evaluation.revision += 1
-    try:
-        evaluation.save()
-    except ConcurrentTransition as exc:
-        raise Conflict() from exc
+    save_versioned(evaluation)
 
 
 def _record(

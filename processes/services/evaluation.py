@@ -32,7 +32,6 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django_fsm import ConcurrentTransition
 
 from accounts.models import Agency, User
 from accounts.roles import DEPARTMENT_ROLES, Role
@@ -67,6 +66,7 @@ from ..states import (
 from .audit import audit_and_notify, audit_record, audit_record_many
 from .pre_assessment import agency_staff, finance_officers
 from .projects import department_members, department_told, msgid, project_system_transition
+from .records import save_versioned
 
 #: Hook run inside the service's transaction once the record changed state (workflows
 #: completes the flow task there) and returns what the next actors must be told.
@@ -486,11 +486,7 @@ def _lock(evaluation: SelfEvaluation) -> SelfEvaluation:
 
 
 def _save(record) -> None:
-    record.revision += 1
-    try:
-        record.save()
-    except ConcurrentTransition as exc:
-        raise Conflict() from exc
+    save_versioned(record)
 
 
 def _require(record, *statuses: str, what: str) -> None:

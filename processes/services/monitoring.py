@@ -24,7 +24,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django_fsm import ConcurrentTransition
 
 from accounts.models import User
 from accounts.roles import Role
@@ -48,6 +47,7 @@ from ..states import (
 )
 from .audit import audit_and_notify, audit_record
 from .projects import department_told, msgid
+from .records import save_versioned
 
 #: Hook run inside the service's transaction once the report changed state (workflows
 #: completes the flow task there) and returns what the next actors must be told.
@@ -276,11 +276,7 @@ def _lock(report: MonitoringReport) -> MonitoringReport:
 
 
 def _save(report: MonitoringReport) -> None:
-    report.revision += 1
-    try:
-        report.save()
-    except ConcurrentTransition as exc:
-        raise Conflict() from exc
+    save_versioned(report)
 
 
 def _require(report: MonitoringReport, *statuses: str) -> None:

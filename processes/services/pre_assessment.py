@@ -18,7 +18,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition
 
 from accounts.models import Agency, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role
@@ -32,6 +31,7 @@ from ..permissions import holds
 from ..states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
 from .audit import audit_and_notify
 from .projects import department_members, msgid, project_system_transition, project_url
+from .records import save_versioned
 
 ZERO = Decimal("0.00")
 
@@ -66,11 +66,7 @@ def _lock(pa: PreAssessment) -> PreAssessment:
 
 
 def _save(pa: PreAssessment) -> None:
-    pa.version += 1
-    try:
-        pa.save()
-    except ConcurrentTransition as exc:
-        raise Conflict() from exc
+    save_versioned(pa, counter="version")
 
 
 def _record(

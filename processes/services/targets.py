@@ -21,7 +21,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition
 
 from accounts.models import User
 from accounts.roles import Role
@@ -47,6 +46,7 @@ from ..states import (
 from .audit import audit_and_notify, audit_record
 from .pre_assessment import pre_assessment_cancel_open
 from .projects import department_told, msgid, project_system_transition, project_url
+from .records import save_versioned
 
 #: Hook run inside the service's transaction after the version has changed state:
 #: workflows completes the flow task there and returns the next actors' messages.
@@ -310,11 +310,7 @@ def _lock(target_set: TargetSet) -> TargetSet:
 
 
 def _save(target_set: TargetSet) -> None:
-    target_set.revision += 1
-    try:
-        target_set.save()
-    except ConcurrentTransition as exc:
-        raise Conflict() from exc
+    save_versioned(target_set)
 
 
 def _require(target_set: TargetSet, *statuses: str) -> None:
