@@ -199,7 +199,7 @@ def _require_agency(evaluation: CommissionedEvaluation, actor: User) -> None:
 
 def _lock(evaluation: CommissionedEvaluation) -> CommissionedEvaluation:
     return (
-        CommissionedEvaluation.objects.select_for_update()
+        CommissionedEvaluation.objects.select_for_update(of=("self",))
         .select_related("department", "project", "agency")
         .get(pk=evaluation.pk)
     )
