@@ -75,7 +75,9 @@ AfterSelfEvaluation = Callable[[SelfEvaluation], dict[User, Message]]
 #: flows in bulk.
 AfterLaunch = Callable[[EvaluationCampaign, list[SelfEvaluation], datetime], None]
 
-LAUNCHING = gettext_noop("生成绩效自评任务")
+LAUNCHING = gettext_noop("生成绩效自评")
+MOVING = gettext_noop("项目转入评价中并记录审计")
+DISPATCHING = gettext_noop("派发填报任务")
 CAMPAIGN_LAUNCHED = gettext_noop("%(campaign)s：本部门 %(count)s 个项目待开展绩效自评，请于 %(due)s 前完成")
 SELF_EVALUATION_RETURNED = gettext_noop("项目「%(project)s」的绩效自评被退回修改。理由：%(reason)s")
 SELF_EVALUATION_ACCEPTED = gettext_noop("项目「%(project)s」的绩效自评已确认：%(score)s 分，%(grade)s")
@@ -191,9 +193,12 @@ def campaign_launch(
     evaluations = SelfEvaluation.objects.bulk_create(
         [SelfEvaluation(campaign=campaign, project_id=pk) for pk, *_rest in projects]
     )
+    _phase_done(progress, len(evaluations), MOVING)
     # The stage change of every launched project, in one UPDATE (the FSM field is protected
     # against attribute writes, not against a queryset update) and one batch of audit rows.
-    moved = BudgetProject.objects.filter(pk__in=[pk for pk, *_rest in projects], stage=ProjectStage.EXECUTING).update(
+    # (The campaign's projects still executing are exactly the ones just launched; a
+    # subquery, not a list of thousands of ids.)
+    moved = BudgetProject.objects.filter(self_evaluation__campaign=campaign, stage=ProjectStage.EXECUTING).update(
         stage=ProjectStage.EVALUATING, version=F("version") + 1
     )
     if moved != len(projects):
@@ -214,10 +219,10 @@ def campaign_launch(
         actor=actor,
         role=Role.FINANCE_OFFICER,
     )
-    if progress is not None:
-        progress.advance(len(evaluations))
+    _phase_done(progress, len(evaluations), DISPATCHING)
     if after is not None and evaluations:
         after(campaign, evaluations, due_at)
+    _phase_done(progress, len(evaluations))
     event = audit_record(
         obj=campaign,
         action="campaign_launch" if created else "campaign_extend",
@@ -231,6 +236,15 @@ def campaign_launch(
         per_department[department_id] += 1
     _tell_departments(campaign, per_department, event.sequence, actor, due_at)
     return Launched(campaign, evaluations, already)
+
+
+def _phase_done(progress, n: int, next_phase: str | None = None) -> None:
+    """The launch's progress: a phase of ``n`` projects done, and the next one started."""
+    if progress is None:
+        return
+    progress.advance(n)
+    if next_phase is not None:
+        progress.start(next_phase, n)
 
 
 def _tell_departments(

@@ -380,3 +380,33 @@ def test_latecomers_get_the_due_date_of_the_launch_that_adds_them(district):
         )
     }
     assert dues == {first.pk: due(10).date(), late.pk: due(20).date()}
+
+
+def test_launch_reports_its_progress_phase_by_phase(district):
+    from processes.services.jobs import NoProgress
+
+    class Recorded(NoProgress):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def start(self, phase, total):
+            super().start(phase, total)
+            self.seen.append((phase, total, 0))
+
+        def advance(self, n=1):
+            super().advance(n)
+            self.seen.append((self.phase, self.total, self.done))
+
+    for dept in "ab":
+        district.project(ProjectStage.EXECUTING, dept=dept)
+    progress = Recorded()
+    campaign_launch(actor=district.finance, fiscal_year=2021, due_at=due(), progress=progress)
+    assert progress.seen == [
+        ("生成绩效自评", 2, 0),
+        ("生成绩效自评", 2, 2),
+        ("项目转入评价中并记录审计", 2, 0),
+        ("项目转入评价中并记录审计", 2, 2),
+        ("派发填报任务", 2, 0),
+        ("派发填报任务", 2, 2),
+    ]
