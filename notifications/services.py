@@ -74,12 +74,14 @@ def notify(
 
 
 def deliver(notification_ids: Iterable[int]) -> None:
-    """Push each notification to its recipient's sockets, and queue its e-mail."""
-    from .tasks import send_notification_email
+    """Push each notification to its recipient's sockets, and queue their e-mails (one task
+    for the whole delivery: a campaign tells hundreds of people at once)."""
+    from .tasks import send_notification_emails
 
     notes = list(Notification.objects.filter(pk__in=list(notification_ids)).select_related("recipient"))
     layer = get_channel_layer()
     unread = unread_counts({n.recipient_id for n in notes})
+    emails: list[int] = []
     for note in notes:
         user = note.recipient
         payload = {
@@ -96,7 +98,9 @@ def deliver(notification_ids: Iterable[int]) -> None:
         except Exception:  # a dead channel layer must not undo a committed transition
             logger.exception("push of notification %s failed", note.pk)
         if user.email_notifications and user.email:
-            send_notification_email.delay(note.pk)
+            emails.append(note.pk)
+    if emails:
+        send_notification_emails.delay(emails)
 
 
 def unread_counts(user_ids: set[int]) -> dict[int, int]:

@@ -1,5 +1,7 @@
 """Background work of notifications. Eager in the embedded default; Celery workers in production."""
 
+from __future__ import annotations
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -11,20 +13,38 @@ from .models import Notification
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_notification_email(notification_id: int) -> bool:
-    """E-mail one notification, at most once (the emailed_at claim is conditional)."""
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """E-mail the notifications of one delivery, each at most once: they are claimed
+    (``emailed_at``) in one short transaction — rows another worker holds or has claimed
+    are skipped — then sent. If the mail server fails, the claims of those not yet sent
+    are released and the task retries them. Returns how many were sent."""
     with transaction.atomic():
-        claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
+        notes = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=list(notification_ids), emailed_at__isnull=True)
+            .select_related("recipient")
+            .order_by("pk")
         )
-        if not claimed:
-            return False
-        note = Notification.objects.select_related("recipient").get(pk=notification_id)
-        user = note.recipient
-        with translation.override(user.language):
-            text = note.text
-            subject = _("【绩效管理】%(text)s") % {"text": text}
-            link = f"{settings.SITE_URL.rstrip('/')}{note.url}" if note.url else ""
-            body = "\n\n".join(filter(None, [text, link, _("此邮件由绩效管理系统自动发送，请勿直接回复。")]))
-        send_mail(subject[:200], body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    return True
+        Notification.objects.filter(pk__in=[n.pk for n in notes]).update(emailed_at=timezone.now())
+    for sent, note in enumerate(notes):
+        try:
+            _send(note)
+        except OSError:
+            Notification.objects.filter(pk__in=[n.pk for n in notes[sent:]]).update(emailed_at=None)
+            raise
+    return len(notes)
+
+
+def send_notification_email(notification_id: int) -> bool:
+    """E-mail one notification, at most once."""
+    return send_notification_emails([notification_id]) == 1
+
+
+def _send(note: Notification) -> None:
+    user = note.recipient
+    with translation.override(user.language):
+        text = note.text
+        subject = _("【绩效管理】%(text)s") % {"text": text}
+        link = f"{settings.SITE_URL.rstrip('/')}{note.url}" if note.url else ""
+        body = "\n\n".join(filter(None, [text, link, _("此邮件由绩效管理系统自动发送，请勿直接回复。")]))
+    send_mail(subject[:200], body, settings.DEFAULT_FROM_EMAIL, [user.email])

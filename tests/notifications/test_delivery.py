@@ -102,3 +102,54 @@ def test_mark_read_only_touches_own_notifications(district):
     assert notification_mark_read(user=district.leader_a, notification_id=mine.pk) == 1
     theirs.refresh_from_db()
     assert theirs.read_at is None
+
+
+def test_one_delivery_emails_everyone_once_when_its_task_runs_twice(district):
+    from notifications.tasks import send_notification_emails
+
+    people = [district.staff_a, district.leader_a, district.staff_b]
+    with transaction.atomic():
+        notes = notify(messages={u: Message("stage_changed", "x") for u in people}, event_key="k-batch")
+    ids = [n.pk for n in notes]
+    assert send_notification_emails(ids) == 3
+    assert send_notification_emails(ids) == 0
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in people)
+
+
+def test_unsent_emails_are_released_for_the_retry_when_the_mail_server_fails(district, monkeypatch):
+    from notifications import tasks
+
+    people = [district.staff_a, district.leader_a, district.staff_b]
+    with transaction.atomic():
+        notes = notify(messages={u: Message("stage_changed", "x") for u in people}, event_key="k-fail")
+    ids = [n.pk for n in notes]
+    real_send, calls = tasks._send, []
+
+    def flaky(note):
+        calls.append(note.pk)
+        if len(calls) == 2:
+            raise OSError("connection refused")
+        real_send(note)
+
+    monkeypatch.setattr(tasks, "_send", flaky)
+    with pytest.raises(OSError):
+        tasks.send_notification_emails(ids)
+    assert len(mail.outbox) == 1
+    # the first stays claimed (sent); the failed one and the rest are free for the retry
+    claimed = set(Notification.objects.filter(pk__in=ids, emailed_at__isnull=False).values_list("pk", flat=True))
+    assert claimed == {calls[0]}
+    monkeypatch.setattr(tasks, "_send", real_send)
+    assert tasks.send_notification_emails(ids) == 2
+    assert len(mail.outbox) == 3
+
+
+def test_a_delivery_queues_one_email_task_for_all_its_notices(district, monkeypatch):
+    from notifications import services, tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.send_notification_emails, "delay", lambda ids: queued.append(list(ids)))
+    people = [district.staff_a, district.leader_a, district.staff_b]
+    with transaction.atomic():
+        notes = notify(messages={u: Message("stage_changed", "x") for u in people}, event_key="k-one")
+    services.deliver([n.pk for n in notes])
+    assert len(queued) == 1 and sorted(queued[0]) == sorted(n.pk for n in notes)
