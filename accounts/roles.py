@@ -54,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.propose_indicator",
         "processes.fill_monitoring",
         "processes.fill_self_evaluation",
+        "processes.fill_rectification",
     ],
     Role.DEPT_LEADER: [
         "processes.review_project",
@@ -61,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.review_targets",
         "processes.review_monitoring_dept",
         "processes.review_self_evaluation_dept",
+        "processes.fill_rectification",
     ],
     Role.FINANCE_OFFICER: [
         "processes.intake_project",
@@ -76,9 +78,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.launch_evaluation",
         "processes.accept_self_evaluation",
         "processes.approve_disclosure",
+        "processes.issue_rectification",
         *LIBRARY_PERMISSIONS,
     ],
-    Role.SUPERVISOR: ["processes.view_all_projects"],
+    Role.SUPERVISOR: ["processes.view_all_projects", "processes.decide_extension"],
     Role.AUDITOR: ["processes.view_all_projects", "processes.view_auditevent", "processes.verify_audit"],
     Role.EXPERT: [],
     Role.DEPUTY: [],

@@ -334,6 +334,33 @@ class FrameworkDimension(models.TextChoices):
     OUTCOME = "outcome", _("效益")
 
 
+class RectificationStatus(models.TextChoices):
+    """整改 (DESIGN §3.6): issued → acknowledged → submitted → verified, or rejected back to
+    acknowledged with reasons. Overdue is a fact of the clock, not a state."""
+
+    ISSUED = "issued", _("已下达")
+    ACKNOWLEDGED = "acknowledged", _("整改中")
+    SUBMITTED = "submitted", _("整改报告待验收")
+    VERIFIED = "verified", _("已验收销号")
+
+
+RECTIFICATION_OPEN = [RectificationStatus.ISSUED, RectificationStatus.ACKNOWLEDGED, RectificationStatus.SUBMITTED]
+
+
+class ItemProgress(models.TextChoices):
+    """How far one finding was rectified (整改情况)."""
+
+    DONE = "done", _("已完成")
+    PARTLY = "partly", _("部分完成")
+    NOT_DONE = "not_done", _("未完成")
+
+
+class ExtensionStatus(models.TextChoices):
+    REQUESTED = "requested", _("待审批")
+    GRANTED = "granted", _("已同意")
+    REFUSED = "refused", _("未同意")
+
+
 #: The state choices of each audited object type (``AuditEvent.object_type``).
 STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.budgetproject": ProjectStage,
@@ -346,6 +373,7 @@ STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.selfevaluation": SelfEvaluationStatus,
     "processes.recheck": RecheckStatus,
     "processes.commissionedevaluation": EvaluationStatus,
+    "processes.rectification": RectificationStatus,
 }
 
 

@@ -275,6 +275,8 @@ JIXIAO: dict[str, Any] = {
             "poor": {"action": "cancel", "label": gettext_noop("取消或调整用途"), "cut_percent": Decimal("100")},
         },
     },
+    # Rectification (DESIGN §3.6): the deadline given when none is chosen, in days.
+    "RECTIFICATION": {"DEADLINE_DAYS": 30},
     # Uploaded files (reports, evidence): largest accepted, in bytes.
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
     # Indicator library imports (DESIGN §2): largest file accepted, in bytes.

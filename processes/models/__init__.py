@@ -19,6 +19,7 @@ from .jobs import Job
 from .monitoring import IndicatorProgress, MonitoringReport, MonitoringRound
 from .pre_assessment import Opinion, PanelMember, PreAssessment, ReductionItem
 from .project import MONEY, SYSTEM, BudgetProject, ProjectCategory, Recurrence, action, fsm_permission
+from .rectification import DeadlineExtension, Evidence, Rectification, RectificationItem
 from .targets import TargetRow, TargetSet
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "AuditEventQuerySet",
     "BudgetProject",
     "CommissionedEvaluation",
+    "DeadlineExtension",
+    "Evidence",
     "EvaluationCampaign",
     "EvaluationPanelMember",
     "ExpertSuggestion",
@@ -44,6 +47,8 @@ __all__ = [
     "ProjectCategory",
     "Recheck",
     "RecheckSample",
+    "Rectification",
+    "RectificationItem",
     "Recurrence",
     "ReductionItem",
     "ScoreLine",

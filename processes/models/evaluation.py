@@ -481,8 +481,8 @@ class ExpertSuggestion(models.Model):
 
 
 class Finding(models.Model):
-    """评价发现的问题: problem, basis, requirement — of a self-evaluation, a re-check or a
-    commissioned evaluation; ready to be issued as a rectification (DESIGN §3.6)."""
+    """发现的问题: problem, basis, requirement — of a self-evaluation, a re-check, a
+    commissioned evaluation or a monitoring report; issued as a rectification (DESIGN §3.6)."""
 
     department = models.ForeignKey(
         "accounts.Department", verbose_name=_("预算部门"), on_delete=models.PROTECT, related_name="findings"
@@ -502,6 +502,9 @@ class Finding(models.Model):
     evaluation = models.ForeignKey(
         CommissionedEvaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="findings"
     )
+    monitoring_report = models.ForeignKey(
+        "processes.MonitoringReport", null=True, blank=True, on_delete=models.CASCADE, related_name="findings"
+    )
     problem = models.TextField(_("存在问题"))
     basis = models.TextField(_("依据"), blank=True)
     requirement = models.TextField(_("整改要求"))
@@ -517,9 +520,30 @@ class Finding(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(self_evaluation__isnull=False, recheck__isnull=True, evaluation__isnull=True)
-                    | models.Q(self_evaluation__isnull=True, recheck__isnull=False, evaluation__isnull=True)
-                    | models.Q(self_evaluation__isnull=True, recheck__isnull=True, evaluation__isnull=False)
+                    models.Q(
+                        self_evaluation__isnull=False,
+                        recheck__isnull=True,
+                        evaluation__isnull=True,
+                        monitoring_report__isnull=True,
+                    )
+                    | models.Q(
+                        self_evaluation__isnull=True,
+                        recheck__isnull=False,
+                        evaluation__isnull=True,
+                        monitoring_report__isnull=True,
+                    )
+                    | models.Q(
+                        self_evaluation__isnull=True,
+                        recheck__isnull=True,
+                        evaluation__isnull=False,
+                        monitoring_report__isnull=True,
+                    )
+                    | models.Q(
+                        self_evaluation__isnull=True,
+                        recheck__isnull=True,
+                        evaluation__isnull=True,
+                        monitoring_report__isnull=False,
+                    )
                 ),
                 name="finding_has_one_source",
             ),

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Role
 
-from ..models import CommissionedEvaluation, Finding, Recheck, SelfEvaluation
+from ..models import CommissionedEvaluation, Finding, MonitoringReport, Recheck, SelfEvaluation
 from ..permissions import holds
 from ..states import EvaluationStatus, RecheckStatus
 from .audit import audit_record
 
-Source = SelfEvaluation | Recheck | CommissionedEvaluation
+Source = SelfEvaluation | Recheck | CommissionedEvaluation | MonitoringReport
 
 MAX_FINDINGS = 50
 
@@ -69,12 +69,23 @@ def _source_fields(source: Source) -> dict:
         }
     if isinstance(source, Recheck):
         return {"recheck": source, "project_id": source.project_id, "department_id": source.project.department_id}
+    if isinstance(source, MonitoringReport):
+        return {
+            "monitoring_report": source,
+            "project_id": source.project_id,
+            "department_id": source.project.department_id,
+        }
     assert isinstance(source, CommissionedEvaluation)
     return {"evaluation": source, "project_id": source.project_id, "department_id": source.department_id}
 
 
 def findings_of(source: Source):
-    key = {SelfEvaluation: "self_evaluation", Recheck: "recheck", CommissionedEvaluation: "evaluation"}[type(source)]
+    key = {
+        SelfEvaluation: "self_evaluation",
+        Recheck: "recheck",
+        CommissionedEvaluation: "evaluation",
+        MonitoringReport: "monitoring_report",
+    }[type(source)]
     return Finding.objects.filter(**{key: source}).order_by("pk")
 
 
@@ -112,7 +123,8 @@ def finding_add(*, source: Source, actor: User, problem: str, requirement: str, 
 @transaction.atomic
 def finding_remove(*, finding: Finding, actor: User) -> None:
     """Withdraw a finding recorded in error (same rights as recording it)."""
-    source: Source = finding.self_evaluation or finding.recheck or finding.evaluation  # type: ignore[assignment]
+    source = finding.self_evaluation or finding.recheck or finding.evaluation or finding.monitoring_report
+    assert source is not None  # the check constraint: exactly one source
     role = acting_role(source, actor)
     if role is None:
         raise PermissionDenied(_("只有财政绩效科或受托第三方机构可以删除评价发现的问题。"))

@@ -1,0 +1,192 @@
+"""整改 (DESIGN §3.6): a rectification notice issued to a department for one or more
+findings, the department's report per finding with its evidence, and deadline extensions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from ..files import private_storage
+from ..states import RECTIFICATION_OPEN, ExtensionStatus, ItemProgress, RectificationStatus
+from .evaluation import Finding
+from .project import BudgetProject
+
+
+class Rectification(ConcurrentTransitionMixin, models.Model):
+    """整改通知: the findings of one evaluation (or monitoring report) that one department
+    must rectify by a deadline. The deadline in force is ``deadline``; the one first set is
+    kept in ``original_deadline`` and every move in the extensions."""
+
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("预算部门"), on_delete=models.PROTECT, related_name="rectifications"
+    )
+    project = models.ForeignKey(
+        BudgetProject,
+        verbose_name=_("预算项目"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rectifications",
+    )
+    title = models.CharField(_("整改事项"), max_length=200)
+    status = FSMField(
+        _("状态"),
+        max_length=16,
+        choices=RectificationStatus.choices,
+        default=RectificationStatus.ISSUED,
+        protected=True,
+    )
+    deadline = models.DateTimeField(_("整改期限"), db_index=True)
+    original_deadline = models.DateTimeField(_("原定整改期限"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("下达人"), on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("下达时间"), auto_now_add=True)
+    acknowledged_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("验收人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    review_comment = models.TextField(_("验收意见"), blank=True)
+    rejections = models.PositiveSmallIntegerField(_("退回次数"), default=0)
+    revision = models.PositiveIntegerField(_("修订号"), default=1)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("整改")
+        verbose_name_plural = pgettext_lazy("plural", "整改")
+        ordering = ["deadline", "pk"]
+        indexes = [models.Index(fields=["status", "deadline"], name="rectification_board")]
+        permissions = [
+            ("issue_rectification", _("下达整改、验收整改")),
+            ("fill_rectification", _("填报整改报告")),
+            ("decide_extension", _("审批整改延期")),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in RECTIFICATION_OPEN
+
+    @transition(field=status, source=RectificationStatus.ISSUED, target=RectificationStatus.ACKNOWLEDGED)
+    def acknowledge(self) -> None:
+        pass
+
+    @transition(field=status, source=RectificationStatus.ACKNOWLEDGED, target=RectificationStatus.SUBMITTED)
+    def submit(self) -> None:
+        pass
+
+    @transition(field=status, source=RectificationStatus.SUBMITTED, target=RectificationStatus.VERIFIED)
+    def verify(self, *, comment: str) -> None:
+        self.review_comment = comment
+
+    @transition(field=status, source=RectificationStatus.SUBMITTED, target=RectificationStatus.ACKNOWLEDGED)
+    def reject(self, *, comment: str) -> None:
+        self.review_comment = comment
+        self.rejections += 1
+
+
+class RectificationItem(models.Model):
+    """One finding of a notice, and the department's report on it: the measure taken, who was
+    responsible, when it was completed, and how far (done / partly / not done)."""
+
+    rectification = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="items")
+    finding = models.OneToOneField(
+        Finding, verbose_name=_("评价发现问题"), on_delete=models.PROTECT, related_name="rectification_item"
+    )
+    position = models.PositiveSmallIntegerField(_("序号"))
+    problem = models.TextField(_("存在问题"))
+    basis = models.TextField(_("依据"), blank=True)
+    requirement = models.TextField(_("整改要求"))
+    measure = models.TextField(_("整改措施"), blank=True)
+    responsible = models.CharField(_("责任人"), max_length=64, blank=True)
+    completed_on = models.DateField(_("完成时间"), null=True, blank=True)
+    progress = models.CharField(_("整改情况"), max_length=12, choices=ItemProgress.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("整改问题")
+        verbose_name_plural = pgettext_lazy("plural", "整改问题")
+        ordering = ["rectification_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["rectification", "position"], name="rectification_item_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.problem[:60]
+
+
+class Evidence(models.Model):
+    """佐证材料 of one item: a PDF, image or Office file, checked by content, kept outside the
+    web root and served only to those who may see the rectification."""
+
+    item = models.ForeignKey(RectificationItem, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("文件"), storage=private_storage, upload_to="rectifications/%Y/")
+    name = models.CharField(_("文件名"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=8)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = pgettext_lazy("plural", "佐证材料")
+        ordering = ["item_id", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeadlineExtension(models.Model):
+    """延期申请: the department asks for a later deadline with a reason; a supervisor grants
+    it (the deadline moves; the old one stays here) or refuses it."""
+
+    rectification = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="extensions")
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ExtensionStatus.choices, default=ExtensionStatus.REQUESTED
+    )
+    reason = models.TextField(_("延期理由"))
+    proposed_deadline = models.DateTimeField(_("申请延至"))
+    old_deadline = models.DateTimeField(_("原期限"))
+    new_deadline = models.DateTimeField(_("新期限"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_comment = models.TextField(_("审批意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = pgettext_lazy("plural", "延期申请")
+        ordering = ["rectification_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rectification"],
+                condition=models.Q(status="requested"),
+                name="one_pending_extension_per_rectification",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rectification} → {self.proposed_deadline:%Y-%m-%d}"
