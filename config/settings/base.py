@@ -275,6 +275,8 @@ JIXIAO: dict[str, Any] = {
             "poor": {"action": "cancel", "label": gettext_noop("取消或调整用途"), "cut_percent": Decimal("100")},
         },
     },
+    # Reminders (DESIGN §3.6): days before a deadline, then every EVERY_DAYS once overdue.
+    "REMINDERS": {"BEFORE_DAYS": [7, 3, 1], "EVERY_DAYS": 3},
     # Rectification (DESIGN §3.6): the deadline given when none is chosen, in days.
     "RECTIFICATION": {"DEADLINE_DAYS": 30},
     # Uploaded files (reports, evidence): largest accepted, in bytes.

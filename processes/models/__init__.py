@@ -20,6 +20,7 @@ from .monitoring import IndicatorProgress, MonitoringReport, MonitoringRound
 from .pre_assessment import Opinion, PanelMember, PreAssessment, ReductionItem
 from .project import MONEY, SYSTEM, BudgetProject, ProjectCategory, Recurrence, action, fsm_permission
 from .rectification import DeadlineExtension, Evidence, Rectification, RectificationItem
+from .reminders import ReminderSent
 from .targets import TargetRow, TargetSet
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "RectificationItem",
     "Recurrence",
     "ReductionItem",
+    "ReminderSent",
     "ScoreLine",
     "ScoreSheet",
     "SelfEvaluation",
