@@ -96,7 +96,7 @@ def finance_officers() -> list[User]:
     return list(User.objects.filter(is_active=True, groups__name=Role.FINANCE_OFFICER).distinct())
 
 
-def _department_users(rectification: Rectification) -> list[User]:
+def rectification_people(rectification: Rectification) -> list[User]:
     if rectification.project_id is not None:
         return department_members(rectification.project)  # type: ignore[arg-type]
     return list(
@@ -237,7 +237,7 @@ def rectification_issue(
         role=Role.FINANCE_OFFICER,
         before="",
         detail={"findings": [f.pk for f in findings], "deadline": deadline},
-        told=dict.fromkeys(_department_users(rectification), notice),
+        told=dict.fromkeys(rectification_people(rectification), notice),
     )
     return rectification
 
@@ -438,7 +438,7 @@ def rectification_review(
         role=Role.FINANCE_OFFICER,
         before=before,
         comment=comment,
-        told=dict.fromkeys(_department_users(rectification), notice),
+        told=dict.fromkeys(rectification_people(rectification), notice),
     )
     return rectification
 
@@ -558,6 +558,6 @@ def extension_decide(
             "old_deadline": extension.old_deadline,
             "new_deadline": extension.new_deadline,
         },
-        told=dict.fromkeys(_department_users(rectification), notice),
+        told=dict.fromkeys(rectification_people(rectification), notice),
     )
     return extension

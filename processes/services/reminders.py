@@ -32,7 +32,7 @@ from .. import messages as msg
 from ..models import Rectification, ReminderSent
 from ..reminders import Schedule, Slot, due_now
 from ..states import RECTIFICATION_OPEN
-from .rectification import _department_users, rectification_url, supervisors
+from .rectification import rectification_people, rectification_url, supervisors
 
 BEFORE = gettext_noop("提醒：%(title)s 将于 %(deadline)s 到期")
 DUE_DAY = gettext_noop("提醒：%(title)s 今天到期（%(deadline)s）")
@@ -75,7 +75,7 @@ def rectifications_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
             department=r.department.name,
             deadline=r.deadline,
             url=rectification_url(r),
-            assignees=partial(_department_users, r),
+            assignees=partial(rectification_people, r),
             escalates=True,
         )
 
