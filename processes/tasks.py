@@ -11,3 +11,12 @@ def run_job(job_id: int) -> str | None:
 
     job = job_run(job_id)
     return job.status if job is not None else None
+
+
+@shared_task
+def send_reminders() -> int:
+    """The reminder and escalation sweep (beat in production, the embedded scheduler in the
+    default mode); each reminder is sent once however many schedulers run."""
+    from .services.reminders import reminders_send
+
+    return reminders_send().sent
