@@ -9,7 +9,7 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
-from . import commissioned_urls
+from . import commissioned_urls, rectification_urls
 from .indicators import IndicatorViewSet, JobViewSet
 
 # /api/indicators/ (绩效指标库) and /api/jobs/ (background jobs): processes/api/indicators.py
@@ -22,4 +22,5 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     *router.urls,
     *commissioned_urls.urlpatterns,
+    *rectification_urls.urlpatterns,
 ]

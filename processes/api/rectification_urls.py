@@ -1,0 +1,3 @@
+"""/api/rectifications/ (processes/api/rectification.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Screens of rectifications (processes/rectification_views.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The supervisors' deadline board (workflows/board_views.py)."""
+
+urlpatterns: list = []
