@@ -10,7 +10,15 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("流程")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+        from viewflow.workflow.models import Task
+
         from processes.services.jobs import JOB_KINDS, JobKind
+
+        from .models import record_task_due
+
+        # Every human task's due time also goes into an indexed column (TaskDue).
+        post_save.connect(record_task_due, sender=Task, dispatch_uid="workflows.record_task_due")
 
         # Long actions of the flows, run by the background-job runner (processes.services.jobs).
         JOB_KINDS["monitoring_round_open"] = JobKind(

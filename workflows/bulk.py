@@ -19,7 +19,7 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
-from .models import ProjectProcessRow
+from .models import ProjectProcessRow, TaskDue
 
 BATCH = 500
 
@@ -44,7 +44,7 @@ def bulk_start(flow_class, node, items: Sequence[tuple[int, dict]], *, due_at: d
     )
     permission = node._owner_permission
     due = due_at.isoformat()
-    Task.objects.bulk_create(
+    tasks = Task.objects.bulk_create(
         [
             Task(
                 process_id=p.pk,
@@ -61,4 +61,5 @@ def bulk_start(flow_class, node, items: Sequence[tuple[int, dict]], *, due_at: d
         ],
         batch_size=BATCH,
     )
+    TaskDue.objects.bulk_create([TaskDue(task_id=t.pk, due_at=due_at) for t in tasks], batch_size=BATCH)
     return [p.pk for p in processes]

@@ -35,3 +35,33 @@ class ProjectProcessRow(models.Model):
 
     def __str__(self) -> str:
         return f"process {self.process_ptr_id} · project {self.project_id}"
+
+
+class TaskDue(models.Model):
+    """A human task's due time as a real, indexed column: inboxes sort by it, the deadline
+    board and the reminder sweep query by it. Written when the task is created (the
+    ``due_at`` of its data: settings per task kind, or the date the assigner chose)."""
+
+    task = models.OneToOneField(
+        "viewflow.Task", primary_key=True, on_delete=models.CASCADE, related_name="due", verbose_name=_("任务")
+    )
+    due_at = models.DateTimeField(_("办理期限"), db_index=True)
+
+    class Meta:
+        verbose_name = _("任务期限")
+        verbose_name_plural = pgettext_lazy("plural", "任务期限")
+
+    def __str__(self) -> str:
+        return f"task {self.task_id} · {self.due_at:%Y-%m-%d %H:%M}"
+
+
+def record_task_due(sender, instance, created: bool, **kwargs) -> None:
+    """post_save of a viewflow Task: a new human task with a due time in its data gets its
+    TaskDue row (bulk starts write theirs themselves: bulk_create sends no signal)."""
+    if not created or instance.flow_task_type != "HUMAN":
+        return
+    raw = (instance.data or {}).get("due_at")
+    if raw:
+        from datetime import datetime
+
+        TaskDue.objects.create(task_id=instance.pk, due_at=datetime.fromisoformat(raw))
