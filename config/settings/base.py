@@ -276,8 +276,10 @@ JIXIAO: dict[str, Any] = {
             "poor": {"action": "cancel", "label": gettext_noop("取消或调整用途"), "cut_percent": Decimal("100")},
         },
     },
-    # Reminders (DESIGN §3.6): days before a deadline, then every EVERY_DAYS once overdue.
-    "REMINDERS": {"BEFORE_DAYS": [7, 3, 1], "EVERY_DAYS": 3},
+    # Reminders (DESIGN §3.6): days before a deadline, then every EVERY_DAYS once overdue;
+    # an item due within SOON_DAYS shows as due soon. Overdue rectifications always escalate
+    # to the supervisors; overdue flow tasks only when ESCALATE_TASKS.
+    "REMINDERS": {"BEFORE_DAYS": [7, 3, 1], "EVERY_DAYS": 3, "SOON_DAYS": 3, "ESCALATE_TASKS": False},
     # Rectification (DESIGN §3.6): the deadline given when none is chosen, in days.
     "RECTIFICATION": {"DEADLINE_DAYS": 30},
     # Uploaded files (reports, evidence): largest accepted, in bytes.
