@@ -1,0 +1,464 @@
+"""督办看板 — the supervisors' deadline board (DESIGN §3.6, issue 7 item 7).
+
+Lists the open items whose due time has passed (overdue) or comes within
+``JIXIAO["REMINDERS"]["SOON_DAYS"]`` days (due soon), of two kinds: open rectifications (due
+= their deadline in force) and open human flow tasks (due = their TaskDue). Above the list,
+the counts by department and kind; below it, each department's completion record of the
+last twelve months (rectifications verified on time and late). The same rows and record
+go out as XLSX.
+
+Who: the bureau-wide readers (``processes.view_all_projects``: supervisors, the finance
+section, auditors); anyone else 403. The list is one UNION query of (kind, pk, due) keys,
+paginated, then one fetch per kind for the page's rows: the page costs the same number of
+statements whatever the number of rows. With ``?fragment=1`` only the tables are rendered
+(static/js/board.js re-fetches them when notifications.services.board_changed fires).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from io import BytesIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models.functions import TruncMonth
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from accounts.models import Department
+from processes.models import Rectification
+from processes.services.rectification import rectification_url
+from processes.states import RECTIFICATION_OPEN, RectificationStatus
+
+PAGE_SIZE = 50
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BOARD_PERMISSION = "processes.view_all_projects"
+
+RECTIFICATION = "rectification"
+TASK = "task"
+KIND_LABELS = {RECTIFICATION: gettext_lazy("整改"), TASK: gettext_lazy("流程任务")}
+OVERDUE = "overdue"
+SOON = "soon"
+TASK_STATUS_LABELS = {STATUS.NEW: gettext_lazy("待认领"), STATUS.ASSIGNED: gettext_lazy("办理中")}
+
+
+class BoardFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("类型"),
+        required=False,
+        choices=[("", gettext_lazy("全部")), *KIND_LABELS.items()],
+    )
+    department = forms.ModelChoiceField(
+        label=gettext_lazy("预算部门"),
+        required=False,
+        queryset=Department.objects.order_by("code"),
+        empty_label=gettext_lazy("全部"),
+    )
+    state = forms.ChoiceField(
+        label=gettext_lazy("期限状态"),
+        required=False,
+        choices=[("", gettext_lazy("全部")), (OVERDUE, gettext_lazy("已逾期")), (SOON, gettext_lazy("即将到期"))],
+    )
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One line of the board: an open rectification or an open human task."""
+
+    kind: str
+    pk: int
+    title: str
+    department: str
+    project: str
+    due_at: datetime
+    original_due_at: datetime | None  # a rectification's first deadline, when extended
+    status: str
+    url: str
+    now: datetime
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS[self.kind])
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_at < self.now
+
+    @property
+    def days(self) -> int:
+        """Whole days overdue (counted up: an hour late is a day late), or whole days left."""
+        seconds = (self.now - self.due_at).total_seconds()
+        if seconds > 0:
+            return math.ceil(seconds / 86400)
+        return int(-seconds // 86400)
+
+    @property
+    def age_text(self) -> str:
+        if self.overdue:
+            return _("逾期 %(n)s 天") % {"n": self.days}
+        return _("剩余 %(n)s 天") % {"n": self.days}
+
+
+# -- reads ----------------------------------------------------------------------------------------
+
+
+def _may_see_board(user) -> bool:
+    # a superuser is a system account: it holds no business permission (三员分立)
+    return user.is_authenticated and not user.is_superuser and user.has_perm(BOARD_PERMISSION)
+
+
+def _horizon(now: datetime) -> datetime:
+    return now + timedelta(days=settings.JIXIAO["REMINDERS"]["SOON_DAYS"])
+
+
+def open_rectifications(now: datetime) -> QuerySet[Rectification]:
+    return Rectification.objects.filter(status__in=RECTIFICATION_OPEN, deadline__lte=_horizon(now))
+
+
+def open_tasks(now: datetime) -> QuerySet[Task]:
+    return Task.objects.filter(
+        flow_task_type="HUMAN",
+        status__in=[STATUS.NEW, STATUS.ASSIGNED],
+        process__status=PROCESS.NEW,
+        due__due_at__lte=_horizon(now),
+    )
+
+
+def _filtered(filters: dict[str, Any], now: datetime) -> tuple[QuerySet | None, QuerySet | None]:
+    """The (kind, pk, due) keys of each kind under the filters; None for a kind filtered out."""
+    kind, department, state = filters.get("kind"), filters.get("department"), filters.get("state")
+    rects: QuerySet | None = None
+    tasks: QuerySet | None = None
+    if kind in ("", None, RECTIFICATION):
+        rects = open_rectifications(now)
+        if department is not None:
+            rects = rects.filter(department=department)
+        if state == OVERDUE:
+            rects = rects.filter(deadline__lt=now)
+        elif state == SOON:
+            rects = rects.filter(deadline__gte=now)
+        rects = rects.annotate(kind=Value(RECTIFICATION, output_field=CharField()), due=F("deadline")).values_list(
+            "kind", "pk", "due"
+        )
+    if kind in ("", None, TASK):
+        tasks = open_tasks(now)
+        if department is not None:
+            tasks = tasks.filter(process__projectprocess__project__department=department)
+        if state == OVERDUE:
+            tasks = tasks.filter(due__due_at__lt=now)
+        elif state == SOON:
+            tasks = tasks.filter(due__due_at__gte=now)
+        tasks = tasks.annotate(kind=Value(TASK, output_field=CharField()), due_time=F("due__due_at")).values_list(
+            "kind", "pk", "due_time"
+        )
+    return rects, tasks
+
+
+def board_keys(filters: dict[str, Any], now: datetime):
+    """One query (union of both kinds) of (kind, pk, due), soonest due first."""
+    rects, tasks = _filtered(filters, now)
+    if rects is not None and tasks is not None:
+        return rects.union(tasks, all=True).order_by("due", "kind", "pk")
+    if rects is not None:
+        return rects.order_by("due", "pk")
+    assert tasks is not None
+    return tasks.order_by("due_time", "pk")
+
+
+def board_rows(keys, now: datetime) -> list[BoardRow]:
+    """The rows of some (kind, pk, due) keys, in their order: one query per kind."""
+    keys = list(keys)
+    rect_ids = [pk for kind, pk, _due in keys if kind == RECTIFICATION]
+    task_ids = [pk for kind, pk, _due in keys if kind == TASK]
+    rects = (
+        {r.pk: r for r in Rectification.objects.filter(pk__in=rect_ids).select_related("department", "project")}
+        if rect_ids
+        else {}
+    )
+    tasks = (
+        {
+            t.pk: t
+            for t in Task.objects.filter(pk__in=task_ids)
+            .select_related("due", "process__projectprocess__project__department")
+            .defer("process__data")
+        }
+        if task_ids
+        else {}
+    )
+    rows: list[BoardRow] = []
+    for kind, pk, _due in keys:
+        if kind == RECTIFICATION and pk in rects:
+            rows.append(_rectification_row(rects[pk], now))
+        elif kind == TASK and pk in tasks:
+            rows.append(_task_row(tasks[pk], now))
+    return rows
+
+
+def _rectification_row(r: Rectification, now: datetime) -> BoardRow:
+    return BoardRow(
+        kind=RECTIFICATION,
+        pk=r.pk,
+        title=r.title,
+        department=r.department.name,
+        project=r.project.name if r.project else "",
+        due_at=r.deadline,
+        original_due_at=r.original_deadline if r.original_deadline != r.deadline else None,
+        status=str(RectificationStatus(r.status).label),
+        url=rectification_url(r),
+        now=now,
+    )
+
+
+def _task_row(task: Task, now: datetime) -> BoardRow:
+    project = getattr(getattr(task.process, "projectprocess", None), "project", None)
+    return BoardRow(
+        kind=TASK,
+        pk=task.pk,
+        title=str(task.flow_task.task_title) if task.flow_task else "",
+        department=project.department.name if project else "",
+        project=project.name if project else "",
+        due_at=task.due.due_at,
+        original_due_at=None,
+        status=str(TASK_STATUS_LABELS.get(task.status, task.status)),
+        url=reverse("workflows:task", args=[task.pk]),
+        now=now,
+    )
+
+
+def board_counts(now: datetime) -> list[dict[str, Any]]:
+    """Overdue and due-soon counts by department and kind (the whole board, unfiltered),
+    departments by code; three queries."""
+    counts: dict[int | None, dict[str, int]] = {}
+    overdue_r, soon_r = Q(deadline__lt=now), Q(deadline__gte=now)
+    for row in open_rectifications(now).values("department_id").annotate(
+        overdue=Count("pk", filter=overdue_r), soon=Count("pk", filter=soon_r)
+    ):
+        cell = counts.setdefault(row["department_id"], _zero())
+        cell["rect_overdue"], cell["rect_soon"] = row["overdue"], row["soon"]
+    overdue_t, soon_t = Q(due__due_at__lt=now), Q(due__due_at__gte=now)
+    for row in (
+        open_tasks(now)
+        .values(dept=F("process__projectprocess__project__department_id"))
+        .annotate(overdue=Count("pk", filter=overdue_t), soon=Count("pk", filter=soon_t))
+    ):
+        cell = counts.setdefault(row["dept"], _zero())
+        cell["task_overdue"], cell["task_soon"] = row["overdue"], row["soon"]
+    departments = Department.objects.in_bulk([pk for pk in counts if pk is not None])
+    table = []
+    for pk, cell in counts.items():
+        dept = departments.get(pk) if pk is not None else None
+        table.append(
+            {
+                "department_id": pk,
+                "name": dept.name if dept else _("（无部门）"),
+                "code": dept.code if dept else "",
+                **cell,
+                "total": sum(cell.values()),
+            }
+        )
+    table.sort(key=lambda d: (d["code"] == "", d["code"]))
+    return table
+
+
+def _zero() -> dict[str, int]:
+    return {"rect_overdue": 0, "rect_soon": 0, "task_overdue": 0, "task_soon": 0}
+
+
+def _months(now: datetime) -> list[datetime]:
+    """The first days (Asia/Shanghai) of the last twelve months, oldest first, this one last."""
+    local = timezone.localtime(now, SHANGHAI)
+    year, month = local.year, local.month
+    firsts = []
+    for _i in range(12):
+        firsts.append(datetime(year, month, 1, tzinfo=SHANGHAI))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return firsts[::-1]
+
+
+def completion_record(now: datetime) -> dict[str, Any]:
+    """Each department's rectifications verified in each of the last twelve months (by
+    ``verified_at``, Asia/Shanghai months): closed on time (verified_at ≤ deadline in force),
+    late, and the on-time rate; with a total per department. Two queries."""
+    months = _months(now)
+    rows = (
+        Rectification.objects.filter(status=RectificationStatus.VERIFIED, verified_at__gte=months[0])
+        .annotate(month=TruncMonth("verified_at", tzinfo=SHANGHAI))
+        .values("department_id", "month")
+        .annotate(
+            on_time=Count("pk", filter=Q(verified_at__lte=F("deadline"))),
+            late=Count("pk", filter=Q(verified_at__gt=F("deadline"))),
+        )
+    )
+    index = {(m.year, m.month): i for i, m in enumerate(months)}
+    by_dept: dict[int, list[list[int]]] = {}
+    for row in rows:
+        month = timezone.localtime(row["month"], SHANGHAI) if timezone.is_aware(row["month"]) else row["month"]
+        i = index.get((month.year, month.month))
+        if i is None:
+            continue
+        cells = by_dept.setdefault(row["department_id"], [[0, 0] for _m in months])
+        cells[i][0] += row["on_time"]
+        cells[i][1] += row["late"]
+    departments = Department.objects.in_bulk(list(by_dept))
+    table = []
+    for pk, cells in by_dept.items():
+        dept = departments[pk]
+        on_time, late = sum(c[0] for c in cells), sum(c[1] for c in cells)
+        table.append(
+            {
+                "department_id": pk,
+                "name": dept.name,
+                "code": dept.code,
+                "cells": [{"on_time": a, "late": b, "rate": _rate(a, b)} for a, b in cells],
+                "on_time": on_time,
+                "late": late,
+                "rate": _rate(on_time, late),
+            }
+        )
+    table.sort(key=lambda d: d["code"])
+    return {"months": months, "departments": table}
+
+
+def _rate(on_time: int, late: int) -> str:
+    """The on-time rate as a percentage with one decimal, or "" when nothing closed."""
+    total = on_time + late
+    return f"{on_time * 100 / total:.1f}%" if total else ""
+
+
+# -- views --------------------------------------------------------------------------------------
+
+
+def _board_filters(request) -> tuple[BoardFilterForm, dict[str, Any]]:
+    form = BoardFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    return form, filters
+
+
+def _check(request) -> None:
+    if not _may_see_board(request.user):
+        raise PermissionDenied(_("只有督查、财政绩效科和审计人员可以查看督办看板。"))
+
+
+@login_required
+@require_GET
+def deadline_board(request):
+    """The board: counts, the filtered rows (50 a page, soonest due first), the completion
+    record. ``?fragment=1`` renders the tables only (for the live refresh)."""
+    _check(request)
+    now = timezone.now()
+    form, filters = _board_filters(request)
+    page = Paginator(board_keys(filters, now), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    for key in ("page", "fragment"):
+        query.pop(key, None)
+    context = {
+        "filter_form": form,
+        "page": page,
+        "rows": board_rows(page.object_list, now),
+        "counts": board_counts(now),
+        "record": completion_record(now),
+        "soon_days": settings.JIXIAO["REMINDERS"]["SOON_DAYS"],
+        "query": query.urlencode(),
+        "now": now,
+    }
+    template = "workflows/board/tables.html" if request.GET.get("fragment") else "workflows/board/board.html"
+    return render(request, template, context)
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """A time as a naive Asia/Shanghai datetime (XLSX cells hold no zone)."""
+    if value is None:
+        return None
+    return timezone.localtime(value, SHANGHAI).replace(tzinfo=None)
+
+
+@login_required
+@require_GET
+def deadline_board_xlsx(request):
+    """The filtered rows (all of them) and the completion record as an XLSX workbook with
+    Chinese headers; times in Asia/Shanghai."""
+    _check(request)
+    now = timezone.now()
+    _form, filters = _board_filters(request)
+    rows = board_rows(board_keys(filters, now), now)
+    book = board_workbook(rows, completion_record(now), now)
+    out = BytesIO()
+    book.save(out)
+    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    stamp = timezone.localtime(now, SHANGHAI).strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="deadline-board-{stamp}.xlsx"'
+    return response
+
+
+def board_workbook(rows: list[BoardRow], record: dict[str, Any], now: datetime):
+    """督办清单 (every row) and 按期完成情况 (department × month)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("督办清单")
+    sheet.append([_("督办看板"), _("导出时间"), _local(now)])
+    sheet["C1"].number_format = "yyyy-mm-dd hh:mm"
+    sheet.append(
+        [
+            _("类型"),
+            _("事项"),
+            _("预算部门"),
+            _("预算项目"),
+            _("期限"),
+            _("原定期限"),
+            _("期限状态"),
+            _("天数"),
+            _("状态"),
+            _("链接"),
+        ]
+    )
+    base = settings.SITE_URL.rstrip("/")
+    for row in rows:
+        sheet.append(
+            [
+                row.kind_label,
+                row.title,
+                row.department,
+                row.project,
+                _local(row.due_at),
+                _local(row.original_due_at),
+                _("已逾期") if row.overdue else _("即将到期"),
+                row.days,
+                row.status,
+                base + row.url,
+            ]
+        )
+    for cells in sheet.iter_rows(min_row=3, min_col=5, max_col=6):
+        for cell in cells:
+            cell.number_format = "yyyy-mm-dd hh:mm"
+    for column, width in zip("ABCDEFGHIJ", (10, 40, 20, 30, 18, 18, 10, 8, 14, 40), strict=True):
+        sheet.column_dimensions[column].width = width
+
+    done = book.create_sheet(_("按期完成情况"))
+    done.append([_("预算部门编码"), _("预算部门"), _("月份"), _("按期销号"), _("逾期销号"), _("按期率")])
+    for dept in record["departments"]:
+        for month, cell in zip(record["months"], dept["cells"], strict=True):
+            if cell["on_time"] or cell["late"]:
+                done.append(
+                    [dept["code"], dept["name"], month.strftime("%Y-%m"), cell["on_time"], cell["late"], cell["rate"]]
+                )
+        done.append([dept["code"], dept["name"], _("合计"), dept["on_time"], dept["late"], dept["rate"]])
+    return book
