@@ -1,3 +1,13 @@
 """Screens of rectifications (processes/rectification_views.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import rectification_views as views
+
+urlpatterns = [
+    path("rectifications/", views.rectification_list, name="rectification_list"),
+    path("rectifications/new/", views.rectification_new, name="rectification_new"),
+    path("rectifications/<int:pk>/", views.rectification_detail, name="rectification_detail"),
+    path("rectifications/<int:pk>/act/<slug:action>/", views.rectification_act, name="rectification_act"),
+    path("rectifications/evidence/<int:pk>/", views.rectification_evidence, name="rectification_evidence"),
+]

@@ -1,0 +1,457 @@
+"""Screens of rectifications 整改 (DESIGN §3.6): the list (filters, paginated, deadline
+with days left or overdue), the finance section's issue form for a source's findings, a
+rectification's page (the notice, its deadlines and extensions, the department's report
+with evidence, and exactly the forms the user may use now), its actions, and the evidence
+files (through a view that checks visibility).
+
+Who sees what: processes.rectification_selectors (bureau-wide readers all; the department
+its own; others 404). Every change goes through processes.services.rectification.
+Answers follow the other screens: success redirects with a message; ActionNotAllowed /
+Conflict 409 with the message; ValidationError 400 with the errors on their fields and
+what was typed kept; PermissionDenied 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .errors import ActionNotAllowed
+from .files import check_upload
+from .forms import SHANGHAI
+from .models import (
+    AuditEvent,
+    CommissionedEvaluation,
+    DeadlineExtension,
+    Evidence,
+    MonitoringReport,
+    Recheck,
+    Rectification,
+    RectificationItem,
+    SelfEvaluation,
+)
+from .rectification_forms import (
+    DUE_OVERDUE,
+    DUE_SOON,
+    DecideForm,
+    ExtensionForm,
+    IssueForm,
+    RectificationFilterForm,
+    ReportForm,
+    ReviewForm,
+)
+from .rectification_selectors import rectification_get_for, rectifications_for
+from .services import rectification as svc
+from .services.findings import findings_of
+from .states import RECTIFICATION_OPEN, ExtensionStatus, RectificationStatus
+
+PAGE_SIZE = 50
+SOON_DAYS = 7
+WARN_DAYS = 3
+
+#: ?source=<kind>:<id> of the issue form.
+SOURCES: dict[str, type] = {
+    "self_evaluation": SelfEvaluation,
+    "recheck": Recheck,
+    "evaluation": CommissionedEvaluation,
+    "monitoring_report": MonitoringReport,
+}
+SOURCE_TITLES = {
+    "self_evaluation": gettext_lazy("%(subject)s 绩效自评发现问题整改"),
+    "recheck": gettext_lazy("%(subject)s 绩效评价复核发现问题整改"),
+    "evaluation": gettext_lazy("%(subject)s 发现问题整改"),
+    "monitoring_report": gettext_lazy("%(subject)s 绩效监控发现问题整改"),
+}
+
+
+# -- the clock -------------------------------------------------------------------------------
+
+
+def days_to(deadline, now=None) -> int:
+    """Whole days from today to the deadline's day (Beijing time): negative when past."""
+    now = now or timezone.now()
+    return (timezone.localtime(deadline, SHANGHAI).date() - timezone.localtime(now, SHANGHAI).date()).days
+
+
+def annotate_clock(rectification: Rectification, now=None) -> Rectification:
+    """Set ``overdue``, ``days_left``, ``days_overdue`` and ``urgency`` ("overdue", "soon"
+    within 3 days, or "") for the templates; a closed rectification has none."""
+    now = now or timezone.now()
+    r: Any = rectification
+    r.overdue = r.days_left = r.days_overdue = None
+    r.urgency = ""
+    if rectification.status in RECTIFICATION_OPEN:
+        days = days_to(rectification.deadline, now)
+        if rectification.deadline < now:
+            r.overdue, r.days_overdue, r.urgency = True, max(-days, 0), "overdue"
+        else:
+            r.overdue, r.days_left = False, days
+            r.urgency = "soon" if rectification.deadline <= now + timedelta(days=WARN_DAYS) else ""
+    return rectification
+
+
+def filtered(qs: QuerySet[Rectification], filters: dict[str, Any]) -> QuerySet[Rectification]:
+    now = timezone.now()
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("department"):
+        qs = qs.filter(department_id=filters["department"])
+    if filters.get("year"):
+        year = filters["year"]
+        qs = qs.filter(Q(project__fiscal_year=year) | Q(project__isnull=True, issued_at__year=year))
+    if filters.get("due") == DUE_OVERDUE:
+        qs = qs.filter(status__in=RECTIFICATION_OPEN, deadline__lt=now)
+    elif filters.get("due") == DUE_SOON:
+        qs = qs.filter(status__in=RECTIFICATION_OPEN, deadline__gte=now, deadline__lte=now + timedelta(days=SOON_DAYS))
+    return qs
+
+
+# -- the list --------------------------------------------------------------------------------
+
+
+@login_required
+def rectification_list(request):
+    """整改: those the user may see, by status, department, deadline and year."""
+    user = request.user
+    own_department = user.is_department_user and not user.reads_all_projects
+    form = RectificationFilterForm(request.GET or None, show_department=not own_department)
+    rows = filtered(rectifications_for(user), form.filters()).order_by("deadline", "pk")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for r in page:
+        annotate_clock(r, now)
+    return render(
+        request,
+        "processes/rectification/list.html",
+        {"page": page, "filter_form": form, "can_issue": svc.can_issue(user)},
+    )
+
+
+# -- issuing ---------------------------------------------------------------------------------
+
+
+def _source(raw: str):
+    kind, _sep, pk = (raw or "").partition(":")
+    model = SOURCES.get(kind)
+    if model is None or not pk.isdigit():
+        raise Http404(_("请从评价页面的问题清单进入下达整改。"))
+    related = ["project"] if model is not CommissionedEvaluation else ["project", "department"]
+    return kind, get_object_or_404(model.objects.select_related(*related), pk=int(pk))
+
+
+def _default_title(kind: str, source) -> str:
+    if kind == "evaluation":
+        subject = source.title
+    else:
+        subject = source.project.name
+    return str(SOURCE_TITLES[kind] % {"subject": subject})[:200]
+
+
+@login_required
+def rectification_new(request):
+    """下达整改 (finance section): the source's findings not yet issued, ticked, each with
+    its requirement; the title and the deadline prefilled."""
+    user = request.user
+    if not svc.can_issue(user):
+        raise PermissionDenied(_("只有财政绩效科可以下达整改。"))
+    raw = request.GET.get("source") or request.POST.get("source") or ""
+    kind, source = _source(raw)
+    open_findings = list(findings_of(source).filter(rectification_item__isnull=True))
+    context = {"source": source, "source_key": raw, "kind": kind}
+    if request.method != "POST":
+        form = IssueForm(
+            findings=open_findings,
+            initial={
+                "findings": [str(f.pk) for f in open_findings],
+                "title": _default_title(kind, source),
+                "deadline": timezone.localtime(svc.default_deadline(), SHANGHAI).strftime("%Y-%m-%dT%H:%M"),
+            },
+        )
+        return render(request, "processes/rectification/new.html", {**context, "form": form})
+    form = IssueForm(request.POST, findings=open_findings)
+    if not form.is_valid():
+        return render(request, "processes/rectification/new.html", {**context, "form": form}, status=400)
+    try:
+        rectification = svc.rectification_issue(actor=user, **form.service_kwargs())
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return render(request, "processes/rectification/new.html", {**context, "form": form}, status=400)
+    except ActionNotAllowed as exc:  # the same finding issued by someone else meanwhile
+        form.add_error(None, exc.message)
+        return render(request, "processes/rectification/new.html", {**context, "form": form}, status=409)
+    messages.success(
+        request, _("已下达整改「%(title)s」，已通知%(department)s。") % {
+            "title": rectification.title,
+            "department": rectification.department.name,
+        }
+    )
+    return redirect("processes:rectification_detail", pk=rectification.pk)
+
+
+# -- a rectification's page ------------------------------------------------------------------
+
+
+def _items(rectification: Rectification) -> list[RectificationItem]:
+    return list(
+        rectification.items.select_related("finding").prefetch_related(
+            Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by").order_by("pk"))
+        )
+    )
+
+
+def _pending(rectification: Rectification) -> DeadlineExtension | None:
+    return rectification.extensions.filter(status=ExtensionStatus.REQUESTED).first()
+
+
+def available_actions(rectification: Rectification, user, pending: DeadlineExtension | None) -> list[str]:
+    """The slugs of the actions ``user`` may take on ``rectification`` now."""
+    actions: list[str] = []
+    status = rectification.status
+    if svc.can_fill(rectification, user):
+        if status == RectificationStatus.ISSUED:
+            actions.append("acknowledge")
+        if status == RectificationStatus.ACKNOWLEDGED:
+            actions += ["report", "evidence-remove"]
+        if status in (RectificationStatus.ISSUED, RectificationStatus.ACKNOWLEDGED) and pending is None:
+            actions.append("extension")
+    if svc.can_decide_extension(user) and pending is not None and status in RECTIFICATION_OPEN:
+        actions.append("decide")
+    if svc.can_issue(user) and status == RectificationStatus.SUBMITTED:
+        actions.append("review")
+    return actions
+
+
+def _page(request, rectification: Rectification, *, bound=None, error=None, status=200):
+    user = request.user
+    bound = bound or {}
+    items = _items(rectification)
+    pending = _pending(rectification)
+    actions = available_actions(rectification, user, pending)
+    forms: dict[str, Any] = {}
+    for slug in actions:
+        if slug in bound:
+            forms[slug] = bound[slug]
+        elif slug == "report":
+            forms[slug] = ReportForm(items=items, initial={"revision": rectification.revision})
+        elif slug == "extension":
+            forms[slug] = ExtensionForm()
+        elif slug == "decide":
+            forms[slug] = DecideForm()
+        elif slug == "review":
+            forms[slug] = ReviewForm()
+        else:
+            forms[slug] = None
+    timeline = (
+        AuditEvent.objects.filter(object_type=Rectification._meta.label_lower, object_id=str(rectification.pk))
+        .select_related("actor")
+        .order_by("sequence")
+    )
+    return render(
+        request,
+        "processes/rectification/detail.html",
+        {
+            "rectification": annotate_clock(rectification),
+            "items": items,
+            "extensions": list(rectification.extensions.select_related("requested_by", "decided_by")),
+            "pending": pending,
+            "forms": {slug.replace("-", "_"): form for slug, form in forms.items()},
+            "report_form": forms.get("report"),
+            "can_remove": "evidence-remove" in actions,
+            "timeline": timeline,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+def rectification_detail(request, pk):
+    return _page(request, rectification_get_for(request.user, pk))
+
+
+DONE = {
+    "acknowledge": gettext_lazy("已签收整改通知，请按要求整改并填报整改报告。"),
+    "report": gettext_lazy("整改报告已保存。"),
+    "submit": gettext_lazy("整改报告已提交，等待财政绩效科验收。"),
+    "evidence-remove": gettext_lazy("已删除佐证材料。"),
+    "extension": gettext_lazy("延期申请已提交，等待分管领导审批。"),
+    "grant": gettext_lazy("已同意延期，整改期限已变更。"),
+    "refuse": gettext_lazy("已不同意延期。"),
+    "verify": gettext_lazy("整改已验收销号。"),
+    "reject": gettext_lazy("整改报告已退回被整改部门。"),
+}
+
+
+def _run(request, rectification, slug: str, form, call: Callable[[], Any], done: str):
+    """Validate ``form`` (None for a button), run ``call`` and answer."""
+    bound = {slug: form} if form is not None else {}
+    if form is not None and not form.is_valid():
+        return _page(request, rectification, bound=bound, status=400)
+    try:
+        call()
+    except ActionNotAllowed as exc:  # Conflict included
+        fresh = rectification_get_for(request.user, rectification.pk)
+        return _page(request, fresh, bound=bound, error=exc.message, status=409)
+    except ValidationError as exc:
+        fresh = rectification_get_for(request.user, rectification.pk)
+        if form is None:
+            return _page(request, fresh, error=" ".join(exc.messages), status=400)
+        form.add_service_errors(exc)
+        return _page(request, fresh, bound=bound, status=400)
+    messages.success(request, done)
+    return redirect("processes:rectification_detail", pk=rectification.pk)
+
+
+def _acknowledge(request, r):
+    return _run(
+        request,
+        r,
+        "acknowledge",
+        None,
+        lambda: svc.rectification_acknowledge(rectification=r, actor=request.user),
+        str(DONE["acknowledge"]),
+    )
+
+
+def _report(request, r):
+    """Save the report (and attach the files chosen), then submit it if asked. Files are
+    checked first: a refused one changes nothing and the form comes back as typed."""
+    form = ReportForm(request.POST, request.FILES, items=list(r.items.all()))
+    then_submit = request.POST.get("then") == "submit"
+
+    def call() -> None:
+        problems: dict[str, list[str]] = {}
+        for item, upload in form.files():
+            try:
+                check_upload(upload, field=f"file_{item.pk}")
+            except ValidationError as exc:
+                for key, msgs in exc.message_dict.items():
+                    problems.setdefault(key, []).extend(msgs)
+        if problems:
+            raise ValidationError(problems)
+        with transaction.atomic():
+            svc.rectification_report_save(
+                rectification=r, actor=request.user, items=form.entries(), revision=form.cleaned_data["revision"]
+            )
+            for item, upload in form.files():
+                svc.evidence_add(item=item, actor=request.user, file=upload)
+            if then_submit:
+                svc.rectification_submit(rectification=r, actor=request.user)
+
+    return _run(request, r, "report", form, call, str(DONE["submit" if then_submit else "report"]))
+
+
+def _evidence_remove(request, r):
+    evidence = get_object_or_404(Evidence, pk=request.POST.get("evidence") or 0, item__rectification=r)
+    return _run(
+        request,
+        r,
+        "evidence-remove",
+        None,
+        lambda: svc.evidence_remove(evidence=evidence, actor=request.user),
+        str(DONE["evidence-remove"]),
+    )
+
+
+def _extension(request, r):
+    form = ExtensionForm(request.POST)
+    return _run(
+        request,
+        r,
+        "extension",
+        form,
+        lambda: svc.extension_request(rectification=r, actor=request.user, **form.cleaned_data),
+        str(DONE["extension"]),
+    )
+
+
+def _decide(request, r):
+    if not svc.can_decide_extension(request.user):
+        raise PermissionDenied(_("只有分管领导可以审批整改延期。"))
+    extension = get_object_or_404(DeadlineExtension, pk=request.POST.get("extension") or 0, rectification=r)
+    decision = request.POST.get("decision", "")
+    if decision not in ("grant", "refuse"):
+        raise ValidationError(_("请选择审批结果。"))
+    grant = decision == "grant"
+    form = DecideForm(request.POST)
+    return _run(
+        request,
+        r,
+        "decide",
+        form,
+        lambda: svc.extension_decide(
+            extension=extension,
+            actor=request.user,
+            grant=grant,
+            comment=form.cleaned_data["comment"],
+            new_deadline=form.cleaned_data.get("new_deadline"),
+        ),
+        str(DONE[decision]),
+    )
+
+
+def _review(request, r):
+    decision = request.POST.get("decision", "")
+    if decision not in ("verify", "reject"):
+        raise ValidationError(_("请选择验收结果。"))
+    verify = decision == "verify"
+    form = ReviewForm(request.POST)
+    return _run(
+        request,
+        r,
+        "review",
+        form,
+        lambda: svc.rectification_review(
+            rectification=r, actor=request.user, verify=verify, comment=form.cleaned_data["comment"]
+        ),
+        str(DONE[decision]),
+    )
+
+
+#: The page's actions, by the slug in the URL.
+HANDLERS = {
+    "acknowledge": _acknowledge,
+    "report": _report,
+    "evidence-remove": _evidence_remove,
+    "extension": _extension,
+    "decide": _decide,
+    "review": _review,
+}
+
+
+@login_required
+def rectification_act(request, pk, action):
+    """One of the page's actions (see HANDLERS); the service decides who may."""
+    if request.method != "POST":
+        return redirect("processes:rectification_detail", pk=pk)
+    rectification = rectification_get_for(request.user, pk)
+    if action not in HANDLERS:
+        raise Http404(_("未知的操作。"))
+    try:
+        return HANDLERS[action](request, rectification)
+    except ValidationError as exc:  # a request no form could produce (no decision given)
+        return _page(request, rectification, error=" ".join(exc.messages), status=400)
+
+
+@login_required
+def rectification_evidence(request, pk):
+    """An evidence file, to those who may see its rectification (never a public URL)."""
+    evidence = get_object_or_404(Evidence.objects.select_related("item"), pk=pk)
+    rectification_get_for(request.user, evidence.item.rectification_id)
+    return FileResponse(
+        evidence.file.open("rb"), as_attachment=True, filename=Path(evidence.name or evidence.file.name).name
+    )
