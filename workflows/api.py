@@ -8,7 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 
@@ -104,7 +110,8 @@ class TaskSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_due_at(self, task):
-        return _due_at(task)
+        due = getattr(task, "due_at", None)  # the TaskDue column, annotated by task_inbox_for
+        return serializers.DateTimeField().to_representation(due) if due else None
 
     @extend_schema_field(AvailableActionSerializer(many=True))
     def get_available_actions(self, task):
@@ -198,9 +205,23 @@ class ProjectViewSet(project_views.ProjectViewSet):
 
 # -- task inbox ------------------------------------------------------------------------
 
+#: ``?ordering=`` of the task list → the inbox's sort (workflows.selectors.INBOX_ORDER)
+TASK_ORDERING = {"created": "created", "due_at": "due", "-due_at": "-due"}
+
 
 @extend_schema_view(
-    list=extend_schema(summary=_("我的待办"), responses={200: TaskSerializer(many=True), 403: FORBIDDEN}),
+    list=extend_schema(
+        summary=_("我的待办"),
+        parameters=[
+            OpenApiParameter(
+                "ordering",
+                str,
+                enum=list(TASK_ORDERING),
+                description=_("排序：created（默认，按创建时间）、due_at / -due_at（按办理期限，无期限的排在最后）"),
+            )
+        ],
+        responses={200: TaskSerializer(many=True), 403: FORBIDDEN},
+    ),
     retrieve=extend_schema(
         summary=_("待办详情"),
         responses={
@@ -218,7 +239,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     lookup_value_converter = "int"
 
     def get_queryset(self):
-        return task_inbox_for(self.request.user)
+        ordering = self.request.query_params.get("ordering", "created")
+        return task_inbox_for(self.request.user, sort=TASK_ORDERING.get(ordering, "created"))
 
     def get_object(self):
         return task_get_for(self.request.user, self.kwargs[self.lookup_field])

@@ -20,6 +20,14 @@ class WorkflowsConfig(AppConfig):
         # Every human task's due time also goes into an indexed column (TaskDue).
         post_save.connect(record_task_due, sender=Task, dispatch_uid="workflows.record_task_due")
 
+        # Open flow tasks are reminded of (and, per settings, escalated) by the reminder sweep.
+        from processes.services.reminders import PROVIDERS
+
+        from .reminders import open_tasks_due
+
+        if open_tasks_due not in PROVIDERS:
+            PROVIDERS.append(open_tasks_due)
+
         # Long actions of the flows, run by the background-job runner (processes.services.jobs).
         JOB_KINDS["monitoring_round_open"] = JobKind(
             function="workflows.services.monitoring_round_job",

@@ -4,15 +4,24 @@ the queued tasks they hold the permission for *on projects they may see*."""
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
 from processes.selectors import project_list_for
 
+#: How an inbox may be sorted: by creation (the default) or by due time, tasks without one last.
+INBOX_ORDER = {
+    "created": ("created", "pk"),
+    "due": (F("due_at").asc(nulls_last=True), "created", "pk"),
+    "-due": (F("due_at").desc(nulls_last=True), "created", "pk"),
+}
 
-def task_inbox_for(user: User | AnonymousUser) -> QuerySet[Task]:
+
+def task_inbox_for(user: User | AnonymousUser, *, sort: str = "created") -> QuerySet[Task]:
+    """The user's open tasks, each annotated with ``due_at`` (its TaskDue, or None), in the
+    order ``sort`` names (a key of INBOX_ORDER; anything else: by creation)."""
     if not user.is_authenticated:
         return Task.objects.none()
     # a superuser is a system account: it holds no business permission (三员分立)
@@ -30,7 +39,8 @@ def task_inbox_for(user: User | AnonymousUser) -> QuerySet[Task]:
         )
         .select_related("process__projectprocess__project__department", "owner")
         .defer("process__data")
-        .order_by("created", "pk")
+        .annotate(due_at=F("due__due_at"))
+        .order_by(*INBOX_ORDER.get(sort, INBOX_ORDER["created"]))
     )
 
 

@@ -43,7 +43,8 @@ from processes.states import ProjectStage
 from . import services
 from .evaluation_views import project_evaluation_panel
 from .nodes import task_due
-from .selectors import task_get_visible_to, task_inbox_for
+from .reminders import due_state
+from .selectors import INBOX_ORDER, task_get_visible_to, task_inbox_for
 
 PAGE_SIZE = 50
 OPEN = (STATUS.NEW, STATUS.ASSIGNED)
@@ -62,6 +63,7 @@ class TaskRow:
     queue: str  # who may claim it, when nobody owns it
     mine: bool = False
     work_url: str | None = None  # the page where it is done, if not the task page
+    due_state: str = ""  # "overdue" / "due-soon" / "" (the inbox's row class)
 
     @property
     def overdue(self) -> bool:
@@ -105,11 +107,19 @@ def _refuse_busy() -> str:
 @login_required
 def inbox(request):
     """待办: the tasks assigned to the user and the queued tasks they may take."""
-    page = Paginator(task_inbox_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [_row(task, task.process.projectprocess.project, mine=True) for task in page]
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in INBOX_ORDER else "created"
+    page = Paginator(task_inbox_for(request.user, sort=sort), PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = []
+    for task in page:
+        row = _row(task, task.process.projectprocess.project, mine=True)
+        row.due = task.due_at  # the TaskDue column: what the inbox sorts by and reminders count from
+        row.due_state = due_state(row.due, now)
+        rows.append(row)
     # re-checks and commissioned evaluations are state machines, not flows (decision 0009)
-    work = evaluation_work_for(request.user)
-    return render(request, "workflows/inbox.html", {"page": page, "rows": rows, "evaluation_work": work})
+    work = [(item, due_state(item.due_at, now)) for item in evaluation_work_for(request.user)]
+    return render(request, "workflows/inbox.html", {"page": page, "rows": rows, "evaluation_work": work, "sort": sort})
 
 
 # -- task page ------------------------------------------------------------------------
