@@ -16,7 +16,10 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from .services import unread_count, user_group
+from .services import BOARD_GROUP, unread_count, user_group
+
+#: Who watches the deadline board (a string: notifications imports no domain app).
+BOARD_PERMISSION = "processes.view_all_projects"
 
 CLOSE_UNAUTHENTICATED = 4401
 
@@ -41,6 +44,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        # a superuser is a system account, not a supervisor (三员分立)
+        self.watches_board = not user.is_superuser and await database_sync_to_async(user.has_perm)(BOARD_PERMISSION)
+        if self.watches_board:
+            await self.channel_layer.group_add(BOARD_GROUP, self.channel_name)
         await self.accept()
         await self.send_json({"type": "unread", "unread": await database_sync_to_async(unread_count)(user)})
         self._watch = asyncio.ensure_future(self._watch_session())
@@ -53,6 +60,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
                 await watch
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if getattr(self, "watches_board", False):
+            await self.channel_layer.group_discard(BOARD_GROUP, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         # Clients only ping; anything else is ignored.
@@ -61,6 +70,9 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def notify(self, event):
         await self.send_json(event["payload"])
+
+    async def board_changed(self, event):
+        await self.send_json({"type": "board_changed", "reason": event.get("reason", "")})
 
     async def session_ended(self, event):
         if event.get("session_key") == self.session_key:

@@ -137,6 +137,24 @@ def _push_quietly(user_id: int, payload: dict) -> None:
         logger.exception("push to user %s failed", user_id)
 
 
+#: The channel-layer group of the open deadline boards (督办看板), whoever watches them.
+BOARD_GROUP = "deadline-board"
+
+
+def board_changed(reason: str) -> None:
+    """Tell the open deadline boards to refresh, once the caller's transaction commits (at
+    once outside one). ``reason`` says what happened (e.g. ``"rectification_submitted"``).
+    A dead channel layer is logged, never raised: the change itself has happened."""
+
+    def send() -> None:
+        try:
+            async_to_sync(get_channel_layer().group_send)(BOARD_GROUP, {"type": "board.changed", "reason": reason})
+        except Exception:
+            logger.exception("board refresh (%s) failed", reason)
+
+    transaction.on_commit(send)
+
+
 def end_session_sockets(*, user_id: int, session_key: str | None) -> None:
     """Close the sockets opened under ``session_key`` (logout)."""
     if not session_key:
