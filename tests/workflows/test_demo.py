@@ -1,5 +1,6 @@
 """`manage.py load_demo`: the Liwan demo district, loaded through the real services, idempotently."""
 
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -353,3 +354,24 @@ def test_load_demo_runs_the_evaluation_year_with_every_grade_a_recheck_and_commi
     assert ExpertSuggestion.objects.filter(evaluation=key).count() == 2 * key.panel.count()
     assert key.findings.count() == 2
     assert audit_verify() is None
+
+
+def test_load_demo_leaves_rectifications_closed_extended_due_soon_overdue_and_on_time():
+    from django.utils import timezone
+
+    from processes.models import Rectification
+
+    load()
+    now = timezone.now()
+    notices = list(Rectification.objects.filter(project__fiscal_year=demo_evaluation.YEAR).order_by("pk"))
+    assert len(notices) == 5
+    closed = [r for r in notices if r.status == "verified"]
+    extended = [r for r in notices if r.deadline != r.original_deadline]
+    overdue = [r for r in notices if r.is_open and r.deadline < now]
+    soon = [r for r in notices if r.is_open and now < r.deadline < now + timedelta(days=3)]
+    on_time = [r for r in notices if r.is_open and r.deadline > now + timedelta(days=3) and r not in extended]
+    assert len(closed) == len(extended) == len(overdue) == len(soon) == 1 and on_time
+    assert extended[0].extensions.get().status == "granted"
+    first = list(Rectification.objects.values_list("pk", "status", "deadline", "revision"))
+    load()
+    assert list(Rectification.objects.values_list("pk", "status", "deadline", "revision")) == first

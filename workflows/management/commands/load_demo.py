@@ -50,7 +50,7 @@ from processes.services.monitoring import approved_rows, report_save
 from processes.services.projects import project_create
 from processes.services.targets import target_set_save
 from processes.states import Grade, Light, ProjectStage, ReportStatus
-from workflows import demo, demo_evaluation
+from workflows import demo, demo_evaluation, demo_rectification
 from workflows.services import (
     monitoring_dept_review,
     monitoring_dispose,
@@ -85,6 +85,7 @@ class LoadResult:
     reports_created: int = 0
     reports_moved: list[str] = field(default_factory=list)
     evaluation: dict = field(default_factory=dict)
+    rectification: dict = field(default_factory=dict)
 
 
 class Command(BaseCommand):
@@ -141,6 +142,7 @@ class Command(BaseCommand):
                 self._execution(result, users)
                 self._monitoring(result, users)
                 result.evaluation = demo_evaluation.load(users, agency)
+                result.rectification = demo_rectification.load(users)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
 
@@ -450,6 +452,11 @@ class Command(BaseCommand):
         if round_ is not None:
             out.write(_round_line(round_, result))
         out.write(_evaluation_line())
+        rect = result.rectification
+        out.write(
+            f"Rectification {demo_rectification.YEAR}: {rect.get('rectifications', 0)} notices "
+            f"({rect.get('closed', 0)} closed, {rect.get('overdue', 0)} overdue)"
+        )
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")
         out.write(self.style.MIGRATE_HEADING("Logins"))
