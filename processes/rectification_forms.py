@@ -168,7 +168,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
             for item in self.items
         ]
 
-    def files(self) -> list[tuple[RectificationItem, Any]]:
+    def uploads(self) -> list[tuple[RectificationItem, Any]]:
         return [
             (item, self.cleaned_data[f"file_{item.pk}"])
             for item in self.items

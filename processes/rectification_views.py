@@ -335,7 +335,7 @@ def _report(request, r):
 
     def call() -> None:
         problems: dict[str, list[str]] = {}
-        for item, upload in form.files():
+        for item, upload in form.uploads():
             try:
                 check_upload(upload, field=f"file_{item.pk}")
             except ValidationError as exc:
@@ -347,7 +347,7 @@ def _report(request, r):
             svc.rectification_report_save(
                 rectification=r, actor=request.user, items=form.entries(), revision=form.cleaned_data["revision"]
             )
-            for item, upload in form.files():
+            for item, upload in form.uploads():
                 svc.evidence_add(item=item, actor=request.user, file=upload)
             if then_submit:
                 svc.rectification_submit(rectification=r, actor=request.user)
