@@ -143,7 +143,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "fire-workflow-timers": {"task": "workflows.tasks.fire_timers", "schedule": 60.0},
     "sweep-pre-assessments": {"task": "workflows.tasks.sweep_pre_assessments", "schedule": 300.0},
-    "send-reminders": {"task": "processes.tasks.send_reminders", "schedule": 60.0},
+    # Deadline reminders and escalation (the browser test shortens the interval).
+    "send-reminders": {
+        "task": "processes.tasks.send_reminders",
+        "schedule": env.float("REMINDER_SWEEP_SECONDS", default=60.0),
+    },
 }
 # The embedded scheduler (dev) runs the same schedule in a thread of the web process.
 EMBEDDED_SCHEDULER = False

@@ -50,28 +50,41 @@ def wait_for_port(port: int, server: subprocess.Popen, timeout: float = 30) -> N
     raise RuntimeError(f"the server did not answer on port {port} within {timeout}s")
 
 
-@contextmanager
-def serve(tmp: Path, setup_script: str) -> Iterator[tuple[str, str]]:
-    """Migrate a fresh database in ``tmp``, run ``setup_script``, serve it; yields the base
-    URL and what the script printed."""
-    env = {
+MANAGE = [str(VENV_BIN / "python"), str(BASE_DIR / "manage.py")]
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.dev",
         "DATABASE_URL": f"sqlite:///{tmp / 'e2e.sqlite3'}",
         "MEDIA_ROOT": str(tmp / "media"),
         "PYTHONUNBUFFERED": "1",
     }
-    manage = [str(VENV_BIN / "python"), str(BASE_DIR / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
-    setup = subprocess.run(
-        [*manage, "shell", "-c", setup_script], cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True
+
+
+def run_script(tmp: Path, script: str) -> subprocess.CompletedProcess:
+    """Run ``script`` through `manage.py shell` on the database of ``serve(tmp, …)`` (e.g. to
+    change the data while the server runs)."""
+    return subprocess.run(
+        [*MANAGE, "shell", "-c", script], cwd=BASE_DIR, env=_env(tmp), check=True, capture_output=True, text=True
     )
+
+
+@contextmanager
+def serve(tmp: Path, setup_script: str, extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """Migrate a fresh database in ``tmp``, run ``setup_script``, serve it (with
+    ``extra_env`` in the server's environment only); yields the base URL and what the
+    script printed."""
+    env = _env(tmp)
+    subprocess.run([*MANAGE, "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
+    setup = run_script(tmp, setup_script)
     port = free_port()
     with open(tmp / "daphne.log", "wb") as log:
         server = subprocess.Popen(
-            [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+            [*MANAGE, "runserver", "--noreload", f"127.0.0.1:{port}"],
             cwd=BASE_DIR,
-            env=env,
+            env={**env, **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
