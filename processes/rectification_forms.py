@@ -100,9 +100,7 @@ class IssueForm(ServiceErrorsMixin, forms.Form):
             "findings": [f for f in self.finding_list if f.pk in chosen],
             "title": data.get("title") or "",
             "deadline": data["deadline"],
-            "requirements": {
-                f.pk: data.get(f"requirement_{f.pk}") or "" for f in self.finding_list if f.pk in chosen
-            },
+            "requirements": {f.pk: data.get(f"requirement_{f.pk}") or "" for f in self.finding_list if f.pk in chosen},
         }
 
 
@@ -191,7 +189,9 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
 class ExtensionForm(ServiceErrorsMixin, forms.Form):
     """延期申请: the reason and the proposed deadline (Beijing time)."""
 
-    reason = forms.CharField(label=_("延期理由"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("延期理由"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     proposed_deadline = ShanghaiDateTimeField(label=_("申请延至"), help_text=_("北京时间。"))
 
 

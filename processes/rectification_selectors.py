@@ -11,8 +11,10 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 
-from .models import Rectification
+from .models import DeadlineExtension, Rectification
 from .permissions import holds
+from .services import rectification as svc
+from .states import RECTIFICATION_OPEN, RectificationStatus
 
 
 def rectifications_for(user: User | AnonymousUser) -> QuerySet[Rectification]:
@@ -31,3 +33,23 @@ def rectifications_for(user: User | AnonymousUser) -> QuerySet[Rectification]:
 def rectification_get_for(user: User | AnonymousUser, pk) -> Rectification:
     """One rectification ``user`` may see; 404 otherwise (whether or not it exists)."""
     return get_object_or_404(rectifications_for(user), pk=pk)
+
+
+def rectification_actions(rectification: Rectification, user: User, pending: DeadlineExtension | None) -> list[str]:
+    """The slugs of what ``user`` may do on ``rectification`` now (``pending``: its extension
+    request awaiting a decision, if any): acknowledge, report (save, evidence, submit),
+    evidence-remove, extension, decide, review."""
+    actions: list[str] = []
+    status = rectification.status
+    if svc.can_fill(rectification, user):
+        if status == RectificationStatus.ISSUED:
+            actions.append("acknowledge")
+        if status == RectificationStatus.ACKNOWLEDGED:
+            actions += ["report", "evidence-remove"]
+        if status in (RectificationStatus.ISSUED, RectificationStatus.ACKNOWLEDGED) and pending is None:
+            actions.append("extension")
+    if svc.can_decide_extension(user) and pending is not None and status in RECTIFICATION_OPEN:
+        actions.append("decide")
+    if svc.can_issue(user) and status == RectificationStatus.SUBMITTED:
+        actions.append("review")
+    return actions

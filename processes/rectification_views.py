@@ -54,10 +54,10 @@ from .rectification_forms import (
     ReportForm,
     ReviewForm,
 )
-from .rectification_selectors import rectification_get_for, rectifications_for
+from .rectification_selectors import rectification_actions, rectification_get_for, rectifications_for
 from .services import rectification as svc
 from .services.findings import findings_of
-from .states import RECTIFICATION_OPEN, ExtensionStatus, RectificationStatus
+from .states import RECTIFICATION_OPEN, ExtensionStatus
 
 PAGE_SIZE = 50
 SOON_DAYS = 7
@@ -194,10 +194,12 @@ def rectification_new(request):
         form.add_error(None, exc.message)
         return render(request, "processes/rectification/new.html", {**context, "form": form}, status=409)
     messages.success(
-        request, _("已下达整改「%(title)s」，已通知%(department)s。") % {
+        request,
+        _("已下达整改「%(title)s」，已通知%(department)s。")
+        % {
             "title": rectification.title,
             "department": rectification.department.name,
-        }
+        },
     )
     return redirect("processes:rectification_detail", pk=rectification.pk)
 
@@ -217,30 +219,12 @@ def _pending(rectification: Rectification) -> DeadlineExtension | None:
     return rectification.extensions.filter(status=ExtensionStatus.REQUESTED).first()
 
 
-def available_actions(rectification: Rectification, user, pending: DeadlineExtension | None) -> list[str]:
-    """The slugs of the actions ``user`` may take on ``rectification`` now."""
-    actions: list[str] = []
-    status = rectification.status
-    if svc.can_fill(rectification, user):
-        if status == RectificationStatus.ISSUED:
-            actions.append("acknowledge")
-        if status == RectificationStatus.ACKNOWLEDGED:
-            actions += ["report", "evidence-remove"]
-        if status in (RectificationStatus.ISSUED, RectificationStatus.ACKNOWLEDGED) and pending is None:
-            actions.append("extension")
-    if svc.can_decide_extension(user) and pending is not None and status in RECTIFICATION_OPEN:
-        actions.append("decide")
-    if svc.can_issue(user) and status == RectificationStatus.SUBMITTED:
-        actions.append("review")
-    return actions
-
-
 def _page(request, rectification: Rectification, *, bound=None, error=None, status=200):
     user = request.user
     bound = bound or {}
     items = _items(rectification)
     pending = _pending(rectification)
-    actions = available_actions(rectification, user, pending)
+    actions = rectification_actions(rectification, user, pending)
     forms: dict[str, Any] = {}
     for slug in actions:
         if slug in bound:
