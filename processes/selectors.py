@@ -651,12 +651,12 @@ class EvaluationWork:
 
 
 #: Whose move each state is: (record kind, status) → (who, the step's label).
-_RECHECK_STEPS = {
+RECHECK_STEPS = {
     RecheckStatus.ASSIGNED: ("agency", gettext_lazy("复核评分")),
     RecheckStatus.RESCORED: ("department", gettext_lazy("反馈复核意见")),
     RecheckStatus.FED_BACK: ("agency", gettext_lazy("完成复核")),
 }
-_EVALUATION_STEPS = {
+EVALUATION_STEPS = {
     EvaluationStatus.COMMISSIONED: ("agency", gettext_lazy("提交评价方案")),
     EvaluationStatus.PLAN_SUBMITTED: ("finance", gettext_lazy("审核评价方案")),
     EvaluationStatus.PLAN_APPROVED: ("agency", gettext_lazy("开展现场评价")),
@@ -689,15 +689,15 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
     scope_eval: Q = Q(pk__in=[])
     if "department" in parties:
         scope_recheck |= Q(
-            status__in=_states_for(_RECHECK_STEPS, {"department"}), project__department_id=user.department_id
+            status__in=_states_for(RECHECK_STEPS, {"department"}), project__department_id=user.department_id
         )
-        scope_eval |= Q(status__in=_states_for(_EVALUATION_STEPS, {"department"}), department_id=user.department_id)
+        scope_eval |= Q(status__in=_states_for(EVALUATION_STEPS, {"department"}), department_id=user.department_id)
     if "agency" in parties:
-        scope_recheck |= Q(status__in=_states_for(_RECHECK_STEPS, {"agency"}), sample__agency_id=user.agency_id)
-        agency_states = _states_for(_EVALUATION_STEPS, {"agency"})
+        scope_recheck |= Q(status__in=_states_for(RECHECK_STEPS, {"agency"}), sample__agency_id=user.agency_id)
+        agency_states = _states_for(EVALUATION_STEPS, {"agency"})
         scope_eval |= Q(status__in=agency_states, agency_id=user.agency_id)
     if "finance" in parties:
-        scope_eval |= Q(status__in=_states_for(_EVALUATION_STEPS, {"finance"}))
+        scope_eval |= Q(status__in=_states_for(EVALUATION_STEPS, {"finance"}))
     if parties:
         for r in Recheck.objects.filter(scope_recheck).select_related("project__department", "sample")[:limit]:
             work.append(
@@ -705,7 +705,7 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                     str(gettext_lazy("复核")),
                     r.project.name,
                     r.project.department.name,
-                    str(_RECHECK_STEPS[r.status][1]),
+                    str(RECHECK_STEPS[r.status][1]),
                     r.sample.due_at,
                     f"/evaluations/rechecks/{r.pk}/",
                 )
@@ -716,7 +716,7 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                     e.get_kind_display(),
                     e.title,
                     e.department.name,
-                    str(_EVALUATION_STEPS[e.status][1]),
+                    str(EVALUATION_STEPS[e.status][1]),
                     e.due_at,
                     f"/evaluations/commissioned/{e.pk}/",
                 )

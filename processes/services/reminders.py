@@ -8,8 +8,9 @@ the item). A person with more than one reminder in a run gets one summary, so a 
 that was down catches up without a flood. Overdue slots of an item that escalates also go
 to the supervisors.
 
-Items so far: open rectifications (to the department's staff and leaders). The engine
-takes any provider of ``DueItem``s.
+Items: open rectifications (to the department's staff and leaders); re-checks and
+commissioned evaluations (to whoever moves next); and, registered by workflows, open flow
+tasks. The engine takes any provider of ``DueItem``s.
 """
 
 from __future__ import annotations
@@ -21,18 +22,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from accounts.roles import Role
 from notifications.services import Message, notify
 
 from .. import messages as msg
-from ..models import Rectification, ReminderSent
+from ..models import CommissionedEvaluation, Recheck, Rectification, ReminderSent
 from ..reminders import Schedule, Slot, due_now
+from ..selectors import EVALUATION_STEPS, RECHECK_STEPS
 from ..states import RECTIFICATION_OPEN
-from .rectification import rectification_people, rectification_url, supervisors
+from .pre_assessment import agency_staff
+from .rectification import finance_officers, rectification_people, rectification_url, supervisors
 
 BEFORE = gettext_noop("提醒：%(title)s 将于 %(deadline)s 到期")
 DUE_DAY = gettext_noop("提醒：%(title)s 今天到期（%(deadline)s）")
@@ -80,7 +86,60 @@ def rectifications_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
         )
 
 
-PROVIDERS: list[Callable[[datetime, Schedule], Iterable[DueItem]]] = [rectifications_due]
+def _escalate_tasks() -> bool:
+    return bool(settings.JIXIAO["REMINDERS"].get("ESCALATE_TASKS", False))
+
+
+def _party_users(party: str, *, department_id: int, agency) -> list[User]:
+    if party == "agency":
+        return agency_staff(agency)
+    if party == "finance":
+        return finance_officers()
+    return list(
+        User.objects.filter(
+            is_active=True, department_id=department_id, groups__name__in=[Role.DEPT_STAFF, Role.DEPT_LEADER]
+        ).distinct()
+    )
+
+
+def evaluations_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
+    """Re-checks and commissioned evaluations (state machines with their own due date,
+    decision 0009): whoever moves next is reminded."""
+    horizon = now + timedelta(days=max(schedule.before_days, default=0))
+    escalates = _escalate_tasks()
+    rechecks = Recheck.objects.filter(status__in=list(RECHECK_STEPS), sample__due_at__lte=horizon).select_related(
+        "sample__agency", "project__department"
+    )
+    for r in rechecks:
+        party = RECHECK_STEPS[r.status][0]
+        yield DueItem(
+            object_type="processes.recheck",
+            object_id=r.pk,
+            title=f"{_('复核')}：{r.project.name}",
+            department=r.project.department.name,
+            deadline=r.sample.due_at,
+            url=f"/evaluations/rechecks/{r.pk}/",
+            assignees=partial(_party_users, party, department_id=r.project.department_id, agency=r.sample.agency),
+            escalates=escalates,
+        )
+    evaluations = CommissionedEvaluation.objects.filter(
+        status__in=list(EVALUATION_STEPS), due_at__lte=horizon
+    ).select_related("agency", "department")
+    for e in evaluations:
+        party = EVALUATION_STEPS[e.status][0]
+        yield DueItem(
+            object_type="processes.commissionedevaluation",
+            object_id=e.pk,
+            title=e.title,
+            department=e.department.name,
+            deadline=e.due_at,
+            url=f"/evaluations/commissioned/{e.pk}/",
+            assignees=partial(_party_users, party, department_id=e.department_id, agency=e.agency),
+            escalates=escalates,
+        )
+
+
+PROVIDERS: list[Callable[[datetime, Schedule], Iterable[DueItem]]] = [rectifications_due, evaluations_due]
 
 
 def _when(value: datetime) -> str:

@@ -74,3 +74,30 @@ def test_an_extension_moves_the_schedule(district, findings):  # noqa: F811
     with time_machine.travel(rectification.deadline - timedelta(days=7), tick=False):
         assert reminders_send().sent == 1
     assert len(told(district.staff_a)) == 2 and told(district.supervisor) == []
+
+
+def test_a_recheck_reminds_whoever_moves_next(district):
+    from accounts.models import Agency
+    from processes.services.evaluation import recheck_sample, recheck_submit
+    from processes.states import ProjectStage
+
+    from .test_evaluation import accepted, agency, launch  # noqa: F401
+
+    firm = Agency.objects.create(name="评价事务所", credit_code="91440101MA59XXXX2B")
+    district.agency_staff.agency = firm
+    district.agency_staff.save(update_fields=["agency"])
+    project = district.project(ProjectStage.EXECUTING)
+    campaign = launch(district).campaign
+    se = accepted(district, project)
+    due = timezone.now() + timedelta(days=10)
+    sample = recheck_sample(
+        actor=district.finance, campaign=campaign, agency=firm, due_at=due, self_evaluation_ids=[se.pk]
+    )
+    with time_machine.travel(due - timedelta(days=7), tick=False):
+        reminders_send()
+    assert [n.params["title"] for n in told(district.agency_staff)] == [f"复核：{project.name}"]
+    assert told(district.staff_a) == []
+    recheck_submit(recheck=sample.rechecks.get(), actor=district.agency_staff, opinion="意见")
+    with time_machine.travel(due - timedelta(days=3), tick=False):
+        reminders_send()
+    assert len(told(district.staff_a)) == 1 and len(told(district.agency_staff)) == 1
