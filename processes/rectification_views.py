@@ -22,7 +22,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -64,7 +64,7 @@ SOON_DAYS = 7
 WARN_DAYS = 3
 
 #: ?source=<kind>:<id> of the issue form.
-SOURCES: dict[str, type] = {
+SOURCES: dict[str, type[models.Model]] = {
     "self_evaluation": SelfEvaluation,
     "recheck": Recheck,
     "evaluation": CommissionedEvaluation,
@@ -150,7 +150,7 @@ def _source(raw: str):
     if model is None or not pk.isdigit():
         raise Http404(_("请从评价页面的问题清单进入下达整改。"))
     related = ["project"] if model is not CommissionedEvaluation else ["project", "department"]
-    return kind, get_object_or_404(model.objects.select_related(*related), pk=int(pk))
+    return kind, get_object_or_404(model._default_manager.select_related(*related), pk=int(pk))
 
 
 def _default_title(kind: str, source) -> str:
@@ -437,5 +437,7 @@ def rectification_evidence(request, pk):
     evidence = get_object_or_404(Evidence.objects.select_related("item"), pk=pk)
     rectification_get_for(request.user, evidence.item.rectification_id)
     return FileResponse(
-        evidence.file.open("rb"), as_attachment=True, filename=Path(evidence.name or evidence.file.name).name
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=Path(evidence.name or evidence.file.name or "evidence").name,
     )
