@@ -102,11 +102,12 @@ class BoardRow:
 
     @property
     def days(self) -> int:
-        """Whole days overdue (counted up: an hour late is a day late), or whole days left."""
+        """Whole days overdue (at least one: an hour late is a day late), or whole days left
+        (0: due within a day)."""
         seconds = (self.now - self.due_at).total_seconds()
         if seconds > 0:
-            return math.ceil(seconds / 86400)
-        return int(-seconds // 86400)
+            return max(1, math.floor(seconds / 86400))
+        return math.floor(-seconds / 86400)
 
     @property
     def age_text(self) -> str:
@@ -153,8 +154,11 @@ def _filtered(filters: dict[str, Any], now: datetime) -> tuple[QuerySet | None, 
             rects = rects.filter(deadline__lt=now)
         elif state == SOON:
             rects = rects.filter(deadline__gte=now)
-        rects = rects.annotate(kind=Value(RECTIFICATION, output_field=CharField()), due=F("deadline")).values_list(
-            "kind", "pk", "due"
+        # no default ordering inside a UNION (SQLite refuses it)
+        rects = (
+            rects.order_by()
+            .annotate(kind=Value(RECTIFICATION, output_field=CharField()), due=F("deadline"))
+            .values_list("kind", "pk", "due")
         )
     if kind in ("", None, TASK):
         tasks = open_tasks(now)
@@ -164,8 +168,10 @@ def _filtered(filters: dict[str, Any], now: datetime) -> tuple[QuerySet | None, 
             tasks = tasks.filter(due__due_at__lt=now)
         elif state == SOON:
             tasks = tasks.filter(due__due_at__gte=now)
-        tasks = tasks.annotate(kind=Value(TASK, output_field=CharField()), due_time=F("due__due_at")).values_list(
-            "kind", "pk", "due_time"
+        tasks = (
+            tasks.order_by()
+            .annotate(kind=Value(TASK, output_field=CharField()), due_time=F("due__due_at"))
+            .values_list("kind", "pk", "due_time")
         )
     return rects, tasks
 
