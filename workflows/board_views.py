@@ -252,8 +252,10 @@ def board_counts(now: datetime) -> list[dict[str, Any]]:
     departments by code; three queries."""
     counts: dict[int | None, dict[str, int]] = {}
     overdue_r, soon_r = Q(deadline__lt=now), Q(deadline__gte=now)
-    for row in open_rectifications(now).values("department_id").annotate(
-        overdue=Count("pk", filter=overdue_r), soon=Count("pk", filter=soon_r)
+    for row in (
+        open_rectifications(now)
+        .values("department_id")
+        .annotate(overdue=Count("pk", filter=overdue_r), soon=Count("pk", filter=soon_r))
     ):
         cell = counts.setdefault(row["department_id"], _zero())
         cell["rect_overdue"], cell["rect_soon"] = row["overdue"], row["soon"]
@@ -322,7 +324,7 @@ def completion_record(now: datetime) -> dict[str, Any]:
         cells[i][0] += row["on_time"]
         cells[i][1] += row["late"]
     departments = Department.objects.in_bulk(list(by_dept))
-    table = []
+    table: list[dict[str, Any]] = []
     for pk, cells in by_dept.items():
         dept = departments[pk]
         on_time, late = sum(c[0] for c in cells), sum(c[1] for c in cells)
