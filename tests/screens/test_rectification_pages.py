@@ -294,3 +294,16 @@ def test_nav_shows_the_rectification_link_to_the_right_roles(client, district):
     assert "整改" in text(as_user(client, district.staff_a).get(LIST))
     assert f'href="{LIST}"' in text(client.get(LIST))
     assert f'href="{LIST}"' not in text(as_user(client, district.expert).get(reverse("notifications:list")))
+
+
+def test_commissioned_evaluation_findings_link_to_the_issue_form_for_the_finance_section(client, district):
+    from tests.processes.test_commissioned import Chain
+
+    ev = Chain(district).commission_key()
+    finding_add(source=ev, actor=district.finance, problem="资金拨付滞后", requirement="加快拨付")
+    page = reverse("processes:commissioned_detail", args=[ev.pk])
+    link = f"/rectifications/new/?source=evaluation:{ev.pk}"
+    assert link in text(as_user(client, district.finance).get(page))
+    form = client.get(link)
+    assert form.status_code == 200 and "资金拨付滞后" in text(form) and ev.title in text(form)
+    assert link not in text(as_user(client, district.staff_a).get(page))
