@@ -14,7 +14,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
-from notifications.services import Message, notify
+from notifications.services import Message, board_changed, notify
 from processes import messages
 from processes.errors import Conflict
 from processes.models import (
@@ -102,6 +102,7 @@ def _complete_task(node, project: BudgetProject, actor: User):
                 raise Conflict(_("此任务已由他人认领。"))
             activation.start(None)
             activation.execute()
+        board_changed("task_done")
         return _next_actor_messages(project, task.process_id)
 
     return after
@@ -232,6 +233,7 @@ def _finish_task(
             raise Conflict(_("此任务已由他人认领。"))
         activation.start(None)
         activation.execute()
+    board_changed("task_done")  # the deadline boards list open tasks
     return process
 
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.roles import Role
-from notifications.services import Message
+from notifications.services import Message, board_changed
 
 from .. import messages as msg
 from ..errors import ActionNotAllowed, Conflict
@@ -148,6 +148,7 @@ def _record(
         detail={"department": rectification.department_id, "project": rectification.project_id, **(detail or {})},
         told=told,
     )
+    board_changed(action)  # open deadline boards refresh after commit
 
 
 # -- issuing ---------------------------------------------------------------------------------
