@@ -51,6 +51,18 @@ OTHER_ACTION_LABELS = {
     "dispose_adjust": _("监控预警处置：调整预算"),
     "dispose_suspend": _("监控预警处置：暂停项目"),
     "dispose_stop_payments": _("监控预警处置：停止拨款"),
+    "rectification_issue": _("下达整改"),
+    "rectification_acknowledge": _("签收整改通知"),
+    "rectification_report_edit": _("保存整改报告"),
+    "evidence_add": _("上传佐证材料"),
+    "evidence_remove": _("删除佐证材料"),
+    "rectification_submit": _("提交整改报告"),
+    "rectification_verify": _("验收销号"),
+    "rectification_reject": _("退回整改报告"),
+    "extension_request": _("申请延期"),
+    "extension_grant": _("同意延期"),
+    "extension_refuse": _("不同意延期"),
+    "demo_backdate": _("演示数据：整改期限前移"),
 }
 
 
