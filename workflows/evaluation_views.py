@@ -638,7 +638,7 @@ def _history(obj) -> list[tuple[AuditEvent, Any]]:
     return [(event, HISTORY_LABELS.get(event.action, event.action)) for event in events]
 
 
-def _findings_context(source, user, bound: FindingForm | None) -> dict[str, Any]:
+def findings_context(source, user, bound: FindingForm | None) -> dict[str, Any]:
     allowed = findings.can_record(source, user)
     return {
         "findings": list(findings.findings_of(source).select_related("created_by")),
@@ -702,7 +702,7 @@ def _se_page(request, se: SelfEvaluation, *, bound=None, error=None, status=200)
             "history": _history(se),
             "is_reader": reads_all(user),
             "error": error,
-            **_findings_context(se, user, bound.get("finding")),
+            **findings_context(se, user, bound.get("finding")),
         },
         status=status,
     )
@@ -838,7 +838,7 @@ def _se_review(request, se: SelfEvaluation):
     return redirect("workflows:self_evaluation", pk=se.pk)
 
 
-def _finding_add(request, source, page, target: str):
+def add_finding_from_page(request, source, page, target: str):
     user = request.user
     if not findings.can_record(source, user):
         raise PermissionDenied(_("只有财政绩效科或受托第三方机构可以记录评价发现的问题。"))
@@ -854,7 +854,7 @@ def _finding_add(request, source, page, target: str):
     return redirect(target, pk=source.pk)
 
 
-def _finding_remove(request, source, page, target: str, key: str):
+def remove_finding_from_page(request, source, page, target: str, key: str):
     finding = get_object_or_404(Finding, pk=request.POST.get("finding") or 0, **{key: source})
     findings.finding_remove(finding=finding, actor=request.user)
     messages.success(request, _("已删除该问题。"))
@@ -865,8 +865,8 @@ SELF_EVALUATION_HANDLERS = {
     "fill": _se_fill,
     "dept-review": _se_dept_review,
     "review": _se_review,
-    "finding-add": lambda request, se: _finding_add(request, se, _se_page, "workflows:self_evaluation"),
-    "finding-remove": lambda request, se: _finding_remove(
+    "finding-add": lambda request, se: add_finding_from_page(request, se, _se_page, "workflows:self_evaluation"),
+    "finding-remove": lambda request, se: remove_finding_from_page(
         request, se, _se_page, "workflows:self_evaluation", "self_evaluation"
     ),
 }
@@ -945,7 +945,7 @@ def _recheck_page(request, recheck: Recheck, *, bound=None, error=None, status=2
             "history": _history(recheck),
             "is_reader": reads_all(user),
             "error": error,
-            **_findings_context(recheck, user, bound.get("finding")),
+            **findings_context(recheck, user, bound.get("finding")),
         },
         status=status,
     )
@@ -1058,8 +1058,8 @@ RECHECK_HANDLERS = {
     "fill": _recheck_fill,
     "feedback": _recheck_feedback,
     "finalize": _recheck_finalize,
-    "finding-add": lambda request, r: _finding_add(request, r, _recheck_page, "workflows:recheck"),
-    "finding-remove": lambda request, r: _finding_remove(request, r, _recheck_page, "workflows:recheck", "recheck"),
+    "finding-add": lambda request, r: add_finding_from_page(request, r, _recheck_page, "workflows:recheck"),
+    "finding-remove": lambda request, r: remove_finding_from_page(request, r, _recheck_page, "workflows:recheck", "recheck"),
 }
 
 

@@ -59,6 +59,7 @@ from processes.services.monitoring import (
 from processes.states import Disposal, Light, ReportStatus
 
 from . import services
+from .evaluation_views import add_finding_from_page, findings_context, remove_finding_from_page
 from .monitoring_forms import (
     ROUND_JOB,
     DeptReviewForm,
@@ -509,6 +510,7 @@ def _page(request, report: MonitoringReport, *, bound=None, error=None, status=2
             "history": [(event, HISTORY_LABELS.get(event.action, event.action)) for event in history],
             "is_reader": reads_all_monitoring(user),
             "error": error,
+            **findings_context(report, user, bound.get("finding")),
         },
         status=status,
     )
@@ -673,7 +675,17 @@ def _dispose(request, report: MonitoringReport):
 
 
 #: The report page's actions, by the name in the URL.
-HANDLERS = {"fill": _fill, "dept-review": _dept_review, "review": _review, "dispose": _dispose}
+HANDLERS = {
+    "fill": _fill,
+    "dept-review": _dept_review,
+    "review": _review,
+    "dispose": _dispose,
+    # findings of the report, to be issued as rectifications (DESIGN §3.6)
+    "finding-add": lambda request, report: add_finding_from_page(request, report, _page, "workflows:monitoring_report"),
+    "finding-remove": lambda request, report: remove_finding_from_page(
+        request, report, _page, "workflows:monitoring_report", "monitoring_report"
+    ),
+}
 
 
 @login_required
