@@ -327,14 +327,21 @@ def _report(request, r):
                     problems.setdefault(key, []).extend(msgs)
         if problems:
             raise ValidationError(problems)
-        with transaction.atomic():
-            svc.rectification_report_save(
-                rectification=r, actor=request.user, items=form.entries(), revision=form.cleaned_data["revision"]
-            )
-            for item, upload in form.uploads():
-                svc.evidence_add(item=item, actor=request.user, file=upload)
-            if then_submit:
-                svc.rectification_submit(rectification=r, actor=request.user)
+        stored: list[Evidence] = []
+        try:
+            with transaction.atomic():
+                svc.rectification_report_save(
+                    rectification=r, actor=request.user, items=form.entries(), revision=form.cleaned_data["revision"]
+                )
+                for item, upload in form.uploads():
+                    stored.append(svc.evidence_add(item=item, actor=request.user, file=upload))
+                if then_submit:
+                    svc.rectification_submit(rectification=r, actor=request.user)
+        except Exception:
+            # rolled back: the files written for it go too (no orphan on disk)
+            for evidence in stored:
+                evidence.file.delete(save=False)
+            raise
 
     return _run(request, r, "report", form, call, str(DONE["submit" if then_submit else "report"]))
 

@@ -307,3 +307,30 @@ def test_commissioned_evaluation_findings_link_to_the_issue_form_for_the_finance
     form = client.get(link)
     assert form.status_code == 200 and "资金拨付滞后" in text(form) and ev.title in text(form)
     assert link not in text(as_user(client, district.staff_a).get(page))
+
+
+def test_a_refused_submission_leaves_no_file_behind(district, se, client):
+    import os
+
+    from django.conf import settings as django_settings
+
+    from processes.services.rectification import rectification_acknowledge
+
+    finding = finding_add(source=se, actor=district.finance, problem="问题", requirement="要求")
+    issued = rectification_issue(actor=district.finance, findings=[finding], title="整改")
+    rectification = rectification_acknowledge(rectification=issued, actor=district.staff_a)
+    item = rectification.items.first()
+    before = sum(len(files) for _root, _dirs, files in os.walk(django_settings.PRIVATE_MEDIA_ROOT))
+    client.force_login(district.staff_a)
+    response = client.post(
+        f"/rectifications/{rectification.pk}/act/report/",
+        {
+            "revision": rectification.revision,
+            "then": "submit",
+            f"file_{item.pk}": SimpleUploadedFile("证明.pdf", b"%PDF-1.4\n%%EOF\n"),
+        },
+    )
+    assert response.status_code == 400  # the report is incomplete: submission refused
+    after = sum(len(files) for _root, _dirs, files in os.walk(django_settings.PRIVATE_MEDIA_ROOT))
+    assert after == before
+    assert not item.evidence.exists()
