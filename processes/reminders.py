@@ -11,7 +11,8 @@ tasks per settings). Slots are named against the deadline they were computed for
 extension that moves the deadline starts a fresh schedule and the old one stops.
 
 A run that finds several slots of one item due at once (the scheduler was down) sends only
-the latest: the others are recorded as caught up, never sent late.
+the latest: the others are recorded as caught up, never sent late. Slots that fell before
+the item existed are recorded, never sent.
 """
 
 from __future__ import annotations
@@ -66,10 +67,15 @@ def slots(deadline: datetime, schedule: Schedule, until: datetime) -> list[Slot]
     return sorted((s for s in found if s.at <= until), key=lambda s: s.at)
 
 
-def due_now(deadline: datetime, schedule: Schedule, now: datetime, sent: set[str]) -> tuple[Slot | None, list[Slot]]:
+def due_now(
+    deadline: datetime, schedule: Schedule, now: datetime, sent: set[str], since: datetime | None = None
+) -> tuple[Slot | None, list[Slot]]:
     """The slot to send now (the latest not yet sent) and the earlier unsent ones it stands
-    for (recorded as caught up)."""
+    for (recorded as caught up). Slots that fell before the item existed (``since``: a task
+    due in 5 days has no "7 days before") are never sent, only recorded."""
     pending = [s for s in slots(deadline, schedule, now) if s.key(deadline) not in sent]
+    if since is not None and pending and pending[-1].at < since:
+        return None, pending
     if not pending:
         return None, []
     return pending[-1], pending[:-1]

@@ -102,4 +102,5 @@ def _items(tasks: Iterable[Task], escalates: bool) -> Iterator[DueItem]:
             url=reverse("workflows:task", args=[task.pk]),
             assignees=partial(_people, task),
             escalates=escalates,
+            since=task.created,
         )

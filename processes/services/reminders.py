@@ -59,6 +59,8 @@ class DueItem:
     url: str
     assignees: Callable[[], list[User]]
     escalates: bool
+    #: When the item came into being (a slot before it is never sent).
+    since: datetime | None = None
 
 
 @dataclass
@@ -83,6 +85,7 @@ def rectifications_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
             url=rectification_url(r),
             assignees=partial(rectification_people, r),
             escalates=True,
+            since=r.issued_at,
         )
 
 
@@ -121,6 +124,7 @@ def evaluations_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
             url=f"/evaluations/rechecks/{r.pk}/",
             assignees=partial(_party_users, party, department_id=r.project.department_id, agency=r.sample.agency),
             escalates=escalates,
+            since=r.created_at,
         )
     evaluations = CommissionedEvaluation.objects.filter(
         status__in=list(EVALUATION_STEPS), due_at__lte=horizon
@@ -136,6 +140,7 @@ def evaluations_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
             url=f"/evaluations/commissioned/{e.pk}/",
             assignees=partial(_party_users, party, department_id=e.department_id, agency=e.agency),
             escalates=escalates,
+            since=e.created_at,
         )
 
 
@@ -171,8 +176,12 @@ def reminders_send(*, now: datetime | None = None, schedule: Schedule | None = N
             items = list(provider(now, schedule))
             sent_keys = _sent_keys(items)
             for item in items:
-                slot, earlier = due_now(item.deadline, schedule, now, sent_keys.get(item.object_id, set()))
+                slot, earlier = due_now(
+                    item.deadline, schedule, now, sent_keys.get(item.object_id, set()), since=item.since
+                )
                 if slot is None:
+                    if earlier:  # slots from before the item existed: recorded, not sent
+                        _claim(item, None, earlier)
                     continue
                 if not _claim(item, slot, earlier):
                     result.skipped += 1
@@ -202,7 +211,7 @@ def _sent_keys(items: list[DueItem]) -> dict[int, set[str]]:
     return keys
 
 
-def _claim(item: DueItem, slot: Slot, earlier: list[Slot]) -> bool:
+def _claim(item: DueItem, slot: Slot | None, earlier: list[Slot]) -> bool:
     """Record the slot (and the ones it stands for) in the ledger; False if another run has."""
     rows = [
         ReminderSent(
@@ -212,7 +221,7 @@ def _claim(item: DueItem, slot: Slot, earlier: list[Slot]) -> bool:
             slot=s.name,
             caught_up=s is not slot,
         )
-        for s in [*earlier, slot]
+        for s in [*earlier, *([slot] if slot is not None else [])]
     ]
     try:
         with transaction.atomic():

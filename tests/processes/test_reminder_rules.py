@@ -40,3 +40,12 @@ def test_a_moved_deadline_starts_a_fresh_schedule():
     assert send is None and caught_up == []  # 20 days ahead of the new deadline: nothing yet
     send, _ = due_now(moved, RULES, moved - timedelta(days=7), sent=before)
     assert send.name == "before-7" and send.key(moved) not in before
+
+
+def test_slots_from_before_the_item_existed_are_recorded_never_sent():
+    created = DEADLINE - timedelta(days=5)  # a task due five days after it was handed out
+    send, earlier = due_now(DEADLINE, RULES, created + timedelta(minutes=1), sent=set(), since=created)
+    assert send is None and [s.name for s in earlier] == ["before-7"]
+    sent = {s.key(DEADLINE) for s in earlier}
+    send, _ = due_now(DEADLINE, RULES, DEADLINE - timedelta(days=3), sent=sent, since=created)
+    assert send.name == "before-3"

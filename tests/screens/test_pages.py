@@ -1,11 +1,13 @@
 """Every screen renders for the roles that use it, and hides what they may not see."""
 
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from processes.states import ProjectStage
+from workflows.models import TaskDue
 from workflows.selectors import task_inbox_for
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +74,7 @@ def test_inbox_highlights_task_when_overdue(client, district):
     task = task_inbox_for(district.leader_a).get()
     task.data = {**task.data, "due_at": "2020-01-01T00:00:00+00:00"}
     task.save(update_fields=["data"])
+    TaskDue.objects.filter(task=task).update(due_at=datetime.fromisoformat("2020-01-01T00:00:00+00:00"))
     response = get(client, district.leader_a, "/")
     assert response.context["rows"][0].overdue
     assert "已逾期" in text(response)
