@@ -1059,7 +1059,9 @@ RECHECK_HANDLERS = {
     "feedback": _recheck_feedback,
     "finalize": _recheck_finalize,
     "finding-add": lambda request, r: add_finding_from_page(request, r, _recheck_page, "workflows:recheck"),
-    "finding-remove": lambda request, r: remove_finding_from_page(request, r, _recheck_page, "workflows:recheck", "recheck"),
+    "finding-remove": lambda request, r: remove_finding_from_page(
+        request, r, _recheck_page, "workflows:recheck", "recheck"
+    ),
 }
 
 
