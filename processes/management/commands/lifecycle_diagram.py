@@ -68,6 +68,11 @@ NOTIFIED = {
     "campaign: docs/processes/evaluation.md)",
     "complete_evaluation": "department staff and leaders: stage change (taken when the finance officer accepts "
     "the project's self-evaluation: docs/processes/evaluation.md)",
+    "open_rectification": "department staff and leaders: stage change, and the rectification notice with its "
+    "deadline (taken when the finance officer issues a rectification for the project's findings: "
+    "docs/processes/rectification.md)",
+    "close": "department staff and leaders: stage change (taken when the finance officer verifies the project's "
+    "last open rectification)",
     "withdraw": "whoever could take a task the withdrawal cancels: task cancelled; other department staff "
     "and leaders: stage change with the reason",
     "cancel": "whoever could take a task the cancellation cancels: task cancelled; department staff and "
