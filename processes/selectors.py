@@ -29,6 +29,7 @@ from .models import (
     AuditEvent,
     BudgetProject,
     CommissionedEvaluation,
+    DeadlineExtension,
     EvaluationCampaign,
     EvaluationPanelMember,
     Indicator,
@@ -39,10 +40,20 @@ from .models import (
     PanelMember,
     PreAssessment,
     Recheck,
+    Rectification,
     SelfEvaluation,
 )
 from .permissions import holds
-from .states import EvaluationStatus, IndicatorScope, IndicatorStatus, Light, RecheckStatus, ReportStatus
+from .states import (
+    EvaluationStatus,
+    ExtensionStatus,
+    IndicatorScope,
+    IndicatorStatus,
+    Light,
+    RecheckStatus,
+    RectificationStatus,
+    ReportStatus,
+)
 
 
 def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
@@ -673,8 +684,8 @@ def _states_for(steps: dict, who: set[str]) -> list[str]:
 
 
 def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[EvaluationWork]:
-    """The re-checks and commissioned evaluations whose next step is ``user``'s, oldest due
-    first (a handful of queries whatever the number of records)."""
+    """The re-checks, commissioned evaluations and rectifications whose next step is
+    ``user``'s, oldest due first (a handful of queries whatever the number of records)."""
     if not user.is_authenticated:
         return []
     parties: set[str] = set()
@@ -737,5 +748,53 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                     f"/evaluations/commissioned/{e.pk}/",
                 )
             )
+    work.extend(_rectification_work(user, parties, limit))
     work.sort(key=lambda w: (w.due_at is None, w.due_at))
     return work[:limit]
+
+
+#: A rectification's next step and whose it is (DESIGN §3.6).
+RECTIFICATION_STEPS = {
+    RectificationStatus.ISSUED: ("department", gettext_lazy("签收整改通知")),
+    RectificationStatus.ACKNOWLEDGED: ("department", gettext_lazy("填报整改报告")),
+    RectificationStatus.SUBMITTED: ("finance", gettext_lazy("验收整改")),
+}
+
+
+def _rectification_work(user: User, parties: set[str], limit: int) -> list[EvaluationWork]:
+    """Open rectifications waiting for the user's department or for the finance section, and
+    extension requests waiting for a supervisor."""
+    scope: Q = Q(pk__in=[])
+    if "department" in parties and holds(user, "processes.fill_rectification"):
+        scope |= Q(
+            status__in=[RectificationStatus.ISSUED, RectificationStatus.ACKNOWLEDGED], department_id=user.department_id
+        )
+    if holds(user, "processes.issue_rectification"):
+        scope |= Q(status=RectificationStatus.SUBMITTED)
+    work = [
+        EvaluationWork(
+            str(gettext_lazy("整改")),
+            r.title,
+            r.department.name,
+            str(RECTIFICATION_STEPS[r.status][1]),
+            r.deadline,
+            f"/rectifications/{r.pk}/",
+        )
+        for r in Rectification.objects.filter(scope).select_related("department").order_by("deadline")[:limit]
+    ]
+    if holds(user, "processes.decide_extension"):
+        pending = DeadlineExtension.objects.filter(status=ExtensionStatus.REQUESTED).select_related(
+            "rectification__department"
+        )
+        work += [
+            EvaluationWork(
+                str(gettext_lazy("整改延期")),
+                x.rectification.title,
+                x.rectification.department.name,
+                str(gettext_lazy("审批延期申请")),
+                x.rectification.deadline,
+                f"/rectifications/{x.rectification_id}/",
+            )
+            for x in pending[:limit]
+        ]
+    return work

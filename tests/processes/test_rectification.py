@@ -196,3 +196,27 @@ def test_a_second_supervisor_cannot_decide_an_extension_already_decided(district
         extension_decide(extension=ask, actor=other, grant=False, comment="不同意")
     with pytest.raises(ActionNotAllowed):
         rectification_submit(rectification=rectification, actor=district.staff_a)  # not acknowledged yet
+
+
+def test_rectification_steps_wait_in_the_inbox_of_whoever_moves_next(district, findings, client):
+    from processes.selectors import evaluation_work_for
+
+    rectification = issue(district, findings)
+    assert [w.step for w in evaluation_work_for(district.staff_a)] == ["签收整改通知"]
+    assert evaluation_work_for(district.staff_b) == [] and evaluation_work_for(district.finance) == []
+    extension_request(
+        rectification=rectification,
+        actor=district.staff_a,
+        reason="理由",
+        proposed_deadline=rectification.deadline + timedelta(days=5),
+    )
+    assert [w.step for w in evaluation_work_for(district.supervisor)] == ["审批延期申请"]
+    rectification = rectification_acknowledge(rectification=rectification, actor=district.staff_a)
+    rectification = rectification_report_save(
+        rectification=rectification, actor=district.staff_a, items=report(rectification)
+    )
+    rectification_submit(rectification=rectification, actor=district.staff_a)
+    assert evaluation_work_for(district.staff_a) == []
+    assert [w.step for w in evaluation_work_for(district.finance)] == ["验收整改"]
+    client.force_login(district.finance)
+    assert f"/rectifications/{rectification.pk}/" in client.get("/").content.decode()
