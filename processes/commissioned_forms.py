@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Department
 
-from .forms import ServiceErrorsMixin, ShanghaiDateTimeField
+from .forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from .models import BudgetProject, CommissionedEvaluation
 from .services.commissioned import DIMENSIONS, KEY_STAGES
 from .states import EvaluationKind, EvaluationStatus, FrameworkDimension
@@ -36,7 +36,7 @@ class ProjectChoiceField(forms.ModelChoiceField):
         return f"{obj.code} {obj.name}（{obj.department.name}）"
 
 
-class CommissionFilterForm(forms.Form):
+class CommissionFilterForm(DepartmentFilterMixin, forms.Form):
     """The list's filters (GET); the department filter is for those who see more than one."""
 
     fiscal_year = forms.IntegerField(label=_("年度"), required=False, min_value=2000, max_value=2100)
@@ -49,14 +49,6 @@ class CommissionFilterForm(forms.Form):
     department = forms.ModelChoiceField(
         label=_("预算部门"), required=False, queryset=Department.objects.none(), empty_label=_("全部部门")
     )
-
-    def __init__(self, *args, show_department: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        if show_department:
-            field = cast(forms.ModelChoiceField, self.fields["department"])
-            field.queryset = Department.objects.only("pk", "code", "name").order_by("code")
-        else:
-            del self.fields["department"]
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():

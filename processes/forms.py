@@ -83,7 +83,26 @@ class ActionForm(forms.Form):
             self.add_error(None, error.messages)
 
 
-class ProjectFilterForm(forms.Form):
+class DepartmentFilterMixin:
+    """A filter form's 预算部门 choice: shown (with its choices loaded then, not at import)
+    only to those who see more than one department; removed otherwise."""
+
+    show_department_default = True
+
+    def __init__(self, *args, show_department: bool | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        show = self.show_department_default if show_department is None else show_department
+        fields = self.fields  # type: ignore[attr-defined]
+        if show:
+            cast(forms.ModelChoiceField, fields["department"]).queryset = self.department_choices()
+        else:
+            del fields["department"]
+
+    def department_choices(self):
+        return Department.objects.only("pk", "code", "name").order_by("code")
+
+
+class ProjectFilterForm(DepartmentFilterMixin, forms.Form):
     """The project list's filters (GET). The department filter is for bureau-wide readers."""
 
     stage = forms.ChoiceField(label=_("阶段"), required=False, choices=[("", _("全部阶段")), *ProjectStage.choices])
@@ -98,13 +117,7 @@ class ProjectFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("项目编码或名称")}),
     )
 
-    def __init__(self, *args, show_department: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if show_department:
-            department = cast(forms.ModelChoiceField, self.fields["department"])
-            department.queryset = Department.objects.only("pk", "code", "name")
-        else:
-            del self.fields["department"]
+    show_department_default = False
 
     def filters(self) -> dict:
         """The valid filters as keyword arguments of processes.selectors.project_filter."""

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 
-from .forms import ServiceErrorsMixin
+from .forms import DepartmentFilterMixin, ServiceErrorsMixin
 from .states import LEVEL2_PARENT, Direction, IndicatorLevel1, IndicatorLevel2, IndicatorScope
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _departments():
     return Department.objects.only("pk", "code", "name").order_by("code")
 
 
-class IndicatorFilterForm(forms.Form):
+class IndicatorFilterForm(DepartmentFilterMixin, forms.Form):
     """The library list's filters (GET), also applied by the export."""
 
     q = forms.CharField(
@@ -56,12 +56,10 @@ class IndicatorFilterForm(forms.Form):
     direction = forms.ChoiceField(label=_("指标性质"), required=False, choices=[("", _("全部")), *Direction.choices])
     active = forms.ChoiceField(label=_("状态"), required=False, choices=ACTIVE_CHOICES)
 
-    def __init__(self, *args, show_department: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if show_department:
-            cast(forms.ModelChoiceField, self.fields["department"]).queryset = _departments()
-        else:
-            del self.fields["department"]
+    show_department_default = False
+
+    def department_choices(self):
+        return _departments()
 
     def filters(self) -> dict[str, Any]:
         """The valid filters, as processes.selectors.indicator_filter takes them."""

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 
-from .forms import ServiceErrorsMixin, ShanghaiDateTimeField
+from .forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from .models import Finding, RectificationItem
 from .states import ItemProgress, RectificationStatus
 
@@ -22,7 +22,7 @@ DUE_OVERDUE = "overdue"
 DUE_SOON = "soon"
 
 
-class RectificationFilterForm(forms.Form):
+class RectificationFilterForm(DepartmentFilterMixin, forms.Form):
     """The list's filters (GET); the department filter is for those who see more than one."""
 
     status = forms.ChoiceField(
@@ -37,14 +37,6 @@ class RectificationFilterForm(forms.Form):
         choices=[("", _("全部")), (DUE_OVERDUE, _("已逾期")), (DUE_SOON, _("7 日内到期"))],
     )
     year = forms.IntegerField(label=_("年度"), required=False, min_value=2000, max_value=2100)
-
-    def __init__(self, *args, show_department: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        if show_department:
-            field = cast(forms.ModelChoiceField, self.fields["department"])
-            field.queryset = Department.objects.only("pk", "code", "name").order_by("code")
-        else:
-            del self.fields["department"]
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Agency, Department, User
 from processes import scoring
-from processes.forms import ServiceErrorsMixin, ShanghaiDateTimeField
+from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from processes.models import Job, ScoreSheet, SelfEvaluation
 from processes.services import evaluation
 from processes.services.evaluation import SheetRow
@@ -398,7 +398,7 @@ def _departments_field(label, *, multiple: bool = False) -> forms.Field:
     )
 
 
-class SelfEvaluationFilterForm(forms.Form):
+class SelfEvaluationFilterForm(DepartmentFilterMixin, forms.Form):
     """The campaign's self-evaluation filters (GET): department (bureau-wide readers), status, grade."""
 
     department = _departments_field(gettext_lazy("预算部门"))
@@ -408,14 +408,6 @@ class SelfEvaluationFilterForm(forms.Form):
     grade = forms.ChoiceField(
         label=gettext_lazy("等次"), required=False, choices=[("", gettext_lazy("全部")), *Grade.choices]
     )
-
-    def __init__(self, *args, show_department: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        if show_department:
-            field = cast(forms.ModelChoiceField, self.fields["department"])
-            field.queryset = Department.objects.only("pk", "code", "name").order_by("code")
-        else:
-            del self.fields["department"]
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Department, User
-from processes.forms import ServiceErrorsMixin, ShanghaiDateTimeField
+from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from processes.models import BudgetProject, IndicatorProgress, Job, MonitoringReport, TargetRow
 from processes.services.jobs import job_start
 from processes.services.monitoring import can_open
@@ -370,7 +370,7 @@ class DisposeForm(ServiceErrorsMixin, forms.Form):
 # -- filters ------------------------------------------------------------------------------------
 
 
-class ReportFilterForm(forms.Form):
+class ReportFilterForm(DepartmentFilterMixin, forms.Form):
     """The round's report filters (GET): department (bureau-wide readers), light, status."""
 
     department = forms.ModelChoiceField(
@@ -387,14 +387,6 @@ class ReportFilterForm(forms.Form):
         required=False,
         choices=[("", gettext_lazy("全部（不含已取消）")), *ReportStatus.choices],
     )
-
-    def __init__(self, *args, show_department: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
-        if show_department:
-            field = cast(forms.ModelChoiceField, self.fields["department"])
-            field.queryset = Department.objects.only("pk", "code", "name").order_by("code")
-        else:
-            del self.fields["department"]
 
     def filters(self) -> dict[str, Any]:
         """The valid filters as processes.selectors.monitoring_filter takes them."""
