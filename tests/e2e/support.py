@@ -109,3 +109,47 @@ def log_in(browser: Browser, base: str, username: str) -> Page:
     page.click("button[type=submit]:has-text('登录')")
     expect(page).to_have_url(re.compile(r"/$"))
     return page
+
+
+def evaluated_year_script(*, prefix: str, dept_code: str, dept_name: str, code: str, name: str, category: str) -> str:
+    """A `manage.py shell` script: a department with staff, leader and finance logins
+    (``<prefix>_staff`` …), one executing project with approved targets (a ≥ row of weight 60
+    and a qualitative row of 40) taken there through the real services, and the year's
+    self-evaluation campaign launched. Defines ``project``, ``staff``, ``leader``, ``finance``."""
+    return f"""
+from datetime import timedelta
+from decimal import Decimal
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from accounts.models import Department, User
+from processes.services.projects import project_create
+from processes.services.targets import target_draft_open, target_set_save
+from workflows.services import campaign_launch, project_act, targets_dept_review, targets_rate, targets_submit
+
+def person(username, role, **extra):
+    user = User(username=username, full_name=username, language="zh-hans", **extra)
+    user.set_password({PASSWORD!r})
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+dept = Department.objects.create(code={dept_code!r}, name={dept_name!r})
+staff = person("{prefix}_staff", "dept_staff", department=dept)
+leader = person("{prefix}_leader", "dept_leader", department=dept)
+finance = person("{prefix}_finance", "finance_officer")
+project = project_create(actor=staff, fiscal_year=2021, code={code!r}, name={name!r},
+                         category={category!r}, recurrence="recurring", requested_amount=Decimal("1000000"))
+project_act(project=project, actor=staff, action="submit")
+project_act(project=project, actor=leader, action="approve")
+project_act(project=project, actor=finance, action="route_to_target_review")
+rows = [
+    dict(level1="output", level2="quantity", name="服务人数", direction="gte", target_value="2000", unit="人", weight="60"),
+    dict(level1="effect", level2="social", name="服务对象获得感", direction="qualitative", target_text="明显提升", weight="40"),
+]
+ts = target_set_save(target_set=target_draft_open(project=project, actor=staff), actor=staff, overall_goal="全覆盖", rows=rows)
+ts = targets_dept_review(target_set=targets_submit(target_set=ts, actor=staff), actor=leader, approve=True)
+targets_rate(target_set=ts, actor=finance, rating="excellent", comment="")
+project.refresh_from_db()
+project_act(project=project, actor=finance, action="start_execution")
+campaign_launch(actor=finance, fiscal_year=2021, due_at=timezone.now() + timedelta(days=30))
+"""

@@ -13,47 +13,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from .support import CHROMIUM_ARGS, PASSWORD, log_in, run_script, serve
+from .support import CHROMIUM_ARGS, evaluated_year_script, log_in, run_script, serve
 
 pytestmark = pytest.mark.browser
 
-SETUP_SCRIPT = f"""
-from datetime import timedelta
-from decimal import Decimal
-from django.contrib.auth.models import Group
-from django.utils import timezone
-from accounts.models import Department, User
-from processes.services.projects import project_create
-from processes.services.targets import target_draft_open, target_set_save
-from workflows.services import campaign_launch, project_act, targets_dept_review, targets_rate, targets_submit
-
-def person(username, role, **extra):
-    user = User(username=username, full_name=username, language="zh-hans", **extra)
-    user.set_password({PASSWORD!r})
-    user.save()
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-dept = Department.objects.create(code="E2E07", name="区民政局")
-staff = person("r_staff", "dept_staff", department=dept)
-leader = person("r_leader", "dept_leader", department=dept)
-finance = person("r_finance", "finance_officer")
-project = project_create(actor=staff, fiscal_year=2021, code="E2E-RM-1", name="居家养老服务",
-                         category="civil_affairs", recurrence="recurring", requested_amount=Decimal("1000000"))
-project_act(project=project, actor=staff, action="submit")
-project_act(project=project, actor=leader, action="approve")
-project_act(project=project, actor=finance, action="route_to_target_review")
-rows = [
-    dict(level1="output", level2="quantity", name="服务老人人数", direction="gte", target_value="800", unit="人", weight="60"),
-    dict(level1="effect", level2="social", name="老人生活质量", direction="qualitative", target_text="明显改善", weight="40"),
-]
-ts = target_set_save(target_set=target_draft_open(project=project, actor=staff), actor=staff, overall_goal="覆盖", rows=rows)
-ts = targets_dept_review(target_set=targets_submit(target_set=ts, actor=staff), actor=leader, approve=True)
-targets_rate(target_set=ts, actor=finance, rating="excellent", comment="")
-project.refresh_from_db()
-project_act(project=project, actor=finance, action="start_execution")
-campaign_launch(actor=finance, fiscal_year=2021, due_at=timezone.now() + timedelta(days=30))
-"""
+SETUP_SCRIPT = evaluated_year_script(
+    prefix="r", dept_code="E2E07", dept_name="区民政局", code="E2E-RM-1", name="居家养老服务", category="civil_affairs"
+)
 
 ISSUE_SCRIPT = """
 from datetime import timedelta

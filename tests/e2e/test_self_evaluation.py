@@ -17,51 +17,26 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from .support import CHROMIUM_ARGS, PASSWORD, log_in, serve
+from .support import CHROMIUM_ARGS, evaluated_year_script, log_in, serve
 
 pytestmark = pytest.mark.browser
 
-SETUP_SCRIPT = f"""
+SETUP_SCRIPT = (
+    evaluated_year_script(
+        prefix="s",
+        dept_code="E2E06",
+        dept_name="区教育局",
+        code="E2E-SE-1",
+        name="中小学课后服务",
+        category="education",
+    )
+    + """
 import json
-from datetime import timedelta
-from decimal import Decimal
-from django.contrib.auth.models import Group
-from django.utils import timezone
-from accounts.models import Department, User
 from processes.services.evaluation import approved_rows
-from processes.services.projects import project_create
-from processes.services.targets import target_draft_open, target_set_save
-from workflows.services import campaign_launch, project_act, targets_dept_review, targets_rate, targets_submit
-
-def person(username, role, **extra):
-    user = User(username=username, full_name=username, language="zh-hans", **extra)
-    user.set_password({PASSWORD!r})
-    user.save()
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-dept = Department.objects.create(code="E2E06", name="区教育局")
-staff = person("s_staff", "dept_staff", department=dept)
-leader = person("s_leader", "dept_leader", department=dept)
-finance = person("s_finance", "finance_officer")
-project = project_create(actor=staff, fiscal_year=2021, code="E2E-SE-1", name="中小学课后服务",
-                         category="education", recurrence="recurring", requested_amount=Decimal("1000000"))
-project_act(project=project, actor=staff, action="submit")
-project_act(project=project, actor=leader, action="approve")
-project_act(project=project, actor=finance, action="route_to_target_review")
-rows = [
-    dict(level1="output", level2="quantity", name="服务学生人数", direction="gte", target_value="2000", unit="人", weight="60"),
-    dict(level1="effect", level2="social", name="家长接送负担减轻", direction="qualitative", target_text="明显减轻", weight="40"),
-]
-ts = target_set_save(target_set=target_draft_open(project=project, actor=staff), actor=staff, overall_goal="全覆盖", rows=rows)
-ts = targets_dept_review(target_set=targets_submit(target_set=ts, actor=staff), actor=leader, approve=True)
-targets_rate(target_set=ts, actor=finance, rating="excellent", comment="")
-project.refresh_from_db()
-project_act(project=project, actor=finance, action="start_execution")
-campaign_launch(actor=finance, fiscal_year=2021, due_at=timezone.now() + timedelta(days=30))
 ids = [r.pk for r in approved_rows(project)]
-print("E2E " + json.dumps({{"project": project.pk, "rows": ids}}))
+print("E2E " + json.dumps({"project": project.pk, "rows": ids}))
 """
+)
 
 
 @pytest.fixture(scope="module")
