@@ -42,6 +42,7 @@ from ..models import (
 from ..permissions import holds
 from ..states import ExtensionStatus, ItemProgress, ProjectStage, RectificationStatus
 from .audit import audit_and_notify, audit_record
+from .pre_assessment import finance_officers
 from .projects import department_members, project_system_transition
 from .records import save_versioned
 
@@ -90,10 +91,6 @@ def can_decide_extension(user: User) -> bool:
 
 def supervisors() -> list[User]:
     return list(User.objects.filter(is_active=True, groups__name=Role.SUPERVISOR).distinct())
-
-
-def finance_officers() -> list[User]:
-    return list(User.objects.filter(is_active=True, groups__name=Role.FINANCE_OFFICER).distinct())
 
 
 def rectification_people(rectification: Rectification) -> list[User]:

@@ -37,8 +37,8 @@ from ..models import CommissionedEvaluation, Recheck, Rectification, ReminderSen
 from ..reminders import Schedule, Slot, due_now
 from ..selectors import EVALUATION_STEPS, RECHECK_STEPS
 from ..states import RECTIFICATION_OPEN
-from .pre_assessment import agency_staff
-from .rectification import finance_officers, rectification_people, rectification_url, supervisors
+from .pre_assessment import agency_staff, finance_officers
+from .rectification import rectification_people, rectification_url, supervisors
 
 BEFORE = gettext_noop("提醒：%(title)s 将于 %(deadline)s 到期")
 DUE_DAY = gettext_noop("提醒：%(title)s 今天到期（%(deadline)s）")
