@@ -70,7 +70,7 @@ def accepted(district, project, **kw):
 
 @pytest.fixture
 def agency(district):
-    agency = Agency.objects.create(name="广州某绩效评价事务所", credit_code="91440101MA59XXXX1A")
+    agency = Agency.objects.create(name="广州某绩效评价事务所", credit_code="91440101MA59PJ0012")
     district.agency_staff.agency = agency
     district.agency_staff.save(update_fields=["agency"])
     return agency

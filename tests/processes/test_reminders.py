@@ -83,7 +83,7 @@ def test_a_recheck_reminds_whoever_moves_next(district):
 
     from .test_evaluation import accepted, agency, launch  # noqa: F401
 
-    firm = Agency.objects.create(name="评价事务所", credit_code="91440101MA59XXXX2B")
+    firm = Agency.objects.create(name="评价事务所", credit_code="91440101MA59PJ0020")
     district.agency_staff.agency = firm
     district.agency_staff.save(update_fields=["agency"])
     project = district.project(ProjectStage.EXECUTING)
