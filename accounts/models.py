@@ -44,7 +44,8 @@ class Agency(models.Model):
         SUSPENDED = "suspended", _("暂停")
 
     name = models.CharField(_("名称"), max_length=128, unique=True)
-    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    #: Null only for an agency known by name from imported history.
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, null=True, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
 
     class Meta:

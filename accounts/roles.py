@@ -79,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.accept_self_evaluation",
         "processes.approve_disclosure",
         "processes.issue_rectification",
+        "processes.import_history",
         *LIBRARY_PERMISSIONS,
     ],
     Role.SUPERVISOR: ["processes.view_all_projects", "processes.decide_extension"],

@@ -29,10 +29,11 @@ INSTALLED_APPS = [
     "axes",
     "viewflow",
     "viewflow.workflow",
-    # ours; imports point workflows -> processes -> notifications -> accounts
+    # ours; imports point workflows -> processes -> notifications -> accounts; reports -> processes
     "accounts",
     "notifications",
     "processes",
+    "reports",
     "workflows",
 ]
 
@@ -284,6 +285,10 @@ JIXIAO: dict[str, Any] = {
     # an item due within SOON_DAYS shows as due soon. Overdue rectifications always escalate
     # to the supervisors; overdue flow tasks only when ESCALATE_TASKS.
     "REMINDERS": {"BEFORE_DAYS": [7, 3, 1], "EVERY_DAYS": 3, "SOON_DAYS": 3, "ESCALATE_TASKS": False},
+    # Results application (DESIGN §3.7): an earlier one-off project graded 差 warns a new
+    # submission whose name is this alike (difflib ratio, 0–1, years and spaces ignored),
+    # and only within the same category when SIMILAR_SAME_CATEGORY.
+    "RESULTS": {"SIMILAR_NAME_RATIO": 0.6, "SIMILAR_SAME_CATEGORY": True},
     # Rectification (DESIGN §3.6): the deadline given when none is chosen, in days.
     "RECTIFICATION": {"DEADLINE_DAYS": 30},
     # Uploaded files (reports, evidence): largest accepted, in bytes.

@@ -14,6 +14,7 @@ from .evaluation import (
     SelfEvaluation,
     completion_rate,
 )
+from .history import HistoryImport, imported_years
 from .indicators import Indicator
 from .jobs import Job
 from .monitoring import IndicatorProgress, MonitoringReport, MonitoringRound
@@ -37,6 +38,7 @@ __all__ = [
     "EvaluationPanelMember",
     "ExpertSuggestion",
     "Finding",
+    "HistoryImport",
     "Indicator",
     "IndicatorProgress",
     "Job",
@@ -61,4 +63,5 @@ __all__ = [
     "action",
     "completion_rate",
     "fsm_permission",
+    "imported_years",
 ]

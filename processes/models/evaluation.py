@@ -46,6 +46,15 @@ class EvaluationCampaign(models.Model):
     title = models.CharField(_("名称"), max_length=100)
     due_at = models.DateTimeField(_("自评截止时间"))
     status = models.CharField(_("状态"), max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.OPEN)
+    #: Set on rows brought in from a past year's workbook (imported history).
+    history = models.ForeignKey(
+        "processes.HistoryImport",
+        verbose_name=_("历史数据导入"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     launched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
     )
@@ -359,6 +368,15 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
         related_name="+",
     )
     published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
+    #: Set on rows brought in from a past year's workbook (imported history).
+    history = models.ForeignKey(
+        "processes.HistoryImport",
+        verbose_name=_("历史数据导入"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     commissioned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("委托人"), on_delete=models.PROTECT, related_name="+"
     )
@@ -463,10 +481,16 @@ class EvaluationPanelMember(models.Model):
 
 
 class ExpertSuggestion(models.Model):
-    """专家建议: one suggestion of one panel member, recorded as its own item."""
+    """专家建议: one suggestion, recorded as its own item, on a commissioned evaluation (by a
+    panel member) or on a re-check. Imported history keeps suggestions without a member."""
 
-    evaluation = models.ForeignKey(CommissionedEvaluation, on_delete=models.CASCADE, related_name="suggestions")
-    member = models.ForeignKey(EvaluationPanelMember, on_delete=models.CASCADE, related_name="suggestions")
+    evaluation = models.ForeignKey(
+        CommissionedEvaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="suggestions"
+    )
+    recheck = models.ForeignKey(Recheck, null=True, blank=True, on_delete=models.CASCADE, related_name="suggestions")
+    member = models.ForeignKey(
+        EvaluationPanelMember, null=True, blank=True, on_delete=models.CASCADE, related_name="suggestions"
+    )
     position = models.PositiveSmallIntegerField(_("序号"))
     text = models.TextField(_("建议"))
     created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
@@ -474,7 +498,16 @@ class ExpertSuggestion(models.Model):
     class Meta:
         verbose_name = _("专家建议")
         verbose_name_plural = pgettext_lazy("plural", "专家建议")
-        ordering = ["evaluation_id", "member__seat", "position"]
+        ordering = ["evaluation_id", "recheck_id", "member__seat", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(evaluation__isnull=False, recheck__isnull=True)
+                    | models.Q(evaluation__isnull=True, recheck__isnull=False, member__isnull=True)
+                ),
+                name="suggestion_has_one_subject",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]

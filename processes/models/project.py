@@ -104,6 +104,15 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         db_index=True,
     )
     version = models.PositiveIntegerField(_("版本"), default=1)
+    #: Set on a project brought in from a past year's workbook (imported history).
+    history = models.ForeignKey(
+        "processes.HistoryImport",
+        verbose_name=_("历史数据导入"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+"
     )
