@@ -125,6 +125,8 @@ DIRECTIONS = frozenset(Direction.values)
 MAX_SHEET_ROWS = 100_000
 #: Rows per bulk_create / bulk_update call of an import (SQLite splits them further).
 WRITE_BATCH = 500
+#: What an import reports: rows in the file, and how many were created, updated, left as they were.
+IMPORT_COUNTS = ("total", "created", "updated", "unchanged")
 
 # Phases of the import job (message ids, shown translated on the job page).
 PHASE_READ = gettext_noop("读取文件")
@@ -735,6 +737,20 @@ def indicators_import_rows(
     """
     if not holds(actor, IMPORT_PERMISSION):
         raise PermissionDenied(_("只有财政绩效科可以导入指标库。"))
+    result = indicators_write_rows(actor=actor, rows=rows, progress=progress, file_name=file_name, job=job)
+    return {key: result[key] for key in IMPORT_COUNTS}
+
+
+def indicators_write_rows(
+    *,
+    actor: User,
+    rows: Iterable[Mapping[str, Any]],
+    progress: Progress | None = None,
+    file_name: str = "",
+    job: Job | None = None,
+) -> dict[str, int]:
+    """indicators_import_rows without the permission check, for a caller that made its own
+    (the history import). Also returns the file's rows by scope: {general, department}."""
     progress = progress or NoProgress()
     rows = list(rows)
     if rows:
@@ -796,6 +812,8 @@ def indicators_import_rows(
         "created": len(to_create),
         "updated": len(to_update),
         "unchanged": len(parsed) - len(to_create) - len(to_update),
+        "general": sum(1 for values in parsed if values["scope"] == IndicatorScope.GENERAL),
+        "department": sum(1 for values in parsed if values["scope"] == IndicatorScope.DEPARTMENT),
     }
 
     progress.start(PHASE_WRITE, len(to_create) + len(to_update))
