@@ -38,6 +38,8 @@ help:
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make test-servers  the suite against PostgreSQL and Redis (needs DATABASE_URL, REDIS_URL; see .ci/run)"
 	@echo "make venv          just (re)build .venv when a requirements file changed"
+	@echo "make bench         the benchmarks at district scale (SQLite; PostgreSQL/Redis with DATABASE_URL/REDIS_URL): table + bench/results/*.json"
+	@echo "make bench-smoke   every benchmark at a tiny size, in seconds (CI runs it; see docs/performance.md)"
 
 venv: $(STAMP)
 
@@ -104,6 +106,16 @@ test-servers: venv
 	$(PYTEST) -n $(PYTEST_WORKERS) -m "not postgres and not redis and not browser" $(PYTEST_ARGS) || failed="$$failed suite"; \
 	if [ -n "$$failed" ]; then echo "make test-servers FAILED:$$failed"; exit 1; fi; \
 	echo "make test-servers: all passed"
+
+# Benchmarks (docs/performance.md): each on a throwaway database of its own, never db.sqlite3.
+# Extra arguments, e.g. `make bench BENCH_ARGS="--only campaign,lists"`.
+BENCH_ARGS ?=
+.PHONY: bench bench-smoke
+bench: venv
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-smoke: venv
+	$(BIN)/python -m bench.run --smoke $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var test-results

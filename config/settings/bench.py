@@ -1,0 +1,37 @@
+"""Benchmarks (`make bench`, bench/run.py): the production code paths on the benchmark's
+own throwaway database, served by daphne as in production.
+
+Differs from base only where a benchmark must:
+- DATABASE_URL is required: bench/run.py points it at the database it created (a temp
+  SQLite file, or ``jixiao_bench`` on the PostgreSQL server of the caller's DATABASE_URL);
+- passwords use a fast hasher: logins are set up before the clock starts, never measured;
+- e-mail goes to memory (the eager Celery task still builds and "sends" every message);
+- the channel layer is Redis when REDIS_URL is set (as in production), else in memory;
+- the outermost middleware counts each request's SQL statements into a response header
+  (``X-Bench-Statements``), read by the HTTP scenarios. It exists in these settings only.
+"""
+
+from config.env import env
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "bench-secret-key-not-for-production"
+DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if env("REDIS_URL", default=""):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [env("REDIS_URL")]},
+        }
+    }
+MEDIA_ROOT = env("MEDIA_ROOT", default=MEDIA_ROOT)  # noqa: F405
+PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=PRIVATE_MEDIA_ROOT)  # noqa: F405
+
+# No static files are requested (and var/static need not exist): WhiteNoise is left out.
+MIDDLEWARE = [
+    "bench.middleware.StatementCountMiddleware",
+    *(m for m in MIDDLEWARE if not m.startswith("whitenoise")),  # noqa: F405
+]
