@@ -25,7 +25,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -38,11 +37,10 @@ from accounts.roles import DEPARTMENT_ROLES, Role
 from notifications.services import Message, notify
 
 from .. import messages as msg
-from .. import scoring
+from .. import results, scoring
 from ..errors import ActionNotAllowed, Conflict
 from ..models import (
     BudgetProject,
-    CommissionedEvaluation,
     EvaluationCampaign,
     Recheck,
     RecheckSample,
@@ -52,9 +50,9 @@ from ..models import (
     TargetRow,
 )
 from ..permissions import holds, in_department
+from ..results import Recommendation
 from ..states import (
     SECTION_OF_LEVEL1,
-    EvaluationStatus,
     Grade,
     ProjectStage,
     QualitativeProgress,
@@ -1016,56 +1014,8 @@ def recheck_finalize(*, recheck: Recheck, actor: User) -> Recheck:
 # -- results application 结果应用 (DESIGN §3.7) ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class Recommendation:
-    """A graded project's recommendation for next year's budget."""
-
-    grade: str
-    source: str  # "self" | "recheck" | "key"
-    score: Decimal | None
-    action: str
-    label: str
-    cut_percent: Decimal
-
-    @property
-    def grade_label(self) -> str:
-        return str(Grade(self.grade).label)
-
-    @property
-    def source_label(self) -> str:
-        return {"self": _("绩效自评"), "recheck": _("复核"), "key": _("重点评价")}[self.source]
-
-    @property
-    def text(self) -> str:
-        label = _(self.label)
-        if self.action == "cut":
-            return _("%(label)s %(pct)s%%") % {"label": label, "pct": f"{self.cut_percent.normalize():f}"}
-        return label
-
-
 def recommendation_for(project: BudgetProject) -> Recommendation | None:
     """The project's grade of record — a finished key evaluation, else a final re-check,
-    else an accepted self-evaluation — and the settings' recommendation for it."""
-    graded: tuple[str, str, Decimal | None] | None = None
-    key = (
-        CommissionedEvaluation.objects.filter(
-            project=project, status__in=[EvaluationStatus.FINAL, EvaluationStatus.PUBLISHED]
-        )
-        .exclude(grade="")
-        .first()
-    )
-    if key is not None:
-        graded = (key.grade, "key", key.score)
-    else:
-        recheck = Recheck.objects.filter(project=project, status=RecheckStatus.FINAL).first()
-        if recheck is not None and recheck.final_grade:
-            graded = (recheck.final_grade, "recheck", recheck.final_score)
-        else:
-            se = SelfEvaluation.objects.filter(project=project, status=SelfEvaluationStatus.ACCEPTED).first()
-            if se is not None and se.grade:
-                graded = (se.grade, "self", se.score)
-    if graded is None:
-        return None
-    grade, source, score = graded
-    rule = settings.JIXIAO["EVALUATION"]["RECOMMENDATIONS"][grade]
-    return Recommendation(grade, source, score, rule["action"], rule["label"], Decimal(rule["cut_percent"]))
+    else an accepted self-evaluation — and the settings' recommendation for it. The rule
+    lives in processes.results, which next year's submission reads too."""
+    return results.recommendation_for(project)
