@@ -57,6 +57,28 @@ class ProjectEditForm(ProjectForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
+class ResultsLookupForm(forms.Form):
+    """The fields of a project being written that its earlier years are looked up by
+    (processes.results): from the project form's POST, or the form's live GET. A field that
+    is missing or invalid is left out of the lookup rather than failing it."""
+
+    fiscal_year = forms.IntegerField(required=False, min_value=2000, max_value=2100)
+    code = forms.CharField(required=False, max_length=40)
+    name = forms.CharField(required=False, max_length=200)
+    category = forms.ChoiceField(required=False, choices=ProjectCategory.choices)
+
+    def lookup_kwargs(self) -> dict:
+        """Keyword arguments of processes.results.results_application (without the department)."""
+        self.is_valid()  # cleaned_data then holds the valid fields only
+        data = self.cleaned_data
+        return {
+            "fiscal_year": data.get("fiscal_year"),
+            "code": data.get("code") or "",
+            "name": data.get("name") or "",
+            "category": data.get("category") or "",
+        }
+
+
 class ActionForm(forms.Form):
     """The reason (理由/意见) given with a transition. Whether it is required is the
     service's rule (it answers a ValidationError on ``comment``); the form only cleans it."""

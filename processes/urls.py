@@ -13,6 +13,8 @@ urlpatterns = [
     path("projects/", views.project_list, name="project_list"),
     path("projects/new/", views.project_new, name="project_new"),
     path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
+    # the project form's live 上年度评价结果 (结果应用)
+    path("projects/results/", views.project_results, name="project_results"),
     # 绩效指标库 (processes/indicator_views.py)
     path("library/", indicator_views.indicator_list, name="indicator_list"),
     path("library/propose/", indicator_views.indicator_propose, name="indicator_propose"),

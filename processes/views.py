@@ -1,4 +1,5 @@
-"""Project screens that need no workflow: the list, drafting a project, editing a draft.
+"""Project screens that need no workflow: the list, drafting a project, editing a draft,
+and what the form shows of the department's earlier years (结果应用, processes.results).
 
 The screens that show or move a project's flow (inbox, project page, actions) live in
 workflows.views, because processes never imports workflows (STYLE).
@@ -11,14 +12,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from .errors import ActionNotAllowed
-from .forms import ProjectEditForm, ProjectFilterForm, ProjectForm
+from .forms import ProjectEditForm, ProjectFilterForm, ProjectForm, ResultsLookupForm
 from .models import Recurrence
 from .permissions import can_edit
+from .results import ResultsApplication, results_application, results_for
 from .selectors import project_filter, project_get_for, project_list_for
 from .services import projects as project_services
 from .services.projects import EDITABLE_FIELDS
@@ -29,6 +33,11 @@ PAGE_SIZE = 50
 
 def can_create_project(user) -> bool:
     return user.has_perm("processes.add_budgetproject") and user.department_id is not None
+
+
+def _results_of(data: QueryDict, department_id: int) -> ResultsApplication:
+    """The earlier years of the project as written in ``data`` (a POST or the live GET)."""
+    return results_application(department=department_id, **ResultsLookupForm(data).lookup_kwargs())
 
 
 @login_required
@@ -71,7 +80,10 @@ def project_new(request):
         status = 400
     else:
         form = ProjectForm(initial={"fiscal_year": timezone.localdate().year + 1, "recurrence": Recurrence.RECURRING})
-    return render(request, "processes/project_form.html", {"form": form, "project": None}, status=status)
+    results = _results_of(request.POST, user.department_id) if request.method == "POST" else ResultsApplication()
+    return render(
+        request, "processes/project_form.html", {"form": form, "project": None, "results": results}, status=status
+    )
 
 
 @login_required
@@ -109,6 +121,23 @@ def project_edit(request, pk):
                 "version": project.version,
             }
         )
+    results = _results_of(request.POST, project.department_id) if request.method == "POST" else results_for(project)
     return render(
-        request, "processes/project_form.html", {"form": form, "project": project, "error": error}, status=status
+        request,
+        "processes/project_form.html",
+        {"form": form, "project": project, "error": error, "results": results},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def project_results(request):
+    """The project form's 上年度评价结果 and 差 warnings, as it is being typed (an HTML fragment
+    the form's script swaps in). Only the user's own department's history is ever looked up."""
+    user = request.user
+    if not user.is_department_user or user.department_id is None:
+        raise PermissionDenied(_("只有部门用户可以查看本部门以往年度的评价结果。"))
+    return render(
+        request, "includes/results_application.html", {"results": _results_of(request.GET, user.department_id)}
     )

@@ -36,6 +36,7 @@ from processes.errors import ActionNotAllowed, Conflict
 from processes.forms import ActionForm
 from processes.models import BudgetProject
 from processes.permissions import can_edit
+from processes.results import results_for, results_visible_to
 from processes.selectors import evaluation_work_for, project_get_for, project_timeline
 from processes.services.projects import TransitionSpec, available_transitions, transition_spec
 from processes.states import ProjectStage
@@ -221,6 +222,7 @@ def _project_page(request, project: BudgetProject, *, bound=None, error=None, st
             "can_edit": project.stage == ProjectStage.DRAFT and can_edit(project, user),
             "timeline": project_timeline(project),
             "evaluation_panel": project_evaluation_panel(project, user),
+            "results_application": results_for(project) if results_visible_to(user, project) else None,
             "error": error,
         },
         status=status,

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from processes.models import BudgetProject
+from processes.results import PastResult, ResultsApplication, results_for, results_visible_to
 from processes.selectors import project_timeline
 from processes.services.projects import EDITABLE_FIELDS, available_transitions
 from processes.states import ProjectStage, state_label
@@ -68,6 +69,36 @@ class TimelineEventSerializer(serializers.Serializer):
         return state_label(event.object_type, event.to_state)
 
 
+class PastResultSerializer(serializers.Serializer):
+    """An earlier year's project of the same department and its grade of record, with the
+    settings' recommendation for the next budget (结果应用, ``processes.results.PastResult``)."""
+
+    project = serializers.IntegerField(source="project.pk", help_text="the earlier year's project id")
+    fiscal_year = serializers.IntegerField(source="year")
+    code = serializers.CharField()
+    name = serializers.CharField()
+    grade = serializers.CharField(help_text="excellent 优 | good 良 | fair 中 | poor 差")
+    grade_display = serializers.CharField(source="grade_label")
+    score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    grade_source = serializers.CharField(
+        source="source",
+        help_text="key | recheck | self: a finished key evaluation, else a final re-check, "
+        "else an accepted self-evaluation",
+    )
+    grade_source_display = serializers.CharField(source="source_label")
+    recommendation = serializers.CharField(source="recommendation.text", help_text="e.g. 压减预算 10%")
+    recommendation_action = serializers.CharField(
+        source="recommendation.action", help_text="priority | keep | cut | cancel (settings, by grade)"
+    )
+    cut_percent = serializers.DecimalField(source="recommendation.cut_percent", max_digits=5, decimal_places=2)
+
+
+class SimilarFailedSerializer(PastResultSerializer):
+    """An earlier one-off project of the department graded 差 whose name is like this one's."""
+
+    similarity = serializers.FloatField(help_text="difflib ratio of the two names, 0–1")
+
+
 class ProjectListSerializer(serializers.ModelSerializer):
     """A row of the project list. Reads only columns the list selector already joins."""
 
@@ -110,6 +141,13 @@ class ProjectDetailSerializer(ProjectListSerializer):
     requires_pre_assessment = serializers.BooleanField(read_only=True)
     available_actions = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
+    last_result = serializers.SerializerMethodField(
+        help_text="结果应用: the same code's most recent earlier graded year in the department, "
+        "with the budget recommendation; null when none (or for reviewers outside the department)"
+    )
+    similar_failed = serializers.SerializerMethodField(
+        help_text="结果应用: earlier one-off projects of the department graded 差 with a similar name (a warning)"
+    )
 
     class Meta(ProjectListSerializer.Meta):
         fields = [
@@ -120,6 +158,8 @@ class ProjectDetailSerializer(ProjectListSerializer):
             "requires_pre_assessment",
             "available_actions",
             "timeline",
+            "last_result",
+            "similar_failed",
         ]
         read_only_fields = fields
 
@@ -134,6 +174,31 @@ class ProjectDetailSerializer(ProjectListSerializer):
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_timeline(self, project):
         return TimelineEventSerializer(project_timeline(project), many=True).data
+
+    #: (project id, its results application), so the two fields below read it once.
+    _results_cache: tuple[int, ResultsApplication | None] | None = None
+
+    def _results(self, project) -> ResultsApplication | None:
+        """The department's earlier years; none for those who only see the project for a
+        review (``processes.results.results_visible_to``)."""
+        if self._results_cache is None or self._results_cache[0] != project.pk:
+            user = self.context["request"].user
+            found = results_for(project) if results_visible_to(user, project) else None
+            self._results_cache = (project.pk, found)
+        return self._results_cache[1]
+
+    @extend_schema_field(PastResultSerializer(allow_null=True))
+    def get_last_result(self, project):
+        """上年度评价结果: the same code in the department's most recent earlier graded year."""
+        results = self._results(project)
+        last: PastResult | None = results.last if results else None
+        return PastResultSerializer(last).data if last is not None else None
+
+    @extend_schema_field(SimilarFailedSerializer(many=True))
+    def get_similar_failed(self, project):
+        """Earlier one-off projects of the department graded 差 with a similar name (a warning)."""
+        results = self._results(project)
+        return SimilarFailedSerializer(results.similar_failed if results else [], many=True).data
 
 
 # -- input -----------------------------------------------------------------------------
