@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("processes.api.urls")),
     path("", include("workflows.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("reports.api_urls")),
 ]

@@ -10,7 +10,6 @@ urlpatterns = [
     path("evaluations/commissioned/<int:pk>/", views.commissioned_detail, name="commissioned_detail"),
     path("evaluations/commissioned/<int:pk>/act/<slug:action>/", views.commissioned_act, name="commissioned_act"),
     path("evaluations/commissioned/<int:pk>/files/<slug:which>/", views.commissioned_file, name="commissioned_file"),
-    # 评价报告公开: no login
-    path("public/evaluations/", views.public_evaluations, name="public_evaluations"),
+    # 评价报告公开: no login (the public page that lists them is reports:public)
     path("public/evaluations/<int:pk>/report/", views.public_evaluation_report, name="public_evaluation_report"),
 ]

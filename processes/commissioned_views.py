@@ -2,7 +2,8 @@
 finance section's commission form, an evaluation's page (every stage's data, framework and
 scores, the panel and its numbered suggestions, findings, budget / executed / completion
 rate, grade, and exactly the forms the user may use now), the files (through a view that
-checks visibility), and the public page of published evaluations.
+checks visibility), and a published evaluation's report for the public (no login; the
+public page that lists them is reports.views.public_index).
 
 Who sees what: processes.selectors.commissioned_for (bureau-wide readers all; the agency its
 own commissions; the department its own; a panel member theirs; others 404). Every change
@@ -402,18 +403,7 @@ def commissioned_file(request, pk, which):
     return _attachment(field)
 
 
-# -- the public page --------------------------------------------------------------------------
-
-
-@require_GET
-def public_evaluations(request):
-    """评价报告公开 (no login): the published evaluations — title, department, score, grade,
-    completion rate — and their reports."""
-    rows = published_evaluations().order_by("-fiscal_year", "kind", "department__code", "pk")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    for evaluation in page:
-        evaluation.rate_text = rate_text(evaluation.completion_rate)  # type: ignore[attr-defined]
-    return render(request, "processes/commissioned/public.html", {"page": page})
+# -- public: a published evaluation's report ------------------------------------------------
 
 
 @require_GET

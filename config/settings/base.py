@@ -291,6 +291,10 @@ JIXIAO: dict[str, Any] = {
     "RESULTS": {"SIMILAR_NAME_RATIO": 0.6, "SIMILAR_SAME_CATEGORY": True},
     # Rectification (DESIGN §3.6): the deadline given when none is chosen, in days.
     "RECTIFICATION": {"DEADLINE_DAYS": 30},
+    # The district whose bureau runs the system, as its reports and summary tables name it
+    # ("2020 年度荔湾区财政支出项目绩效自评复核汇总表"); shown through gettext, so a catalog
+    # may give its English name.
+    "DISTRICT_NAME": gettext_noop("荔湾区"),
     # Uploaded files (reports, evidence): largest accepted, in bytes.
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
     # Indicator library imports (DESIGN §2): largest file accepted, in bytes.

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LIST = reverse("processes:commissioned_list")
 NEW = reverse("processes:commissioned_new")
-PUBLIC = reverse("processes:public_evaluations")
+PUBLIC = reverse("reports:public")
 
 
 def text(response) -> str:

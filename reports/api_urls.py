@@ -1,0 +1,12 @@
+"""/api/reports/: the annual report (reports/api.py)."""
+
+from django.urls import path
+
+from .api import ReportDiscloseView, ReportView, ReportXlsxView, ReportYearListView
+
+urlpatterns = [
+    path("reports/", ReportYearListView.as_view(), name="report-years"),
+    path("reports/<int:year>/", ReportView.as_view(), name="report-detail"),
+    path("reports/<int:year>/xlsx/", ReportXlsxView.as_view(), name="report-xlsx"),
+    path("reports/<int:year>/disclose/", ReportDiscloseView.as_view(), name="report-disclose"),
+]

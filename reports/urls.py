@@ -1,0 +1,26 @@
+"""Screens of the annual report (reports/views.py) and the public page, which needs no login."""
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("reports/", views.report_overview, name="overview"),
+    path("reports/<int:year>/", views.report_year, name="year"),
+    path("reports/<int:year>/xlsx/", views.report_xlsx, name="xlsx"),
+    path("reports/<int:year>/print/", views.report_print, name="print"),
+    path("reports/<int:year>/disclose/", views.report_disclose_view, name="disclose"),
+    # 信息公开: no login. Everything else the public may open is the published evaluations'
+    # report files (processes/commissioned_urls.py).
+    path("public/", views.public_index, name="public"),
+    path("public/reports/<int:year>/", views.public_report, name="public_report"),
+    path("public/reports/<int:year>/xlsx/", views.public_report_xlsx, name="public_report_xlsx"),
+    # The published evaluations had a page of their own before the public page served both.
+    path(
+        "public/evaluations/",
+        RedirectView.as_view(pattern_name="reports:public", permanent=True, query_string=True),
+    ),
+]

@@ -1,0 +1,193 @@
+"""Screens of the annual report (DESIGN §4, §3.7): the overview of years, a year's report,
+its XLSX and its print page for the congress, the finance section's approval of the
+year's summary tables for disclosure, and the public page (no login) of what was approved.
+
+Who sees what: the report screens are the bureau-wide readers' (finance section,
+supervisors, auditors; everyone else 403, anonymous to the login page). The public URLs
+answer a disclosed year or a published evaluation and 404 for anything else; they show the
+summary tables and the report's figures, never a person's name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from processes.errors import ActionNotAllowed
+from processes.models import CommissionedEvaluation
+from processes.scoring import rate_pct
+from processes.selectors import published_evaluations
+from processes.states import Conclusion
+
+from .exports import annual_report_response, band_labels, grade_label, source_line
+from .figures import GRADES, AnnualReport, ProjectTable, annual_report
+from .selectors import disclosed_years, disclosure_of, reads_reports, report_years, valid_year
+from .services import NOTE_MAX_LENGTH, can_disclose, report_disclose
+from .titles import department_title, district_name, key_evaluation_title, recheck_title, report_title
+
+PUBLIC_PAGE_SIZE = 50
+
+
+def _check(request: HttpRequest) -> None:
+    if not reads_reports(request.user):
+        raise PermissionDenied(_("只有财政绩效科、督办和审计人员可以查看年度绩效报告。"))
+
+
+def _year(year: int) -> int:
+    if not valid_year(year):
+        raise Http404(_("年度无效。"))
+    return year
+
+
+def _grades(table: ProjectTable) -> list[tuple[str, int]]:
+    return [(grade_label(g), table.grades[g]) for g in GRADES]
+
+
+def report_context(report: AnnualReport, *, public: bool = False) -> dict[str, Any]:
+    """What every page of a year's report shows (the screen, the print page, the public
+    page): the report, its titles, and the figures the templates cannot compute."""
+    self_evaluation = report.self_evaluation
+    bands = band_labels()
+    return {
+        "report": report,
+        "year": report.year,
+        "public": public,
+        "district": district_name(),
+        "title": report_title(report.year),
+        "recheck_title": recheck_title(report.year),
+        "key_title": key_evaluation_title(report.year),
+        "department_title": department_title(report.year),
+        "source": source_line(report, public=public) if report.imported else "",
+        "conclusions": [(label, report.pre_assessment.conclusions[value]) for value, label in Conclusion.choices],
+        "self_grades": [
+            (grade_label(g), self_evaluation.grades[g], rate_pct(self_evaluation.grades[g], self_evaluation.projects))
+            for g in GRADES
+        ],
+        "recheck_grades": _grades(report.recheck),
+        "key_grades": _grades(report.key_evaluation),
+        "recheck_bands": [(bands[band], n) for band, n in report.recheck.completion.items()],
+        "key_bands": [(bands[band], n) for band, n in report.key_evaluation.completion.items()],
+        "department_rate": rate_pct(report.department_evaluation.executed, report.department_evaluation.budget),
+    }
+
+
+# -- the bureau's screens ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def report_overview(request: HttpRequest) -> HttpResponse:
+    """绩效报告: the years with data, newest first, imported and disclosed ones marked; a year
+    typed in the picker opens that year's report."""
+    _check(request)
+    chosen = request.GET.get("year", "")
+    if chosen:
+        try:
+            return redirect("reports:year", year=_year(int(chosen)))
+        except (ValueError, Http404):
+            messages.error(request, _("请输入 %(first)s–%(last)s 之间的年度。") % {"first": 1990, "last": 2100})
+    return render(request, "reports/overview.html", {"years": report_years()})
+
+
+def _year_page(request: HttpRequest, year: int, *, error: str = "", note: str = "", status: int = 200):
+    report = annual_report(year)
+    user = request.user
+    disclosure = disclosure_of(year)
+    context = report_context(report)
+    context.update(
+        {
+            "years": report_years(),
+            "disclosure": disclosure,
+            "may_disclose": disclosure is None and can_disclose(user),  # type: ignore[arg-type]
+            "note": note,
+            "note_max_length": NOTE_MAX_LENGTH,
+            "error": error,
+        }
+    )
+    return render(request, "reports/year.html", context, status=status)
+
+
+@login_required
+@require_GET
+def report_year(request: HttpRequest, year: int) -> HttpResponse:
+    """A year's report: the figures of §一 and §二, the pre-assessments, the self-evaluation
+    by grade, 附件1–3; the XLSX and print links; the disclosure panel."""
+    _check(request)
+    return _year_page(request, _year(year))
+
+
+@login_required
+@require_GET
+def report_xlsx(request: HttpRequest, year: int) -> HttpResponse:
+    _check(request)
+    return annual_report_response(annual_report(_year(year)))
+
+
+@login_required
+@require_GET
+def report_print(request: HttpRequest, year: int) -> HttpResponse:
+    """The page printed for the people's congress: A4, no navigation, 附件1–3 each on its pages."""
+    _check(request)
+    return render(request, "reports/print.html", report_context(annual_report(_year(year))))
+
+
+@login_required
+@require_POST
+def report_disclose_view(request: HttpRequest, year: int) -> HttpResponse:
+    """批准公开 (finance section): the year's summary tables go to the public page."""
+    _check(request)
+    year = _year(year)
+    note = request.POST.get("note", "")
+    try:
+        report_disclose(year=year, actor=request.user, note=note)  # type: ignore[arg-type]
+    except ActionNotAllowed as exc:  # Conflict included
+        return _year_page(request, year, error=str(exc.message), status=409)
+    except ValidationError as exc:
+        return _year_page(request, year, error=" ".join(exc.messages), note=note, status=400)
+    messages.success(request, _("已批准公开 %(year)s 年度汇总表，公开页面已可查看和下载。") % {"year": year})
+    return redirect("reports:year", year=year)
+
+
+# -- the public page (no login) --------------------------------------------------------------
+
+
+@require_GET
+def public_index(request: HttpRequest) -> HttpResponse:
+    """信息公开: the years whose summary tables a finance officer approved, and the published
+    third-party evaluation reports (title, department, score, grade, completion rate)."""
+    rows = published_evaluations().order_by("-fiscal_year", "kind", "department__code", "pk")
+    page = Paginator(rows, PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
+    evaluations: list[CommissionedEvaluation] = list(page)
+    for evaluation in evaluations:
+        rate = evaluation.completion_rate
+        evaluation.rate = None if rate is None else rate_pct(rate, 1)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "reports/public.html",
+        {"page": page, "evaluations": evaluations, "disclosures": disclosed_years(), "district": district_name()},
+    )
+
+
+def _disclosed(year: int) -> AnnualReport:
+    if not valid_year(year) or disclosure_of(year) is None:
+        raise Http404
+    return annual_report(year)
+
+
+@require_GET
+def public_report(request: HttpRequest, year: int) -> HttpResponse:
+    """A disclosed year's summary tables as the print page; any other year is 404."""
+    return render(request, "reports/print.html", report_context(_disclosed(year), public=True))
+
+
+@require_GET
+def public_report_xlsx(request: HttpRequest, year: int) -> HttpResponse:
+    return annual_report_response(_disclosed(year), public=True)
