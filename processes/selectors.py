@@ -57,7 +57,7 @@ from .states import (
 
 
 def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
-    qs = BudgetProject.objects.select_related("department", "created_by")
+    qs = BudgetProject.objects.select_related("department", "created_by", "history")
     if not user.is_authenticated:
         return qs.none()
     if holds(user, "processes.view_all_projects"):
