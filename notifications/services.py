@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Notification
@@ -78,9 +80,20 @@ def deliver(notification_ids: Iterable[int]) -> None:
     for the whole delivery: a campaign tells hundreds of people at once)."""
     from .tasks import send_notification_emails
 
-    notes = list(Notification.objects.filter(pk__in=list(notification_ids)).select_related("recipient"))
+    # each notice with its recipient's unread count, in one query
+    unread_of_recipient = (
+        Notification.objects.filter(recipient=OuterRef("recipient_id"), read_at__isnull=True)
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    notes = list(
+        Notification.objects.filter(pk__in=list(notification_ids))
+        .select_related("recipient")
+        .annotate(recipient_unread=Coalesce(Subquery(unread_of_recipient), 0))
+    )
     layer = get_channel_layer()
-    unread = unread_counts({n.recipient_id for n in notes})
     emails: list[int] = []
     for note in notes:
         user = note.recipient
@@ -91,7 +104,7 @@ def deliver(notification_ids: Iterable[int]) -> None:
             "text": note.text_in(user.language),
             "url": note.url,
             "created_at": note.created_at.isoformat(),
-            "unread": unread.get(user.pk, 0),
+            "unread": note.recipient_unread,
         }
         try:
             async_to_sync(layer.group_send)(user_group(user.pk), {"type": "notify", "payload": payload})
@@ -101,17 +114,6 @@ def deliver(notification_ids: Iterable[int]) -> None:
             emails.append(note.pk)
     if emails:
         send_notification_emails.delay(emails)
-
-
-def unread_counts(user_ids: set[int]) -> dict[int, int]:
-    from django.db.models import Count
-
-    rows = (
-        Notification.objects.filter(recipient_id__in=user_ids, read_at__isnull=True)
-        .values("recipient_id")
-        .annotate(n=Count("id"))
-    )
-    return {r["recipient_id"]: r["n"] for r in rows}
 
 
 def unread_count(user) -> int:

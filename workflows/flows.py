@@ -1,10 +1,14 @@
 """Flows: who does which task when. Each node calls into processes.services; the project's
 stage machine decides, the flow routes on what it decided."""
 
+from contextlib import contextmanager
+
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
+from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.lock import SelectForUpdateLock
 
 from processes.models import MonitoringReport, PreAssessment, SelfEvaluation, TargetSet
@@ -21,9 +25,32 @@ from processes.states import (
 from .models import ProjectProcess
 from .nodes import ForEachSplit, ProjectTask, SeatTask
 
+
+class ProcessRowLock(SelectForUpdateLock):
+    """viewflow's lock on the process row (SELECT … FOR UPDATE), taken in the caller's
+    transaction when one is open — every service step runs in one — rather than in a
+    savepoint of its own: the savepoint cost two statements per task and protected
+    nothing, since a failed lock ends the whole step anyway. Outside a transaction
+    (viewflow's own timers and cancels) it is viewflow's lock unchanged."""
+
+    @contextmanager
+    def __call__(self, flow_class, process_pk):
+        if not transaction.get_connection().in_atomic_block:
+            with super().__call__(flow_class, process_pk):
+                yield
+            return
+        try:
+            flow_class.process_class._default_manager.filter(pk=process_pk).select_for_update(
+                nowait=self.nowait
+            ).exists()
+        except DatabaseError as exc:
+            raise FlowLockFailed(f"Lock failed for {flow_class}") from exc
+        yield
+
+
 #: SELECT ... FOR UPDATE that waits (no NOWAIT): it works inside an outer transaction,
 #: where NOWAIT's retry loop cannot (docs/architecture.md, "Locks").
-FLOW_LOCK = SelectForUpdateLock(nowait=False, attempts=1)
+FLOW_LOCK = ProcessRowLock(nowait=False, attempts=1)
 
 
 class ProjectIntakeFlow(flow.Flow):

@@ -65,7 +65,7 @@ def open_project_tasks(project: BudgetProject):
             flow_task_type="HUMAN",
             status__in=OPEN,
         )
-        .select_related("owner", "process__projectprocess")
+        .select_related("owner", "process__projectprocess__project")
         .order_by("created", "pk")
     )
 
@@ -218,7 +218,11 @@ def _finish_task(
     if process is None:
         raise Conflict()
     with flow_class.lock(process.pk):
-        tasks = Task.objects.filter(process=process, flow_task=node, status__in=OPEN)
+        # the activation and the node read the task's process (coerced to the project
+        # process) and its project: one query with the task, not three after it
+        tasks = Task.objects.filter(process=process, flow_task=node, status__in=OPEN).select_related(
+            "process__projectprocess__project"
+        )
         if seat is not None:
             tasks = tasks.filter(data__seat=seat)
         task = tasks.order_by("pk").first()
@@ -357,6 +361,10 @@ def _end_targets(project: BudgetProject, actor: User, reason: str) -> None:
 
 
 # -- performance targets (DESIGN §3.3) ------------------------------------------------------
+#
+# The sub-process steps below (targets, monitoring reports, self-evaluations) wrap a domain
+# service that is itself the transaction — its ``after`` hook completes the flow task inside
+# it — so they open none of their own: another atomic() would only add a savepoint.
 
 
 def _step(node, actor: User, *, by_record: str | None = None):
@@ -373,13 +381,11 @@ def _step(node, actor: User, *, by_record: str | None = None):
     return after
 
 
-@transaction.atomic
 def targets_submit(*, target_set: TargetSet, actor: User) -> TargetSet:
     """Department staff submit the version; their leader gets the review task."""
     return target_services.target_submit(target_set=target_set, actor=actor, after=_step(TargetReviewFlow.fill, actor))
 
 
-@transaction.atomic
 def targets_dept_review(*, target_set: TargetSet, actor: User, approve: bool, comment: str = "") -> TargetSet:
     """The leader passes the version to the finance section, or returns it to the staff."""
     return target_services.target_dept_review(
@@ -391,7 +397,6 @@ def targets_dept_review(*, target_set: TargetSet, actor: User, approve: bool, co
     )
 
 
-@transaction.atomic
 def targets_rate(*, target_set: TargetSet, actor: User, **rating) -> TargetSet:
     """The finance section rates the version. 中 gives the department a new filing task;
     差 on the first version rejects the project, and its pre-assessment flow ends too."""
@@ -450,12 +455,10 @@ def _report_step(node, actor: User):
     return _step(node, actor, by_record="report")
 
 
-@transaction.atomic
 def monitoring_submit(*, report: MonitoringReport, actor: User) -> MonitoringReport:
     return monitoring_services.report_submit(report=report, actor=actor, after=_report_step(MonitoringFlow.fill, actor))
 
 
-@transaction.atomic
 def monitoring_dept_review(
     *, report: MonitoringReport, actor: User, approve: bool, comment: str = ""
 ) -> MonitoringReport:
@@ -468,7 +471,6 @@ def monitoring_dept_review(
     )
 
 
-@transaction.atomic
 def monitoring_review(*, report: MonitoringReport, actor: User, decision: str, comment: str = "") -> MonitoringReport:
     return monitoring_services.report_review(
         report=report,
@@ -479,7 +481,6 @@ def monitoring_review(*, report: MonitoringReport, actor: User, decision: str, c
     )
 
 
-@transaction.atomic
 def monitoring_dispose(
     *, report: MonitoringReport, actor: User, disposal: str, reason: str, new_amount=None
 ) -> MonitoringReport:
@@ -526,14 +527,12 @@ def _evaluation_step(node, actor: User):
     return _step(node, actor, by_record="self_evaluation")
 
 
-@transaction.atomic
 def self_evaluation_submit(*, evaluation: SelfEvaluation, actor: User) -> SelfEvaluation:
     return evaluation_services.self_evaluation_submit(
         evaluation=evaluation, actor=actor, after=_evaluation_step(SelfEvaluationFlow.fill, actor)
     )
 
 
-@transaction.atomic
 def self_evaluation_dept_review(
     *, evaluation: SelfEvaluation, actor: User, approve: bool, comment: str = ""
 ) -> SelfEvaluation:
@@ -546,7 +545,6 @@ def self_evaluation_dept_review(
     )
 
 
-@transaction.atomic
 def self_evaluation_review(
     *, evaluation: SelfEvaluation, actor: User, accept: bool, comment: str = ""
 ) -> SelfEvaluation:

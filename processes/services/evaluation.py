@@ -472,6 +472,30 @@ def _store(sheet: ScoreSheet, lines: list[ScoreLine]) -> None:
     )
 
 
+def _scored(sheet: ScoreSheet, lines: list[ScoreLine]) -> tuple | None:
+    """What scoring sets on a stored sheet and its lines (None if any is new): storing them
+    again is needed only when this changes."""
+    if sheet.pk is None or any(line.pk is None for line in lines):
+        return None
+    return (
+        tuple(getattr(sheet, name) for name in SCORED_SHEET_FIELDS),
+        tuple((line.points, line.score) for line in lines),
+    )
+
+
+#: The sheet's fields that _score sets.
+SCORED_SHEET_FIELDS = (
+    "execution_rate",
+    "execution_score",
+    "output_score",
+    "outcome_score",
+    "satisfaction_score",
+    "total",
+    "grade",
+    "weights",
+)
+
+
 def _require_reasons(lines: list[ScoreLine]) -> None:
     """On submission: every indicator short of full points needs its deviation reason and
     measure (偏差原因和改进措施)."""
@@ -560,9 +584,11 @@ def self_evaluation_submit(
         raise PermissionDenied(_("只有本部门经办人可以提交绩效自评。"))
     _require(evaluation, SelfEvaluationStatus.ISSUED, what=_("绩效自评"))
     sheet, lines = _sheet_for(evaluation.project, evaluation.sheet)
+    stored = _scored(sheet, lines)
     _score(sheet, lines, strict=True)
     _require_reasons(lines)
-    _store(sheet, lines)
+    if stored is None or _scored(sheet, lines) != stored:  # else the last save stored them already
+        _store(sheet, lines)
     before = evaluation.status
     evaluation.sheet = sheet
     evaluation.score, evaluation.grade = sheet.total, sheet.grade
