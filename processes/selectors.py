@@ -616,7 +616,7 @@ def recheck_get_for(user: User | AnonymousUser, pk) -> Recheck:
 def commissioned_for(user: User | AnonymousUser) -> QuerySet[CommissionedEvaluation]:
     """Key and department evaluations: all for bureau-wide readers; the agency's own
     commissions; the department's own (its projects, or itself); a panel member's own."""
-    qs = CommissionedEvaluation.objects.select_related("department", "project", "agency")
+    qs = CommissionedEvaluation.objects.select_related("department", "project", "agency", "history")
     if not user.is_authenticated:
         return qs.none()
     if holds(user, "processes.view_all_projects"):

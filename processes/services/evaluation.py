@@ -788,6 +788,8 @@ def recheck_sample(
     department and grade filters) — and commissions ``agency`` to re-check them."""
     if not can_launch(actor):
         raise PermissionDenied(_("只有财政绩效科可以抽取复核项目。"))
+    if campaign.history_id is not None:
+        raise ActionNotAllowed(_("历史导入的年度只读，不能再抽取复核。"))
     errors: dict[str, str] = {}
     if due_at <= timezone.now():
         errors["due_at"] = _("复核截止时间必须晚于现在。")
