@@ -372,8 +372,12 @@ class SelfEvaluationFlow(flow.Flow):
         return activation.process
 
     def evaluation_page(self, project, task=None):
-        evaluation = SelfEvaluation.objects.filter(project=project).only("pk").first()
-        return reverse("workflows:self_evaluation", args=[evaluation.pk]) if evaluation else None
+        # the process names its self-evaluation: no query per inbox row
+        evaluation_id = task.process.data.get("self_evaluation") if task is not None else None
+        if evaluation_id is None:
+            evaluation = SelfEvaluation.objects.filter(project=project).only("pk").first()
+            evaluation_id = evaluation.pk if evaluation else None
+        return reverse("workflows:self_evaluation", args=[evaluation_id]) if evaluation_id else None
 
     def _evaluation(self, activation) -> SelfEvaluation:
         return SelfEvaluation.objects.get(pk=activation.process.data["self_evaluation"])

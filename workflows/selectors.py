@@ -37,8 +37,8 @@ def task_inbox_for(user: User | AnonymousUser, *, sort: str = "created") -> Quer
                 process__projectprocess__project__in=project_list_for(user).values("pk"),
             )
         )
+        # the process data too: a row's work page is named there (a report, a self-evaluation)
         .select_related("process__projectprocess__project__department", "owner")
-        .defer("process__data")
         .annotate(due_at=F("due__due_at"))
         .order_by(*INBOX_ORDER.get(sort, INBOX_ORDER["created"]))
     )
