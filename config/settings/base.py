@@ -77,6 +77,13 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # flows take their own locks; see docs/architecture.md
+# SQLite (the embedded default): a transaction takes the write lock when it begins and
+# waits for it (up to 20 s). With SQLite's deferred BEGIN, two requests writing at once
+# failed at once with "database is locked" (500) — the benchmark's concurrent task
+# completions did (docs/performance.md).
+SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
