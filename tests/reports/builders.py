@@ -17,7 +17,7 @@ Year 2022, departments A (区农水局) and B (区住房建设局):
 附件2     K1 B 2,000,000 / 1,950,100 = 97.505 % → 97.51 %; 良 88.50
           K2 A (the project's 500,050 — 50.005万 → 50.01万) / 500,050 = 100 %; 优 95.00
           Σ 2,500,050 (250.01万) / 2,450,150 (245.02万) = 98.00 %; 优良率 100 %; bands 1 / 1 / 0
-附件3     D1 A 40,000,000 / 36,024,000 = 90.06 %, 90.34 优; D2 B 7,000,000 / 6,673,100 = 95.33 %, 85.82 良
+附件3     D1 A 40,000,000 / 36,024,000 = 90.06 %, 90.34 优; D2 B 7,000,000 / 6,672,750 = 95.325 % → 95.33 % (half even: 95.32), 85.82 良
           Σ 47,000,000 = 4,700.00万 = 0.47亿
 专家建议  R1 1, K1 2, D1 1 = 4 (and one on an unfinished evaluation, not counted)
 评价范围  5 projects, 2 departments, 1,500,000 + 2,500,050 + 47,000,000 = 51,000,050
@@ -231,7 +231,7 @@ def small_year(district, year: int = YEAR) -> Year:
     )
 
     y.evaluations["D1"] = b.department(a, budget="40000000", executed="36024000", score="90.34", grade=Grade.EXCELLENT)
-    y.evaluations["D2"] = b.department(bb, budget="7000000", executed="6673100", score="85.82", grade=Grade.GOOD)
+    y.evaluations["D2"] = b.department(bb, budget="7000000", executed="6672750", score="85.82", grade=Grade.GOOD)
     b.suggest("健全内控制度", evaluation=y.evaluations["D1"])
 
     # an evaluation still in its fieldwork: neither its row nor its suggestion is counted

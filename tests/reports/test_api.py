@@ -43,6 +43,8 @@ def test_report_is_the_commands_json_with_imported_history_and_disclosure(distri
     assert body["recheck"]["completion_rate"] == "88.67"
     assert body["key_evaluation"]["budget"] == "2500050.00"
     assert body["evaluated"] == {"projects": 5, "departments": 2, "amount": "51000050.00"}
+    # 6,672,750 ÷ 7,000,000 = 95.325 % → 95.33 (half up; half even would say 95.32)
+    assert body["department_evaluation"]["items"][1]["completion_rate"] == "95.33"
 
 
 def test_report_marks_an_imported_year_with_its_workbook(district):

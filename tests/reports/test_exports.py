@@ -119,8 +119,8 @@ def test_department_sheet_holds_each_department_and_the_total(book):
 
     assert rows[2] == ("序号", "部门", "预算数", "执行数", "预算完成率（%）", "综合得分", "绩效等级")
     assert rows[3] == (1, "区农水局", 4000, 3602.4, 90.06, 90.34, "优")
-    assert rows[4] == (2, "区住房建设局", 700, 667.31, 95.33, 85.82, "良")
-    assert rows[5] == (None, "合计（2 个部门）", 4700, 4269.71, 90.84, None, None)
+    assert rows[4] == (2, "区住房建设局", 700, 667.28, 95.33, 85.82, "良")
+    assert rows[5] == (None, "合计（2 个部门）", 4700, 4269.68, 90.84, None, None)
 
 
 def test_pre_assessment_sheet_lists_each_project_with_its_conclusion(book):
