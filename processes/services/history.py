@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency, Department, User
@@ -699,6 +699,15 @@ def history_import(
             return _write(plan, digest=digest, file_name=file_name, actor=actor or import_account())
     except IndicatorImportRejected as exc:
         raise HistoryImportRejected([SheetError(INDICATORS, e.row, e.column, e.message) for e in exc.errors]) from exc
+    except IntegrityError as exc:
+        # Another import committed first: of this very file (then its result is this one's),
+        # or of the same year's project codes from another file.
+        existing = HistoryImport.objects.filter(sha256=digest).first()
+        if existing is not None:
+            return HistoryImportResult(history=existing, created=False, counts=existing.counts)
+        raise HistoryImportRejected(
+            [SheetError(PROJECTS, None, "year", _("导入期间该年度的数据已被另一次导入写入，没有写入任何数据。"))]
+        ) from exc
 
 
 def _write(plan: _Plan, *, digest: str, file_name: str, actor: User) -> HistoryImportResult:

@@ -52,6 +52,8 @@ OTHER_ACTION_LABELS = {
     "dispose_suspend": _("监控预警处置：暂停项目"),
     "dispose_stop_payments": _("监控预警处置：停止拨款"),
     "rectification_issue": _("下达整改"),
+    "history_import": _("导入历史年度数据"),
+    "disclose_report": _("批准公开年度汇总表"),
     "rectification_acknowledge": _("签收整改通知"),
     "rectification_report_edit": _("保存整改报告"),
     "evidence_add": _("上传佐证材料"),
