@@ -2,9 +2,10 @@
 
 ``Flow.start.run()`` costs 9 statements and ~2.5–7 ms per process (notes: viewflow bulk
 baseline); a monitoring round or an evaluation campaign starts thousands. ``bulk_start``
-writes the same rows in a few batched INSERTs inside the caller's transaction: the
-ProjectProcess (parent Process row, then its child row), and the first human task,
-queued for the node's permission with its due date. No flow lock is needed: every row
+writes the same rows in four INSERTs inside the caller's transaction (one per table,
+processes.bulk_insert: no model instance per row): the ProjectProcess (parent Process
+row, then its child row), and the first human task, queued for the node's permission
+with its due date (and its TaskDue row). No flow lock is needed: every row
 is new. What it skips, the caller does once for the batch: the start node's signals,
 the node's ``onCreate`` hook and per-task notifications (decision 0008).
 """
@@ -19,9 +20,9 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
-from .models import ProjectProcessRow, TaskDue
+from processes.bulk_insert import insert_rows
 
-BATCH = 500
+from .models import ProjectProcessRow, TaskDue
 
 
 def bulk_start(flow_class, node, items: Sequence[tuple[int, dict]], *, due_at: datetime) -> list[int]:
@@ -31,35 +32,29 @@ def bulk_start(flow_class, node, items: Sequence[tuple[int, dict]], *, due_at: d
     if not items:
         return []
     now = timezone.now()
-    processes = Process.objects.bulk_create(
-        [Process(flow_class=flow_class, status=PROCESS.NEW, created=now, data=data) for _, data in items],
-        batch_size=BATCH,
+    process_ids = insert_rows(
+        Process,
+        same={"flow_class": flow_class, "status": PROCESS.NEW, "created": now},
+        each={"data": [data for _, data in items]},
     )
-    ProjectProcessRow.objects.bulk_create(
-        [
-            ProjectProcessRow(process_ptr_id=p.pk, project_id=project_id)
-            for p, (project_id, _) in zip(processes, items, strict=True)
-        ],
-        batch_size=BATCH,
+    insert_rows(
+        ProjectProcessRow,
+        same={},
+        each={"process_ptr_id": process_ids, "project_id": [project_id for project_id, _ in items]},
+        returning=False,
     )
-    permission = node._owner_permission
-    due = due_at.isoformat()
-    tasks = Task.objects.bulk_create(
-        [
-            Task(
-                process_id=p.pk,
-                flow_task=node,
-                flow_task_type="HUMAN",
-                status=STATUS.NEW,
-                owner_permission=permission,
-                token=Token("start"),
-                data={"due_at": due},
-                # distinct creation times keep the inbox order stable (created, pk)
-                created=now + timedelta(microseconds=i),
-            )
-            for i, p in enumerate(processes)
-        ],
-        batch_size=BATCH,
+    task_ids = insert_rows(
+        Task,
+        same={
+            "flow_task": node,
+            "flow_task_type": "HUMAN",
+            "status": STATUS.NEW,
+            "owner_permission": node._owner_permission,
+            "token": Token("start"),
+            "data": {"due_at": due_at.isoformat()},
+        },
+        # distinct creation times keep the inbox order stable (created, pk)
+        each={"process_id": process_ids, "created": [now + timedelta(microseconds=i) for i in range(len(items))]},
     )
-    TaskDue.objects.bulk_create([TaskDue(task_id=t.pk, due_at=due_at) for t in tasks], batch_size=BATCH)
-    return [p.pk for p in processes]
+    insert_rows(TaskDue, same={"due_at": due_at}, each={"task_id": task_ids}, returning=False)
+    return process_ids

@@ -103,6 +103,8 @@ def run(ctx: Context) -> None:
             measure(ctx, s, small, clients)
             _history(large - small)
             assert Task.objects.count() == large, Task.objects.count()
+            for client in clients.values():  # the server dropped them while they idled
+                client.close()
             measure(ctx, s, large, clients)
             for client in clients.values():
                 client.close()

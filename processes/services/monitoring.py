@@ -180,7 +180,7 @@ def round_open(
         )
         for p in projects
     ]
-    reports = MonitoringReport.objects.bulk_create(reports, batch_size=500)
+    reports = MonitoringReport.objects.bulk_create(reports)  # one INSERT on PostgreSQL
     for report, project in zip(reports, projects, strict=True):
         report.project = project
     if progress is not None:
