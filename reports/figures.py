@@ -140,8 +140,24 @@ class SelfEvaluationSummary:
         return rate_pct(self.excellent_or_good, self.projects)
 
 
+class _Graded:
+    """What a table row shows of its amounts and grade."""
+
+    budget: Decimal
+    executed: Decimal
+    grade: str
+
+    @property
+    def completion_rate(self) -> Decimal | None:
+        """预算完成率 in percent."""
+        return rate_pct(self.executed, self.budget)
+
+    def get_grade_display(self) -> str:
+        return str(Grade(self.grade).label) if self.grade else ""
+
+
 @dataclass(frozen=True)
-class ProjectRow:
+class ProjectRow(_Graded):
     """One line of 附件1 (re-check) or 附件2 (key evaluation)."""
 
     department: str
@@ -155,17 +171,9 @@ class ProjectRow:
     suggestions: list[str] = field(default_factory=list)
 
     @property
-    def completion_rate(self) -> Decimal | None:
-        """预算完成率 in percent."""
-        return rate_pct(self.executed, self.budget)
-
-    @property
     def completion_band(self) -> str:
         """full (≥ 100 %), at_least_90 (90–100 %) or below_90 — on the exact ratio."""
         return completion_band(self.executed, self.budget)
-
-    def get_grade_display(self) -> str:
-        return str(Grade(self.grade).label) if self.grade else ""
 
 
 @dataclass(frozen=True)
@@ -212,7 +220,7 @@ class ProjectTable:
 
 
 @dataclass(frozen=True)
-class DepartmentRow:
+class DepartmentRow(_Graded):
     """One line of 附件3."""
 
     department: str
@@ -220,13 +228,6 @@ class DepartmentRow:
     executed: Decimal
     score: Decimal | None
     grade: str
-
-    @property
-    def completion_rate(self) -> Decimal | None:
-        return rate_pct(self.executed, self.budget)
-
-    def get_grade_display(self) -> str:
-        return str(Grade(self.grade).label) if self.grade else ""
 
 
 @dataclass(frozen=True)

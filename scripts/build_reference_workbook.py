@@ -26,16 +26,24 @@ What the report states, and how the workbook meets it:
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import django
 import openpyxl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+django.setup()
+
+# The workbook's format is the importer's own (nothing here repeats it).
+from processes.services.history import SHEETS  # noqa: E402
+from processes.services.indicators import COLUMNS as INDICATOR_COLUMNS  # noqa: E402
 
 YEAR = 2020
 SEED = 2020
@@ -234,19 +242,6 @@ SUGGESTION_TEXTS = [
     "健全内部控制制度，明确审批流程和责任分工。",
 ]
 
-INDICATOR_COLUMNS = [
-    "指标编码",
-    "一级指标",
-    "二级指标",
-    "三级指标",
-    "计量单位",
-    "指标性质",
-    "适用范围",
-    "所属部门编码",
-    "指标解释",
-    "评分标准",
-    "启用",
-]
 LEVELS = [
     ("产出指标", "数量指标"),
     ("产出指标", "质量指标"),
@@ -282,33 +277,13 @@ def build() -> openpyxl.Workbook:
     rng = random.Random(SEED)
     book = openpyxl.Workbook()
     book.remove(book.active)
-    projects = book.create_sheet("projects")
-    projects.append(
-        [
-            "year",
-            "department_code",
-            "department_name",
-            "project_code",
-            "project_name",
-            "category",
-            "requested",
-            "approved",
-            "adjusted",
-            "executed",
-        ]
-    )
-    pre = book.create_sheet("pre_assessments")
-    pre.append(["project_code", "agency", "conclusion", "approved"])
-    selfs = book.create_sheet("self_evaluations")
-    selfs.append(["project_code", "score"])
-    rechecks = book.create_sheet("rechecks")
-    rechecks.append(["project_code", "agency", "final_score"])
-    keys = book.create_sheet("key_evaluations")
-    keys.append(["project_code", "agency", "score"])
-    departments = book.create_sheet("department_evaluations")
-    departments.append(["year", "department_code", "budget", "executed", "score", "agency"])
-    suggestions = book.create_sheet("suggestions")
-    suggestions.append(["kind", "ref", "text"])
+    sheets = {}
+    for name, (required, optional) in SHEETS.items():
+        sheets[name] = book.create_sheet(name)
+        sheets[name].append([*required, *(c for c in optional if c == "agency")])
+    projects, pre, selfs = sheets["projects"], sheets["pre_assessments"], sheets["self_evaluations"]
+    rechecks, keys = sheets["rechecks"], sheets["key_evaluations"]
+    departments, suggestions = sheets["department_evaluations"], sheets["suggestions"]
 
     # 3,755 projects: 59 departments of 49 and 18 of 48, in code order.
     counts = {code: (49 if i < 59 else 48) for i, (code, _name) in enumerate(DEPARTMENTS)}
@@ -386,7 +361,7 @@ def build() -> openpyxl.Workbook:
             suggestions.append(["department", CODE[dept], SUGGESTION_TEXTS[(i * 4 + len(dept)) % 12]])
 
     indicators = book.create_sheet("indicators")
-    indicators.append(INDICATOR_COLUMNS)
+    indicators.append(list(INDICATOR_COLUMNS))
     for i in range(GENERAL_INDICATORS + DEPARTMENT_INDICATORS):
         general = i < GENERAL_INDICATORS
         dept_code = "" if general else DEPARTMENTS[i % 77][0]

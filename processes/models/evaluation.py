@@ -26,6 +26,7 @@ from ..states import (
     ScoreSection,
     SelfEvaluationStatus,
 )
+from .history import history_link
 from .project import MONEY, BudgetProject, MoneyOptions
 from .targets import TargetRow
 
@@ -47,14 +48,7 @@ class EvaluationCampaign(models.Model):
     due_at = models.DateTimeField(_("自评截止时间"))
     status = models.CharField(_("状态"), max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.OPEN)
     #: Set on rows brought in from a past year's workbook (imported history).
-    history = models.ForeignKey(
-        "processes.HistoryImport",
-        verbose_name=_("历史数据导入"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    history = history_link()
     launched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
     )
@@ -369,14 +363,7 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
     )
     published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
     #: Set on rows brought in from a past year's workbook (imported history).
-    history = models.ForeignKey(
-        "processes.HistoryImport",
-        verbose_name=_("历史数据导入"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    history = history_link()
     commissioned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("委托人"), on_delete=models.PROTECT, related_name="+"
     )

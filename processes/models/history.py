@@ -50,6 +50,18 @@ class HistoryImport(models.Model):
         return f"{self.file_name} ({years})"
 
 
+def history_link(related_name: str = "+") -> models.ForeignKey:
+    """The field marking a row brought in from a past year's workbook (imported history)."""
+    return models.ForeignKey(
+        HistoryImport,
+        verbose_name=_("历史数据导入"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+    )
+
+
 def imported_years() -> dict[int, HistoryImport]:
     """{year: its import} for every year brought in from a workbook."""
     return {year: imp for imp in HistoryImport.objects.order_by("imported_at") for year in imp.years}

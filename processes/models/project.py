@@ -23,6 +23,7 @@ from ..states import (
     ProjectStage,
     TargetSetStatus,
 )
+from .history import history_link
 
 if TYPE_CHECKING:
     from django_fsm import Transition
@@ -105,14 +106,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
     )
     version = models.PositiveIntegerField(_("版本"), default=1)
     #: Set on a project brought in from a past year's workbook (imported history).
-    history = models.ForeignKey(
-        "processes.HistoryImport",
-        verbose_name=_("历史数据导入"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="projects",
-    )
+    history = history_link(related_name="projects")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+"
     )

@@ -530,35 +530,27 @@ def _check(data: dict[str, list[dict[str, str]]]) -> _Plan:
             else:
                 invalid["self"].add(code)
 
-    # re-checks: of a self-evaluation in the workbook
-    seen = {}
-    for row, v in _rows(data, RECHECKS):
-        code = project_ref(RECHECKS, row, v)
-        name = agency(RECHECKS, row, v)
-        score = c.score(RECHECKS, row, v, "final_score")
-        if code and code not in plan.self_evaluations and code not in invalid["self"]:
-            c.error(
-                RECHECKS, row, "project_code", _("复核的是绩效自评：该项目在「self_evaluations」表中没有自评得分。")
-            )
-            invalid["recheck"].add(code)
-            continue
-        if code and c.once(RECHECKS, row, "project_code", code, seen):
-            if name and score is not None:
-                plan.rechecks[code] = (name, score)
-            else:
-                invalid["recheck"].add(code)
-
-    # key evaluations
-    seen = {}
-    for row, v in _rows(data, KEY_EVALUATIONS):
-        code = project_ref(KEY_EVALUATIONS, row, v)
-        name = agency(KEY_EVALUATIONS, row, v)
-        score = c.score(KEY_EVALUATIONS, row, v, "score")
-        if code and c.once(KEY_EVALUATIONS, row, "project_code", code, seen):
-            if name and score is not None:
-                plan.key_evaluations[code] = (name, score)
-            else:
-                invalid["key"].add(code)
+    # re-checks (of a self-evaluation in the workbook) and key evaluations
+    for sheet, score_column, kind, found in (
+        (RECHECKS, "final_score", "recheck", plan.rechecks),
+        (KEY_EVALUATIONS, "score", "key", plan.key_evaluations),
+    ):
+        seen = {}
+        for row, v in _rows(data, sheet):
+            code = project_ref(sheet, row, v)
+            name = agency(sheet, row, v)
+            score = c.score(sheet, row, v, score_column)
+            if sheet == RECHECKS and code and code not in plan.self_evaluations and code not in invalid["self"]:
+                c.error(
+                    sheet, row, "project_code", _("复核的是绩效自评：该项目在「self_evaluations」表中没有自评得分。")
+                )
+                invalid[kind].add(code)
+                continue
+            if code and c.once(sheet, row, "project_code", code, seen):
+                if name and score is not None:
+                    found[code] = (name, score)
+                else:
+                    invalid[kind].add(code)
 
     # department evaluations
     seen = {}

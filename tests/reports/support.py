@@ -6,19 +6,9 @@ from io import BytesIO
 
 import openpyxl
 
-INDICATOR_HEADER = [
-    "指标编码",
-    "一级指标",
-    "二级指标",
-    "三级指标",
-    "计量单位",
-    "指标性质",
-    "适用范围",
-    "所属部门编码",
-    "指标解释",
-    "评分标准",
-    "启用",
-]
+from processes.services.indicators import COLUMNS
+
+INDICATOR_HEADER = list(COLUMNS)
 
 
 def sheets(**overrides: list[list]) -> dict[str, list[list]]:
