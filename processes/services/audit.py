@@ -99,12 +99,12 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "") -> int:
     """Append one event per item of ``events`` (dicts of object_type, object_id, object_repr,
     action, from_state, to_state, comment, detail) for one actor, in one INSERT and one
     head update: a campaign's thousands of stage changes, chained like any other events.
-    Must run inside the caller's transaction. Returns the number written.
+    Must run inside the caller's transaction. Returns the sequence of the last one.
 
     The rows go in through processes.bulk_insert, not as model instances: for a campaign's
     3,755 rows the instances cost more than hashing them (docs/performance.md)."""
     if not events:
-        return 0
+        raise ValueError("audit_record_many needs at least one event")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record_many must run inside the transition's transaction")
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
@@ -152,7 +152,7 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "") -> int:
     insert_rows(AuditEvent, same=common, each=columns, returning=False)
     head.last_sequence, head.last_hash = sequence, prev_hash
     head.save(update_fields=["last_sequence", "last_hash"])
-    return len(events)
+    return sequence
 
 
 @dataclass(frozen=True)

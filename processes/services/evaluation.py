@@ -201,18 +201,29 @@ def campaign_launch(
     )
     if moved != len(projects):
         raise Conflict(_("有项目在发起过程中被他人改变了阶段，请重试。"))
-    audit_record_many(
+    # the projects' stage changes and, last, the campaign's own event: one batch
+    sequence = audit_record_many(
         [
+            *(
+                {
+                    "object_type": "processes.budgetproject",
+                    "object_id": str(pk),
+                    "object_repr": f"{code} {name}",
+                    "action": "start_evaluation",
+                    "from_state": ProjectStage.EXECUTING,
+                    "to_state": ProjectStage.EVALUATING,
+                    "detail": {"campaign": campaign.pk},
+                }
+                for pk, _department, code, name in projects
+            ),
             {
-                "object_type": "processes.budgetproject",
-                "object_id": str(pk),
-                "object_repr": f"{code} {name}",
-                "action": "start_evaluation",
-                "from_state": ProjectStage.EXECUTING,
-                "to_state": ProjectStage.EVALUATING,
-                "detail": {"campaign": campaign.pk},
-            }
-            for pk, _department, code, name in projects
+                "object_type": campaign._meta.label_lower,
+                "object_id": str(campaign.pk),
+                "object_repr": str(campaign),
+                "action": "campaign_launch" if created else "campaign_extend",
+                "to_state": campaign.status,
+                "detail": {"created": len(evaluations), "already": already},
+            },
         ],
         actor=actor,
         role=Role.FINANCE_OFFICER,
@@ -221,18 +232,10 @@ def campaign_launch(
     if after is not None and evaluations:
         after(campaign, evaluations, due_at)
     _phase_done(progress, len(evaluations))
-    event = audit_record(
-        obj=campaign,
-        action="campaign_launch" if created else "campaign_extend",
-        actor=actor,
-        role=Role.FINANCE_OFFICER,
-        to_state=campaign.status,
-        detail={"created": len(evaluations), "already": already},
-    )
     per_department: dict[int, int] = defaultdict(int)
     for _pk, department_id, *_rest in projects:
         per_department[department_id] += 1
-    _tell_departments(campaign, per_department, event.sequence, actor, due_at)
+    _tell_departments(campaign, per_department, sequence, actor, due_at)
     return Launched(campaign, evaluations, already)
 
 
