@@ -35,7 +35,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -112,8 +112,8 @@ class BoardRow:
     @property
     def age_text(self) -> str:
         if self.overdue:
-            return _("逾期 %(n)s 天") % {"n": self.days}
-        return _("剩余 %(n)s 天") % {"n": self.days}
+            return ngettext("逾期 %(n)s 天", "逾期 %(n)s 天", self.days) % {"n": self.days}
+        return ngettext("剩余 %(n)s 天", "剩余 %(n)s 天", self.days) % {"n": self.days}
 
 
 # -- reads ----------------------------------------------------------------------------------------

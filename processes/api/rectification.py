@@ -20,7 +20,7 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -334,14 +334,14 @@ class RectificationViewSet(
         missing = [i for i in ids if i not in found]
         if missing:
             raise serializers.ValidationError(
-                {"findings": [gettext_now("问题不存在：%(ids)s") % {"ids": ", ".join(map(str, missing))}]}
+                {"findings": [gettext("问题不存在：%(ids)s") % {"ids": ", ".join(map(str, missing))}]}
             )
         requirements: dict[int, str] = {}
         for key, value in data.get("requirements", {}).items():
             try:
                 requirements[int(key)] = value
             except (TypeError, ValueError) as exc:
-                raise serializers.ValidationError({"requirements": [gettext_now("问题 id 无效。")]}) from exc
+                raise serializers.ValidationError({"requirements": [gettext("问题 id 无效。")]}) from exc
         rectification = services.rectification_issue(
             actor=request.user,
             findings=[found[i] for i in ids],
