@@ -22,8 +22,8 @@ SIZES: dict[str, dict[str, Any]] = {
         "list_requests": 200,  # per page and size, after list_warmup
         "list_warmup": 20,
         "latency_samples": 200,
-        "latency_departments": 4,
-        "storage_projects": 60,
+        "latency_departments": 10,
+        "storage_projects": 40,
         "indicator_rows": 10_000,
     },
     "smoke": {
