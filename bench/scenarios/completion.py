@@ -39,7 +39,7 @@ from workflows.services import self_evaluation_submit
 from .. import district
 from ..context import Context
 from ..district import statements
-from ..harness import percentile, timed
+from ..harness import busy_seconds, percentile, timed
 from ..http import Client, run_load, serve
 
 
@@ -189,16 +189,27 @@ def over_http(ctx: Context, s) -> None:
                         work[clients_of[j % len(clients_of)]].append(pk)
                 if any(len(w) < per_client for w in work):
                     raise RuntimeError("not enough saved sheets per department for the clients")
+                f = figures[k]
                 clients = [Client(servers.ports[i % len(servers.ports)]) for i in range(k)]
                 for i, client in enumerate(clients):
                     client.log_in(d.staff[dept_ids[i % len(dept_ids)]].username, district.PASSWORD)
                 trivial = run_load(
                     clients, [[lambda c: c.get("/accounts/login/")] * per_client for _ in clients], expect=(302,)
                 )
+                busy, served = busy_seconds(), servers.cpu_seconds()
                 load = run_load(
                     clients,
                     [[lambda c, pk=pk: c.post(f"/api/evaluations/self/{pk}/submit/") for pk in w] for w in work],
                 )
+                if busy is not None and load.ok:
+                    # where a completion's time goes: every busy core of the machine (servers,
+                    # database, clients) and the daphne processes alone, per completion
+                    f.setdefault("machine CPU per completion", []).append(
+                        ((busy_seconds() or busy) - busy) / load.ok * 1000
+                    )
+                    f.setdefault("daphne CPU per completion", []).append(
+                        (servers.cpu_seconds() - served) / load.ok * 1000
+                    )
                 for client in clients:
                     client.close()
                 done = SelfEvaluation.objects.filter(
@@ -208,7 +219,6 @@ def over_http(ctx: Context, s) -> None:
                     raise AssertionError(f"{load.ok} answered 200 but only {done} are submitted")
                 if done > load.ok:  # an error after the commit (e.g. in the delivery): say so
                     s.note(f"{k} clients: {done - load.ok} submitted although their request failed")
-                f = figures[k]
                 f.setdefault("completions per second", []).append(load.rate)
                 f.setdefault("latency p50", []).append(load.p(50) * 1000)
                 f.setdefault("latency p95", []).append(load.p(95) * 1000)
@@ -219,7 +229,14 @@ def over_http(ctx: Context, s) -> None:
                 f.setdefault("trivial", []).append(trivial.rate)
                 for e in (load.errors + trivial.errors)[:3]:
                     s.note(f"{k} clients: error {e}")
-    units = {"completions per second": "/s", "latency p50": "ms", "latency p95": "ms", "errors": "errors"}
+    units = {
+        "completions per second": "/s",
+        "latency p50": "ms",
+        "latency p95": "ms",
+        "errors": "errors",
+        "machine CPU per completion": "ms",
+        "daphne CPU per completion": "ms",
+    }
     for k in ks:
         label = f"HTTP {k} clients"
         for name, values in figures[k].items():
