@@ -1,12 +1,12 @@
 """Real HTTP against the project's ASGI application: daphne processes serving
-``config.asgi:application`` on the benchmark database (one per core, each on its own port,
-as docs/deployment.md runs production behind nginx), and a small keep-alive client that
-logs in through the project's login page like a browser and reads the statement count
-the bench settings put in every response.
+``config.asgi:application`` on the benchmark database, each on its own port, and a small
+keep-alive client that logs in through the project's login page like a browser and reads
+the statement count the bench settings put in every response.
 
-The clients are threads of the benchmark process (http.client, one connection each,
-requests spread over the servers' ports as nginx would); they share the machine's
-cores with the servers, which the figures include.
+On PostgreSQL one daphne process per core, as production runs behind nginx; on SQLite one,
+as the embedded default (`make run`) serves. The clients are threads of the benchmark
+process (http.client, one connection each, requests spread over the servers' ports as
+nginx would); they share the machine's cores with the servers, which the figures include.
 """
 
 from __future__ import annotations
@@ -66,9 +66,12 @@ class Servers:
 
 @contextmanager
 def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterator[Servers]:
-    """``count`` daphne processes (default: one per core) on the benchmark database, with
-    the bench settings; stopped (and their logs kept in ``workdir``) on exit."""
-    count = count or os.cpu_count() or 1
+    """``count`` daphne processes on the benchmark database, with the bench settings;
+    stopped (and their logs kept in ``workdir``) on exit. By default as the project is
+    deployed on that database: one per core on PostgreSQL (docs/deployment.md), one on
+    SQLite (the embedded default, `make run`, is one process)."""
+    if count is None:
+        count = 1 if database_url.startswith("sqlite") else os.cpu_count() or 1
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.bench",

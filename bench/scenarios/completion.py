@@ -117,7 +117,7 @@ def run(ctx: Context) -> None:
 
 def in_process(ctx: Context, s, per_department: int) -> None:
     n = ctx.size["completions"]
-    rates, p50s, p95s, limits = [], [], [], []
+    rates, p50s, p95s, limits, cpus = [], [], [], [], []
     d = district.load()
     for run_ in range(ctx.runs + 1):  # the first pass is logged (statements), the rest timed
         saved = _state(ctx, per_department)
@@ -136,13 +136,14 @@ def in_process(ctx: Context, s, per_department: int) -> None:
             s.note(f"one completion through the service: {statements(first.captured_queries)}")
             continue
         latencies = []
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for pk in pks:
             e = by_pk[pk]
             latencies.append(
                 timed(lambda e=e: self_evaluation_submit(evaluation=e, actor=d.staff[e.project.department_id]))[0]
             )
         wall = time.perf_counter() - started
+        cpus.append((time.process_time() - cpu) / n * 1000)
         assert SelfEvaluation.objects.filter(pk__in=pks, status=SelfEvaluationStatus.SUBMITTED).count() == n
         rates.append(n / wall)
         p50s.append(percentile(latencies, 50) * 1000)
@@ -155,6 +156,7 @@ def in_process(ctx: Context, s, per_department: int) -> None:
     s.add("in-process: completions per second", rates, "/s")
     s.add("in-process: latency p50", p50s, "ms")
     s.add("in-process: latency p95", p95s, "ms")
+    s.add("in-process: CPU per completion (this process)", cpus, "ms")
     s.add("limit: one-row UPDATE transactions per second", limits, "/s")
     s.ratio(
         "in-process completions ÷ one-row transactions (per second)",
