@@ -320,7 +320,7 @@ class Report:
 
 
 def _fmt(value: float) -> str:
-    if value == int(value) and (isinstance(value, int) or abs(value) >= 10):
+    if value == int(value):
         return f"{int(value):,}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
