@@ -93,7 +93,7 @@ def deliver(notification_ids: Iterable[int]) -> None:
         .select_related("recipient")
         .annotate(recipient_unread=Coalesce(Subquery(unread_of_recipient), 0))
     )
-    layer = get_channel_layer()
+    pushes: list[tuple[int, str, dict]] = []
     emails: list[int] = []
     for note in notes:
         user = note.recipient
@@ -106,14 +106,25 @@ def deliver(notification_ids: Iterable[int]) -> None:
             "created_at": note.created_at.isoformat(),
             "unread": note.recipient_unread,
         }
-        try:
-            async_to_sync(layer.group_send)(user_group(user.pk), {"type": "notify", "payload": payload})
-        except Exception:  # a dead channel layer must not undo a committed transition
-            logger.exception("push of notification %s failed", note.pk)
+        pushes.append((note.pk, user_group(user.pk), {"type": "notify", "payload": payload}))
         if user.email_notifications and user.email:
             emails.append(note.pk)
+    if pushes:
+        async_to_sync(_push_each)(pushes)
     if emails:
         send_notification_emails.delay(emails)
+
+
+async def _push_each(pushes: list[tuple[int, str, dict]]) -> None:
+    """Every push of one delivery from one event loop (a campaign's hundreds of notices:
+    one async_to_sync hop, not one per notice). A push that fails is logged: a dead
+    channel layer must not undo a committed transition."""
+    layer = get_channel_layer()
+    for note_id, group, message in pushes:
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            logger.exception("push of notification %s failed", note_id)
 
 
 def unread_count(user) -> int:
