@@ -121,18 +121,25 @@ class Client:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         self.cookies: dict[str, str] = {}
+        self.retries = 0  # GETs asked again on a fresh connection (see request)
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Response:
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        reused = self.conn.sock is not None
         started = time.perf_counter()
         try:
             self.conn.request(method, path, body=body, headers=headers)
             raw = self.conn.getresponse()
             data = raw.read()
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as exc:
             self.conn.close()  # the next request reconnects
+            stale = isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError)
+            if method == "GET" and reused and stale:
+                # the server dropped an idle keep-alive connection: a browser asks again
+                self.retries += 1
+                return self.request(method, path, body, headers)
             raise
         seconds = time.perf_counter() - started
         for value in raw.headers.get_all("Set-Cookie") or []:

@@ -157,6 +157,9 @@ def measure(ctx: Context, s, tasks: int, clients: dict[str, Client]) -> None:
             series[page]["st"].append(statistics.median(counts))
             if len(set(counts)) > 1:
                 s.note(f"{page} at {tasks:,} tasks: statements varied between requests: {sorted(set(counts))}")
+    retried = sum(c.retries for c in clients.values())
+    if retried:
+        s.note(f"{tasks:,} tasks: {retried} GET(s) asked again after the server closed an idle connection")
     rows = Task.objects.filter(status__in=[STATUS.NEW, STATUS.ASSIGNED]).count()
     s.note(f"{tasks:,} tasks in the database, {rows:,} of them open")
     for page, *_ in PAGES:
