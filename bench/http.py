@@ -3,8 +3,7 @@
 keep-alive client that logs in through the project's login page like a browser and reads
 the statement count the bench settings put in every response.
 
-On PostgreSQL one daphne process per core, as production runs behind nginx; on SQLite one,
-as the embedded default (`make run`) serves. The clients are threads of the benchmark
+One daphne process per core, as production runs behind nginx, on either database. The clients are threads of the benchmark
 process (http.client, one connection each, requests spread over the servers' ports as
 nginx would); they share the machine's cores with the servers, which the figures include.
 """
@@ -67,11 +66,13 @@ class Servers:
 @contextmanager
 def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterator[Servers]:
     """``count`` daphne processes on the benchmark database, with the bench settings;
-    stopped (and their logs kept in ``workdir``) on exit. By default as the project is
-    deployed on that database: one per core on PostgreSQL (docs/deployment.md), one on
-    SQLite (the embedded default, `make run`, is one process)."""
+    stopped (and their logs kept in ``workdir``) on exit. By default one per core, as
+    docs/deployment.md runs production, on either database: the databases are compared
+    on the same servers. (One process on SQLite, as `make run` serves, did worse under
+    50 writers: every request thread shares one interpreter, so the thread holding
+    SQLite's write lock runs slower the more threads wait — docs/performance.md.)"""
     if count is None:
-        count = 1 if database_url.startswith("sqlite") else os.cpu_count() or 1
+        count = os.cpu_count() or 1
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.bench",
