@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -54,9 +55,18 @@ class BenchDatabase:
     def _admin(self, sql: str) -> list[tuple]:
         import psycopg
 
-        with psycopg.connect(dbname=self.admin_dbname, autocommit=True, **self.conninfo) as conn:
-            cursor = conn.execute(sql)
-            return cursor.fetchall() if cursor.description else []
+        for attempt in range(20):
+            try:
+                with psycopg.connect(dbname=self.admin_dbname, autocommit=True, **self.conninfo) as conn:
+                    cursor = conn.execute(sql)
+                    return cursor.fetchall() if cursor.description else []
+            except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+                # an autovacuum worker on the database (after a bulk write) cannot be
+                # terminated by the URL's role: it finishes within moments
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
+        return []
 
     def _drop_leftovers(self) -> None:
         """Databases of an earlier run that did not finish (only names this benchmark owns)."""
