@@ -12,6 +12,7 @@ end.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -19,8 +20,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-#: The names the benchmark owns on a PostgreSQL server: its working database and snapshots.
-PG_NAME = "jixiao_bench"
+#: The names the benchmark owns on a PostgreSQL server: its working database and snapshots
+#: (BENCH_PG_NAME chooses another, so that two benchmarks can share one server).
+PG_NAME = os.environ.get("BENCH_PG_NAME", "jixiao_bench")
 
 
 class BenchDatabase:
