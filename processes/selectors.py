@@ -86,6 +86,20 @@ def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
     return qs.filter(visible)
 
 
+def project_visible_to(user: User | AnonymousUser, project: BudgetProject) -> bool:
+    """Whether ``project_list_for(user)`` holds ``project``: for its own department's people
+    and the bureau-wide readers — those who act on most tasks — from what the user
+    object already holds, without asking the database again; for the rest, the list's
+    own query."""
+    if not user.is_authenticated:
+        return False
+    if user.is_department_user and user.department_id is not None and user.department_id == project.department_id:
+        return True
+    if holds(user, "processes.view_all_projects"):
+        return True
+    return project_list_for(user).filter(pk=project.pk).exists()
+
+
 def users_who_see(project: BudgetProject) -> QuerySet[User]:
     """Every active user to whom ``project_list_for`` shows ``project`` (the same rules, for the
     reverse question: who is in a task's audience, who may be told)."""

@@ -710,7 +710,9 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         return get_object_or_404(_se_queryset(self.request.user).select_related("sheet"), pk=self.kwargs["pk"])
 
     def _answer(self, se: SelfEvaluation) -> Response:
-        se = get_object_or_404(_se_queryset(self.request.user).select_related("sheet"), pk=se.pk)
+        """The self-evaluation in full. ``se`` is fresh — read by get_object, or returned by
+        the service that just changed it (re-read under its lock, with the campaign, the
+        project and its department, the sheet) — and visible: it is not read again."""
         rows = rows_of(se.project, se.sheet)
         recheck = Recheck.objects.filter(self_evaluation=se).first()
         extra = {

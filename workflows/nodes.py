@@ -16,7 +16,7 @@ from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.nodes.view import ViewActivation
 
 from accounts.models import User
-from processes.selectors import project_list_for, users_who_see
+from processes.selectors import project_visible_to, users_who_see
 from processes.services.projects import transition_spec
 
 
@@ -87,7 +87,7 @@ class ProjectTask(TaskActions, flow.View):
         return task.process.projectprocess.project
 
     def can_assign(self, user, task) -> bool:
-        return super().can_assign(user, task) and project_list_for(user).filter(pk=self.project_of(task).pk).exists()
+        return super().can_assign(user, task) and project_visible_to(user, self.project_of(task))
 
     def eligible_users(self, task) -> list[User]:
         """Who may take this task now (its owner, or everyone in its queue)."""

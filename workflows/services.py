@@ -81,6 +81,30 @@ def _next_actor_messages(project: BudgetProject, process_id: int) -> dict[User, 
     return told
 
 
+def _do_task(node, task: Task, actor: User) -> None:
+    """Claim ``task`` for ``actor`` if it is still queued, then complete it (under the flow
+    lock, which the caller holds). The claim is written with the completion: viewflow's
+    ``assign`` saves the task and ``complete`` saves it again, two UPDATEs of one row in
+    one transaction, of which nobody can see the first."""
+    activation = node.activation_class(task)
+    if task.owner_id is None:
+        if not node.can_assign(actor, task):
+            raise PermissionDenied(_("您不能办理此任务。"))
+        task.save = _unsaved  # type: ignore[method-assign]
+        try:
+            activation.assign(actor)
+        finally:
+            del task.save
+    elif task.owner_id != actor.pk:
+        raise Conflict(_("此任务已由他人认领。"))
+    activation.start(None)
+    activation.execute()
+
+
+def _unsaved(*args, **kwargs) -> None:
+    """A task's save that writes nothing (see _do_task)."""
+
+
 def _complete_task(node, project: BudgetProject, actor: User):
     """Claim (if queued) and complete ``project``'s open task of ``node`` for ``actor``."""
 
@@ -93,15 +117,7 @@ def _complete_task(node, project: BudgetProject, actor: User):
             task = Task.objects.select_related("process").get(pk=task.pk)  # re-read under the lock
             if task.status not in OPEN:
                 raise Conflict()
-            activation = node.activation_class(task)
-            if task.owner_id is None:
-                if not node.can_assign(actor, task):
-                    raise PermissionDenied(_("您不能办理此任务。"))
-                activation.assign(actor)
-            elif task.owner_id != actor.pk:
-                raise Conflict(_("此任务已由他人认领。"))
-            activation.start(None)
-            activation.execute()
+            _do_task(node, task, actor)
         board_changed("task_done")
         return _next_actor_messages(project, task.process_id)
 
@@ -228,15 +244,7 @@ def _finish_task(
         task = tasks.order_by("pk").first()
         if task is None:
             raise Conflict()
-        activation = node.activation_class(task)
-        if task.owner_id is None:
-            if not node.can_assign(actor, task):
-                raise PermissionDenied(_("您不能办理此任务。"))
-            activation.assign(actor)
-        elif task.owner_id != actor.pk:
-            raise Conflict(_("此任务已由他人认领。"))
-        activation.start(None)
-        activation.execute()
+        _do_task(node, task, actor)
     board_changed("task_done")  # the deadline boards list open tasks
     return process
 

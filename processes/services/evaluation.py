@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -175,30 +175,13 @@ def campaign_launch(
     if due_at <= timezone.now():
         raise ValidationError({"due_at": _("自评截止时间必须晚于现在。")})
     title = (title or "").strip() or _("%(year)s 年度项目支出绩效自评") % {"year": fiscal_year}
-    campaign, created = EvaluationCampaign.objects.get_or_create(
-        fiscal_year=fiscal_year, defaults={"title": title[:100], "due_at": due_at, "launched_by": actor}
-    )
-    campaign = EvaluationCampaign.objects.select_for_update().get(pk=campaign.pk)  # one launcher at a time
-    already = SelfEvaluation.objects.filter(campaign=campaign).count()
-    # Executing projects of the year without a self-evaluation (a project has at most one).
-    projects = list(
-        BudgetProject.objects.filter(fiscal_year=fiscal_year, stage=ProjectStage.EXECUTING, self_evaluation=None)
-        .order_by("department_id", "code")
-        .values_list("pk", "department_id", "code", "name")
-    )
-    if progress is not None:
-        progress.start(LAUNCHING, len(projects))
-    evaluations = SelfEvaluation.objects.bulk_create(
-        [SelfEvaluation(campaign=campaign, project_id=pk) for pk, *_rest in projects]
-    )
-    _phase_done(progress, len(evaluations), MOVING)
-    # The stage change of every launched project, in one UPDATE (the FSM field is protected
-    # against attribute writes, not against a queryset update) and one batch of audit rows.
-    # (The campaign's projects still executing are exactly the ones just launched; a
-    # subquery, not a list of thousands of ids.)
-    moved = BudgetProject.objects.filter(self_evaluation__campaign=campaign, stage=ProjectStage.EXECUTING).update(
-        stage=ProjectStage.EVALUATING, version=F("version") + 1
-    )
+    campaign, created = _campaign_locked(actor=actor, fiscal_year=fiscal_year, due_at=due_at, title=title)
+    # a campaign created just now has no self-evaluations yet
+    already = SelfEvaluation.objects.filter(campaign=campaign).count() if not created else 0
+    if connection.vendor == "postgresql":
+        projects, evaluations, moved = _issue_in_one_statement(campaign, progress)
+    else:
+        projects, evaluations, moved = _issue(campaign, progress)
     if moved != len(projects):
         raise Conflict(_("有项目在发起过程中被他人改变了阶段，请重试。"))
     # the projects' stage changes and, last, the campaign's own event: one batch
@@ -237,6 +220,126 @@ def campaign_launch(
         per_department[department_id] += 1
     _tell_departments(campaign, per_department, sequence, actor, due_at)
     return Launched(campaign, evaluations, already)
+
+
+def _campaign_locked(*, actor: User, fiscal_year: int, due_at: datetime, title: str) -> tuple[EvaluationCampaign, bool]:
+    """The campaign of ``fiscal_year`` row-locked for this launch (one launcher at a time),
+    and whether it was created now. A new campaign is inserted unless the year has one
+    (``ON CONFLICT DO NOTHING``: a launcher racing another waits for the other's commit,
+    then locks the row it made); its uncommitted row is this transaction's alone."""
+    campaign = EvaluationCampaign(fiscal_year=fiscal_year, title=title[:100], due_at=due_at, launched_by=actor)
+    meta = EvaluationCampaign._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({quote(meta.get_field('fiscal_year').column)}) DO NOTHING "
+            f"RETURNING {quote(meta.pk.column)}",
+            [f.get_db_prep_save(f.pre_save(campaign, True), connection) for f in fields],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return EvaluationCampaign.objects.select_for_update().get(fiscal_year=fiscal_year), False
+    campaign.pk = row[0]
+    campaign._state.adding, campaign._state.db = False, connection.alias
+    return campaign, True
+
+
+Issued = tuple[list[tuple[int, int, str, str]], list[SelfEvaluation], int]
+
+
+def _issue(campaign: EvaluationCampaign, progress) -> Issued:
+    """The self-evaluations of the campaign's year's executing projects that have none,
+    and those projects moved to 评价中: their (pk, department, code, name) in department
+    and code order, the new self-evaluations in the same order, and how many projects
+    moved (fewer than issued if someone changed a project's stage meanwhile)."""
+    # Executing projects of the year without a self-evaluation (a project has at most one).
+    projects = list(
+        BudgetProject.objects.filter(
+            fiscal_year=campaign.fiscal_year, stage=ProjectStage.EXECUTING, self_evaluation=None
+        )
+        .order_by("department_id", "code")
+        .values_list("pk", "department_id", "code", "name")
+    )
+    if progress is not None:
+        progress.start(LAUNCHING, len(projects))
+    evaluations = SelfEvaluation.objects.bulk_create(
+        [SelfEvaluation(campaign=campaign, project_id=pk) for pk, *_rest in projects]
+    )
+    _phase_done(progress, len(evaluations), MOVING)
+    # The stage change of every launched project, in one UPDATE (the FSM field is protected
+    # against attribute writes, not against a queryset update) and one batch of audit rows.
+    # (The campaign's projects still executing are exactly the ones just launched; a
+    # subquery, not a list of thousands of ids.)
+    moved = BudgetProject.objects.filter(self_evaluation__campaign=campaign, stage=ProjectStage.EXECUTING).update(
+        stage=ProjectStage.EVALUATING, version=F("version") + 1
+    )
+    return projects, evaluations, moved
+
+
+def _issue_in_one_statement(campaign: EvaluationCampaign, progress) -> Issued:
+    """``_issue`` on PostgreSQL in one statement: the projects' SELECT, the self-evaluations'
+    INSERT and the projects' UPDATE as data-modifying WITHs. The same rows, column for
+    column (the self-evaluation's defaults and timestamps as ``bulk_create`` writes them),
+    the same row locks (the UPDATE re-checks a project another transaction changed)."""
+    quote = connection.ops.quote_name
+    project_meta, evaluation_meta = BudgetProject._meta, SelfEvaluation._meta
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    template = SelfEvaluation(campaign=campaign)
+    fixed = [f for f in evaluation_meta.concrete_fields if not f.primary_key and f.attname != "project_id"]
+    values = {f.attname: f.pre_save(template, True) for f in fixed}
+    project_table, evaluation_table = quote(project_meta.db_table), quote(evaluation_meta.db_table)
+    project_id, evaluation_project = quote(project_meta.pk.column), column(evaluation_meta, "project")
+    department, code, stage = (column(project_meta, n) for n in ("department", "code", "stage"))
+    version = column(project_meta, "version")
+    sql = (
+        "WITH project AS MATERIALIZED ("
+        f"SELECT p.{project_id} AS id, p.{department} AS department_id, p.{code} AS code, "
+        f"p.{column(project_meta, 'name')} AS name FROM {project_table} p "
+        f"WHERE p.{column(project_meta, 'fiscal_year')} = %s AND p.{stage} = %s AND NOT EXISTS "
+        f"(SELECT 1 FROM {evaluation_table} s WHERE s.{evaluation_project} = p.{project_id})), "
+        f"issued AS (INSERT INTO {evaluation_table} "
+        f"({', '.join(quote(f.column) for f in fixed)}, {evaluation_project}) "
+        f"SELECT {', '.join(['%s'] * len(fixed))}, project.id FROM project "
+        "ORDER BY project.department_id, project.code "
+        f"RETURNING {quote(evaluation_meta.pk.column)} AS id, {evaluation_project} AS project_id), "
+        f"moved AS (UPDATE {project_table} b SET {stage} = %s, {version} = b.{version} + 1 "
+        f"FROM issued WHERE b.{project_id} = issued.project_id AND b.{stage} = %s RETURNING b.{project_id}) "
+        "SELECT project.id, project.department_id, project.code, project.name, issued.id, "
+        "(SELECT count(*) FROM moved) FROM project JOIN issued ON issued.project_id = project.id "
+        "ORDER BY project.department_id, project.code"
+    )
+    params = [
+        campaign.fiscal_year,
+        ProjectStage.EXECUTING,
+        *(f.get_db_prep_save(values[f.attname], connection) for f in fixed),
+        ProjectStage.EVALUATING,
+        ProjectStage.EXECUTING,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if progress is not None:
+        progress.start(LAUNCHING, len(rows))
+    projects = [(pk, department_id, code, name) for pk, department_id, code, name, _e, _m in rows]
+    evaluations = []
+    for pk, _department, _code, _name, evaluation_pk, _moved in rows:
+        evaluation = SelfEvaluation(
+            pk=evaluation_pk,
+            campaign=campaign,
+            project_id=pk,
+            created_at=values["created_at"],
+            updated_at=values["updated_at"],
+        )
+        evaluation._state.adding, evaluation._state.db = False, connection.alias
+        evaluations.append(evaluation)
+    _phase_done(progress, len(evaluations), MOVING)
+    return projects, evaluations, rows[0][5] if rows else 0
 
 
 def _phase_done(progress, n: int, next_phase: str | None = None) -> None:
@@ -352,11 +455,12 @@ def _score(sheet: ScoreSheet, lines: list[ScoreLine], *, strict: bool) -> scorin
 
 
 def _sheet_for(project: BudgetProject, sheet: ScoreSheet | None) -> tuple[ScoreSheet, list[ScoreLine]]:
-    """The sheet and its lines, made from the approved targets on first save."""
+    """The sheet and its lines, made from the approved targets on first save. The lines
+    are left where ``sheet.lines.all()`` finds them (see _keep_lines)."""
     if sheet is not None:
         lines = list(sheet.lines.order_by("position"))
         if lines:
-            return sheet, lines
+            return sheet, _keep_lines(sheet, lines)
     rows = approved_rows(project)
     if not rows:
         raise ValidationError({"lines": _("项目没有已批复的绩效目标，无法评分。")})
@@ -376,7 +480,21 @@ def _sheet_for(project: BudgetProject, sheet: ScoreSheet | None) -> tuple[ScoreS
         )
         for row in rows
     ]
-    return sheet, lines
+    return sheet, _keep_lines(sheet, lines)
+
+
+def _keep_lines(sheet: ScoreSheet, lines: list[ScoreLine]) -> list[ScoreLine]:
+    """Put ``lines`` in the sheet's prefetch cache, as ``prefetch_related("lines")`` would:
+    the services change these very objects and store them, so the page or API answer that
+    follows the action (sheet_rows) shows them without reading them again."""
+    cached = ScoreLine.objects.all()
+    cached._result_cache = lines
+    cached._prefetch_done = True  # type: ignore[attr-defined]
+    sheet._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        **getattr(sheet, "_prefetched_objects_cache", {}),
+        "lines": cached,
+    }
+    return lines
 
 
 def _apply_entries(

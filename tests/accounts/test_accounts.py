@@ -1,11 +1,17 @@
 """People and organisations: role groups, separation of duties, login lockout, idle sessions."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.admin import JixiaoUserChangeForm
 from accounts.roles import ROLE_PERMISSIONS, Role
@@ -94,10 +100,50 @@ def test_login_succeeds_when_failures_stay_under_the_limit(client, db):
 
 def test_session_expires_after_idle_minutes_when_settings_default(client, db):
     assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_MINUTES * 60 == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST  # each request renews: the limit is on idleness
     user = make_user("dept_staff")
     client.force_login(user)
     assert 29 * 60 < client.session.get_expiry_age() <= 30 * 60
+
+
+def _expiry(client):
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_session_is_renewed_at_most_once_a_minute_when_requests_follow_each_other(client, db):
+    user = make_user("dept_staff")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.force_login(user)
+        assert client.get(reverse("workflows:inbox")).status_code == 200
+        first = _expiry(client)
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("workflows:inbox")).status_code == 200
+        assert not [q for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+        assert _expiry(client) == first  # within the minute: no write
+    with time_machine.travel(start + timedelta(seconds=90), tick=False):
+        assert client.get(reverse("workflows:inbox")).status_code == 200
+        assert _expiry(client) == start + timedelta(seconds=90) + timedelta(minutes=30)
+
+
+def test_session_ends_when_idle_for_the_limit(client, db):
+    user = make_user("dept_staff")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.force_login(user)
+        assert client.get(reverse("workflows:inbox")).status_code == 200
+    with time_machine.travel(start + timedelta(minutes=10), tick=False):
+        assert client.get(reverse("workflows:inbox")).status_code == 200  # active: renewed
+    with time_machine.travel(start + timedelta(minutes=39), tick=False):
+        assert client.get(reverse("workflows:inbox")).status_code == 200  # 29 minutes idle
+    with time_machine.travel(start + timedelta(minutes=39 + 31), tick=False):
+        response = client.get(reverse("workflows:inbox"))
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_anonymous_request_creates_no_session_when_renewal_runs(client, db):
+    client.get(reverse("login"))
+    assert not Session.objects.exists()
 
 
 def test_weak_password_is_rejected_when_validators_apply(db):
@@ -124,3 +170,22 @@ def test_unknown_language_changes_nothing_when_posted(client, db):
     client.post(reverse("set_language"), {"language": "xx", "next": "/"})
     user.refresh_from_db()
     assert user.language == "zh-hans"
+
+
+@pytest.mark.parametrize("role", ["dept_staff", "finance_officer", "expert", "sysadmin"])
+def test_permissions_are_read_in_one_query_when_backend_answers(db, django_assert_num_queries, role):
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+
+    from accounts.backends import PermissionBackend
+    from accounts.models import User
+
+    user = make_user(role)
+    user.user_permissions.add(Permission.objects.get(codename="view_session"))  # one of the user's own
+    expected = ModelBackend().get_all_permissions(User.objects.get(pk=user.pk))
+    fresh = User.objects.get(pk=user.pk)
+    with django_assert_num_queries(1):
+        assert PermissionBackend().get_all_permissions(fresh) == expected
+        assert fresh.has_perm("sessions.view_session")
+    assert "sessions.view_session" in expected
+    assert expected - {"sessions.view_session"} == {p for p in ROLE_PERMISSIONS[role]}

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -296,3 +296,38 @@ def test_unrelated_approval_does_not_wait_when_another_projects_flow_step_is_slo
         ProjectStage.DEPT_APPROVED
     }
     assert audit_verify() is None
+
+
+def test_each_email_is_sent_once_when_two_workers_claim_one_delivery_at_once():
+    """Two workers run the e-mail task of the same delivery at once (a retried Celery task
+    beside the first): the claim (UPDATE … RETURNING) lets each notice go out once."""
+    from django.core import mail
+
+    from notifications.tasks import send_notification_emails
+
+    people = [make_user("dept_staff", email=f"racer{i}@example.org") for i in range(30)]
+    with transaction.atomic():
+        notes = Notification.objects.bulk_create(
+            Notification(recipient=u, kind="stage_changed", verb="x", event_key="email-race") for u in people
+        )
+    ids = [n.pk for n in notes]
+    mail.outbox = []
+    barrier = threading.Barrier(2)
+    sent: list[int] = []
+
+    def worker() -> None:
+        try:
+            Notification.objects.exists()  # this thread's connection, opened before the start
+            barrier.wait(timeout=30)
+            sent.append(send_notification_emails(ids))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(sent) == len(people)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in people)
+    assert Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).count() == 0

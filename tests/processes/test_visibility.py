@@ -3,7 +3,7 @@
 import pytest
 from django.http import Http404
 
-from processes.selectors import project_get_for, project_list_for, users_who_see
+from processes.selectors import project_get_for, project_list_for, project_visible_to, users_who_see
 from processes.states import ProjectStage
 from workflows.selectors import task_get_for, task_inbox_for
 
@@ -21,6 +21,27 @@ SEES = {
     "deputy": set(),
     "agency_staff": set(),
 }
+
+
+@pytest.mark.parametrize(("person", "sees"), SEES.items())
+def test_visible_to_answers_as_the_list_does_when_role_differs(district, person, sees, django_assert_max_num_queries):
+    """project_visible_to (a task's claim check) is project_list_for's answer for one
+    project; its own department's people get it with no query beyond their roles."""
+    from accounts.models import User
+
+    projects = {
+        "a": district.project(ProjectStage.SUBMITTED, dept="a"),
+        "b": district.project(ProjectStage.DRAFT, dept="b"),
+    }
+    user = User.objects.get(pk=getattr(district, person).pk)
+    for dept, project in projects.items():
+        assert (
+            project_visible_to(user, project) == (dept in sees) == project_list_for(user).filter(pk=project.pk).exists()
+        )
+    if person in ("staff_a", "leader_a"):
+        user = User.objects.get(pk=user.pk)
+        with django_assert_max_num_queries(1):  # the user's roles
+            assert project_visible_to(user, projects["a"])
 
 
 @pytest.mark.parametrize(("person", "sees"), SEES.items())
