@@ -30,37 +30,72 @@ def insert_rows(
     """Insert ``len`` of ``each``'s lists rows into ``model``'s table: column ``attname`` is
     ``same[attname]`` in every row and ``each[attname][i]`` in row i. Returns the new
     keys in row order (``returning``), else []. Inside the caller's transaction."""
+    n = _row_count(each)
+    if n == 0:
+        return []
+    sql, params = insert_sql(model, same=same, each=each)
+    meta = model._meta
+    if returning:
+        sql += f" RETURNING {connection.ops.quote_name(str(meta.pk.column))}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if not returning:
+            return []
+        # keys grow in the order the rows were inserted, which is the order of the lists
+        keys = sorted(row[0] for row in cursor.fetchall())
+    if len(keys) != n:
+        raise RuntimeError(f"{meta.label}: {len(keys)} keys returned for {n} rows")
+    return keys
+
+
+def _row_count(each: Mapping[str, Sequence[Any]]) -> int:
     sizes = {len(values) for values in each.values()}
     if len(sizes) != 1:
         raise ValueError("every column of `each` needs one value per row")
-    n = sizes.pop()
-    if n == 0:
-        return []
+    return sizes.pop()
+
+
+def fixed_columns(model: type[models.Model], *, same: Mapping[str, Any], given: set[str]) -> list[models.Field]:
+    """The concrete fields of ``model`` a bulk insert fills with one value for every row:
+    those in ``same``, else their default, else NULL (not the ``given`` per-row columns,
+    not an auto primary key). Raises ValueError for a column with none of these."""
     meta = model._meta
-    fixed: list[tuple[models.Field, Any]] = []
-    varying: list[tuple[models.Field, Sequence[Any]]] = []
+    fixed: list[models.Field] = []
     for field in meta.concrete_fields:
         name = field.attname
-        if name in each:
-            varying.append((field, each[name]))
-        elif name in same:
-            fixed.append((field, same[name]))
-        elif field is meta.pk and isinstance(field, models.AutoField):
+        if name in given:
             continue
-        elif field.has_default():
-            fixed.append((field, field.get_default()))
-        elif field.null:
-            fixed.append((field, None))
-        else:
+        if name in same or field.has_default() or field.null:
+            fixed.append(field)
+        elif not (field is meta.pk and isinstance(field, models.AutoField)):
             raise ValueError(f"{meta.label}.{name}: no value and no default")
-    unknown = set(same) | set(each)
-    unknown -= {f.attname for f, _v in fixed} | {f.attname for f, _v in varying}
+    unknown = set(same) - {f.attname for f in fixed} - given
+    unknown |= given - {f.attname for f in meta.concrete_fields}
     if unknown:
         raise ValueError(f"{meta.label}: no such columns {sorted(unknown)}")
+    return fixed
+
+
+def fixed_value(field: models.Field, same: Mapping[str, Any]) -> Any:
+    """The value, prepared for the database, of a column ``fixed_columns`` returned."""
+    if field.attname in same:
+        return _prepared(field, same[field.attname])
+    return _prepared(field, field.get_default() if field.has_default() else None)
+
+
+def insert_sql(
+    model: type[models.Model], *, same: Mapping[str, Any], each: Mapping[str, Sequence[Any]]
+) -> tuple[str, list[Any]]:
+    """The ``INSERT … SELECT`` statement ``insert_rows`` runs (without RETURNING) and its
+    parameters, for a caller that runs it inside a larger statement."""
+    _row_count(each)
+    meta = model._meta
+    fixed = fixed_columns(model, same=same, given=set(each))
+    varying = [(field, each[field.attname]) for field in meta.concrete_fields if field.attname in each]
 
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f, _v in [*fixed, *varying])
-    params: list[Any] = [_prepared(f, v) for f, v in fixed]
+    columns = ", ".join(quote(str(f.column)) for f in [*fixed, *(f for f, _v in varying)])
+    params: list[Any] = [fixed_value(f, same) for f in fixed]
     picks = ["%s"] * len(fixed)
     if connection.vendor == "postgresql":
         arrays = []
@@ -83,17 +118,7 @@ def insert_rows(
     else:  # pragma: no cover - the project runs on SQLite and PostgreSQL
         raise NotImplementedError(connection.vendor)
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {', '.join(picks)} FROM {source}"
-    if returning:
-        sql += f" RETURNING {quote(str(meta.pk.column))}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if not returning:
-            return []
-        # keys grow in the order the rows were inserted, which is the order of the lists
-        keys = sorted(row[0] for row in cursor.fetchall())
-    if len(keys) != n:
-        raise RuntimeError(f"{meta.label}: {len(keys)} keys returned for {n} rows")
-    return keys
+    return sql, params
 
 
 def _prepared(field: models.Field, value: Any) -> Any:

@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -233,10 +233,10 @@ def _campaign_locked(*, actor: User, fiscal_year: int, due_at: datetime, title: 
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({quote(meta.get_field('fiscal_year').column)}) DO NOTHING "
-            f"RETURNING {quote(meta.pk.column)}",
+            f"ON CONFLICT ({_column(EvaluationCampaign, 'fiscal_year')}) DO NOTHING "
+            f"RETURNING {quote(str(meta.pk.column))}",
             [f.get_db_prep_save(f.pre_save(campaign, True), connection) for f in fields],
         )
         row = cursor.fetchone()
@@ -245,6 +245,12 @@ def _campaign_locked(*, actor: User, fiscal_year: int, due_at: datetime, title: 
     campaign.pk = row[0]
     campaign._state.adding, campaign._state.db = False, connection.alias
     return campaign, True
+
+
+def _column(model: type[models.Model], attname: str) -> str:
+    """The quoted column of ``model``'s concrete field ``attname``, for hand-written SQL."""
+    field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+    return connection.ops.quote_name(str(field.column))
 
 
 Issued = tuple[list[tuple[int, int, str, str]], list[SelfEvaluation], int]
@@ -287,21 +293,18 @@ def _issue_in_one_statement(campaign: EvaluationCampaign, progress) -> Issued:
     quote = connection.ops.quote_name
     project_meta, evaluation_meta = BudgetProject._meta, SelfEvaluation._meta
 
-    def column(meta, name: str) -> str:
-        return quote(meta.get_field(name).column)
-
     template = SelfEvaluation(campaign=campaign)
     fixed = [f for f in evaluation_meta.concrete_fields if not f.primary_key and f.attname != "project_id"]
     values = {f.attname: f.pre_save(template, True) for f in fixed}
     project_table, evaluation_table = quote(project_meta.db_table), quote(evaluation_meta.db_table)
-    project_id, evaluation_project = quote(project_meta.pk.column), column(evaluation_meta, "project")
-    department, code, stage = (column(project_meta, n) for n in ("department", "code", "stage"))
-    version = column(project_meta, "version")
+    project_id, evaluation_project = quote(str(project_meta.pk.column)), _column(SelfEvaluation, "project_id")
+    department, code, stage = (_column(BudgetProject, n) for n in ("department_id", "code", "stage"))
+    version = _column(BudgetProject, "version")
     sql = (
         "WITH project AS MATERIALIZED ("
         f"SELECT p.{project_id} AS id, p.{department} AS department_id, p.{code} AS code, "
-        f"p.{column(project_meta, 'name')} AS name FROM {project_table} p "
-        f"WHERE p.{column(project_meta, 'fiscal_year')} = %s AND p.{stage} = %s AND NOT EXISTS "
+        f"p.{_column(BudgetProject, 'name')} AS name FROM {project_table} p "
+        f"WHERE p.{_column(BudgetProject, 'fiscal_year')} = %s AND p.{stage} = %s AND NOT EXISTS "
         f"(SELECT 1 FROM {evaluation_table} s WHERE s.{evaluation_project} = p.{project_id})), "
         f"issued AS (INSERT INTO {evaluation_table} "
         f"({', '.join(quote(f.column) for f in fixed)}, {evaluation_project}) "
