@@ -78,6 +78,7 @@ def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterato
         "DJANGO_SETTINGS_MODULE": "config.settings.bench",
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
+        "BENCH_SERVER": "1",
     }
     ports = [free_port() for _ in range(count)]
     processes: list[subprocess.Popen] = []

@@ -7,6 +7,9 @@ Differs from base only where a benchmark must:
 - passwords use a fast hasher: logins are set up before the clock starts, never measured;
 - e-mail goes to memory (the eager Celery task still builds and "sends" every message);
 - the channel layer is Redis when REDIS_URL is set (as in production), else in memory;
+- the servers it starts (BENCH_SERVER=1) borrow PostgreSQL connections from a pool, as
+  production does; the benchmark process itself does not (an open connection would
+  keep it from copying and dropping its snapshot databases);
 - the outermost middleware counts each request's SQL statements into a response header
   (``X-Bench-Statements``), read by the HTTP scenarios. It exists in these settings only.
 """
@@ -18,6 +21,8 @@ from .base import *  # noqa: F403
 SECRET_KEY = "bench-secret-key-not-for-production"
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if env.bool("BENCH_SERVER", default=False):  # the servers bench/http.py starts: as production
+    pooled(DATABASES["default"], env.int("DATABASE_POOL_SIZE", default=10))  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # as base.py configures SQLite
     DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

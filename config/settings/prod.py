@@ -8,8 +8,7 @@ DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES = {"default": pooled(env.db("DATABASE_URL"), env.int("DATABASE_POOL_SIZE", default=10))}  # noqa: F405
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 REDIS_URL = env("REDIS_URL")
