@@ -1,10 +1,21 @@
 """In-app notifications. One row per recipient per event; the unique key forbids a second."""
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+
+class UnicodeJSONEncoder(json.JSONEncoder):
+    """JSON with non-ASCII text as itself, not as ``\\u90e8``-style escapes: on SQLite, where a
+    JSONField is stored as text, a Chinese character takes 3 bytes instead of 6."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
 
 
 class Notification(models.Model):
@@ -19,7 +30,7 @@ class Notification(models.Model):
     )
     kind = models.CharField(_("类别"), max_length=32)
     verb = models.CharField(_("消息模板"), max_length=255)
-    params = models.JSONField(_("参数"), default=dict, blank=True)
+    params = models.JSONField(_("参数"), default=dict, blank=True, encoder=UnicodeJSONEncoder)
     translated_params = models.JSONField(default=list, blank=True)
     url = models.CharField(_("链接"), max_length=255, blank=True)
     object_type = models.CharField(max_length=64, blank=True)

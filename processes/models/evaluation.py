@@ -106,7 +106,8 @@ class ScoreLine(models.Model):
     what the scorer entered — actual value, or for a qualitative indicator the band and
     the percentage chosen within it — with the deviation reason and measure."""
 
-    sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="lines")
+    # no index of its own: one_line_per_target_row starts with it
+    sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="lines", db_index=False)
     target_row = models.ForeignKey(TargetRow, verbose_name=_("绩效指标"), on_delete=models.PROTECT, related_name="+")
     position = models.PositiveSmallIntegerField(_("序号"))
     section = models.CharField(_("评分部分"), max_length=16, choices=ScoreSection.choices)

@@ -175,7 +175,8 @@ class IndicatorProgress(models.Model):
     """One target indicator's progress in a report: value to date (or qualitative
     progress), likelihood of completion, and its light."""
 
-    report = models.ForeignKey(MonitoringReport, on_delete=models.CASCADE, related_name="indicators")
+    # no index of its own: one_progress_per_row starts with it
+    report = models.ForeignKey(MonitoringReport, on_delete=models.CASCADE, related_name="indicators", db_index=False)
     target_row = models.ForeignKey(TargetRow, verbose_name=_("绩效指标"), on_delete=models.PROTECT, related_name="+")
     value = models.DecimalField(_("截至期末完成值"), max_digits=18, decimal_places=4, null=True, blank=True)
     progress = models.CharField(_("定性指标完成情况"), max_length=16, choices=QualitativeProgress.choices, blank=True)

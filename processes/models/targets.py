@@ -141,7 +141,8 @@ class TargetRow(models.Model):
     fresh; its level names, direction and unit are copied, so a later library change never
     rewrites approved targets."""
 
-    target_set = models.ForeignKey(TargetSet, on_delete=models.CASCADE, related_name="rows")
+    # no index of its own: target_row_position_unique starts with it
+    target_set = models.ForeignKey(TargetSet, on_delete=models.CASCADE, related_name="rows", db_index=False)
     position = models.PositiveSmallIntegerField(_("序号"))
     indicator = models.ForeignKey(
         Indicator, verbose_name=_("库内指标"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
