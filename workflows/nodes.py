@@ -16,6 +16,8 @@ from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.nodes.view import ViewActivation
 
 from accounts.models import User
+from processes.models import BudgetProject
+from processes.prepared import Prepared
 from processes.selectors import project_visible_to, users_who_see
 from processes.services.projects import transition_spec
 
@@ -93,16 +95,33 @@ class ProjectTask(TaskActions, flow.View):
         """Who may take this task now (its owner, or everyone in its queue)."""
         if task.owner_id:
             return [task.owner]
+        project = self.project_of(task)
+        app_label, codename = task.owner_permission.split(".", 1)
         return list(
-            User.objects.with_perm(
-                task.owner_permission,
-                is_active=True,
-                include_superusers=False,
-                backend="django.contrib.auth.backends.ModelBackend",
+            _QUEUE_HOLDERS(
+                app_label=app_label, codename=codename, project_id=project.pk, department_id=project.department_id
             )
-            .filter(pk__in=users_who_see(self.project_of(task)).values("pk"))
-            .distinct()
         )
+
+
+def _queue_holders(*, app_label: str, codename: str, project_id: int, department_id: int):
+    """The active holders of a permission (by their roles or their own) who see the project."""
+    project = BudgetProject(pk=project_id, department_id=department_id)
+    return (
+        User.objects.with_perm(
+            f"{app_label}.{codename}",
+            is_active=True,
+            include_superusers=False,
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
+        .filter(pk__in=users_who_see(project).values("pk"))
+        .distinct()
+    )
+
+
+#: compiled once: it is asked after every task completion, and compiling its conditions
+#: cost ~6 ms against 0.3 ms to run it (processes/prepared.py)
+_QUEUE_HOLDERS = Prepared(_queue_holders, app_label=str, codename=str, project_id=int, department_id=int)
 
 
 class ForEachSplitActivation(SplitActivation):
