@@ -133,3 +133,29 @@ def _sqlite_value(field: models.Field, value: Any) -> Any:
     if prepared is None or isinstance(prepared, int | float | str):
         return prepared
     return str(prepared)
+
+
+def insert_unless_exists(instance: models.Model, *, unique: Sequence[str]) -> bool:
+    """Insert the unsaved ``instance`` unless a row with its values of the ``unique`` fields
+    (a unique constraint) exists: ``INSERT … ON CONFLICT DO NOTHING``, one statement, no
+    savepoint. True, and ``instance`` saved with its new key, if inserted. A transaction
+    inserting the same key concurrently is waited for: its commit makes this a no-op, its
+    rollback lets this insert. The new row is the caller's alone until it commits."""
+    meta = instance._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    by_name = {f.name: f for f in fields}
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({', '.join(quote(str(by_name[name].column)) for name in unique)}) DO NOTHING "
+        f"RETURNING {quote(str(meta.pk.column))}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk = row[0]
+    instance._state.adding, instance._state.db = False, connection.alias
+    return True

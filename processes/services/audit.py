@@ -95,12 +95,14 @@ def audit_record(
     return event
 
 
-def audit_record_many(events: list[dict], *, actor=None, role: str = "") -> int:
+def audit_record_many(events: list[dict], *, actor=None, role: str = "", head: AuditChainHead | None = None) -> int:
     """Append one event per item of ``events`` (dicts of object_type, object_id, object_repr,
     action, from_state, to_state, comment, detail) for one actor, in one INSERT and one
     head update (one statement on PostgreSQL): a campaign's thousands of stage changes,
     chained like any other events.
     Must run inside the caller's transaction. Returns the sequence of the last one.
+    ``head``: the chain head as the caller's own statement just read and row-locked it
+    (read and locked here otherwise).
 
     The rows go in through processes.bulk_insert, not as model instances: for a campaign's
     3,755 rows the instances cost more than hashing them (docs/performance.md)."""
@@ -108,7 +110,8 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "") -> int:
         raise ValueError("audit_record_many needs at least one event")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record_many must run inside the transition's transaction")
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    if head is None:
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
     common = {
         "occurred_at": timezone.now(),
         "actor_id": actor.pk if actor is not None and actor.is_authenticated else None,

@@ -25,6 +25,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F
@@ -38,8 +39,10 @@ from notifications.services import Message, notify
 
 from .. import messages as msg
 from .. import results, scoring
+from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
 from ..models import (
+    AuditChainHead,
     BudgetProject,
     EvaluationCampaign,
     Recheck,
@@ -175,14 +178,22 @@ def campaign_launch(
     if due_at <= timezone.now():
         raise ValidationError({"due_at": _("自评截止时间必须晚于现在。")})
     title = (title or "").strip() or _("%(year)s 年度项目支出绩效自评") % {"year": fiscal_year}
-    campaign, created = _campaign_locked(actor=actor, fiscal_year=fiscal_year, due_at=due_at, title=title)
-    # a campaign created just now has no self-evaluations yet
-    already = SelfEvaluation.objects.filter(campaign=campaign).count() if not created else 0
-    if connection.vendor == "postgresql":
-        projects, evaluations, moved = _issue_in_one_statement(campaign, progress)
-    else:
-        projects, evaluations, moved = _issue(campaign, progress)
-    if moved != len(projects):
+    postgres = connection.vendor == "postgresql"
+    campaign = EvaluationCampaign(fiscal_year=fiscal_year, title=title[:100], due_at=due_at, launched_by=actor)
+    # PostgreSQL: a first launch inserts its campaign in the statement that issues
+    issued = _issue_in_one_statement(campaign, progress, insert_campaign=True) if postgres else None
+    created, already = issued is not None, 0  # a campaign created just now has no self-evaluations yet
+    if issued is None:
+        if postgres:  # the year has its campaign: lock it (one launcher at a time)
+            campaign = EvaluationCampaign.objects.select_for_update().get(fiscal_year=fiscal_year)
+        else:
+            campaign, created = _campaign_locked(campaign)
+        already = SelfEvaluation.objects.filter(campaign=campaign).count() if not created else 0
+        issued = _issue_in_one_statement(campaign, progress) if postgres else _issue(campaign, progress)
+    if issued is None:  # pragma: no cover - an existing campaign's statement always runs
+        raise RuntimeError("campaign_launch: the locked campaign's statement did not run")
+    projects, evaluations = issued.projects, issued.evaluations
+    if issued.moved != len(projects):
         raise Conflict(_("有项目在发起过程中被他人改变了阶段，请重试。"))
     # the projects' stage changes and, last, the campaign's own event: one batch
     sequence = audit_record_many(
@@ -210,6 +221,7 @@ def campaign_launch(
         ],
         actor=actor,
         role=Role.FINANCE_OFFICER,
+        head=issued.head,
     )
     _phase_done(progress, len(evaluations), DISPATCHING)
     if after is not None and evaluations:
@@ -218,33 +230,16 @@ def campaign_launch(
     per_department: dict[int, int] = defaultdict(int)
     for _pk, department_id, *_rest in projects:
         per_department[department_id] += 1
-    _tell_departments(campaign, per_department, sequence, actor, due_at)
+    _tell_departments(campaign, per_department, sequence, actor, due_at, members=issued.members)
     return Launched(campaign, evaluations, already)
 
 
-def _campaign_locked(*, actor: User, fiscal_year: int, due_at: datetime, title: str) -> tuple[EvaluationCampaign, bool]:
-    """The campaign of ``fiscal_year`` row-locked for this launch (one launcher at a time),
-    and whether it was created now. A new campaign is inserted unless the year has one
-    (``ON CONFLICT DO NOTHING``: a launcher racing another waits for the other's commit,
-    then locks the row it made); its uncommitted row is this transaction's alone."""
-    campaign = EvaluationCampaign(fiscal_year=fiscal_year, title=title[:100], due_at=due_at, launched_by=actor)
-    meta = EvaluationCampaign._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({_column(EvaluationCampaign, 'fiscal_year')}) DO NOTHING "
-            f"RETURNING {quote(str(meta.pk.column))}",
-            [f.get_db_prep_save(f.pre_save(campaign, True), connection) for f in fields],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return EvaluationCampaign.objects.select_for_update().get(fiscal_year=fiscal_year), False
-    campaign.pk = row[0]
-    campaign._state.adding, campaign._state.db = False, connection.alias
-    return campaign, True
+def _campaign_locked(campaign: EvaluationCampaign) -> tuple[EvaluationCampaign, bool]:
+    """The year's campaign row-locked for this launch (one launcher at a time), and whether
+    it was created now: ``campaign`` (unsaved) is inserted unless its year has one."""
+    if insert_unless_exists(campaign, unique=["fiscal_year"]):
+        return campaign, True
+    return EvaluationCampaign.objects.select_for_update().get(fiscal_year=campaign.fiscal_year), False
 
 
 def _column(model: type[models.Model], attname: str) -> str:
@@ -253,14 +248,24 @@ def _column(model: type[models.Model], attname: str) -> str:
     return connection.ops.quote_name(str(field.column))
 
 
-Issued = tuple[list[tuple[int, int, str, str]], list[SelfEvaluation], int]
+@dataclass
+class Issued:
+    """What issuing the self-evaluations did: the projects' (pk, department, code, name) in
+    department and code order, the new self-evaluations in the same order, how many
+    projects moved to 评价中 (fewer if someone changed a project's stage meanwhile); on
+    PostgreSQL also the audit chain head, row-locked by the same statement, and the
+    launched departments' members (``_tell_departments`` reads them otherwise)."""
+
+    projects: list[tuple[int, int, str, str]]
+    evaluations: list[SelfEvaluation]
+    moved: int
+    head: AuditChainHead | None = None
+    members: list[User] | None = None
 
 
 def _issue(campaign: EvaluationCampaign, progress) -> Issued:
     """The self-evaluations of the campaign's year's executing projects that have none,
-    and those projects moved to 评价中: their (pk, department, code, name) in department
-    and code order, the new self-evaluations in the same order, and how many projects
-    moved (fewer than issued if someone changed a project's stage meanwhile)."""
+    and those projects moved to 评价中."""
     # Executing projects of the year without a self-evaluation (a project has at most one).
     projects = list(
         BudgetProject.objects.filter(
@@ -282,58 +287,118 @@ def _issue(campaign: EvaluationCampaign, progress) -> Issued:
     moved = BudgetProject.objects.filter(self_evaluation__campaign=campaign, stage=ProjectStage.EXECUTING).update(
         stage=ProjectStage.EVALUATING, version=F("version") + 1
     )
-    return projects, evaluations, moved
+    return Issued(projects, evaluations, moved)
 
 
-def _issue_in_one_statement(campaign: EvaluationCampaign, progress) -> Issued:
-    """``_issue`` on PostgreSQL in one statement: the projects' SELECT, the self-evaluations'
-    INSERT and the projects' UPDATE as data-modifying WITHs. The same rows, column for
-    column (the self-evaluation's defaults and timestamps as ``bulk_create`` writes them),
-    the same row locks (the UPDATE re-checks a project another transaction changed)."""
+def _issue_in_one_statement(campaign: EvaluationCampaign, progress, *, insert_campaign: bool = False) -> Issued | None:
+    """``_issue`` on PostgreSQL in one statement of data-modifying WITHs: the projects'
+    SELECT, the self-evaluations' INSERT, the projects' UPDATE (it re-checks a project
+    another transaction changed), then the audit chain head's row lock and the launched
+    departments' members. With ``insert_campaign`` the unsaved ``campaign`` is inserted
+    first (``ON CONFLICT DO NOTHING``): None, and nothing done, if its year has one.
+
+    The same rows, column for column, as ``_issue`` (the self-evaluation's defaults and
+    timestamps as ``bulk_create`` writes them), and the same lock order: the head is
+    locked only once the projects' UPDATE has run (its lock waits on ``moved``)."""
     quote = connection.ops.quote_name
-    project_meta, evaluation_meta = BudgetProject._meta, SelfEvaluation._meta
-
+    evaluation_meta = SelfEvaluation._meta
     template = SelfEvaluation(campaign=campaign)
-    fixed = [f for f in evaluation_meta.concrete_fields if not f.primary_key and f.attname != "project_id"]
+    fixed = [f for f in evaluation_meta.concrete_fields if f.attname not in ("id", "campaign_id", "project_id")]
     values = {f.attname: f.pre_save(template, True) for f in fixed}
-    project_table, evaluation_table = quote(project_meta.db_table), quote(evaluation_meta.db_table)
-    project_id, evaluation_project = quote(str(project_meta.pk.column)), _column(SelfEvaluation, "project_id")
-    department, code, stage = (_column(BudgetProject, n) for n in ("department_id", "code", "stage"))
-    version = _column(BudgetProject, "version")
-    sql = (
-        "WITH project AS MATERIALIZED ("
-        f"SELECT p.{project_id} AS id, p.{department} AS department_id, p.{code} AS code, "
-        f"p.{_column(BudgetProject, 'name')} AS name FROM {project_table} p "
-        f"WHERE p.{_column(BudgetProject, 'fiscal_year')} = %s AND p.{stage} = %s AND NOT EXISTS "
-        f"(SELECT 1 FROM {evaluation_table} s WHERE s.{evaluation_project} = p.{project_id})), "
-        f"issued AS (INSERT INTO {evaluation_table} "
-        f"({', '.join(quote(f.column) for f in fixed)}, {evaluation_project}) "
-        f"SELECT {', '.join(['%s'] * len(fixed))}, project.id FROM project "
-        "ORDER BY project.department_id, project.code "
-        f"RETURNING {quote(evaluation_meta.pk.column)} AS id, {evaluation_project} AS project_id), "
-        f"moved AS (UPDATE {project_table} b SET {stage} = %s, {version} = b.{version} + 1 "
-        f"FROM issued WHERE b.{project_id} = issued.project_id AND b.{stage} = %s RETURNING b.{project_id}) "
-        "SELECT project.id, project.department_id, project.code, project.name, issued.id, "
-        "(SELECT count(*) FROM moved) FROM project JOIN issued ON issued.project_id = project.id "
-        "ORDER BY project.department_id, project.code"
+    params: list[Any] = []
+    if insert_campaign:
+        fields = [f for f in EvaluationCampaign._meta.concrete_fields if not f.primary_key]
+        source = (
+            f"INSERT INTO {quote(EvaluationCampaign._meta.db_table)} "
+            f"({', '.join(quote(str(f.column)) for f in fields)}) VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({_column(EvaluationCampaign, 'fiscal_year')}) DO NOTHING RETURNING id"
+        )
+        params += [f.get_db_prep_save(f.pre_save(campaign, True), connection) for f in fields]
+    else:
+        source, params = "SELECT %s::bigint AS id", [campaign.pk]
+    project_table, evaluation_table = quote(BudgetProject._meta.db_table), quote(evaluation_meta.db_table)
+    head_table = quote(AuditChainHead._meta.db_table)
+    user_table, user_groups = quote(User._meta.db_table), quote(User.groups.through._meta.db_table)
+    group_table = quote(Group._meta.db_table)
+    project, stage, version = (
+        _column(BudgetProject, "id"),
+        _column(BudgetProject, "stage"),
+        _column(BudgetProject, "version"),
     )
-    params = [
+    department = _column(User, "department_id")
+    sql = (
+        f"WITH campaign AS ({source}), "
+        "project AS MATERIALIZED ("
+        f"SELECT p.{project} AS id, p.{_column(BudgetProject, 'department_id')} AS department_id, "
+        f"p.{_column(BudgetProject, 'code')} AS code, p.{_column(BudgetProject, 'name')} AS name "
+        f"FROM {project_table} p WHERE p.{_column(BudgetProject, 'fiscal_year')} = %s AND p.{stage} = %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {evaluation_table} s "
+        f"WHERE s.{_column(SelfEvaluation, 'project_id')} = p.{project})), "
+        f"issued AS (INSERT INTO {evaluation_table} ({', '.join(quote(str(f.column)) for f in fixed)}, "
+        f"{_column(SelfEvaluation, 'campaign_id')}, {_column(SelfEvaluation, 'project_id')}) "
+        f"SELECT {', '.join(['%s'] * len(fixed))}, campaign.id, project.id FROM project CROSS JOIN campaign "
+        "ORDER BY project.department_id, project.code "
+        f"RETURNING id, {_column(SelfEvaluation, 'project_id')} AS project_id), "
+        f"moved AS (UPDATE {project_table} b SET {stage} = %s, {version} = b.{version} + 1 "
+        f"FROM issued WHERE b.{project} = issued.project_id AND b.{stage} = %s RETURNING b.{project}), "
+        # the head's lock waits until the projects' UPDATE has run (the condition reads it)
+        f"head AS (SELECT h.id, h.last_sequence, h.last_hash FROM {head_table} h WHERE h.id = 1 "
+        "AND (SELECT count(*) FROM moved) >= 0 AND EXISTS (SELECT 1 FROM campaign) FOR UPDATE OF h), "
+        f"member AS (SELECT DISTINCT u.id, u.{department} AS department_id FROM {user_table} u "
+        f"JOIN {user_groups} ug ON ug.user_id = u.id JOIN {group_table} g ON g.id = ug.group_id "
+        f"WHERE u.{_column(User, 'is_active')} AND g.name = ANY(%s) AND u.{department} IN "
+        "(SELECT project.department_id FROM project) AND EXISTS (SELECT 1 FROM campaign)) "
+        "SELECT 'campaign', campaign.id, NULL::bigint, NULL::text, NULL::text, NULL::bigint, NULL::bigint "
+        "FROM campaign "
+        "UNION ALL SELECT 'head', head.id, head.last_sequence, head.last_hash, NULL, NULL, NULL FROM head "
+        "UNION ALL SELECT 'member', member.id, member.department_id, NULL, NULL, NULL, NULL FROM member "
+        # the projects and their self-evaluations apart: joined here (row estimates of a
+        # WITH are blind) PostgreSQL compares every pair
+        "UNION ALL SELECT 'project', project.id, project.department_id, project.code, project.name, NULL, "
+        "(SELECT count(*) FROM moved) FROM project WHERE EXISTS (SELECT 1 FROM campaign) "
+        "UNION ALL SELECT 'issued', issued.project_id, NULL, NULL, NULL, issued.id, NULL FROM issued "
+        "ORDER BY 1, 3, 4, 2"
+    )
+    params += [
         campaign.fiscal_year,
         ProjectStage.EXECUTING,
         *(f.get_db_prep_save(values[f.attname], connection) for f in fixed),
         ProjectStage.EVALUATING,
         ProjectStage.EXECUTING,
+        sorted(DEPARTMENT_ROLES),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    of_kind: dict[str, list[tuple]] = defaultdict(list)
+    for kind, *row in rows:
+        of_kind[kind].append(tuple(row))
+    if not of_kind["campaign"]:
+        return None  # the year has its campaign: nothing was written
+    if insert_campaign:
+        campaign.pk = of_kind["campaign"][0][0]
+        campaign._state.adding, campaign._state.db = False, connection.alias
+    head = None
+    for pk, last_sequence, last_hash, *_rest in of_kind["head"]:
+        head = AuditChainHead(pk=pk, last_sequence=last_sequence, last_hash=last_hash)
+        head._state.adding, head._state.db = False, connection.alias
+    # as ``.only("id", "is_active", "department_id")`` would load them (in field order)
+    loaded = [f.attname for f in User._meta.concrete_fields if f.attname in ("id", "is_active", "department_id")]
+    members = [
+        User.from_db(
+            connection.alias, loaded, [{"id": pk, "is_active": True, "department_id": dept}[a] for a in loaded]
+        )
+        for pk, dept, *_rest in of_kind["member"]
+    ]
+    issued = {project_id: evaluation_pk for project_id, _d, _c, _n, evaluation_pk, _m in of_kind["issued"]}
+    launched = of_kind["project"]  # every one of them issued (the INSERT adds a row for each or fails)
     if progress is not None:
-        progress.start(LAUNCHING, len(rows))
-    projects = [(pk, department_id, code, name) for pk, department_id, code, name, _e, _m in rows]
+        progress.start(LAUNCHING, len(launched))
+    projects = [(pk, department_id, code, name) for pk, department_id, code, name, _e, _m in launched]
     evaluations = []
-    for pk, _department, _code, _name, evaluation_pk, _moved in rows:
+    for pk, *_rest in launched:
         evaluation = SelfEvaluation(
-            pk=evaluation_pk,
+            pk=issued[pk],
             campaign=campaign,
             project_id=pk,
             created_at=values["created_at"],
@@ -342,7 +407,8 @@ def _issue_in_one_statement(campaign: EvaluationCampaign, progress) -> Issued:
         evaluation._state.adding, evaluation._state.db = False, connection.alias
         evaluations.append(evaluation)
     _phase_done(progress, len(evaluations), MOVING)
-    return projects, evaluations, rows[0][5] if rows else 0
+    moved = launched[0][5] if launched else 0
+    return Issued(projects, evaluations, moved, head=head, members=members)
 
 
 def _phase_done(progress, n: int, next_phase: str | None = None) -> None:
@@ -355,15 +421,25 @@ def _phase_done(progress, n: int, next_phase: str | None = None) -> None:
 
 
 def _tell_departments(
-    campaign: EvaluationCampaign, per_department: dict[int, int], sequence: int, actor, due_at: datetime
+    campaign: EvaluationCampaign,
+    per_department: dict[int, int],
+    sequence: int,
+    actor,
+    due_at: datetime,
+    members: list[User] | None = None,
 ) -> None:
-    """One notice per department member for the whole launch (not one per project)."""
+    """One notice per department member for the whole launch (not one per project);
+    ``members``: the active department staff and leaders of ``per_department``, if the
+    caller has read them."""
     if not per_department:
         return
     due = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
-    members = User.objects.filter(
-        department_id__in=per_department, is_active=True, groups__name__in=DEPARTMENT_ROLES
-    ).distinct()
+    if members is None:
+        members = list(
+            User.objects.filter(
+                department_id__in=per_department, is_active=True, groups__name__in=DEPARTMENT_ROLES
+            ).distinct()
+        )
     told = {
         user: msg.plain(
             "task", CAMPAIGN_LAUNCHED, campaign=campaign.title, count=per_department[user.department_id or 0], due=due

@@ -31,6 +31,7 @@ from notifications.services import Message, notify
 
 from .. import lights
 from .. import messages as msg
+from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
 from ..models import MONEY, BudgetProject, IndicatorProgress, MonitoringReport, MonitoringRound, TargetRow
 from ..permissions import holds, in_department
@@ -45,7 +46,7 @@ from ..states import (
     ReportStatus,
     TargetSetStatus,
 )
-from .audit import audit_and_notify, audit_record
+from .audit import audit_and_notify, audit_record, audit_record_many
 from .projects import department_told, msgid
 from .records import save_versioned
 
@@ -135,13 +136,21 @@ def round_open(
         "start": start_month,
         "end": end_month,
     }
-    round_, created = MonitoringRound.objects.get_or_create(
+    round_ = MonitoringRound(
         fiscal_year=fiscal_year,
         start_month=start_month,
         end_month=end_month,
-        defaults={"title": title[:100], "due_at": due_at, "opened_by": actor},
+        title=title[:100],
+        due_at=due_at,
+        opened_by=actor,
     )
-    round_ = MonitoringRound.objects.select_for_update().get(pk=round_.pk)  # one opener at a time
+    # one opener at a time: a new round's row is this transaction's alone, an existing
+    # one is row-locked
+    created = insert_unless_exists(round_, unique=["fiscal_year", "start_month", "end_month"])
+    if not created:
+        round_ = MonitoringRound.objects.select_for_update().get(
+            fiscal_year=fiscal_year, start_month=start_month, end_month=end_month
+        )
     executing = BudgetProject.objects.filter(fiscal_year=fiscal_year, stage=ProjectStage.EXECUTING)
     if project_ids is not None:
         wanted = {int(pk) for pk in project_ids}
@@ -156,7 +165,12 @@ def round_open(
         if not wanted:
             raise ValidationError({"projects": _("请至少选择一个项目。")})
         executing = executing.filter(pk__in=wanted)
-    have = set(MonitoringReport.objects.filter(round=round_).values_list("project_id", flat=True))
+    # a round created just now has no reports yet
+    have = (
+        set(MonitoringReport.objects.filter(round=round_).values_list("project_id", flat=True))
+        if not created
+        else set()
+    )
     projects = list(
         executing.exclude(pk__in=have).only(
             # stage too: the FSM mixin reads it when a project is built (a query each otherwise)
@@ -187,15 +201,21 @@ def round_open(
         progress.advance(len(reports))
     if after is not None and reports:
         after(round_, reports)
-    event = audit_record(
-        obj=round_,
-        action="round_open" if created else "round_extend",
+    sequence = audit_record_many(  # one event: the rows and the head's move in one statement on PostgreSQL
+        [
+            {
+                "object_type": round_._meta.label_lower,
+                "object_id": str(round_.pk),
+                "object_repr": str(round_),
+                "action": "round_open" if created else "round_extend",
+                "to_state": round_.status,
+                "detail": {"reports_created": len(reports), "already_in_round": already, "end_month": end_month},
+            }
+        ],
         actor=actor,
         role=Role.FINANCE_OFFICER,
-        to_state=round_.status,
-        detail={"reports_created": len(reports), "already_in_round": already, "end_month": end_month},
     )
-    _tell_departments(round_, reports, event.sequence, actor)
+    _tell_departments(round_, reports, sequence, actor)
     return Opened(round_, reports, already)
 
 

@@ -1,8 +1,9 @@
-"""The campaign launch's PostgreSQL statements (processes.services.evaluation and
-workflows.bulk): the self-evaluations, the projects' move and the flows each in one
-statement of data-modifying WITHs. They must write, column for column, what the
-one-INSERT-per-table path writes; this compares the two on the same database, one
-fiscal year launched each way."""
+"""The campaign launch's PostgreSQL statements (processes.services.evaluation,
+processes.services.audit and workflows.bulk), each of data-modifying WITHs: the
+campaign, its self-evaluations, the projects' move, the audit head's lock and the
+departments' members in one; the audit rows and the head's move in one; the flows in
+one. They must write, column for column, what the one-INSERT-per-table path writes;
+this compares the two on the same database, one fiscal year launched each way."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from viewflow.workflow.models import Process, Task
 
-from processes.models import AuditEvent, BudgetProject, SelfEvaluation
+from notifications.models import Notification
+from processes.models import AuditEvent, BudgetProject, EvaluationCampaign, SelfEvaluation
 from processes.services import evaluation as evaluation_services
 from processes.services.audit import audit_verify
 from processes.states import ProjectStage
@@ -32,7 +34,7 @@ DUE = timezone.now().replace(microsecond=0) + timedelta(days=30)
 def _projects(district, year: int) -> list[BudgetProject]:
     return [
         district.project(ProjectStage.EXECUTING, dept=dept, fiscal_year=year, code=f"{year}-{i:05d}")
-        for i, dept in enumerate("abab")
+        for i, dept in enumerate("aaab")
     ]
 
 
@@ -73,10 +75,20 @@ def test_one_statement_launch_writes_the_rows_of_the_per_table_path_when_on_post
     assert sum(s.startswith("SAVEPOINT") for s in sql) == 1
     assert sum('INSERT INTO "viewflow_task"' in s for s in sql) == 1  # with its processes and dues
     assert sum('INSERT INTO "processes_selfevaluation"' in s for s in sql) == 1
+    # the campaign's row, the chain head's lock and the departments' members in those
+    # statements too: three statements of WITHs, no SELECT but the actor's permissions
+    assert sum(s.startswith("WITH") for s in sql) == 3
+    assert [s for s in sql if s.startswith("SELECT") and "auth_permission" not in s] == []
+    assert not any(s.startswith('INSERT INTO "processes_evaluationcampaign"') for s in sql)
+
+    def per_table(campaign, progress, *, insert_campaign=False):
+        if insert_campaign:
+            campaign, _created = evaluation_services._campaign_locked(campaign)
+        return evaluation_services._issue(campaign, progress)
 
     _projects(district, 2022)
     with monkeypatch.context() as m:  # the same launch through the one-INSERT-per-table path
-        m.setattr(evaluation_services, "_issue_in_one_statement", evaluation_services._issue)
+        m.setattr(evaluation_services, "_issue_in_one_statement", per_table)
         m.setattr(bulk, "connection", SimpleNamespace(vendor="per-table"))
         campaign_launch(actor=district.finance, fiscal_year=2022, due_at=DUE)
 
@@ -98,6 +110,17 @@ def test_one_statement_launch_writes_the_rows_of_the_per_table_path_when_on_post
     }
     created = [t.created for t in fill.order_by("pk")]
     assert created == sorted(set(created))  # distinct, in key order
+    # the departments' members told once each, with the count of their projects, as the
+    # per-table path tells them
+    campaigns = {c.fiscal_year: c.pk for c in EvaluationCampaign.objects.all()}
+
+    def told(year: int) -> list[tuple]:
+        notices = Notification.objects.filter(object_type="processes.evaluationcampaign", object_id=campaigns[year])
+        return sorted((n.recipient_id, n.params["count"], n.kind, n.verb) for n in notices)
+
+    assert told(2021) == told(2022)
+    assert {district.staff_a.pk, district.leader_b.pk} <= {r[0] for r in told(2021)}
+    assert {r[1] for r in told(2021)} == {3, 1}  # department a has three projects, b one
     assert audit_verify() is None
 
 
