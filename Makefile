@@ -96,10 +96,11 @@ format: venv
 # `make test` ran them and the database cannot change their outcome: the browser tests;
 # the screen tests (page rendering — their reads go through the selectors and services
 # the API, process and workflow tests run here); and the tests that touch no database
-# (catalogs, pure scoring and reminder rules, the embedded SQLite dev server).
+# (catalogs, pure scoring and reminder rules, the embedded SQLite dev server and its
+# writers' queue, which use SQLite files of their own).
 SERVER_SUITE_SKIP := --ignore=tests/screens --ignore=tests/test_i18n.py \
 	--ignore=tests/processes/test_scoring.py --ignore=tests/processes/test_reminder_rules.py \
-	--ignore=tests/infra/test_dev_server.py
+	--ignore=tests/infra/test_dev_server.py --ignore=tests/infra/test_sqlite_writers.py
 test-servers: venv
 	@case "$${DATABASE_URL:-}" in postgres://*|postgresql://*) ;; \
 	  *) echo "test-servers: DATABASE_URL must name a PostgreSQL server (bash .ci/run sets it)"; exit 2;; esac

@@ -17,6 +17,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -120,9 +121,12 @@ class BenchDatabase:
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
+    """Copy the database, its write-ahead log included, with SQLite's backup API."""
     for suffix in ("-journal", "-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(source, target)
+    Path(target).unlink(missing_ok=True)
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
 
 
 def _close_django_connections() -> None:

@@ -90,7 +90,7 @@ def _do_task(node, task: Task, actor: User) -> None:
     if task.owner_id is None:
         if not node.can_assign(actor, task):
             raise PermissionDenied(_("您不能办理此任务。"))
-        task.save = _unsaved  # type: ignore[method-assign]
+        task.save = _unsaved
         try:
             activation.assign(actor)
         finally:

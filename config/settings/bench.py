@@ -19,12 +19,10 @@ from config.env import env
 from .base import *  # noqa: F403
 
 SECRET_KEY = "bench-secret-key-not-for-production"
-DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES = {"default": sqlite_tuned(env.db("DATABASE_URL"))}  # noqa: F405 (as base.py)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if env.bool("BENCH_SERVER", default=False):  # the servers bench/http.py starts: as production
     pooled(DATABASES["default"], env.int("DATABASE_POOL_SIZE", default=10))  # noqa: F405
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # as base.py configures SQLite
-    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if env("REDIS_URL", default=""):

@@ -298,7 +298,7 @@ def test_unrelated_approval_does_not_wait_when_another_projects_flow_step_is_slo
     assert audit_verify() is None
 
 
-def test_each_email_is_sent_once_when_two_workers_claim_one_delivery_at_once():
+def test_each_email_is_sent_once_when_two_workers_claim_one_delivery_at_once(district):
     """Two workers run the e-mail task of the same delivery at once (a retried Celery task
     beside the first): the claim (UPDATE … RETURNING) lets each notice go out once."""
     from django.core import mail
