@@ -21,9 +21,10 @@ class SessionRenewalMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is not None and not session.is_empty() and not session.modified:
+        if session is not None and not session.is_empty():
             now = int(time.time())
-            if now - session.get(self.KEY, 0) >= settings.SESSION_RENEW_SECONDS:
+            # a session saved anyway (a login, a language switch) is stamped for free
+            if session.modified or now - session.get(self.KEY, 0) >= settings.SESSION_RENEW_SECONDS:
                 session[self.KEY] = now
         return response
 

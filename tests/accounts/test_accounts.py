@@ -189,3 +189,11 @@ def test_permissions_are_read_in_one_query_when_backend_answers(db, django_asser
         assert fresh.has_perm("sessions.view_session")
     assert "sessions.view_session" in expected
     assert expected - {"sessions.view_session"} == {p for p in ROLE_PERMISSIONS[role]}
+
+
+def test_a_login_stamps_the_session_so_the_next_request_writes_nothing(client, db):
+    user = make_user("dept_staff")
+    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("workflows:inbox")).status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
