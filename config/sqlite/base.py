@@ -12,8 +12,11 @@ database (one thread per process waits on it, retrying every millisecond, so a t
 passes between processes within about one). Only then does it BEGIN, so SQLite's lock
 is free when it asks. The turn ends with the transaction (commit, rollback or close).
 Waiting longer than the database's ``timeout`` option is SQLite's own error, "database
-is locked". Statements outside a transaction, and in-memory databases (the tests), are
-as Django's backend leaves them.
+is locked". A write statement outside a transaction (autocommit: an e-mail claim, a
+queryset update) takes a turn of its own for that statement: left to SQLite's retries it
+lost the lock to the queue again and again, and under 50 clients one waited past the
+timeout. Reads need no turn (write-ahead logging), and in-memory databases (the tests)
+are as Django's backend leaves them.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ import fcntl
 import os
 import threading
 import time
+from contextlib import contextmanager
 
 from django.db.backends.sqlite3 import base
 from django.db.utils import OperationalError
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 _turns: dict[str, threading.Lock] = {}
 _turns_guard = threading.Lock()
@@ -35,9 +41,48 @@ def _turn_of(path: str) -> threading.Lock:
         return _turns.setdefault(path, threading.Lock())
 
 
+class _Cursor(base.SQLiteCursorWrapper):
+    """Django's SQLite cursor; a write outside a transaction waits for its turn."""
+
+    owner: DatabaseWrapper
+
+    def execute(self, query, params=None):
+        if self.owner._statement_needs_turn(query):
+            with self.owner._turn():
+                return super().execute(query, params)
+        return super().execute(query, params)
+
+    def executemany(self, query, param_list):
+        if self.owner._statement_needs_turn(query):
+            with self.owner._turn():
+                return super().executemany(query, param_list)
+        return super().executemany(query, param_list)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _turn_fd: int | None = None
     _turn_held = False
+
+    def create_cursor(self, name=None):
+        cursor = self.connection.cursor(factory=_Cursor)
+        cursor.owner = self
+        return cursor
+
+    def _statement_needs_turn(self, query: str) -> bool:
+        return (
+            not self._turn_held
+            and not self.connection.in_transaction
+            and not self.is_in_memory_db()
+            and query.lstrip()[:7].upper().startswith(_WRITES)
+        )
+
+    @contextmanager
+    def _turn(self):
+        self._take_turn()
+        try:
+            yield
+        finally:
+            self._end_turn()
 
     def _lock_path(self) -> str:
         return f"{self.settings_dict['NAME']}.writers"

@@ -121,3 +121,29 @@ def test_a_writer_is_told_the_database_is_locked_when_its_turn_does_not_come(db_
     again.join()
     assert failed == []
     holder.close()
+
+
+def test_a_write_outside_a_transaction_takes_a_turn_and_a_read_does_not(db_file, monkeypatch):
+    from config.sqlite.base import DatabaseWrapper
+
+    turns: list[str] = []
+    take = DatabaseWrapper._take_turn
+
+    def counted(self):
+        turns.append("taken")
+        return take(self)
+
+    monkeypatch.setattr(DatabaseWrapper, "_take_turn", counted)
+    handler = _handler(db_file)
+    connection = handler["default"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n FROM counter WHERE id = 1")
+        assert turns == []
+        cursor.execute("UPDATE counter SET n = n + 1 WHERE id = 1 RETURNING n")
+        assert cursor.fetchone()[0] == 1
+        assert turns == ["taken"]
+    assert not connection._turn_held  # given back after the statement
+    with open(f"{db_file}.writers", "rb") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(other, fcntl.LOCK_UN)
+    handler.close_all()
