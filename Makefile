@@ -29,7 +29,7 @@ APT_UPDATE := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help venv run test lint format test-servers browser-deps clean
+.PHONY: help venv run test lint format test-servers system-deps browser-deps clean
 
 help:
 	@echo "make run           build the venv, migrate, load demo data, serve http://127.0.0.1:8000/"
@@ -61,13 +61,21 @@ run: venv
 	$(MANAGE) load_demo
 	$(MANAGE) runserver 127.0.0.1:8000
 
-# The browser tests drive Debian's chromium through Playwright (no Playwright download).
-browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then $(APT_UPDATE) && $(APT_INSTALL) chromium; fi
+# The system packages the suite needs, installed with apt when missing (a new machine has
+# only its image's): Debian's chromium, which the browser tests drive through Playwright (no
+# Playwright download), and Graphviz's `dot`, which draws the lifecycle diagrams
+# (manage.py lifecycle_diagram and its tests).
+SYSTEM_DEPS := /usr/bin/chromium:chromium /usr/bin/dot:graphviz
+system-deps:
+	@missing=""; for dep in $(SYSTEM_DEPS); do \
+	  [ -x "$${dep%%:*}" ] || missing="$$missing $${dep##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then $(APT_UPDATE) && $(APT_INSTALL) $$missing; fi
+browser-deps: system-deps
 
 # Runs all four checks even when one fails, then fails if any did. pytest's exit code 5
 # ("no tests collected") is a failure like any other non-zero code.
-test: venv browser-deps
+test: venv system-deps
 	@failed=""; \
 	echo "--- ruff check, ruff format --check"; \
 	$(BIN)/ruff check . || failed="$$failed ruff"; \
