@@ -223,6 +223,28 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Content-Security-Policy (django-csp 4; decision 0015): scripts and styles from this site's
+# files only — no inline <script>, no on*= handlers, no style attributes or <style> blocks
+# in templates/ (data goes to static/js through json_script or data- attributes). The
+# middleware (config.csp) adds this host's ws:/wss: origin to connect-src for the live
+# notifications' WebSocket. The Swagger UI's init script is a file (config.csp.SwaggerView).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "config.csp.JixiaoCSPMiddleware"
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
