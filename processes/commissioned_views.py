@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -43,6 +42,7 @@ from .commissioned_forms import (
     SuggestionsForm,
 )
 from .errors import ActionNotAllowed
+from .files import file_response
 from .models import AuditEvent, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
 from .selectors import commissioned_for, commissioned_get_for, published_evaluations
 from .services import commissioned as svc
@@ -387,7 +387,7 @@ FILES = {"draft": "draft_report", "report": "report"}
 
 
 def _attachment(field) -> FileResponse:
-    return FileResponse(field.open("rb"), as_attachment=True, filename=Path(field.name or "report").name)
+    return file_response(field)
 
 
 @login_required

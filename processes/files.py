@@ -1,14 +1,18 @@
-"""Files people upload (evaluation reports now, rectification evidence later): kept outside
-the web root, served only through views that check who may see the object, and accepted
-only when their content is what they claim to be."""
+"""Files people upload (pre-assessment and evaluation reports, rectification evidence, the
+input files of background jobs): kept outside the web root (settings.PRIVATE_MEDIA_ROOT),
+served only through views that check who may see the object (``file_response``), and
+accepted only when their content is what they claim to be (``check_upload``,
+``check_xlsx``). Nothing uploaded is ever served from a public URL (decision 0015)."""
 
 from __future__ import annotations
 
 import zipfile
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, Http404
 from django.utils.functional import LazyObject
 from django.utils.translation import gettext as _
 
@@ -80,3 +84,51 @@ def check_upload(file, *, field: str, max_bytes: int | None = None) -> str:
             {field: _("文件名与内容不符：内容是 %(kind)s 文件。") % {"kind": KINDS[kind][0]}}, code="bad_type"
         )
     return kind
+
+
+#: The content type an .xlsx workbook's [Content_Types].xml names for its main part.
+XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+
+
+def is_xlsx(file) -> bool:
+    """Whether ``file`` is an Excel workbook by its content: a zip archive whose
+    [Content_Types].xml names a spreadsheet's main part (not just a name ending .xlsx)."""
+    try:
+        file.seek(0)
+        if file.read(4) != b"PK\x03\x04":
+            return False
+        file.seek(0)
+        with zipfile.ZipFile(file) as archive:
+            with archive.open("[Content_Types].xml") as types:
+                content_types = types.read(1024 * 1024)
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
+        return False
+    finally:
+        file.seek(0)
+    return XLSX_MAIN.encode() in content_types
+
+
+def check_xlsx(file, *, field: str) -> None:
+    """Refuse an upload meant to be an .xlsx workbook whose name or content is not one."""
+    name = (getattr(file, "name", "") or "").lower()
+    if not name.endswith(".xlsx"):
+        raise ValidationError({field: _("只能导入 Excel 工作簿（.xlsx）文件。")}, code="bad_type")
+    if not is_xlsx(file):
+        raise ValidationError(
+            {field: _("文件内容不是 Excel 工作簿：请上传用 Excel 保存的 .xlsx 文件（不能只改扩展名）。")},
+            code="bad_type",
+        )
+
+
+def file_response(field, *, filename: str | None = None) -> FileResponse:
+    """A stored upload as a download, for a view that has already checked the reader's right
+    to the object: always an attachment (never rendered in the site's origin), its type not
+    to be sniffed. A file missing from the storage is a 404, not a server error."""
+    name = Path(filename or field.name or "file").name
+    try:
+        handle = field.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404(_("文件不存在。")) from exc
+    response = FileResponse(handle, as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

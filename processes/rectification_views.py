@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -24,14 +23,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .errors import ActionNotAllowed
-from .files import check_upload
+from .files import check_upload, file_response
 from .forms import SHANGHAI
 from .models import (
     AuditEvent,
@@ -443,8 +442,4 @@ def rectification_evidence(request, pk):
     """An evidence file, to those who may see its rectification (never a public URL)."""
     evidence = get_object_or_404(Evidence.objects.select_related("item"), pk=pk)
     rectification_get_for(request.user, evidence.item.rectification_id)
-    return FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=Path(evidence.name or evidence.file.name or "evidence").name,
-    )
+    return file_response(evidence.file, filename=evidence.name or None)

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
-from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,6 +24,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 
 from accounts.roles import BUREAU_WIDE_READERS, Role
 from processes.errors import ActionNotAllowed
+from processes.files import file_response
 from processes.forms import ConclusionForm, OpinionForm, PanelReplaceForm, PreAssessmentBeginForm, ReturnForm
 from processes.models import PanelMember, PreAssessment
 from processes.permissions import holds
@@ -404,4 +404,4 @@ def pre_assessment_report(request, pk):
     pa = pre_assessment_get_for(request.user, pk)
     if not pa.report:
         raise Http404
-    return FileResponse(pa.report.open("rb"), as_attachment=True, filename=Path(pa.report.name or "report").name)
+    return file_response(pa.report)

@@ -163,10 +163,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Every upload (reports, evidence, job input files) lives in PRIVATE_MEDIA_ROOT, outside
+# the web root, and is served only by views that check who may see its object
+# (processes.files, decision 0015); no URL serves MEDIA_ROOT. MEDIA_ROOT is only where
+# files uploaded before that were kept: migration processes.0017 moves them to the private
+# root. MEDIA_URL stays unused (Django wants one different from STATIC_URL).
 MEDIA_URL = "media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
-# Uploaded reports and evidence: outside the web root, served only by views that check
-# who may see them (processes.files).
 PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -218,6 +221,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+
+# Content-Security-Policy (django-csp 4; decision 0015): scripts and styles from this site's
+# files only — no inline <script>, no on*= handlers, no style attributes or <style> blocks
+# in templates/ (data goes to static/js through json_script or data- attributes). The
+# middleware (config.csp) adds this host's ws:/wss: origin to connect-src for the live
+# notifications' WebSocket. The Swagger UI's init script is a file (config.csp.SwaggerView).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "config.csp.JixiaoCSPMiddleware"
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
 }
 
 LOGGING = {

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ..files import private_storage
 from ..states import JobStatus
 
 
@@ -23,7 +24,7 @@ class Job(models.Model):
     params = models.JSONField(_("参数"), default=dict, blank=True)
     result = models.JSONField(_("结果"), default=dict, blank=True)
     errors = models.JSONField(_("错误"), default=list, blank=True)
-    file = models.FileField(_("文件"), upload_to="jobs/%Y/", blank=True)
+    file = models.FileField(_("文件"), storage=private_storage, upload_to="jobs/%Y/", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
     )

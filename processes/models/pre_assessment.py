@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from ..files import private_storage
 from ..states import Conclusion, OpinionStatus, PreAssessmentStatus
 from .project import MONEY, BudgetProject
 
@@ -43,7 +44,7 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
     conclusion = models.CharField(_("评估结论"), max_length=16, choices=Conclusion.choices, blank=True)
     approved_amount = models.DecimalField(_("审定金额"), **MONEY, null=True, blank=True)
     conclusion_reasons = models.TextField(_("结论理由"), blank=True)
-    report = models.FileField(_("评估报告"), upload_to="pre_assessment/%Y/", blank=True)
+    report = models.FileField(_("评估报告"), storage=private_storage, upload_to="pre_assessment/%Y/", blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

@@ -46,6 +46,7 @@ from accounts.services import _text as cell_text
 from notifications.services import Message, notify
 
 from ..errors import ActionNotAllowed
+from ..files import check_xlsx
 from ..models import Indicator, Job
 from ..permissions import holds
 from ..states import (
@@ -849,7 +850,7 @@ def indicators_write_rows(
 
 
 def indicator_import_start(*, actor: User, file: File) -> Job:
-    """Upload a library file for import: checks the actor, the file's type and size, and
+    """Upload a library file for import: checks the actor, the file's name, size and content, and
     queues the ``indicator_import`` job (its page shows the progress and the outcome).
     Raises PermissionDenied or ValidationError (on ``file``)."""
     if not holds(actor, IMPORT_PERMISSION):
@@ -863,6 +864,7 @@ def indicator_import_start(*, actor: User, file: File) -> Job:
         raise ValidationError(
             {"file": _("文件过大（%(size)s MB），上限为 %(limit)s MB。") % {"size": _mb(size), "limit": _mb(limit)}}
         )
+    check_xlsx(file, field="file")  # the content, not only the name: a zip naming a spreadsheet
     return job_start(kind=IMPORT_JOB, actor=actor, params={"file_name": name}, file=file)
 
 

@@ -228,9 +228,10 @@ class NoProgress(Progress):
 def job_start(*, kind: str, actor: User, params: dict | None = None, file: File | None = None) -> Job:
     """Queue a job of ``kind`` for ``actor`` and dispatch it when this transaction commits.
 
-    ``file`` (an upload) is stored with the job (MEDIA_ROOT/jobs/<year>/), so a worker on
-    another host needs the same media storage. The caller checks the actor's right to
-    start this kind. Raises ValueError for an unknown kind.
+    ``file`` (an upload) is stored with the job in the private storage
+    (PRIVATE_MEDIA_ROOT/jobs/<year>/, never served; processes.files), so a worker on
+    another host needs the same private storage. The caller checks the actor's right to
+    start this kind and the file's content. Raises ValueError for an unknown kind.
     """
     job_kind(kind)
     job = Job(kind=kind, created_by=actor, params=_json_safe(params or {}))

@@ -25,6 +25,7 @@ from notifications.services import Message
 
 from .. import messages
 from ..errors import ActionNotAllowed, Conflict
+from ..files import check_upload
 from ..models import BudgetProject, Opinion, PanelMember, PreAssessment, ReductionItem
 from ..panel import DEPUTY, EXPERT, Candidate, DrawContext, PanelRuleFailed, PanelRules, draw_panel, draw_replacement
 from ..permissions import holds
@@ -549,6 +550,11 @@ def pre_assessment_conclude(
     reasons = (reasons or "").strip()
     if not reasons:
         errors["reasons"] = _("请填写结论理由。")
+    if report is not None:
+        try:
+            check_upload(report, field="report")
+        except ValidationError as exc:
+            errors.update({k: " ".join(v) for k, v in exc.message_dict.items()})
     if errors:
         raise ValidationError(errors)
     before = pa.status

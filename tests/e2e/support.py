@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -59,6 +59,7 @@ def _env(tmp: Path) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.dev",
         "DATABASE_URL": f"sqlite:///{tmp / 'e2e.sqlite3'}",
         "MEDIA_ROOT": str(tmp / "media"),
+        "PRIVATE_MEDIA_ROOT": str(tmp / "private"),
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -100,9 +101,41 @@ def serve(tmp: Path, setup_script: str, extra_env: dict[str, str] | None = None)
                 server.wait()
 
 
+#: Content-Security-Policy violations seen by any page of a context made by ``log_in`` or
+#: ``new_context`` during the running test; tests/e2e/conftest.py fails the test on any.
+CSP_VIOLATIONS: list[str] = []
+
+#: Reports every violation to the console, where ``watch_csp`` reads it (Chromium also
+#: logs its own "Refused to …" line; both are caught, either one fails the test).
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.effectiveDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def watch_csp(context: BrowserContext) -> BrowserContext:
+    """Record every Content-Security-Policy violation of the context's pages in CSP_VIOLATIONS."""
+
+    def on_console(message: ConsoleMessage) -> None:
+        text = message.text
+        if "CSP violation" in text or "Content Security Policy" in text:
+            CSP_VIOLATIONS.append(f"{message.page.url if message.page else '?'}: {text}")
+
+    context.add_init_script(_REPORT_VIOLATIONS)
+    context.on("console", on_console)
+    return context
+
+
+def new_context(browser: Browser, base: str) -> BrowserContext:
+    """A fresh browser context (its own cookies) whose CSP violations fail the test."""
+    return watch_csp(browser.new_context(locale="zh-CN", base_url=base))
+
+
 def log_in(browser: Browser, base: str, username: str) -> Page:
     """A fresh browser context (its own cookies) logged in as ``username``, on the inbox."""
-    page = browser.new_context(locale="zh-CN", base_url=base).new_page()
+    page = new_context(browser, base).new_page()
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
