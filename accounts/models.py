@@ -100,7 +100,7 @@ class User(AbstractUser):
         """A password set on this instance (``set_password``) is classified by who set it —
         its owner, or someone else, which makes it temporary — and acted on in the same
         transaction (accounts.passwords.password_saved)."""
-        if self._password is None:
+        if getattr(self, "_password", None) is None:  # set by set_password() until saved
             return super().save(*args, **kwargs)
         from .passwords import password_saved, password_setter
 
@@ -195,3 +195,6 @@ class ApiTokenActivity(models.Model):
     class Meta:
         verbose_name = _("API 令牌使用")
         verbose_name_plural = pgettext_lazy("plural", "API 令牌使用")
+
+    def __str__(self) -> str:
+        return f"{self.token_id[:8]}… {self.last_used_at:%Y-%m-%d %H:%M}"

@@ -30,7 +30,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["must_change_password"] = self.request.user.must_change_password
+        context["must_change_password"] = getattr(self.request.user, "must_change_password", False)
         context["next"] = self._next()
         return context
 
