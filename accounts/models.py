@@ -97,12 +97,12 @@ class User(AbstractUser):
         return self.full_name or self.username
 
     def save(self, *args, **kwargs):
-        """A password set on this instance (``set_password``) is classified by who set it —
-        its owner, or someone else, which makes it temporary — and acted on in the same
-        transaction (accounts.passwords.password_saved)."""
+        """A password set on this instance (``set_password``) ends the user's API tokens,
+        and is classified by who set it — its owner, or someone else, which makes it
+        temporary — and acted on, in the same transaction (accounts.passwords)."""
         if getattr(self, "_password", None) is None:  # set by set_password() until saved
             return super().save(*args, **kwargs)
-        from .passwords import password_saved, password_setter
+        from .passwords import password_saved, password_setter, revoke_api_tokens
 
         setter = password_setter(self)
         with transaction.atomic(using=kwargs.get("using")):
@@ -112,6 +112,8 @@ class User(AbstractUser):
                     kwargs["update_fields"] = {*kwargs["update_fields"], "must_change_password"}
             created = self.pk is None
             super().save(*args, **kwargs)
+            if not created:
+                revoke_api_tokens(self)
             if setter is not None:
                 password_saved(self, setter, created=created)
 

@@ -5,14 +5,14 @@ one of them unseen. So a password set by anyone but its owner — the admin's us
 or password form, the operator's ``manage.py reset_password`` — is *temporary*: its owner
 must change it at the next login (``User.must_change_password``; enforced by
 accounts.middleware.PasswordChangeRequiredMiddleware and accounts.authentication), is
-told by e-mail, and the act is an audit event. Either way the user's API tokens are
-revoked.
+told by e-mail, and the act is an audit event. Whoever sets it, the user's API tokens
+are revoked.
 
 Who is setting it comes from the context: a web request names its signed-in user
 (``acting_request``, entered by the middleware for every request), a management command
 names the operator (``acting_operator``). A password set with neither — a test factory,
-a data migration, Django's own ``changepassword`` at the shell — is saved as before,
-with no flag and no event.
+a data migration, Django's own ``changepassword`` at the shell — is saved with no flag
+and no event (its API tokens are revoked all the same).
 
 accounts does not import processes (the import direction is processes → notifications
 → accounts): the events go out as signals (accounts.signals), and processes writes
@@ -131,12 +131,10 @@ def revoke_api_tokens(user: User) -> int:
 
 def password_saved(user: User, setter: Setter, *, created: bool) -> None:
     """Called by User.save, in its transaction, after a password set by a known actor
-    was saved: revoke the user's tokens, emit the event, and (when someone else set it)
-    e-mail the user after commit."""
+    was saved (and the user's API tokens deleted): emit the event and, when someone else
+    set it, e-mail the user after commit."""
     from .signals import password_changed_by_owner, password_set_by_other
 
-    if not created:
-        revoke_api_tokens(user)
     if setter.is_owner:
         password_changed_by_owner.send(sender=type(user), user=user)
         return

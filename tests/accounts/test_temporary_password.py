@@ -286,12 +286,14 @@ def test_command_refuses_a_weak_password_and_changes_nothing_when_given_one(peop
 
 def test_password_set_with_nobody_acting_is_not_temporary_when_a_factory_or_migration_sets_it(people):
     finance2 = people["finance2"]
+    token = Token.objects.create(user=finance2)
     finance2.set_password(TEMPORARY)
     finance2.save()
 
     finance2.refresh_from_db()
     assert not finance2.must_change_password
     assert not events("password_set_by_admin") and not events("password_changed")
+    assert not Token.objects.filter(pk=token.pk).exists()  # a new password ends tokens all the same
 
 
 # -- role grants ---------------------------------------------------------------------------
