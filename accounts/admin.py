@@ -48,7 +48,7 @@ class JixiaoUserCreationForm(SeparationOfDutiesMixin, UserCreationForm):
 class UserAdmin(BaseUserAdmin):
     form = JixiaoUserChangeForm
     add_form = JixiaoUserCreationForm
-    list_display = ("username", "full_name", "department", "agency", "roles", "is_active")
+    list_display = ("username", "full_name", "department", "agency", "roles", "is_active", "must_change_password")
     list_filter = ("groups", "department", "is_active")
     search_fields = ("username", "full_name", "email")
     list_select_related = ("department", "agency")

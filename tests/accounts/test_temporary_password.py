@@ -429,3 +429,14 @@ def test_expert_import_audits_each_new_experts_role_when_run_in_a_request(client
     expert9 = User.objects.get(username="expert9")
     [granted] = events("role_granted", expert9)
     assert (granted.to_state, granted.actor, granted.actor_role) == ("expert", people["finance"], "finance_officer")
+
+
+def test_sysadmin_sees_which_accounts_still_have_a_temporary_password_when_listing_users(client, people):
+    admin_set_password(client, people["sysadmin"], people["finance2"])
+
+    listed = client.get(reverse("admin:accounts_user_changelist"))
+
+    assert listed.status_code == 200
+    assert "下次登录须修改密码" in listed.content.decode()
+    page = client.get(reverse("admin:accounts_user_change", args=[people["finance2"].pk]))
+    assert page.status_code == 200 and "下次登录须修改密码" in page.content.decode()
