@@ -48,12 +48,12 @@ class JixiaoUserCreationForm(SeparationOfDutiesMixin, UserCreationForm):
 class UserAdmin(BaseUserAdmin):
     form = JixiaoUserChangeForm
     add_form = JixiaoUserCreationForm
-    list_display = ("username", "full_name", "department", "agency", "roles", "is_active")
+    list_display = ("username", "full_name", "department", "agency", "roles", "is_active", "must_change_password")
     list_filter = ("groups", "department", "is_active")
     search_fields = ("username", "full_name", "email")
     list_select_related = ("department", "agency")
     fieldsets = (
-        (None, {"fields": ("username", "password")}),
+        (None, {"fields": ("username", "password", "must_change_password")}),
         (
             gettext_lazy("个人信息"),
             {"fields": ("full_name", "email", "department", "agency", "language", "email_notifications")},
@@ -61,6 +61,8 @@ class UserAdmin(BaseUserAdmin):
         (gettext_lazy("角色"), {"fields": ("is_active", "is_staff", "groups")}),
         (gettext_lazy("时间"), {"fields": ("last_login", "date_joined")}),
     )
+    # set when someone else sets the password (accounts.passwords); only its owner clears it
+    readonly_fields = ("must_change_password",)
     add_fieldsets = (
         (
             None,

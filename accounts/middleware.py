@@ -49,3 +49,63 @@ class UserLanguageMiddleware:
             translation.activate(user.language)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """Two things about the signed-in account, for every request:
+
+    - changes made while serving it (a password set, a role granted) are made by
+      ``request.user`` (accounts.passwords.acting_request), for the audit trail;
+    - a user whose password was set by someone else (``must_change_password``) gets
+      nothing but the password-change page, logout and the language switch: a page
+      redirects there, an API call answers 403 with the reason (a token is refused by
+      accounts.authentication).
+
+    Placed after AuthenticationMiddleware. Costs no query: the user row is read for
+    the request anyway, and the flag is one of its columns."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._allowed: frozenset[str] | None = None
+
+    def __call__(self, request):
+        from .passwords import acting_request
+
+        with acting_request(request):
+            user = getattr(request, "user", None)
+            if (
+                user is not None
+                and user.is_authenticated
+                and user.must_change_password
+                and not self.allowed(request.path_info)
+            ):
+                return self.refuse(request)
+            return self.get_response(request)
+
+    def allowed(self, path: str) -> bool:
+        if self._allowed is None:
+            from django.urls import reverse
+
+            self._allowed = frozenset(
+                reverse(name) for name in ("password_change", "logout", "set_language", "admin:logout")
+            )
+        return path in self._allowed or path.startswith("/" + settings.STATIC_URL.lstrip("/"))
+
+    def refuse(self, request):
+        from django.http import JsonResponse
+        from django.shortcuts import redirect
+        from django.urls import reverse
+        from django.utils.http import urlencode
+
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": must_change_password_message()}, status=403)
+        target = reverse("password_change")
+        if request.method == "GET":
+            target += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(target)
+
+
+def must_change_password_message() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("您的密码是管理员设置的临时密码，请先在网页上修改密码，之后才能继续使用。")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -84,6 +84,10 @@ class User(AbstractUser):
         choices=[("zh-hans", "简体中文"), ("en", "English")],
     )
     email_notifications = models.BooleanField(_("接收邮件通知"), default=True)
+    #: The password was set by someone else (an administrator, the operator's command): it is
+    #: temporary, and nothing but the password-change page is served until its owner changes
+    #: it (accounts.middleware.PasswordChangeRequiredMiddleware; accounts.passwords).
+    must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -91,6 +95,27 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def save(self, *args, **kwargs):
+        """A password set on this instance (``set_password``) ends the user's API tokens,
+        and is classified by who set it — its owner, or someone else, which makes it
+        temporary — and acted on, in the same transaction (accounts.passwords)."""
+        if getattr(self, "_password", None) is None:  # set by set_password() until saved
+            return super().save(*args, **kwargs)
+        from .passwords import password_saved, password_setter, revoke_api_tokens
+
+        setter = password_setter(self)
+        with transaction.atomic(using=kwargs.get("using")):
+            if setter is not None:
+                self.must_change_password = not setter.is_owner
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "must_change_password"}
+            created = self.pk is None
+            super().save(*args, **kwargs)
+            if not created:
+                revoke_api_tokens(self)
+            if setter is not None:
+                password_saved(self, setter, created=created)
 
     @cached_property
     def role_names(self) -> frozenset[str]:
@@ -153,3 +178,25 @@ class DeputyProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class ApiTokenActivity(models.Model):
+    """When an API token (DRF's authtoken.Token) was last used, for its idle limit
+    (accounts.authentication). Written at most once every API_TOKEN_RENEW_SECONDS; a
+    token without a row counts as last used when it was created."""
+
+    token = models.OneToOneField(
+        "authtoken.Token",
+        verbose_name=_("令牌"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="activity",
+    )
+    last_used_at = models.DateTimeField(_("最近使用时间"))
+
+    class Meta:
+        verbose_name = _("API 令牌使用")
+        verbose_name_plural = pgettext_lazy("plural", "API 令牌使用")
+
+    def __str__(self) -> str:
+        return f"{self.token_id[:8]}… {self.last_used_at:%Y-%m-%d %H:%M}"

@@ -1,3 +1,9 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -14,3 +20,32 @@ def set_language(request):
     if user.is_authenticated and language in dict(User._meta.get_field("language").flatchoices):
         User.objects.filter(pk=user.pk).update(language=language)
     return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """The user changes their own password. Saving it clears a temporary password's
+    must-change flag, revokes the user's API tokens and is audited (User.save,
+    accounts.passwords); the session stays signed in. Afterwards: the page the user
+    was on their way to (``next``), or the inbox."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["must_change_password"] = getattr(self.request.user, "must_change_password", False)
+        context["next"] = self._next()
+        return context
+
+    def _next(self) -> str:
+        candidate = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
+            return candidate
+        return ""
+
+    def get_success_url(self):
+        return self._next() or resolve_url(settings.LOGIN_REDIRECT_URL)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("密码已修改。"))
+        return response

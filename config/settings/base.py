@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "processes.audit_context.AuditContextMiddleware",
+    # after authentication: who changes accounts; a temporary password must be changed first
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     # axes last, as its documentation asks
     "axes.middleware.AxesMiddleware",
 ]
@@ -145,6 +147,13 @@ SESSION_RENEW_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # How often an open WebSocket re-checks that its session is still alive.
 SESSION_WEBSOCKET_CHECK_SECONDS = 60
+# API tokens (accounts.authentication) end after API_TOKEN_IDLE_MINUTES unused, and
+# API_TOKEN_MAX_AGE_HOURS after they were issued, whichever is first; logout and a
+# password change end them too. Last use is written at most once every
+# API_TOKEN_RENEW_SECONDS (docs/decisions/0016-accounts-separation-of-duties.md).
+API_TOKEN_IDLE_MINUTES = env.int("API_TOKEN_IDLE_MINUTES", default=30)
+API_TOKEN_MAX_AGE_HOURS = env.int("API_TOKEN_MAX_AGE_HOURS", default=12)
+API_TOKEN_RENEW_SECONDS = 60
 
 # django-axes: repeated login failures lock the account for a while.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -203,7 +212,7 @@ EMBEDDED_SCHEDULER = False
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an unauthenticated request a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

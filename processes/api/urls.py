@@ -6,8 +6,9 @@ tasks, and processes never imports workflows.
 """
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
+
+from accounts.api import obtain_api_token
 
 from . import commissioned_urls, rectification_urls
 from .indicators import IndicatorViewSet, JobViewSet
@@ -19,7 +20,8 @@ router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     # POST username + password → {"token": ...}; then send "Authorization: Token <token>".
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    # Tokens expire (idle and absolute) and end at logout: accounts.authentication.
+    path("auth/token/", obtain_api_token, name="api-token"),
     *router.urls,
     *commissioned_urls.urlpatterns,
     *rectification_urls.urlpatterns,
