@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
-
 from drf_spectacular.views import SpectacularAPIView
 
 from config.csp import SwaggerView
