@@ -25,7 +25,9 @@ def main(base: str, suffix: str) -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
 
         def page_for(username: str, width: int, height: int):
-            page = browser.new_context(locale="zh-CN", base_url=base, viewport={"width": width, "height": height}).new_page()
+            page = browser.new_context(
+                locale="zh-CN", base_url=base, viewport={"width": width, "height": height}
+            ).new_page()
             page.goto("/accounts/login/")
             page.fill("input[name=username]", username)
             page.fill("input[name=password]", PASSWORD)
@@ -37,7 +39,10 @@ def main(base: str, suffix: str) -> None:
             page = page_for("finance1", width, 760)
             page.goto("/")
             header = page.locator("header.topbar").bounding_box() or {"height": 60}
-            page.screenshot(path=OUT / f"header-finance-{width}-{suffix}.png", clip={"x": 0, "y": 0, "width": width, "height": header["height"] + 40})
+            page.screenshot(
+                path=OUT / f"header-finance-{width}-{suffix}.png",
+                clip={"x": 0, "y": 0, "width": width, "height": header["height"] + 40},
+            )
         page = page_for("chengguan_staff", 1366, 900)
         page.goto("/evaluations/self/8/")
         page.locator("[data-testid=se-fill]").screenshot(path=OUT / f"score-sheet-1366-{suffix}.png")

@@ -29,3 +29,21 @@
   // grown past 1280 px the menu is the plain header again
   wide.addEventListener("change", function () { if (wide.matches) setOpen(false); });
 })();
+
+/* A table too wide for its box scrolls inside it (.table-wrap): such a box takes the focus,
+   so that it can be scrolled from the keyboard too (WCAG 2.1.1; axe scrollable-region-focusable). */
+(function () {
+  "use strict";
+  function focusable() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap"), function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        if (!box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
+      } else if (box.getAttribute("tabindex") === "0") {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusable);
+  else focusable();
+  window.addEventListener("resize", focusable);
+})();
