@@ -43,6 +43,10 @@ def main(base: str, suffix: str) -> None:
                 path=OUT / f"header-finance-{width}-{suffix}.png",
                 clip={"x": 0, "y": 0, "width": width, "height": header["height"] + 40},
             )
+            toggle = page.locator(".nav-toggle")
+            if width < 1280 and toggle.is_visible():  # the folded header, opened
+                toggle.click()
+                page.screenshot(path=OUT / f"header-finance-{width}-menu-{suffix}.png")
         page = page_for("chengguan_staff", 1366, 900)
         page.goto("/evaluations/self/8/")
         page.locator("[data-testid=se-fill]").screenshot(path=OUT / f"score-sheet-1366-{suffix}.png")
