@@ -64,11 +64,12 @@ run: venv
 # The system packages the suite needs, installed with apt when missing (a new machine has
 # only its image's): Debian's chromium, which the browser tests drive through Playwright (no
 # Playwright download), and Graphviz's `dot`, which draws the lifecycle diagrams
-# (manage.py lifecycle_diagram and its tests).
-SYSTEM_DEPS := /usr/bin/chromium:chromium /usr/bin/dot:graphviz
+# (manage.py lifecycle_diagram and its tests), and a Chinese font (WenQuanYi Micro Hei) so
+# that the layout tests measure the header and tables at the widths people see.
+SYSTEM_DEPS := /usr/bin/chromium:chromium /usr/bin/dot:graphviz /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
 system-deps:
 	@missing=""; for dep in $(SYSTEM_DEPS); do \
-	  [ -x "$${dep%%:*}" ] || missing="$$missing $${dep##*:}"; \
+	  [ -e "$${dep%%:*}" ] || missing="$$missing $${dep##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then $(APT_UPDATE) && $(APT_INSTALL) $$missing; fi
 browser-deps: system-deps

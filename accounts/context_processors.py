@@ -1,5 +1,22 @@
+from django.urls import reverse
+
+from .roles import API_ROLES, Role
+
+
+def landing_url_for(user) -> str:
+    """Where a user lands after logging in (and where the brand links): the supervisors'
+    board, everybody else's inbox."""
+    if user.is_authenticated and Role.SUPERVISOR in user.role_names:
+        return reverse("workflows:deadline_board")
+    return reverse("workflows:inbox")
+
+
 def roles(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"user_roles": frozenset()}
-    return {"user_roles": user.role_names}
+        return {"user_roles": frozenset(), "uses_api": False}
+    return {
+        "user_roles": user.role_names,
+        "uses_api": bool(API_ROLES & set(user.role_names)),
+        "landing_url": landing_url_for(user),
+    }

@@ -25,6 +25,9 @@ class Role(models.TextChoices):
 DEPARTMENT_ROLES = frozenset({Role.DEPT_STAFF, Role.DEPT_LEADER})
 #: Roles that read every department's projects.
 BUREAU_WIDE_READERS = frozenset({Role.FINANCE_OFFICER, Role.SUPERVISOR, Role.AUDITOR})
+#: Roles whose work the REST API serves (the API docs link is shown to them): every role but
+#: the experts' and deputies', who only give opinions on their screens.
+API_ROLES = frozenset(Role) - {Role.EXPERT, Role.DEPUTY}
 #: 三员分立: no account may hold two of these.
 SEPARATED_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR, Role.FINANCE_OFFICER})
 

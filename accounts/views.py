@@ -1,12 +1,11 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from .context_processors import landing_url_for
 from .models import User
 
 
@@ -43,9 +42,19 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return ""
 
     def get_success_url(self):
-        return self._next() or resolve_url(settings.LOGIN_REDIRECT_URL)
+        return self._next() or landing_url_for(self.request.user)
 
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(self.request, _("密码已修改。"))
         return response
+
+
+class LoginView(auth_views.LoginView):
+    """The login page; with no ``next`` it sends each role to its own landing page
+    (``landing_url_for``: the supervisors' board, everybody else's inbox)."""
+
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return landing_url_for(self.request.user)

@@ -283,6 +283,9 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
                     label=label, required=False, max_digits=16, decimal_places=2, min_value=Decimal("0")
                 )
             self.fields[f"reason_{i}"] = forms.CharField(label=_("核减理由"), required=False, max_length=2000)
+            for part in ("item", "requested", "approved", "reason"):  # the table's header shows the column
+                field = self.fields[f"{part}_{i}"]
+                field.widget.attrs["aria-label"] = _("第%(n)s行：%(label)s") % {"n": i, "label": field.label}
 
     def score_fields(self) -> list[forms.BoundField]:
         return [self[f"score_{d['code']}"] for d in self.dimensions]

@@ -247,6 +247,12 @@ class TargetRateForm(ServiceErrorsMixin, forms.Form):
                     if field in ("target_value", "weight")
                     else forms.TextInput(),
                 )
+                # the table's header shows the column; the name says which row and column
+                self.fields[name].widget.attrs["aria-label"] = _("第%(n)s行 %(name)s：%(label)s") % {
+                    "n": row.position,
+                    "name": row.name,
+                    "label": RATE_LABELS[field],
+                }
                 self.service_fields[f"rows.{row.position - 1}.{field}"] = name
 
     @staticmethod

@@ -110,6 +110,21 @@
     var active = -1;
     var asked = 0;
 
+    /* The list is fixed to the viewport at the input, so the table's scroll box (overflow)
+       cannot clip it (issue 21); above the input when there is more room there. */
+    function place() {
+      var box = input.getBoundingClientRect();
+      var below = window.innerHeight - box.bottom;
+      var up = below < Math.min(list.scrollHeight, 280) + 8 && box.top > below;
+      list.style.left = Math.max(4, Math.min(box.left, window.innerWidth - list.offsetWidth - 4)) + "px";
+      list.style.top = up ? "" : box.bottom + 2 + "px";
+      list.style.bottom = up ? window.innerHeight - box.top + 2 + "px" : "";
+    }
+
+    function onScroll() { if (!list.hidden) place(); }
+    window.addEventListener("scroll", onScroll, true);
+    window.addEventListener("resize", onScroll);
+
     function close() {
       list.hidden = true;
       list.textContent = "";
@@ -161,6 +176,7 @@
         list.appendChild(li);
       });
       list.hidden = false;
+      place();
     }
 
     function search() {

@@ -57,6 +57,14 @@ print("E2E " + json.dumps({{"project": project.pk}}))
 """
 
 
+#: Every element is rendered whole and on top: the element at its centre is itself (or inside it).
+SHOWN_WHOLE = """els => els.every(el => {
+  const r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return r.height >= 16 && r.width >= 100 && hit !== null && el.contains(hit);
+})"""
+
+
 @pytest.fixture(scope="module")
 def targets_server(tmp_path_factory):
     with serve(tmp_path_factory.mktemp("e2e_targets"), SETUP_SCRIPT) as (url, printed):
@@ -91,6 +99,9 @@ def test_targets_filed_with_library_indicators_passed_by_leader_rated_good_with_
             # another department's indicator is never offered, by code or by shared name
             code.fill("E2E")
             expect(options).to_have_count(2)
+            # the list shows whole above the table's scroll box (it was clipped to a sliver):
+            # at the centre of each option the browser finds that option
+            assert options.evaluate_all(SHOWN_WHOLE), "the autocomplete is clipped"
             expect(picker).to_contain_text("E2E-TY-001")
             expect(picker).to_contain_text("E2E-TY-002")
             expect(picker).not_to_contain_text("E2E-BM-001")

@@ -1,0 +1,124 @@
+"""Automated accessibility check (issue 21): axe-core (bundled by axe-playwright-python, no
+network) over the main page of every role and each journey's forms — the pre-assessment
+opinion, the targets' edit form and their rating, the monitoring report, the self-evaluation
+score sheet, the rectification report and the reports page — failing on any serious or
+critical violation of WCAG 2 A/AA (axe tags wcag2a, wcag2aa).
+
+Served on the demo data (tests/e2e/demo_support.py); same arrangement as the other browser tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
+
+from .demo_support import DEMO_SCRIPT, demo_facts
+from .support import CHROMIUM_ARGS, PASSWORD, new_context, serve
+
+pytestmark = pytest.mark.browser
+
+ROLES = [
+    "finance1",
+    "supervisor",
+    "auditor",
+    "nongshui_staff",
+    "nongshui_leader",
+    "expert1",
+    "deputy1",
+    "agency1",
+    "sysadmin",
+]
+JOURNEYS = [
+    "opinion",
+    "targets_edit",
+    "targets_rate",
+    "monitoring_report",
+    "self_evaluation",
+    "rectification_report",
+    "reports",
+]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}, "resultTypes": ["violations"]}
+FAILING = {"serious", "critical"}
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    with serve(tmp_path_factory.mktemp("e2e_a11y"), DEMO_SCRIPT) as (url, printed):
+        yield url, demo_facts(printed)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_as(browser, base, username):
+    page = new_context(browser, base).new_page()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]:has-text('登录')")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page
+
+
+def violations(page) -> list[str]:
+    """The serious and critical WCAG 2 A/AA violations of the page, one line per node."""
+    page.wait_for_load_state("load")
+    results = Axe().run(page, options=AXE_OPTIONS).response
+    found = []
+    for v in results["violations"]:
+        if v.get("impact") in FAILING:
+            for node in v["nodes"]:
+                found.append(f"{page.url} [{v['impact']}] {v['id']}: {v['help']} — {' '.join(node['target'])}")
+    return found
+
+
+def test_axe_runs_offline_and_finds_a_violation_when_an_input_has_no_label(demo_server, browser):
+    base, _ = demo_server
+    page = open_as(browser, base, "finance1")
+    try:
+        # the check itself works (axe-core bundled, no network) and does fail a bad page
+        page.evaluate("() => document.querySelector('main').appendChild(document.createElement('input'))")
+        assert any(" label: " in line for line in violations(page))
+    finally:
+        page.context.close()
+
+
+def test_main_page_of_every_role_has_no_serious_accessibility_violation_when_checked(demo_server, browser):
+    base, _ = demo_server
+    found = []
+    for username in ROLES:
+        page = open_as(browser, base, username)
+        try:
+            found += violations(page)
+        finally:
+            page.context.close()
+    assert not found, "\n".join(found)
+
+
+def test_journey_forms_have_no_serious_accessibility_violation_when_checked(demo_server, browser):
+    base, facts = demo_server
+    found = []
+    for journey in JOURNEYS:
+        username, url = facts[journey]
+        page = open_as(browser, base, username)
+        try:
+            response = page.goto(url)
+            assert response is not None and response.status == 200, (
+                f"{journey}: {url} answered {response and response.status}"
+            )
+            assert page.locator("main form[method=post]").count() or journey == "reports", (
+                f"{journey}: no form at {url}"
+            )
+            found += violations(page)
+        finally:
+            page.context.close()
+    assert not found, "\n".join(found)
