@@ -12,12 +12,7 @@ DATABASES = {"default": pooled(env.db("DATABASE_URL"), env.int("DATABASE_POOL_SI
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 REDIS_URL = env("REDIS_URL")
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
-    }
-}
+CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
