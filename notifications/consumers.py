@@ -29,8 +29,14 @@ logger = logging.getLogger("jixiao.notifications")
 BOARD_PERMISSION = "processes.view_all_projects"
 
 CLOSE_UNAUTHENTICATED = 4401
-#: "Try again later" (RFC 6455 registry): the server cannot serve the stream right now.
-CLOSE_RETRY = 1013
+#: The account must change a password someone else set before it is told anything (三员分立:
+#: whoever set it must not read the account's notices); the client stops, no retry.
+CLOSE_PASSWORD_CHANGE = 4403
+#: "Try again later": the server cannot serve the stream right now (its channel layer
+#: failed). An application code (4000–4999): daphne's autobahn refuses to send RFC 6455's
+#: own 1013, so a socket closed with it stayed open and deaf (the production suite's Redis
+#: outage found it).
+CLOSE_RETRY = 4503
 #: At most this many missed notices are replayed on a reconnect (the newest, oldest first);
 #: the unread badge and the notification list have the rest.
 REPLAY_LIMIT = 50
@@ -100,6 +106,9 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         self.session_key = session.session_key if session is not None else None
         if not await _session_alive(self.session_key):
             await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if getattr(user, "must_change_password", False):
+            await self.close(code=CLOSE_PASSWORD_CHANGE)
             return
         # a superuser is a system account, not a supervisor (三员分立)
         watches_board = not user.is_superuser and await database_sync_to_async(user.has_perm)(BOARD_PERMISSION)

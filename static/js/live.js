@@ -4,12 +4,14 @@
  * each id once. Reconnects with capped exponential backoff and full jitter (0.5 s base,
  * 3 s cap: back within ~3 s of the server's return), reset once a connection has
  * delivered its first message; a session that ended (logout elsewhere, idle timeout)
- * sends the page to the login page. Any other close (1013 "try again later" when the
+ * sends the page to the login page; an account that must first change its password (4403)
+ * is not served and stops. Any other close (4503 "try again later" when the
  * server's channel layer failed, 1006, 1011, …) is retried. */
 (function () {
   "use strict";
 
   var CLOSE_UNAUTHENTICATED = 4401;
+  var CLOSE_PASSWORD_CHANGE = 4403;
   var BASE_DELAY_MS = 500;
   var MAX_DELAY_MS = 3000;
   var TOAST_MS = 8000;
@@ -108,6 +110,7 @@
     socket.onclose = function (event) {
       clearInterval(pinger);
       if (event.code === CLOSE_UNAUTHENTICATED) { toLogin(); return; }
+      if (event.code === CLOSE_PASSWORD_CHANGE) { ended = true; return; }
       if (ended) return;
       setTimeout(connect, backoff());
     };

@@ -1,7 +1,7 @@
 """static/js/live.js in a real browser, against a scripted WebSocket: which id it asks to
 have replayed after a drop, that it shows each notification once, its reconnection
 backoff (0.5 s base, 3 s cap, full jitter, reset once a connection delivers), and that a
-socket closed for a retry (1013) is retried while an ended session (4401) goes to login.
+socket closed for a retry (4503) is retried while an ended session (4401) goes to login.
 
 The page and the script are served by Playwright's router (no server); the browser's
 clock is Playwright's, paused and advanced by the test; Math.random is pinned to the top of its range
@@ -96,7 +96,7 @@ def notice(page: Page, i: int, nid: int, text: str, **extra) -> None:
     )
 
 
-def drop(page: Page, i: int, code: int = 1013) -> None:
+def drop(page: Page, i: int, code: int = 4503) -> None:
     page.evaluate("([i, code]) => window.__close(i, code)", [i, code])
 
 

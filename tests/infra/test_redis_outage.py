@@ -1,7 +1,7 @@
 """A Redis outage seen from one web process, on a real Redis of the test's own (a private
 redis-server on a free port: the shared one is never stopped).
 
-While Redis is down: an open notification socket is closed with 1013 (the client retries)
+While Redis is down: an open notification socket is closed with 4503 (the client retries)
 instead of hanging or dying with 1011; a transition commits and its push failure is only
 logged. When Redis is back: a socket reconnecting with the last id it saw gets the notices
 it missed, in order, and live pushes again.

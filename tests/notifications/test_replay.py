@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.test import Client
 
-from notifications.consumers import CLOSE_RETRY, REPLAY_LIMIT, NotificationConsumer, since_of
+from notifications.consumers import CLOSE_PASSWORD_CHANGE, CLOSE_RETRY, REPLAY_LIMIT, NotificationConsumer, since_of
 from notifications.models import Notification
 from notifications.services import Message, notify
 
@@ -205,3 +205,18 @@ def test_replay_reads_a_bounded_number_of_rows_when_many_were_missed(district, d
         hello, replay = _hello_and_replay.func(district.leader_a, 0)
     assert len(replay) == REPLAY_LIMIT
     assert Notification.objects.filter(recipient=district.leader_a).count() == REPLAY_LIMIT + 10
+
+
+async def test_socket_is_refused_and_nothing_replayed_when_password_must_be_changed(district):
+    """An account whose password someone else set (三员分立) hears nothing until its owner
+    changes it: whoever set it must not read the account's notices."""
+    await tell(district.leader_a, 2, "before")
+    await database_sync_to_async(type(district.leader_a).objects.filter(pk=district.leader_a.pk).update)(
+        must_change_password=True
+    )
+    socket = WebsocketCommunicator(
+        application, "/ws/notifications/?since=0", headers=[(b"cookie", await cookie_of(district.leader_a))]
+    )
+    connected, code = await socket.connect(timeout=5)
+    assert not connected
+    assert code == CLOSE_PASSWORD_CHANGE
