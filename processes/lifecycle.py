@@ -76,7 +76,7 @@ def project_path(project: BudgetProject) -> list[Step]:
     for e in events:
         if e.from_state == e.to_state:
             continue
-        actor = e.actor.get_full_name() or e.actor.get_username() if e.actor else e.actor_username
+        actor = str(e.actor) if e.actor else e.actor_username
         steps.append(Step(e.from_state, e.to_state, e.action, actor, e.actor_role, e.occurred_at))
     return steps
 
