@@ -94,18 +94,24 @@ class AuditFilterForm(forms.Form):
         required=False,
         coerce=int,
         choices=[(n, n) for n in PAGE_SIZES],
-        empty_value=DEFAULT_PAGE_SIZE,
+        empty_value=None,  # the view's default, DEFAULT_PAGE_SIZE
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         everyone = [("", _("全部"))]
-        self.fields["role"].choices = everyone + [(r.value, str(r.label)) for r in Role]
-        self.fields["object_type"].choices = everyone + object_type_choices()
-        self.fields["action"].choices = everyone + action_choices()
+        choices = {
+            "role": everyone + [(r.value, str(r.label)) for r in Role],
+            "object_type": everyone + object_type_choices(),
+            "action": everyone + action_choices(),
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", _("截止日期不能早于起始日期。"))

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from reports.exports import xlsx_response
 
 from .audit_trail import (
+    DEFAULT_PAGE_SIZE,
     AuditFilterForm,
     event_row,
     export_xlsx,
@@ -48,7 +49,7 @@ def audit_trail(request):
     _require(request, VIEW_PERM)
     form, data = _filters(request)
     status = 400 if form.is_bound and not form.is_valid() else 200
-    page_size = data.get("page_size") or 50
+    page_size = data.get("page_size") or DEFAULT_PAGE_SIZE
     paginator = Paginator(filter_events(data), page_size)
     page = paginator.get_page(request.GET.get("page"))
     query = {k: v for k, v in request.GET.items() if k != "page" and v}

@@ -71,9 +71,9 @@ class Chart:
         return not self.categories
 
     @property
-    def rows(self) -> list[tuple[str, list, object]]:
+    def rows(self) -> list[tuple[str, list[str], str | None]]:
         """(category, [value per series], total or None) for the data table."""
-        out = []
+        out: list[tuple[str, list[str], str | None]] = []
         for i, name in enumerate(self.categories):
             values = [s.values[i] for s in self.series]
             total = sum((_num(v) for v in values), Decimal(0)) if self.stacked and len(self.series) > 1 else None
@@ -100,16 +100,32 @@ def _shown(value) -> str:
     return f"{d.quantize(Decimal('0.01')):,}"
 
 
-def _nice_max(value: Decimal) -> Decimal:
-    """The axis end: 1, 2, 2.5 or 5 times a power of ten, at least ``value``."""
+def _nice_max(value: Decimal, *, whole: bool = False) -> Decimal:
+    """The axis end: 1, 2, 2.5 or 5 times a power of ten, at least ``value`` (2.5 is skipped
+    when the values are whole numbers and it would not be one)."""
     if value <= 0:
         return Decimal(1)
     exp = len(str(int(value))) - 1 if value >= 1 else 0
     base = Decimal(10) ** exp
     for step in (1, 2, Decimal("2.5"), 5, 10):
-        if value <= base * step:
-            return base * step
+        end = base * step
+        if whole and end != end.to_integral_value():
+            continue
+        if value <= end:
+            return end
     return base * 10  # pragma: no cover
+
+
+def _intervals(top: Decimal, whole: bool) -> int:
+    """How many gridline intervals the axis gets: 4 or 5 (2, or 1, for small whole counts),
+    so that every tick is a round number."""
+    for n in (4, 5, 2, 1):
+        step = top / n
+        if whole and step != step.to_integral_value():
+            continue
+        if step == step.quantize(Decimal("0.01")):
+            return n
+    return 4  # pragma: no cover
 
 
 def _short(text: str) -> str:
@@ -124,14 +140,17 @@ def render_svg(chart: Chart) -> SafeString:
     plot_h = row_h * len(chart.categories)
     height = LEGEND_H + plot_h + AXIS_H
     plot_w = WIDTH - LABEL_W - VALUE_W
+    whole = all(_num(v) == _num(v).to_integral_value() for s in chart.series for v in s.values)
     if chart.percent:
         top = Decimal(100)
     elif chart.stacked:
         top = _nice_max(
-            max(sum((_num(s.values[i]) for s in chart.series), Decimal(0)) for i in range(len(chart.categories)))
+            max(sum((_num(s.values[i]) for s in chart.series), Decimal(0)) for i in range(len(chart.categories))),
+            whole=whole,
         )
     else:
-        top = _nice_max(max(_num(v) for s in chart.series for v in s.values))
+        top = _nice_max(max(_num(v) for s in chart.series for v in s.values), whole=whole)
+    intervals = _intervals(top, whole)
 
     def x(value) -> float:
         return round(float(_num(value) / top) * plot_w, 1)
@@ -150,8 +169,8 @@ def render_svg(chart: Chart) -> SafeString:
         lx += 28 + 13 * len(s.label)
     # grid and axis
     axis_y = LEGEND_H + plot_h
-    for k in range(5):
-        tick = top * k / 4
+    for k in range(intervals + 1):
+        tick = top * k / intervals
         tx = LABEL_W + x(tick)
         out.append(f'<line x1="{tx}" y1="{LEGEND_H}" x2="{tx}" y2="{axis_y}" stroke="#d9dee4" stroke-width="1"/>')
         label = _shown(tick) + ("%" if chart.percent else "")

@@ -117,6 +117,7 @@ def lifecycle_svg(current: str, path: list[Step]) -> SafeString:
     root.set("aria-labelledby", "lifecycle-svg-title")
     root.set("preserveAspectRatio", "xMidYMid meet")
     zh = (get_language() or "zh-hans").lower().startswith("zh")
+    # the docs' picture says "草稿 / draft" in each box; the page shows the label alone
     graph = root.find(_G)
     if graph is None:  # pragma: no cover — a Graphviz SVG always has its graph group
         return mark_safe("")
@@ -136,10 +137,13 @@ def lifecycle_svg(current: str, path: list[Step]) -> SafeString:
             elif kind == "node":
                 mark = "lc-current" if name == current else "lc-visited" if name in visited else "lc-other"
                 texts = child.findall(_TEXT)
-                if texts and not zh and name != START:
-                    texts[0].text = _stage_label(name)
-                    for extra in texts[1:]:
-                        child.remove(extra)
+                if len(texts) == 2:  # label and code: one line, the label in the page's language
+                    first, code = texts
+                    if not zh:
+                        first.text = _stage_label(name)
+                    middle = (float(first.get("y", "0")) + float(code.get("y", "0"))) / 2
+                    first.set("y", f"{middle + 4:.2f}")
+                    child.remove(code)
                 child.set("data-stage", name)
             else:
                 continue
