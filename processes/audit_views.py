@@ -37,7 +37,13 @@ def _require(request, perm: str) -> None:
 
 
 def _filters(request) -> tuple[AuditFilterForm, dict]:
-    form = AuditFilterForm(request.GET or None)
+    if request.GET:
+        params = request.GET.copy()
+        if not params.get("page_size"):
+            params["page_size"] = str(DEFAULT_PAGE_SIZE)
+        form = AuditFilterForm(params)
+    else:
+        form = AuditFilterForm(initial={"page_size": DEFAULT_PAGE_SIZE})
     if form.is_bound and form.is_valid():
         return form, form.cleaned_data
     return form, {}

@@ -167,3 +167,13 @@ def test_superuser_reaches_audit_screen_when_staff_superuser(client, district):
     admin = make_user("sysadmin", username="root", is_superuser=True, is_staff=True)
     client.force_login(admin)
     assert client.get(URL).status_code == 200
+
+
+def test_audit_screen_shows_fifty_rows_a_page_when_no_page_size_chosen(client, district):
+    for _ in range(26):
+        district.project(ProjectStage.SUBMITTED)  # 52 rows
+    client.force_login(district.auditor)
+    for params in ({}, {"role": ""}):
+        response = client.get(URL, params)
+        assert len(response.context["rows"]) == 50
+        assert '<option value="50" selected>' in body(response)
