@@ -6,7 +6,7 @@ are routed by workflows/urls.py (the import direction, decision 0006).
 
 from django.urls import path
 
-from . import commissioned_urls, indicator_views, job_views, rectification_urls, views
+from . import audit_views, commissioned_urls, indicator_views, job_views, rectification_urls, views
 
 app_name = "processes"
 urlpatterns = [
@@ -26,6 +26,10 @@ urlpatterns = [
     path("library/<int:pk>/edit/", indicator_views.indicator_edit, name="indicator_edit"),
     path("library/<int:pk>/decide/", indicator_views.indicator_decide, name="indicator_decide"),
     path("library/<int:pk>/active/", indicator_views.indicator_set_active, name="indicator_set_active"),
+    # 审计日志: the auditor's screen (processes/audit_views.py)
+    path("audit/", audit_views.audit_trail, name="audit_trail"),
+    path("audit/export.xlsx", audit_views.audit_trail_xlsx, name="audit_trail_xlsx"),
+    path("audit/verify/", audit_views.audit_verify_now, name="audit_verify"),
     # background jobs (processes/job_views.py)
     path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/progress/", job_views.job_progress, name="job_progress"),

@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from processes import charts
 from processes.errors import ActionNotAllowed
 from processes.models import CommissionedEvaluation
 from processes.scoring import rate_pct
@@ -28,7 +29,7 @@ from processes.selectors import published_evaluations
 from processes.states import Conclusion
 
 from .exports import annual_report_response, band_labels, grade_label, source_line
-from .figures import GRADES, AnnualReport, ProjectTable, annual_report
+from .figures import GRADES, AnnualReport, ProjectTable, annual_report, in_wan
 from .selectors import disclosed_years, disclosure_of, reads_reports, report_years, valid_year
 from .services import NOTE_MAX_LENGTH, can_disclose, report_disclose
 from .titles import department_title, district_name, key_evaluation_title, recheck_title, report_title
@@ -76,7 +77,52 @@ def report_context(report: AnnualReport, *, public: bool = False) -> dict[str, A
         "recheck_bands": [(bands[band], n) for band, n in report.recheck.completion.items()],
         "key_bands": [(bands[band], n) for band, n in report.key_evaluation.completion.items()],
         "department_rate": rate_pct(report.department_evaluation.executed, report.department_evaluation.budget),
+        "figure_charts": figure_charts(report),
     }
+
+
+def figure_charts(report: AnnualReport) -> list[charts.Chart]:
+    """The report's figures drawn (reports/figures.py computes them; nothing is re-counted):
+    the pre-assessment's reduction, and the money evaluated by kind of evaluation."""
+    pa = report.pre_assessment
+    out = []
+    if pa.projects:
+        out.append(
+            charts.Chart(
+                chart_id="pre-assessment-reduction",
+                title=_("%(year)s 年度事前绩效评估：送审、审定与核减金额") % {"year": report.year},
+                category_label=_("金额"),
+                categories=[_("送审金额"), _("审定金额"), _("核减金额")],
+                series=[
+                    charts.Series(
+                        "amount",
+                        _("金额（万元）"),
+                        [in_wan(pa.requested), in_wan(pa.approved), in_wan(pa.reduction)],
+                        charts.BRAND,
+                    )
+                ],
+                unit=_("万元"),
+                stacked=False,
+            )
+        )
+    kinds = [
+        (_("财政复核项目"), report.recheck.budget),
+        (_("重点评价项目"), report.key_evaluation.budget),
+        (_("部门整体绩效评价"), report.department_evaluation.budget),
+    ]
+    if any(amount for _label, amount in kinds):
+        out.append(
+            charts.Chart(
+                chart_id="evaluated-by-kind",
+                title=_("%(year)s 年度绩效评价涉及资金（按评价类型）") % {"year": report.year},
+                category_label=_("评价类型"),
+                categories=[str(label) for label, _amount in kinds],
+                series=[charts.Series("budget", _("预算金额（万元）"), [in_wan(a) for _l, a in kinds], charts.TEAL)],
+                unit=_("万元"),
+                stacked=False,
+            )
+        )
+    return out
 
 
 # -- the bureau's screens ----------------------------------------------------------------------

@@ -41,6 +41,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import Department
+from processes import charts
 from processes.models import Rectification
 from processes.services.rectification import rectification_url
 from processes.states import RECTIFICATION_OPEN, RectificationStatus
@@ -343,6 +344,35 @@ def completion_record(now: datetime) -> dict[str, Any]:
     return {"months": months, "departments": table}
 
 
+def rectification_chart(counts: list[dict[str, Any]], record: dict[str, Any]) -> charts.Chart:
+    """整改按期 / 逾期 by department, drawn from the board's own figures: verified on time and
+    late in the last twelve months (completion_record) and open past their deadline now
+    (board_counts) — three disjoint sets of rectifications."""
+    names: dict[str, str] = {}
+    closed = {}
+    for d in record["departments"]:
+        names[d["code"]] = d["name"]
+        closed[d["code"]] = (d["on_time"], d["late"])
+    overdue = {}
+    for d in counts:
+        if d["rect_overdue"] or d["rect_soon"]:
+            names[d["code"]] = str(d["name"])
+            overdue[d["code"]] = d["rect_overdue"]
+    codes = sorted(names, key=lambda c: (c == "", c))
+    return charts.Chart(
+        chart_id="rectifications-by-department",
+        title=_("各部门整改按期与逾期情况"),
+        category_label=_("预算部门"),
+        categories=[names[c] for c in codes],
+        series=[
+            charts.Series("on_time", _("近 12 个月按期销号"), [closed.get(c, (0, 0))[0] for c in codes], charts.GREEN),
+            charts.Series("late", _("近 12 个月逾期销号"), [closed.get(c, (0, 0))[1] for c in codes], charts.AMBER),
+            charts.Series("overdue", _("目前逾期未销号"), [overdue.get(c, 0) for c in codes], charts.RED),
+        ],
+        unit=_("项整改"),
+    )
+
+
 def _rate(on_time: int, late: int) -> str:
     """The on-time rate as a percentage with one decimal, or "" when nothing closed."""
     total = on_time + late
@@ -379,8 +409,9 @@ def deadline_board(request):
         "filter_form": form,
         "page": page,
         "rows": board_rows(page.object_list, now),
-        "counts": board_counts(now),
-        "record": completion_record(now),
+        "counts": (counts := board_counts(now)),
+        "record": (record := completion_record(now)),
+        "rectification_chart": rectification_chart(counts, record),
         "soon_days": settings.JIXIAO["REMINDERS"]["SOON_DAYS"],
         "query": query.urlencode(),
         "now": now,

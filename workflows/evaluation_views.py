@@ -38,6 +38,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 
 from accounts.models import User
 from accounts.roles import Role
+from processes import charts
 from processes.errors import ActionNotAllowed
 from processes.models import AuditEvent, EvaluationCampaign, Finding, Job, Recheck, SelfEvaluation
 from processes.permissions import holds
@@ -339,6 +340,8 @@ def evaluation_campaign(request, pk):
         {
             "campaign": campaign,
             "overview": overview,
+            "grade_chart": _grade_chart(campaign, overview),
+            "rate_chart": _rate_chart(campaign, overview),
             "grades": GRADES,
             "filter_form": form,
             "page": page,
@@ -346,6 +349,38 @@ def evaluation_campaign(request, pk):
             "is_reader": reads_all(user),
             "xlsx_query": request.GET.urlencode(),
         },
+    )
+
+
+GRADE_FILLS = [charts.GREEN, charts.BLUE, charts.AMBER, charts.RED]
+
+
+def _grade_chart(campaign, overview: dict[str, Any]) -> charts.Chart:
+    """等次分布: the campaign overview's own counts (campaign_overview), drawn."""
+    return charts.Chart(
+        chart_id="campaign-grades",
+        title=_("%(title)s：评价等次分布") % {"title": campaign.title},
+        category_label=_("等次"),
+        categories=[str(label) for _v, label, _n in overview["grades"]],
+        series=[charts.Series("count", _("项目数"), [n for _v, _l, n in overview["grades"]], charts.BRAND)],
+        unit=_("个项目"),
+        stacked=False,
+    )
+
+
+def _rate_chart(campaign, overview: dict[str, Any]) -> charts.Chart:
+    """优良率 by department (campaign_overview's per-department rate; departments with
+    nothing graded yet are left out)."""
+    rows = [d for d in overview["departments"] if d["rate"] is not None]
+    return charts.Chart(
+        chart_id="campaign-rates",
+        title=_("%(title)s：各部门优良率") % {"title": campaign.title},
+        category_label=_("预算部门"),
+        categories=[d["name"] for d in rows],
+        series=[charts.Series("rate", _("优良率"), [d["rate"] for d in rows], charts.TEAL)],
+        unit="%",
+        stacked=False,
+        percent=True,
     )
 
 

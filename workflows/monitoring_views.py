@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from viewflow.workflow.exceptions import FlowLockFailed
 
+from processes import charts
 from processes.errors import ActionNotAllowed
 from processes.models import AuditEvent, Job, MonitoringReport, MonitoringRound
 from processes.selectors import (
@@ -205,12 +206,39 @@ def monitoring_round(request, pk):
                 {"row": d, "lights": [d.by_light[light] for light in LIGHT_ORDER], "pace": _pace_view(d.pace)}
                 for d in overview.departments
             ],
+            "lights_chart": _lights_chart(round_, overview),
             "red_rows": [_red_row(report) for report in overview.red],
             "red_more": max(overview.by_light[Light.RED] - len(overview.red), 0),
             "filter_form": form,
             "page": page,
             "xlsx_query": request.GET.urlencode(),
         },
+    )
+
+
+LIGHT_FILLS = {
+    Light.RED: charts.RED,
+    Light.YELLOW: charts.AMBER,
+    Light.GREEN: charts.GREEN,
+    Light.BLUE: charts.BLUE,
+    Light.NONE: charts.GREY,
+}
+
+
+def _lights_chart(round_: MonitoringRound, overview) -> charts.Chart:
+    """预警灯 by department: the round overview's own counts (round_overview), drawn."""
+    rows = overview.departments
+    return charts.Chart(
+        chart_id="monitoring-lights",
+        title=_("%(round)s：各部门预警灯") % {"round": round_.title},
+        category_label=_("预算部门"),
+        categories=[d.name for d in rows],
+        series=[
+            charts.Series(light.value, str(light.label), [d.by_light[light] for d in rows], LIGHT_FILLS[light])
+            for light in LIGHT_ORDER
+        ],
+        unit=_("个项目"),
+        total_label=_("报告数"),
     )
 
 

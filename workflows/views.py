@@ -34,6 +34,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from accounts.roles import ROLE_PERMISSIONS, role_labels
 from processes.errors import ActionNotAllowed, Conflict
 from processes.forms import ActionForm
+from processes.lifecycle import lifecycle_context
 from processes.models import BudgetProject
 from processes.permissions import can_edit
 from processes.results import results_for, results_visible_to
@@ -221,6 +222,7 @@ def _project_page(request, project: BudgetProject, *, bound=None, error=None, st
             "action_forms": _action_forms(direct, bound),
             "can_edit": project.stage == ProjectStage.DRAFT and can_edit(project, user),
             "timeline": project_timeline(project),
+            "lifecycle": lifecycle_context(project),
             "evaluation_panel": project_evaluation_panel(project, user),
             "results_application": results_for(project) if results_visible_to(user, project) else None,
             "error": error,

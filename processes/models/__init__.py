@@ -1,6 +1,6 @@
 """The domain's models, one module per area; imported from here (``processes.models``)."""
 
-from .audit import AuditChainHead, AuditEvent, AuditEventQuerySet
+from .audit import AuditChainHead, AuditEvent, AuditEventQuerySet, AuditVerification
 from .evaluation import (
     CommissionedEvaluation,
     EvaluationCampaign,
@@ -30,6 +30,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "AuditEventQuerySet",
+    "AuditVerification",
     "BudgetProject",
     "CommissionedEvaluation",
     "DeadlineExtension",

@@ -94,3 +94,31 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.last_sequence} {self.last_hash[:12]}"
+
+
+class AuditVerification(models.Model):
+    """One walk of the audit hash chain (``audit_verify``): when, by whom, and what it found.
+
+    Written by the auditor's screen and ``manage.py verify_audit``; the screen shows the last.
+    """
+
+    verified_at = models.DateTimeField(_("校验时间"), db_index=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("校验人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    intact = models.BooleanField(_("链完整"))
+    last_sequence = models.PositiveBigIntegerField(_("校验至序号"), default=0)
+    bad_sequence = models.PositiveBigIntegerField(_("首个异常行序号"), null=True, blank=True)
+    reason = models.TextField(_("异常说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("审计链校验")
+        ordering = ["-verified_at"]
+
+    def __str__(self) -> str:
+        return f"{self.verified_at:%Y-%m-%d %H:%M} {'intact' if self.intact else self.reason}"
