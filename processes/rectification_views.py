@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .clock import deadline_clock
 from .errors import ActionNotAllowed
 from .files import check_upload, file_response
 from .forms import SHANGHAI
@@ -80,12 +81,6 @@ SOURCE_TITLES = {
 # -- the clock -------------------------------------------------------------------------------
 
 
-def days_to(deadline, now=None) -> int:
-    """Whole days from today to the deadline's day (Beijing time): negative when past."""
-    now = now or timezone.now()
-    return (timezone.localtime(deadline, SHANGHAI).date() - timezone.localtime(now, SHANGHAI).date()).days
-
-
 def annotate_clock(rectification: Rectification, now=None) -> Rectification:
     """Set ``overdue``, ``days_left``, ``days_overdue`` and ``urgency`` ("overdue", "soon"
     within 3 days, or "") for the templates; a closed rectification has none."""
@@ -94,9 +89,9 @@ def annotate_clock(rectification: Rectification, now=None) -> Rectification:
     r.overdue = r.days_left = r.days_overdue = None
     r.urgency = ""
     if rectification.status in RECTIFICATION_OPEN:
-        days = days_to(rectification.deadline, now)
-        if rectification.deadline < now:
-            r.overdue, r.days_overdue, r.urgency = True, max(-days, 0), "overdue"
+        overdue, days = deadline_clock(rectification.deadline, now)
+        if overdue:
+            r.overdue, r.days_overdue, r.urgency = True, days, "overdue"
         else:
             r.overdue, r.days_left = False, days
             r.urgency = "soon" if rectification.deadline <= now + timedelta(days=WARN_DAYS) else ""

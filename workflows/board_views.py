@@ -16,7 +16,6 @@ statements whatever the number of rows. With ``?fragment=1`` only the tables are
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -41,6 +40,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import Department
+from processes.clock import deadline_clock
 from processes.models import Rectification
 from processes.services.rectification import rectification_url
 from processes.states import RECTIFICATION_OPEN, RectificationStatus
@@ -102,12 +102,9 @@ class BoardRow:
 
     @property
     def days(self) -> int:
-        """Whole days overdue (at least one: an hour late is a day late), or whole days left
-        (0: due within a day)."""
-        seconds = (self.now - self.due_at).total_seconds()
-        if seconds > 0:
-            return max(1, math.floor(seconds / 86400))
-        return math.floor(-seconds / 86400)
+        """Days overdue (at least one) or days left, by the one clock of processes.clock
+        (calendar days in Beijing time), as the rectification list counts them."""
+        return deadline_clock(self.due_at, self.now)[1]
 
     @property
     def age_text(self) -> str:
