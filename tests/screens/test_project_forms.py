@@ -67,12 +67,15 @@ def test_project_new_shows_form_errors_when_input_bad(client, district, field, v
     assert not BudgetProject.objects.exists()
 
 
-def test_project_new_shows_error_when_code_already_used_that_year(client, district):
+def test_project_new_shows_error_on_the_code_field_when_code_already_used_that_year(client, district):
     BudgetProjectFactory(department=district.dept_a, created_by=district.staff_a, fiscal_year=2022, code="2022-NS-001")
     client.force_login(district.staff_a)
     response = client.post("/projects/new/", project_data())
     assert response.status_code == 400
-    assert response.context["form"].non_field_errors()
+    form = response.context["form"]
+    assert not form.non_field_errors()
+    assert form.errors["code"] == ["2022 年度已有编码为 2022-NS-001 的项目。"]
+    assert "已经存在" not in text(response)
     assert BudgetProject.objects.filter(code="2022-NS-001").count() == 1
 
 
