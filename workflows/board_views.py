@@ -55,7 +55,6 @@ TASK = "task"
 KIND_LABELS = {RECTIFICATION: gettext_lazy("整改"), TASK: gettext_lazy("流程任务")}
 OVERDUE = "overdue"
 SOON = "soon"
-TASK_STATUS_LABELS = {STATUS.NEW: gettext_lazy("待认领"), STATUS.ASSIGNED: gettext_lazy("办理中")}
 
 
 class BoardFilterForm(forms.Form):
@@ -238,7 +237,7 @@ def _task_row(task: Task, now: datetime) -> BoardRow:
         project=project.name if project else "",
         due_at=task.due.due_at,
         original_due_at=None,
-        status=str(TASK_STATUS_LABELS.get(task.status, task.status)),
+        status=task_state_label(task_state(task.status, task.owner_id)),
         url=reverse("workflows:task", args=[task.pk]),
         now=now,
     )

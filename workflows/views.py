@@ -46,6 +46,7 @@ from .evaluation_views import project_evaluation_panel
 from .nodes import task_due
 from .reminders import due_state
 from .selectors import INBOX_ORDER, task_get_visible_to, task_inbox_for
+from .task_status import task_state, task_state_label
 
 PAGE_SIZE = 50
 OPEN = (STATUS.NEW, STATUS.ASSIGNED)
@@ -69,6 +70,15 @@ class TaskRow:
     @property
     def overdue(self) -> bool:
         return self.due is not None and self.due < timezone.now()
+
+    @property
+    def state(self) -> str:
+        """workflows.task_status: queued / assigned / done / cancelled."""
+        return task_state(self.task.status, self.task.owner_id)
+
+    @property
+    def state_label(self) -> str:
+        return task_state_label(self.state)
 
 
 def _queue_label(permission: str) -> str:

@@ -8,6 +8,7 @@ SQLite file); the review is set up through the real services and flow.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -104,7 +105,27 @@ def test_expert_drafts_then_submits_and_agency_sees_it_when_reviewing(review_ser
             form.locator("select[name=recommendation]").select_option("partial")
             form.locator("input[name=recommended_amount]").fill("7000000")
             form.locator("textarea[name=text]").fill("建议核减部分绿化工程费用。")
+            # submitting is final: the page asks first, saying so; 取消 sends nothing
             form.locator("button[name=submit]").click()
+            dialog = expert.get_by_test_id("confirm-dialog")
+            expect(dialog).to_be_visible()
+            expect(dialog).to_contain_text("提交后评审意见即为最终意见，不能再修改")
+            expect(dialog.get_by_role("button", name="取消")).to_be_focused()
+            dialog.get_by_role("button", name="取消").click()
+            expect(dialog).to_be_hidden()
+            expect(expert.get_by_test_id("opinion-status")).to_have_text("草稿")
+            expect(form.locator("button[name=submit]")).to_be_focused()
+            # Escape cancels too
+            form.locator("button[name=submit]").click()
+            expect(dialog).to_be_visible()
+            expert.keyboard.press("Escape")
+            expect(dialog).to_be_hidden()
+            expect(expert.get_by_test_id("opinion-status")).to_have_text("草稿")
+            # confirming sends the form with the pressed button (name=submit), so it is submitted
+            form.locator("button[name=submit]").click()
+            if os.environ.get("JX_SCREENSHOTS"):
+                expert.screenshot(path=os.path.join(os.environ["JX_SCREENSHOTS"], "confirm-dialog.png"))
+            dialog.get_by_role("button", name="提交").click()
             expect(expert.get_by_test_id("opinion-status")).to_have_text("已提交")
 
             agency.reload()

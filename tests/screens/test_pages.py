@@ -149,7 +149,7 @@ def test_project_detail_shows_tasks_amounts_actions_and_timeline_when_submitted(
     response = get(client, district.staff_a, f"/projects/{project.pk}/")
     body = text(response)
     assert response.status_code == 200
-    assert "部门审核" in body and "待认领" in body
+    assert "部门审核" in body and "待办理" in body and "待认领" not in body
     assert [spec.name for spec, _ in response.context["action_forms"]] == ["withdraw"]
     assert f"/projects/{project.pk}/act/withdraw/" in body
     assert "草稿 → 已提交" in body
