@@ -273,7 +273,9 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
                 max_digits=5,
                 decimal_places=1,
                 help_text=_("0 至 %(points)s 分") % {"points": dim["points"]},
-                widget=forms.NumberInput(attrs={"step": "0.5", "min": "0", "max": dim["points"]}),
+                widget=forms.NumberInput(
+                    attrs={"step": "0.5", "min": "0", "max": dim["points"], "data-score": dim["points"]}
+                ),
             )
             self.service_fields[f"scores.{dim['code']}"] = name
         for i in range(1, REDUCTION_ROWS + 1):
@@ -295,6 +297,20 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
             [self[f"{part}_{i}"] for part in ("item", "requested", "approved", "reason")]
             for i in range(1, REDUCTION_ROWS + 1)
         ]
+
+    def score_points(self) -> int:
+        """The most the scores add up to (the sum of the dimensions' points)."""
+        return sum(int(d["points"]) for d in self.dimensions)
+
+    def score_total(self) -> Decimal:
+        """The scores as typed (or saved) added up; what static/js/score_total.js keeps current."""
+        total = Decimal("0")
+        for field in self.score_fields():
+            try:
+                total += Decimal(str(field.value() or "0"))
+            except ArithmeticError:
+                continue
+        return total
 
     def service_kwargs(self) -> dict:
         """The keyword arguments of opinion_save, from the cleaned data; empty rows are left out."""

@@ -45,6 +45,9 @@ from processes.models import Rectification
 from processes.services.rectification import rectification_url
 from processes.states import RECTIFICATION_OPEN, RectificationStatus
 
+from .nodes import task_title_of
+from .task_status import task_state, task_state_label
+
 PAGE_SIZE = 50
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -232,7 +235,7 @@ def _task_row(task: Task, now: datetime) -> BoardRow:
     return BoardRow(
         kind=TASK,
         pk=task.pk,
-        title=str(task.flow_task.task_title) if task.flow_task else "",
+        title=str(task_title_of(task)) if task.flow_task else "",
         department=project.department.name if project else "",
         project=project.name if project else "",
         due_at=task.due.due_at,

@@ -348,10 +348,10 @@ def test_key_suggestions_cell_lists_each_suggestion_once_when_panel_members_repe
 
     k1 = year.evaluations["K1"]
     # panel members saying overlapping things (as the demo's panel does)
-    for position, text in enumerate(("完善绩效目标设置", "建立长效管养机制", "加快资金拨付进度"), start=3):
-        ExpertSuggestion.objects.create(evaluation=k1, position=position, text=text)
+    for position, said in enumerate(("完善绩效目标设置", "建立长效管养机制", "加快资金拨付进度"), start=3):
+        ExpertSuggestion.objects.create(evaluation=k1, position=position, text=said)
     html = finance.get(year_url(2022)).content.decode()
     table = html[html.index('data-testid="key-table"') :]
     table = table[: table.index("</table>")]
-    for text in ("加快资金拨付进度", "完善绩效目标设置", "建立长效管养机制"):
-        assert table.count(f"<li>{text}</li>") == 1, text
+    for said in ("加快资金拨付进度", "完善绩效目标设置", "建立长效管养机制"):
+        assert table.count(f"<li>{said}</li>") == 1, said

@@ -251,3 +251,23 @@ def test_header_links_the_expert_library_when_finance_officer_is_staff(client, d
     assert client.get(library).status_code == 200
     client.force_login(district.staff_a)
     assert library not in client.get("/").content.decode()
+
+
+def test_inbox_rows_fragment_holds_only_the_rows_when_asked_for_live_update(client, district):
+    district.project(ProjectStage.SUBMITTED)
+    response = get(client, district.leader_a, "/?rows=1")
+    body = text(response)
+    assert response.status_code == 200
+    assert body.lstrip().startswith("<tr") and "<html" not in body
+    assert 'data-testid="task-row"' in body and "部门审核" in body and "待办理" in body
+
+
+def test_inbox_and_task_page_say_the_same_status_when_the_task_is_queued(client, district):
+    district.project(ProjectStage.SUBMITTED)
+    task = task_inbox_for(district.leader_a).get()
+    inbox = text(get(client, district.leader_a, "/"))
+    page = text(get(client, district.leader_a, f"/tasks/{task.pk}/"))
+    for body in (inbox, page):
+        assert 'data-task-state="queued">待办理</span>' in body
+        assert "待认领" not in body
+    assert "/static/js/inbox_live.js" in inbox and "data-rows-url=" in inbox
