@@ -102,9 +102,17 @@ def test_expert_drafts_then_submits_and_agency_sees_it_when_reviewing(review_ser
             form = expert.get_by_test_id("opinion-form")
             for code, score in [("economy", "16"), ("targets", "17"), ("feasibility", "18"), ("funding", "19")]:
                 form.locator(f"input[name=score_{code}]").fill(score)
+            # the running total follows the scores as they are typed
+            expect(form.get_by_test_id("score-total")).to_have_text("88")
+            form.locator("input[name=score_funding]").fill("20")
+            expect(form.get_by_test_id("score-total")).to_have_text("89")
+            form.locator("input[name=score_funding]").fill("19")
             form.locator("select[name=recommendation]").select_option("partial")
             form.locator("input[name=recommended_amount]").fill("7000000")
             form.locator("textarea[name=text]").fill("建议核减部分绿化工程费用。")
+            expect(form.locator("#id_recommended_amount-wan")).to_have_text("= 700.00 万元")
+            if os.environ.get("JX_SCREENSHOTS"):
+                form.screenshot(path=os.path.join(os.environ["JX_SCREENSHOTS"], "opinion-form.png"))
             # submitting is final: the page asks first, saying so; 取消 sends nothing
             form.locator("button[name=submit]").click()
             dialog = expert.get_by_test_id("confirm-dialog")

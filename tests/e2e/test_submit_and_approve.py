@@ -61,6 +61,8 @@ def test_leader_sees_live_badge_and_approves_when_staff_submits(server_url):
             staff.select_option("select[name=category]", "infrastructure")
             staff.select_option("select[name=recurrence]", "one_off")
             staff.fill("input[name=requested_amount]", "3500000.00")
+            # typed in 元, shown in 万元 beside the input as it is typed
+            expect(staff.locator("#id_requested_amount-wan")).to_have_text("= 350.00 万元")
             staff.click("button:has-text('保存草稿')")
             expect(staff.locator("[data-testid=requested-amount]")).to_contain_text("350.00")
             expect(staff.locator("[data-testid=stage]")).to_have_text("草稿")

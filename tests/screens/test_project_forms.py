@@ -206,3 +206,32 @@ def test_project_list_query_count_stays_flat_when_rows_grow(client, district, dj
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/projects/")
     assert len(response.context["page"].object_list) == 42
+
+
+def test_amount_inputs_say_the_unit_and_ask_for_the_wan_preview_when_the_form_is_shown(client, district):
+    client.force_login(district.staff_a)
+    body = text(client.get("/projects/new/"))
+    assert "送审金额（元）" in body
+    assert 'name="requested_amount"' in body and 'data-wan-preview="万元"' in body
+    assert "js/wan_preview.js" in body
+
+
+def test_every_yuan_input_of_the_screens_forms_asks_for_the_wan_preview_when_built():
+    from processes.commissioned_forms import _number_input
+    from processes.forms import ConclusionForm, OpinionForm, ProjectForm
+    from workflows.evaluation_forms import _amount_input as evaluation_amount
+    from workflows.monitoring_forms import _amount_input as monitoring_amount
+
+    opinion = OpinionForm(dimensions=[{"code": "necessity", "label": "立项必要性", "points": 20}])
+    widgets = [
+        ProjectForm().fields["requested_amount"].widget,
+        ConclusionForm().fields["approved_amount"].widget,
+        opinion.fields["recommended_amount"].widget,
+        opinion.fields["requested_1"].widget,
+        opinion.fields["approved_1"].widget,
+        evaluation_amount("全年执行数（元）").widget,
+        monitoring_amount("年初预算数（元）").widget,
+        _number_input("预算数（元）", yuan=True).widget,
+    ]
+    for widget in widgets:
+        assert str(widget.attrs["data-wan-preview"]) == "万元"
