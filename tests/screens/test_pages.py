@@ -271,3 +271,29 @@ def test_inbox_and_task_page_say_the_same_status_when_the_task_is_queued(client,
         assert 'data-task-state="queued">待办理</span>' in body
         assert "待认领" not in body
     assert "/static/js/inbox_live.js" in inbox and "data-rows-url=" in inbox
+
+
+def test_finance_inbox_lists_the_project_steps_no_task_stands_for_when_projects_wait(client, district):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from processes.selectors import evaluation_work_for
+
+    waiting = district.project(ProjectStage.PRE_ASSESSMENT)
+    budgeted = district.project(ProjectStage.BUDGETED)
+    body = text(get(client, district.finance, "/"))
+    assert "发起事前绩效评估" in body and f"/projects/{waiting.pk}/pre-assessment/new/" in body
+    assert "下达预算，开始执行" in body and f'href="/projects/{budgeted.pk}/"' in body
+    # not for the department's staff
+    assert "下达预算，开始执行" not in text(get(client, district.staff_a, "/"))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            steps = [w.step for w in evaluation_work_for(district.finance)]
+        assert steps.count("发起事前绩效评估") >= 1
+        return len(ctx.captured_queries)
+
+    before = count()
+    district.project(ProjectStage.PRE_ASSESSMENT)
+    district.project(ProjectStage.BUDGETED)
+    assert count() == before
