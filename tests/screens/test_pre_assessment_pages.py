@@ -493,3 +493,58 @@ def test_a_deputys_task_is_named_as_a_deputys_review_when_listed_in_the_inbox(cl
     assert "人大代表评审意见" in body and "专家评审意见" not in body
     client.force_login(expert.user)
     assert "专家评审意见" in text(client.get(reverse("workflows:inbox")))
+
+
+# -- reminding the panel (issue 21) -------------------------------------------------------------
+
+
+def test_agency_reminds_only_the_members_without_an_opinion_when_it_asks(client, review):
+    from notifications.models import Notification
+
+    pa = drawn(review)
+    members = seated(pa)
+    done, waiting = members[0], members[1:]
+    opinion_submit(
+        opinion=done.opinion,
+        actor=done.user,
+        scores=FULL_SCORES,
+        recommendation=Conclusion.PARTIAL,
+        recommended_amount="30000000",
+        text="核减设备购置费",
+    )
+    client.force_login(review.staff)
+    body = text(client.get(page(pa)))
+    assert "提醒未提交的成员" in body and str(waiting[0].user) in body
+    response = client.post(act(pa, "remind"))
+    assert response.status_code == 302
+    notes = Notification.objects.filter(kind="reminder", object_id=str(pa.pk))
+    assert sorted(n.recipient_id for n in notes) == sorted(m.user_id for m in waiting)
+    assert all(n.url == opinion_url(pa) for n in notes)
+    event = AuditEvent.objects.filter(action="remind_panel").get()
+    assert event.actor_id == review.staff.pk
+    assert sorted(event.detail["reminded"]) == sorted(m.user_id for m in waiting)
+    # at most once in PANEL_REMIND_HOURS: a second ask at once is refused, nobody told twice
+    again = client.post(act(pa, "remind"))
+    assert again.status_code == 409 and "小时内已提醒过" in text(again)
+    assert notes.count() == len(waiting)
+
+
+def test_agency_reminds_again_when_the_interval_has_passed(review):
+    from processes.services.pre_assessment import panel_remind_hours, pre_assessment_remind_panel
+
+    pa = drawn(review)
+    first, _ = pre_assessment_remind_panel(pre_assessment=pa, actor=review.staff)
+    later = timezone.now() + timedelta(hours=panel_remind_hours(), minutes=1)
+    second, skipped = pre_assessment_remind_panel(pre_assessment=pa, actor=review.staff, now=later)
+    assert [m.pk for m in second] == [m.pk for m in first] and skipped == []
+
+
+@pytest.mark.parametrize("person", ["finance", "staff_a", "expert", "supervisor"])
+def test_remind_is_refused_when_not_the_commissioned_agency(client, review, person):
+    from notifications.models import Notification
+
+    pa = drawn(review)
+    client.force_login(getattr(review.d, person))
+    response = client.post(act(pa, "remind"))
+    assert response.status_code in (403, 404)
+    assert not Notification.objects.filter(kind="reminder", object_id=str(pa.pk)).exists()
