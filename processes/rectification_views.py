@@ -313,13 +313,35 @@ def _report(request, r):
 
     def call() -> None:
         problems: dict[str, list[str]] = {}
+        valid = []
         for item, upload in form.uploads():
             try:
                 check_upload(upload, field=f"file_{item.pk}")
             except ValidationError as exc:
                 for key, msgs in exc.message_dict.items():
-                    problems.setdefault(key, []).extend(msgs)
+                    problems.setdefault(key, []).extend(
+                        _("「%(name)s」未被接受：%(reason)s") % {"name": upload.name, "reason": m} for m in msgs
+                    )
+            else:
+                valid.append((item, upload))
         if problems:
+            # the files that passed are kept (attached as evidence; a browser cannot re-fill a
+            # file input), the report itself is neither saved nor submitted: the form comes
+            # back as typed, saying which file was refused and why (issue 21)
+            kept: list[Evidence] = []
+            try:
+                with transaction.atomic():
+                    for item, upload in valid:
+                        kept.append(svc.evidence_add(item=item, actor=request.user, file=upload))
+            except Exception:
+                for evidence in kept:
+                    evidence.file.delete(save=False)
+                raise
+            if kept:
+                problems.setdefault("__all__", []).append(
+                    _("其他文件已保存为佐证材料：%(names)s。被拒绝的文件请重新选择后再保存。")
+                    % {"names": "、".join(e.name for e in kept)}
+                )
             raise ValidationError(problems)
         stored: list[Evidence] = []
         try:
