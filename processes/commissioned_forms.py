@@ -22,7 +22,7 @@ from .states import EvaluationKind, EvaluationStatus, FrameworkDimension
 
 
 def _number_input(label, help_text="", *, yuan: bool = False) -> forms.CharField:
-    attrs = {"inputmode": "decimal", "autocomplete": "off"}
+    attrs: dict[str, Any] = {"inputmode": "decimal", "autocomplete": "off"}
     if yuan:  # typed in 元, shown beside it in 万元 (static/js/wan_preview.js)
         attrs["data-wan-preview"] = _("万元")
     return forms.CharField(

@@ -280,7 +280,9 @@ def _clock_text(html: str, marker: str) -> str:
 
 
 def test_list_and_board_show_the_same_days_left_when_the_deadline_is_tomorrow_at_local_midnight(
-    client, district, findings  # noqa: F811
+    client,
+    district,
+    findings,  # noqa: F811
 ):
     now = timezone.now()
     tomorrow = timezone.localtime(now, SHANGHAI).date() + timedelta(days=1)
