@@ -21,13 +21,16 @@ from .services.commissioned import DIMENSIONS, KEY_STAGES
 from .states import EvaluationKind, EvaluationStatus, FrameworkDimension
 
 
-def _number_input(label, help_text="") -> forms.CharField:
+def _number_input(label, help_text="", *, yuan: bool = False) -> forms.CharField:
+    attrs: dict[str, Any] = {"inputmode": "decimal", "autocomplete": "off"}
+    if yuan:  # typed in 元, shown beside it in 万元 (static/js/wan_preview.js)
+        attrs["data-wan-preview"] = _("万元")
     return forms.CharField(
         label=label,
         required=False,
         max_length=40,
         help_text=help_text,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs=attrs),
     )
 
 
@@ -203,8 +206,8 @@ class FinalizeForm(ServiceErrorsMixin, forms.Form):
     report = forms.FileField(
         label=_("评价报告"), required=False, help_text=_("PDF、图片或 Office 文件，不超过 20 MB。")
     )
-    budget = _number_input(_("预算数（元）"), _("不填则保持原值。"))
-    executed = _number_input(_("执行数（元）"), _("不填则保持原值。"))
+    budget = _number_input(_("预算数（元）"), _("不填则保持原值。"), yuan=True)
+    executed = _number_input(_("执行数（元）"), _("不填则保持原值。"), yuan=True)
 
     def __init__(self, *args, evaluation: CommissionedEvaluation, **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,6 +20,9 @@ from .states import Conclusion, ProjectStage
 #: Times are entered in the bureau's zone (the screens show them so too).
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+#: An amount input typed in 元 shows its value in 万元 beside it (static/js/wan_preview.js).
+WAN = {"data-wan-preview": _("万元")}
+
 
 class ProjectForm(forms.Form):
     """The fields of project_create / project_update. The amount is entered in yuan."""
@@ -35,7 +38,7 @@ class ProjectForm(forms.Form):
         decimal_places=2,
         min_value=Decimal("0.01"),
         help_text=_("以元为单位，保留两位小数。"),
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal"}),
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal", **WAN}),
     )
     overall_goal = forms.CharField(label=_("总体目标"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
@@ -226,7 +229,7 @@ class ConclusionForm(ServiceErrorsMixin, forms.Form):
         max_digits=16,
         decimal_places=2,
         min_value=Decimal("0"),
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal", **WAN}),
     )
     reasons = forms.CharField(label=_("结论理由"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     report = forms.FileField(label=_("评估报告"), required=False)
@@ -249,7 +252,7 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
         max_digits=16,
         decimal_places=2,
         min_value=Decimal("0"),
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal", **WAN}),
     )
     text = forms.CharField(
         label=_("评审意见"), required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 5})
@@ -273,14 +276,21 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
                 max_digits=5,
                 decimal_places=1,
                 help_text=_("0 至 %(points)s 分") % {"points": dim["points"]},
-                widget=forms.NumberInput(attrs={"step": "0.5", "min": "0", "max": dim["points"]}),
+                widget=forms.NumberInput(
+                    attrs={"step": "0.5", "min": "0", "max": dim["points"], "data-score": dim["points"]}
+                ),
             )
             self.service_fields[f"scores.{dim['code']}"] = name
         for i in range(1, REDUCTION_ROWS + 1):
             self.fields[f"item_{i}"] = forms.CharField(label=_("核减事项"), required=False, max_length=200)
             for part, label in (("requested", _("送审金额（元）")), ("approved", _("审定金额（元）"))):
                 self.fields[f"{part}_{i}"] = forms.DecimalField(
-                    label=label, required=False, max_digits=16, decimal_places=2, min_value=Decimal("0")
+                    label=label,
+                    required=False,
+                    max_digits=16,
+                    decimal_places=2,
+                    min_value=Decimal("0"),
+                    widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal", **WAN}),
                 )
             self.fields[f"reason_{i}"] = forms.CharField(label=_("核减理由"), required=False, max_length=2000)
             for part in ("item", "requested", "approved", "reason"):  # the table's header shows the column
@@ -298,6 +308,20 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
             [self[f"{part}_{i}"] for part in ("item", "requested", "approved", "reason")]
             for i in range(1, REDUCTION_ROWS + 1)
         ]
+
+    def score_points(self) -> int:
+        """The most the scores add up to (the sum of the dimensions' points)."""
+        return sum(int(d["points"]) for d in self.dimensions)
+
+    def score_total(self) -> Decimal:
+        """The scores as typed (or saved) added up; what static/js/score_total.js keeps current."""
+        total = Decimal("0")
+        for field in self.score_fields():
+            try:
+                total += Decimal(str(field.value() or "0"))
+            except ArithmeticError:
+                continue
+        return total
 
     def service_kwargs(self) -> dict:
         """The keyword arguments of opinion_save, from the cleaned data; empty rows are left out."""

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .clock import deadline_clock
 from .errors import ActionNotAllowed
 from .files import check_upload, file_response
 from .forms import SHANGHAI
@@ -80,12 +81,6 @@ SOURCE_TITLES = {
 # -- the clock -------------------------------------------------------------------------------
 
 
-def days_to(deadline, now=None) -> int:
-    """Whole days from today to the deadline's day (Beijing time): negative when past."""
-    now = now or timezone.now()
-    return (timezone.localtime(deadline, SHANGHAI).date() - timezone.localtime(now, SHANGHAI).date()).days
-
-
 def annotate_clock(rectification: Rectification, now=None) -> Rectification:
     """Set ``overdue``, ``days_left``, ``days_overdue`` and ``urgency`` ("overdue", "soon"
     within 3 days, or "") for the templates; a closed rectification has none."""
@@ -94,9 +89,9 @@ def annotate_clock(rectification: Rectification, now=None) -> Rectification:
     r.overdue = r.days_left = r.days_overdue = None
     r.urgency = ""
     if rectification.status in RECTIFICATION_OPEN:
-        days = days_to(rectification.deadline, now)
-        if rectification.deadline < now:
-            r.overdue, r.days_overdue, r.urgency = True, max(-days, 0), "overdue"
+        overdue, days = deadline_clock(rectification.deadline, now)
+        if overdue:
+            r.overdue, r.days_overdue, r.urgency = True, days, "overdue"
         else:
             r.overdue, r.days_left = False, days
             r.urgency = "soon" if rectification.deadline <= now + timedelta(days=WARN_DAYS) else ""
@@ -318,13 +313,35 @@ def _report(request, r):
 
     def call() -> None:
         problems: dict[str, list[str]] = {}
+        valid = []
         for item, upload in form.uploads():
             try:
                 check_upload(upload, field=f"file_{item.pk}")
             except ValidationError as exc:
                 for key, msgs in exc.message_dict.items():
-                    problems.setdefault(key, []).extend(msgs)
+                    problems.setdefault(key, []).extend(
+                        _("「%(name)s」未被接受：%(reason)s") % {"name": upload.name, "reason": m} for m in msgs
+                    )
+            else:
+                valid.append((item, upload))
         if problems:
+            # the files that passed are kept (attached as evidence; a browser cannot re-fill a
+            # file input), the report itself is neither saved nor submitted: the form comes
+            # back as typed, saying which file was refused and why (issue 21)
+            kept: list[Evidence] = []
+            try:
+                with transaction.atomic():
+                    for item, upload in valid:
+                        kept.append(svc.evidence_add(item=item, actor=request.user, file=upload))
+            except Exception:
+                for evidence in kept:
+                    evidence.file.delete(save=False)
+                raise
+            if kept:
+                problems.setdefault("__all__", []).append(
+                    _("其他文件已保存为佐证材料：%(names)s。被拒绝的文件请重新选择后再保存。")
+                    % {"names": "、".join(e.name for e in kept)}
+                )
             raise ValidationError(problems)
         stored: list[Evidence] = []
         try:

@@ -763,8 +763,55 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                 )
             )
     work.extend(_rectification_work(user, parties, limit))
+    work.extend(_project_step_work(user, limit))
     work.sort(key=lambda w: (w.due_at is None, w.due_at))
     return work[:limit]
+
+
+def _project_step_work(user: User, limit: int) -> list[EvaluationWork]:
+    """The finance section's project steps that no flow task stands for (issue 21): a project
+    routed to pre-assessment with none begun (发起事前绩效评估), and a budgeted project
+    waiting for execution to start (下达预算，开始执行). One query each, whatever the number."""
+    from django.urls import reverse
+
+    from .states import PreAssessmentStatus, ProjectStage
+
+    work: list[EvaluationWork] = []
+    if holds(user, "processes.start_pre_assessment"):
+        begun = PreAssessment.objects.exclude(
+            status__in=[PreAssessmentStatus.CONFIRMED, PreAssessmentStatus.CANCELLED]
+        ).values("project_id")
+        waiting = (
+            BudgetProject.objects.filter(stage=ProjectStage.PRE_ASSESSMENT)
+            .exclude(pk__in=begun)
+            .select_related("department")
+            .order_by("pk")[:limit]
+        )
+        work += [
+            EvaluationWork(
+                str(gettext_lazy("事前绩效评估")),
+                p.name,
+                p.department.name,
+                str(gettext_lazy("发起事前绩效评估")),
+                None,
+                reverse("workflows:pre_assessment_begin", args=[p.pk]),
+            )
+            for p in waiting
+        ]
+    if holds(user, "processes.intake_project"):
+        budgeted = BudgetProject.objects.filter(stage=ProjectStage.BUDGETED).select_related("department")
+        work += [
+            EvaluationWork(
+                str(gettext_lazy("预算执行")),
+                p.name,
+                p.department.name,
+                str(gettext_lazy("下达预算，开始执行")),
+                None,
+                reverse("workflows:project_detail", args=[p.pk]),
+            )
+            for p in budgeted.order_by("pk")[:limit]
+        ]
+    return work
 
 
 #: A rectification's next step and whose it is (DESIGN §3.6).

@@ -360,9 +360,13 @@ def self_evaluation_summary(year: int) -> SelfEvaluationSummary:
 
 
 def _texts(queryset, key: str) -> dict[int, list[str]]:
+    """Each owner's texts in order, each text once: a panel's members often give the same
+    suggestion, and the report's cell lists what was suggested, not who said it how often."""
     texts: dict[int, list[str]] = defaultdict(list)
     for owner, text in queryset.values_list(key, "problem" if queryset.model is Finding else "text"):
-        texts[owner].append(text)
+        said = " ".join(text.split())
+        if said not in texts[owner]:
+            texts[owner].append(said)
     return texts
 
 

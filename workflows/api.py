@@ -24,7 +24,7 @@ from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import BudgetProject
 from processes.services.projects import available_transitions
 
-from .nodes import task_due
+from .nodes import task_due, task_title_of
 from .selectors import task_get_for, task_inbox_for
 from .services import open_project_tasks, project_act
 
@@ -52,7 +52,7 @@ class CurrentTaskSerializer(serializers.Serializer):
     due_at = serializers.SerializerMethodField()
 
     def get_title(self, task) -> str:
-        return str(task.flow_task.task_title)
+        return str(task_title_of(task))
 
     def get_owner(self, task) -> str | None:
         return _person(task.owner)
@@ -92,14 +92,14 @@ class TaskSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     title = serializers.SerializerMethodField()
     project = serializers.SerializerMethodField()
-    status = serializers.CharField(read_only=True, help_text=_("NEW：在队列中待认领；ASSIGNED：已由 owner 认领"))
+    status = serializers.CharField(read_only=True, help_text=_("NEW：待办理（在队列中，有权限者均可办理）；ASSIGNED：已指派给 owner"))
     owner = serializers.SerializerMethodField(help_text=_("认领人；未认领时为 null"))
     created_at = serializers.DateTimeField(source="created", read_only=True)
     due_at = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()
 
     def get_title(self, task) -> str:
-        return str(task.flow_task.task_title)
+        return str(task_title_of(task))
 
     @extend_schema_field(TaskProjectSerializer)
     def get_project(self, task):

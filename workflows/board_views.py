@@ -16,7 +16,6 @@ statements whatever the number of rows. With ``?fragment=1`` only the tables are
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -42,9 +41,13 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import Department
 from processes import charts
+from processes.clock import deadline_clock
 from processes.models import Rectification
 from processes.services.rectification import rectification_url
 from processes.states import RECTIFICATION_OPEN, RectificationStatus
+
+from .nodes import task_title_of
+from .task_status import task_state, task_state_label
 
 PAGE_SIZE = 50
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -56,7 +59,6 @@ TASK = "task"
 KIND_LABELS = {RECTIFICATION: gettext_lazy("整改"), TASK: gettext_lazy("流程任务")}
 OVERDUE = "overdue"
 SOON = "soon"
-TASK_STATUS_LABELS = {STATUS.NEW: gettext_lazy("待认领"), STATUS.ASSIGNED: gettext_lazy("办理中")}
 
 
 class BoardFilterForm(forms.Form):
@@ -103,12 +105,9 @@ class BoardRow:
 
     @property
     def days(self) -> int:
-        """Whole days overdue (at least one: an hour late is a day late), or whole days left
-        (0: due within a day)."""
-        seconds = (self.now - self.due_at).total_seconds()
-        if seconds > 0:
-            return max(1, math.floor(seconds / 86400))
-        return math.floor(-seconds / 86400)
+        """Days overdue (at least one) or days left, by the one clock of processes.clock
+        (calendar days in Beijing time), as the rectification list counts them."""
+        return deadline_clock(self.due_at, self.now)[1]
 
     @property
     def age_text(self) -> str:
@@ -237,12 +236,12 @@ def _task_row(task: Task, now: datetime) -> BoardRow:
     return BoardRow(
         kind=TASK,
         pk=task.pk,
-        title=str(task.flow_task.task_title) if task.flow_task else "",
+        title=str(task_title_of(task)) if task.flow_task else "",
         department=project.department.name if project else "",
         project=project.name if project else "",
         due_at=task.due.due_at,
         original_due_at=None,
-        status=str(TASK_STATUS_LABELS.get(task.status, task.status)),
+        status=task_state_label(task_state(task.status, task.owner_id)),
         url=reverse("workflows:task", args=[task.pk]),
         now=now,
     )

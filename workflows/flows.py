@@ -122,6 +122,7 @@ class PreAssessmentFlow(flow.Flow):
 
     opinion = SeatTask(
         title=_("专家评审意见"),
+        kind_titles={"deputy": _("人大代表评审意见")},
         actions=["submit_opinion"],
         labels={"submit_opinion": _("提交评审意见")},
         page=this.opinion_page,
@@ -160,7 +161,7 @@ class PreAssessmentFlow(flow.Flow):
         if pa is None:
             return []
         return [
-            {"seat": m.seat, "user_id": m.user_id, "due_at": pa.due_at.isoformat()}
+            {"seat": m.seat, "user_id": m.user_id, "kind": m.kind, "due_at": pa.due_at.isoformat()}
             for m in pa.panel.filter(active=True).order_by("seat")
         ]
 

@@ -49,7 +49,10 @@ def _amount_input(label) -> forms.CharField:
         label=label,
         required=False,
         max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        # typed in 元, shown beside it in 万元 (static/js/wan_preview.js)
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "data-wan-preview": gettext_lazy("万元")}
+        ),
     )
 
 

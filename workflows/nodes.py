@@ -155,9 +155,10 @@ class SeatTask(TaskActions, flow.View):
     """A human task owned by one person named in its ``task.data["user_id"]`` (a panel seat);
     completed through workflows.services, reassigned when the seat changes hands."""
 
-    def __init__(self, *, title, actions: list[str], labels=None, page=None):
+    def __init__(self, *, title, actions: list[str], labels=None, page=None, kind_titles=None):
         super().__init__(_task_page)
         self.Annotation(title=title)
+        self.kind_titles = kind_titles or {}  # the seat holder's kind → its own title (a deputy's review)
         self.Assign(lambda activation: User.objects.get(pk=activation.task.data["user_id"]))
         self.actions = actions
         self.labels = labels or {}
@@ -168,3 +169,11 @@ class SeatTask(TaskActions, flow.View):
 
     def eligible_users(self, task) -> list[User]:
         return [task.owner] if task.owner_id else []
+
+
+def task_title_of(task):
+    """A task's title as people see it: a seat task says whose review it is (人大代表评审意见
+    for a deputy's seat, from ``task.data["kind"]``); every other task its node's title."""
+    node = task.flow_task
+    kind = (task.data or {}).get("kind") if isinstance(task.data, dict) else None
+    return getattr(node, "kind_titles", {}).get(kind, node.task_title)

@@ -29,6 +29,7 @@ from processes.forms import ConclusionForm, OpinionForm, PanelReplaceForm, PreAs
 from processes.models import PanelMember, PreAssessment
 from processes.permissions import holds
 from processes.selectors import pre_assessment_summary, project_get_for, project_list_for
+from processes.services import pre_assessment as pa_services
 from processes.services.pre_assessment import dimensions
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
 
@@ -36,7 +37,7 @@ from . import services
 
 CENT = Decimal("0.01")
 #: The pre-assessment page's action forms, by the name in the URL.
-ACTIONS = ("draw", "replace", "conclude", "confirm", "return")
+ACTIONS = ("draw", "replace", "remind", "conclude", "confirm", "return")
 
 
 # -- who sees what ---------------------------------------------------------------------
@@ -159,6 +160,7 @@ def _page(request, pa: PreAssessment, *, bound=None, error=None, status=200):
     if commissioned and pa.status == PreAssessmentStatus.UNDER_REVIEW:
         replaceable = pa.panel.filter(active=True).exclude(opinion__status=OpinionStatus.SUBMITTED).order_by("seat")
         actions["replace"] = bound.get("replace") or PanelReplaceForm(members=replaceable, prefix="replace")
+        actions["remind"] = [str(m.user) for m in seated if m.opinion.status != OpinionStatus.SUBMITTED]
     if commissioned and pa.status == PreAssessmentStatus.OPINIONS_COLLECTED:
         actions["conclude"] = bound.get("conclude") or ConclusionForm(prefix="conclude")
     if holds(user, "processes.confirm_pre_assessment") and pa.status == PreAssessmentStatus.CONCLUDED:
@@ -175,6 +177,7 @@ def _page(request, pa: PreAssessment, *, bound=None, error=None, status=200):
             "my_seat": next((m for m in seated if m.user_id == user.pk), None),
             "forms": actions,
             "draw_errors": bound.get("draw"),
+            "remind_hours": pa_services.panel_remind_hours(),
             "error": error,
         },
         status=status,
@@ -214,6 +217,14 @@ def pre_assessment_act(request, pk, action):
         elif action == "replace":
             seat = services.panel_member_replace(member=data["member"], actor=user, reason=data["reason"])
             done = _("已替换第 %(seat)s 席成员。") % {"seat": seat.seat}
+        elif action == "remind":
+            reminded, skipped = pa_services.pre_assessment_remind_panel(pre_assessment=pa, actor=user)
+            done = _("已提醒 %(names)s 提交评审意见。") % {"names": "、".join(str(m.user) for m in reminded)}
+            if skipped:
+                done += " " + _("%(names)s 在 %(hours)s 小时内已提醒过，本次未再提醒。") % {
+                    "names": "、".join(str(m.user) for m in skipped),
+                    "hours": pa_services.panel_remind_hours(),
+                }
         elif action == "conclude":
             services.pre_assessment_propose(
                 pre_assessment=pa,

@@ -26,6 +26,8 @@ from accounts.models import User
 from processes.reminders import Schedule
 from processes.services.reminders import DueItem
 
+from .nodes import task_title_of
+
 #: "Due soon" is within this many days: the reminder schedule's nearer slots (3 and 1 days
 #: before). JIXIAO["REMINDERS"]["SOON_DAYS"] overrides it.
 SOON_DAYS = 3
@@ -96,7 +98,7 @@ def _items(tasks: Iterable[Task], escalates: bool) -> Iterator[DueItem]:
         yield DueItem(
             object_type="viewflow.task",
             object_id=task.pk,
-            title=f"{task.flow_task.task_title}：{project.name}",
+            title=f"{task_title_of(task)}：{project.name}",
             department=project.department.name,
             deadline=task.due.due_at,
             url=reverse("workflows:task", args=[task.pk]),

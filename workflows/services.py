@@ -43,7 +43,7 @@ from .flows import (
     TargetReviewFlow,
 )
 from .models import ProjectProcess
-from .nodes import task_due
+from .nodes import task_due, task_title_of
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED]
 
@@ -77,7 +77,7 @@ def _next_actor_messages(project: BudgetProject, process_id: int) -> dict[User, 
         due_at = task_due(task)
         due = timezone.localtime(due_at).date().isoformat() if due_at else ""
         for user in node.eligible_users(task):
-            told[user] = messages.task_assigned(msgid(node.task_title), project.name, due)
+            told[user] = messages.task_assigned(msgid(task_title_of(task)), project.name, due)
     return told
 
 
@@ -304,7 +304,7 @@ def _reassign_seat(pa: PreAssessment, seat: int) -> None:
             process=process, flow_task=PreAssessmentFlow.opinion, status__in=OPEN, data__seat=seat
         ):
             task.owner_id = holder.user_id
-            task.data = {**task.data, "user_id": holder.user_id}
+            task.data = {**task.data, "user_id": holder.user_id, "kind": holder.kind}
             task.save(update_fields=["owner", "data"])
 
 

@@ -44,9 +44,10 @@ from processes.states import ProjectStage
 
 from . import services
 from .evaluation_views import project_evaluation_panel
-from .nodes import task_due
+from .nodes import task_due, task_title_of
 from .reminders import due_state
 from .selectors import INBOX_ORDER, task_get_visible_to, task_inbox_for
+from .task_status import task_state, task_state_label
 
 PAGE_SIZE = 50
 OPEN = (STATUS.NEW, STATUS.ASSIGNED)
@@ -71,6 +72,15 @@ class TaskRow:
     def overdue(self) -> bool:
         return self.due is not None and self.due < timezone.now()
 
+    @property
+    def state(self) -> str:
+        """workflows.task_status: queued / assigned / done / cancelled."""
+        return task_state(self.task.status, self.task.owner_id)
+
+    @property
+    def state_label(self) -> str:
+        return task_state_label(self.state)
+
 
 def _queue_label(permission: str) -> str:
     """The roles whose members may claim a queued task needing ``permission``."""
@@ -82,7 +92,7 @@ def _row(task: Task, project: BudgetProject, *, mine: bool = False) -> TaskRow:
     return TaskRow(
         task=task,
         project=project,
-        title=str(node.task_title),
+        title=str(task_title_of(task)),
         asked=[node.action_label(a) for a in getattr(node, "actions", ())],
         due=task_due(task),
         owner=task.owner if task.owner_id else None,
@@ -120,6 +130,8 @@ def inbox(request):
         row.due_state = due_state(row.due, now)
         rows.append(row)
     # re-checks and commissioned evaluations are state machines, not flows (decision 0009)
+    if request.GET.get("rows"):  # the rows alone, fetched by static/js/inbox_live.js when a notice arrives
+        return render(request, "workflows/inbox_rows.html", {"page": page, "rows": rows, "sort": sort})
     work = [(item, due_state(item.due_at, now)) for item in evaluation_work_for(request.user)]
     return render(request, "workflows/inbox.html", {"page": page, "rows": rows, "evaluation_work": work, "sort": sort})
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -73,18 +73,44 @@ def _lock(project: BudgetProject) -> BudgetProject:
     return BudgetProject.objects.select_for_update().select_related("department", "created_by").get(pk=project.pk)
 
 
+def _code_taken_message(project: BudgetProject) -> str:
+    return _("%(year)s 年度已有编码为 %(code)s 的项目。") % {
+        "year": project.fiscal_year,
+        "code": project.code,
+    }
+
+
+def _clean(project: BudgetProject) -> None:
+    """full_clean(), with a code already used that year said on the code field (Django's own
+    unique-together sentence is generic and sits at the top of the form)."""
+    try:
+        project.full_clean(exclude=["stage"])
+    except ValidationError as exc:
+        errors = exc.update_error_dict({})
+        taken = (
+            BudgetProject.objects.filter(fiscal_year=project.fiscal_year, code=project.code)
+            .exclude(pk=project.pk)
+            .exists()
+        )
+        if taken:
+            rest = [
+                e
+                for e in errors.pop(NON_FIELD_ERRORS, [])
+                if getattr(e, "code", None) not in ("unique", "unique_together")
+            ]
+            if rest:
+                errors[NON_FIELD_ERRORS] = rest
+            errors.setdefault("code", []).append(ValidationError(_code_taken_message(project), code="unique"))
+        raise ValidationError(errors) from exc
+
+
 def _save_unique(project: BudgetProject) -> None:
     """Save; a code taken by a concurrent save since full_clean() is a field error, not a 500."""
     try:
         with transaction.atomic():
             project.save()
     except IntegrityError as exc:
-        raise ValidationError(
-            {
-                "code": _("%(year)s 年度已有编码为 %(code)s 的项目。")
-                % {"year": project.fiscal_year, "code": project.code}
-            }
-        ) from exc
+        raise ValidationError({"code": _code_taken_message(project)}) from exc
 
 
 @transaction.atomic
@@ -113,7 +139,7 @@ def project_create(
         overall_goal=overall_goal,
         created_by=actor,
     )
-    project.full_clean(exclude=["stage"])
+    _clean(project)
     _save_unique(project)
     audit_record(
         obj=project,
@@ -142,7 +168,7 @@ def project_update(*, project: BudgetProject, actor: User, version: int | None =
     before = {f: getattr(project, f) for f in changes}
     for field, value in changes.items():
         setattr(project, field, value.strip() if isinstance(value, str) and field in ("code", "name") else value)
-    project.full_clean(exclude=["stage"])
+    _clean(project)
     changed = {f: [before[f], getattr(project, f)] for f in changes if before[f] != getattr(project, f)}
     if not changed:
         return project

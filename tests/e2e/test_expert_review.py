@@ -8,6 +8,7 @@ SQLite file); the review is set up through the real services and flow.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -101,10 +102,38 @@ def test_expert_drafts_then_submits_and_agency_sees_it_when_reviewing(review_ser
             form = expert.get_by_test_id("opinion-form")
             for code, score in [("economy", "16"), ("targets", "17"), ("feasibility", "18"), ("funding", "19")]:
                 form.locator(f"input[name=score_{code}]").fill(score)
+            # the running total follows the scores as they are typed
+            expect(form.get_by_test_id("score-total")).to_have_text("88")
+            form.locator("input[name=score_funding]").fill("20")
+            expect(form.get_by_test_id("score-total")).to_have_text("89")
+            form.locator("input[name=score_funding]").fill("19")
             form.locator("select[name=recommendation]").select_option("partial")
             form.locator("input[name=recommended_amount]").fill("7000000")
             form.locator("textarea[name=text]").fill("建议核减部分绿化工程费用。")
+            expect(form.locator("#id_recommended_amount-wan")).to_have_text("= 700.00 万元")
+            if os.environ.get("JX_SCREENSHOTS"):
+                form.screenshot(path=os.path.join(os.environ["JX_SCREENSHOTS"], "opinion-form.png"))
+            # submitting is final: the page asks first, saying so; 取消 sends nothing
             form.locator("button[name=submit]").click()
+            dialog = expert.get_by_test_id("confirm-dialog")
+            expect(dialog).to_be_visible()
+            expect(dialog).to_contain_text("提交后评审意见即为最终意见，不能再修改")
+            expect(dialog.get_by_role("button", name="取消")).to_be_focused()
+            dialog.get_by_role("button", name="取消").click()
+            expect(dialog).to_be_hidden()
+            expect(expert.get_by_test_id("opinion-status")).to_have_text("草稿")
+            expect(form.locator("button[name=submit]")).to_be_focused()
+            # Escape cancels too
+            form.locator("button[name=submit]").click()
+            expect(dialog).to_be_visible()
+            expert.keyboard.press("Escape")
+            expect(dialog).to_be_hidden()
+            expect(expert.get_by_test_id("opinion-status")).to_have_text("草稿")
+            # confirming sends the form with the pressed button (name=submit), so it is submitted
+            form.locator("button[name=submit]").click()
+            if os.environ.get("JX_SCREENSHOTS"):
+                expert.screenshot(path=os.path.join(os.environ["JX_SCREENSHOTS"], "confirm-dialog.png"))
+            dialog.get_by_role("button", name="提交").click()
             expect(expert.get_by_test_id("opinion-status")).to_have_text("已提交")
 
             agency.reload()

@@ -72,6 +72,7 @@ def test_finance_watches_the_import_progress_and_reads_the_counts(server_url, tm
             page.click("a:has-text('导入')")
             page.set_input_files("input[name=file]", upload)
             page.click("button:has-text('上传并导入')")
+            page.get_by_test_id("confirm-dialog").get_by_role("button", name="确定导入").click()
             expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
             # The page came while the job was still reading the file (4,000 rows take a
             # second or two): what follows is the script's polling and its reload.
@@ -97,6 +98,7 @@ def test_bad_file_ends_in_the_error_table(server_url, tmp_path):
             page.goto("/library/import/")
             page.set_input_files("input[name=file]", upload)
             page.click("button:has-text('上传并导入')")
+            page.get_by_test_id("confirm-dialog").get_by_role("button", name="确定导入").click()
             errors = page.locator("[data-testid=job-errors]")
             expect(errors).to_contain_text("二级指标", timeout=30_000)
             expect(errors.locator("tbody tr")).to_have_count(1)

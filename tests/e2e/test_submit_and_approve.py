@@ -61,6 +61,8 @@ def test_leader_sees_live_badge_and_approves_when_staff_submits(server_url):
             staff.select_option("select[name=category]", "infrastructure")
             staff.select_option("select[name=recurrence]", "one_off")
             staff.fill("input[name=requested_amount]", "3500000.00")
+            # typed in 元, shown in 万元 beside the input as it is typed
+            expect(staff.locator("#id_requested_amount-wan")).to_have_text("= 350.00 万元")
             staff.click("button:has-text('保存草稿')")
             expect(staff.locator("[data-testid=requested-amount]")).to_contain_text("350.00")
             expect(staff.locator("[data-testid=stage]")).to_have_text("草稿")
@@ -70,7 +72,14 @@ def test_leader_sees_live_badge_and_approves_when_staff_submits(server_url):
             # B: the badge changes without a reload, and a toast says why.
             expect(badge).to_have_text("1", timeout=15_000)
             expect(leader.locator("[data-testid=toast]")).to_contain_text("高标准农田建设")
-            expect(leader.locator("[data-testid=inbox]")).to_contain_text("暂无待办事项")  # still the old page
+            # the open inbox shows the new task without a reload (static/js/inbox_live.js), marked new
+            new_row = leader.locator("[data-testid=task-row][data-new='1']")
+            expect(new_row).to_have_count(1, timeout=15_000)
+            expect(new_row).to_contain_text("高标准农田建设")
+            expect(new_row).to_contain_text("待办理")
+            expect(leader.locator("[data-testid=inbox]")).not_to_contain_text("暂无待办事项")
+            # its link opens the task, as a row rendered with the page does
+            expect(new_row.locator("[data-testid=task-link]")).to_have_attribute("href", re.compile(r"^/tasks/\d+/$"))
 
             # B opens the task from the inbox and approves it.
             leader.click("nav a:has-text('待办')")

@@ -341,3 +341,17 @@ def test_report_page_costs_the_same_queries_when_the_rows_grow(finance, district
 
     assert len(read(response).tables["recheck-table"]) == 1 + 10 + 1
     assert len(large) == len(small)
+
+
+def test_key_suggestions_cell_lists_each_suggestion_once_when_panel_members_repeat_it(finance, district, year):
+    from processes.models import ExpertSuggestion
+
+    k1 = year.evaluations["K1"]
+    # panel members saying overlapping things (as the demo's panel does)
+    for position, said in enumerate(("完善绩效目标设置", "建立长效管养机制", "加快资金拨付进度"), start=3):
+        ExpertSuggestion.objects.create(evaluation=k1, position=position, text=said)
+    html = finance.get(year_url(2022)).content.decode()
+    table = html[html.index('data-testid="key-table"') :]
+    table = table[: table.index("</table>")]
+    for said in ("加快资金拨付进度", "完善绩效目标设置", "建立长效管养机制"):
+        assert table.count(f"<li>{said}</li>") == 1, said

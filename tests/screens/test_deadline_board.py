@@ -66,7 +66,7 @@ def board(district, findings):  # noqa: F811
     overdue = issue(district, [findings[0]])
     _set_deadline(overdue, now - timedelta(days=2), extended=True)
     soon = issue(district, [findings[1]])
-    _set_deadline(soon, now + timedelta(days=1, hours=1))
+    _set_deadline(soon, now + timedelta(days=1))
     later = _plain(district, days=20, dept=district.dept_a, title="远期整改")
     task_overdue = _open_task(district, days=-5)
     task_soon = _open_task(district, days=2, dept="b")
@@ -269,3 +269,46 @@ def test_board_pages_fifty_rows_when_there_are_more(client, district):
     second = client.get(BOARD, {"page": 2})
     assert len(second.context["rows"]) == 5
     assert "page=2" in first.content.decode()
+
+
+def _clock_text(html: str, marker: str) -> str:
+    import re
+
+    match = re.search(r"(剩余|逾期) (\d+) 天", html[html.index(marker) :])
+    assert match, marker
+    return match.group(0)
+
+
+def test_list_and_board_show_the_same_days_left_when_the_deadline_is_tomorrow_at_local_midnight(
+    client,
+    district,
+    findings,  # noqa: F811
+):
+    now = timezone.now()
+    tomorrow = timezone.localtime(now, SHANGHAI).date() + timedelta(days=1)
+    midnight = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=SHANGHAI)
+    r = issue(district, [findings[0]])
+    _set_deadline(r, midnight)
+    client.force_login(district.finance)
+    board_html = client.get(BOARD).content.decode()
+    list_html = client.get(reverse("processes:rectification_list")).content.decode()
+    marker = f"/rectifications/{r.pk}/"
+    assert _clock_text(board_html, marker) == _clock_text(list_html, marker) == "剩余 1 天"
+
+
+@pytest.mark.parametrize(
+    ("deadline", "now", "expected"),
+    [
+        # a deadline at 00:00 tomorrow (Beijing) seen at 23:30 today: one calendar day left
+        (datetime(2026, 12, 8, 0, 0, tzinfo=SHANGHAI), datetime(2026, 12, 7, 23, 30, tzinfo=SHANGHAI), (False, 1)),
+        (datetime(2026, 12, 8, 0, 0, tzinfo=SHANGHAI), datetime(2026, 12, 7, 0, 1, tzinfo=SHANGHAI), (False, 1)),
+        (datetime(2026, 12, 7, 18, 0, tzinfo=SHANGHAI), datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI), (False, 0)),
+        # an hour late is a day late; two calendar days late is two
+        (datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI), datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI), (True, 1)),
+        (datetime(2026, 12, 5, 23, 0, tzinfo=SHANGHAI), datetime(2026, 12, 7, 1, 0, tzinfo=SHANGHAI), (True, 2)),
+    ],
+)
+def test_deadline_clock_counts_calendar_days_in_beijing_when_near_midnight(deadline, now, expected):
+    from processes.clock import deadline_clock
+
+    assert deadline_clock(deadline, now) == expected

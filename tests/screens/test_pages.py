@@ -149,7 +149,7 @@ def test_project_detail_shows_tasks_amounts_actions_and_timeline_when_submitted(
     response = get(client, district.staff_a, f"/projects/{project.pk}/")
     body = text(response)
     assert response.status_code == 200
-    assert "部门审核" in body and "待认领" in body
+    assert "部门审核" in body and "待办理" in body and "待认领" not in body
     assert [spec.name for spec, _ in response.context["action_forms"]] == ["withdraw"]
     assert f"/projects/{project.pk}/act/withdraw/" in body
     assert "草稿 → 已提交" in body
@@ -251,3 +251,49 @@ def test_header_links_the_expert_library_when_finance_officer_is_staff(client, d
     assert client.get(library).status_code == 200
     client.force_login(district.staff_a)
     assert library not in client.get("/").content.decode()
+
+
+def test_inbox_rows_fragment_holds_only_the_rows_when_asked_for_live_update(client, district):
+    district.project(ProjectStage.SUBMITTED)
+    response = get(client, district.leader_a, "/?rows=1")
+    body = text(response)
+    assert response.status_code == 200
+    assert body.lstrip().startswith("<tr") and "<html" not in body
+    assert 'data-testid="task-row"' in body and "部门审核" in body and "待办理" in body
+
+
+def test_inbox_and_task_page_say_the_same_status_when_the_task_is_queued(client, district):
+    district.project(ProjectStage.SUBMITTED)
+    task = task_inbox_for(district.leader_a).get()
+    inbox = text(get(client, district.leader_a, "/"))
+    page = text(get(client, district.leader_a, f"/tasks/{task.pk}/"))
+    for body in (inbox, page):
+        assert 'data-task-state="queued">待办理</span>' in body
+        assert "待认领" not in body
+    assert "/static/js/inbox_live.js" in inbox and "data-rows-url=" in inbox
+
+
+def test_finance_inbox_lists_the_project_steps_no_task_stands_for_when_projects_wait(client, district):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from processes.selectors import evaluation_work_for
+
+    waiting = district.project(ProjectStage.PRE_ASSESSMENT)
+    budgeted = district.project(ProjectStage.BUDGETED)
+    body = text(get(client, district.finance, "/"))
+    assert "发起事前绩效评估" in body and f"/projects/{waiting.pk}/pre-assessment/new/" in body
+    assert "下达预算，开始执行" in body and f'href="/projects/{budgeted.pk}/"' in body
+    # not for the department's staff
+    assert "下达预算，开始执行" not in text(get(client, district.staff_a, "/"))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            steps = [w.step for w in evaluation_work_for(district.finance)]
+        assert steps.count("发起事前绩效评估") >= 1
+        return len(ctx.captured_queries)
+
+    before = count()
+    district.project(ProjectStage.PRE_ASSESSMENT)
+    district.project(ProjectStage.BUDGETED)
+    assert count() == before

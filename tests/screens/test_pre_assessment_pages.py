@@ -427,7 +427,7 @@ def test_summary_is_forbidden_when_not_a_bureau_wide_reader(client, review, pers
 
 def test_inbox_lists_the_opinion_task_when_member_is_seated(client, review):
     pa = drawn(review)
-    member = seated(pa)[0]
+    member = next(m for m in seated(pa) if m.kind == "expert")
     client.force_login(member.user)
     response = client.get(reverse("workflows:inbox"))
     assert response.status_code == 200
@@ -459,3 +459,92 @@ def test_report_file_is_kept_and_served_only_to_those_who_see_it_when_uploaded(c
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 report body"
     client.force_login(review.d.staff_b)  # another department: not found
     assert client.get(url).status_code == 404
+
+
+# -- the opinion form as people meet it (issue 21) ----------------------------------------------
+
+
+def test_opinion_form_shows_the_total_labels_and_names_when_a_member_opens_it(client, review):
+    from accounts.models import User
+
+    pa = drawn(review)
+    member = seated(pa)[0]
+    User.objects.filter(pk=member.user_id).update(full_name="张评审")
+    client.force_login(User.objects.get(pk=member.user_id))
+    client.post(opinion_url(pa), {"save": "1", "score_necessity": "18", "score_economy": "16.5"})
+    body = text(client.get(opinion_url(pa)))
+    # the running total of the scores as saved (kept current by static/js/score_total.js)
+    assert 'data-testid="score-total">34.5</output> / 100' in body
+    assert "js/score_total.js" in body and 'data-score="20"' in body
+    # the member by name, not by login name
+    assert "张评审" in body and member.user.username not in body
+    # each 核减事项 input has its own label
+    for part in ("item", "requested", "approved", "reason"):
+        assert f'<label class="visually-hidden" for="id_{part}_1">' in body
+    assert "核减事项（第 1 项）" in body and "核减理由（第 3 项）" in body
+
+
+def test_a_deputys_task_is_named_as_a_deputys_review_when_listed_in_the_inbox(client, review):
+    pa = drawn(review)
+    deputy = next(m for m in seated(pa) if m.kind == "deputy")
+    expert = next(m for m in seated(pa) if m.kind == "expert")
+    client.force_login(deputy.user)
+    body = text(client.get(reverse("workflows:inbox")))
+    assert "人大代表评审意见" in body and "专家评审意见" not in body
+    client.force_login(expert.user)
+    assert "专家评审意见" in text(client.get(reverse("workflows:inbox")))
+
+
+# -- reminding the panel (issue 21) -------------------------------------------------------------
+
+
+def test_agency_reminds_only_the_members_without_an_opinion_when_it_asks(client, review):
+    from notifications.models import Notification
+
+    pa = drawn(review)
+    members = seated(pa)
+    done, waiting = members[0], members[1:]
+    opinion_submit(
+        opinion=done.opinion,
+        actor=done.user,
+        scores=FULL_SCORES,
+        recommendation=Conclusion.PARTIAL,
+        recommended_amount="30000000",
+        text="核减设备购置费",
+    )
+    client.force_login(review.staff)
+    body = text(client.get(page(pa)))
+    assert "提醒未提交的成员" in body and str(waiting[0].user) in body
+    response = client.post(act(pa, "remind"))
+    assert response.status_code == 302
+    notes = Notification.objects.filter(kind="reminder", object_id=str(pa.pk))
+    assert sorted(n.recipient_id for n in notes) == sorted(m.user_id for m in waiting)
+    assert all(n.url == opinion_url(pa) for n in notes)
+    event = AuditEvent.objects.filter(action="remind_panel").get()
+    assert event.actor_id == review.staff.pk
+    assert sorted(event.detail["reminded"]) == sorted(m.user_id for m in waiting)
+    # at most once in PANEL_REMIND_HOURS: a second ask at once is refused, nobody told twice
+    again = client.post(act(pa, "remind"))
+    assert again.status_code == 409 and "小时内已提醒过" in text(again)
+    assert notes.count() == len(waiting)
+
+
+def test_agency_reminds_again_when_the_interval_has_passed(review):
+    from processes.services.pre_assessment import panel_remind_hours, pre_assessment_remind_panel
+
+    pa = drawn(review)
+    first, _ = pre_assessment_remind_panel(pre_assessment=pa, actor=review.staff)
+    later = timezone.now() + timedelta(hours=panel_remind_hours(), minutes=1)
+    second, skipped = pre_assessment_remind_panel(pre_assessment=pa, actor=review.staff, now=later)
+    assert [m.pk for m in second] == [m.pk for m in first] and skipped == []
+
+
+@pytest.mark.parametrize("person", ["finance", "staff_a", "expert", "supervisor"])
+def test_remind_is_refused_when_not_the_commissioned_agency(client, review, person):
+    from notifications.models import Notification
+
+    pa = drawn(review)
+    client.force_login(getattr(review.d, person))
+    response = client.post(act(pa, "remind"))
+    assert response.status_code in (403, 404)
+    assert not Notification.objects.filter(kind="reminder", object_id=str(pa.pk)).exists()

@@ -67,12 +67,15 @@ def test_project_new_shows_form_errors_when_input_bad(client, district, field, v
     assert not BudgetProject.objects.exists()
 
 
-def test_project_new_shows_error_when_code_already_used_that_year(client, district):
+def test_project_new_shows_error_on_the_code_field_when_code_already_used_that_year(client, district):
     BudgetProjectFactory(department=district.dept_a, created_by=district.staff_a, fiscal_year=2022, code="2022-NS-001")
     client.force_login(district.staff_a)
     response = client.post("/projects/new/", project_data())
     assert response.status_code == 400
-    assert response.context["form"].non_field_errors()
+    form = response.context["form"]
+    assert not form.non_field_errors()
+    assert form.errors["code"] == ["2022 年度已有编码为 2022-NS-001 的项目。"]
+    assert "已经存在" not in text(response)
     assert BudgetProject.objects.filter(code="2022-NS-001").count() == 1
 
 
@@ -203,3 +206,32 @@ def test_project_list_query_count_stays_flat_when_rows_grow(client, district, dj
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/projects/")
     assert len(response.context["page"].object_list) == 42
+
+
+def test_amount_inputs_say_the_unit_and_ask_for_the_wan_preview_when_the_form_is_shown(client, district):
+    client.force_login(district.staff_a)
+    body = text(client.get("/projects/new/"))
+    assert "送审金额（元）" in body
+    assert 'name="requested_amount"' in body and 'data-wan-preview="万元"' in body
+    assert "js/wan_preview.js" in body
+
+
+def test_every_yuan_input_of_the_screens_forms_asks_for_the_wan_preview_when_built():
+    from processes.commissioned_forms import _number_input
+    from processes.forms import ConclusionForm, OpinionForm, ProjectForm
+    from workflows.evaluation_forms import _amount_input as evaluation_amount
+    from workflows.monitoring_forms import _amount_input as monitoring_amount
+
+    opinion = OpinionForm(dimensions=[{"code": "necessity", "label": "立项必要性", "points": 20}])
+    widgets = [
+        ProjectForm().fields["requested_amount"].widget,
+        ConclusionForm().fields["approved_amount"].widget,
+        opinion.fields["recommended_amount"].widget,
+        opinion.fields["requested_1"].widget,
+        opinion.fields["approved_1"].widget,
+        evaluation_amount("全年执行数（元）").widget,
+        monitoring_amount("年初预算数（元）").widget,
+        _number_input("预算数（元）", yuan=True).widget,
+    ]
+    for widget in widgets:
+        assert str(widget.attrs["data-wan-preview"]) == "万元"

@@ -334,3 +334,35 @@ def test_a_refused_submission_leaves_no_file_behind(district, se, client):
     after = sum(len(files) for _root, _dirs, files in os.walk(django_settings.PRIVATE_MEDIA_ROOT))
     assert after == before
     assert not item.evidence.exists()
+
+
+def test_valid_files_are_kept_when_another_upload_is_refused(district, se, client):
+    from processes.services.rectification import rectification_acknowledge
+
+    findings = [
+        finding_add(source=se, actor=district.finance, problem=f"问题{i}", requirement=f"要求{i}") for i in (1, 2)
+    ]
+    issued = rectification_issue(actor=district.finance, findings=findings, title="整改")
+    r = rectification_acknowledge(rectification=issued, actor=district.staff_a)
+    good_item, bad_item = list(r.items.order_by("position"))
+    client.force_login(district.staff_a)
+    response = client.post(
+        act(r, "report"),
+        report_data(r)
+        | {
+            "then": "submit",
+            f"file_{good_item.pk}": SimpleUploadedFile("整改台账.pdf", PDF),
+            f"file_{bad_item.pk}": SimpleUploadedFile("伪装.pdf", EXE),
+        },
+    )
+    body = text(response)
+    assert response.status_code == 400
+    # the refused file is named with the reason, next to its item
+    assert "「伪装.pdf」未被接受" in body and "只接受 PDF" in body
+    # the valid one is kept as evidence of its item and listed on the page
+    assert [e.name for e in good_item.evidence.all()] == ["整改台账.pdf"] and not bad_item.evidence.exists()
+    assert "其他文件已保存为佐证材料：整改台账.pdf" in body
+    assert body.count("整改台账.pdf") >= 2  # the message and the evidence list
+    # the report itself is neither saved nor submitted; what was typed comes back
+    assert fresh(r).status == RectificationStatus.ACKNOWLEDGED and fresh(r).items.first().measure == ""
+    assert 'value="张三"' in body
