@@ -92,7 +92,9 @@ class TaskSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     title = serializers.SerializerMethodField()
     project = serializers.SerializerMethodField()
-    status = serializers.CharField(read_only=True, help_text=_("NEW：待办理（在队列中，有权限者均可办理）；ASSIGNED：已指派给 owner"))
+    status = serializers.CharField(
+        read_only=True, help_text=_("NEW：待办理（在队列中，有权限者均可办理）；ASSIGNED：已指派给 owner")
+    )
     owner = serializers.SerializerMethodField(help_text=_("认领人；未认领时为 null"))
     created_at = serializers.DateTimeField(source="created", read_only=True)
     due_at = serializers.SerializerMethodField()
