@@ -347,10 +347,13 @@ def test_load_demo_runs_the_evaluation_year_with_every_grade_a_recheck_and_commi
         (final.project.code, final.final_score, final.final_grade)
     ]
     assert [(r.project_code, r.score) for r in report.key_evaluation.rows] == [(key.project.code, key.score)]
+    # each suggestion once, in panel order (members repeat each other: issue 21)
     assert report.key_evaluation.rows[0].suggestions == list(
-        ExpertSuggestion.objects.filter(evaluation=key)
-        .order_by("member__seat", "position", "pk")
-        .values_list("text", flat=True)
+        dict.fromkeys(
+            ExpertSuggestion.objects.filter(evaluation=key)
+            .order_by("member__seat", "position", "pk")
+            .values_list("text", flat=True)
+        )
     )
     assert report.key_evaluation.rows[0].findings == list(key.findings.order_by("pk").values_list("problem", flat=True))
     assert [(r.department, r.budget, r.score) for r in report.department_evaluation.rows] == [
