@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Department
 
+from .form_fields import fiscal_year_formfield
 from .models import PanelMember, ProjectCategory, Recurrence
 from .services.projects import EDITABLE_FIELDS
 from .states import Conclusion, ProjectStage
@@ -24,7 +25,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 class ProjectForm(forms.Form):
     """The fields of project_create / project_update. The amount is entered in yuan."""
 
-    fiscal_year = forms.IntegerField(label=_("预算年度"), min_value=2000, max_value=2100)
+    fiscal_year = fiscal_year_formfield(label=_("预算年度"))
     code = forms.CharField(label=_("项目编码"), max_length=40)
     name = forms.CharField(label=_("项目名称"), max_length=200)
     category = forms.ChoiceField(label=_("项目类别"), choices=ProjectCategory.choices)
@@ -62,7 +63,7 @@ class ResultsLookupForm(forms.Form):
     (processes.results): from the project form's POST, or the form's live GET. A field that
     is missing or invalid is left out of the lookup rather than failing it."""
 
-    fiscal_year = forms.IntegerField(required=False, min_value=2000, max_value=2100)
+    fiscal_year = fiscal_year_formfield(required=False)
     code = forms.CharField(required=False, max_length=40)
     name = forms.CharField(required=False, max_length=200)
     category = forms.ChoiceField(required=False, choices=ProjectCategory.choices)
@@ -128,7 +129,7 @@ class ProjectFilterForm(DepartmentFilterMixin, forms.Form):
     """The project list's filters (GET). The department filter is for bureau-wide readers."""
 
     stage = forms.ChoiceField(label=_("阶段"), required=False, choices=[("", _("全部阶段")), *ProjectStage.choices])
-    fiscal_year = forms.IntegerField(label=_("预算年度"), required=False, min_value=2000, max_value=2100)
+    fiscal_year = fiscal_year_formfield(label=_("预算年度"), required=False)
     department = forms.ModelChoiceField(
         label=_("预算部门"), required=False, queryset=Department.objects.none(), empty_label=_("全部部门")
     )

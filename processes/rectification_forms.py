@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 
+from .form_fields import fiscal_year_formfield
 from .forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from .models import Finding, RectificationItem
 from .states import ItemProgress, RectificationStatus
@@ -36,7 +37,7 @@ class RectificationFilterForm(DepartmentFilterMixin, forms.Form):
         required=False,
         choices=[("", _("全部")), (DUE_OVERDUE, _("已逾期")), (DUE_SOON, _("7 日内到期"))],
     )
-    year = forms.IntegerField(label=_("年度"), required=False, min_value=2000, max_value=2100)
+    year = fiscal_year_formfield(label=_("年度"), required=False)
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():

@@ -29,10 +29,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Agency, User
+from processes.api.fields import FiscalYearField, IdField
 from processes.api.indicators import JobSerializer
 from processes.api.serializers import ErrorSerializer
 from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import EvaluationCampaign, Finding, Recheck, RecheckSample, ScoreSheet, SelfEvaluation
+from processes.numbers import MAX_INT
 from processes.scoring import rate_pct
 from processes.selectors import campaigns_for, rechecks_for, self_evaluations_for
 from processes.services import evaluation, findings
@@ -447,21 +449,21 @@ class RecheckSampleSerializer(serializers.Serializer):
 
 
 class CampaignLaunchSerializer(serializers.Serializer):
-    fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    fiscal_year = FiscalYearField()
     due_at = serializers.DateTimeField(help_text=gettext_lazy("自评截止时间，须晚于现在"))
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 
 class SelfEvaluationFilterSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField(required=False, help_text=gettext_lazy("绩效自评工作 id"))
-    department = serializers.IntegerField(required=False, help_text=gettext_lazy("预算部门 id"))
+    campaign = IdField(required=False, help_text=gettext_lazy("绩效自评工作 id"))
+    department = IdField(required=False, help_text=gettext_lazy("预算部门 id"))
     status = SelfEvaluationStatusChoice(required=False)
     grade = GradeChoiceField(required=False)
 
 
 class RecheckFilterSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField(required=False)
-    department = serializers.IntegerField(required=False)
+    campaign = IdField(required=False)
+    department = IdField(required=False)
     status = RecheckStatusChoice(required=False)
 
 
@@ -469,7 +471,7 @@ class ScoreLineWriteSerializer(serializers.Serializer):
     """One indicator's entry: ``actual`` for ≥ ≤ = rows, ``band`` and ``band_pct`` for
     qualitative ones. Left out, the value is cleared; reason and measure are kept."""
 
-    target_row = serializers.IntegerField(help_text=gettext_lazy("指标行 id（见 sheet.lines）"))
+    target_row = IdField(help_text=gettext_lazy("指标行 id（见 sheet.lines）"))
     actual = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=40)
     band = serializers.ChoiceField(choices=[("", ""), *QualitativeProgress.choices], required=False, allow_blank=True)
     band_pct = serializers.CharField(
@@ -489,9 +491,7 @@ class ScoreSheetWriteSerializer(serializers.Serializer):
     executed = amount_text()
     summary = serializers.CharField(required=False, allow_blank=True, max_length=4 * evaluation.MAX_TEXT)
     lines = ScoreLineWriteSerializer(many=True, required=False)
-    revision = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text=gettext_lazy("填报开始时的修订号")
-    )
+    revision = IdField(required=False, allow_null=True, max_value=MAX_INT, help_text=gettext_lazy("填报开始时的修订号"))
 
 
 class ScorePreviewWriteSerializer(serializers.Serializer):
@@ -519,13 +519,11 @@ class RecheckSampleWriteSerializer(serializers.Serializer):
     """Sample a campaign's accepted self-evaluations: ``self_evaluation_ids`` (by hand) or
     ``size`` at random (optional ``seed``, ``departments`` and ``grades`` filters)."""
 
-    campaign = serializers.IntegerField()
-    agency = serializers.IntegerField(help_text=gettext_lazy("受托第三方机构 id"))
+    campaign = IdField()
+    agency = IdField(help_text=gettext_lazy("受托第三方机构 id"))
     due_at = serializers.DateTimeField(help_text=gettext_lazy("复核截止时间，须晚于现在"))
-    self_evaluation_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, allow_null=True, default=None
-    )
-    size = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    self_evaluation_ids = serializers.ListField(child=IdField(), required=False, allow_null=True, default=None)
+    size = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=100000)
     seed = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -534,7 +532,7 @@ class RecheckSampleWriteSerializer(serializers.Serializer):
         max_value=2**62,
         help_text=gettext_lazy("不填由系统生成并记录"),
     )
-    departments = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    departments = serializers.ListField(child=IdField(), required=False, default=list)
     grades = serializers.ListField(child=GradeChoiceField(), required=False, default=list)
 
 

@@ -25,10 +25,12 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from processes.api.fields import FiscalYearField, IdField
 from processes.api.indicators import JobSerializer
 from processes.api.serializers import ErrorSerializer
 from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import IndicatorProgress, MonitoringReport
+from processes.numbers import MAX_INT
 from processes.selectors import (
     RoundOverview,
     SpendingPace,
@@ -341,7 +343,7 @@ class ReportDetailSerializer(ReportSerializer):
 class RoundOpenSerializer(serializers.Serializer):
     """Open (or extend) a round: every executing project of the year, or ``project_ids``."""
 
-    fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    fiscal_year = FiscalYearField()
     start_month = serializers.IntegerField(min_value=1, max_value=12, default=1)
     end_month = serializers.IntegerField(min_value=1, max_value=12)
     due_at = serializers.DateTimeField(help_text=gettext_lazy("填报截止时间，须晚于现在"))
@@ -356,7 +358,7 @@ class RoundOpenSerializer(serializers.Serializer):
 
 
 class OverviewFilterSerializer(serializers.Serializer):
-    department = serializers.IntegerField(required=False, help_text=gettext_lazy("预算部门 id"))
+    department = IdField(required=False, help_text=gettext_lazy("预算部门 id"))
     light = serializers.ChoiceField(choices=Light.choices, required=False)
     status = serializers.ChoiceField(
         choices=ReportStatus.choices, required=False, help_text=gettext_lazy("不填时不含已取消的报告")
@@ -364,13 +366,13 @@ class OverviewFilterSerializer(serializers.Serializer):
 
 
 class ReportFilterSerializer(OverviewFilterSerializer):
-    round = serializers.IntegerField(required=False, help_text=gettext_lazy("监控轮次 id"))
+    round = IdField(required=False, help_text=gettext_lazy("监控轮次 id"))
 
 
 class IndicatorWriteSerializer(serializers.Serializer):
     """One indicator's progress: ``value`` for ≥ ≤ = rows, ``progress`` for qualitative ones."""
 
-    target_row = serializers.IntegerField(help_text=gettext_lazy("本项目审核通过的指标行 id（见 target_rows）"))
+    target_row = IdField(help_text=gettext_lazy("本项目审核通过的指标行 id（见 target_rows）"))
     value = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=40, help_text=gettext_lazy("截至期末完成值")
     )
@@ -401,9 +403,7 @@ class ReportWriteSerializer(serializers.Serializer):
     adjustment_requested = serializers.BooleanField(required=False)
     proposed_amount = amount_text()
     indicators = IndicatorWriteSerializer(many=True, required=False)
-    revision = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text=gettext_lazy("填报开始时的修订号")
-    )
+    revision = IdField(required=False, allow_null=True, max_value=MAX_INT, help_text=gettext_lazy("填报开始时的修订号"))
 
 
 class DeptReviewSerializer(serializers.Serializer):

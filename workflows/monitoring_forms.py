@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Department, User
+from processes.form_fields import fiscal_year_formfield
 from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from processes.models import BudgetProject, IndicatorProgress, Job, MonitoringReport, TargetRow
 from processes.services.jobs import job_start
@@ -62,7 +63,7 @@ class RoundOpenForm(ServiceErrorsMixin, forms.Form):
 
     ALL, CHOSEN = "all", "chosen"
 
-    fiscal_year = forms.IntegerField(label=gettext_lazy("预算年度"), min_value=2000, max_value=2100)
+    fiscal_year = fiscal_year_formfield(label=gettext_lazy("预算年度"))
     start_month = forms.TypedChoiceField(label=gettext_lazy("起始月份"), choices=MONTHS, coerce=int, initial=1)
     end_month = forms.TypedChoiceField(label=gettext_lazy("截止月份"), choices=MONTHS, coerce=int)
     due_at = ShanghaiDateTimeField(label=gettext_lazy("填报截止时间"), help_text=gettext_lazy("北京时间。"))

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Agency, User
 from accounts.roles import Role
+from processes.api.fields import FiscalYearField
 from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import Opinion, PanelMember, PreAssessment
 from processes.permissions import holds
@@ -226,12 +227,12 @@ class ConcludeSerializer(serializers.Serializer):
 
 
 class ListFilterSerializer(serializers.Serializer):
-    fiscal_year = serializers.IntegerField(required=False, min_value=1900, max_value=9999)
+    fiscal_year = FiscalYearField(required=False)
     status = serializers.ChoiceField(choices=PreAssessmentStatus.choices, required=False)
 
 
 class SummaryFilterSerializer(serializers.Serializer):
-    fiscal_year = serializers.IntegerField(min_value=1900, max_value=9999)
+    fiscal_year = FiscalYearField()
 
 
 # -- views -----------------------------------------------------------------------------

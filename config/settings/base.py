@@ -242,6 +242,9 @@ def gettext_noop(message: str) -> str:
 
 # Business settings of the bureau (DESIGN §3.1). Amounts are yuan, Decimal.
 JIXIAO: dict[str, Any] = {
+    # Fiscal years (预算年度) a project, campaign, round or imported history may have, both
+    # ends included; every form, API and service refuses others (processes/fiscal_years.py).
+    "FISCAL_YEAR_RANGE": (2000, 2100),
     # Pre-assessment is required at or above these amounts (Yuexiu: 400万 / 500万).
     "PRE_ASSESSMENT_THRESHOLD": {
         "recurring": Decimal("4000000.00"),

@@ -28,7 +28,9 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from processes.api.fields import FiscalYearField, IdField
 from processes.models import DeadlineExtension, Evidence, Finding, Rectification, RectificationItem
+from processes.numbers import MAX_INT
 from processes.rectification_selectors import rectification_actions, rectification_get_for, rectifications_for
 from processes.services import rectification as services
 from processes.states import RECTIFICATION_OPEN, ExtensionStatus, ItemProgress, RectificationStatus
@@ -209,15 +211,15 @@ class RectificationDetailSerializer(RectificationListSerializer):
 
 class RectificationFilterSerializer(serializers.Serializer):
     status = serializers.CharField(required=False, help_text=" | ".join(RectificationStatus.values))
-    department = serializers.IntegerField(required=False, help_text=_("预算部门 id"))
+    department = IdField(required=False, help_text=_("预算部门 id"))
     due = serializers.CharField(required=False, help_text=_("overdue（已逾期）| soon（7 日内到期）"))
-    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100, help_text=_("年度"))
+    year = FiscalYearField(required=False, help_text=_("年度"))
 
 
 class RectificationIssueSerializer(serializers.Serializer):
     """下达整改: findings of one evaluation (or monitoring report); deadline default: settings."""
 
-    findings = serializers.ListField(child=serializers.IntegerField(), allow_empty=True, help_text=_("问题 id"))
+    findings = serializers.ListField(child=IdField(), allow_empty=True, help_text=_("问题 id"))
     title = serializers.CharField(allow_blank=True, max_length=200)
     deadline = serializers.DateTimeField(required=False, allow_null=True)
     requirements = serializers.DictField(
@@ -229,7 +231,7 @@ class RectificationIssueSerializer(serializers.Serializer):
 
 
 class RectificationReportItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IdField()
     measure = serializers.CharField(required=False, allow_blank=True)
     responsible = serializers.CharField(required=False, allow_blank=True)
     completed_on = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="YYYY-MM-DD")
@@ -238,7 +240,7 @@ class RectificationReportItemSerializer(serializers.Serializer):
 
 class RectificationReportSerializer(serializers.Serializer):
     items = RectificationReportItemSerializer(many=True)
-    revision = serializers.IntegerField(required=False, allow_null=True, help_text=_("开始编辑时的修订号"))
+    revision = IdField(required=False, allow_null=True, max_value=MAX_INT, help_text=_("开始编辑时的修订号"))
 
 
 class RectificationEvidenceUploadSerializer(serializers.Serializer):

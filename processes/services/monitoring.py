@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +29,7 @@ from accounts.models import User
 from accounts.roles import Role
 from notifications.services import Message, notify
 
-from .. import lights
+from .. import lights, numbers
 from .. import messages as msg
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
@@ -57,6 +57,9 @@ AfterReport = Callable[[MonitoringReport], dict[User, Message]]
 AfterOpen = Callable[[MonitoringRound, list[MonitoringReport]], None]
 
 MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
+# The bounds of what a department reports (processes.numbers): amounts and values ≥ 0.
+AMOUNT_BOUNDS = numbers.decimal_bounds(MonitoringReport, "executed", min_value=0)
+VALUE_BOUNDS = numbers.decimal_bounds(IndicatorProgress, "value", min_value=0)
 OPENING = gettext_noop("生成监控报告")
 
 
@@ -258,32 +261,9 @@ def approved_rows(project: BudgetProject) -> list[TargetRow]:
 
 
 def _amount(raw: Any, name: str, errors: dict[str, list[str]]) -> Decimal | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    try:
-        value = Decimal(str(raw).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        errors.setdefault(name, []).append(_("请填写数字金额（元）。"))
-        return None
-    if not value.is_finite():
-        errors.setdefault(name, []).append(_("请填写数字金额（元）。"))
-        return None
-    if value < 0:
-        errors.setdefault(name, []).append(_("金额不能为负数。"))
-        return None
-    if value >= MAX_AMOUNT or value != value.quantize(Decimal("0.01")):
-        errors.setdefault(name, []).append(_("金额最多 14 位整数、2 位小数。"))
-        return None
-    return value
-
-
-def _number(raw: Any) -> Decimal | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    value = Decimal(str(raw).strip().replace(",", ""))  # InvalidOperation for text
-    if not value.is_finite():
-        raise InvalidOperation
-    return value
+    return numbers.parse_into(
+        errors, name, raw, AMOUNT_BOUNDS, invalid=_("请填写数字金额（元）。"), negative=_("金额不能为负数。")
+    )
 
 
 AMOUNT_FIELDS = ("budget", "adjusted_budget", "executed", "expected_full_year")
@@ -399,13 +379,14 @@ def _clean_indicators(
         key = f"indicators.{row_id}"
         value, progress = None, str(item.get("progress") or "")
         if row.quantitative:
-            try:
-                value = _number(item.get("value"))
-            except (InvalidOperation, ValueError):
-                errors.setdefault(f"{key}.value", []).append(_("完成值必须是数字。"))
-            else:
-                if value is not None and value < 0:
-                    errors.setdefault(f"{key}.value", []).append(_("完成值不能为负数。"))
+            value = numbers.parse_into(
+                errors,
+                f"{key}.value",
+                item.get("value"),
+                VALUE_BOUNDS,
+                invalid=_("完成值必须是数字。"),
+                negative=_("完成值不能为负数。"),
+            )
             progress = ""
         elif progress and progress not in QualitativeProgress.values:
             errors.setdefault(f"{key}.progress", []).append(_("请选择达成、部分达成或未达成。"))
