@@ -29,11 +29,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Agency, User
-from processes.api.fields import FiscalYearField, IdField
+from processes.api.fields import DecimalText, FiscalYearField, IdField
 from processes.api.indicators import JobSerializer
 from processes.api.serializers import ErrorSerializer
 from processes.api.views import BAD_REQUEST, FORBIDDEN
-from processes.models import EvaluationCampaign, Finding, Recheck, RecheckSample, ScoreSheet, SelfEvaluation
+from processes.models import EvaluationCampaign, Finding, Recheck, RecheckSample, ScoreLine, ScoreSheet, SelfEvaluation
 from processes.numbers import MAX_INT
 from processes.scoring import rate_pct
 from processes.selectors import campaigns_for, rechecks_for, self_evaluations_for
@@ -472,13 +472,13 @@ class ScoreLineWriteSerializer(serializers.Serializer):
     qualitative ones. Left out, the value is cleared; reason and measure are kept."""
 
     target_row = IdField(help_text=gettext_lazy("指标行 id（见 sheet.lines）"))
-    actual = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=40)
+    actual = DecimalText(ScoreLine, "actual_value")
     band = serializers.ChoiceField(choices=[("", ""), *QualitativeProgress.choices], required=False, allow_blank=True)
-    band_pct = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        max_length=20,
+    band_pct = DecimalText(
+        ScoreLine,
+        "band_pct",
+        min_value=0,
+        max_value=100,
         help_text=gettext_lazy("档内得分比例（%）：达成 100–80，部分达成 80–60，未达成 60–0；不填取档内最高"),
     )
     deviation_reason = serializers.CharField(required=False, allow_blank=True, max_length=evaluation.MAX_TEXT)
@@ -488,14 +488,14 @@ class ScoreLineWriteSerializer(serializers.Serializer):
 class ScoreSheetWriteSerializer(serializers.Serializer):
     """The sheet's entries (a draft: may be incomplete). ``executed`` left out keeps its value."""
 
-    executed = amount_text()
+    executed = amount_text(ScoreSheet, "executed")
     summary = serializers.CharField(required=False, allow_blank=True, max_length=4 * evaluation.MAX_TEXT)
     lines = ScoreLineWriteSerializer(many=True, required=False)
     revision = IdField(required=False, allow_null=True, max_value=MAX_INT, help_text=gettext_lazy("填报开始时的修订号"))
 
 
 class ScorePreviewWriteSerializer(serializers.Serializer):
-    executed = amount_text()
+    executed = amount_text(ScoreSheet, "executed")
     lines = ScoreLineWriteSerializer(many=True, required=False)
 
 

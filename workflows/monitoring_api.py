@@ -16,6 +16,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from processes.api.fields import FiscalYearField, IdField
+from processes.api.fields import DecimalText, FiscalYearField, IdField
 from processes.api.indicators import JobSerializer
 from processes.api.serializers import ErrorSerializer
 from processes.api.views import BAD_REQUEST, FORBIDDEN
@@ -76,16 +77,11 @@ def rate(**options) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=30, decimal_places=2, **options)
 
 
-def amount_text(**options) -> serializers.CharField:
-    """An amount as sent (string or number, yuan): the service reads it and says what is wrong."""
-    return serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        max_length=40,
-        help_text=gettext_lazy('金额（元），如 "1200000.00"；空或 null 表示未填'),
-        **options,
-    )
+def amount_text(model: type[models.Model] = MonitoringReport, name: str = "executed", **options) -> DecimalText:
+    """An amount as sent (string or number, yuan): the service reads it against
+    ``model.name``'s column and says what is wrong."""
+    options.setdefault("help_text", gettext_lazy('金额（元），如 "1200000.00"；空或 null 表示未填'))
+    return DecimalText(model, name, min_value=0, **options)
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -373,9 +369,7 @@ class IndicatorWriteSerializer(serializers.Serializer):
     """One indicator's progress: ``value`` for ≥ ≤ = rows, ``progress`` for qualitative ones."""
 
     target_row = IdField(help_text=gettext_lazy("本项目审核通过的指标行 id（见 target_rows）"))
-    value = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, max_length=40, help_text=gettext_lazy("截至期末完成值")
-    )
+    value = DecimalText(IndicatorProgress, "value", min_value=0, help_text=gettext_lazy("截至期末完成值"))
     progress = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -392,10 +386,9 @@ class IndicatorWriteSerializer(serializers.Serializer):
 
 class ReportWriteSerializer(serializers.Serializer):
     """What the department reports. Fields left out keep their saved value; ``indicators``
-    sets the rows it names."""
+    sets the rows it names. The budgets are the project's (read-only: ``budget`` or
+    ``adjusted_budget`` sent here are ignored)."""
 
-    budget = amount_text()
-    adjusted_budget = amount_text()
     executed = amount_text()
     expected_full_year = amount_text()
     deviation_causes = serializers.CharField(required=False, allow_blank=True, max_length=5000)

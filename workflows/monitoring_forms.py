@@ -45,10 +45,11 @@ def number_text(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-def _amount_input(label) -> forms.CharField:
+def _amount_input(label, *, disabled: bool = False) -> forms.CharField:
     return forms.CharField(
         label=label,
         required=False,
+        disabled=disabled,
         max_length=40,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
@@ -195,8 +196,10 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
     judges exactly what was sent."""
 
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    budget = _amount_input(gettext_lazy("年初预算数（元）"))
-    adjusted_budget = _amount_input(gettext_lazy("调整后预算（元）"))
+    # The budgets are the project's, shown and never posted (a disabled field takes its
+    # initial value whatever is sent): the spending light is read against them.
+    budget = _amount_input(gettext_lazy("年初预算数（元）"), disabled=True)
+    adjusted_budget = _amount_input(gettext_lazy("调整后预算（元）"), disabled=True)
     executed = _amount_input(gettext_lazy("截至期末执行数（元）"))
     expected_full_year = _amount_input(gettext_lazy("预计全年执行数（元）"))
     deviation_causes = forms.CharField(
@@ -217,6 +220,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
     proposed_amount = _amount_input(gettext_lazy("申请调整后金额（元）"))
 
     AMOUNTS = ("budget", "adjusted_budget", "executed", "expected_full_year")
+    TYPED = ("executed", "expected_full_year")
 
     def __init__(self, *args, rows: list[TargetRow], extra_ids: list[int] | tuple[int, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -294,7 +298,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
                 }
             )
         return {
-            **{name: data[name] for name in self.AMOUNTS},
+            **{name: data[name] for name in self.TYPED},
             "deviation_causes": data["deviation_causes"],
             "measures": data["measures"],
             "adjustment_requested": data["adjustment_requested"],
@@ -307,8 +311,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
     def initial_from(cls, report: MonitoringReport, progress: dict[int, IndicatorProgress]) -> dict[str, Any]:
         """The saved report; a report not filled yet starts from the project's amounts."""
         project = report.project
-        budget = report.budget if report.budget is not None else project.approved_amount
-        adjusted = report.adjusted_budget if report.adjusted_budget is not None else project.adjusted_amount
+        budget, adjusted = project.approved_amount, project.adjusted_amount
         executed = report.executed
         if executed is None and project.executed_amount:
             executed = project.executed_amount

@@ -92,3 +92,26 @@ class DecimalMethodField(serializers.SerializerMethodField):
     def to_representation(self, value: Any) -> Any:
         result = super().to_representation(value)
         return None if result is None else self.decimal.to_representation(result)
+
+
+class DecimalText(serializers.CharField):
+    """A number as sent (``"1,200,000.50"`` or a JSON number) that the service reads and
+    bounds with ``processes.numbers`` against ``model.name``, so every problem of a sheet is
+    reported at once and keyed as the service keys it (``lines.<row id>.band_pct``). Blank
+    or null: not filled in. Longer than 64 characters: no column holds it."""
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        name: str,
+        *,
+        min_value: Decimal | int | None = None,
+        max_value: Decimal | int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.bounds = numbers.decimal_bounds(model, name, min_value=min_value, max_value=max_value)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)

@@ -266,7 +266,11 @@ def _amount(raw: Any, name: str, errors: dict[str, list[str]]) -> Decimal | None
     )
 
 
-AMOUNT_FIELDS = ("budget", "adjusted_budget", "executed", "expected_full_year")
+# What the department types. The budgets (年初预算数, 调整后预算) are not among them: they are
+# the project's approved and adjusted amounts, copied at each save, so the department
+# cannot choose the budget its spending light is read against (issue 16).
+AMOUNT_FIELDS = ("executed", "expected_full_year")
+BUDGET_FIELDS = ("budget", "adjusted_budget")
 TEXT_FIELDS = ("deviation_causes", "measures")
 
 
@@ -297,7 +301,10 @@ def report_save(
 ) -> MonitoringReport:
     """Save what the department reports (a draft; may be incomplete): amounts in yuan,
     causes and measures, an optional adjustment request, and per target row (by its id)
-    the value to date or qualitative progress and the likelihood. Lights are recomputed.
+    the value to date or qualitative progress and the likelihood. The budgets are the
+    project's (approved and adjusted amounts), never typed: a budget sent that differs from
+    the project's is a field error.
+    Lights are recomputed.
     Every problem is reported at once (ValidationError keyed by field, indicators keyed
     ``indicators.<row id>.<field>``); nothing is changed then."""
     report = _lock(report)
@@ -306,7 +313,7 @@ def report_save(
     _require(report, ReportStatus.ISSUED)
     if revision is not None and int(revision) != report.revision:
         raise Conflict(_("监控报告已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": report.revision})
-    unknown = set(values) - {*AMOUNT_FIELDS, *TEXT_FIELDS, "adjustment_requested", "proposed_amount"}
+    unknown = set(values) - {*AMOUNT_FIELDS, *BUDGET_FIELDS, *TEXT_FIELDS, "adjustment_requested", "proposed_amount"}
     if unknown:
         raise ValidationError({f: _("此字段不能填写。") for f in sorted(unknown)})
     errors: dict[str, list[str]] = {}
@@ -314,6 +321,10 @@ def report_save(
     for name in AMOUNT_FIELDS:
         if name in values:
             changes[name] = _amount(values[name], name, errors)
+    project_budgets = {"budget": report.project.approved_amount, "adjusted_budget": report.project.adjusted_amount}
+    for name in BUDGET_FIELDS:
+        if name in values and _amount(values[name], name, errors) != project_budgets[name] and name not in errors:
+            errors[name] = [_("预算数取自项目的批复（调整）金额，不能在监控报告中修改。")]
     for name in TEXT_FIELDS:
         if name in values:
             changes[name] = str(values[name] or "").strip()
@@ -327,6 +338,7 @@ def report_save(
         raise ValidationError(errors)
     for name, value in changes.items():
         setattr(report, name, value)
+    report.budget, report.adjusted_budget = report.project.approved_amount, report.project.adjusted_amount
     if not report.adjustment_requested:
         report.proposed_amount = None
     existing = {p.target_row_id: p for p in report.indicators.all()}
