@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ProcessesConfig(AppConfig):
     name = "processes"
     verbose_name = _("预算绩效业务")
+
+    def ready(self) -> None:
+        from . import converters
+
+        converters.register()

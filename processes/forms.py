@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Department
 
-from .form_fields import fiscal_year_formfield
-from .models import PanelMember, ProjectCategory, Recurrence
+from .form_fields import ModelDecimalFormField, fiscal_year_formfield
+from .models import BudgetProject, Opinion, PanelMember, PreAssessment, ProjectCategory, Recurrence, ReductionItem
 from .services.projects import EDITABLE_FIELDS
 from .states import Conclusion, ProjectStage
 
@@ -30,11 +30,10 @@ class ProjectForm(forms.Form):
     name = forms.CharField(label=_("项目名称"), max_length=200)
     category = forms.ChoiceField(label=_("项目类别"), choices=ProjectCategory.choices)
     recurrence = forms.ChoiceField(label=_("项目性质"), choices=Recurrence.choices)
-    requested_amount = forms.DecimalField(
+    requested_amount = ModelDecimalFormField(
+        BudgetProject,
+        "requested_amount",
         label=_("送审金额（元）"),
-        max_digits=16,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
         help_text=_("以元为单位，保留两位小数。"),
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal"}),
     )
@@ -222,11 +221,11 @@ class ConclusionForm(ServiceErrorsMixin, forms.Form):
     """提出评估结论: conclusion, approved amount (yuan), reasons and the report file."""
 
     conclusion = forms.ChoiceField(label=_("评估结论"), choices=[("", "—"), *Conclusion.choices])
-    approved_amount = forms.DecimalField(
+    approved_amount = ModelDecimalFormField(
+        PreAssessment,
+        "approved_amount",
+        min_value=0,
         label=_("审定金额（元）"),
-        max_digits=16,
-        decimal_places=2,
-        min_value=Decimal("0"),
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
     )
     reasons = forms.CharField(label=_("结论理由"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -244,12 +243,12 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
     text and a conflict declaration. Drafts may be incomplete; the service checks a submission."""
 
     recommendation = forms.ChoiceField(label=_("评审建议"), required=False, choices=[("", "—"), *Conclusion.choices])
-    recommended_amount = forms.DecimalField(
+    recommended_amount = ModelDecimalFormField(
+        Opinion,
+        "recommended_amount",
+        min_value=0,
         label=_("建议审定金额（元）"),
         required=False,
-        max_digits=16,
-        decimal_places=2,
-        min_value=Decimal("0"),
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
     )
     text = forms.CharField(
@@ -280,8 +279,8 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
         for i in range(1, REDUCTION_ROWS + 1):
             self.fields[f"item_{i}"] = forms.CharField(label=_("核减事项"), required=False, max_length=200)
             for part, label in (("requested", _("送审金额（元）")), ("approved", _("审定金额（元）"))):
-                self.fields[f"{part}_{i}"] = forms.DecimalField(
-                    label=label, required=False, max_digits=16, decimal_places=2, min_value=Decimal("0")
+                self.fields[f"{part}_{i}"] = ModelDecimalFormField(
+                    ReductionItem, part, min_value=0, label=label, required=False
                 )
             self.fields[f"reason_{i}"] = forms.CharField(label=_("核减理由"), required=False, max_length=2000)
 

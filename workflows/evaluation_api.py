@@ -587,7 +587,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     """绩效自评工作. Department roles see their own department's figures."""
 
     serializer_class = CampaignSerializer
-    lookup_value_regex = "[0-9]+"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         user = self.request.user
@@ -684,7 +684,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     """绩效自评. One outside the user's visibility is 404, never 403."""
 
     serializer_class = SelfEvaluationSerializer
-    lookup_value_regex = "[0-9]+"
+    lookup_value_converter = "id"
     http_method_names = ["get", "put", "post", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -812,7 +812,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         request=None,
         responses={204: None, **ACTION_ERRORS},
     )
-    @action(detail=True, methods=["delete"], url_path=r"findings/(?P<finding_pk>\d+)", url_name="finding")
+    @action(detail=True, methods=["delete"], url_path="findings/<id:finding_pk>", url_name="finding")
     def finding(self, request, pk=None, finding_pk=None):
         source = self.get_object()
         found = get_object_or_404(Finding, pk=finding_pk, self_evaluation=source)
@@ -871,7 +871,7 @@ class RecheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """复核. One outside the user's visibility is 404, never 403."""
 
     serializer_class = RecheckSerializer
-    lookup_value_regex = "[0-9]+"
+    lookup_value_converter = "id"
     http_method_names = ["get", "put", "post", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -996,7 +996,7 @@ class RecheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return _finding_add(request, self.get_object())
 
     @extend_schema(summary=gettext_lazy("删除复核发现的问题"), request=None, responses={204: None, **ACTION_ERRORS})
-    @action(detail=True, methods=["delete"], url_path=r"findings/(?P<finding_pk>\d+)", url_name="finding")
+    @action(detail=True, methods=["delete"], url_path="findings/<id:finding_pk>", url_name="finding")
     def finding(self, request, pk=None, finding_pk=None):
         source = self.get_object()
         found = get_object_or_404(Finding, pk=finding_pk, recheck=source)

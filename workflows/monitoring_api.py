@@ -457,7 +457,7 @@ class MonitoringRoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     """绩效运行监控轮次. Department roles see the rounds holding their department's reports."""
 
     serializer_class = RoundSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return monitoring_rounds_counted_for(self.request.user)
@@ -547,7 +547,7 @@ class MonitoringReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     """绩效监控报告. A report outside the user's visibility is 404, never 403."""
 
     serializer_class = ReportSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "put", "post", "head", "options"]
 
     def get_queryset(self):

@@ -272,7 +272,7 @@ class PreAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     """事前绩效评估. A review outside the user's visibility is 404, never 403."""
 
     serializer_class = PreAssessmentSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return pre_assessment_list_for(self.request.user)
@@ -310,7 +310,7 @@ class PreAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         request=ReasonSerializer,
         responses={200: PreAssessmentSerializer, **ACTION_ERRORS},
     )
-    @action(detail=True, methods=["post"], url_path="members/<int:member_id>/replace", url_name="replace-member")
+    @action(detail=True, methods=["post"], url_path="members/<id:member_id>/replace", url_name="replace-member")
     def replace_member(self, request, pk=None, member_id=None):
         pa = self.get_object()
         member = get_object_or_404(PanelMember.objects.filter(pre_assessment=pa), pk=member_id)

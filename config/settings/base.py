@@ -218,6 +218,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # processes/converters.py: <id:pk> is an integer of at most 18 digits, <year:year> of 4.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+        "year": {"type": "integer", "minimum": 0, "maximum": 9999},
+    },
 }
 
 LOGGING = {

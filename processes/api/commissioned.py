@@ -332,7 +332,7 @@ class CommissionedEvaluationViewSet(
     """重点评价与部门整体绩效评价, scoped by ``commissioned_for``."""
 
     serializer_class = CommissionedDetailSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return commissioned_for(self.request.user).order_by("-fiscal_year", "kind", "department__code", "pk")
@@ -505,7 +505,7 @@ class CommissionedEvaluationViewSet(
     @action(
         detail=True,
         methods=["delete"],
-        url_path=r"findings/(?P<finding_id>[0-9]+)",
+        url_path="findings/<id:finding_id>",
         url_name="finding",
     )
     def remove_finding(self, request, pk=None, finding_id=None):

@@ -238,7 +238,7 @@ class IndicatorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     """绩效指标库. Scoped by ``indicator_list_for``."""
 
     serializer_class = IndicatorSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -362,7 +362,7 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """后台任务: only the person who started a job sees it."""
 
     serializer_class = JobSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return Job.objects.filter(created_by_id=self.request.user.pk)

@@ -287,7 +287,7 @@ class RectificationViewSet(
     """整改, scoped by ``rectifications_for``."""
 
     serializer_class = RectificationDetailSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return rectifications_for(self.request.user).order_by("deadline", "pk")
@@ -392,7 +392,7 @@ class RectificationViewSet(
         detail=True,
         methods=["post"],
         parser_classes=MULTIPART,
-        url_path=r"items/(?P<item_id>[0-9]+)/evidence",
+        url_path="items/<id:item_id>/evidence",
         url_name="item-evidence",
     )
     def evidence(self, request, pk=None, item_id=None):
@@ -410,7 +410,7 @@ class RectificationViewSet(
     @action(
         detail=True,
         methods=["delete"],
-        url_path=r"evidence/(?P<evidence_id>[0-9]+)",
+        url_path="evidence/<id:evidence_id>",
         url_name="evidence",
     )
     def remove_evidence(self, request, pk=None, evidence_id=None):
@@ -462,7 +462,7 @@ class RectificationViewSet(
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"extensions/(?P<extension_id>[0-9]+)/decide",
+        url_path="extensions/<id:extension_id>/decide",
         url_name="extension-decide",
     )
     def decide(self, request, pk=None, extension_id=None):
