@@ -604,8 +604,10 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def retrieve(self, request, *args, **kwargs):
         user = request.user
-        campaign = get_object_or_404(campaigns_for(user), pk=kwargs["pk"])
-        require_evaluation_reader(user)
+        # A role that reads no evaluation sees no campaign: 404 as for a missing one, so
+        # the answer does not tell whether it exists (issue 16).
+        readable = campaigns_for(user) if reads_all(user) or department_of(user) is not None else None
+        campaign = get_object_or_404(readable if readable is not None else campaigns_for(user).none(), pk=kwargs["pk"])
         row = campaign_rows(user).get(pk=campaign.pk)
         qs = self_evaluations_for(user).filter(campaign=campaign)
         department = department_of(user)

@@ -209,6 +209,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "processes.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # Decimals as strings everywhere, also those no DecimalField rendered (processes/api/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": [
+        "processes.api.renderers.DecimalStringJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Jixiao 绩效 API",
@@ -219,6 +224,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # processes/converters.py: <id:pk> is an integer of at most 18 digits, <year:year> of 4.
+    # processes/api/schema.py: the 404 of a page past the end, on every paginated list.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "processes.api.schema.document_page_not_found",
+    ],
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
         "year": {"type": "integer", "minimum": 0, "maximum": 9999},

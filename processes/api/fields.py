@@ -8,8 +8,7 @@ field and one year field, used by every serializer (decision 0014).
 - ``IdField``: an object id (1 … 2**63 - 1), in a body or a query filter. A larger one
   would overflow the database's integer (500 before); it is now a 400.
 - ``FiscalYearField``: a fiscal year within ``JIXIAO["FISCAL_YEAR_RANGE"]``.
-- ``DecimalMethodField``: a computed Decimal rendered as the decimal string the schema
-  promises (a plain SerializerMethodField returning a Decimal becomes a JSON float).
+- ``DecimalText``: a number the service reads and bounds itself (keyed errors).
 """
 
 from __future__ import annotations
@@ -76,22 +75,6 @@ class FiscalYearField(serializers.IntegerField):
         kwargs.setdefault("min_value", low)
         kwargs.setdefault("max_value", high)
         super().__init__(**kwargs)
-
-
-class DecimalMethodField(serializers.SerializerMethodField):
-    """A SerializerMethodField whose Decimal result is rendered as a decimal string with
-    ``decimal_places`` places; its method carries the schema
-    (``@extend_schema_field(serializers.DecimalField(...))``)."""
-
-    def __init__(self, *, max_digits: int, decimal_places: int, method_name: str | None = None, **kwargs: Any) -> None:
-        self.decimal = serializers.DecimalField(
-            max_digits=max_digits, decimal_places=decimal_places, allow_null=True, read_only=True
-        )
-        super().__init__(method_name=method_name, **kwargs)
-
-    def to_representation(self, value: Any) -> Any:
-        result = super().to_representation(value)
-        return None if result is None else self.decimal.to_representation(result)
 
 
 class DecimalText(serializers.CharField):

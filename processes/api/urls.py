@@ -6,7 +6,11 @@ tasks, and processes never imports workflows.
 """
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import SimpleRouter
 
 from . import commissioned_urls, rectification_urls
@@ -17,9 +21,22 @@ router = SimpleRouter(use_regex_path=False)
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("jobs", JobViewSet, basename="job")
 
+
+@extend_schema_view(
+    post=extend_schema(
+        responses={
+            200: inline_serializer("AuthTokenResponse", {"token": serializers.CharField()}),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description=_("用户名或密码错误：字段名 → 错误信息列表。")),
+        }
+    )
+)
+class TokenView(ObtainAuthToken):
+    """DRF's token view with its 400 (wrong credentials) in the schema."""
+
+
 urlpatterns = [
     # POST username + password → {"token": ...}; then send "Authorization: Token <token>".
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     *router.urls,
     *commissioned_urls.urlpatterns,
     *rectification_urls.urlpatterns,
