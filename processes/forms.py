@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Department
 
-from .form_fields import ModelDecimalFormField, fiscal_year_formfield
+from .form_fields import IdFormField, ModelDecimalFormField, fiscal_year_formfield
 from .models import BudgetProject, Opinion, PanelMember, PreAssessment, ProjectCategory, Recurrence, ReductionItem
 from .services.projects import EDITABLE_FIELDS
 from .states import Conclusion, ProjectStage
@@ -54,7 +54,7 @@ class ProjectForm(forms.Form):
 class ProjectEditForm(ProjectForm):
     """ProjectForm plus the version the editor started from (optimistic locking)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = IdFormField(widget=forms.HiddenInput)
 
 
 class ResultsLookupForm(forms.Form):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 
-from .form_fields import fiscal_year_formfield
+from .form_fields import IdFormField, fiscal_year_formfield
 from .forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from .models import Finding, RectificationItem
 from .states import ItemProgress, RectificationStatus
@@ -101,7 +101,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
     """整改报告: per item the measure, the person responsible, the completion date, the
     progress, and optionally an evidence file; plus the revision the editor started from."""
 
-    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    revision = IdFormField(widget=forms.HiddenInput)
 
     FIELDS = ("measure", "responsible", "completed_on", "progress", "file")
 

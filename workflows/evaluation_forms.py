@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Agency, Department, User
 from processes import scoring
-from processes.form_fields import fiscal_year_formfield
+from processes.form_fields import IdFormField, fiscal_year_formfield
 from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from processes.models import Job, ScoreSheet, SelfEvaluation
 from processes.services import evaluation
@@ -154,7 +154,7 @@ class SheetForm(ServiceErrorsMixin, forms.Form):
     within it — with the deviation reason and the measure. Field names are the service's
     error keys."""
 
-    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    revision = IdFormField(widget=forms.HiddenInput, required=False)
     executed = _amount_input(gettext_lazy("全年执行数（元）"), **{"data-sheet": "executed"})
     summary = forms.CharField(
         label=gettext_lazy("总体评价说明"),

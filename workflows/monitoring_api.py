@@ -345,7 +345,7 @@ class RoundOpenSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(help_text=gettext_lazy("填报截止时间，须晚于现在"))
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     project_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=IdField(),
         required=False,
         allow_null=True,
         default=None,

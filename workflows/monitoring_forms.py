@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Department, User
-from processes.form_fields import fiscal_year_formfield
+from processes.form_fields import IdFormField, fiscal_year_formfield
 from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from processes.models import BudgetProject, IndicatorProgress, Job, MonitoringReport, TargetRow
 from processes.services.jobs import job_start
@@ -195,7 +195,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
     form carries are posted as ``row`` (one hidden input per row) so that the service
     judges exactly what was sent."""
 
-    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    revision = IdFormField(widget=forms.HiddenInput)
     # The budgets are the project's, shown and never posted (a disabled field takes its
     # initial value whatever is sent): the spending light is read against them.
     budget = _amount_input(gettext_lazy("年初预算数（元）"), disabled=True)
