@@ -35,7 +35,7 @@ class ModelDecimalFormField(forms.DecimalField):
             **kwargs,
         )
 
-    def to_python(self, value: Any) -> Decimal | None:
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         if value in self.empty_values:
             return None
         return numbers.to_decimal(value, invalid=str(self.error_messages["invalid"]))
