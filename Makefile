@@ -40,6 +40,7 @@ help:
 	@echo "make venv          just (re)build .venv when a requirements file changed"
 	@echo "make bench         the benchmarks at district scale (SQLite; PostgreSQL/Redis with DATABASE_URL/REDIS_URL): table + bench/results/*.json"
 	@echo "make bench-smoke   every benchmark at a tiny size, in seconds (CI runs it; see docs/performance.md)"
+	@echo "make fuzz          schemathesis over every API operation as three roles (also part of make test)"
 
 venv: $(STAMP)
 
@@ -122,6 +123,13 @@ test-servers: venv
 	$(PYTEST) -n $(PYTEST_WORKERS) -m "not postgres and not redis and not browser" $(SERVER_SUITE_SKIP) $(PYTEST_ARGS) || failed="$$failed suite"; \
 	if [ -n "$$failed" ]; then echo "make test-servers FAILED:$$failed"; exit 1; fi; \
 	echo "make test-servers: all passed"
+
+# API fuzzing alone (decision 0014): schemathesis over every operation of /api/schema/ as
+# department staff, finance officer and agency, FUZZ_EXAMPLES (default 6) per operation,
+# derandomized. `make test` runs it too, with the suite (marker fuzz).
+.PHONY: fuzz
+fuzz: venv
+	$(PYTEST) -p no:xdist -m fuzz tests/api/test_fuzz.py $(PYTEST_ARGS)
 
 # Benchmarks (docs/performance.md): each on a throwaway database of its own, never db.sqlite3.
 # Extra arguments, e.g. `make bench BENCH_ARGS="--only campaign,lists"`.

@@ -10,3 +10,7 @@ class ProcessesConfig(AppConfig):
         from . import account_audit
 
         account_audit.connect()  # account events (accounts.signals) into the audit trail
+
+        from . import converters
+
+        converters.register()

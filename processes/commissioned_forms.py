@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Department
 
+from .form_fields import fiscal_year_formfield
 from .forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from .models import BudgetProject, CommissionedEvaluation
 from .services.commissioned import DIMENSIONS, KEY_STAGES
@@ -42,7 +43,7 @@ class ProjectChoiceField(forms.ModelChoiceField):
 class CommissionFilterForm(DepartmentFilterMixin, forms.Form):
     """The list's filters (GET); the department filter is for those who see more than one."""
 
-    fiscal_year = forms.IntegerField(label=_("年度"), required=False, min_value=2000, max_value=2100)
+    fiscal_year = fiscal_year_formfield(label=_("年度"), required=False)
     kind = forms.ChoiceField(
         label=_("评价类型"), required=False, choices=[("", _("全部类型")), *EvaluationKind.choices]
     )
@@ -82,9 +83,7 @@ class CommissionForm(ServiceErrorsMixin, forms.Form):
         queryset=Department.objects.none(),
         help_text=_("部门整体绩效评价：被评价的部门。"),
     )
-    fiscal_year = forms.IntegerField(
-        label=_("评价年度"), required=False, min_value=2000, max_value=2100, help_text=_("部门整体绩效评价：年度。")
-    )
+    fiscal_year = fiscal_year_formfield(label=_("评价年度"), required=False, help_text=_("部门整体绩效评价：年度。"))
     agency = forms.ModelChoiceField(label=_("第三方机构"), queryset=Agency.objects.none())
     due_at = ShanghaiDateTimeField(label=_("完成期限"), help_text=_("北京时间。"))
     title = forms.CharField(

@@ -7,9 +7,9 @@ from . import commissioned_views as views
 urlpatterns = [
     path("evaluations/commissioned/", views.commissioned_list, name="commissioned_list"),
     path("evaluations/commissioned/new/", views.commissioned_new, name="commissioned_new"),
-    path("evaluations/commissioned/<int:pk>/", views.commissioned_detail, name="commissioned_detail"),
-    path("evaluations/commissioned/<int:pk>/act/<slug:action>/", views.commissioned_act, name="commissioned_act"),
-    path("evaluations/commissioned/<int:pk>/files/<slug:which>/", views.commissioned_file, name="commissioned_file"),
+    path("evaluations/commissioned/<id:pk>/", views.commissioned_detail, name="commissioned_detail"),
+    path("evaluations/commissioned/<id:pk>/act/<slug:action>/", views.commissioned_act, name="commissioned_act"),
+    path("evaluations/commissioned/<id:pk>/files/<slug:which>/", views.commissioned_file, name="commissioned_file"),
     # 评价报告公开: no login (the public page that lists them is reports:public)
-    path("public/evaluations/<int:pk>/report/", views.public_evaluation_report, name="public_evaluation_report"),
+    path("public/evaluations/<id:pk>/report/", views.public_evaluation_report, name="public_evaluation_report"),
 ]

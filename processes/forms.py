@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Department
 
-from .models import PanelMember, ProjectCategory, Recurrence
+from .form_fields import IdFormField, ModelDecimalFormField, fiscal_year_formfield
+from .models import BudgetProject, Opinion, PanelMember, PreAssessment, ProjectCategory, Recurrence, ReductionItem
 from .services.projects import EDITABLE_FIELDS
 from .states import Conclusion, ProjectStage
 
@@ -27,16 +28,15 @@ WAN = {"data-wan-preview": _("万元")}
 class ProjectForm(forms.Form):
     """The fields of project_create / project_update. The amount is entered in yuan."""
 
-    fiscal_year = forms.IntegerField(label=_("预算年度"), min_value=2000, max_value=2100)
+    fiscal_year = fiscal_year_formfield(label=_("预算年度"))
     code = forms.CharField(label=_("项目编码"), max_length=40)
     name = forms.CharField(label=_("项目名称"), max_length=200)
     category = forms.ChoiceField(label=_("项目类别"), choices=ProjectCategory.choices)
     recurrence = forms.ChoiceField(label=_("项目性质"), choices=Recurrence.choices)
-    requested_amount = forms.DecimalField(
+    requested_amount = ModelDecimalFormField(
+        BudgetProject,
+        "requested_amount",
         label=_("送审金额（元）"),
-        max_digits=16,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
         help_text=_("以元为单位，保留两位小数。"),
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal", **WAN}),
     )
@@ -57,7 +57,7 @@ class ProjectForm(forms.Form):
 class ProjectEditForm(ProjectForm):
     """ProjectForm plus the version the editor started from (optimistic locking)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = IdFormField(widget=forms.HiddenInput)
 
 
 class ResultsLookupForm(forms.Form):
@@ -65,7 +65,7 @@ class ResultsLookupForm(forms.Form):
     (processes.results): from the project form's POST, or the form's live GET. A field that
     is missing or invalid is left out of the lookup rather than failing it."""
 
-    fiscal_year = forms.IntegerField(required=False, min_value=2000, max_value=2100)
+    fiscal_year = fiscal_year_formfield(required=False)
     code = forms.CharField(required=False, max_length=40)
     name = forms.CharField(required=False, max_length=200)
     category = forms.ChoiceField(required=False, choices=ProjectCategory.choices)
@@ -131,7 +131,7 @@ class ProjectFilterForm(DepartmentFilterMixin, forms.Form):
     """The project list's filters (GET). The department filter is for bureau-wide readers."""
 
     stage = forms.ChoiceField(label=_("阶段"), required=False, choices=[("", _("全部阶段")), *ProjectStage.choices])
-    fiscal_year = forms.IntegerField(label=_("预算年度"), required=False, min_value=2000, max_value=2100)
+    fiscal_year = fiscal_year_formfield(label=_("预算年度"), required=False)
     department = forms.ModelChoiceField(
         label=_("预算部门"), required=False, queryset=Department.objects.none(), empty_label=_("全部部门")
     )
@@ -224,11 +224,11 @@ class ConclusionForm(ServiceErrorsMixin, forms.Form):
     """提出评估结论: conclusion, approved amount (yuan), reasons and the report file."""
 
     conclusion = forms.ChoiceField(label=_("评估结论"), choices=[("", "—"), *Conclusion.choices])
-    approved_amount = forms.DecimalField(
+    approved_amount = ModelDecimalFormField(
+        PreAssessment,
+        "approved_amount",
+        min_value=0,
         label=_("审定金额（元）"),
-        max_digits=16,
-        decimal_places=2,
-        min_value=Decimal("0"),
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal", **WAN}),
     )
     reasons = forms.CharField(label=_("结论理由"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -246,12 +246,12 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
     text and a conflict declaration. Drafts may be incomplete; the service checks a submission."""
 
     recommendation = forms.ChoiceField(label=_("评审建议"), required=False, choices=[("", "—"), *Conclusion.choices])
-    recommended_amount = forms.DecimalField(
+    recommended_amount = ModelDecimalFormField(
+        Opinion,
+        "recommended_amount",
+        min_value=0,
         label=_("建议审定金额（元）"),
         required=False,
-        max_digits=16,
-        decimal_places=2,
-        min_value=Decimal("0"),
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal", **WAN}),
     )
     text = forms.CharField(
@@ -284,12 +284,12 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
         for i in range(1, REDUCTION_ROWS + 1):
             self.fields[f"item_{i}"] = forms.CharField(label=_("核减事项"), required=False, max_length=200)
             for part, label in (("requested", _("送审金额（元）")), ("approved", _("审定金额（元）"))):
-                self.fields[f"{part}_{i}"] = forms.DecimalField(
+                self.fields[f"{part}_{i}"] = ModelDecimalFormField(
+                    ReductionItem,
+                    part,
+                    min_value=0,
                     label=label,
                     required=False,
-                    max_digits=16,
-                    decimal_places=2,
-                    min_value=Decimal("0"),
                     widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal", **WAN}),
                 )
             self.fields[f"reason_{i}"] = forms.CharField(label=_("核减理由"), required=False, max_length=2000)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 
+from .form_fields import IdFormField, fiscal_year_formfield
 from .forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from .models import Finding, RectificationItem
 from .states import ItemProgress, RectificationStatus
@@ -36,7 +37,7 @@ class RectificationFilterForm(DepartmentFilterMixin, forms.Form):
         required=False,
         choices=[("", _("全部")), (DUE_OVERDUE, _("已逾期")), (DUE_SOON, _("7 日内到期"))],
     )
-    year = forms.IntegerField(label=_("年度"), required=False, min_value=2000, max_value=2100)
+    year = fiscal_year_formfield(label=_("年度"), required=False)
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():
@@ -100,7 +101,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
     """整改报告: per item the measure, the person responsible, the completion date, the
     progress, and optionally an evidence file; plus the revision the editor started from."""
 
-    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    revision = IdFormField(widget=forms.HiddenInput)
 
     FIELDS = ("measure", "responsible", "completed_on", "progress", "file")
 

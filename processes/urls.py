@@ -12,7 +12,7 @@ app_name = "processes"
 urlpatterns = [
     path("projects/", views.project_list, name="project_list"),
     path("projects/new/", views.project_new, name="project_new"),
-    path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
+    path("projects/<id:pk>/edit/", views.project_edit, name="project_edit"),
     # the project form's live 上年度评价结果 (结果应用)
     path("projects/results/", views.project_results, name="project_results"),
     # 绩效指标库 (processes/indicator_views.py)
@@ -22,17 +22,17 @@ urlpatterns = [
     path("library/import/", indicator_views.indicator_import, name="indicator_import"),
     path("library/template.xlsx", indicator_views.indicator_template, name="indicator_template"),
     path("library/export.xlsx", indicator_views.indicator_export, name="indicator_export"),
-    path("library/<int:pk>/", indicator_views.indicator_detail, name="indicator_detail"),
-    path("library/<int:pk>/edit/", indicator_views.indicator_edit, name="indicator_edit"),
-    path("library/<int:pk>/decide/", indicator_views.indicator_decide, name="indicator_decide"),
-    path("library/<int:pk>/active/", indicator_views.indicator_set_active, name="indicator_set_active"),
+    path("library/<id:pk>/", indicator_views.indicator_detail, name="indicator_detail"),
+    path("library/<id:pk>/edit/", indicator_views.indicator_edit, name="indicator_edit"),
+    path("library/<id:pk>/decide/", indicator_views.indicator_decide, name="indicator_decide"),
+    path("library/<id:pk>/active/", indicator_views.indicator_set_active, name="indicator_set_active"),
     # 审计日志: the auditor's screen (processes/audit_views.py)
     path("audit/", audit_views.audit_trail, name="audit_trail"),
     path("audit/export.xlsx", audit_views.audit_trail_xlsx, name="audit_trail_xlsx"),
     path("audit/verify/", audit_views.audit_verify_now, name="audit_verify"),
     # background jobs (processes/job_views.py)
-    path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
-    path("jobs/<int:pk>/progress/", job_views.job_progress, name="job_progress"),
+    path("jobs/<id:pk>/", job_views.job_detail, name="job_detail"),
+    path("jobs/<id:pk>/progress/", job_views.job_progress, name="job_progress"),
     # 重点评价 and 部门整体绩效评价 (processes/commissioned_urls.py)
     *commissioned_urls.urlpatterns,
     # 整改 (processes/rectification_urls.py)

@@ -6,7 +6,7 @@ from .api import ReportDiscloseView, ReportView, ReportXlsxView, ReportYearListV
 
 urlpatterns = [
     path("reports/", ReportYearListView.as_view(), name="report-years"),
-    path("reports/<int:year>/", ReportView.as_view(), name="report-detail"),
-    path("reports/<int:year>/xlsx/", ReportXlsxView.as_view(), name="report-xlsx"),
-    path("reports/<int:year>/disclose/", ReportDiscloseView.as_view(), name="report-disclose"),
+    path("reports/<year:year>/", ReportView.as_view(), name="report-detail"),
+    path("reports/<year:year>/xlsx/", ReportXlsxView.as_view(), name="report-xlsx"),
+    path("reports/<year:year>/disclose/", ReportDiscloseView.as_view(), name="report-disclose"),
 ]

@@ -9,15 +9,15 @@ app_name = "reports"
 
 urlpatterns = [
     path("reports/", views.report_overview, name="overview"),
-    path("reports/<int:year>/", views.report_year, name="year"),
-    path("reports/<int:year>/xlsx/", views.report_xlsx, name="xlsx"),
-    path("reports/<int:year>/print/", views.report_print, name="print"),
-    path("reports/<int:year>/disclose/", views.report_disclose_view, name="disclose"),
+    path("reports/<year:year>/", views.report_year, name="year"),
+    path("reports/<year:year>/xlsx/", views.report_xlsx, name="xlsx"),
+    path("reports/<year:year>/print/", views.report_print, name="print"),
+    path("reports/<year:year>/disclose/", views.report_disclose_view, name="disclose"),
     # 信息公开: no login. Everything else the public may open is the published evaluations'
     # report files (processes/commissioned_urls.py).
     path("public/", views.public_index, name="public"),
-    path("public/reports/<int:year>/", views.public_report, name="public_report"),
-    path("public/reports/<int:year>/xlsx/", views.public_report_xlsx, name="public_report_xlsx"),
+    path("public/reports/<year:year>/", views.public_report, name="public_report"),
+    path("public/reports/<year:year>/xlsx/", views.public_report_xlsx, name="public_report_xlsx"),
     # The published evaluations had a page of their own before the public page served both.
     path(
         "public/evaluations/",

@@ -238,7 +238,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     a project they may see. Act on a task through its project's action endpoints."""
 
     serializer_class = TaskSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         ordering = self.request.query_params.get("ordering", "created")

@@ -25,18 +25,18 @@ router.register("monitoring/rounds", MonitoringRoundViewSet, basename="monitorin
 router.register("monitoring/reports", MonitoringReportViewSet, basename="monitoring-report")
 
 urlpatterns = [
-    path("projects/<int:pk>/pre-assessment/", PreAssessmentBeginView.as_view(), name="project-pre-assessment"),
-    path("projects/<int:pk>/targets/", ProjectTargetsView.as_view(), name="project-targets"),
-    path("projects/<int:pk>/targets/draft/", TargetDraftView.as_view(), name="project-targets-draft"),
-    path("projects/<int:pk>/targets/change/", TargetChangeView.as_view(), name="project-targets-change"),
-    path("projects/<int:pk>/targets/<int:number>/", TargetVersionView.as_view(), name="project-target"),
-    path("projects/<int:pk>/targets/<int:number>/submit/", TargetSubmitView.as_view(), name="project-target-submit"),
+    path("projects/<id:pk>/pre-assessment/", PreAssessmentBeginView.as_view(), name="project-pre-assessment"),
+    path("projects/<id:pk>/targets/", ProjectTargetsView.as_view(), name="project-targets"),
+    path("projects/<id:pk>/targets/draft/", TargetDraftView.as_view(), name="project-targets-draft"),
+    path("projects/<id:pk>/targets/change/", TargetChangeView.as_view(), name="project-targets-change"),
+    path("projects/<id:pk>/targets/<id:number>/", TargetVersionView.as_view(), name="project-target"),
+    path("projects/<id:pk>/targets/<id:number>/submit/", TargetSubmitView.as_view(), name="project-target-submit"),
     path(
-        "projects/<int:pk>/targets/<int:number>/dept-review/",
+        "projects/<id:pk>/targets/<id:number>/dept-review/",
         TargetDeptReviewView.as_view(),
         name="project-target-dept-review",
     ),
-    path("projects/<int:pk>/targets/<int:number>/rate/", TargetRateView.as_view(), name="project-target-rate"),
+    path("projects/<id:pk>/targets/<id:number>/rate/", TargetRateView.as_view(), name="project-target-rate"),
     *router.urls,
     *evaluation_api_urls.urlpatterns,
 ]

@@ -29,10 +29,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Agency, User
+from processes.api.fields import DecimalText, FiscalYearField, IdField
 from processes.api.indicators import JobSerializer
 from processes.api.serializers import ErrorSerializer
 from processes.api.views import BAD_REQUEST, FORBIDDEN
-from processes.models import EvaluationCampaign, Finding, Recheck, RecheckSample, ScoreSheet, SelfEvaluation
+from processes.models import EvaluationCampaign, Finding, Recheck, RecheckSample, ScoreLine, ScoreSheet, SelfEvaluation
+from processes.numbers import MAX_INT
 from processes.scoring import rate_pct
 from processes.selectors import campaigns_for, rechecks_for, self_evaluations_for
 from processes.services import evaluation, findings
@@ -447,21 +449,21 @@ class RecheckSampleSerializer(serializers.Serializer):
 
 
 class CampaignLaunchSerializer(serializers.Serializer):
-    fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    fiscal_year = FiscalYearField()
     due_at = serializers.DateTimeField(help_text=gettext_lazy("自评截止时间，须晚于现在"))
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 
 class SelfEvaluationFilterSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField(required=False, help_text=gettext_lazy("绩效自评工作 id"))
-    department = serializers.IntegerField(required=False, help_text=gettext_lazy("预算部门 id"))
+    campaign = IdField(required=False, help_text=gettext_lazy("绩效自评工作 id"))
+    department = IdField(required=False, help_text=gettext_lazy("预算部门 id"))
     status = SelfEvaluationStatusChoice(required=False)
     grade = GradeChoiceField(required=False)
 
 
 class RecheckFilterSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField(required=False)
-    department = serializers.IntegerField(required=False)
+    campaign = IdField(required=False)
+    department = IdField(required=False)
     status = RecheckStatusChoice(required=False)
 
 
@@ -469,14 +471,14 @@ class ScoreLineWriteSerializer(serializers.Serializer):
     """One indicator's entry: ``actual`` for ≥ ≤ = rows, ``band`` and ``band_pct`` for
     qualitative ones. Left out, the value is cleared; reason and measure are kept."""
 
-    target_row = serializers.IntegerField(help_text=gettext_lazy("指标行 id（见 sheet.lines）"))
-    actual = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=40)
+    target_row = IdField(help_text=gettext_lazy("指标行 id（见 sheet.lines）"))
+    actual = DecimalText(ScoreLine, "actual_value")
     band = serializers.ChoiceField(choices=[("", ""), *QualitativeProgress.choices], required=False, allow_blank=True)
-    band_pct = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        max_length=20,
+    band_pct = DecimalText(
+        ScoreLine,
+        "band_pct",
+        min_value=0,
+        max_value=100,
         help_text=gettext_lazy("档内得分比例（%）：达成 100–80，部分达成 80–60，未达成 60–0；不填取档内最高"),
     )
     deviation_reason = serializers.CharField(required=False, allow_blank=True, max_length=evaluation.MAX_TEXT)
@@ -486,16 +488,14 @@ class ScoreLineWriteSerializer(serializers.Serializer):
 class ScoreSheetWriteSerializer(serializers.Serializer):
     """The sheet's entries (a draft: may be incomplete). ``executed`` left out keeps its value."""
 
-    executed = amount_text()
+    executed = amount_text(ScoreSheet, "executed")
     summary = serializers.CharField(required=False, allow_blank=True, max_length=4 * evaluation.MAX_TEXT)
     lines = ScoreLineWriteSerializer(many=True, required=False)
-    revision = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text=gettext_lazy("填报开始时的修订号")
-    )
+    revision = IdField(required=False, allow_null=True, max_value=MAX_INT, help_text=gettext_lazy("填报开始时的修订号"))
 
 
 class ScorePreviewWriteSerializer(serializers.Serializer):
-    executed = amount_text()
+    executed = amount_text(ScoreSheet, "executed")
     lines = ScoreLineWriteSerializer(many=True, required=False)
 
 
@@ -519,13 +519,11 @@ class RecheckSampleWriteSerializer(serializers.Serializer):
     """Sample a campaign's accepted self-evaluations: ``self_evaluation_ids`` (by hand) or
     ``size`` at random (optional ``seed``, ``departments`` and ``grades`` filters)."""
 
-    campaign = serializers.IntegerField()
-    agency = serializers.IntegerField(help_text=gettext_lazy("受托第三方机构 id"))
+    campaign = IdField()
+    agency = IdField(help_text=gettext_lazy("受托第三方机构 id"))
     due_at = serializers.DateTimeField(help_text=gettext_lazy("复核截止时间，须晚于现在"))
-    self_evaluation_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, allow_null=True, default=None
-    )
-    size = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    self_evaluation_ids = serializers.ListField(child=IdField(), required=False, allow_null=True, default=None)
+    size = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=100000)
     seed = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -534,7 +532,7 @@ class RecheckSampleWriteSerializer(serializers.Serializer):
         max_value=2**62,
         help_text=gettext_lazy("不填由系统生成并记录"),
     )
-    departments = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    departments = serializers.ListField(child=IdField(), required=False, default=list)
     grades = serializers.ListField(child=GradeChoiceField(), required=False, default=list)
 
 
@@ -589,7 +587,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     """绩效自评工作. Department roles see their own department's figures."""
 
     serializer_class = CampaignSerializer
-    lookup_value_regex = "[0-9]+"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         user = self.request.user
@@ -606,8 +604,10 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def retrieve(self, request, *args, **kwargs):
         user = request.user
-        campaign = get_object_or_404(campaigns_for(user), pk=kwargs["pk"])
-        require_evaluation_reader(user)
+        # A role that reads no evaluation sees no campaign: 404 as for a missing one, so
+        # the answer does not tell whether it exists (issue 16).
+        readable = campaigns_for(user) if reads_all(user) or department_of(user) is not None else None
+        campaign = get_object_or_404(readable if readable is not None else campaigns_for(user).none(), pk=kwargs["pk"])
         row = campaign_rows(user).get(pk=campaign.pk)
         qs = self_evaluations_for(user).filter(campaign=campaign)
         department = department_of(user)
@@ -686,7 +686,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     """绩效自评. One outside the user's visibility is 404, never 403."""
 
     serializer_class = SelfEvaluationSerializer
-    lookup_value_regex = "[0-9]+"
+    lookup_value_converter = "id"
     http_method_names = ["get", "put", "post", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -814,7 +814,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         request=None,
         responses={204: None, **ACTION_ERRORS},
     )
-    @action(detail=True, methods=["delete"], url_path=r"findings/(?P<finding_pk>\d+)", url_name="finding")
+    @action(detail=True, methods=["delete"], url_path="findings/<id:finding_pk>", url_name="finding")
     def finding(self, request, pk=None, finding_pk=None):
         source = self.get_object()
         found = get_object_or_404(Finding, pk=finding_pk, self_evaluation=source)
@@ -873,7 +873,7 @@ class RecheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """复核. One outside the user's visibility is 404, never 403."""
 
     serializer_class = RecheckSerializer
-    lookup_value_regex = "[0-9]+"
+    lookup_value_converter = "id"
     http_method_names = ["get", "put", "post", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -998,7 +998,7 @@ class RecheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return _finding_add(request, self.get_object())
 
     @extend_schema(summary=gettext_lazy("删除复核发现的问题"), request=None, responses={204: None, **ACTION_ERRORS})
-    @action(detail=True, methods=["delete"], url_path=r"findings/(?P<finding_pk>\d+)", url_name="finding")
+    @action(detail=True, methods=["delete"], url_path="findings/<id:finding_pk>", url_name="finding")
     def finding(self, request, pk=None, finding_pk=None):
         source = self.get_object()
         found = get_object_or_404(Finding, pk=finding_pk, recheck=source)

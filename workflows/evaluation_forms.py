@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Agency, Department, User
 from processes import scoring
+from processes.form_fields import IdFormField, fiscal_year_formfield
 from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from processes.models import Job, ScoreSheet, SelfEvaluation
 from processes.services import evaluation
@@ -70,7 +71,7 @@ def _amount_input(label, **attrs) -> forms.CharField:
 class CampaignLaunchForm(ServiceErrorsMixin, forms.Form):
     """发起绩效自评: the year, the due date and a title."""
 
-    fiscal_year = forms.IntegerField(label=gettext_lazy("预算年度"), min_value=2000, max_value=2100)
+    fiscal_year = fiscal_year_formfield(label=gettext_lazy("预算年度"))
     due_at = ShanghaiDateTimeField(label=gettext_lazy("自评截止时间"), help_text=gettext_lazy("北京时间。"))
     title = forms.CharField(
         label=gettext_lazy("名称"),
@@ -156,7 +157,7 @@ class SheetForm(ServiceErrorsMixin, forms.Form):
     within it — with the deviation reason and the measure. Field names are the service's
     error keys."""
 
-    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    revision = IdFormField(widget=forms.HiddenInput, required=False)
     executed = _amount_input(gettext_lazy("全年执行数（元）"), **{"data-sheet": "executed"})
     summary = forms.CharField(
         label=gettext_lazy("总体评价说明"),

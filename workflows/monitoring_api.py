@@ -16,6 +16,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,10 +26,12 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from processes.api.fields import DecimalText, FiscalYearField, IdField
 from processes.api.indicators import JobSerializer
 from processes.api.serializers import ErrorSerializer
 from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import IndicatorProgress, MonitoringReport
+from processes.numbers import MAX_INT
 from processes.selectors import (
     RoundOverview,
     SpendingPace,
@@ -74,16 +77,11 @@ def rate(**options) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=30, decimal_places=2, **options)
 
 
-def amount_text(**options) -> serializers.CharField:
-    """An amount as sent (string or number, yuan): the service reads it and says what is wrong."""
-    return serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        max_length=40,
-        help_text=gettext_lazy('金额（元），如 "1200000.00"；空或 null 表示未填'),
-        **options,
-    )
+def amount_text(model: type[models.Model] = MonitoringReport, name: str = "executed", **options) -> DecimalText:
+    """An amount as sent (string or number, yuan): the service reads it against
+    ``model.name``'s column and says what is wrong."""
+    options.setdefault("help_text", gettext_lazy('金额（元），如 "1200000.00"；空或 null 表示未填'))
+    return DecimalText(model, name, min_value=0, **options)
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -341,13 +339,13 @@ class ReportDetailSerializer(ReportSerializer):
 class RoundOpenSerializer(serializers.Serializer):
     """Open (or extend) a round: every executing project of the year, or ``project_ids``."""
 
-    fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    fiscal_year = FiscalYearField()
     start_month = serializers.IntegerField(min_value=1, max_value=12, default=1)
     end_month = serializers.IntegerField(min_value=1, max_value=12)
     due_at = serializers.DateTimeField(help_text=gettext_lazy("填报截止时间，须晚于现在"))
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     project_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=IdField(),
         required=False,
         allow_null=True,
         default=None,
@@ -356,7 +354,7 @@ class RoundOpenSerializer(serializers.Serializer):
 
 
 class OverviewFilterSerializer(serializers.Serializer):
-    department = serializers.IntegerField(required=False, help_text=gettext_lazy("预算部门 id"))
+    department = IdField(required=False, help_text=gettext_lazy("预算部门 id"))
     light = serializers.ChoiceField(choices=Light.choices, required=False)
     status = serializers.ChoiceField(
         choices=ReportStatus.choices, required=False, help_text=gettext_lazy("不填时不含已取消的报告")
@@ -364,16 +362,14 @@ class OverviewFilterSerializer(serializers.Serializer):
 
 
 class ReportFilterSerializer(OverviewFilterSerializer):
-    round = serializers.IntegerField(required=False, help_text=gettext_lazy("监控轮次 id"))
+    round = IdField(required=False, help_text=gettext_lazy("监控轮次 id"))
 
 
 class IndicatorWriteSerializer(serializers.Serializer):
     """One indicator's progress: ``value`` for ≥ ≤ = rows, ``progress`` for qualitative ones."""
 
-    target_row = serializers.IntegerField(help_text=gettext_lazy("本项目审核通过的指标行 id（见 target_rows）"))
-    value = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, max_length=40, help_text=gettext_lazy("截至期末完成值")
-    )
+    target_row = IdField(help_text=gettext_lazy("本项目审核通过的指标行 id（见 target_rows）"))
+    value = DecimalText(IndicatorProgress, "value", min_value=0, help_text=gettext_lazy("截至期末完成值"))
     progress = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -390,10 +386,9 @@ class IndicatorWriteSerializer(serializers.Serializer):
 
 class ReportWriteSerializer(serializers.Serializer):
     """What the department reports. Fields left out keep their saved value; ``indicators``
-    sets the rows it names."""
+    sets the rows it names. The budgets are the project's (read-only: ``budget`` or
+    ``adjusted_budget`` sent here are ignored)."""
 
-    budget = amount_text()
-    adjusted_budget = amount_text()
     executed = amount_text()
     expected_full_year = amount_text()
     deviation_causes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
@@ -401,9 +396,7 @@ class ReportWriteSerializer(serializers.Serializer):
     adjustment_requested = serializers.BooleanField(required=False)
     proposed_amount = amount_text()
     indicators = IndicatorWriteSerializer(many=True, required=False)
-    revision = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text=gettext_lazy("填报开始时的修订号")
-    )
+    revision = IdField(required=False, allow_null=True, max_value=MAX_INT, help_text=gettext_lazy("填报开始时的修订号"))
 
 
 class DeptReviewSerializer(serializers.Serializer):
@@ -464,7 +457,7 @@ class MonitoringRoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     """绩效运行监控轮次. Department roles see the rounds holding their department's reports."""
 
     serializer_class = RoundSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return monitoring_rounds_counted_for(self.request.user)
@@ -554,7 +547,7 @@ class MonitoringReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     """绩效监控报告. A report outside the user's visibility is 404, never 403."""
 
     serializer_class = ReportSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "put", "post", "head", "options"]
 
     def get_queryset(self):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Department, User
+from processes.form_fields import IdFormField, fiscal_year_formfield
 from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from processes.models import BudgetProject, IndicatorProgress, Job, MonitoringReport, TargetRow
 from processes.services.jobs import job_start
@@ -44,10 +45,11 @@ def number_text(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-def _amount_input(label) -> forms.CharField:
+def _amount_input(label, *, disabled: bool = False) -> forms.CharField:
     return forms.CharField(
         label=label,
         required=False,
+        disabled=disabled,
         max_length=40,
         # typed in 元, shown beside it in 万元 (static/js/wan_preview.js)
         widget=forms.TextInput(
@@ -65,7 +67,7 @@ class RoundOpenForm(ServiceErrorsMixin, forms.Form):
 
     ALL, CHOSEN = "all", "chosen"
 
-    fiscal_year = forms.IntegerField(label=gettext_lazy("预算年度"), min_value=2000, max_value=2100)
+    fiscal_year = fiscal_year_formfield(label=gettext_lazy("预算年度"))
     start_month = forms.TypedChoiceField(label=gettext_lazy("起始月份"), choices=MONTHS, coerce=int, initial=1)
     end_month = forms.TypedChoiceField(label=gettext_lazy("截止月份"), choices=MONTHS, coerce=int)
     due_at = ShanghaiDateTimeField(label=gettext_lazy("填报截止时间"), help_text=gettext_lazy("北京时间。"))
@@ -196,9 +198,11 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
     form carries are posted as ``row`` (one hidden input per row) so that the service
     judges exactly what was sent."""
 
-    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    budget = _amount_input(gettext_lazy("年初预算数（元）"))
-    adjusted_budget = _amount_input(gettext_lazy("调整后预算（元）"))
+    revision = IdFormField(widget=forms.HiddenInput)
+    # The budgets are the project's, shown and never posted (a disabled field takes its
+    # initial value whatever is sent): the spending light is read against them.
+    budget = _amount_input(gettext_lazy("年初预算数（元）"), disabled=True)
+    adjusted_budget = _amount_input(gettext_lazy("调整后预算（元）"), disabled=True)
     executed = _amount_input(gettext_lazy("截至期末执行数（元）"))
     expected_full_year = _amount_input(gettext_lazy("预计全年执行数（元）"))
     deviation_causes = forms.CharField(
@@ -219,6 +223,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
     proposed_amount = _amount_input(gettext_lazy("申请调整后金额（元）"))
 
     AMOUNTS = ("budget", "adjusted_budget", "executed", "expected_full_year")
+    TYPED = ("executed", "expected_full_year")
 
     def __init__(self, *args, rows: list[TargetRow], extra_ids: list[int] | tuple[int, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -296,7 +301,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
                 }
             )
         return {
-            **{name: data[name] for name in self.AMOUNTS},
+            **{name: data[name] for name in self.TYPED},
             "deviation_causes": data["deviation_causes"],
             "measures": data["measures"],
             "adjustment_requested": data["adjustment_requested"],
@@ -309,8 +314,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
     def initial_from(cls, report: MonitoringReport, progress: dict[int, IndicatorProgress]) -> dict[str, Any]:
         """The saved report; a report not filled yet starts from the project's amounts."""
         project = report.project
-        budget = report.budget if report.budget is not None else project.approved_amount
-        adjusted = report.adjusted_budget if report.adjusted_budget is not None else project.adjusted_amount
+        budget, adjusted = project.approved_amount, project.adjusted_amount
         executed = report.executed
         if executed is None and project.executed_amount:
             executed = project.executed_amount

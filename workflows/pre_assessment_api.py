@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Agency, User
 from accounts.roles import Role
+from processes.api.fields import FiscalYearField
 from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import Opinion, PanelMember, PreAssessment
 from processes.permissions import holds
@@ -226,12 +227,12 @@ class ConcludeSerializer(serializers.Serializer):
 
 
 class ListFilterSerializer(serializers.Serializer):
-    fiscal_year = serializers.IntegerField(required=False, min_value=1900, max_value=9999)
+    fiscal_year = FiscalYearField(required=False)
     status = serializers.ChoiceField(choices=PreAssessmentStatus.choices, required=False)
 
 
 class SummaryFilterSerializer(serializers.Serializer):
-    fiscal_year = serializers.IntegerField(min_value=1900, max_value=9999)
+    fiscal_year = FiscalYearField()
 
 
 # -- views -----------------------------------------------------------------------------
@@ -271,7 +272,7 @@ class PreAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     """事前绩效评估. A review outside the user's visibility is 404, never 403."""
 
     serializer_class = PreAssessmentSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return pre_assessment_list_for(self.request.user)
@@ -309,7 +310,7 @@ class PreAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         request=ReasonSerializer,
         responses={200: PreAssessmentSerializer, **ACTION_ERRORS},
     )
-    @action(detail=True, methods=["post"], url_path="members/<int:member_id>/replace", url_name="replace-member")
+    @action(detail=True, methods=["post"], url_path="members/<id:member_id>/replace", url_name="replace-member")
     def replace_member(self, request, pk=None, member_id=None):
         pa = self.get_object()
         member = get_object_or_404(PanelMember.objects.filter(pre_assessment=pa), pk=member_id)

@@ -22,8 +22,10 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from processes.api.fields import IdField
 from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import BudgetProject, TargetRow, TargetSet
+from processes.numbers import MAX_INT
 from processes.selectors import project_get_for
 from processes.services.targets import target_draft_open, target_set_open_for, target_set_save
 from processes.states import (
@@ -113,7 +115,7 @@ class TargetRowWriteSerializer(serializers.Serializer):
     Quantitative rows (gte / lte / eq) need ``target_value`` and ``unit``; qualitative rows
     ``target_text``."""
 
-    indicator = serializers.IntegerField(required=False, allow_null=True, default=None)
+    indicator = IdField(required=False, allow_null=True, default=None)
     level1 = serializers.ChoiceField(choices=IndicatorLevel1.choices, required=False, allow_blank=True)
     level2 = serializers.ChoiceField(choices=IndicatorLevel2.choices, required=False, allow_blank=True)
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -132,8 +134,8 @@ class TargetSetWriteSerializer(serializers.Serializer):
         required=False, allow_blank=True, allow_null=True, default=None, help_text=gettext_lazy("变更版本的变更理由")
     )
     rows = TargetRowWriteSerializer(many=True, allow_empty=True)
-    revision = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1, help_text=gettext_lazy("编辑开始时的修订号")
+    revision = IdField(
+        required=False, allow_null=True, default=None, max_value=MAX_INT, help_text=gettext_lazy("编辑开始时的修订号")
     )
 
 

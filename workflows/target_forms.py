@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from processes.form_fields import IdFormField
 from processes.forms import ServiceErrorsMixin
 from processes.models import TargetRow, TargetSet
 from processes.services.targets import EDITABLE_ON_RATING, targets_settings
@@ -78,8 +79,8 @@ class TargetSetForm(ServiceErrorsMixin, forms.Form):
     """The version's own fields: overall goal, the change reason (a change only), and the
     revision the editor started from."""
 
-    number = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    number = IdFormField(widget=forms.HiddenInput)
+    revision = IdFormField(widget=forms.HiddenInput)
     overall_goal = forms.CharField(
         label=_("年度总体目标"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -199,7 +200,7 @@ class TargetReviewForm(ServiceErrorsMixin, forms.Form):
     """部门审核: pass the version to the finance section, or return it (reason required —
     the service's rule)."""
 
-    number = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    number = IdFormField(widget=forms.HiddenInput)
     comment = forms.CharField(
         label=_("审核意见（退回时必填）"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -221,7 +222,7 @@ class TargetRateForm(ServiceErrorsMixin, forms.Form):
     ``row_<position>_<field>`` and start from the row's values; an edit is a value that
     differs from the row's."""
 
-    number = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    number = IdFormField(widget=forms.HiddenInput)
     rating = forms.ChoiceField(label=_("审核等次"), choices=TargetRating.choices, widget=forms.RadioSelect)
     comment = forms.CharField(
         label=_("审核意见"),

@@ -279,6 +279,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "processes.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # Decimals as strings everywhere, also those no DecimalField rendered (processes/api/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": [
+        "processes.api.renderers.DecimalStringJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Jixiao 绩效 API",
@@ -288,6 +293,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # processes/converters.py: <id:pk> is an integer of at most 18 digits, <year:year> of 4.
+    # processes/api/schema.py: the 404 of a page past the end, on every paginated list.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "processes.api.schema.document_page_not_found",
+    ],
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+        "year": {"type": "integer", "minimum": 0, "maximum": 9999},
+    },
 }
 
 # Content-Security-Policy (django-csp 4; decision 0015): scripts and styles from this site's
@@ -334,6 +349,9 @@ def gettext_noop(message: str) -> str:
 
 # Business settings of the bureau (DESIGN §3.1). Amounts are yuan, Decimal.
 JIXIAO: dict[str, Any] = {
+    # Fiscal years (预算年度) a project, campaign, round or imported history may have, both
+    # ends included; every form, API and service refuses others (processes/fiscal_years.py).
+    "FISCAL_YEAR_RANGE": (2000, 2100),
     # Pre-assessment is required at or above these amounts (Yuexiu: 400万 / 500万).
     "PRE_ASSESSMENT_THRESHOLD": {
         "recurring": Decimal("4000000.00"),

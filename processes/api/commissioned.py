@@ -29,6 +29,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Agency, Department
+from processes.api.fields import FiscalYearField, IdField
 from processes.models import BudgetProject, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
 from processes.selectors import commissioned_for, commissioned_get_for
 from processes.services import commissioned as services
@@ -229,7 +230,7 @@ class CommissionedDetailSerializer(CommissionedListSerializer):
 
 
 class CommissionedFilterSerializer(serializers.Serializer):
-    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100, help_text=_("年度"))
+    year = FiscalYearField(required=False, help_text=_("年度"))
     kind = KindChoiceField(choices=EvaluationKind.choices, required=False)
     status = StatusChoiceField(choices=EvaluationStatus.choices, required=False)
 
@@ -238,11 +239,15 @@ class CommissionedCreateSerializer(serializers.Serializer):
     """委托: kind key needs project; kind department needs department and fiscal_year."""
 
     kind = KindChoiceField(choices=EvaluationKind.choices)
-    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), pk_field=IdField())
     due_at = serializers.DateTimeField()
-    project = serializers.PrimaryKeyRelatedField(queryset=BudgetProject.objects.all(), required=False, allow_null=True)
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False, allow_null=True)
-    fiscal_year = serializers.IntegerField(required=False, allow_null=True, min_value=2000, max_value=2100)
+    project = serializers.PrimaryKeyRelatedField(
+        queryset=BudgetProject.objects.all(), required=False, allow_null=True, pk_field=IdField()
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), required=False, allow_null=True, pk_field=IdField()
+    )
+    fiscal_year = FiscalYearField(required=False, allow_null=True)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
@@ -327,7 +332,7 @@ class CommissionedEvaluationViewSet(
     """重点评价与部门整体绩效评价, scoped by ``commissioned_for``."""
 
     serializer_class = CommissionedDetailSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return commissioned_for(self.request.user).order_by("-fiscal_year", "kind", "department__code", "pk")
@@ -500,7 +505,7 @@ class CommissionedEvaluationViewSet(
     @action(
         detail=True,
         methods=["delete"],
-        url_path=r"findings/(?P<finding_id>[0-9]+)",
+        url_path="findings/<id:finding_id>",
         url_name="finding",
     )
     def remove_finding(self, request, pk=None, finding_id=None):

@@ -4,8 +4,8 @@ from rest_framework.routers import SimpleRouter
 
 from .commissioned import CommissionedEvaluationViewSet
 
-# A regex router: DELETE …/{id}/findings/{finding_id}/ has a second path parameter.
-router = SimpleRouter()
+# Path converters (processes/converters.py): the detail actions name theirs, e.g. <id:item_id>.
+router = SimpleRouter(use_regex_path=False)
 router.register("evaluations/commissioned", CommissionedEvaluationViewSet, basename="commissioned-evaluation")
 
 urlpatterns = router.urls

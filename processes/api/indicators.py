@@ -23,6 +23,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Department
+from processes.api.fields import IdField
 from processes.models import Indicator, Job
 from processes.selectors import indicator_filter, indicator_get_for, indicator_list_for, job_get_for
 from processes.services import indicators as services
@@ -148,7 +149,7 @@ class IndicatorFilterSerializer(serializers.Serializer):
     level1 = serializers.ChoiceField(choices=IndicatorLevel1.choices, required=False)
     level2 = serializers.ChoiceField(choices=IndicatorLevel2.choices, required=False)
     scope = serializers.ChoiceField(choices=IndicatorScope.choices, required=False)
-    department = serializers.IntegerField(required=False, min_value=1, help_text=_("部门 id"))
+    department = IdField(required=False, help_text=_("部门 id"))
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
     active = serializers.ChoiceField(choices=["true", "false"], required=False, help_text=_("true 启用；false 停用"))
     status = serializers.ChoiceField(
@@ -182,7 +183,9 @@ class IndicatorUpdateSerializer(serializers.Serializer):
     unit = serializers.CharField(max_length=32, required=False, allow_blank=True)
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
     scope = serializers.ChoiceField(choices=IndicatorScope.choices, required=False)
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False, allow_null=True)
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), required=False, allow_null=True, pk_field=IdField()
+    )
     description = serializers.CharField(required=False, allow_blank=True)
     scoring_standard = serializers.CharField(required=False, allow_blank=True)
 
@@ -235,7 +238,7 @@ class IndicatorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     """绩效指标库. Scoped by ``indicator_list_for``."""
 
     serializer_class = IndicatorSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -359,7 +362,7 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """后台任务: only the person who started a job sees it."""
 
     serializer_class = JobSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return Job.objects.filter(created_by_id=self.request.user.pk)

@@ -28,7 +28,9 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from processes.api.fields import FiscalYearField, IdField
 from processes.models import DeadlineExtension, Evidence, Finding, Rectification, RectificationItem
+from processes.numbers import MAX_INT
 from processes.rectification_selectors import rectification_actions, rectification_get_for, rectifications_for
 from processes.services import rectification as services
 from processes.states import RECTIFICATION_OPEN, ExtensionStatus, ItemProgress, RectificationStatus
@@ -209,15 +211,15 @@ class RectificationDetailSerializer(RectificationListSerializer):
 
 class RectificationFilterSerializer(serializers.Serializer):
     status = serializers.CharField(required=False, help_text=" | ".join(RectificationStatus.values))
-    department = serializers.IntegerField(required=False, help_text=_("预算部门 id"))
+    department = IdField(required=False, help_text=_("预算部门 id"))
     due = serializers.CharField(required=False, help_text=_("overdue（已逾期）| soon（7 日内到期）"))
-    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100, help_text=_("年度"))
+    year = FiscalYearField(required=False, help_text=_("年度"))
 
 
 class RectificationIssueSerializer(serializers.Serializer):
     """下达整改: findings of one evaluation (or monitoring report); deadline default: settings."""
 
-    findings = serializers.ListField(child=serializers.IntegerField(), allow_empty=True, help_text=_("问题 id"))
+    findings = serializers.ListField(child=IdField(), allow_empty=True, help_text=_("问题 id"))
     title = serializers.CharField(allow_blank=True, max_length=200)
     deadline = serializers.DateTimeField(required=False, allow_null=True)
     requirements = serializers.DictField(
@@ -229,7 +231,7 @@ class RectificationIssueSerializer(serializers.Serializer):
 
 
 class RectificationReportItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IdField()
     measure = serializers.CharField(required=False, allow_blank=True)
     responsible = serializers.CharField(required=False, allow_blank=True)
     completed_on = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="YYYY-MM-DD")
@@ -238,7 +240,7 @@ class RectificationReportItemSerializer(serializers.Serializer):
 
 class RectificationReportSerializer(serializers.Serializer):
     items = RectificationReportItemSerializer(many=True)
-    revision = serializers.IntegerField(required=False, allow_null=True, help_text=_("开始编辑时的修订号"))
+    revision = IdField(required=False, allow_null=True, max_value=MAX_INT, help_text=_("开始编辑时的修订号"))
 
 
 class RectificationEvidenceUploadSerializer(serializers.Serializer):
@@ -285,7 +287,7 @@ class RectificationViewSet(
     """整改, scoped by ``rectifications_for``."""
 
     serializer_class = RectificationDetailSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         return rectifications_for(self.request.user).order_by("deadline", "pk")
@@ -390,7 +392,7 @@ class RectificationViewSet(
         detail=True,
         methods=["post"],
         parser_classes=MULTIPART,
-        url_path=r"items/(?P<item_id>[0-9]+)/evidence",
+        url_path="items/<id:item_id>/evidence",
         url_name="item-evidence",
     )
     def evidence(self, request, pk=None, item_id=None):
@@ -408,7 +410,7 @@ class RectificationViewSet(
     @action(
         detail=True,
         methods=["delete"],
-        url_path=r"evidence/(?P<evidence_id>[0-9]+)",
+        url_path="evidence/<id:evidence_id>",
         url_name="evidence",
     )
     def remove_evidence(self, request, pk=None, evidence_id=None):
@@ -460,7 +462,7 @@ class RectificationViewSet(
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"extensions/(?P<extension_id>[0-9]+)/decide",
+        url_path="extensions/<id:extension_id>/decide",
         url_name="extension-decide",
     )
     def decide(self, request, pk=None, extension_id=None):

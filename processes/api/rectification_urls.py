@@ -4,8 +4,8 @@ from rest_framework.routers import SimpleRouter
 
 from .rectification import RectificationViewSet
 
-# A regex router: …/{id}/items/{item_id}/evidence/ has a second path parameter.
-router = SimpleRouter()
+# Path converters (processes/converters.py): the detail actions name theirs, e.g. <id:item_id>.
+router = SimpleRouter(use_regex_path=False)
 router.register("rectifications", RectificationViewSet, basename="rectification")
 
 urlpatterns = router.urls

@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from processes.api.fields import FiscalYearField, IdField
 from processes.models import BudgetProject
+from processes.numbers import MAX_INT
 from processes.results import PastResult, ResultsApplication, results_for, results_visible_to
 from processes.selectors import project_timeline
 from processes.services.projects import EDITABLE_FIELDS, available_transitions
@@ -246,7 +248,7 @@ class ProjectUpdateSerializer(ProjectWriteSerializer):
     """A PATCH of a draft. ``version`` is the version the editor started from: if someone
     saved in between, the service answers 409 and nothing is changed."""
 
-    version = serializers.IntegerField(required=False, min_value=1)
+    version = IdField(required=False, max_value=MAX_INT)
 
     class Meta(ProjectWriteSerializer.Meta):
         fields = [*ProjectWriteSerializer.Meta.fields, "version"]
@@ -263,6 +265,6 @@ class ProjectFilterSerializer(serializers.Serializer):
     """Query parameters of the project list (``processes.selectors.project_filter``)."""
 
     stage = serializers.ChoiceField(choices=ProjectStage.choices, required=False)
-    fiscal_year = serializers.IntegerField(required=False, min_value=1900, max_value=9999)
-    department = serializers.IntegerField(required=False, min_value=1, help_text=_("部门 id"))
+    fiscal_year = FiscalYearField(required=False)
+    department = IdField(required=False, help_text=_("部门 id"))
     q = serializers.CharField(required=False, allow_blank=True, help_text=_("按项目名称或编码搜索"))

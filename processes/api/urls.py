@@ -6,9 +6,13 @@ tasks, and processes never imports workflows.
 """
 
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers
 from rest_framework.routers import SimpleRouter
 
-from accounts.api import obtain_api_token
+from accounts.api import ObtainApiToken
 
 from . import commissioned_urls, rectification_urls
 from .indicators import IndicatorViewSet, JobViewSet
@@ -18,10 +22,24 @@ router = SimpleRouter(use_regex_path=False)
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("jobs", JobViewSet, basename="job")
 
+
+@extend_schema_view(
+    post=extend_schema(
+        responses={
+            200: inline_serializer("AuthTokenResponse", {"token": serializers.CharField()}),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description=_("用户名或密码错误：字段名 → 错误信息列表。")),
+            403: OpenApiResponse(OpenApiTypes.OBJECT, description=_("临时密码：须先在网站上修改密码。")),
+        }
+    )
+)
+class TokenView(ObtainApiToken):
+    """The token view (tokens expire, and end at logout: accounts.authentication) with its
+    400 (wrong credentials) in the schema."""
+
+
 urlpatterns = [
     # POST username + password → {"token": ...}; then send "Authorization: Token <token>".
-    # Tokens expire (idle and absolute) and end at logout: accounts.authentication.
-    path("auth/token/", obtain_api_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     *router.urls,
     *commissioned_urls.urlpatterns,
     *rectification_urls.urlpatterns,

@@ -65,7 +65,7 @@ class ProjectViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = ProjectListSerializer
     detail_serializer_class = ProjectDetailSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

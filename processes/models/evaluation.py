@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ..files import private_storage
+from ..fiscal_years import validate_fiscal_year
 from ..states import (
     SELF_EVALUATION_OPEN,
     CampaignStatus,
@@ -26,6 +27,7 @@ from ..states import (
     ScoreSection,
     SelfEvaluationStatus,
 )
+from .fields import BoundedDecimalField
 from .history import history_link
 from .project import MONEY, BudgetProject, MoneyOptions
 from .targets import TargetRow
@@ -43,7 +45,7 @@ def completion_rate(executed: Decimal | None, budget: Decimal | None) -> Decimal
 class EvaluationCampaign(models.Model):
     """自评工作 of one fiscal year: every project that executed in the year evaluates itself."""
 
-    fiscal_year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"), unique=True, validators=[validate_fiscal_year])
     title = models.CharField(_("名称"), max_length=100)
     due_at = models.DateTimeField(_("自评截止时间"))
     status = models.CharField(_("状态"), max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.OPEN)
@@ -79,14 +81,14 @@ class ScoreSheet(models.Model):
     project = models.ForeignKey(
         BudgetProject, verbose_name=_("预算项目"), on_delete=models.PROTECT, related_name="score_sheets"
     )
-    budget = models.DecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
-    executed = models.DecimalField(_("执行数"), **MONEY, null=True, blank=True)
-    execution_rate = models.DecimalField(_("预算执行率"), max_digits=12, decimal_places=2, null=True, blank=True)
-    execution_score = models.DecimalField(_("预算执行得分"), **SCORE, default=Decimal("0"))
-    output_score = models.DecimalField(_("产出得分"), **SCORE, default=Decimal("0"))
-    outcome_score = models.DecimalField(_("效益得分"), **SCORE, default=Decimal("0"))
-    satisfaction_score = models.DecimalField(_("满意度得分"), **SCORE, default=Decimal("0"))
-    total = models.DecimalField(_("总分"), **SCORE, null=True, blank=True)
+    budget = BoundedDecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
+    executed = BoundedDecimalField(_("执行数"), **MONEY, null=True, blank=True)
+    execution_rate = BoundedDecimalField(_("预算执行率"), max_digits=12, decimal_places=2, null=True, blank=True)
+    execution_score = BoundedDecimalField(_("预算执行得分"), **SCORE, default=Decimal("0"))
+    output_score = BoundedDecimalField(_("产出得分"), **SCORE, default=Decimal("0"))
+    outcome_score = BoundedDecimalField(_("效益得分"), **SCORE, default=Decimal("0"))
+    satisfaction_score = BoundedDecimalField(_("满意度得分"), **SCORE, default=Decimal("0"))
+    total = BoundedDecimalField(_("总分"), **SCORE, null=True, blank=True)
     grade = models.CharField(_("等次"), max_length=12, choices=Grade.choices, blank=True)
     #: The section weights the sheet was scored with (settings at the time).
     weights = models.JSONField(_("权重"), default=dict, blank=True)
@@ -113,15 +115,15 @@ class ScoreLine(models.Model):
     section = models.CharField(_("评分部分"), max_length=16, choices=ScoreSection.choices)
     name = models.CharField(_("三级指标"), max_length=200)
     direction = models.CharField(_("指标性质"), max_length=16, choices=Direction.choices)
-    target_value = models.DecimalField(_("指标值"), max_digits=18, decimal_places=4, null=True, blank=True)
+    target_value = BoundedDecimalField(_("指标值"), max_digits=18, decimal_places=4, null=True, blank=True)
     target_text = models.CharField(_("定性指标值"), max_length=200, blank=True)
     unit = models.CharField(_("计量单位"), max_length=32, blank=True)
-    weight = models.DecimalField(_("权重"), max_digits=5, decimal_places=2)
-    points = models.DecimalField(_("分值"), max_digits=7, decimal_places=4, default=Decimal("0"))
-    actual_value = models.DecimalField(_("实际完成值"), max_digits=18, decimal_places=4, null=True, blank=True)
+    weight = BoundedDecimalField(_("权重"), max_digits=5, decimal_places=2)
+    points = BoundedDecimalField(_("分值"), max_digits=7, decimal_places=4, default=Decimal("0"))
+    actual_value = BoundedDecimalField(_("实际完成值"), max_digits=18, decimal_places=4, null=True, blank=True)
     band = models.CharField(_("完成情况"), max_length=16, choices=QualitativeProgress.choices, blank=True)
-    band_pct = models.DecimalField(_("得分比例（%）"), max_digits=5, decimal_places=2, null=True, blank=True)
-    score = models.DecimalField(_("得分"), **SCORE, null=True, blank=True)
+    band_pct = BoundedDecimalField(_("得分比例（%）"), max_digits=5, decimal_places=2, null=True, blank=True)
+    score = BoundedDecimalField(_("得分"), **SCORE, null=True, blank=True)
     deviation_reason = models.TextField(_("偏差原因"), blank=True)
     measure = models.TextField(_("改进措施"), blank=True)
 
@@ -156,7 +158,7 @@ class SelfEvaluation(ConcurrentTransitionMixin, models.Model):
         default=SelfEvaluationStatus.ISSUED,
         protected=True,
     )
-    score = models.DecimalField(_("自评得分"), **SCORE, null=True, blank=True)
+    score = BoundedDecimalField(_("自评得分"), **SCORE, null=True, blank=True)
     grade = models.CharField(_("自评等次"), max_length=12, choices=Grade.choices, blank=True, db_index=True)
     leader_comment = models.TextField(_("部门审核意见"), blank=True)
     review_comment = models.TextField(_("财政审核意见"), blank=True)
@@ -265,9 +267,9 @@ class Recheck(ConcurrentTransitionMixin, models.Model):
     status = FSMField(
         _("状态"), max_length=12, choices=RecheckStatus.choices, default=RecheckStatus.ASSIGNED, protected=True
     )
-    self_score = models.DecimalField(_("自评得分"), **SCORE, null=True, blank=True)
+    self_score = BoundedDecimalField(_("自评得分"), **SCORE, null=True, blank=True)
     self_grade = models.CharField(_("自评等次"), max_length=12, choices=Grade.choices, blank=True)
-    final_score = models.DecimalField(_("复核得分"), **SCORE, null=True, blank=True)
+    final_score = BoundedDecimalField(_("复核得分"), **SCORE, null=True, blank=True)
     final_grade = models.CharField(_("复核等次"), max_length=12, choices=Grade.choices, blank=True)
     agency_opinion = models.TextField(_("复核意见"), blank=True)
     department_comment = models.TextField(_("部门反馈意见"), blank=True)
@@ -313,7 +315,7 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
     grade, findings, report file) → published (after a finance_officer approves disclosure)."""
 
     kind = models.CharField(_("评价类型"), max_length=12, choices=EvaluationKind.choices)
-    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=[validate_fiscal_year])
     department = models.ForeignKey(
         "accounts.Department", verbose_name=_("预算部门"), on_delete=models.PROTECT, related_name="evaluations"
     )
@@ -348,10 +350,10 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
     candidate_pool = models.JSONField(_("候选人池"), default=list, blank=True)
     #: {dimension: score}, each at most its weight.
     scores = models.JSONField(_("分项得分"), default=dict, blank=True)
-    score = models.DecimalField(_("评价得分"), **SCORE, null=True, blank=True)
+    score = BoundedDecimalField(_("评价得分"), **SCORE, null=True, blank=True)
     grade = models.CharField(_("评价等次"), max_length=12, choices=Grade.choices, blank=True)
-    budget = models.DecimalField(_("预算数"), **MONEY, null=True, blank=True)
-    executed = models.DecimalField(_("执行数"), **MONEY, null=True, blank=True)
+    budget = BoundedDecimalField(_("预算数"), **MONEY, null=True, blank=True)
+    executed = BoundedDecimalField(_("执行数"), **MONEY, null=True, blank=True)
     conclusion = models.TextField(_("评价结论"), blank=True)
     report = models.FileField(_("评价报告"), storage=private_storage, upload_to="evaluations/reports/", blank=True)
     disclosure_approved_by = models.ForeignKey(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from ..fiscal_years import validate_fiscal_year
 from ..states import (
     REPORT_OPEN,
     Disposal,
@@ -18,6 +19,7 @@ from ..states import (
     ReportStatus,
     RoundStatus,
 )
+from .fields import BoundedDecimalField
 from .project import MONEY, BudgetProject
 from .targets import TargetRow
 
@@ -26,7 +28,7 @@ class MonitoringRound(models.Model):
     """One monitoring round of a fiscal year over a period (e.g. January–July): every
     executing project, or a chosen set, reports on its spending and its targets."""
 
-    fiscal_year = models.PositiveSmallIntegerField(_("年度"))
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=[validate_fiscal_year])
     start_month = models.PositiveSmallIntegerField(
         _("起始月份"), default=1, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
@@ -78,24 +80,24 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
     status = FSMField(
         _("状态"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.ISSUED, protected=True
     )
-    budget = models.DecimalField(_("年初预算数"), **MONEY, null=True, blank=True)
-    adjusted_budget = models.DecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
-    executed = models.DecimalField(_("截至期末执行数"), **MONEY, null=True, blank=True)
-    expected_full_year = models.DecimalField(_("预计全年执行数"), **MONEY, null=True, blank=True)
+    budget = BoundedDecimalField(_("年初预算数"), **MONEY, null=True, blank=True)
+    adjusted_budget = BoundedDecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
+    executed = BoundedDecimalField(_("截至期末执行数"), **MONEY, null=True, blank=True)
+    expected_full_year = BoundedDecimalField(_("预计全年执行数"), **MONEY, null=True, blank=True)
     deviation_causes = models.TextField(_("偏差原因"), blank=True)
     measures = models.TextField(_("纠偏措施"), blank=True)
     adjustment_requested = models.BooleanField(_("申请调整预算"), default=False)
-    proposed_amount = models.DecimalField(_("申请调整后金额"), **MONEY, null=True, blank=True)
+    proposed_amount = BoundedDecimalField(_("申请调整后金额"), **MONEY, null=True, blank=True)
     spending_light = models.CharField(_("支出进度灯"), max_length=8, choices=Light.choices, default=Light.NONE)
-    spending_rate = models.DecimalField(_("支出进度比"), max_digits=12, decimal_places=2, null=True, blank=True)
+    spending_rate = BoundedDecimalField(_("支出进度比"), max_digits=12, decimal_places=2, null=True, blank=True)
     spending_reason = models.CharField(_("支出灯说明"), max_length=64, blank=True)
     light = models.CharField(_("项目预警灯"), max_length=8, choices=Light.choices, default=Light.NONE, db_index=True)
     leader_comment = models.TextField(_("部门审核意见"), blank=True)
     review_comment = models.TextField(_("财政审核意见"), blank=True)
     disposal = models.CharField(_("处置方式"), max_length=16, choices=Disposal.choices, blank=True)
     disposal_reason = models.TextField(_("处置理由"), blank=True)
-    amount_before = models.DecimalField(_("调整前预算"), **MONEY, null=True, blank=True)
-    amount_after = models.DecimalField(_("调整后预算金额"), **MONEY, null=True, blank=True)
+    amount_before = BoundedDecimalField(_("调整前预算"), **MONEY, null=True, blank=True)
+    amount_after = BoundedDecimalField(_("调整后预算金额"), **MONEY, null=True, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -178,11 +180,11 @@ class IndicatorProgress(models.Model):
     # no index of its own: one_progress_per_row starts with it
     report = models.ForeignKey(MonitoringReport, on_delete=models.CASCADE, related_name="indicators", db_index=False)
     target_row = models.ForeignKey(TargetRow, verbose_name=_("绩效指标"), on_delete=models.PROTECT, related_name="+")
-    value = models.DecimalField(_("截至期末完成值"), max_digits=18, decimal_places=4, null=True, blank=True)
+    value = BoundedDecimalField(_("截至期末完成值"), max_digits=18, decimal_places=4, null=True, blank=True)
     progress = models.CharField(_("定性指标完成情况"), max_length=16, choices=QualitativeProgress.choices, blank=True)
     likelihood = models.CharField(_("完成目标可能性"), max_length=12, choices=Likelihood.choices, blank=True)
     light = models.CharField(_("预警灯"), max_length=8, choices=Light.choices, default=Light.NONE)
-    rate = models.DecimalField(_("完成进度比"), max_digits=12, decimal_places=2, null=True, blank=True)
+    rate = BoundedDecimalField(_("完成进度比"), max_digits=12, decimal_places=2, null=True, blank=True)
     reason = models.CharField(_("说明"), max_length=64, blank=True)
 
     class Meta:

@@ -12,6 +12,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ..files import private_storage
 from ..states import Conclusion, OpinionStatus, PreAssessmentStatus
+from .fields import BoundedDecimalField
 from .project import MONEY, BudgetProject
 
 
@@ -42,7 +43,7 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
     draw_seed = models.BigIntegerField(_("抽取种子"), null=True, blank=True)
     candidate_pool = models.JSONField(_("候选人池"), default=list, blank=True)
     conclusion = models.CharField(_("评估结论"), max_length=16, choices=Conclusion.choices, blank=True)
-    approved_amount = models.DecimalField(_("审定金额"), **MONEY, null=True, blank=True)
+    approved_amount = BoundedDecimalField(_("审定金额"), **MONEY, null=True, blank=True)
     conclusion_reasons = models.TextField(_("结论理由"), blank=True)
     report = models.FileField(_("评估报告"), storage=private_storage, upload_to="pre_assessment/%Y/", blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
@@ -166,7 +167,7 @@ class Opinion(models.Model):
     status = models.CharField(_("状态"), max_length=12, choices=OpinionStatus.choices, default=OpinionStatus.DRAFT)
     scores = models.JSONField(_("评分"), default=dict, blank=True)
     recommendation = models.CharField(_("评审建议"), max_length=16, choices=Conclusion.choices, blank=True)
-    recommended_amount = models.DecimalField(_("建议审定金额"), **MONEY, null=True, blank=True)
+    recommended_amount = BoundedDecimalField(_("建议审定金额"), **MONEY, null=True, blank=True)
     text = models.TextField(_("评审意见"), blank=True)
     conflict_declared = models.BooleanField(_("存在利益冲突"), default=False)
     conflict_note = models.TextField(_("利益冲突说明"), blank=True)
@@ -190,8 +191,8 @@ class ReductionItem(models.Model):
 
     opinion = models.ForeignKey(Opinion, on_delete=models.CASCADE, related_name="reduction_items")
     item = models.CharField(_("事项"), max_length=200)
-    requested = models.DecimalField(_("送审金额"), **MONEY)
-    approved = models.DecimalField(_("审定金额"), **MONEY)
+    requested = BoundedDecimalField(_("送审金额"), **MONEY)
+    approved = BoundedDecimalField(_("审定金额"), **MONEY)
     reason = models.TextField(_("核减理由"), blank=True)
 
     class Meta:

@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .. import permissions as perms
+from ..fiscal_years import validate_fiscal_year
 from ..states import (
     CANCELLABLE,
     WITHDRAWABLE,
@@ -23,6 +24,7 @@ from ..states import (
     ProjectStage,
     TargetSetStatus,
 )
+from .fields import BoundedDecimalField
 from .history import history_link
 
 if TYPE_CHECKING:
@@ -83,15 +85,15 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
     department = models.ForeignKey(
         "accounts.Department", verbose_name=_("预算部门"), on_delete=models.PROTECT, related_name="projects"
     )
-    fiscal_year = models.PositiveSmallIntegerField(_("预算年度"))
+    fiscal_year = models.PositiveSmallIntegerField(_("预算年度"), validators=[validate_fiscal_year])
     code = models.CharField(_("项目编码"), max_length=40)
     name = models.CharField(_("项目名称"), max_length=200)
     category = models.CharField(_("项目类别"), max_length=32, choices=ProjectCategory.choices)
     recurrence = models.CharField(_("项目性质"), max_length=16, choices=Recurrence.choices)
-    requested_amount = models.DecimalField(_("送审金额"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))])
-    approved_amount = models.DecimalField(_("审定金额"), **MONEY, null=True, blank=True)
-    adjusted_amount = models.DecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
-    executed_amount = models.DecimalField(_("执行数"), **MONEY, default=Decimal("0.00"))
+    requested_amount = BoundedDecimalField(_("送审金额"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    approved_amount = BoundedDecimalField(_("审定金额"), **MONEY, null=True, blank=True)
+    adjusted_amount = BoundedDecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
+    executed_amount = BoundedDecimalField(_("执行数"), **MONEY, default=Decimal("0.00"))
     overall_goal = models.TextField(_("总体目标"), blank=True)
     execution_hold = models.CharField(
         _("执行状态"), max_length=20, choices=ExecutionHold.choices, blank=True, default=ExecutionHold.NONE

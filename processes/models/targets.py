@@ -19,6 +19,7 @@ from ..states import (
     TargetRating,
     TargetSetStatus,
 )
+from .fields import BoundedDecimalField
 from .indicators import Indicator
 from .project import BudgetProject
 
@@ -151,10 +152,10 @@ class TargetRow(models.Model):
     level2 = models.CharField(_("二级指标"), max_length=16, choices=IndicatorLevel2.choices)
     name = models.CharField(_("三级指标"), max_length=200)
     direction = models.CharField(_("指标性质"), max_length=16, choices=Direction.choices)
-    target_value = models.DecimalField(_("指标值"), max_digits=18, decimal_places=4, null=True, blank=True)
+    target_value = BoundedDecimalField(_("指标值"), max_digits=18, decimal_places=4, null=True, blank=True)
     target_text = models.CharField(_("定性指标值"), max_length=200, blank=True)
     unit = models.CharField(_("计量单位"), max_length=32, blank=True)
-    weight = models.DecimalField(_("权重"), max_digits=5, decimal_places=2)
+    weight = BoundedDecimalField(_("权重"), max_digits=5, decimal_places=2)
     review_comment = models.TextField(_("审核意见"), blank=True)
     #: The finance section's agreed edits when rating 良: {field: [before, after]}.
     edits = models.JSONField(_("审核修改"), default=dict, blank=True)

@@ -40,7 +40,7 @@ from accounts.models import Agency, Department, User
 from accounts.roles import Role
 from notifications.services import Message
 
-from .. import messages
+from .. import messages, numbers
 from ..errors import ActionNotAllowed, Conflict
 from ..files import check_upload
 from ..models import (
@@ -62,6 +62,7 @@ from .records import save_versioned
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
+AMOUNT_BOUNDS = numbers.Bounds(MONEY["max_digits"], MONEY["decimal_places"], min_value=Decimal(0))
 MAX_SUGGESTIONS = 20
 MAX_SUGGESTION_CHARS = 2000
 
@@ -243,23 +244,13 @@ def _tell(users: list[User], kind: str, verb: str, **params: Any) -> dict[User, 
 
 
 def _money(value: Any, field: str, errors: dict[str, str]) -> Decimal | None:
-    if value in (None, ""):
-        return None
     try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        errors[field] = _("请输入金额（元）。")
+        return numbers.parse_decimal(
+            value, AMOUNT_BOUNDS, invalid=_("请输入金额（元）。"), negative=_("金额不能为负数。")
+        )
+    except ValidationError as exc:
+        errors[field] = exc.messages[0]
         return None
-    if not amount.is_finite():
-        errors[field] = _("请输入金额（元）。")
-        return None
-    if amount < 0:
-        errors[field] = _("金额不能为负数。")
-        return None
-    if amount != amount.quantize(CENT) or amount >= MAX_AMOUNT:
-        errors[field] = _("金额以元为单位，最多两位小数。")
-        return None
-    return amount.quantize(CENT)
 
 
 def _points(value: Any) -> Decimal | None:

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -38,7 +38,7 @@ from accounts.roles import DEPARTMENT_ROLES, Role
 from notifications.services import Message, notify
 
 from .. import messages as msg
-from .. import results, scoring
+from .. import numbers, results, scoring
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
 from ..models import (
@@ -89,6 +89,11 @@ FED_BACK = gettext_noop("项目「%(project)s」的部门已对复核结果反�
 RECHECK_FINAL = gettext_noop("项目「%(project)s」复核完成：%(score)s 分，%(grade)s（自评 %(self_score)s 分）")
 
 MAX_AMOUNT = Decimal(10) ** 14
+# What a sheet's numbers may be: the columns' digits (processes.numbers), amounts ≥ 0 and a
+# band's percent within 0–100.
+EXECUTED_BOUNDS = numbers.decimal_bounds(ScoreSheet, "executed", min_value=0)
+ACTUAL_BOUNDS = numbers.decimal_bounds(ScoreLine, "actual_value")
+BAND_PCT_BOUNDS = numbers.decimal_bounds(ScoreLine, "band_pct", min_value=0, max_value=100)
 MAX_TEXT = 2000
 
 
@@ -493,15 +498,6 @@ def sheet_rows(project: BudgetProject, sheet: ScoreSheet | None) -> list[SheetRo
     return [SheetRow(row, None) for row in approved_rows(project)]
 
 
-def _number(raw: Any) -> Decimal | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    value = Decimal(str(raw).strip().replace(",", ""))  # InvalidOperation for text
-    if not value.is_finite():
-        raise InvalidOperation
-    return value
-
-
 def _scoring_line(line: ScoreLine) -> scoring.Line:
     return scoring.Line(
         key=line.target_row_id,
@@ -593,15 +589,9 @@ def _apply_entries(
     errors: dict[str, list[str]] = {}
     new_executed = sheet.executed
     if executed is not None:
-        try:
-            new_executed = _number(executed)
-        except (InvalidOperation, ValueError):
-            errors["executed"] = [_("请填写数字金额（元）。")]
-        else:
-            if new_executed is not None and (
-                new_executed < 0 or new_executed >= MAX_AMOUNT or new_executed != new_executed.quantize(Decimal("0.01"))
-            ):
-                errors["executed"] = [_("执行数应为非负金额，最多 14 位整数、2 位小数。")]
+        new_executed = numbers.parse_into(
+            errors, "executed", executed, EXECUTED_BOUNDS, invalid=_("请填写数字金额（元）。")
+        )
     by_row = {line.target_row_id: line for line in lines}
     changes: dict[int, dict[str, Any]] = {}
     if isinstance(entries, str | bytes | Mapping) or not isinstance(entries, Iterable):
@@ -627,21 +617,13 @@ def _apply_entries(
             if band and band not in QualitativeProgress.values:
                 errors.setdefault(f"{key}.band", []).append(_("请选择达成、部分达成或未达成。"))
             change["band"] = band
-            try:
-                change["band_pct"] = _number(item.get("band_pct"))
-            except (InvalidOperation, ValueError):
-                errors.setdefault(f"{key}.band_pct", []).append(_("得分比例必须是数字。"))
+            change["band_pct"] = numbers.parse_into(
+                errors, f"{key}.band_pct", item.get("band_pct"), BAND_PCT_BOUNDS, invalid=_("得分比例必须是数字。")
+            )
         else:
-            try:
-                change["actual_value"] = _number(item.get("actual"))
-            except (InvalidOperation, ValueError):
-                errors.setdefault(f"{key}.actual", []).append(_("实际完成值必须是数字。"))
-            else:
-                value = change["actual_value"]
-                if value is not None and (
-                    abs(value) >= Decimal(10) ** 14 or value != value.quantize(Decimal("0.0001"))
-                ):
-                    errors.setdefault(f"{key}.actual", []).append(_("实际完成值最多 14 位整数、4 位小数。"))
+            change["actual_value"] = numbers.parse_into(
+                errors, f"{key}.actual", item.get("actual"), ACTUAL_BOUNDS, invalid=_("实际完成值必须是数字。")
+            )
         for name in ("deviation_reason", "measure"):
             if name in item:
                 text = str(item.get(name) or "").strip()

@@ -43,6 +43,7 @@ from accounts.models import Agency, Department, User
 from accounts.roles import Role
 from accounts.services import _text as cell_text
 
+from ..fiscal_years import fiscal_year_range
 from ..models import (
     BudgetProject,
     CommissionedEvaluation,
@@ -357,7 +358,8 @@ class _Checker:
             year = int(Decimal(raw))
         except (InvalidOperation, ValueError):
             year = 0
-        if str(year) != raw.removesuffix(".0") or not 2000 <= year <= 2100:
+        low, high = fiscal_year_range()
+        if str(year) != raw.removesuffix(".0") or not low <= year <= high:
             self.error(sheet, row, column, _("「%(value)s」不是有效的年度（如 2020）。") % {"value": raw})
             return None
         return year

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +29,7 @@ from accounts.models import User
 from accounts.roles import Role
 from notifications.services import Message, notify
 
-from .. import lights
+from .. import lights, numbers
 from .. import messages as msg
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
@@ -57,6 +57,9 @@ AfterReport = Callable[[MonitoringReport], dict[User, Message]]
 AfterOpen = Callable[[MonitoringRound, list[MonitoringReport]], None]
 
 MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
+# The bounds of what a department reports (processes.numbers): amounts and values ≥ 0.
+AMOUNT_BOUNDS = numbers.decimal_bounds(MonitoringReport, "executed", min_value=0)
+VALUE_BOUNDS = numbers.decimal_bounds(IndicatorProgress, "value", min_value=0)
 OPENING = gettext_noop("生成监控报告")
 
 
@@ -258,35 +261,16 @@ def approved_rows(project: BudgetProject) -> list[TargetRow]:
 
 
 def _amount(raw: Any, name: str, errors: dict[str, list[str]]) -> Decimal | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    try:
-        value = Decimal(str(raw).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        errors.setdefault(name, []).append(_("请填写数字金额（元）。"))
-        return None
-    if not value.is_finite():
-        errors.setdefault(name, []).append(_("请填写数字金额（元）。"))
-        return None
-    if value < 0:
-        errors.setdefault(name, []).append(_("金额不能为负数。"))
-        return None
-    if value >= MAX_AMOUNT or value != value.quantize(Decimal("0.01")):
-        errors.setdefault(name, []).append(_("金额最多 14 位整数、2 位小数。"))
-        return None
-    return value
+    return numbers.parse_into(
+        errors, name, raw, AMOUNT_BOUNDS, invalid=_("请填写数字金额（元）。"), negative=_("金额不能为负数。")
+    )
 
 
-def _number(raw: Any) -> Decimal | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    value = Decimal(str(raw).strip().replace(",", ""))  # InvalidOperation for text
-    if not value.is_finite():
-        raise InvalidOperation
-    return value
-
-
-AMOUNT_FIELDS = ("budget", "adjusted_budget", "executed", "expected_full_year")
+# What the department types. The budgets (年初预算数, 调整后预算) are not among them: they are
+# the project's approved and adjusted amounts, copied at each save, so the department
+# cannot choose the budget its spending light is read against (issue 16).
+AMOUNT_FIELDS = ("executed", "expected_full_year")
+BUDGET_FIELDS = ("budget", "adjusted_budget")
 TEXT_FIELDS = ("deviation_causes", "measures")
 
 
@@ -317,7 +301,10 @@ def report_save(
 ) -> MonitoringReport:
     """Save what the department reports (a draft; may be incomplete): amounts in yuan,
     causes and measures, an optional adjustment request, and per target row (by its id)
-    the value to date or qualitative progress and the likelihood. Lights are recomputed.
+    the value to date or qualitative progress and the likelihood. The budgets are the
+    project's (approved and adjusted amounts), never typed: a budget sent that differs from
+    the project's is a field error.
+    Lights are recomputed.
     Every problem is reported at once (ValidationError keyed by field, indicators keyed
     ``indicators.<row id>.<field>``); nothing is changed then."""
     report = _lock(report)
@@ -326,7 +313,7 @@ def report_save(
     _require(report, ReportStatus.ISSUED)
     if revision is not None and int(revision) != report.revision:
         raise Conflict(_("监控报告已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": report.revision})
-    unknown = set(values) - {*AMOUNT_FIELDS, *TEXT_FIELDS, "adjustment_requested", "proposed_amount"}
+    unknown = set(values) - {*AMOUNT_FIELDS, *BUDGET_FIELDS, *TEXT_FIELDS, "adjustment_requested", "proposed_amount"}
     if unknown:
         raise ValidationError({f: _("此字段不能填写。") for f in sorted(unknown)})
     errors: dict[str, list[str]] = {}
@@ -334,6 +321,10 @@ def report_save(
     for name in AMOUNT_FIELDS:
         if name in values:
             changes[name] = _amount(values[name], name, errors)
+    project_budgets = {"budget": report.project.approved_amount, "adjusted_budget": report.project.adjusted_amount}
+    for name in BUDGET_FIELDS:
+        if name in values and _amount(values[name], name, errors) != project_budgets[name] and name not in errors:
+            errors[name] = [_("预算数取自项目的批复（调整）金额，不能在监控报告中修改。")]
     for name in TEXT_FIELDS:
         if name in values:
             changes[name] = str(values[name] or "").strip()
@@ -347,6 +338,7 @@ def report_save(
         raise ValidationError(errors)
     for name, value in changes.items():
         setattr(report, name, value)
+    report.budget, report.adjusted_budget = report.project.approved_amount, report.project.adjusted_amount
     if not report.adjustment_requested:
         report.proposed_amount = None
     existing = {p.target_row_id: p for p in report.indicators.all()}
@@ -399,13 +391,14 @@ def _clean_indicators(
         key = f"indicators.{row_id}"
         value, progress = None, str(item.get("progress") or "")
         if row.quantitative:
-            try:
-                value = _number(item.get("value"))
-            except (InvalidOperation, ValueError):
-                errors.setdefault(f"{key}.value", []).append(_("完成值必须是数字。"))
-            else:
-                if value is not None and value < 0:
-                    errors.setdefault(f"{key}.value", []).append(_("完成值不能为负数。"))
+            value = numbers.parse_into(
+                errors,
+                f"{key}.value",
+                item.get("value"),
+                VALUE_BOUNDS,
+                invalid=_("完成值必须是数字。"),
+                negative=_("完成值不能为负数。"),
+            )
             progress = ""
         elif progress and progress not in QualitativeProgress.values:
             errors.setdefault(f"{key}.progress", []).append(_("请选择达成、部分达成或未达成。"))

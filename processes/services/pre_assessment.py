@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import cast
 
 from django.conf import settings
@@ -24,7 +24,7 @@ from accounts.models import Agency, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role
 from notifications.services import Message
 
-from .. import messages
+from .. import messages, numbers
 from ..errors import ActionNotAllowed, Conflict
 from ..files import check_upload
 from ..models import BudgetProject, Opinion, PanelMember, PreAssessment, ReductionItem
@@ -36,6 +36,8 @@ from .projects import department_members, msgid, project_system_transition, proj
 from .records import save_versioned
 
 ZERO = Decimal("0.00")
+# Amounts a panel or the finance section enters (processes.numbers): ≥ 0, the column's digits.
+AMOUNT_BOUNDS = numbers.decimal_bounds(PreAssessment, "approved_amount", min_value=0)
 
 
 # -- who -----------------------------------------------------------------------------
@@ -334,16 +336,13 @@ def quorum() -> int:
 
 
 def _money(value, field: str, errors: dict) -> Decimal | None:
-    if value in (None, ""):
-        return None
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        errors[field] = _("请输入金额（元）。")
+        return numbers.parse_decimal(
+            value, AMOUNT_BOUNDS, invalid=_("请输入金额（元）。"), negative=_("金额不能为负数。")
+        )
+    except ValidationError as exc:
+        errors[field] = exc.messages[0]
         return None
-    if amount < 0:
-        errors[field] = _("金额不能为负数。")
-    return amount
 
 
 def check_amount_for(conclusion: str, approved: Decimal | None, requested: Decimal) -> str | None:
@@ -409,15 +408,18 @@ def opinion_save(
                 errors[f"scores.{dim['code']}"] = _("请为「%(dim)s」打分。") % {"dim": _(dim["label"])}
             continue
         try:
-            value = Decimal(str(raw))
-        except (InvalidOperation, ValueError):
-            errors[f"scores.{dim['code']}"] = _("评分必须是数字。")
+            value = numbers.to_decimal(raw, invalid=_("评分必须是数字。"))
+        except ValidationError as exc:
+            errors[f"scores.{dim['code']}"] = exc.messages[0]
             continue
-        if not (0 <= value <= dim["points"]):
+        if value is None or not (0 <= value <= dim["points"]):
             errors[f"scores.{dim['code']}"] = _("「%(dim)s」的评分应在 0 到 %(points)s 分之间。") % {
                 "dim": _(dim["label"]),
                 "points": dim["points"],
             }
+            continue
+        if value != value.quantize(Decimal("0.01")):
+            errors[f"scores.{dim['code']}"] = _("评分最多保留两位小数。")
             continue
         clean_scores[dim["code"]] = str(value)
     unknown = set(scores or {}) - {d["code"] for d in dimensions()}

@@ -231,8 +231,8 @@ def clean_rows(project: BudgetProject, rows: Iterable[Mapping[str, Any]]) -> lis
                 err(i, "target_value", _("定量指标必须填写数值型指标值。"))
             elif value is not None and value < 0:
                 err(i, "target_value", _("指标值不能为负数。"))
-            elif value is not None and abs(value) >= MAX_VALUE:
-                err(i, "target_value", _("指标值过大。"))
+            elif value is not None and (abs(value) >= MAX_VALUE or value != value.quantize(Decimal("0.0001"))):
+                err(i, "target_value", _("指标值最多 14 位整数、4 位小数。"))
             if not unit:
                 err(i, "unit", _("定量指标必须填写计量单位。"))
             text = ""

@@ -108,7 +108,8 @@ def test_campaign_is_launched_as_a_job_and_listed_with_its_counts(district, djan
     detail = client_for(district.finance).get(f"{CAMPAIGNS}{listed[0]['id']}/").json()
     assert {d["code"] for d in detail["departments"]} == {"A01", "B01"}
     assert client_for(district.expert).get(CAMPAIGNS).status_code == 403
-    assert client_for(district.expert).get(f"{CAMPAIGNS}{listed[0]['id']}/").status_code == 403
+    # a role that reads no evaluation sees no campaign: 404, as for a missing one (decision 0014)
+    assert client_for(district.expert).get(f"{CAMPAIGNS}{listed[0]['id']}/").status_code == 404
 
 
 def test_campaign_launch_is_refused_with_field_errors_or_for_the_wrong_role(district):

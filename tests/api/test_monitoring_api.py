@@ -251,7 +251,7 @@ def test_save_names_every_problem_and_changes_nothing_when_input_is_bad(district
     response = client_for(district.staff_a).put(
         url(report),
         {
-            "budget": "-5",
+            "expected_full_year": "-5",
             "executed": "六十万",
             "indicators": [
                 {"target_row": gte.pk, "value": "很多"},
@@ -264,7 +264,7 @@ def test_save_names_every_problem_and_changes_nothing_when_input_is_bad(district
 
     assert response.status_code == 400
     assert response.json() == {
-        "budget": ["金额不能为负数。"],
+        "expected_full_year": ["金额不能为负数。"],
         "executed": ["请填写数字金额（元）。"],
         f"indicators.{gte.pk}.value": ["完成值必须是数字。"],
         f"indicators.{qualitative.pk}.progress": ["请选择达成、部分达成或未达成。"],

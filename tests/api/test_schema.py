@@ -46,7 +46,7 @@ def test_schema_documents_the_action_when_fetched_as_json(schema, action):
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ProjectFlowDetail"
     }
-    assert operation["parameters"][0]["schema"] == {"type": "integer"}
+    assert operation["parameters"][0]["schema"]["type"] == "integer"
 
 
 def test_schema_lists_every_endpoint_when_fetched(schema):

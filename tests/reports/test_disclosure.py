@@ -230,6 +230,6 @@ def test_nothing_else_of_the_reports_app_is_reachable_without_login(client, disc
         route = str(pattern.pattern)
         if route.startswith("public/"):
             continue
-        url = "/" + route.replace("<int:year>", "2022")
+        url = "/" + route.replace("<year:year>", "2022")
         response = client.post(url) if route.endswith("disclose/") else client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login")), url

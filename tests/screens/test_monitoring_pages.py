@@ -361,14 +361,14 @@ def test_fill_keeps_what_was_typed_when_amounts_are_negative_or_text(client, dis
 
     response = login(client, district.staff_a).post(
         act(report, "fill"),
-        fill_data(report, executed="六十万", budget="-5", values={gte.name: "很多"}),
+        fill_data(report, executed="六十万", expected_full_year="-5", values={gte.name: "很多"}),
     )
 
     assert response.status_code == 400
     assert "请填写数字金额（元）。" in cell(response, "executed")
     assert 'value="六十万"' in cell(response, "executed")
-    assert "金额不能为负数。" in cell(response, "budget")
-    assert 'value="-5"' in cell(response, "budget")
+    assert "金额不能为负数。" in cell(response, "expected_full_year")
+    assert 'value="-5"' in cell(response, "expected_full_year")
     assert "完成值必须是数字。" in cell(response, f"row_{gte.pk}_value")
     assert 'value="很多"' in cell(response, f"row_{gte.pk}_value")
     fresh = MonitoringReport.objects.get(pk=report.pk)

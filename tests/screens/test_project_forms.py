@@ -50,12 +50,15 @@ def test_project_new_creates_draft_of_own_department_when_input_valid(client, di
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("requested_amount", "0", "确保该值大于或等于"),
-        ("requested_amount", "100.123", "小数不超过 2 位"),
+        ("requested_amount", "0", "不能小于 0.01"),
+        ("requested_amount", "100.123", "最多 14 位整数、2 位小数"),
         ("requested_amount", "abc", "输入一个数字"),
         ("name", "", "该字段是必填项"),
         ("category", "space", "选择一个有效的选项"),
-        ("fiscal_year", "1899", "确保该值大于或等于"),
+        ("fiscal_year", "1899", "预算年度应在 2000 到 2100 之间"),
+        ("fiscal_year", "99999", "预算年度应在 2000 到 2100 之间"),
+        ("requested_amount", "NaN", "输入一个数字"),
+        ("requested_amount", "1e20", "最多 14 位整数"),
     ],
 )
 def test_project_new_shows_form_errors_when_input_bad(client, district, field, value, message):
