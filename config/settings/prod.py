@@ -22,6 +22,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
 EMBEDDED_SCHEDULER = False
+# One run per period of each periodic task however many beats run (config/beat_lock.py).
+PERIODIC_TASK_LOCK = True
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
