@@ -179,6 +179,28 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="jixiao@localhost")
 # Any: test and prod add a "CONFIG" dict beside "BACKEND".
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+
+def redis_channel_layer(url: str) -> dict[str, Any]:
+    """The Channels layer on Redis at ``url`` (production, and the tests marked redis).
+
+    channels-redis waits for a socket's next message with a blocking read (BZPOPMIN) of
+    ``brpop_timeout`` (5 s), on a connection whose ``socket_timeout`` redis-py 8 sets to 5 s
+    by default: the read timed out first and every idle WebSocket was closed with 1011
+    ("Timeout reading from …") after ~5.7 s. The socket timeout is kept well above the
+    blocking read; TCP keepalive (redis-py's idle 30 s / interval 5 s / 3 probes) and a
+    PING before a command on a connection idle for 15 s find a dead connection (a Redis
+    restart) before a push is written into it; connecting gives up after 5 s."""
+    from channels_redis.core import RedisChannelLayer
+
+    host = {
+        "address": url,
+        "socket_timeout": RedisChannelLayer.brpop_timeout + 10,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 15,
+    }
+    return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}
+
 # Celery: production runs a worker and beat on Redis; the embedded default runs tasks
 # eagerly and fires the periodic ones from an in-process scheduler (jixiao scheduler).
 CELERY_BROKER_URL = env("REDIS_URL", default="memory://localhost/")

@@ -9,12 +9,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
 if env("REDIS_URL", default=""):
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [env("REDIS_URL")]},
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(env("REDIS_URL"))}  # noqa: F405
 AXES_ENABLED = True
 SESSION_WEBSOCKET_CHECK_SECONDS = 1
 LANGUAGE_CODE = "zh-hans"

@@ -170,3 +170,37 @@ async def test_leader_socket_hears_submission_when_staff_submit_in_another_proce
         assert await socket.receive_nothing(timeout=0.5)  # one event, one push
     finally:
         await socket.disconnect()
+
+
+#: Longer than two of channels-redis's blocking reads (BZPOPMIN, 5 s) and than redis-py's
+#: default socket_timeout (5 s), which closed every idle socket with 1011 after ~5.7 s.
+IDLE_SECONDS = 12
+
+
+async def test_idle_socket_still_receives_group_send_when_left_idle_past_the_blocking_read(district, client):
+    socket = await open_socket(await session_cookie(client, district.leader_a))
+    try:
+        assert await socket.receive_json_from(timeout=10) == {"type": "unread", "unread": 0}
+        assert await socket.receive_nothing(timeout=IDLE_SECONDS)  # idle: no close, no error
+
+        payload = {"type": "notification", "id": 0, "kind": "test", "text": "空闲之后", "unread": 1}
+        await get_channel_layer().group_send(f"user.{district.leader_a.pk}", {"type": "notify", "payload": payload})
+
+        assert await socket.receive_json_from(timeout=10) == payload
+    finally:
+        await socket.disconnect()
+
+
+async def test_layer_receive_waits_without_raising_when_nothing_arrives_past_the_blocking_read():
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    receiving = asyncio.ensure_future(layer.receive(channel))
+    try:
+        done, _ = await asyncio.wait({receiving}, timeout=IDLE_SECONDS)
+        assert not done, receiving.exception()  # still waiting, no "Timeout reading from …"
+
+        await layer.send(channel, {"type": "hello"})
+
+        assert await asyncio.wait_for(receiving, timeout=10) == {"type": "hello"}
+    finally:
+        receiving.cancel()
