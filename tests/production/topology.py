@@ -1,0 +1,524 @@
+"""The production topology the suite runs against, each part a process of its own so a test
+can stop, kill -9 or restart exactly one: a private PostgreSQL 15 cluster and redis-server
+on free ports, two daphne processes, a Celery worker and beat (their commands come from
+the Procfile), an SMTP sink in a thread that can be told to stall, and HTTP / WebSocket
+clients of the real protocols. Only 127.0.0.1 is ever contacted."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from config.env import BASE_DIR
+from scripts import process_list
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PYTHON = str(BASE_DIR / ".venv" / "bin" / "python")
+DEMO_PASSWORD = "Jixiao@2021demo"
+NOTIFICATION_HEADER = "X-Jixiao-Notification"
+RESULTS = BASE_DIR / "var" / "production-results.json"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> float:
+    """Poll ``predicate`` until it is truthy; return the seconds it took, fail after ``timeout``."""
+    start = time.monotonic()
+    while True:
+        try:
+            if predicate():
+                return time.monotonic() - start
+        except Exception:
+            pass
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def record(test: str, figures: dict) -> None:
+    """Print a test's figures and keep them in var/production-results.json (docs/operations.md)."""
+    line = f"[production figures] {test}: " + ", ".join(f"{k}={v}" for k, v in figures.items())
+    print(line, flush=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        data = json.loads(RESULTS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    data[test] = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **figures}
+    RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    FIGURES[test] = figures
+
+
+#: Figures of this run, printed again in the terminal summary (conftest).
+FIGURES: dict[str, dict] = {}
+
+
+def as_postgres(argv: list[str], **kw) -> subprocess.CompletedProcess:
+    if os.getuid() == 0:
+        argv = ["runuser", "-u", "postgres", "--", *argv]
+    return subprocess.run(argv, check=True, capture_output=True, text=True, **kw)
+
+
+# --- processes -------------------------------------------------------------------------
+
+
+class Process:
+    """One OS process (its own process group) with its log in a file."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path):
+        self.name, self.argv, self.env, self.log = name, argv, env, log
+        self.popen: subprocess.Popen | None = None
+
+    def start(self) -> Process:
+        with open(self.log, "ab") as out:
+            out.write(f"\n=== start {time.strftime('%H:%M:%S')}: {' '.join(self.argv)}\n".encode())
+            self.popen = subprocess.Popen(
+                self.argv, cwd=BASE_DIR, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def kill9(self) -> None:
+        """SIGKILL to the whole group (a prefork worker's children too), as a crash or the OOM killer."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)
+            self.popen.wait(30)  # type: ignore[union-attr]
+
+    def stop(self, timeout: float = 30) -> None:
+        if not self.alive():
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)  # type: ignore[union-attr]
+        except subprocess.TimeoutExpired:
+            self.kill9()
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+
+class Postgres:
+    """A private PostgreSQL 15 cluster in a temp dir on a free port (as .ci/run's)."""
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.data, self.socket_dir, self.log = home / "data", home / "socket", home / "postgres.log"
+        self.port = free_port()
+        self.password = secrets.token_hex(16)
+
+    def init(self) -> None:
+        self.data.mkdir(parents=True)
+        self.socket_dir.mkdir()
+        pwfile = self.home / "superuser-password"
+        pwfile.write_text(secrets.token_hex(16))
+        if os.getuid() == 0:
+            subprocess.run(["id", "postgres"], check=True, capture_output=True)
+            shutil.chown(self.home, "postgres")
+            for path in (self.data, self.socket_dir, pwfile):
+                shutil.chown(path, "postgres")
+        as_postgres(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth-local=peer",
+                "--auth-host=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
+
+    def start(self) -> None:
+        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} -c fsync=off -c max_connections=200"
+        as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start", "-o", opts])
+
+    def stop(self) -> None:
+        as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop"])
+
+    def psql(self, sql: str, db: str = "postgres") -> str:
+        done = as_postgres(
+            [str(PG_BIN / "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir),
+             "-p", str(self.port), "-d", db, "-c", sql]
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    def create_app_database(self, name: str = "jixiao") -> str:
+        self.psql(f"CREATE ROLE jixiao LOGIN CREATEDB PASSWORD '{self.password}'")
+        self.psql("ALTER ROLE jixiao SET lock_timeout = '10s'")
+        self.psql(f"CREATE DATABASE {name} OWNER jixiao ENCODING 'UTF8' TEMPLATE template0")
+        return self.url(name)
+
+    def url(self, name: str) -> str:
+        return f"postgres://jixiao:{self.password}@127.0.0.1:{self.port}/{name}"
+
+    def ready(self) -> bool:
+        return subprocess.run([str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]).returncode == 0
+
+
+class Redis:
+    """A private redis-server on a free port, with Debian's default snapshots (so a clean
+    stop keeps the queue, as a packaged Redis does)."""
+
+    def __init__(self, home: Path):
+        self.home = home
+        home.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.process = Process(
+            "redis",
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(home),
+             "--save", "3600 1 300 100 60 10000", "--appendonly", "no"],
+            dict(os.environ),
+            home / "redis.log",
+        )  # fmt: skip
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def ping(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def start(self) -> None:
+        self.process.start()
+        wait_until(self.ping, 30, "redis-server to answer")
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+# --- SMTP sink -------------------------------------------------------------------------
+
+
+@dataclass
+class Mail:
+    notification: str | None
+    to: list[str]
+    subject: str
+    at: float
+
+
+class SmtpSink:
+    """A local SMTP server (aiosmtpd) in a thread recording every message it accepts. While
+    ``stall`` is set it holds each message after its DATA arrived, before answering 250 —
+    the window in which a sender killed mid-send does not know the message went out."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.mails: list[Mail] = []
+        self.stall = threading.Event()
+        self.stalled = 0  # messages currently held
+        self.lock = threading.Lock()
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, ready_timeout=30)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook
+        with self.lock:
+            self.stalled += 1
+        try:
+            while self.stall.is_set():
+                await asyncio.sleep(0.05)
+        finally:
+            with self.lock:
+                self.stalled -= 1
+        msg = email.message_from_bytes(envelope.content)
+        subject = str(email.header.make_header(email.header.decode_header(msg.get("Subject", ""))))
+        with self.lock:
+            self.mails.append(Mail(msg.get(NOTIFICATION_HEADER), list(envelope.rcpt_tos), subject, time.monotonic()))
+        return "250 OK"
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.stall.clear()
+        self.controller.stop()
+
+    def snapshot(self) -> list[Mail]:
+        with self.lock:
+            return list(self.mails)
+
+    def by_notification(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for mail in self.snapshot():
+            key = mail.notification or f"(no header) {mail.to} {mail.subject}"
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+
+# --- the topology ----------------------------------------------------------------------
+
+
+@dataclass
+class Topology:
+    tmp: Path
+    pg: Postgres
+    redis: Redis
+    smtp: SmtpSink
+    env: dict[str, str]
+    web_ports: list[int] = field(default_factory=list)
+    webs: list[Process] = field(default_factory=list)
+    worker: Process | None = None
+    beat: Process | None = None
+    extra: list[Process] = field(default_factory=list)
+    release: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
+
+    # processes from the Procfile
+    def spawn(self, entry: str, name: str, port: int | None = None, replace: dict[str, str] | None = None) -> Process:
+        argv = process_list.command(entry, port=port, env=self.env)
+        for old, new in (replace or {}).items():
+            argv = [new if a == old else a for a in argv]
+        return Process(name, argv, self.env, self.tmp / "logs" / f"{name}.log")
+
+    def start_processes(self) -> None:
+        (self.tmp / "logs").mkdir(exist_ok=True)
+        self.web_ports = [free_port(), free_port()]
+        self.webs = [self.spawn("web", f"web{i + 1}", port=p).start() for i, p in enumerate(self.web_ports)]
+        self.worker = self.spawn("worker", "worker").start()
+        self.beat = self.spawn(
+            "beat", "beat", replace={"--schedule=var/celerybeat-schedule": f"--schedule={self.tmp / 'beat1-schedule'}"}
+        ).start()
+        for port in self.web_ports:
+            self.wait_web(port)
+        self.wait_worker()
+        wait_until(lambda: "beat: Starting" in self.beat.log_text(), 90, "beat to start")  # type: ignore[union-attr]
+
+    def wait_web(self, port: int, timeout: float = 120) -> float:
+        return wait_until(lambda: http_ok(port), timeout, f"daphne on {port}")
+
+    def wait_worker(self, timeout: float = 120) -> float:
+        assert self.worker is not None
+        marker = self.worker.log.stat().st_size if self.worker.log.exists() else 0
+        worker = self.worker
+
+        def ready() -> bool:
+            with open(worker.log, "rb") as f:
+                f.seek(max(0, marker - 2000))
+                return b" ready." in f.read()
+
+        return wait_until(ready, timeout, "the Celery worker to be ready")
+
+    def restart_worker(self) -> float:
+        assert self.worker is not None
+        self.worker.stop()
+        start = time.monotonic()
+        self.worker.start()
+        self.wait_worker()
+        return time.monotonic() - start
+
+    def stop_all(self) -> None:
+        for proc in [*self.extra, self.beat, self.worker, *self.webs]:
+            if proc is not None:
+                proc.stop(timeout=20)
+
+    def manage(self, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env or self.env, capture_output=True, text=True, timeout=timeout
+        )
+
+    def base(self, i: int) -> str:
+        return f"http://127.0.0.1:{self.web_ports[i % len(self.web_ports)]}"
+
+    def logs_tail(self, lines: int = 40) -> str:
+        parts = []
+        for proc in [*self.webs, self.worker, self.beat, *self.extra]:
+            if proc is not None:
+                parts.append(f"--- {proc.name} ---\n" + "\n".join(proc.log_text().splitlines()[-lines:]))
+        return "\n".join(parts)
+
+
+def http_ok(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+# --- clients ---------------------------------------------------------------------------
+
+
+class ApiClient:
+    """A user of the API through one daphne, by token (POST /api/auth/token/)."""
+
+    def __init__(self, topo: Topology, username: str, web: int, timeout: float = 30):
+        self.topo, self.username, self.web = topo, username, web
+        self.http = httpx.Client(base_url=topo.base(web), timeout=timeout, headers={"Accept-Language": "zh-hans"})
+        token = self._token()
+        self.http.headers["Authorization"] = f"Token {token}"
+
+    def _token(self) -> str:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = self.http.post("/api/auth/token/", data={"username": self.username, "password": DEMO_PASSWORD})
+                if r.status_code == 200:
+                    return r.json()["token"]
+                raise AssertionError(f"token for {self.username}: {r.status_code} {r.text[:200]}")
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+    def switch(self, web: int) -> None:
+        self.web = web
+        self.http.base_url = httpx.URL(self.topo.base(web))
+
+    def get(self, path: str, **kw) -> httpx.Response:
+        return self.http.get(path, **kw)
+
+    def post(self, path: str, json: dict | None = None, **kw) -> httpx.Response:
+        return self.http.post(path, json=json or {}, **kw)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def session_cookie(topo: Topology, username: str, web: int = 0) -> str:
+    """Log in through the login form (as a browser does) and return the session cookie's value."""
+    with httpx.Client(base_url=topo.base(web), timeout=30) as http:
+        page = http.get("/accounts/login/")
+        csrf = page.cookies.get("csrftoken") or _cookie_from_headers(page, "csrftoken")
+        r = http.post(
+            "/accounts/login/",
+            data={"username": username, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": csrf},
+            headers={"Cookie": f"csrftoken={csrf}", "Referer": f"{topo.base(web)}/accounts/login/"},
+        )
+        session = _cookie_from_headers(r, "sessionid")
+        assert r.status_code in (302, 303) and session, f"login of {username}: {r.status_code} {r.text[:300]}"
+        return session
+
+
+def _cookie_from_headers(response: httpx.Response, name: str) -> str | None:
+    for header in response.headers.get_list("set-cookie"):
+        key, _, rest = header.partition("=")
+        if key.strip() == name:
+            return rest.split(";", 1)[0]
+    return None
+
+
+class LiveSocket:
+    """/ws/notifications/ of one logged-in user on one daphne, kept open by a thread with its
+    own event loop, reconnecting as static/js/live.js does: capped exponential backoff with
+    jitter, and ``since`` = the last notification id seen so missed pushes are replayed.
+    Records every frame and every (re)connection."""
+
+    def __init__(self, topo: Topology, cookie: str, web: int, *, base_delay: float = 1.0, max_delay: float = 5.0):
+        self.topo, self.cookie, self.web = topo, cookie, web
+        self.base_delay, self.max_delay = base_delay, max_delay
+        self.frames: list[tuple[float, dict]] = []
+        self.connects: list[float] = []
+        self.closes: list[tuple[float, int | None, str]] = []
+        self.last_id: int | None = None
+        self.open = threading.Event()
+        self.stopping = threading.Event()
+        self.reconnect = True
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name=f"ws-{web}", daemon=True)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> LiveSocket:
+        self.thread.start()
+        assert self.open.wait(60), "WebSocket did not open within 60 s"
+        return self
+
+    def url(self) -> str:
+        port = self.topo.web_ports[self.web]
+        since = f"?since={self.last_id}" if self.last_id is not None else ""
+        return f"ws://127.0.0.1:{port}/ws/notifications/{since}"
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        import random
+
+        import websockets
+
+        self.loop = asyncio.get_running_loop()
+        delay = self.base_delay
+        while not self.stopping.is_set():
+            try:
+                async with websockets.connect(
+                    self.url(),
+                    origin=f"http://127.0.0.1:{self.topo.web_ports[self.web]}",
+                    additional_headers={"Cookie": f"sessionid={self.cookie}"},
+                    ping_interval=None,  # like a browser: no protocol pings from the client
+                    open_timeout=10,
+                ) as ws:
+                    self.connects.append(time.monotonic())
+                    self.open.set()
+                    delay = self.base_delay
+                    while not self.stopping.is_set():
+                        try:
+                            raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
+                        except TimeoutError:
+                            continue
+                        data = json.loads(raw)
+                        with self.lock:
+                            self.frames.append((time.monotonic(), data))
+                            if data.get("type") == "notification" and isinstance(data.get("id"), int):
+                                self.last_id = max(self.last_id or 0, data["id"])
+                    await ws.close()
+            except Exception as exc:  # closed by the server, refused, timed out
+                code = getattr(getattr(exc, "rcvd", None), "code", None)
+                self.closes.append((time.monotonic(), code, repr(exc)[:200]))
+                self.open.clear()
+                if not self.reconnect or code == 4401:
+                    return
+            if self.stopping.is_set():
+                return
+            wait = min(delay, self.max_delay) * (0.5 + random.random() / 2)  # jitter
+            delay = min(delay * 2, self.max_delay)
+            await asyncio.sleep(wait)
+
+    def notification_ids(self) -> set[int]:
+        with self.lock:
+            return {d["id"] for _, d in self.frames if d.get("type") == "notification"}
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(15)
