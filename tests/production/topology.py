@@ -148,7 +148,8 @@ class Postgres:
         pwfile = self.home / "superuser-password"
         pwfile.write_text(secrets.token_hex(16))
         if os.getuid() == 0:
-            subprocess.run(["id", "postgres"], check=True, capture_output=True)
+            if subprocess.run(["id", "postgres"], capture_output=True).returncode != 0:
+                subprocess.run(["useradd", "--system", "--home-dir", str(self.home), "postgres"], check=True)
             shutil.chown(self.home, "postgres")
             for path in (self.data, self.socket_dir, pwfile):
                 shutil.chown(path, "postgres")
@@ -522,3 +523,65 @@ class LiveSocket:
     def stop(self) -> None:
         self.stopping.set()
         self.thread.join(15)
+
+
+# --- what the database says --------------------------------------------------------------
+
+
+def max_notification_id(conn) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) FROM notifications_notification").fetchone()[0]
+
+
+def emailable_notifications(conn, after_id: int, upto_id: int | None = None) -> list[int]:
+    """Ids of the notifications in (after_id, upto_id] whose recipient gets e-mails."""
+    upto = upto_id if upto_id is not None else max_notification_id(conn)
+    rows = conn.execute(
+        """SELECT n.id FROM notifications_notification n JOIN accounts_user u ON u.id = n.recipient_id
+           WHERE n.id > %s AND n.id <= %s AND u.email_notifications AND u.email <> '' AND u.is_active
+           ORDER BY n.id""",
+        [after_id, upto],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def notifications_of(conn, username: str, after_id: int, upto_id: int) -> list[int]:
+    rows = conn.execute(
+        """SELECT n.id FROM notifications_notification n JOIN accounts_user u ON u.id = n.recipient_id
+           WHERE u.username = %s AND n.id > %s AND n.id <= %s ORDER BY n.id""",
+        [username, after_id, upto_id],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+@dataclass
+class EmailFigures:
+    expected: int
+    lost: list[int]
+    duplicated: int  # extra copies of the expected notifications
+    without_header: int  # messages the sink got without the notification header
+    seconds: float | None  # until the last expected one arrived (None: some never did)
+
+
+def wait_for_emails(sink: SmtpSink, ids: list[int], timeout: float, since: float) -> EmailFigures:
+    """Wait (bounded) until the sink has every notification of ``ids``; count what is lost
+    and duplicated. ``since``: the moment the recovery started (for ``seconds``)."""
+    wanted = {str(i) for i in ids}
+
+    def complete() -> bool:
+        return wanted <= set(sink.by_notification())
+
+    seconds: float | None
+    try:
+        wait_until(complete, timeout, f"{len(ids)} e-mails", interval=0.5)
+        seconds = round(time.monotonic() - since, 1)
+        time.sleep(2)  # let a late duplicate arrive before counting
+    except AssertionError:
+        seconds = None
+    counts = sink.by_notification()
+    return EmailFigures(
+        expected=len(ids),
+        lost=[i for i in ids if counts.get(str(i), 0) == 0],
+        duplicated=sum(counts.get(str(i), 0) - 1 for i in ids if counts.get(str(i), 0) > 1),
+        without_header=sum(1 for m in sink.snapshot() if not m.notification),
+        seconds=seconds,
+    )

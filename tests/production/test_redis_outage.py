@@ -1,0 +1,99 @@
+"""Redis down for 15 s under load: no transition that committed answers 5xx; every e-mail
+of the outage is sent after Redis returns (the outbox, swept by beat); pushes missed by a
+socket while it was away are replayed when it reconnects (``since`` the last id it saw);
+clients reconnect within 5 s of Redis returning (capped backoff with jitter)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .load import Load, committed_5xx
+from .topology import (
+    LiveSocket,
+    emailable_notifications,
+    max_notification_id,
+    notifications_of,
+    record,
+    session_cookie,
+    wait_for_emails,
+    wait_until,
+)
+
+pytestmark = pytest.mark.production
+
+OUTAGE_SECONDS = 15
+RECONNECT_BOUND = 5.0
+EMAIL_RECOVERY_SECONDS = 120
+WATCHER = "nongshui_leader"  # load thread 0's department leader: every submission notifies them
+
+
+def test_nothing_committed_is_lost_when_redis_is_down_15s_under_load(healthy, pgconn):
+    topo = healthy
+    first = max_notification_id(pgconn)
+    socket = LiveSocket(topo, session_cookie(topo, WATCHER, web=0), web=0, base_delay=1.0, max_delay=5.0).start()
+    try:
+        with Load(topo, threads=3) as load:
+            load.wait_for_requests(12)
+            wait_until(lambda: socket.notification_ids(), 60, "a first push before the outage")
+            down_at = time.monotonic()
+            topo.redis.stop()
+            time.sleep(OUTAGE_SECONDS)
+            topo.redis.start()
+            up_at = time.monotonic()
+            # keep the load on while the clients come back
+
+            def closed() -> bool:
+                return any(t >= down_at for t, _, _ in socket.closes)
+
+            def back() -> bool:
+                return not closed() or any(t > up_at for t in socket.connects)
+
+            wait_until(back, 60, "the socket to reconnect", interval=0.1)
+            time.sleep(10)
+        last = max_notification_id(pgconn)
+        # 0 when the socket stayed open through the outage
+        reconnect = min(t for t in socket.connects if t > up_at) - up_at if closed() else 0.0
+
+        # pushes: every notification of the watcher in the test reaches its socket (replayed if missed)
+        wanted = set(notifications_of(pgconn, WATCHER, first, last))
+        try:
+            wait_until(lambda: wanted <= socket.notification_ids(), 30, "the missed pushes to be replayed")
+        except AssertionError:
+            pass
+        missed_pushes = sorted(wanted - socket.notification_ids())
+    finally:
+        socket.stop()
+
+    window = load.in_window(down_at, up_at)
+    expected = emailable_notifications(pgconn, first, last)
+    emails = wait_for_emails(topo.smtp, expected, EMAIL_RECOVERY_SECONDS, since=up_at)
+    bad = committed_5xx(load, pgconn)
+    record(
+        "redis down 15 s under load",
+        {
+            "requests": len(load.snapshot()),
+            "requests_in_window": len(window),
+            "5xx_in_window": sum(1 for r in window if r.status is not None and r.status >= 500),
+            "committed_but_5xx": len(bad),
+            "emails_in_test": emails.expected,
+            "emails_lost": len(emails.lost),
+            "emails_duplicated": emails.duplicated,
+            "emails_all_sent_s_after_redis_back": emails.seconds,
+            "pushes_to_watcher": len(wanted),
+            "pushes_missed_after_replay": len(missed_pushes),
+            "socket_reconnect_s_after_redis_back": round(reconnect, 1),
+        },
+    )
+    assert not bad, f"{len(bad)} committed transitions answered 5xx: {[(r.kind, r.project, r.status) for r in bad][:10]}"
+    assert not emails.lost, (
+        f"{len(emails.lost)} of {emails.expected} e-mails of the outage never sent within "
+        f"{EMAIL_RECOVERY_SECONDS} s of Redis returning (notifications {emails.lost[:10]}): the outbox sweep must send them"
+    )
+    assert not emails.duplicated, f"{emails.duplicated} e-mails sent twice"
+    assert not missed_pushes, (
+        f"{len(missed_pushes)} of {len(wanted)} pushes never reached the reconnected socket (ids {missed_pushes[:10]}): "
+        "the consumer must replay notifications after ?since=<last id>"
+    )
+    assert reconnect <= RECONNECT_BOUND, f"the socket came back {reconnect:.1f} s after Redis (bound {RECONNECT_BOUND} s)"
