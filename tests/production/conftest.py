@@ -122,11 +122,37 @@ def topology():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class Database:
+    """The production database for a test's checks (autocommit), reconnecting once when the
+    server dropped the connection (a test restarts PostgreSQL)."""
+
+    def __init__(self, url: str):
+        self.url = url.replace("postgres://", "postgresql://", 1)
+        self.conn: psycopg.Connection | None = None
+
+    def execute(self, sql: str, params: list | None = None) -> psycopg.Cursor:
+        for attempt in range(2):
+            try:
+                if self.conn is None or self.conn.closed:
+                    self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+                return self.conn.execute(sql, params)
+            except psycopg.OperationalError:
+                self.conn = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
 @pytest.fixture
 def pgconn(topology):
-    """A psycopg connection to the production database (autocommit), for checks."""
-    with psycopg.connect(topology.env["DATABASE_URL"].replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        yield conn
+    """The production database, for checks."""
+    db = Database(topology.env["DATABASE_URL"])
+    yield db
+    db.close()
 
 
 @pytest.fixture
