@@ -1,14 +1,18 @@
 """The live notification stream of one logged-in browser tab.
 
-Joins the user's group; forwards pushed events; closes itself when its session ends —
-by logout (a `session.ended` event) or by idling out (checked every
-SESSION_WEBSOCKET_CHECK_SECONDS).
+Joins the user's group; says the unread count and the newest notice's id; replays the
+user's notices newer than the ``?since=<id>`` the client last saw (pushes missed while it
+was away: a Redis outage, a restart, a network change); forwards pushed events; closes
+itself when its session ends — by logout (a `session.ended` event) or by idling out
+(checked every SESSION_WEBSOCKET_CHECK_SECONDS). When the channel layer fails (Redis
+down) the socket is closed with CLOSE_RETRY, which the client answers by reconnecting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -16,12 +20,56 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from .models import Notification
 from .services import BOARD_GROUP, unread_count, user_group
+
+logger = logging.getLogger("jixiao.notifications")
 
 #: Who watches the deadline board (a string: notifications imports no domain app).
 BOARD_PERMISSION = "processes.view_all_projects"
 
 CLOSE_UNAUTHENTICATED = 4401
+#: "Try again later" (RFC 6455 registry): the server cannot serve the stream right now.
+CLOSE_RETRY = 1013
+#: At most this many missed notices are replayed on a reconnect (the newest, oldest first);
+#: the unread badge and the notification list have the rest.
+REPLAY_LIMIT = 50
+
+
+def since_of(query_string: bytes) -> int | None:
+    """The ``since`` id of a socket URL's query string; None when absent or not an id."""
+    from urllib.parse import parse_qs
+
+    values = parse_qs(query_string.decode("latin-1")).get("since", [])
+    if not values or not values[-1].isdigit() or len(values[-1]) > 18:
+        return None
+    return int(values[-1])
+
+
+@database_sync_to_async
+def _hello_and_replay(user, since: int | None) -> tuple[dict, list[dict]]:
+    """The first message (unread count, newest id) and the notices to replay: the user's
+    own with an id above ``since``, the newest REPLAY_LIMIT, oldest first."""
+    mine = Notification.objects.filter(recipient=user)
+    unread = unread_count(user)
+    last_id = mine.order_by("-id").values_list("id", flat=True).first() or 0
+    replay: list[dict] = []
+    if since is not None and last_id > since:
+        notes = list(mine.filter(id__gt=since).order_by("-id")[:REPLAY_LIMIT])
+        replay = [
+            {
+                "type": "notification",
+                "id": note.pk,
+                "kind": note.kind,
+                "text": note.text_in(user.language),
+                "url": note.url,
+                "created_at": note.created_at.isoformat(),
+                "unread": unread,
+                "replayed": True,
+            }
+            for note in reversed(notes)
+        ]
+    return {"type": "unread", "unread": unread, "last_id": last_id}, replay
 
 
 @database_sync_to_async
@@ -32,6 +80,17 @@ def _session_alive(session_key: str | None) -> bool:
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        """The consumer, and what happens when its channel layer fails while it waits for
+        events (Redis gone: the layer's read raises outside any handler): the socket is
+        closed with CLOSE_RETRY rather than left to the server's 1011."""
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            logger.warning("notification socket closed for a retry: its channel layer failed", exc_info=True)
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": CLOSE_RETRY})
+
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -42,14 +101,26 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         if not await _session_alive(self.session_key):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.group = user_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         # a superuser is a system account, not a supervisor (三员分立)
-        self.watches_board = not user.is_superuser and await database_sync_to_async(user.has_perm)(BOARD_PERMISSION)
-        if self.watches_board:
-            await self.channel_layer.group_add(BOARD_GROUP, self.channel_name)
+        watches_board = not user.is_superuser and await database_sync_to_async(user.has_perm)(BOARD_PERMISSION)
         await self.accept()
-        await self.send_json({"type": "unread", "unread": await database_sync_to_async(unread_count)(user)})
+        # join the groups, then read what to replay: a notice committed in between is
+        # both replayed and pushed, and sent once (self.replayed)
+        try:
+            self.group = user_group(user.pk)
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            self.watches_board = watches_board
+            if watches_board:
+                await self.channel_layer.group_add(BOARD_GROUP, self.channel_name)
+        except Exception:
+            logger.warning("notification socket of user %s closed for a retry: channel layer failed", user.pk)
+            await self.close(code=CLOSE_RETRY)
+            return
+        hello, replay = await _hello_and_replay(user, since_of(self.scope.get("query_string", b"")))
+        self.replayed = {event["id"] for event in replay}
+        await self.send_json(hello)
+        for event in replay:
+            await self.send_json(event)
         self._watch = asyncio.ensure_future(self._watch_session())
 
     async def disconnect(self, code):
@@ -58,10 +129,13 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-        if getattr(self, "watches_board", False):
-            await self.channel_layer.group_discard(BOARD_GROUP, self.channel_name)
+        try:
+            if hasattr(self, "group"):
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            if getattr(self, "watches_board", False):
+                await self.channel_layer.group_discard(BOARD_GROUP, self.channel_name)
+        except Exception:  # Redis down: the group entries expire (group_expiry) on their own
+            logger.info("leaving the groups of a closed notification socket failed", exc_info=True)
 
     async def receive_json(self, content, **kwargs):
         # Clients only ping; anything else is ignored.
@@ -69,7 +143,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
     async def notify(self, event):
-        await self.send_json(event["payload"])
+        payload = event["payload"]
+        if payload.get("type") == "notification" and payload.get("id") in getattr(self, "replayed", ()):
+            return  # already sent by the replay
+        await self.send_json(payload)
 
     async def board_changed(self, event):
         await self.send_json({"type": "board_changed", "reason": event.get("reason", "")})

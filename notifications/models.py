@@ -38,6 +38,13 @@ class Notification(models.Model):
     event_key = models.CharField(_("事件键"), max_length=96)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    # The e-mail outbox (docs/decisions/0012): a notice whose recipient takes e-mail is
+    # written with ``email_due_at`` (the periodic sweep may send it from then on; the task
+    # queued after the commit sends it at once); a sender leases it until
+    # ``email_lease_until`` while sending; ``emailed_at`` says it was sent. No e-mail
+    # wanted: ``email_due_at`` is null.
+    email_due_at = models.DateTimeField(_("邮件待发时间"), null=True, blank=True)
+    email_lease_until = models.DateTimeField(_("邮件发送租约到期"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
 
     class Meta:
@@ -47,7 +54,15 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "event_key"], name="notification_once_per_event"),
         ]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            # the outbox: only the e-mails not yet sent (a handful), never the history
+            models.Index(
+                fields=["email_due_at"],
+                condition=models.Q(email_due_at__isnull=False, emailed_at__isnull=True),
+                name="notification_email_outbox",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text
@@ -67,6 +82,11 @@ class Notification(models.Model):
     def text_in(self, language: str) -> str:
         with translation.override(language):
             return self.text
+
+    @property
+    def email_pending(self) -> bool:
+        """An e-mail is wanted and not yet sent."""
+        return self.email_due_at is not None and self.emailed_at is None
 
     @property
     def is_read(self) -> bool:

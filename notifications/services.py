@@ -2,6 +2,10 @@
 
 `notify` is the only writer of Notification rows. Delivery (WebSocket push and e-mail)
 is registered with `transaction.on_commit`, so a rolled-back transition notifies no one.
+Every after-commit side effect here is registered ``robust=True`` and logs its own
+failure: a dead channel layer or broker never turns a committed transition into an error.
+E-mail is an outbox (notifications.tasks): the row written with the transition is the
+promise to send it, whether or not the task can be queued.
 """
 
 from __future__ import annotations
@@ -9,9 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
 
 from asgiref.sync import async_to_sync
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -48,10 +56,13 @@ def notify(
     """Write one notification per recipient for the event ``event_key``.
 
     Must run inside the caller's transaction. A second call with the same event key for
-    the same recipient violates the unique key and rolls the caller back.
+    the same recipient violates the unique key and rolls the caller back. A recipient who
+    takes e-mail gets an outbox row: due for the sweep NOTIFICATION_EMAIL_SWEEP_AFTER
+    seconds from now, sent at once by the task queued after the commit.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("notify must run inside the transition's transaction")
+    email_due = timezone.now() + timedelta(seconds=settings.NOTIFICATION_EMAIL_SWEEP_AFTER)
     rows = [
         Notification(
             recipient=user,
@@ -63,6 +74,7 @@ def notify(
             object_type=object_type,
             object_id=object_id,
             event_key=event_key,
+            email_due_at=email_due if user.email_notifications and user.email else None,
         )
         for user, msg in messages.items()
         if user is not None and user.is_active
@@ -71,15 +83,15 @@ def notify(
         return []
     created = Notification.objects.bulk_create(rows)
     ids = [n.pk for n in created]
-    transaction.on_commit(lambda: deliver(ids))
+    transaction.on_commit(partial(deliver, ids), robust=True)
     return created
 
 
 def deliver(notification_ids: Iterable[int]) -> None:
     """Push each notification to its recipient's sockets, and queue their e-mails (one task
-    for the whole delivery: a campaign tells hundreds of people at once)."""
-    from .tasks import send_notification_emails
-
+    for the whole delivery: a campaign tells hundreds of people at once). Neither raises:
+    a failed push is logged (the client's replay on reconnect brings it), a failed queuing
+    is logged (the outbox sweep sends those e-mails)."""
     # each notice with its recipient's unread count, in one query
     unread_of_recipient = (
         Notification.objects.filter(recipient=OuterRef("recipient_id"), read_at__isnull=True)
@@ -107,24 +119,53 @@ def deliver(notification_ids: Iterable[int]) -> None:
             "unread": note.recipient_unread,
         }
         pushes.append((note.pk, user_group(user.pk), {"type": "notify", "payload": payload}))
-        if user.email_notifications and user.email:
+        if note.email_pending:
             emails.append(note.pk)
     if pushes:
-        async_to_sync(_push_each)(pushes)
+        try:
+            async_to_sync(_push_each)(pushes)
+        except Exception:  # the layer itself, before any group_send (e.g. its event loop)
+            logger.exception("push of %s notifications failed", len(pushes))
     if emails:
-        send_notification_emails.delay(emails)
+        queue_emails(emails)
+
+
+def queue_emails(notification_ids: list[int]) -> bool:
+    """Queue the e-mail task of one delivery. A broker that is down is logged, never
+    raised: the notices stay unsent in the outbox and the sweep sends them."""
+    from .tasks import send_notification_emails
+
+    try:
+        send_notification_emails.delay(notification_ids)
+    except Exception:
+        logger.warning(
+            "queuing the e-mails of %s notifications (%s…) failed; the outbox sweep will send them",
+            len(notification_ids),
+            notification_ids[0],
+            exc_info=True,
+        )
+        return False
+    return True
 
 
 async def _push_each(pushes: list[tuple[int, str, dict]]) -> None:
     """Every push of one delivery from one event loop (a campaign's hundreds of notices:
     one async_to_sync hop, not one per notice). A push that fails is logged: a dead
-    channel layer must not undo a committed transition."""
+    channel layer must not undo a committed transition. A full channel skips that push;
+    any other failure (Redis down) skips the rest of the delivery, logged once: each push
+    would wait for the same dead server, and the clients replay missed notices when they
+    reconnect (NotificationConsumer)."""
     layer = get_channel_layer()
-    for note_id, group, message in pushes:
+    for done, (note_id, group, message) in enumerate(pushes):
         try:
             await layer.group_send(group, message)
+        except ChannelFull:
+            logger.warning("push of notification %s skipped: channel full", note_id)
         except Exception:
-            logger.exception("push of notification %s failed", note_id)
+            logger.exception(
+                "push of notification %s failed; %s pushes of this delivery skipped", note_id, len(pushes) - done - 1
+            )
+            return
 
 
 def unread_count(user) -> int:
@@ -139,7 +180,10 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     changed = qs.update(read_at=timezone.now())
     if changed:
         count = unread_count(user)
-        transaction.on_commit(lambda: _push_quietly(user.pk, {"type": "unread", "unread": count}))
+        transaction.on_commit(
+            partial(_push_quietly, user.pk, {"type": "unread", "unread": count}),
+            robust=True,
+        )
     return changed
 
 
@@ -165,7 +209,7 @@ def board_changed(reason: str) -> None:
         except Exception:
             logger.exception("board refresh (%s) failed", reason)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 def end_session_sockets(*, user_id: int, session_key: str | None) -> None:

@@ -201,13 +201,43 @@ def redis_channel_layer(url: str) -> dict[str, Any]:
     }
     return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}
 
+
 # Celery: production runs a worker and beat on Redis; the embedded default runs tasks
 # eagerly and fires the periodic ones from an in-process scheduler (jixiao scheduler).
 CELERY_BROKER_URL = env("REDIS_URL", default="memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged when it has run, not when a worker takes it: a worker killed
+# mid-task leaves it in the broker's unacked set, redelivered after the visibility timeout
+# (a child process lost: at once). A worker reserves one task at a time beyond those it
+# runs. Every task is idempotent (e-mails: the outbox's leases; jobs: their queued →
+# running claim), since a task still running after the visibility timeout is delivered
+# again. See docs/decisions/0012.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # > NOTIFICATION_EMAIL_LEASE_SECONDS: a redelivered e-mail task finds its leases expired
+    "visibility_timeout": 300,
+    # kombu's blocking read is 1 s; a publish to a Redis that hangs gives up after 5 s
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+    "socket_keepalive": True,
+}
+# Queuing after a commit is not worth a long wait: the outbox's sweep sends what failed to queue.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
+# The e-mail outbox (notifications.tasks): a sender leases a chunk of notices for this long
+# while it sends them; one SMTP exchange may take up to EMAIL_TIMEOUT, so a chunk of
+# NOTIFICATION_EMAIL_CHUNK takes at most 10 × 10 s = 100 s < 120 s. The sweep takes a notice
+# NOTIFICATION_EMAIL_SWEEP_AFTER seconds after it was written, when its task has not sent it.
+NOTIFICATION_EMAIL_LEASE_SECONDS = 120
+NOTIFICATION_EMAIL_CHUNK = 10
+NOTIFICATION_EMAIL_SWEEP_AFTER = 30
+EMAIL_TIMEOUT = 10
 CELERY_BEAT_SCHEDULE = {
+    # E-mails of notifications whose task was never queued, lost or failed (outbox).
+    "sweep-notification-emails": {"task": "notifications.tasks.sweep_notification_emails", "schedule": 60.0},
     "fire-workflow-timers": {"task": "workflows.tasks.fire_timers", "schedule": 60.0},
     "sweep-pre-assessments": {"task": "workflows.tasks.sweep_pre_assessments", "schedule": 300.0},
     # Deadline reminders and escalation (the browser test shortens the interval).

@@ -238,7 +238,7 @@ def job_start(*, kind: str, actor: User, params: dict | None = None, file: File 
         job.file.save(Path(file.name or "upload").name, file, save=False)
     job.save()
     job_id = job.pk
-    transaction.on_commit(lambda: _dispatch(job_id))
+    transaction.on_commit(lambda: _dispatch(job_id), robust=True)
     return job
 
 

@@ -365,7 +365,7 @@ def evidence_remove(*, evidence: Evidence, actor: User) -> None:
     )
     stored = evidence.file
     evidence.delete()
-    transaction.on_commit(lambda: stored.delete(save=False))
+    transaction.on_commit(lambda: stored.delete(save=False), robust=True)
 
 
 @transaction.atomic

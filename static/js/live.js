@@ -1,19 +1,29 @@
 /* Live notifications: keeps the unread badge current and shows a toast per new
- * notification, over ws(s)://<host>/ws/notifications/. Reconnects with backoff; a
- * session that ended (logout elsewhere, idle timeout) sends the page to the login page. */
+ * notification, over ws(s)://<host>/ws/notifications/. Remembers the newest notification
+ * id it has seen and, on every reconnect, asks for those it missed (?since=<id>); shows
+ * each id once. Reconnects with capped exponential backoff and full jitter (0.5 s base,
+ * 3 s cap: back within ~3 s of the server's return), reset once a connection has
+ * delivered its first message; a session that ended (logout elsewhere, idle timeout)
+ * sends the page to the login page. Any other close (1013 "try again later" when the
+ * server's channel layer failed, 1006, 1011, …) is retried. */
 (function () {
   "use strict";
 
   var CLOSE_UNAUTHENTICATED = 4401;
-  var MAX_DELAY_MS = 30000;
+  var BASE_DELAY_MS = 500;
+  var MAX_DELAY_MS = 3000;
   var TOAST_MS = 8000;
   var PING_MS = 25000;
+  var SHOWN_KEEP = 500;
 
   var loginUrl = document.body.getAttribute("data-login-url") || "/accounts/login/";
   var socket = null;
-  var delay = 1000;
+  var attempt = 0;
   var pinger = null;
   var ended = false;
+  var lastId = 0;       // the newest notification id seen; 0 until the first connection says it
+  var shown = {};       // ids already toasted (a replay may repeat a push)
+  var shownOrder = [];
 
   function setUnread(n) {
     var badges = document.querySelectorAll("[data-testid=unread-count]");
@@ -49,21 +59,44 @@
     window.location.assign(loginUrl + "?next=" + next);
   }
 
+  function remember(id) {
+    shown[id] = true;
+    shownOrder.push(id);
+    if (shownOrder.length > SHOWN_KEEP) delete shown[shownOrder.shift()];
+    if (id > lastId) lastId = id;
+  }
+
   function onMessage(event) {
     var data;
     try { data = JSON.parse(event.data); } catch (e) { return; }
     if (!data || typeof data !== "object") return;
+    attempt = 0;  // this connection works: the next drop starts the backoff afresh
     if (data.type === "session_ended") { toLogin(); return; }
     if (typeof data.unread === "number") setUnread(data.unread);
-    if (data.type === "notification") toast(data.text, data.url);
+    // the first connection learns where the page stands; older notices are not toasted
+    if (data.type === "unread" && typeof data.last_id === "number" && data.last_id > lastId) lastId = data.last_id;
+    if (data.type === "notification") {
+      if (typeof data.id === "number" && data.id > 0) {
+        if (shown[data.id]) return;
+        remember(data.id);
+      }
+      toast(data.text, data.url);
+    }
+  }
+
+  function backoff() {
+    // full jitter: anywhere between 0 and the capped exponential step
+    var step = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * Math.pow(2, attempt));
+    attempt += 1;
+    return Math.floor(Math.random() * step);
   }
 
   function connect() {
     if (ended) return;
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + "/ws/notifications/");
+    var query = lastId > 0 ? "?since=" + lastId : "";
+    socket = new WebSocket(scheme + window.location.host + "/ws/notifications/" + query);
     socket.onopen = function () {
-      delay = 1000;
       clearInterval(pinger);
       pinger = setInterval(function () {
         if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping" }));
@@ -74,9 +107,7 @@
       clearInterval(pinger);
       if (event.code === CLOSE_UNAUTHENTICATED) { toLogin(); return; }
       if (ended) return;
-      var wait = delay + Math.floor(Math.random() * 500);
-      delay = Math.min(delay * 2, MAX_DELAY_MS);
-      setTimeout(connect, wait);
+      setTimeout(connect, backoff());
     };
   }
 
@@ -85,7 +116,7 @@
     if (socket) socket.close();
   });
   window.addEventListener("pageshow", function (event) {
-    if (event.persisted) { ended = false; delay = 1000; connect(); }  // back from the page cache
+    if (event.persisted) { ended = false; attempt = 0; connect(); }  // back from the page cache
   });
   connect();
 })();

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import connection, connections, transaction
+from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -308,7 +309,10 @@ def test_each_email_is_sent_once_when_two_workers_claim_one_delivery_at_once(dis
     people = [make_user("dept_staff", email=f"racer{i}@example.org") for i in range(30)]
     with transaction.atomic():
         notes = Notification.objects.bulk_create(
-            Notification(recipient=u, kind="stage_changed", verb="x", event_key="email-race") for u in people
+            Notification(
+                recipient=u, kind="stage_changed", verb="x", event_key="email-race", email_due_at=timezone.now()
+            )
+            for u in people
         )
     ids = [n.pk for n in notes]
     mail.outbox = []

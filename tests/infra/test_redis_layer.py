@@ -107,7 +107,7 @@ async def test_socket_receives_event_when_another_process_sends_it(district, cli
     assert "Redis" in type(get_channel_layer()).__name__
     socket = await open_socket(await session_cookie(client, district.leader_a))
     try:
-        assert await socket.receive_json_from(timeout=10) == {"type": "unread", "unread": 0}
+        assert await socket.receive_json_from(timeout=10) == {"type": "unread", "unread": 0, "last_id": 0}
         payload = {"type": "notification", "id": 0, "kind": "test", "text": "来自另一个进程", "unread": 1}
 
         await run_second_process(
@@ -123,7 +123,7 @@ async def test_other_users_socket_hears_nothing_when_another_process_sends(distr
     """Groups are per user across processes too: leader B's tab does not get A's event."""
     socket = await open_socket(await session_cookie(client, district.leader_b))
     try:
-        assert await socket.receive_json_from(timeout=10) == {"type": "unread", "unread": 0}
+        assert await socket.receive_json_from(timeout=10) == {"type": "unread", "unread": 0, "last_id": 0}
         await run_second_process(
             SEND_TO_GROUP,
             f"user.{district.leader_a.pk}",
@@ -142,7 +142,7 @@ async def test_leader_socket_hears_submission_when_staff_submit_in_another_proce
     project = await sync_to_async(district.project)(ProjectStage.DRAFT)
     socket = await open_socket(await session_cookie(client, district.leader_a))
     try:
-        assert await socket.receive_json_from(timeout=10) == {"type": "unread", "unread": 0}
+        assert await socket.receive_json_from(timeout=10) == {"type": "unread", "unread": 0, "last_id": 0}
 
         report = await run_second_process(
             ACT_ON_PROJECT,
@@ -180,7 +180,7 @@ IDLE_SECONDS = 12
 async def test_idle_socket_still_receives_group_send_when_left_idle_past_the_blocking_read(district, client):
     socket = await open_socket(await session_cookie(client, district.leader_a))
     try:
-        assert await socket.receive_json_from(timeout=10) == {"type": "unread", "unread": 0}
+        assert await socket.receive_json_from(timeout=10) == {"type": "unread", "unread": 0, "last_id": 0}
         assert await socket.receive_nothing(timeout=IDLE_SECONDS)  # idle: no close, no error
 
         payload = {"type": "notification", "id": 0, "kind": "test", "text": "空闲之后", "unread": 1}
