@@ -26,6 +26,8 @@ from .topology import FIGURES, PG_BIN, Postgres, Redis, SmtpSink, Topology, wait
 
 #: Beat's e-mail sweep and the reminder sweep run this often in the suite (seconds).
 SWEEP_SECONDS = "10"
+#: A dead sender's e-mails wait this long before the sweep takes them (production: 120 s).
+LEASE_SECONDS = 30
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -54,6 +56,8 @@ def _environment(tmp: Path, pg: Postgres, redis: Redis, smtp: SmtpSink, database
         "SECURE_SSL_REDIRECT": "false",
         "REMINDER_SWEEP_SECONDS": SWEEP_SECONDS,
         "NOTIFICATION_EMAIL_SWEEP_SECONDS": SWEEP_SECONDS,
+        "NOTIFICATION_EMAIL_SWEEP_AFTER": SWEEP_SECONDS,
+        "NOTIFICATION_EMAIL_LEASE_SECONDS": str(LEASE_SECONDS),
     }
     env_file = tmp / ".env"
     env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")

@@ -64,7 +64,7 @@ def test_each_periodic_task_runs_once_per_period_when_two_beats_run(healthy, pgc
                 too_close.append((task, a.time().isoformat(), b.time().isoformat()))
 
     expected = emailable_notifications(pgconn, first)
-    emails = wait_for_emails(topo.smtp, expected, 120, since=time.monotonic())
+    emails = wait_for_emails(topo.smtp, expected, 90, since=time.monotonic())
     record(
         "two beats",
         {

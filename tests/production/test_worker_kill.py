@@ -23,8 +23,10 @@ from .topology import (
 
 pytestmark = pytest.mark.production
 
-#: Bound on "every e-mail is sent after restart" (worker start + the outbox sweep).
-RECOVERY_SECONDS = 120
+#: Bound on "every e-mail is sent after restart": a dead sender's lease expires
+#: (conftest.LEASE_SECONDS, 30 s; production 120 s), then the next sweep (10 s; production
+#: 60 s) sends them; the rest is slack for a loaded machine.
+RECOVERY_SECONDS = 90
 TRANSITIONS = 6
 
 
@@ -50,7 +52,8 @@ def test_every_email_is_sent_after_restart_when_the_worker_is_killed_mid_send(he
     wait_until(lambda: sink.stalled >= 1, 60, "the worker to be in the middle of sending an e-mail")
     time.sleep(1)  # the rest are reserved by the worker by now (prefetch)
     held = sink.stalled
-    delivered_before_kill = len(sink.snapshot())
+    delivered = sink.by_notification()
+    delivered_before_kill = sum(1 for i in expected if str(i) in delivered)
 
     topo.worker.kill9()
     killed_at = time.monotonic()
@@ -64,7 +67,7 @@ def test_every_email_is_sent_after_restart_when_the_worker_is_killed_mid_send(he
         {
             "emails_in_window": figures.expected,
             "mid_send_at_kill": held,
-            "delivered_before_kill": delivered_before_kill,
+            "sent_before_kill": delivered_before_kill,
             "lost": len(figures.lost),
             "duplicated": figures.duplicated,
             "worker_restart_s": round(restart_seconds, 1),

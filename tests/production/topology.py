@@ -443,23 +443,26 @@ def _cookie_from_headers(response: httpx.Response, name: str) -> str | None:
 
 class LiveSocket:
     """/ws/notifications/ of one logged-in user on one daphne, kept open by a thread with its
-    own event loop, reconnecting as static/js/live.js does: capped exponential backoff with
-    jitter, and ``since`` = the last notification id seen so missed pushes are replayed.
-    Records every frame and every (re)connection."""
+    own event loop and reconnecting with static/js/live.js's policy: capped exponential
+    backoff with full jitter (0.5 s base, 3 s cap; reset once a connection delivers), and
+    ``?since=`` the newest notification id seen (the first message's ``last_id`` until a
+    notification arrives), so pushes missed while away are replayed. Records every frame,
+    every (re)connection and every close."""
 
-    def __init__(self, topo: Topology, cookie: str, web: int, *, base_delay: float = 1.0, max_delay: float = 5.0):
+    BASE_DELAY = 0.5
+    MAX_DELAY = 3.0
+
+    def __init__(self, topo: Topology, cookie: str, web: int):
         self.topo, self.cookie, self.web = topo, cookie, web
-        self.base_delay, self.max_delay = base_delay, max_delay
         self.frames: list[tuple[float, dict]] = []
         self.connects: list[float] = []
         self.closes: list[tuple[float, int | None, str]] = []
-        self.last_id: int | None = None
+        self.last_id = 0
         self.open = threading.Event()
         self.stopping = threading.Event()
         self.reconnect = True
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name=f"ws-{web}", daemon=True)
-        self.loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> LiveSocket:
         self.thread.start()
@@ -468,19 +471,21 @@ class LiveSocket:
 
     def url(self) -> str:
         port = self.topo.web_ports[self.web]
-        since = f"?since={self.last_id}" if self.last_id is not None else ""
+        since = f"?since={self.last_id}" if self.last_id > 0 else ""
         return f"ws://127.0.0.1:{port}/ws/notifications/{since}"
 
     def _run(self) -> None:
         asyncio.run(self._main())
 
-    async def _main(self) -> None:
+    def _backoff(self, attempt: int) -> float:
         import random
 
+        return random.random() * min(self.MAX_DELAY, self.BASE_DELAY * 2**attempt)
+
+    async def _main(self) -> None:
         import websockets
 
-        self.loop = asyncio.get_running_loop()
-        delay = self.base_delay
+        attempt = 0
         while not self.stopping.is_set():
             try:
                 async with websockets.connect(
@@ -492,17 +497,19 @@ class LiveSocket:
                 ) as ws:
                     self.connects.append(time.monotonic())
                     self.open.set()
-                    delay = self.base_delay
                     while not self.stopping.is_set():
                         try:
                             raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
                         except TimeoutError:
                             continue
                         data = json.loads(raw)
+                        attempt = 0  # this connection works
                         with self.lock:
                             self.frames.append((time.monotonic(), data))
+                            if data.get("type") == "unread" and isinstance(data.get("last_id"), int):
+                                self.last_id = max(self.last_id, data["last_id"])
                             if data.get("type") == "notification" and isinstance(data.get("id"), int):
-                                self.last_id = max(self.last_id or 0, data["id"])
+                                self.last_id = max(self.last_id, data["id"])
                     await ws.close()
             except Exception as exc:  # closed by the server, refused, timed out
                 code = getattr(getattr(exc, "rcvd", None), "code", None)
@@ -512,9 +519,8 @@ class LiveSocket:
                     return
             if self.stopping.is_set():
                 return
-            wait = min(delay, self.max_delay) * (0.5 + random.random() / 2)  # jitter
-            delay = min(delay * 2, self.max_delay)
-            await asyncio.sleep(wait)
+            await asyncio.sleep(self._backoff(attempt))
+            attempt += 1
 
     def notification_ids(self) -> set[int]:
         with self.lock:
