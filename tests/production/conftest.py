@@ -75,7 +75,9 @@ def _environment(tmp: Path, pg: Postgres, redis: Redis, smtp: SmtpSink, database
 @pytest.fixture(scope="session")
 def topology():
     if not (PG_BIN / "initdb").exists():
-        pytest.fail("the production suite needs PostgreSQL 15 (apt-get install postgresql-15; make test-production does)")
+        pytest.fail(
+            "the production suite needs PostgreSQL 15 (apt-get install postgresql-15; make test-production does)"
+        )
     if not shutil.which("redis-server"):
         pytest.fail("the production suite needs redis-server (apt-get install redis-server; make test-production does)")
     tmp = Path(tempfile.mkdtemp(prefix="jixiao-prod-"))

@@ -45,7 +45,9 @@ def test_restore_verifies_and_has_every_file_when_backup_taken_live(healthy, pgc
 
     backup = topo.tmp / "backup"
     start = time.monotonic()
-    done = subprocess.run(["bash", "scripts/backup", str(backup)], cwd=BASE_DIR, env=topo.env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        ["bash", "scripts/backup", str(backup)], cwd=BASE_DIR, env=topo.env, capture_output=True, text=True, timeout=600
+    )
     backup_seconds = time.monotonic() - start
     assert done.returncode == 0, done.stdout + done.stderr
     assert {p.name for p in backup.iterdir()} == {"database.dump", "media.tar.gz", "private.tar.gz", "SHA256SUMS"}
@@ -58,7 +60,14 @@ def test_restore_verifies_and_has_every_file_when_backup_taken_live(healthy, pgc
         "PRIVATE_MEDIA_ROOT": str(topo.tmp / "restored" / "private"),
     }
     start = time.monotonic()
-    done = subprocess.run(["bash", "scripts/restore", str(backup)], cwd=BASE_DIR, env=restored, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        ["bash", "scripts/restore", str(backup)],
+        cwd=BASE_DIR,
+        env=restored,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     restore_seconds = time.monotonic() - start
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-4000:]
@@ -73,7 +82,14 @@ def test_restore_verifies_and_has_every_file_when_backup_taken_live(healthy, pgc
     assert restored_rows <= source_rows and restored_rows > 0
 
     # a second restore into the same (now full) database is refused, nothing overwritten
-    again = subprocess.run(["bash", "scripts/restore", str(backup)], cwd=BASE_DIR, env=restored, capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        ["bash", "scripts/restore", str(backup)],
+        cwd=BASE_DIR,
+        env=restored,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 2 and "not empty" in again.stderr
     record(
         "backup + restore",

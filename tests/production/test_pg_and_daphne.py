@@ -28,7 +28,9 @@ def test_only_requests_inside_the_window_fail_when_postgres_restarts_and_a_daphn
         time.sleep(2)
         topo.pg.start()
         pg_up = time.monotonic()
-        wait_until(lambda: any(r.start > pg_up and not r.failed for r in load.snapshot()), 60, "a request after the restart")
+        wait_until(
+            lambda: any(r.start > pg_up and not r.failed for r in load.snapshot()), 60, "a request after the restart"
+        )
         time.sleep(8)
 
         web_down = time.monotonic()
@@ -117,5 +119,3 @@ def half_done_projects(conn, projects: list[int]) -> list[tuple[int, str, list[s
         if open_tasks != expected.get(stage, open_tasks):
             out.append((pk, stage, open_tasks))
     return out
-
-

@@ -54,7 +54,8 @@ def test_nothing_committed_is_lost_when_redis_is_down_15s_under_load(healthy, pg
             time.sleep(10)
         last = max_notification_id(pgconn)
         # 0 when the socket stayed open through the outage
-        reconnect = min(t for t in socket.connects if t > up_at) - up_at if closed() else 0.0
+        socket_closed = closed()
+        reconnect = min(t for t in socket.connects if t > up_at) - up_at if socket_closed else 0.0
 
         # pushes: every notification of the watcher in the test reaches its socket (replayed if missed)
         wanted = set(notifications_of(pgconn, WATCHER, first, last))
@@ -83,17 +84,28 @@ def test_nothing_committed_is_lost_when_redis_is_down_15s_under_load(healthy, pg
             "emails_all_sent_s_after_redis_back": emails.seconds,
             "pushes_to_watcher": len(wanted),
             "pushes_missed_after_replay": len(missed_pushes),
+            "socket_closed_by_outage": socket_closed,
             "socket_reconnect_s_after_redis_back": round(reconnect, 1),
         },
     )
-    assert not bad, f"{len(bad)} committed transitions answered 5xx: {[(r.kind, r.project, r.status) for r in bad][:10]}"
+    assert not bad, (
+        f"{len(bad)} committed transitions answered 5xx: {[(r.kind, r.project, r.status) for r in bad][:10]}"
+    )
     assert not emails.lost, (
         f"{len(emails.lost)} of {emails.expected} e-mails of the outage never sent within "
         f"{EMAIL_RECOVERY_SECONDS} s of Redis returning (notifications {emails.lost[:10]}): the outbox sweep must send them"
     )
     assert not emails.duplicated, f"{emails.duplicated} e-mails sent twice"
     assert not missed_pushes, (
-        f"{len(missed_pushes)} of {len(wanted)} pushes never reached the reconnected socket (ids {missed_pushes[:10]}): "
-        "the consumer must replay notifications after ?since=<last id>"
+        f"{len(missed_pushes)} of {len(wanted)} pushes never reached the socket (ids {missed_pushes[:10]}); "
+        + (
+            "it reconnected, so the replay after ?since=<last id> missed them"
+            if socket_closed
+            else "it was never closed although Redis went away: a socket whose channel layer failed must be "
+            "closed so the client reconnects and asks for a replay (daphne's autobahn accepts only close codes "
+            "1000 and 3000-4999: websocket.close with 1013 raises in daphne and leaves the socket open but deaf)"
+        )
     )
-    assert reconnect <= RECONNECT_BOUND, f"the socket came back {reconnect:.1f} s after Redis (bound {RECONNECT_BOUND} s)"
+    assert reconnect <= RECONNECT_BOUND, (
+        f"the socket came back {reconnect:.1f} s after Redis (bound {RECONNECT_BOUND} s)"
+    )

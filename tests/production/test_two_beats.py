@@ -30,7 +30,7 @@ def test_each_periodic_task_runs_once_per_period_when_two_beats_run(healthy, pgc
     topo.extra.append(second)
     second.start()
     try:
-        wait_until(lambda: "beat: Starting" in second.log_text(), 60, "the second beat to start")
+        wait_until(lambda: "beat: Starting" in second.log_since_start(), 60, "the second beat to start")
         started = time.monotonic()
         with Load(topo, threads=1, pause=2.0):
             while time.monotonic() - started < BOTH_SECONDS:

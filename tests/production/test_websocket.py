@@ -24,7 +24,9 @@ def test_idle_socket_stays_open_and_gets_a_push_from_the_other_daphne_when_idle_
     opened = time.monotonic()
     wait_until(lambda: any(d.get("type") == "unread" for _, d in socket.frames), 30, "the unread count on connect")
     while time.monotonic() - opened < IDLE_SECONDS:
-        assert not socket.closes, f"the idle socket was closed after {socket.closes[0][0] - opened:.1f} s: {socket.closes}"
+        assert not socket.closes, (
+            f"the idle socket was closed after {socket.closes[0][0] - opened:.1f} s: {socket.closes}"
+        )
         time.sleep(1)
     idle = time.monotonic() - opened
 

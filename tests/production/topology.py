@@ -16,7 +16,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -95,8 +94,10 @@ class Process:
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path):
         self.name, self.argv, self.env, self.log = name, argv, env, log
         self.popen: subprocess.Popen | None = None
+        self.offset = 0  # where the log of the latest start begins
 
     def start(self) -> Process:
+        self.offset = self.log.stat().st_size if self.log.exists() else 0
         with open(self.log, "ab") as out:
             out.write(f"\n=== start {time.strftime('%H:%M:%S')}: {' '.join(self.argv)}\n".encode())
             self.popen = subprocess.Popen(
@@ -131,6 +132,12 @@ class Process:
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def log_since_start(self) -> str:
+        """The log of the latest start only."""
+        with open(self.log, "rb") as f:
+            f.seek(self.offset)
+            return f.read().decode("utf-8", "replace")
 
 
 class Postgres:
@@ -170,7 +177,9 @@ class Postgres:
 
     def start(self) -> None:
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} -c fsync=off -c max_connections=200"
-        as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start", "-o", opts])
+        as_postgres(
+            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start", "-o", opts]
+        )
 
     def stop(self) -> None:
         as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop"])
@@ -192,7 +201,9 @@ class Postgres:
         return f"postgres://jixiao:{self.password}@127.0.0.1:{self.port}/{name}"
 
     def ready(self) -> bool:
-        return subprocess.run([str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]).returncode == 0
+        return (
+            subprocess.run([str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]).returncode == 0
+        )
 
 
 class Redis:
@@ -243,33 +254,33 @@ class Mail:
 
 
 class SmtpSink:
-    """A local SMTP server (aiosmtpd) in a thread recording every message it accepts. While
-    ``stall`` is set it holds each message after its DATA arrived, before answering 250 —
-    the window in which a sender killed mid-send does not know the message went out."""
+    """A local SMTP server (aiosmtpd) in a thread recording every message it accepts. A
+    message counts as delivered once its DATA has fully arrived — a real mail server
+    queues it then, before its 250 reply. While ``stall`` is set the reply is held: a
+    sender killed then does not know its message went out (the duplicate window)."""
 
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
 
         self.mails: list[Mail] = []
         self.stall = threading.Event()
-        self.stalled = 0  # messages currently held
+        self.stalled = 0  # replies currently held
         self.lock = threading.Lock()
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, ready_timeout=30)
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook
-        with self.lock:
-            self.stalled += 1
-        try:
-            while self.stall.is_set():
-                await asyncio.sleep(0.05)
-        finally:
-            with self.lock:
-                self.stalled -= 1
         msg = email.message_from_bytes(envelope.content)
         subject = str(email.header.make_header(email.header.decode_header(msg.get("Subject", ""))))
         with self.lock:
             self.mails.append(Mail(msg.get(NOTIFICATION_HEADER), list(envelope.rcpt_tos), subject, time.monotonic()))
+            self.stalled += 1
+        try:
+            while self.stall.is_set():
+                await asyncio.sleep(0.05)
+        finally:  # also when the sender's connection died (aiosmtpd cancels the handler)
+            with self.lock:
+                self.stalled -= 1
         return "250 OK"
 
     def start(self) -> None:
@@ -326,22 +337,16 @@ class Topology:
         for port in self.web_ports:
             self.wait_web(port)
         self.wait_worker()
-        wait_until(lambda: "beat: Starting" in self.beat.log_text(), 90, "beat to start")  # type: ignore[union-attr]
+        beat = self.beat
+        wait_until(lambda: "beat: Starting" in beat.log_since_start(), 90, "beat to start")
 
     def wait_web(self, port: int, timeout: float = 120) -> float:
         return wait_until(lambda: http_ok(port), timeout, f"daphne on {port}")
 
     def wait_worker(self, timeout: float = 120) -> float:
-        assert self.worker is not None
-        marker = self.worker.log.stat().st_size if self.worker.log.exists() else 0
         worker = self.worker
-
-        def ready() -> bool:
-            with open(worker.log, "rb") as f:
-                f.seek(max(0, marker - 2000))
-                return b" ready." in f.read()
-
-        return wait_until(ready, timeout, "the Celery worker to be ready")
+        assert worker is not None
+        return wait_until(lambda: " ready." in worker.log_since_start(), timeout, "the Celery worker to be ready")
 
     def restart_worker(self) -> float:
         assert self.worker is not None
@@ -356,9 +361,16 @@ class Topology:
             if proc is not None:
                 proc.stop(timeout=20)
 
-    def manage(self, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    def manage(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env or self.env, capture_output=True, text=True, timeout=timeout
+            [PYTHON, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=env or self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def base(self, i: int) -> str:
@@ -471,7 +483,7 @@ class LiveSocket:
 
     def url(self) -> str:
         port = self.topo.web_ports[self.web]
-        since = f"?since={self.last_id}" if self.last_id > 0 else ""
+        since = f"?since={self.last_id}" if self.connects else ""  # after a drop, even ?since=0
         return f"ws://127.0.0.1:{port}/ws/notifications/{since}"
 
     def _run(self) -> None:

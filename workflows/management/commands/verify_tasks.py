@@ -128,8 +128,7 @@ def find_mismatches() -> list[Mismatch]:
     found: list[Mismatch] = []
     tasks = Task.objects.filter(status__in=OPEN).select_related("process").order_by("pk")
     processes = {
-        p.pk: p
-        for p in ProjectProcess.objects.filter(pk__in=tasks.values("process_id")).select_related("project")
+        p.pk: p for p in ProjectProcess.objects.filter(pk__in=tasks.values("process_id")).select_related("project")
     }
     for task in tasks:
         node = task.flow_task
