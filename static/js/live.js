@@ -21,7 +21,7 @@
   var attempt = 0;
   var pinger = null;
   var ended = false;
-  var lastId = 0;       // the newest notification id seen; 0 until the first connection says it
+  var lastId = null;    // the newest notification id seen; null until the first connection says it
   var shown = {};       // ids already toasted (a replay may repeat a push)
   var shownOrder = [];
 
@@ -63,7 +63,7 @@
     shown[id] = true;
     shownOrder.push(id);
     if (shownOrder.length > SHOWN_KEEP) delete shown[shownOrder.shift()];
-    if (id > lastId) lastId = id;
+    if (lastId === null || id > lastId) lastId = id;
   }
 
   function onMessage(event) {
@@ -74,7 +74,9 @@
     if (data.type === "session_ended") { toLogin(); return; }
     if (typeof data.unread === "number") setUnread(data.unread);
     // the first connection learns where the page stands; older notices are not toasted
-    if (data.type === "unread" && typeof data.last_id === "number" && data.last_id > lastId) lastId = data.last_id;
+    if (data.type === "unread" && typeof data.last_id === "number" && (lastId === null || data.last_id > lastId)) {
+      lastId = data.last_id;  // 0 for a user with no notice yet: a reconnect asks for all since
+    }
     if (data.type === "notification") {
       if (typeof data.id === "number" && data.id > 0) {
         if (shown[data.id]) return;
@@ -94,7 +96,7 @@
   function connect() {
     if (ended) return;
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var query = lastId > 0 ? "?since=" + lastId : "";
+    var query = lastId === null ? "" : "?since=" + lastId;
     socket = new WebSocket(scheme + window.location.host + "/ws/notifications/" + query);
     socket.onopen = function () {
       clearInterval(pinger);

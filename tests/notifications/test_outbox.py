@@ -228,3 +228,34 @@ def test_delivery_emails_in_chunks_with_one_lease_each_when_many_are_told(
     with django_assert_max_num_queries(6 + 25):
         assert tasks.send_notification_emails(ids) == 25
     assert sent_ids() == sorted(ids)
+
+
+def test_celery_acks_late_and_redelivers_within_the_visibility_timeout_when_configured():
+    conf = celery_app.conf
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    visibility = conf.broker_transport_options["visibility_timeout"]
+    lease = tasks.lease_seconds()
+    # a redelivered task finds the leases of the dead worker expired …
+    assert lease < visibility <= 300
+    # … and a live sender never outlasts its lease: a chunk's SMTP exchanges fit in it
+    from django.conf import settings
+
+    assert settings.NOTIFICATION_EMAIL_CHUNK * settings.EMAIL_TIMEOUT < lease
+    entry = conf.beat_schedule["sweep-notification-emails"]
+    assert entry["task"] == "notifications.tasks.sweep_notification_emails"
+    assert float(entry["schedule"]) == 60.0
+
+
+def test_embedded_scheduler_sends_due_emails_when_its_sweep_entry_runs(district, monkeypatch):
+    from django.conf import settings
+
+    from config.scheduler import run_due
+
+    ids = told(district.staff_a, district.leader_a)
+    with clock_at(monkeypatch, 31):
+        ran = run_due(settings.CELERY_BEAT_SCHEDULE, {}, now=10_000.0)
+
+    assert "sweep-notification-emails" in ran
+    assert sent_ids() == sorted(ids)
