@@ -30,6 +30,30 @@ SWEEP_SECONDS = "10"
 LEASE_SECONDS = 30
 
 
+#: The order the suite runs in: the healthy-system tests first, the faults after, the one
+#: that breaks Redis last (each fault test restores what it broke, and checks recovery).
+ORDER = [
+    "test_deploy",
+    "test_websocket",
+    "test_backup_restore",
+    "test_worker_kill",
+    "test_two_beats",
+    "test_pg_and_daphne",
+    "test_redis_outage",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        name = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        return ORDER.index(name) if name in ORDER else len(ORDER)
+
+    here = [i for i in items if "tests/production/" in str(i.fspath).replace("\\", "/")]
+    if here:
+        ordered = iter(sorted(here, key=rank))
+        items[:] = [next(ordered) if "tests/production/" in str(i.fspath) else i for i in items]
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if FIGURES:
         terminalreporter.section("production figures")

@@ -265,6 +265,7 @@ class SmtpSink:
         self.mails: list[Mail] = []
         self.stall = threading.Event()
         self.stalled = 0  # replies currently held
+        self.held_total = 0  # messages whose reply was ever held (each may be sent again)
         self.lock = threading.Lock()
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, ready_timeout=30)
@@ -275,6 +276,8 @@ class SmtpSink:
         with self.lock:
             self.mails.append(Mail(msg.get(NOTIFICATION_HEADER), list(envelope.rcpt_tos), subject, time.monotonic()))
             self.stalled += 1
+            if self.stall.is_set():
+                self.held_total += 1
         try:
             while self.stall.is_set():
                 await asyncio.sleep(0.05)
@@ -580,9 +583,13 @@ class EmailFigures:
     seconds: float | None  # until the last expected one arrived (None: some never did)
 
 
-def wait_for_emails(sink: SmtpSink, ids: list[int], timeout: float, since: float) -> EmailFigures:
+def wait_for_emails(
+    sink: SmtpSink, ids: list[int], timeout: float, since: float, settle_until: float | None = None
+) -> EmailFigures:
     """Wait (bounded) until the sink has every notification of ``ids``; count what is lost
-    and duplicated. ``since``: the moment the recovery started (for ``seconds``)."""
+    and duplicated. ``since``: the moment the recovery started (for ``seconds``);
+    ``settle_until``: count duplicates no earlier than this (a copy sent again only after
+    a lease expired arrives late)."""
     wanted = {str(i) for i in ids}
 
     def complete() -> bool:
@@ -592,7 +599,7 @@ def wait_for_emails(sink: SmtpSink, ids: list[int], timeout: float, since: float
     try:
         wait_until(complete, timeout, f"{len(ids)} e-mails", interval=0.5)
         seconds = round(time.monotonic() - since, 1)
-        time.sleep(2)  # let a late duplicate arrive before counting
+        time.sleep(max(2.0, (settle_until or 0) - time.monotonic()))  # let a late duplicate arrive
     except AssertionError:
         seconds = None
     counts = sink.by_notification()
