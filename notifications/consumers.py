@@ -113,7 +113,9 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             if watches_board:
                 await self.channel_layer.group_add(BOARD_GROUP, self.channel_name)
         except Exception:
-            logger.warning("notification socket of user %s closed for a retry: channel layer failed", user.pk)
+            logger.warning(
+                "notification socket of user %s closed for a retry: channel layer failed", user.pk, exc_info=True
+            )
             await self.close(code=CLOSE_RETRY)
             return
         hello, replay = await _hello_and_replay(user, since_of(self.scope.get("query_string", b"")))

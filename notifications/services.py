@@ -163,7 +163,7 @@ async def _push_each(pushes: list[tuple[int, str, dict]]) -> None:
             logger.warning("push of notification %s skipped: channel full", note_id)
         except Exception:
             logger.exception(
-                "push of notification %s failed; %s pushes of this delivery skipped", note_id, len(pushes) - done - 1
+                "push of notification %s failed (%s more of this delivery skipped)", note_id, len(pushes) - done - 1
             )
             return
 

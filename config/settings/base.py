@@ -189,8 +189,13 @@ def redis_channel_layer(url: str) -> dict[str, Any]:
     ("Timeout reading from …") after ~5.7 s. The socket timeout is kept well above the
     blocking read; TCP keepalive (redis-py's idle 30 s / interval 5 s / 3 probes) and a
     PING before a command on a connection idle for 15 s find a dead connection (a Redis
-    restart) before a push is written into it; connecting gives up after 5 s."""
+    restart) before a push is written into it; connecting gives up after 5 s. A command
+    that meets a connection the server closed (a pooled connection from before a Redis
+    restart) is sent once more on a new one: redis-py retries nothing by default, and every
+    socket's first join after a restart failed until the pool's stale connections were used
+    up (tests/infra/test_redis_outage.py)."""
     from channels_redis.core import RedisChannelLayer
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     host = {
         "address": url,
@@ -198,6 +203,7 @@ def redis_channel_layer(url: str) -> dict[str, Any]:
         "socket_connect_timeout": 5,
         "socket_keepalive": True,
         "health_check_interval": 15,
+        "retry_on_error": [RedisConnectionError],
     }
     return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}
 
