@@ -171,8 +171,9 @@ class Command(BaseCommand):
     help = "Check that every open flow task agrees with its object's state; exit 1 naming each mismatch."
 
     def handle(self, *args, **options):
+        outermost = not connection.in_atomic_block  # a caller's transaction has its own snapshot
         with transaction.atomic():
-            if connection.vendor == "postgresql":
+            if outermost and connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             mismatches = find_mismatches()
