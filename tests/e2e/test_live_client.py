@@ -4,11 +4,13 @@ backoff (0.5 s base, 3 s cap, full jitter, reset once a connection delivers), an
 socket closed for a retry (1013) is retried while an ended session (4401) goes to login.
 
 The page and the script are served by Playwright's router (no server); the browser's
-clock is Playwright's, advanced by the test; Math.random is pinned to the top of its range
+clock is Playwright's, paused and advanced by the test; Math.random is pinned to the top of its range
 so a wait is the longest its step allows.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
@@ -20,6 +22,7 @@ from .support import CHROMIUM_ARGS
 pytestmark = pytest.mark.browser
 
 ORIGIN = "http://jixiao.test"
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LIVE_JS = (BASE_DIR / "static" / "js" / "live.js").read_text(encoding="utf-8")
 PAGE = """<!doctype html><html><head><meta charset="utf-8"></head>
 <body data-login-url="/accounts/login/">
@@ -66,7 +69,10 @@ def page(browser):
     page = context.new_page()
     page.route(f"{ORIGIN}/**", route)
     page.add_init_script(FAKE_SOCKET)
-    page.clock.install()
+    # the page's time moves only when the test moves it (not with the wall clock, which on
+    # a loaded machine would shorten the waits measured)
+    page.clock.install(time=START)
+    page.clock.pause_at(START + timedelta(seconds=1))
     page.goto(f"{ORIGIN}/inbox/")
     page.wait_for_function("window.__sockets.length === 1")
     try:
