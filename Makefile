@@ -37,6 +37,8 @@ help:
 	@echo "make lint          ruff check + mypy + ruff format --check"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make test-servers  the suite against PostgreSQL and Redis (needs DATABASE_URL, REDIS_URL; see .ci/run)"
+	@echo "make test-production  production (PostgreSQL, Redis, 2 daphne, worker, beat) under faults: tests/production"
+	@echo "make prod          production on this machine: release steps, then web × WEB_PROCESSES, worker, beat (scripts/prod-up)"
 	@echo "make venv          just (re)build .venv when a requirements file changed"
 	@echo "make bench         the benchmarks at district scale (SQLite; PostgreSQL/Redis with DATABASE_URL/REDIS_URL): table + bench/results/*.json"
 	@echo "make bench-smoke   every benchmark at a tiny size, in seconds (CI runs it; see docs/performance.md)"
@@ -86,8 +88,8 @@ test: venv system-deps
 	$(BIN)/mypy || failed="$$failed mypy"; \
 	echo "--- makemigrations --check"; \
 	$(TEST_SETTINGS) $(MANAGE) makemigrations --check --dry-run || failed="$$failed migrations"; \
-	echo "--- pytest -m 'not postgres and not redis'"; \
-	$(PYTEST) -n $(PYTEST_WORKERS) -m "not postgres and not redis" $(PYTEST_ARGS) || failed="$$failed pytest"; \
+	echo "--- pytest -m 'not postgres and not redis and not production'"; \
+	$(PYTEST) -n $(PYTEST_WORKERS) -m "not postgres and not redis and not production" $(PYTEST_ARGS) || failed="$$failed pytest"; \
 	if [ -n "$$failed" ]; then echo "make test FAILED:$$failed"; exit 1; fi; \
 	echo "make test: all passed"
 
@@ -107,20 +109,23 @@ format: venv
 # the screen tests (page rendering — their reads go through the selectors and services
 # the API, process and workflow tests run here); and the tests that touch no database
 # (catalogs, pure scoring and reminder rules, the embedded SQLite dev server and its
-# writers' queue, which use SQLite files of their own).
+# writers' queue, which use SQLite files of their own). The API fuzzing (marker fuzz, a
+# few minutes) runs in `make test`: its findings are input validation and schema, which
+# the database does not change.
 SERVER_SUITE_SKIP := --ignore=tests/screens --ignore=tests/test_i18n.py \
 	--ignore=tests/processes/test_scoring.py --ignore=tests/processes/test_reminder_rules.py \
-	--ignore=tests/infra/test_dev_server.py --ignore=tests/infra/test_sqlite_writers.py
+	--ignore=tests/infra/test_dev_server.py --ignore=tests/infra/test_sqlite_writers.py \
+	--ignore=tests/api/test_fuzz.py
 test-servers: venv
 	@case "$${DATABASE_URL:-}" in postgres://*|postgresql://*) ;; \
 	  *) echo "test-servers: DATABASE_URL must name a PostgreSQL server (bash .ci/run sets it)"; exit 2;; esac
 	@case "$${REDIS_URL:-}" in redis://*) ;; \
 	  *) echo "test-servers: REDIS_URL must name a Redis server (bash .ci/run sets it)"; exit 2;; esac
 	@failed=""; \
-	echo "--- pytest -m 'postgres or redis'"; \
-	$(PYTEST) -m "postgres or redis" $(PYTEST_ARGS) || failed="$$failed server-tests"; \
-	echo "--- pytest -m 'not postgres and not redis and not browser' $(SERVER_SUITE_SKIP) (on PostgreSQL + Redis)"; \
-	$(PYTEST) -n $(PYTEST_WORKERS) -m "not postgres and not redis and not browser" $(SERVER_SUITE_SKIP) $(PYTEST_ARGS) || failed="$$failed suite"; \
+	echo "--- pytest -m '(postgres or redis) and not production'"; \
+	$(PYTEST) -m "(postgres or redis) and not production" $(PYTEST_ARGS) || failed="$$failed server-tests"; \
+	echo "--- pytest -m 'not postgres and not redis and not browser and not production' $(SERVER_SUITE_SKIP) (on PostgreSQL + Redis)"; \
+	$(PYTEST) -n $(PYTEST_WORKERS) -m "not postgres and not redis and not browser and not production" $(SERVER_SUITE_SKIP) $(PYTEST_ARGS) || failed="$$failed suite"; \
 	if [ -n "$$failed" ]; then echo "make test-servers FAILED:$$failed"; exit 1; fi; \
 	echo "make test-servers: all passed"
 
@@ -130,6 +135,21 @@ test-servers: venv
 .PHONY: fuzz
 fuzz: venv
 	$(PYTEST) -p no:xdist -m fuzz tests/api/test_fuzz.py $(PYTEST_ARGS)
+
+# Production (docs/operations.md). `make prod`: one command, the servers, the release
+# steps, then the Procfile under honcho. `make test-production`: the topology under faults
+# (tests/production; each test prints its figures); it starts a private PostgreSQL 15 and
+# Redis of its own on free ports, so it needs their packages, not running servers.
+.PHONY: prod test-production production-deps
+prod:
+	scripts/prod-up
+
+production-deps:
+	@if [ ! -x /usr/lib/postgresql/15/bin/initdb ] || ! command -v redis-server >/dev/null; then \
+	  $(APT_UPDATE) && $(APT_INSTALL) postgresql-15 redis-server; fi
+
+test-production: venv production-deps
+	$(PYTEST) -p no:xdist -m production tests/production $(PYTEST_ARGS)
 
 # Benchmarks (docs/performance.md): each on a throwaway database of its own, never db.sqlite3.
 # Extra arguments, e.g. `make bench BENCH_ARGS="--only campaign,lists"`.

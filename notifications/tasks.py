@@ -33,6 +33,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.beat_lock import periodic_once
+
 from .models import Notification
 
 logger = logging.getLogger("jixiao.notifications")
@@ -58,7 +60,8 @@ def send_notification_emails(notification_ids: list[int]) -> int:
 
 
 @shared_task
-def sweep_notification_emails() -> int:
+@periodic_once("notifications.tasks.sweep_notification_emails")  # one sweep per period however many beats
+def sweep_notification_emails() -> int | None:
     """Send every notice whose e-mail is due, unsent, and not leased (or whose lease
     expired: its sender died). A failing mail server ends the sweep (logged); the next
     sweep tries again. Returns how many were sent."""

@@ -3,6 +3,8 @@ they are not run in a thread of the web process (production: a Celery worker).""
 
 from celery import shared_task
 
+from config.beat_lock import periodic_once
+
 
 @shared_task
 def run_job(job_id: int) -> str | None:
@@ -14,7 +16,8 @@ def run_job(job_id: int) -> str | None:
 
 
 @shared_task
-def send_reminders() -> int:
+@periodic_once("processes.tasks.send_reminders")
+def send_reminders() -> int | None:
     """The reminder and escalation sweep (beat in production, the embedded scheduler in the
     default mode); each reminder is sent once however many schedulers run."""
     from .services.reminders import reminders_send

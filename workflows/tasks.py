@@ -4,8 +4,11 @@ scheduler in the default mode)."""
 from celery import shared_task
 from viewflow.workflow import timers
 
+from config.beat_lock import periodic_once
+
 
 @shared_task
+@periodic_once("workflows.tasks.fire_timers")
 def fire_timers() -> None:
     timers.fire_due_timers()
     timers.fire_due_start_timers()
@@ -13,7 +16,8 @@ def fire_timers() -> None:
 
 
 @shared_task
-def sweep_pre_assessments() -> int:
+@periodic_once("workflows.tasks.sweep_pre_assessments")
+def sweep_pre_assessments() -> int | None:
     """Reviews past their due date move on once their quorum is in (DESIGN §3.2)."""
     from .services import sweep_due_pre_assessments
 

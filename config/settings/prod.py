@@ -17,6 +17,19 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
 EMBEDDED_SCHEDULER = False
+# One run per period of each periodic task however many beats run (config/beat_lock.py).
+PERIODIC_TASK_LOCK = True
+# The e-mail outbox's timings (config/settings/base.py explains them). A site may change
+# them; the production suite shortens them so its recoveries fit in CI (docs/operations.md).
+NOTIFICATION_EMAIL_LEASE_SECONDS = env.int("NOTIFICATION_EMAIL_LEASE_SECONDS", default=NOTIFICATION_EMAIL_LEASE_SECONDS)  # noqa: F405
+NOTIFICATION_EMAIL_SWEEP_AFTER = env.int("NOTIFICATION_EMAIL_SWEEP_AFTER", default=NOTIFICATION_EMAIL_SWEEP_AFTER)  # noqa: F405
+CELERY_BEAT_SCHEDULE = {  # noqa: F405
+    **CELERY_BEAT_SCHEDULE,  # noqa: F405
+    "sweep-notification-emails": {
+        **CELERY_BEAT_SCHEDULE["sweep-notification-emails"],  # noqa: F405
+        "schedule": env.float("NOTIFICATION_EMAIL_SWEEP_SECONDS", default=60.0),
+    },
+}
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
