@@ -186,3 +186,23 @@ project.refresh_from_db()
 project_act(project=project, actor=finance, action="start_execution")
 campaign_launch(actor=finance, fiscal_year=2021, due_at=timezone.now() + timedelta(days=30))
 """
+
+
+#: axe-core's WCAG 2 A/AA rules, and the impacts that fail a page (issue 21).
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}, "resultTypes": ["violations"]}
+AXE_FAILING = {"serious", "critical"}
+
+
+def axe_violations(page: Page) -> list[str]:
+    """The serious and critical WCAG 2 A/AA violations of the page (axe-core, bundled by
+    axe-playwright-python: no network), one line per offending node."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.wait_for_load_state("load")
+    results = Axe().run(page, options=AXE_OPTIONS).response
+    return [
+        f"{page.url} [{v['impact']}] {v['id']}: {v['help']} — {' '.join(node['target'])}"
+        for v in results["violations"]
+        if v.get("impact") in AXE_FAILING
+        for node in v["nodes"]
+    ]

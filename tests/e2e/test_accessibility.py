@@ -1,7 +1,8 @@
 """Automated accessibility check (issue 21): axe-core (bundled by axe-playwright-python, no
 network) over the main page of every role and each journey's forms — the pre-assessment
 opinion, the targets' edit form and their rating, the monitoring report, the self-evaluation
-score sheet, the rectification report and the reports page — failing on any serious or
+score sheet, the rectification report and the reports page (the pictures' pages — project
+lifecycle, charts, the auditor's screen — are checked in test_pictures.py) — failing on any serious or
 critical violation of WCAG 2 A/AA (axe tags wcag2a, wcag2aa).
 
 Served on the demo data (tests/e2e/demo_support.py); same arrangement as the other browser tests.
@@ -10,11 +11,10 @@ Served on the demo data (tests/e2e/demo_support.py); same arrangement as the oth
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import sync_playwright
 
 from .demo_support import DEMO_SCRIPT, demo_facts
-from .support import CHROMIUM_ARGS, PASSWORD, new_context, serve
+from .support import CHROMIUM_ARGS, PASSWORD, axe_violations, new_context, serve
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +38,6 @@ JOURNEYS = [
     "rectification_report",
     "reports",
 ]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}, "resultTypes": ["violations"]}
-FAILING = {"serious", "critical"}
 
 
 @pytest.fixture(scope="module")
@@ -69,25 +67,13 @@ def open_as(browser, base, username):
     return page
 
 
-def violations(page) -> list[str]:
-    """The serious and critical WCAG 2 A/AA violations of the page, one line per node."""
-    page.wait_for_load_state("load")
-    results = Axe().run(page, options=AXE_OPTIONS).response
-    found = []
-    for v in results["violations"]:
-        if v.get("impact") in FAILING:
-            for node in v["nodes"]:
-                found.append(f"{page.url} [{v['impact']}] {v['id']}: {v['help']} — {' '.join(node['target'])}")
-    return found
-
-
 def test_axe_runs_offline_and_finds_a_violation_when_an_input_has_no_label(demo_server, browser):
     base, _ = demo_server
     page = open_as(browser, base, "finance1")
     try:
         # the check itself works (axe-core bundled, no network) and does fail a bad page
         page.evaluate("() => document.querySelector('main').appendChild(document.createElement('input'))")
-        assert any(" label: " in line for line in violations(page))
+        assert any(" label: " in line for line in axe_violations(page))
     finally:
         page.context.close()
 
@@ -98,7 +84,7 @@ def test_main_page_of_every_role_has_no_serious_accessibility_violation_when_che
     for username in ROLES:
         page = open_as(browser, base, username)
         try:
-            found += violations(page)
+            found += axe_violations(page)
         finally:
             page.context.close()
     assert not found, "\n".join(found)
@@ -118,7 +104,7 @@ def test_journey_forms_have_no_serious_accessibility_violation_when_checked(demo
             assert page.locator("main form[method=post]").count() or journey == "reports", (
                 f"{journey}: no form at {url}"
             )
-            found += violations(page)
+            found += axe_violations(page)
         finally:
             page.context.close()
     assert not found, "\n".join(found)

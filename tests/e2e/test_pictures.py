@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from .support import CHROMIUM_ARGS, PASSWORD, log_in, serve
+from .support import CHROMIUM_ARGS, PASSWORD, axe_violations, log_in, serve
 
 SETUP_SCRIPT = f"""
 import json
@@ -80,6 +80,8 @@ def test_project_page_shows_lifecycle_with_current_stage_when_project_executing(
     assert panel.locator("g.edge.lc-taken").count() >= 5
     expect(panel.get_by_test_id("lifecycle-path")).to_contain_text("已批复预算 → 执行中")
     expect(panel.get_by_test_id("lifecycle-current")).to_contain_text("执行中")
+    found = axe_violations(page)
+    assert not found, "\n".join(found)
     shot(page, "project-lifecycle.png", panel)
 
 
@@ -109,6 +111,8 @@ def test_overview_page_draws_chart_with_data_table_when_opened(demo, browser, us
     if not figure.locator("details").evaluate("d => d.open"):
         figure.locator("summary").click()
     expect(figure.locator("table tbody tr").first).to_be_visible()
+    found = axe_violations(page)
+    assert not found, "\n".join(found)
     if chart == "monitoring-lights":
         shot(page, "chart-monitoring-lights.png", figure)
 
@@ -148,4 +152,6 @@ def test_auditor_filters_trail_and_reads_chinese_labels_when_on_audit_screen(dem
         assert code not in text, code
     page.get_by_role("button", name="立即校验整条审计链").click()
     expect(page.get_by_test_id("audit-chain-status")).to_contain_text("审计链完整")
+    found = axe_violations(page)
+    assert not found, "\n".join(found)
     shot(page, "audit-trail.png")
