@@ -21,7 +21,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from .models import Notification
-from .services import BOARD_GROUP, unread_count, user_group
+from .services import BOARD_GROUP, push_payload, unread_count, user_group
 
 logger = logging.getLogger("jixiao.notifications")
 
@@ -62,19 +62,7 @@ def _hello_and_replay(user, since: int | None) -> tuple[dict, list[dict]]:
     replay: list[dict] = []
     if since is not None and last_id > since:
         notes = list(mine.filter(id__gt=since).order_by("-id")[:REPLAY_LIMIT])
-        replay = [
-            {
-                "type": "notification",
-                "id": note.pk,
-                "kind": note.kind,
-                "text": note.text_in(user.language),
-                "url": note.url,
-                "created_at": note.created_at.isoformat(),
-                "unread": unread,
-                "replayed": True,
-            }
-            for note in reversed(notes)
-        ]
+        replay = [push_payload(note, language=user.language, unread=unread, replayed=True) for note in reversed(notes)]
     return {"type": "unread", "unread": unread, "last_id": last_id}, replay
 
 

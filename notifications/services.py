@@ -87,6 +87,23 @@ def notify(
     return created
 
 
+def push_payload(note: Notification, *, language: str, unread: int, replayed: bool = False) -> dict:
+    """What a browser tab is sent for one notification (live, or replayed on a reconnect:
+    notifications.consumers), in the recipient's language, with their unread count."""
+    payload = {
+        "type": "notification",
+        "id": note.pk,
+        "kind": note.kind,
+        "text": note.text_in(language),
+        "url": note.url,
+        "created_at": note.created_at.isoformat(),
+        "unread": unread,
+    }
+    if replayed:
+        payload["replayed"] = True
+    return payload
+
+
 def deliver(notification_ids: Iterable[int]) -> None:
     """Push each notification to its recipient's sockets, and queue their e-mails (one task
     for the whole delivery: a campaign tells hundreds of people at once). Neither raises:
@@ -109,15 +126,7 @@ def deliver(notification_ids: Iterable[int]) -> None:
     emails: list[int] = []
     for note in notes:
         user = note.recipient
-        payload = {
-            "type": "notification",
-            "id": note.pk,
-            "kind": note.kind,
-            "text": note.text_in(user.language),
-            "url": note.url,
-            "created_at": note.created_at.isoformat(),
-            "unread": note.recipient_unread,
-        }
+        payload = push_payload(note, language=user.language, unread=note.recipient_unread)
         pushes.append((note.pk, user_group(user.pk), {"type": "notify", "payload": payload}))
         if note.email_pending:
             emails.append(note.pk)
