@@ -46,8 +46,8 @@ from .files import file_response
 from .models import AuditEvent, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
 from .selectors import commissioned_for, commissioned_get_for, published_evaluations
 from .services import commissioned as svc
-from .services.panel_reminders import panel_remind_hours
 from .services.findings import can_record, finding_add, finding_remove, findings_of
+from .services.panel_reminders import panel_remind_hours
 from .states import FrameworkDimension
 
 PAGE_SIZE = 50
