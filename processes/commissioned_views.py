@@ -47,6 +47,7 @@ from .models import AuditEvent, CommissionedEvaluation, EvaluationPanelMember, E
 from .selectors import commissioned_for, commissioned_get_for, published_evaluations
 from .services import commissioned as svc
 from .services.findings import can_record, finding_add, finding_remove, findings_of
+from .services.panel_reminders import panel_remind_hours
 from .states import FrameworkDimension
 
 PAGE_SIZE = 50
@@ -63,6 +64,7 @@ HISTORY_LABELS = {
     "comment": gettext_lazy("部门反馈意见"),
     "draw_panel": gettext_lazy("抽取专家评审组"),
     "submit_suggestions": gettext_lazy("提交评审建议"),
+    "remind_panel": gettext_lazy("提醒评审组成员"),
     "finalize": gettext_lazy("形成评价结果"),
     "publish": gettext_lazy("批准公开"),
 }
@@ -148,7 +150,7 @@ def _forms(evaluation: CommissionedEvaluation, user, bound: dict[str, Any]) -> d
             forms[slug] = SuggestionsForm()
         elif slug == "finalize":
             forms[slug] = FinalizeForm(evaluation=evaluation)
-        else:  # fieldwork, draw, disclose: a button only
+        else:  # fieldwork, draw, remind, disclose: a button only
             forms[slug] = None
     return {slug.replace("-", "_"): form for slug, form in forms.items()}
 
@@ -190,6 +192,8 @@ def _page(request, evaluation: CommissionedEvaluation, *, bound=None, error=None
             "finding_form": bound.get("finding-add") or (FindingForm() if may_record else None),
             "completion_rate": rate_text(evaluation.completion_rate),
             "forms": _forms(evaluation, user, bound),
+            "remind_pending": [str(m.user) for m in panel if m.submitted_at is None],
+            "remind_hours": panel_remind_hours(),
             "history": [(event, HISTORY_LABELS.get(event.action, event.action)) for event in history],
             "error": error,
         },
@@ -222,7 +226,8 @@ DONE = {
 
 
 def _run(request, evaluation, slug: str, form, call: Callable[[], Any], done=None):
-    """Validate ``form`` (None for a button), run the service ``call`` and answer."""
+    """Validate ``form`` (None for a button), run the service ``call`` and answer; ``done``
+    (else DONE[slug]) is the success message, or a function giving it once ``call`` ran."""
     bound = {slug: form} if form is not None else {}
     if form is not None and not form.is_valid():
         return _page(request, evaluation, bound=bound, status=400)
@@ -235,6 +240,8 @@ def _run(request, evaluation, slug: str, form, call: Callable[[], Any], done=Non
             return _page(request, _fresh(request, evaluation), error=" ".join(exc.messages), status=400)
         form.add_service_errors(exc)
         return _page(request, _fresh(request, evaluation), bound=bound, status=400)
+    if callable(done):  # a message that depends on what the call did
+        done = done()
     messages.success(request, done or DONE[slug])
     return redirect("processes:commissioned_detail", pk=evaluation.pk)
 
@@ -319,6 +326,24 @@ def _suggestions(request, ev):
     )
 
 
+def _remind(request, ev):
+    told: dict[str, Any] = {}
+
+    def call() -> None:
+        told["reminded"], told["skipped"] = svc.evaluation_remind_panel(evaluation=ev, actor=request.user)
+
+    def done() -> str:
+        text = _("已提醒 %(names)s 提交评审建议。") % {"names": "、".join(str(m.user) for m in told["reminded"])}
+        if told["skipped"]:
+            text += " " + _("%(names)s 在 %(hours)s 小时内已提醒过，本次未再提醒。") % {
+                "names": "、".join(str(m.user) for m in told["skipped"]),
+                "hours": panel_remind_hours(),
+            }
+        return text
+
+    return _run(request, ev, "remind", None, call, done=done)
+
+
 def _finalize(request, ev):
     form = FinalizeForm(request.POST, request.FILES, evaluation=ev)
     return _run(
@@ -361,6 +386,7 @@ HANDLERS = {
     "comment": _comment,
     "draw": _draw,
     "suggestions": _suggestions,
+    "remind": _remind,
     "finalize": _finalize,
     "disclose": _disclose,
     "finding-add": _finding_add,

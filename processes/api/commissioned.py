@@ -3,6 +3,7 @@ list (filters year, kind, status) and the finance section's commission, an evalu
 detail (framework, scores, panel with each member's suggestions, findings, the actions
 the caller may take now), and one POST per step of the chain: plan, review-plan,
 fieldwork, draft (multipart), comment, draw, suggestions (the caller's own seat),
+remind (the agency reminds the members yet to submit: the user ids reminded and skipped),
 finalize (multipart), disclose; findings (POST) and findings/{id} (DELETE).
 
 Reads go through processes.selectors.commissioned_for (an evaluation the caller may not
@@ -302,6 +303,13 @@ class CommissionedFinalizeSerializer(serializers.Serializer):
         return fields
 
 
+class CommissionedRemindedSerializer(serializers.Serializer):
+    reminded = serializers.ListField(child=serializers.IntegerField(), help_text=_("本次提醒的成员（用户 id）"))
+    skipped = serializers.ListField(
+        child=serializers.IntegerField(), help_text=_("时限内已提醒过、本次未再提醒的成员（用户 id）")
+    )
+
+
 class CommissionedFindingInputSerializer(serializers.Serializer):
     problem = serializers.CharField(allow_blank=True, max_length=5000)
     basis = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
@@ -455,6 +463,25 @@ class CommissionedEvaluationViewSet(
         data = self._body(CommissionedSuggestionsSerializer)
         services.suggestion_submit(member=member, actor=request.user, suggestions=data["suggestions"])
         return self._detail(evaluation)
+
+    @extend_schema(
+        summary=_("提醒尚未提交评审建议的评审组成员（受托机构）"),
+        description=_(
+            "向尚未提交评审建议的成员各发送一条提醒通知；同一成员在设定的小时数内只提醒一次。"
+            "无人可提醒（均已提交，或均刚提醒过）时返回 409。"
+        ),
+        request=None,
+        responses={200: CommissionedRemindedSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def remind(self, request, pk=None):
+        evaluation = self.get_object()
+        reminded, skipped = services.evaluation_remind_panel(evaluation=evaluation, actor=request.user)
+        return Response(
+            CommissionedRemindedSerializer(
+                {"reminded": [m.user_id for m in reminded], "skipped": [m.user_id for m in skipped]}
+            ).data
+        )
 
     @extend_schema(
         summary=_("形成评价结果（受托机构）"),

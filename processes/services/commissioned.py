@@ -56,6 +56,7 @@ from ..permissions import holds
 from ..scoring import grade_of
 from ..states import EvaluationKind, EvaluationStatus, FrameworkDimension, Grade, ProjectStage
 from .audit import audit_and_notify
+from .panel_reminders import remind_members
 from .pre_assessment import _pool_json, agency_staff, finance_officers, library_candidates, stored_pool
 from .records import save_versioned
 
@@ -94,6 +95,7 @@ SUGGESTIONS_IN = gettext_noop("「%(title)s」的专家评审建议已全部提�
 FINALIZED = gettext_noop("「%(title)s」评价完成：%(score)s 分，等次%(grade)s")
 FINALIZED_FINANCE = gettext_noop("「%(title)s」评价完成：%(score)s 分，等次%(grade)s，请审核是否公开")
 PUBLISHED = gettext_noop("「%(title)s」的评价报告已批准公开")
+PANEL_REMINDER = gettext_noop("请尽快提交「%(title)s」的专家评审建议（截止 %(due)s）。")
 
 
 def evaluation_url(evaluation: CommissionedEvaluation) -> str:
@@ -154,6 +156,7 @@ ACTION_STATUS: dict[str, str] = {
     "comment": EvaluationStatus.DRAFT_REPORT,
     "draw": EvaluationStatus.DEPT_COMMENTED,
     "suggestions": EvaluationStatus.EXPERT_REVIEW,
+    "remind": EvaluationStatus.EXPERT_REVIEW,
     "finalize": EvaluationStatus.EXPERT_REVIEW,
     "disclose": EvaluationStatus.FINAL,
 }
@@ -172,6 +175,10 @@ def available_actions(evaluation: CommissionedEvaluation, user: User) -> list[st
         "draft": agency,
         "comment": is_department_of(evaluation, user),
         "draw": agency,
+        # reminding the panel: only while someone has not submitted their suggestions
+        "remind": agency
+        and status == EvaluationStatus.EXPERT_REVIEW
+        and evaluation.panel.filter(submitted_at__isnull=True).exists(),
         "finalize": agency,
         "disclose": can_disclose(user),
     }
@@ -765,6 +772,33 @@ def suggestion_submit(*, member: EvaluationPanelMember, actor: User, suggestions
         told=told,
     )
     return member
+
+
+@transaction.atomic
+def evaluation_remind_panel(
+    *, evaluation: CommissionedEvaluation, actor: User, now: datetime | None = None
+) -> tuple[list[EvaluationPanelMember], list[EvaluationPanelMember]]:
+    """The commissioned agency reminds the panel members who have not submitted their
+    suggestions (``submitted_at`` empty) while the panel reviews: one notice each (to the
+    evaluation's page, where their form is), one ``remind_panel`` audit event naming who
+    was reminded and who was skipped. As for the pre-assessment panel
+    (processes.services.panel_reminders): at most once per member in
+    ``panel_remind_hours()``; nobody left, or everyone reminded recently, is a Conflict."""
+    evaluation = _lock(evaluation)
+    _require_agency(evaluation, actor)
+    _require(evaluation, EvaluationStatus.EXPERT_REVIEW)
+    pending = list(evaluation.panel.filter(submitted_at__isnull=True).select_related("user").order_by("seat"))
+    return remind_members(
+        obj=evaluation,
+        state=evaluation.status,
+        pending=pending,
+        actor=actor,
+        verb=PANEL_REMINDER,
+        params={"title": evaluation.title, "due": _due(evaluation)},
+        url=evaluation_url(evaluation),
+        nobody_pending=_("评审组成员均已提交评审建议，无需提醒。"),
+        now=now,
+    )
 
 
 # -- the result -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
@@ -32,6 +32,8 @@ from ..panel import DEPUTY, EXPERT, Candidate, DrawContext, PanelRuleFailed, Pan
 from ..permissions import holds
 from ..states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
 from .audit import audit_and_notify
+from .panel_reminders import panel_remind_hours as panel_remind_hours  # re-exported: views, tests
+from .panel_reminders import remind_members
 from .projects import department_members, msgid, project_system_transition, project_url
 from .records import save_versioned
 
@@ -679,11 +681,6 @@ def pre_assessment_open_for(project: BudgetProject) -> PreAssessment | None:
 PANEL_REMINDER = gettext_noop("请尽快提交「%(project)s」的事前绩效评估评审意见（截止 %(due)s）。")
 
 
-def panel_remind_hours() -> int:
-    """A member is reminded at most once in this many hours (settings.JIXIAO, decision 0018)."""
-    return int(settings.JIXIAO["REMINDERS"].get("PANEL_REMIND_HOURS", 24))
-
-
 @transaction.atomic
 def pre_assessment_remind_panel(
     *, pre_assessment: PreAssessment, actor: User, now: datetime | None = None
@@ -691,15 +688,9 @@ def pre_assessment_remind_panel(
     """The commissioned agency reminds the seated members who have not submitted their
     opinion: one notice each (to their opinion page), one audit event naming them. A member
     reminded in the last ``panel_remind_hours()`` is skipped (no spam). Returns (reminded,
-    skipped); nobody left to remind is a Conflict."""
+    skipped); nobody left to remind is a Conflict (processes.services.panel_reminders)."""
     from django.urls import reverse
 
-    from notifications.models import Notification
-    from notifications.services import notify
-
-    from .audit import audit_record
-
-    now = now or timezone.now()
     pa = _lock(pre_assessment)
     _require_agency_staff(pa, actor)
     _require(pa, PreAssessmentStatus.UNDER_REVIEW)
@@ -709,37 +700,14 @@ def pre_assessment_remind_panel(
         .select_related("user")
         .order_by("seat")
     )
-    if not pending:
-        raise Conflict(_("评审组成员均已提交评审意见，无需提醒。"))
-    since = now - timedelta(hours=panel_remind_hours())
-    recent = set(
-        Notification.objects.filter(
-            recipient_id__in=[m.user_id for m in pending],
-            verb=PANEL_REMINDER,
-            object_type=pa._meta.label_lower,
-            object_id=str(pa.pk),
-            created_at__gte=since,
-        ).values_list("recipient_id", flat=True)
-    )
-    reminded = [m for m in pending if m.user_id not in recent]
-    skipped = [m for m in pending if m.user_id in recent]
-    if not reminded:
-        raise Conflict(_("这些成员在 %(hours)s 小时内已提醒过，请稍后再提醒。") % {"hours": panel_remind_hours()})
-    event = audit_record(
+    return remind_members(
         obj=pa,
-        action="remind_panel",
+        state=pa.status,
+        pending=pending,
         actor=actor,
-        role=Role.AGENCY_STAFF,
-        from_state=pa.status,
-        to_state=pa.status,
-        detail={"reminded": [m.user_id for m in reminded], "skipped": [m.user_id for m in skipped]},
-    )
-    params = {"project": pa.project.name, "due": _due(pa)}
-    notify(
-        messages={m.user: Message("reminder", PANEL_REMINDER, params) for m in reminded},
-        event_key=f"audit:{event.sequence}",
+        verb=PANEL_REMINDER,
+        params={"project": pa.project.name, "due": _due(pa)},
         url=reverse("workflows:pre_assessment_opinion", args=[pa.pk]),
-        object_type=pa._meta.label_lower,
-        object_id=str(pa.pk),
+        nobody_pending=_("评审组成员均已提交评审意见，无需提醒。"),
+        now=now,
     )
-    return reminded, skipped

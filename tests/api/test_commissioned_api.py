@@ -255,3 +255,26 @@ def test_list_filters_by_year_kind_and_status_with_a_flat_query_count(chain):
     with CaptureQueriesContext(connection) as many:
         assert finance.get(BASE).json()["count"] == 5
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+# -- reminding the panel (issue 21) -------------------------------------------------------------
+
+
+def test_agency_reminds_the_panel_through_the_api_and_a_repeat_is_409(chain):
+    from notifications.models import Notification
+    from processes.services import commissioned as svc
+
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    done, *waiting = chain.panel(ev)
+    svc.suggestion_submit(member=done, actor=done.user, suggestions=["建议"])
+    agency = client_for(chain.staff)
+    assert agency.get(url(ev)).json()["actions"] == ["remind", "finalize"]
+    response = agency.post(url(ev, "remind"))
+    assert response.status_code == 200, response.content
+    assert response.json() == {"reminded": [m.user_id for m in waiting], "skipped": []}
+    notes = Notification.objects.filter(kind="reminder", object_id=str(ev.pk))
+    assert sorted(notes.values_list("recipient_id", flat=True)) == sorted(m.user_id for m in waiting)
+    assert agency.post(url(ev, "remind")).status_code == 409
+    assert client_for(done.user).post(url(ev, "remind")).status_code == 403
+    assert client_for(chain.outsider_staff).post(url(ev, "remind")).status_code == 404
+    assert notes.count() == len(waiting)

@@ -652,6 +652,81 @@ def test_available_actions_are_only_the_current_users_when_asked(chain):
     ev = chain.step(ev, EvaluationStatus.EXPERT_REVIEW)
     m = chain.panel(ev)[0]
     assert svc.available_actions(ev, m.user) == ["suggestions"]
-    assert svc.available_actions(ev, chain.staff) == ["finalize"]
+    assert svc.available_actions(ev, chain.staff) == ["remind", "finalize"]
     svc.suggestion_submit(member=m, actor=m.user, suggestions=["建议"])
     assert svc.available_actions(ev, m.user) == []
+
+
+# -- reminding the panel (issue 21) -------------------------------------------------------------
+
+
+def reminders(ev):
+    return Notification.objects.filter(
+        kind="reminder", object_type="processes.commissionedevaluation", object_id=str(ev.pk)
+    )
+
+
+def test_agency_reminds_only_the_members_without_suggestions_when_it_asks(chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    done, *waiting = chain.panel(ev)
+    svc.suggestion_submit(member=done, actor=done.user, suggestions=["加强绩效目标管理"])
+    reminded, skipped = svc.evaluation_remind_panel(evaluation=ev, actor=chain.staff2)
+    assert [m.pk for m in reminded] == [m.pk for m in waiting] and skipped == []
+    notes = reminders(ev)
+    assert sorted(n.recipient_id for n in notes) == sorted(m.user_id for m in waiting)
+    assert all(n.url == svc.evaluation_url(ev) and ev.title in n.text for n in notes)
+    event = AuditEvent.objects.get(object_id=str(ev.pk), action="remind_panel")
+    assert event.actor_id == chain.staff2.pk and event.actor_role == "agency_staff"
+    assert event.detail == {"reminded": [m.user_id for m in waiting], "skipped": []}
+    assert CommissionedEvaluation.objects.get(pk=ev.pk).status == EvaluationStatus.EXPERT_REVIEW
+
+
+def test_remind_is_409_and_tells_nobody_when_everyone_was_reminded_within_the_hours(chain):
+    from processes.services.panel_reminders import panel_remind_hours
+
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    first, _ = svc.evaluation_remind_panel(evaluation=ev, actor=chain.staff)
+    with pytest.raises(Conflict, match="小时内已提醒过"):
+        svc.evaluation_remind_panel(evaluation=ev, actor=chain.staff)
+    assert reminders(ev).count() == len(first)
+    assert AuditEvent.objects.filter(object_id=str(ev.pk), action="remind_panel").count() == 1
+    later = timezone.now() + timedelta(hours=panel_remind_hours(), minutes=1)
+    again, skipped = svc.evaluation_remind_panel(evaluation=ev, actor=chain.staff, now=later)
+    assert [m.pk for m in again] == [m.pk for m in first] and skipped == []
+
+
+def test_remind_skips_the_recently_reminded_when_others_are_due(chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    panel = chain.panel(ev)
+    svc.evaluation_remind_panel(evaluation=ev, actor=chain.staff)
+    # the first seat's reminder is two days old: due again; the others' are fresh
+    old = timezone.now() - timedelta(days=2)
+    Notification.objects.filter(kind="reminder", recipient_id=panel[0].user_id).update(created_at=old)
+    reminded, skipped = svc.evaluation_remind_panel(evaluation=ev, actor=chain.staff)
+    assert [m.pk for m in reminded] == [panel[0].pk]
+    assert [m.pk for m in skipped] == [m.pk for m in panel[1:]]
+    event = AuditEvent.objects.filter(object_id=str(ev.pk), action="remind_panel").order_by("-sequence").first()
+    assert event.detail == {"reminded": [panel[0].user_id], "skipped": [m.user_id for m in panel[1:]]}
+
+
+def test_remind_is_409_when_every_member_has_submitted(chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    for m in chain.panel(ev):
+        svc.suggestion_submit(member=m, actor=m.user, suggestions=["建议"])
+    assert "remind" not in svc.available_actions(ev, chain.staff)
+    with pytest.raises(Conflict, match="均已提交评审建议"):
+        svc.evaluation_remind_panel(evaluation=ev, actor=chain.staff)
+    assert not reminders(ev).exists()
+
+
+def test_remind_is_refused_when_not_the_commissioned_agency_or_not_under_review(chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    member = chain.panel(ev)[0].user
+    for user in [chain.outsider_staff, chain.d.finance, chain.d.staff_a, member]:
+        with pytest.raises(PermissionDenied):
+            svc.evaluation_remind_panel(evaluation=ev, actor=user)
+        assert "remind" not in svc.available_actions(ev, user)
+    early = chain.step(chain.commission_department(), EvaluationStatus.DEPT_COMMENTED)
+    with pytest.raises(ActionNotAllowed):
+        svc.evaluation_remind_panel(evaluation=early, actor=chain.staff)
+    assert not reminders(ev).exists() and not reminders(early).exists()

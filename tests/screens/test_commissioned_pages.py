@@ -254,3 +254,69 @@ def test_department_sees_only_its_own_in_the_list_when_logged_in(client, chain):
     body = text(as_user(client, chain.d.staff_a).get(LIST))
     assert mine.title in body and theirs.title not in body
     assert svc.available_actions(mine, chain.d.staff_a) == []
+
+
+# -- reminding the panel (issue 21) -------------------------------------------------------------
+
+
+def reminders(ev):
+    from notifications.models import Notification
+
+    return Notification.objects.filter(
+        kind="reminder", object_type="processes.commissionedevaluation", object_id=str(ev.pk)
+    )
+
+
+def test_agency_reminds_the_members_without_suggestions_when_it_presses_the_button(client, chain):
+    from processes.models import AuditEvent
+
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    done, *waiting = chain.panel(ev)
+    svc.suggestion_submit(member=done, actor=done.user, suggestions=["加强绩效目标管理"])
+    as_user(client, chain.staff)
+    page = client.get(detail(ev))
+    body = text(page)
+    assert action_forms(page) == {"remind", "finalize"}
+    assert (
+        "提醒未提交的成员" in body and 'data-confirm="' in re.search(r'<form[^>]*data-action="remind"[^>]*>', body)[0]
+    )
+    assert str(waiting[0].user) in body.split('data-action="remind"')[1].split("</form>")[0]
+    assert str(done.user) not in body.split('data-action="remind"')[1].split("</form>")[0]
+    response = client.post(act(ev, "remind"))
+    assert response.status_code == 302
+    assert "已提醒" in text(client.get(response.url))
+    assert sorted(n.recipient_id for n in reminders(ev)) == sorted(m.user_id for m in waiting)
+    assert all(n.url == detail(ev) for n in reminders(ev))
+    event = AuditEvent.objects.get(object_id=str(ev.pk), action="remind_panel")
+    assert event.actor_id == chain.staff.pk
+    assert event.detail["reminded"] == [m.user_id for m in waiting] and event.detail["skipped"] == []
+    assert "提醒评审组成员" in text(client.get(detail(ev)))  # the history names the step
+    # at most once in PANEL_REMIND_HOURS: a second press at once is a 409, nobody told twice
+    again = client.post(act(ev, "remind"))
+    assert again.status_code == 409 and "小时内已提醒过" in text(again)
+    assert reminders(ev).count() == len(waiting)
+
+
+def test_remind_is_409_when_every_member_has_submitted(client, chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    for m in chain.panel(ev):
+        svc.suggestion_submit(member=m, actor=m.user, suggestions=["建议"])
+    as_user(client, chain.staff)
+    assert "remind" not in action_forms(client.get(detail(ev)))
+    response = client.post(act(ev, "remind"))
+    assert response.status_code == 409 and "均已提交评审建议" in text(response)
+    assert not reminders(ev).exists()
+
+
+@pytest.mark.parametrize("person", ["finance", "staff_a", "member", "outsider"])
+def test_remind_is_refused_when_not_the_commissioned_agency(client, chain, person):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    user = {
+        "finance": chain.d.finance,
+        "staff_a": chain.d.staff_a,
+        "member": chain.panel(ev)[0].user,
+        "outsider": chain.outsider_staff,
+    }[person]
+    as_user(client, user)
+    assert client.post(act(ev, "remind")).status_code == (404 if person == "outsider" else 403)
+    assert not reminders(ev).exists()

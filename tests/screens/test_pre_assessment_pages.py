@@ -515,6 +515,7 @@ def test_agency_reminds_only_the_members_without_an_opinion_when_it_asks(client,
     client.force_login(review.staff)
     body = text(client.get(page(pa)))
     assert "提醒未提交的成员" in body and str(waiting[0].user) in body
+    assert 'data-confirm="将向尚未提交评审意见的成员各发送一条提醒通知。确定提醒吗？"' in body
     response = client.post(act(pa, "remind"))
     assert response.status_code == 302
     notes = Notification.objects.filter(kind="reminder", object_id=str(pa.pk))
