@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from processes.models import MonitoringReport, MonitoringRound
 from processes.selectors import monitoring_lights_by_round
@@ -168,3 +168,19 @@ def test_rounds_chart_figures_take_one_query_when_rounds_grow(client, district, 
     with django_assert_num_queries(len(before)):
         response = finance.get(ROUNDS)
     assert len(chart_table(response)) == 6
+
+
+def test_rounds_chart_labels_follow_language_when_english(rf, district, rounds):
+    from workflows.monitoring_views import _rounds_chart
+
+    for query in ({}, {"department": district.dept_b.pk}):
+        request = rf.get(ROUNDS, query)
+        request.user = district.finance
+        with translation.override("en"):
+            _form, chart = _rounds_chart(request)
+            texts = [chart.title, chart.category_label, chart.unit, chart.total_label, *chart.categories]
+            texts += [s.label for s in chart.series]
+        assert chart.title.startswith("Warning lights by round, 2021"), chart.title
+        # the department's name is data, not a label
+        texts = [str(t).replace(district.dept_b.name, "") for t in texts]
+        assert not any(re.search(r"[\u4e00-\u9fff]", t) for t in texts), texts
