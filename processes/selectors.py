@@ -401,8 +401,8 @@ def monitoring_lights_by_round(
     qs = monitoring_reports_for(user).filter(round__in=[r.pk for r in rounds]).exclude(status=ReportStatus.CANCELLED)
     if department is not None:
         qs = qs.filter(project__department_id=department)
-    rows = {
-        row["round_id"]: row
+    rows: dict[int, dict[str, Any]] = {
+        row["round_id"]: dict(row)
         for row in qs.order_by()
         .values("round_id")
         .annotate(**{f"light_{value}": Count("pk", filter=Q(light=value)) for value in Light.values})
