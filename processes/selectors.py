@@ -374,6 +374,48 @@ def monitoring_rounds_counted_for(user: User | AnonymousUser) -> QuerySet[Monito
     )
 
 
+@dataclass(frozen=True)
+class RoundLights:
+    """One round's reports (the ones the user may see, cancelled left out) by light."""
+
+    round: MonitoringRound
+    by_light: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_light.values())
+
+
+def monitoring_round_years_for(user: User | AnonymousUser) -> list[int]:
+    """The fiscal years of the rounds ``user`` may see, newest first (one query)."""
+    return list(monitoring_rounds_for(user).order_by("-fiscal_year").values_list("fiscal_year", flat=True).distinct())
+
+
+def monitoring_lights_by_round(
+    user: User | AnonymousUser, rounds: list[MonitoringRound], *, department: int | None = None
+) -> list[RoundLights]:
+    """Each of ``rounds``' reports that ``user`` may read (``monitoring_reports_for``; a
+    department's people: their own department's), optionally of one ``department``, counted
+    by light, cancelled ones left out — one query whatever the number of rounds. A round
+    none of whose reports pass counts zero everywhere; the order is ``rounds``'."""
+    qs = monitoring_reports_for(user).filter(round__in=[r.pk for r in rounds]).exclude(status=ReportStatus.CANCELLED)
+    if department is not None:
+        qs = qs.filter(project__department_id=department)
+    rows: dict[int, dict[str, Any]] = {
+        row["round_id"]: dict(row)
+        for row in qs.order_by()
+        .values("round_id")
+        .annotate(**{f"light_{value}": Count("pk", filter=Q(light=value)) for value in Light.values})
+    }
+    return [
+        RoundLights(
+            round=r,
+            by_light={value: rows[r.pk][f"light_{value}"] if r.pk in rows else 0 for value in Light.values},
+        )
+        for r in rounds
+    ]
+
+
 def monitoring_round_get_for(user: User | AnonymousUser, pk) -> MonitoringRound:
     """The round if ``user`` may see it; 404 otherwise."""
     return get_object_or_404(monitoring_rounds_for(user), pk=pk)

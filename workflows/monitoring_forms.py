@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -406,3 +406,30 @@ class ReportFilterForm(DepartmentFilterMixin, forms.Form):
             "light": data.get("light") or None,
             "status": data.get("status") or None,
         }
+
+
+class RoundsChartForm(DepartmentFilterMixin, forms.Form):
+    """The rounds list's chart filters (GET): the fiscal year whose rounds are compared (one
+    the user has rounds in; the newest by default) and, for the bureau-wide readers, one
+    department."""
+
+    year = forms.TypedChoiceField(label=gettext_lazy("年度"), required=False, coerce=int, empty_value=None)
+    department = forms.ModelChoiceField(
+        label=gettext_lazy("预算部门"),
+        required=False,
+        queryset=Department.objects.none(),
+        empty_label=gettext_lazy("全部部门"),
+    )
+
+    def __init__(self, *args, years: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.years = years
+        cast(forms.TypedChoiceField, self.fields["year"]).choices = [(y, str(y)) for y in years]
+
+    def chosen(self) -> tuple[int | None, Department | None]:
+        """(year, department) to chart: the newest year and every department unless valid
+        values were asked for."""
+        year = self.years[0] if self.years else None
+        if not self.is_bound or not self.is_valid():
+            return year, None
+        return self.cleaned_data.get("year") or year, self.cleaned_data.get("department")

@@ -41,10 +41,13 @@ from processes.selectors import (
     monitoring_department_get_for,
     monitoring_department_of,
     monitoring_filter,
+    monitoring_lights_by_round,
     monitoring_report_get_for,
     monitoring_reports_for,
     monitoring_round_get_for,
+    monitoring_round_years_for,
     monitoring_rounds_counted_for,
+    monitoring_rounds_for,
     reads_all_monitoring,
     round_overview,
 )
@@ -69,6 +72,7 @@ from .monitoring_forms import (
     ReportForm,
     ReviewForm,
     RoundOpenForm,
+    RoundsChartForm,
     number_text,
     round_job_start,
 )
@@ -129,12 +133,65 @@ def _rounds_page(request, *, form: RoundOpenForm | None = None, status: int = 20
     if opener and form is None:
         form = RoundOpenForm(initial={"scope": RoundOpenForm.ALL, "start_month": 1})
     jobs = Job.objects.filter(created_by=user, kind=ROUND_JOB).order_by("-created_at")[:5] if opener else []
+    chart_form, rounds_chart = _rounds_chart(request)
+    if chart_form.is_bound and not chart_form.is_valid() and status == 200:
+        status = 400
     return render(
         request,
         "workflows/monitoring/rounds.html",
-        {"page": page, "form": form if opener else None, "jobs": jobs, "department": department},
+        {
+            "page": page,
+            "form": form if opener else None,
+            "jobs": jobs,
+            "department": department,
+            "chart_form": chart_form,
+            "rounds_chart": rounds_chart,
+        },
         status=status,
     )
+
+
+#: The rounds chart compares at most this many rounds of a year (the latest ones).
+ROUNDS_CHARTED = 24
+
+
+def _rounds_chart(request) -> tuple[RoundsChartForm, charts.Chart | None]:
+    """预警灯 by round: the rounds of the chosen year (the newest by default) the user may
+    see, oldest first, each with its reports the user may read counted by light — for the
+    bureau-wide readers optionally one department's. Four queries whatever the number of
+    rounds: the years, the departments of the filter, the rounds, the counts."""
+    user = request.user
+    own = monitoring_department_of(user)
+    query = request.GET if ("year" in request.GET or "department" in request.GET) else None
+    form = RoundsChartForm(
+        query, years=monitoring_round_years_for(user), show_department=own is None, auto_id="chart_%s"
+    )
+    year, department = form.chosen()
+    if year is None:
+        return form, None
+    rounds = list(
+        monitoring_rounds_for(user)
+        .filter(fiscal_year=year)
+        .order_by("-end_month", "-start_month", "-pk")[:ROUNDS_CHARTED]
+    )[::-1]
+    rows = monitoring_lights_by_round(user, rounds, department=department.pk if department is not None else own)
+    if department is not None:
+        title = _("%(year)s 年各轮次预警灯（%(department)s）") % {"year": year, "department": department.name}
+    else:
+        title = _("%(year)s 年各轮次预警灯") % {"year": year}
+    chart = charts.Chart(
+        chart_id="monitoring-rounds-lights",
+        title=title,
+        category_label=_("监控轮次"),
+        categories=[_("%(start)s—%(end)s 月") % {"start": r.round.start_month, "end": r.round.end_month} for r in rows],
+        series=[
+            charts.Series(light.value, str(light.label), [r.by_light[light] for r in rows], LIGHT_FILLS[light])
+            for light in LIGHT_ORDER
+        ],
+        unit=_("个项目"),
+        total_label=_("报告数"),
+    )
+    return form, chart
 
 
 @login_required

@@ -89,6 +89,7 @@ def test_project_page_shows_lifecycle_with_current_stage_when_project_executing(
     ("user", "path", "chart"),
     [
         ("finance1", "/monitoring/rounds/{round}/", "monitoring-lights"),
+        ("finance1", "/monitoring/rounds/", "monitoring-rounds-lights"),
         ("finance1", "/evaluations/campaigns/{campaign}/", "campaign-grades"),
         ("supervisor", "/board/", "rectifications-by-department"),
         ("finance1", "/reports/{year}/", "pre-assessment-reduction"),
@@ -113,8 +114,8 @@ def test_overview_page_draws_chart_with_data_table_when_opened(demo, browser, us
     expect(figure.locator("table tbody tr").first).to_be_visible()
     found = axe_violations(page)
     assert not found, "\n".join(found)
-    if chart == "monitoring-lights":
-        shot(page, "chart-monitoring-lights.png", figure)
+    if chart in ("monitoring-lights", "monitoring-rounds-lights"):
+        shot(page, f"chart-{chart}.png", figure)
 
 
 def test_print_media_shows_chart_table_without_toggle_when_printed(demo, browser):
