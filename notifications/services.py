@@ -63,6 +63,7 @@ def notify(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("notify must run inside the transition's transaction")
     email_due = timezone.now() + timedelta(seconds=settings.NOTIFICATION_EMAIL_SWEEP_AFTER)
+    takes_email = _takes_email([user for user in messages if user is not None and user.is_active])
     rows = [
         Notification(
             recipient=user,
@@ -74,7 +75,7 @@ def notify(
             object_type=object_type,
             object_id=object_id,
             event_key=event_key,
-            email_due_at=email_due if user.email_notifications and user.email else None,
+            email_due_at=email_due if user.pk in takes_email else None,
         )
         for user, msg in messages.items()
         if user is not None and user.is_active
@@ -85,6 +86,24 @@ def notify(
     ids = [n.pk for n in created]
     transaction.on_commit(partial(deliver, ids), robust=True)
     return created
+
+
+def _takes_email(users: list) -> set[int]:
+    """The ids of those of ``users`` who take e-mail (an address, and e-mail notifications
+    on). Read from the instances; where a caller loaded them without those fields (a bulk
+    path's ``.only``), from one query for all of them, never one per recipient."""
+    email_fields = {"email", "email_notifications"}
+    loaded = [u for u in users if not email_fields & u.get_deferred_fields()]
+    takes = {u.pk for u in loaded if u.email_notifications and u.email}
+    deferred = [u.pk for u in users if email_fields & u.get_deferred_fields()]
+    if deferred:
+        model = type(users[0])
+        takes |= set(
+            model._default_manager.filter(pk__in=deferred, email_notifications=True)
+            .exclude(email="")
+            .values_list("pk", flat=True)
+        )
+    return takes
 
 
 def push_payload(note: Notification, *, language: str, unread: int, replayed: bool = False) -> dict:

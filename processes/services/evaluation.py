@@ -349,14 +349,16 @@ def _issue_in_one_statement(campaign: EvaluationCampaign, progress, *, insert_ca
         # the head's lock waits until the projects' UPDATE has run (the condition reads it)
         f"head AS (SELECT h.id, h.last_sequence, h.last_hash FROM {head_table} h WHERE h.id = 1 "
         "AND (SELECT count(*) FROM moved) >= 0 AND EXISTS (SELECT 1 FROM campaign) FOR UPDATE OF h), "
-        f"member AS (SELECT DISTINCT u.id, u.{department} AS department_id FROM {user_table} u "
+        f"member AS (SELECT DISTINCT u.id, u.{department} AS department_id, u.{_column(User, 'email')} AS email, "
+        f"u.{_column(User, 'email_notifications')} AS email_notifications FROM {user_table} u "
         f"JOIN {user_groups} ug ON ug.user_id = u.id JOIN {group_table} g ON g.id = ug.group_id "
         f"WHERE u.{_column(User, 'is_active')} AND g.name = ANY(%s) AND u.{department} IN "
         "(SELECT project.department_id FROM project) AND EXISTS (SELECT 1 FROM campaign)) "
         "SELECT 'campaign', campaign.id, NULL::bigint, NULL::text, NULL::text, NULL::bigint, NULL::bigint "
         "FROM campaign "
         "UNION ALL SELECT 'head', head.id, head.last_sequence, head.last_hash, NULL, NULL, NULL FROM head "
-        "UNION ALL SELECT 'member', member.id, member.department_id, NULL, NULL, NULL, NULL FROM member "
+        "UNION ALL SELECT 'member', member.id, member.department_id, member.email, NULL, "
+        "member.email_notifications::int::bigint, NULL FROM member "
         # the projects and their self-evaluations apart: joined here (row estimates of a
         # WITH are blind) PostgreSQL compares every pair
         "UNION ALL SELECT 'project', project.id, project.department_id, project.code, project.name, NULL, "
@@ -387,13 +389,25 @@ def _issue_in_one_statement(campaign: EvaluationCampaign, progress, *, insert_ca
     for pk, last_sequence, last_hash, *_rest in of_kind["head"]:
         head = AuditChainHead(pk=pk, last_sequence=last_sequence, last_hash=last_hash)
         head._state.adding, head._state.db = False, connection.alias
-    # as ``.only("id", "is_active", "department_id")`` would load them (in field order)
-    loaded = [f.attname for f in User._meta.concrete_fields if f.attname in ("id", "is_active", "department_id")]
+    # as ``.only(...)`` would load them (in field order): what notify reads of a recipient
+    told = ("id", "is_active", "department_id", "email", "email_notifications")
+    loaded = [f.attname for f in User._meta.concrete_fields if f.attname in told]
     members = [
         User.from_db(
-            connection.alias, loaded, [{"id": pk, "is_active": True, "department_id": dept}[a] for a in loaded]
+            connection.alias,
+            loaded,
+            [
+                {
+                    "id": pk,
+                    "is_active": True,
+                    "department_id": dept,
+                    "email": email,
+                    "email_notifications": bool(wants),
+                }[a]
+                for a in loaded
+            ],
         )
-        for pk, dept, *_rest in of_kind["member"]
+        for pk, dept, email, _none, wants, *_rest in of_kind["member"]
     ]
     issued = {project_id: evaluation_pk for project_id, _d, _c, _n, evaluation_pk, _m in of_kind["issued"]}
     launched = of_kind["project"]  # every one of them issued (the INSERT adds a row for each or fails)
