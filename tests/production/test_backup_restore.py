@@ -16,9 +16,10 @@ from .topology import record
 
 pytestmark = pytest.mark.production
 
-#: Files in both media roots, referenced by rows, as uploads leave them: a job's input
-#: (MEDIA_ROOT) and a commissioned evaluation's report (PRIVATE_MEDIA_ROOT), written
-#: through the models' own storages.
+#: Files referenced by rows, as uploads leave them, written through the models' own
+#: storages: a job's input and a commissioned evaluation's report, both in
+#: PRIVATE_MEDIA_ROOT (every upload is private: decision 0015). MEDIA_ROOT is still backed
+#: up and restored, for files a release before that one left there (one is put there below).
 MAKE_FILES = """
 from django.core.files.base import ContentFile
 from accounts.models import User
@@ -40,8 +41,12 @@ def test_restore_verifies_and_has_every_file_when_backup_taken_live(healthy, pgc
     made = topo.manage("shell", "-c", MAKE_FILES)
     assert made.returncode == 0, made.stdout + made.stderr
     media, private = Path(topo.env["MEDIA_ROOT"]), Path(topo.env["PRIVATE_MEDIA_ROOT"])
-    assert any(media.rglob("*.xlsx")), "no file in MEDIA_ROOT to back up"
-    assert any(p.is_file() for p in private.rglob("*")), "no file in PRIVATE_MEDIA_ROOT to back up"
+    job_file = Path(made.stdout.strip().splitlines()[-1])
+    assert job_file.is_relative_to(private), f"a job's input left the private root: {job_file}"
+    assert any(private.rglob("*.xlsx")), "no job input in PRIVATE_MEDIA_ROOT to back up"
+    legacy = media / "legacy" / "before-private-uploads.txt"
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_text("a file an earlier release left in MEDIA_ROOT", encoding="utf-8")
 
     backup = topo.tmp / "backup"
     start = time.monotonic()
@@ -73,6 +78,9 @@ def test_restore_verifies_and_has_every_file_when_backup_taken_live(healthy, pgc
     assert done.returncode == 0, out[-4000:]
     assert "restore: OK" in out
     files = next(line for line in out.splitlines() if "referenced files present" in line)
+
+    restored_legacy = topo.tmp / "restored" / "media" / "legacy" / "before-private-uploads.txt"
+    assert restored_legacy.read_text(encoding="utf-8") == legacy.read_text(encoding="utf-8")
 
     # the restored copy verifies on its own, and holds what the source held
     audit = topo.manage("verify_audit", env=restored)
