@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from .support import PASSWORD
+from .support import PASSWORD, new_context
 
 DEMO_SCRIPT = f"""
 import json
@@ -52,3 +52,30 @@ print("E2E " + json.dumps({{
 
 def demo_facts(printed: str) -> dict:
     return json.loads(next(line for line in printed.splitlines() if line.startswith("E2E "))[4:])
+
+
+#: One login per role of the demo district (workflows.demo.USERS).
+ROLES = [
+    "finance1",
+    "supervisor",
+    "auditor",
+    "nongshui_staff",
+    "nongshui_leader",
+    "expert1",
+    "deputy1",
+    "agency1",
+    "sysadmin",
+]
+
+
+def open_as(browser, base: str, username: str, width: int = 1366, height: int = 900):
+    """A new page of ``browser``, signed in as ``username`` through the login form, at
+    ``width`` × ``height``."""
+    page = new_context(browser, base).new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]:has-text('登录')")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page

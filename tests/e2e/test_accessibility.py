@@ -13,22 +13,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .demo_support import DEMO_SCRIPT, demo_facts
-from .support import CHROMIUM_ARGS, PASSWORD, axe_violations, new_context, serve
+from .demo_support import DEMO_SCRIPT, ROLES, demo_facts, open_as
+from .support import CHROMIUM_ARGS, axe_violations, serve
 
 pytestmark = pytest.mark.browser
 
-ROLES = [
-    "finance1",
-    "supervisor",
-    "auditor",
-    "nongshui_staff",
-    "nongshui_leader",
-    "expert1",
-    "deputy1",
-    "agency1",
-    "sysadmin",
-]
 JOURNEYS = [
     "opinion",
     "targets_edit",
@@ -54,17 +43,6 @@ def browser():
             yield browser
         finally:
             browser.close()
-
-
-def open_as(browser, base, username):
-    page = new_context(browser, base).new_page()
-    page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]:has-text('登录')")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
 
 
 def test_axe_runs_offline_and_finds_a_violation_when_an_input_has_no_label(demo_server, browser):

@@ -14,23 +14,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from .demo_support import DEMO_SCRIPT, demo_facts
-from .support import CHROMIUM_ARGS, PASSWORD, new_context, serve
+from .demo_support import DEMO_SCRIPT, ROLES, demo_facts, open_as
+from .support import CHROMIUM_ARGS, serve
 
 pytestmark = pytest.mark.browser
 
-#: One login per role of the demo district (workflows.demo.USERS).
-ROLES = [
-    "finance1",
-    "supervisor",
-    "auditor",
-    "nongshui_staff",
-    "nongshui_leader",
-    "expert1",
-    "deputy1",
-    "agency1",
-    "sysadmin",
-]
 NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
 #: The elements that stick out to the right of the viewport (for the failure message).
 STICKING_OUT = """() => [...document.querySelectorAll('body *')]
@@ -61,18 +49,6 @@ def browser():
             browser.close()
 
 
-def open_as(browser, base, username, width, height=800):
-    context = new_context(browser, base)
-    page = context.new_page()
-    page.set_viewport_size({"width": width, "height": height})
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]:has-text('登录')")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
-
-
 def assert_no_sideways_scroll(page, what):
     page.wait_for_load_state("load")
     assert page.evaluate(NO_SIDEWAYS_SCROLL), f"{what} scrolls sideways: {page.evaluate(STICKING_OUT)}"
@@ -82,7 +58,7 @@ def assert_no_sideways_scroll(page, what):
 def test_header_fits_on_one_line_when_the_window_is_1280_px_or_wider(demo_server, browser, width):
     base, _ = demo_server
     for username in ROLES:
-        page = open_as(browser, base, username, width)
+        page = open_as(browser, base, username, width, height=800)
         try:
             assert_no_sideways_scroll(page, f"{username}'s page at {width} px")
             expect(page.get_by_test_id("nav-toggle")).to_be_hidden()
@@ -102,7 +78,7 @@ def test_header_fits_on_one_line_when_the_window_is_1280_px_or_wider(demo_server
 def test_header_folds_into_a_menu_opened_by_its_button_when_the_window_is_narrow(demo_server, browser, width):
     base, _ = demo_server
     for username in ROLES:
-        page = open_as(browser, base, username, width)
+        page = open_as(browser, base, username, width, height=800)
         try:
             assert_no_sideways_scroll(page, f"{username}'s page at {width} px")
             toggle = page.get_by_test_id("nav-toggle")
@@ -141,7 +117,7 @@ def test_header_folds_into_a_menu_opened_by_its_button_when_the_window_is_narrow
 def test_inbox_task_form_and_board_do_not_scroll_sideways_when_the_window_is(demo_server, browser, width):
     base, facts = demo_server
     staff, _ = facts["self_evaluation"]
-    page = open_as(browser, base, staff, width)
+    page = open_as(browser, base, staff, width, height=800)
     try:
         expect(page.get_by_test_id("task-row").first).to_be_visible()
         assert_no_sideways_scroll(page, f"the inbox at {width} px")
@@ -150,13 +126,13 @@ def test_inbox_task_form_and_board_do_not_scroll_sideways_when_the_window_is(dem
         assert_no_sideways_scroll(page, f"a task page at {width} px")
     finally:
         page.context.close()
-    page = open_as(browser, base, "supervisor", width)
+    page = open_as(browser, base, "supervisor", width, height=800)
     try:
         expect(page).to_have_url(f"{base}/board/")  # a supervisor lands on the board
         assert_no_sideways_scroll(page, f"the board at {width} px")
     finally:
         page.context.close()
-    page = open_as(browser, base, "finance1", width)
+    page = open_as(browser, base, "finance1", width, height=800)
     try:
         page.goto("/projects/new/")
         assert_no_sideways_scroll(page, f"the project form at {width} px")
