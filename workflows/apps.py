@@ -20,6 +20,11 @@ class WorkflowsConfig(AppConfig):
         # Every human task's due time also goes into an indexed column (TaskDue).
         post_save.connect(record_task_due, sender=Task, dispatch_uid="workflows.record_task_due")
 
+        # Every flow task moves with its domain transition, whoever calls the service.
+        from .steps import register_all
+
+        register_all()
+
         # Open flow tasks are reminded of (and, per settings, escalated) by the reminder sweep.
         from processes.services.reminders import PROVIDERS
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -55,6 +56,9 @@ class EvaluationCampaign(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:evaluation_campaign", args=[self.pk])
 
     class Meta:
         verbose_name = _("绩效自评工作")
@@ -176,6 +180,9 @@ class SelfEvaluation(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:self_evaluation", args=[self.pk])
+
     class Meta:
         verbose_name = _("绩效自评")
         verbose_name_plural = pgettext_lazy("plural", "绩效自评")
@@ -278,6 +285,9 @@ class Recheck(ConcurrentTransitionMixin, models.Model):
     revision = models.PositiveIntegerField(_("修订号"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:recheck", args=[self.pk])
+
     class Meta:
         verbose_name = _("复核")
         verbose_name_plural = pgettext_lazy("plural", "复核")
@@ -374,6 +384,9 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
     revision = models.PositiveIntegerField(_("修订号"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    def get_absolute_url(self) -> str:
+        return reverse("processes:commissioned_detail", args=[self.pk])
 
     class Meta:
         verbose_name = _("委托评价")

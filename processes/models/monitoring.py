@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -42,6 +43,9 @@ class MonitoringRound(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:monitoring_round", args=[self.pk])
 
     class Meta:
         verbose_name = _("监控轮次")
@@ -111,6 +115,9 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
     revision = models.PositiveIntegerField(_("修订号"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:monitoring_report", args=[self.pk])
 
     class Meta:
         verbose_name = _("绩效监控报告")

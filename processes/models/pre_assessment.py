@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -49,6 +50,9 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:pre_assessment", args=[self.pk])
 
     class Meta:
         verbose_name = _("事前绩效评估")
@@ -173,6 +177,9 @@ class Opinion(models.Model):
     conflict_note = models.TextField(_("利益冲突说明"), blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    def get_absolute_url(self) -> str:
+        return self.member.pre_assessment.get_absolute_url()
 
     class Meta:
         verbose_name = _("专家意见")

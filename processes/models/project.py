@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -114,6 +115,12 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    #: The counter processes.transitions bumps on every transition (others use ``revision``).
+    version_counter = "version"
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:project_detail", args=[self.pk])
 
     class Meta:
         verbose_name = _("预算项目")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -60,6 +61,9 @@ class Rectification(ConcurrentTransitionMixin, models.Model):
     rejections = models.PositiveSmallIntegerField(_("退回次数"), default=0)
     revision = models.PositiveIntegerField(_("修订号"), default=1)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    def get_absolute_url(self) -> str:
+        return reverse("processes:rectification_detail", args=[self.pk])
 
     class Meta:
         verbose_name = _("整改")
@@ -175,6 +179,9 @@ class DeadlineExtension(models.Model):
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_comment = models.TextField(_("审批意见"), blank=True)
+
+    def get_absolute_url(self) -> str:
+        return self.rectification.get_absolute_url()
 
     class Meta:
         verbose_name = _("延期申请")

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -62,6 +63,9 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
     revision = models.PositiveIntegerField(_("修订号"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:targets", args=[self.project_id])
 
     class Meta:
         verbose_name = _("绩效目标")

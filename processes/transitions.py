@@ -1,0 +1,397 @@
+"""The one transition engine: how every state machine of every model is declared, and the
+one way a transition is applied.
+
+**Declaration.** Each ``@transition`` of every FSM field carries, in django-fsm-2's own
+``permission=`` and ``custom=``, everything the rest of the system reads about it::
+
+    @transition(
+        field=status, source=RectificationStatus.ISSUED, target=RectificationStatus.ACKNOWLEDGED,
+        permission=perms.can_fill_rectification,
+        custom=declare(_("签收"), roles=[Role.DEPT_STAFF, Role.DEPT_LEADER], tells=notices.finance_section),
+    )
+    def acknowledge(self): ...
+
+``roles`` are the roles that may take it (with ``permission`` deciding per object); the
+role recorded in the audit trail is the one of those the actor holds, derived here and
+never written by a caller. ``tells`` says who is told what, or ``silent`` says, with a
+reason, why nobody is. ``system(...)`` declares a transition no person takes from a
+button: another transition's service applies it, in the same transaction, under the
+same actor and role. A transition with no declaration fails ``tests/processes/
+test_transitions.py``; buttons, the API's available actions, the generated docs and the
+tests all read the declaration.
+
+**Application.** :func:`apply` is the only path: lock (project row → the record's row →
+the flow process → the audit chain head), check the permission, the source state and the
+conditions, run the transition, save, run the flow step that ``workflows`` registered for
+it (so nobody can move a state and leave its task open), write one audit row, and raise
+the declared notices (rows in this transaction, delivery after commit; a rollback leaves
+none). Services call it; nothing else moves a state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_fsm import FSMFieldMixin, can_proceed, get_available_FIELD_transitions
+
+from .errors import ActionNotAllowed
+from .services.records import save_versioned
+
+if TYPE_CHECKING:
+    from django_fsm import Transition
+    from django_stubs_ext import StrOrPromise
+
+    from accounts.models import User
+    from notifications.services import Message
+
+
+@dataclass(frozen=True)
+class Step:
+    """One applied transition, as notices and flow steps see it."""
+
+    obj: Any
+    name: str
+    actor: User | None
+    role: str
+    from_state: str
+    to_state: str
+    comment: str = ""
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: Who is told what about a step: {user: message}. The actor is never told of their own step.
+Tells = Callable[[Step], Mapping["User", "Message"]]
+
+
+def declare(
+    label: StrOrPromise,
+    *,
+    roles: Iterable[str],
+    tells: Tells | None = None,
+    silent: StrOrPromise | None = None,
+    needs_reason: bool = False,
+    style: str = "primary",
+    audit: str = "",
+) -> dict[str, Any]:
+    """The ``custom=`` of a transition a person takes (a button, an API action)."""
+    return _declaration(
+        label, roles=tuple(roles), tells=tells, silent=silent, needs_reason=needs_reason, style=style, audit=audit
+    )
+
+
+def system(label: StrOrPromise, *, tells: Tells | None = None, silent: StrOrPromise | None = None, audit: str = ""):
+    """The ``custom=`` of a transition another step applies (never a button): it is
+    recorded under the actor and role of the step that caused it."""
+    return {**_declaration(label, roles=(), tells=tells, silent=silent, audit=audit), "action": False}
+
+
+def _declaration(label, *, roles, tells, silent, needs_reason=False, style="primary", audit="") -> dict[str, Any]:
+    if (tells is None) == (silent is None):
+        raise ImproperlyConfigured(f"Transition {label!r}: declare exactly one of tells= or silent= (with its reason).")
+    return {
+        "declared": True,
+        "action": True,
+        "label": label,
+        "roles": roles,
+        "role": roles[0] if roles else "",
+        "tells": tells,
+        "silent": silent,
+        "needs_reason": needs_reason,
+        "style": style,
+        "audit": audit,
+    }
+
+
+# -- the registry: every transition of every FSM field ------------------------------------
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A transition and its declaration, as the engine, the screens and the docs read it."""
+
+    model: type[models.Model]
+    field: str
+    transition: Transition
+
+    @property
+    def name(self) -> str:
+        return self.transition.name
+
+    @property
+    def custom(self) -> dict[str, Any]:
+        return self.transition.custom
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.custom.get("declared"))
+
+    @property
+    def label(self) -> StrOrPromise:
+        return self.custom["label"]
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return self.custom["roles"]
+
+    @property
+    def is_action(self) -> bool:
+        return bool(self.custom.get("action"))
+
+    @property
+    def needs_reason(self) -> bool:
+        return bool(self.custom.get("needs_reason"))
+
+    @property
+    def style(self) -> str:
+        return self.custom.get("style", "primary")
+
+    @property
+    def audit_action(self) -> str:
+        return self.custom.get("audit") or self.name
+
+    def permitted(self, obj: models.Model, user: User) -> bool:
+        """The declared ``permission=`` (role and, per object, department or panel seat)."""
+        return bool(self.transition.has_perm(obj, user))
+
+
+def fsm_fields(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.get_fields() if isinstance(f, FSMFieldMixin)]  # type: ignore[misc]
+
+
+@cache
+def declared_transitions() -> tuple[Declared, ...]:
+    """Every transition of every FSM field of every installed model, each once."""
+    found: list[Declared] = []
+    for model in apps.get_models():
+        for fsm_field in fsm_fields(model):
+            seen: set[str] = set()
+            for t in fsm_field.get_all_transitions(model):  # type: ignore[attr-defined]
+                if t.name not in seen:
+                    seen.add(t.name)
+                    found.append(Declared(model, fsm_field.name, t))
+    return tuple(found)
+
+
+def transitions_of(model: type[models.Model]) -> list[Declared]:
+    return [d for d in declared_transitions() if d.model is model]
+
+
+def declared(model: type[models.Model], name: str) -> Declared:
+    for d in transitions_of(model):
+        if d.name == name:
+            if not d.declared:
+                raise ImproperlyConfigured(
+                    f"{model.__name__}.{name} has no declaration (processes.transitions.declare)."
+                )
+            return d
+    raise ActionNotAllowed(_("未知的操作：%(name)s") % {"name": name})
+
+
+def sources_of(model: type[models.Model], name: str) -> list[str]:
+    """Every source state of a transition (django-fsm keeps one Transition per source)."""
+    out: list[str] = []
+    for fsm_field in fsm_fields(model):
+        for t in fsm_field.get_all_transitions(model):  # type: ignore[attr-defined]
+            if t.name == name and t.source not in out:
+                out.append(t.source)
+    return out
+
+
+def available(obj: models.Model, user: User) -> list[Declared]:
+    """The transitions ``user`` may take on ``obj`` now from a screen or the API: a person's
+    action, allowed from the current state, permitted, its conditions met."""
+    out = []
+    for fsm_field in fsm_fields(type(obj)):
+        for t in get_available_FIELD_transitions(obj, fsm_field):  # type: ignore[arg-type]
+            if t.custom.get("action") and t.has_perm(obj, user):
+                out.append(declared(type(obj), t.name))
+    return out
+
+
+# -- flow steps registered by workflows ------------------------------------------------
+
+FlowStep = Callable[[Step], Mapping["User", "Message"]]
+_FLOW_STEPS: dict[tuple[str, str], FlowStep] = {}
+
+
+def register_flow_step(model: type[models.Model], name: str, step: FlowStep) -> None:
+    """Run ``step`` inside every application of ``model.name``, after the save and before
+    the audit row (the flow lock comes after the record's, before the chain head's). It
+    moves the flow and returns what the next actors are told. Registered by
+    ``workflows.apps`` at start-up, so ``processes`` never imports ``workflows``."""
+    declared(model, name)  # a step for an undeclared transition is a start-up error
+    _FLOW_STEPS[(model._meta.label_lower, name)] = step
+
+
+def flow_step_of(model: type[models.Model], name: str) -> FlowStep | None:
+    return _FLOW_STEPS.get((model._meta.label_lower, name))
+
+
+# -- roles -----------------------------------------------------------------------------
+
+
+def acting_role(actor: User | None, roles: Iterable[str]) -> str:
+    """The role ``actor`` acts in: the first of the transition's ``roles`` they hold, else
+    (an administrator's override, a system step) the first role they hold at all."""
+    if actor is None:
+        return "system"
+    from accounts.roles import Role
+
+    held = actor.role_names
+    for role in roles:
+        if role in held:
+            return role
+    return next((r for r in Role.values if r in held), "")
+
+
+def msgid(label) -> str:
+    """The untranslated message id of a lazy label, for notifications translated when read."""
+    with translation.override(None):
+        return str(label)
+
+
+# -- applying --------------------------------------------------------------------------
+
+
+def lock(obj: models.Model) -> models.Model:
+    """Re-read ``obj`` under a row lock, after its project's row (the one lock order)."""
+    model = type(obj)
+    project_id = getattr(obj, "project_id", None)
+    if project_id is not None:
+        from .models import BudgetProject
+
+        BudgetProject.objects.select_for_update().filter(pk=project_id).exists()
+    related = getattr(model, "lock_related", ())
+    query = model._default_manager.select_for_update(of=("self",))
+    if related:
+        query = query.select_related(*related)
+    return query.get(pk=obj.pk)
+
+
+def _state_refusal(obj: models.Model, d: Declared) -> str:
+    display = getattr(obj, f"get_{d.field}_display")()
+    return _("%(what)s当前为「%(state)s」，不能执行「%(action)s」。") % {
+        "what": obj._meta.verbose_name,
+        "state": display,
+        "action": d.label,
+    }
+
+
+def check(obj: models.Model, name: str, *, actor: User | None, comment: str = "") -> Declared:
+    """Whether ``actor`` may take ``name`` on ``obj`` (already locked) now; raises
+    PermissionDenied, ActionNotAllowed or ValidationError with the actor's message."""
+    d = declared(type(obj), name)
+    method = getattr(obj, name)
+    if d.is_action and (actor is None or not d.permitted(obj, actor)):
+        raise PermissionDenied(_("您没有权限执行「%(action)s」。") % {"action": d.label})
+    if not can_proceed(method, check_conditions=False):
+        raise ActionNotAllowed(_state_refusal(obj, d))
+    if not can_proceed(method):
+        refusal = getattr(obj, f"refusal_{name}", None)
+        raise ActionNotAllowed(refusal() if refusal else _("当前条件下不能执行「%(action)s」。") % {"action": d.label})
+    if d.needs_reason and not (comment or "").strip():
+        raise ValidationError({"comment": _("请填写理由。")})
+    return d
+
+
+def apply(
+    obj: models.Model,
+    name: str,
+    *,
+    actor: User | None,
+    comment: str = "",
+    arguments: Mapping[str, Any] | None = None,
+    validate: Callable[[Any], None] | None = None,
+    before_save: Callable[[Any], None] | None = None,
+    detail: Mapping[str, Any] | None = None,
+    told: Mapping[User, Message] | None = None,
+    role: str | None = None,
+    locked: bool = False,
+) -> Any:
+    """Apply transition ``name`` of ``obj`` for ``actor``, the one way (see the module).
+
+    ``validate(obj)`` runs under the lock after the engine's checks (a report's
+    completeness); ``before_save(obj)`` after the transition (a timestamp, a counter);
+    ``told`` adds messages a service composes beyond the declared ones; ``role`` is only
+    for ``system`` transitions, which inherit the causing step's role. Returns the saved
+    object (a fresh instance: use the return value).
+    """
+    with transaction.atomic():
+        if not locked:
+            obj = lock(obj)
+        d = check(obj, name, actor=actor, comment=comment)
+        if role is not None and d.is_action:
+            raise ImproperlyConfigured(
+                f"{name}: a person's transition derives its role; only system() ones inherit one"
+            )
+        if validate is not None:
+            validate(obj)
+        comment = (comment or "").strip()
+        from_state = getattr(obj, d.field)
+        getattr(obj, name)(**(arguments or {}))
+        if before_save is not None:
+            before_save(obj)
+        save_versioned(obj, counter=getattr(obj, "version_counter", "revision"))
+        step = Step(
+            obj=obj,
+            name=name,
+            actor=actor,
+            role=role if role is not None else acting_role(actor, d.roles),
+            from_state=from_state,
+            to_state=getattr(obj, d.field),
+            comment=comment,
+            detail=dict(detail or {}),
+        )
+        messages: dict[User, Message] = {}
+        tells = d.custom["tells"]
+        if tells is not None:
+            messages.update(tells(step))
+        flow_step = flow_step_of(type(obj), name)
+        if flow_step is not None:
+            messages.update(flow_step(step))  # before the audit row: see lock order
+        messages.update(told or {})
+        record(step, action=d.audit_action, messages=messages)
+        return obj
+
+
+def record(step: Step, *, action: str, messages: Mapping[User, Message]) -> None:
+    """The audit row of ``step`` and its notices under the row's key (nobody told twice)."""
+    from notifications.services import board_changed, notify
+
+    from .services.audit import audit_record
+
+    obj = step.obj
+    event = audit_record(
+        obj=obj,
+        action=action,
+        actor=step.actor,
+        role=step.role,
+        from_state=step.from_state,
+        to_state=step.to_state,
+        comment=step.comment,
+        detail={**audit_detail(obj), **step.detail},
+    )
+    recipients = {u: m for u, m in messages.items() if u is not None and u != step.actor}
+    if recipients:
+        notify(
+            messages=recipients,
+            event_key=f"audit:{event.sequence}",
+            url=obj.get_absolute_url(),
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+        )
+    board_changed(action)
+
+
+def audit_detail(obj: models.Model) -> dict[str, Any]:
+    """What every audit row of ``obj`` carries besides the step's own detail."""
+    detail = getattr(obj, "audit_detail", None)
+    return detail() if callable(detail) else {}

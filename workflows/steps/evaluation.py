@@ -1,0 +1,7 @@
+"""Flow steps of the evaluation lifecycle (see workflows/steps/__init__.py)."""
+
+from __future__ import annotations
+
+
+def register() -> None:
+    """Register this lifecycle's flow steps with processes.transitions."""
