@@ -28,6 +28,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -99,7 +100,8 @@ def lifecycle_models() -> list[type[models.Model]]:
 def states(model: type[models.Model], field: str) -> list[tuple[str, str]]:
     """(value, label) of each state, message ids (the docs do not depend on a language)."""
     with translation.override(None):
-        return [(str(v), str(label)) for v, label in model._meta.get_field(field).choices]
+        choices = getattr(model._meta.get_field(field), "choices", None) or []
+        return [(str(v), str(label)) for v, label in choices]
 
 
 def sources(d: Declared) -> list[str]:
@@ -218,7 +220,7 @@ def render_dot(model: type[models.Model], page: Page) -> str:
     transitions dashed; states nothing leaves drawn double."""
     declared = engine.transitions_of(model)
     field = declared[0].field
-    fsm_field = model._meta.get_field(field)
+    fsm_field: Any = model._meta.get_field(field)
     leaving = {s for d in declared for s in sources(d)}
     graph = re.sub(r"\W+", "_", page.slug)
     lines = [
