@@ -43,6 +43,7 @@ help:
 	@echo "make bench         the benchmarks at district scale (SQLite; PostgreSQL/Redis with DATABASE_URL/REDIS_URL): table + bench/results/*.json"
 	@echo "make bench-smoke   every benchmark at a tiny size, in seconds (CI runs it; see docs/performance.md)"
 	@echo "make fuzz          schemathesis over every API operation as three roles (also part of make test)"
+	@echo "make test-deep     the lifecycles' stateful test at 1,000 examples (make test runs 200; .ci/run runs this)"
 
 venv: $(STAMP)
 
@@ -128,6 +129,12 @@ test-servers: venv
 	$(PYTEST) -n $(PYTEST_WORKERS) -m "not postgres and not redis and not browser and not production" $(SERVER_SUITE_SKIP) $(PYTEST_ARGS) || failed="$$failed suite"; \
 	if [ -n "$$failed" ]; then echo "make test-servers FAILED:$$failed"; exit 1; fi; \
 	echo "make test-servers: all passed"
+
+# The lifecycles' hypothesis stateful test at 1,000 examples (make test runs it at 200):
+# tests/processes/test_lifecycles_stateful.py; .ci/run runs it after make test.
+.PHONY: test-deep
+test-deep: venv
+	JIXIAO_TEST_DEEP=1 $(PYTEST) -p no:xdist -m deep tests/processes/test_lifecycles_stateful.py $(PYTEST_ARGS)
 
 # API fuzzing alone (decision 0014): schemathesis over every operation of /api/schema/ as
 # department staff, finance officer and agency, FUZZ_EXAMPLES (default 6) per operation,
