@@ -4,7 +4,9 @@ Everything here is data. The command creates people and organisations from it an
 the projects through the real services, so audit trail, flows and notifications are real.
 
 Sources: the department names and the three pre-assessed projects are those of the Liwan
-report on 2020 budget performance management (`/work/shared/reference/`, §一(二)1). The
+report on 2020 budget performance management — 《广州市荔湾区人民政府关于广州市荔湾区
+2020年度财政支出绩效管理情况的报告》, made to the district congress's standing committee
+on 16 October 2021 (a public document, not kept in this repository), §一(二)1. The
 report gives only their total, 0.79亿 — DESIGN §2 states it exactly as 7,920万 — and the
 reduction, 0.12亿 (1,200万, 15.15 %), all on the one project that was 部分予以支持. The
 individual amounts below are therefore *chosen* to sum to exactly 79,200,000.00 yuan;

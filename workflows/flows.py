@@ -1,5 +1,8 @@
-"""Flows: who does which task when. Each node calls into processes.services; the project's
-stage machine decides, the flow routes on what it decided."""
+"""Flows: who does which task when. The nodes call no service: the domain decides (a
+declared transition, applied by processes.transitions.apply), and the flow step that
+workflows/steps registered for that transition completes, starts or cancels the tasks
+inside the same transaction; an ``If`` node routes on the state the transition produced
+(decision 0020)."""
 
 from contextlib import contextmanager
 
