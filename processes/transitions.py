@@ -277,6 +277,9 @@ def lock(obj: models.Model) -> models.Model:
 
 
 def _state_refusal(obj: models.Model, d: Declared) -> str:
+    own = getattr(obj, "state_refusal", None)
+    if own is not None:
+        return own(d.label)
     display = getattr(obj, f"get_{d.field}_display")()
     return _("%(what)s当前为「%(state)s」，不能执行「%(action)s」。") % {
         "what": obj._meta.verbose_name,

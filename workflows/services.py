@@ -183,23 +183,13 @@ def _start_targets(project: BudgetProject, target_set: TargetSet) -> dict[User, 
 
 
 def project_act(*, project: BudgetProject, actor: User, action: str, comment: str = "") -> BudgetProject:
-    """Do ``action`` (a project transition's name) on behalf of ``actor``.
+    """Do ``action`` (a project transition's name) on behalf of ``actor``: the transition
+    and its flow step (workflows.steps.project), in one transaction.
 
     Raises what processes.services.projects.project_transition raises, and Conflict when
     the task was taken by someone else in the meantime.
     """
-    after: AfterTransition | None
-    if action == "submit":
-        after = _start_intake
-    elif action in ("withdraw", "cancel"):
-        after = _end_project_work(actor, comment)
-    elif action in ("route_to_pre_assessment", "route_to_target_review"):
-        after = _route(_node_for_action(action), project, actor)
-    else:
-        node = _node_for_action(action)
-        after = _complete_task(node, project, actor) if node is not None else None
-    with transaction.atomic():
-        return project_transition(project=project, actor=actor, name=action, comment=comment, after=after)
+    return project_transition(project=project, actor=actor, name=action, comment=comment)
 
 
 # -- pre-assessment (DESIGN §3.2) ----------------------------------------------------------

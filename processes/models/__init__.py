@@ -19,14 +19,14 @@ from .indicators import Indicator
 from .jobs import Job
 from .monitoring import IndicatorProgress, MonitoringReport, MonitoringRound
 from .pre_assessment import Opinion, PanelMember, PreAssessment, ReductionItem
-from .project import MONEY, SYSTEM, BudgetProject, ProjectCategory, Recurrence, action, fsm_permission
+from .project import MONEY, BudgetProject, ProjectCategory, Recurrence, action, cascade, fsm_permission
 from .rectification import DeadlineExtension, Evidence, Rectification, RectificationItem
 from .reminders import ReminderSent
 from .targets import TargetRow, TargetSet
 
 __all__ = [
     "MONEY",
-    "SYSTEM",
+    "cascade",
     "AuditChainHead",
     "AuditEvent",
     "AuditEventQuerySet",

@@ -10,12 +10,13 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .. import permissions as perms
 from ..fiscal_years import validate_fiscal_year
+from ..notices.project import stage_changed
 from ..states import (
     CANCELLABLE,
     WITHDRAWABLE,
@@ -25,6 +26,7 @@ from ..states import (
     ProjectStage,
     TargetSetStatus,
 )
+from ..transitions import declare, system
 from .fields import BoundedDecimalField
 from .history import history_link
 
@@ -59,12 +61,15 @@ class Recurrence(models.TextChoices):
     ONE_OFF = "one_off", _("一次性项目")
 
 
-def action(label: StrOrPromise, *, role: str, needs_reason: bool = False, style: str = "primary") -> dict:
-    """The `custom` of a transition a person may take from a screen or the API."""
-    return {"action": True, "label": label, "role": role, "needs_reason": needs_reason, "style": style}
+def action(label: StrOrPromise, *, roles: list[str], needs_reason: bool = False, style: str = "primary") -> dict:
+    """A person's stage transition: taken by one of ``roles``, and the department is told."""
+    return declare(label, roles=roles, tells=stage_changed, needs_reason=needs_reason, style=style)
 
 
-SYSTEM = {"action": False}
+def cascade(label: StrOrPromise) -> dict:
+    """A stage transition a sub-process causes (the pre-assessment confirmed, the targets
+    approved, an evaluation finished): recorded under that step's actor; the department is told."""
+    return system(label, tells=stage_changed)
 
 
 def fsm_permission(check: Callable[[BudgetProject, User], bool]) -> Callable[[models.Model, Any], bool]:
@@ -116,12 +121,6 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    #: The counter processes.transitions bumps on every transition (others use ``revision``).
-    version_counter = "version"
-
-    def get_absolute_url(self) -> str:
-        return reverse("workflows:project_detail", args=[self.pk])
-
     class Meta:
         verbose_name = _("预算项目")
         verbose_name_plural = pgettext_lazy("plural", "预算项目")
@@ -142,6 +141,30 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    #: What processes.transitions.lock reads with the row.
+    lock_related = ("department", "created_by")
+    #: The counter processes.transitions bumps on every transition (others use ``revision``).
+    version_counter = "version"
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:project_detail", args=[self.pk])
+
+    def audit_detail(self) -> dict:
+        """What every audit row of a project's transition carries (processes.transitions)."""
+        return {"requested_amount": self.requested_amount, "version": self.version}
+
+    def state_refusal(self, action: StrOrPromise) -> str:
+        return gettext("项目当前处于「%(stage)s」阶段，不能执行「%(action)s」。") % {
+            "stage": self.get_stage_display(),
+            "action": action,
+        }
+
+    def refusal_route_to_target_review(self) -> str:
+        return gettext("送审金额 %(amount)s 元达到事前绩效评估门槛 %(threshold)s 元，必须先进行事前绩效评估。") % {
+            "amount": self.requested_amount,
+            "threshold": self.pre_assessment_threshold,
+        }
 
     # -- rules the transitions depend on ---------------------------------------------
 
@@ -183,7 +206,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=ProjectStage.DRAFT,
         target=ProjectStage.SUBMITTED,
         permission=fsm_permission(perms.can_submit),
-        custom=action(_("提交"), role="dept_staff"),
+        custom=action(_("提交"), roles=["dept_staff"]),
     )
     def submit(self) -> None:
         pass
@@ -193,7 +216,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=ProjectStage.SUBMITTED,
         target=ProjectStage.DEPT_APPROVED,
         permission=fsm_permission(perms.can_review),
-        custom=action(_("审核通过"), role="dept_leader"),
+        custom=action(_("审核通过"), roles=["dept_leader"]),
     )
     def approve(self) -> None:
         pass
@@ -203,7 +226,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=ProjectStage.SUBMITTED,
         target=ProjectStage.DRAFT,
         permission=fsm_permission(perms.can_review),
-        custom=action(_("退回修改"), role="dept_leader", needs_reason=True, style="warning"),
+        custom=action(_("退回修改"), roles=["dept_leader"], needs_reason=True, style="warning"),
     )
     def send_back(self) -> None:
         pass
@@ -213,7 +236,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=ProjectStage.DEPT_APPROVED,
         target=ProjectStage.PRE_ASSESSMENT,
         permission=fsm_permission(perms.can_intake),
-        custom=action(_("转事前绩效评估"), role="finance_officer"),
+        custom=action(_("转事前绩效评估"), roles=["finance_officer"]),
     )
     def route_to_pre_assessment(self) -> None:
         pass
@@ -225,7 +248,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         permission=fsm_permission(perms.can_intake),
         # The stub wants a condition of any model; fsm calls it with this project only.
         conditions=[cast("Callable[[models.Model], bool]", below_threshold)],
-        custom=action(_("转绩效目标审核"), role="finance_officer"),
+        custom=action(_("转绩效目标审核"), roles=["finance_officer"]),
     )
     def route_to_target_review(self) -> None:
         pass
@@ -235,7 +258,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=WITHDRAWABLE,
         target=ProjectStage.WITHDRAWN,
         permission=fsm_permission(perms.can_withdraw),
-        custom=action(_("撤回"), role="dept_staff", needs_reason=True, style="warning"),
+        custom=action(_("撤回"), roles=["dept_staff", "dept_leader"], needs_reason=True, style="warning"),
     )
     def withdraw(self) -> None:
         pass
@@ -245,7 +268,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=CANCELLABLE,
         target=ProjectStage.CANCELLED,
         permission=fsm_permission(perms.can_cancel),
-        custom=action(_("取消项目"), role="finance_officer", needs_reason=True, style="danger"),
+        custom=action(_("取消项目"), roles=["finance_officer"], needs_reason=True, style="danger"),
     )
     def cancel(self) -> None:
         pass
@@ -264,7 +287,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
             cast("Callable[[models.Model], bool]", has_confirmed_pre_assessment),
             cast("Callable[[models.Model], bool]", has_approved_targets),
         ],
-        custom=SYSTEM,
+        custom=cascade(_("事前绩效评估确认，纳入预算")),
     )
     def confirm_pre_assessment(self, approved_amount: Decimal) -> None:
         self.approved_amount = approved_amount
@@ -275,7 +298,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         target=ProjectStage.TARGET_REVIEW,
         permission=fsm_permission(perms.system_only),
         conditions=[cast("Callable[[models.Model], bool]", has_confirmed_pre_assessment)],
-        custom=SYSTEM,
+        custom=cascade(_("事前绩效评估确认，待目标审核")),
     )
     def await_targets(self, approved_amount: Decimal) -> None:
         """The pre-assessment is confirmed; the targets are not approved yet."""
@@ -290,7 +313,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
             cast("Callable[[models.Model], bool]", has_approved_targets),
             cast("Callable[[models.Model], bool]", pre_assessment_settled),
         ],
-        custom=SYSTEM,
+        custom=cascade(_("绩效目标审核通过，纳入预算")),
     )
     def approve_targets(self) -> None:
         """The targets are approved: budgeted with the pre-assessment's amount if there was
@@ -303,7 +326,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=[ProjectStage.PRE_ASSESSMENT, ProjectStage.TARGET_REVIEW],
         target=ProjectStage.REJECTED,
         permission=fsm_permission(perms.system_only),
-        custom=SYSTEM,
+        custom=cascade(_("不予安排")),
     )
     def reject(self) -> None:
         pass
@@ -313,7 +336,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=ProjectStage.BUDGETED,
         target=ProjectStage.EXECUTING,
         permission=fsm_permission(perms.can_intake),
-        custom=action(_("下达预算，开始执行"), role="finance_officer"),
+        custom=action(_("下达预算，开始执行"), roles=["finance_officer"]),
     )
     def start_execution(self) -> None:
         pass
@@ -323,7 +346,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=ProjectStage.EXECUTING,
         target=ProjectStage.EVALUATING,
         permission=fsm_permission(perms.system_only),
-        custom=SYSTEM,
+        custom=cascade(_("开始绩效评价")),
     )
     def start_evaluation(self) -> None:
         pass
@@ -333,7 +356,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=ProjectStage.EVALUATING,
         target=ProjectStage.EVALUATED,
         permission=fsm_permission(perms.system_only),
-        custom=SYSTEM,
+        custom=cascade(_("绩效评价完成")),
     )
     def complete_evaluation(self) -> None:
         pass
@@ -343,7 +366,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=ProjectStage.EVALUATED,
         target=ProjectStage.RECTIFYING,
         permission=fsm_permission(perms.system_only),
-        custom=SYSTEM,
+        custom=cascade(_("下达整改")),
     )
     def open_rectification(self) -> None:
         pass
@@ -353,7 +376,7 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         source=[ProjectStage.EVALUATED, ProjectStage.RECTIFYING],
         target=ProjectStage.CLOSED,
         permission=fsm_permission(perms.system_only),
-        custom=SYSTEM,
+        custom=cascade(_("项目关闭")),
     )
     def close(self) -> None:
         pass

@@ -12,21 +12,23 @@ from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.models import User
 from accounts.roles import Role
-from notifications.services import Message, notify
+from notifications.services import Message
 
-from .. import messages
+from .. import notices as audiences
 from .. import permissions as perms
+from .. import transitions
 from ..errors import ActionNotAllowed, Conflict
 from ..models import BudgetProject
 from ..permissions import holds
 from ..states import ProjectStage
+from ..transitions import msgid
 from .audit import audit_record
+
+__all__ = ["msgid"]  # re-exported: the sub-process services still import it from here
 
 EDITABLE_FIELDS = ("fiscal_year", "code", "name", "category", "recurrence", "requested_amount", "overall_goal")
 
@@ -35,32 +37,18 @@ EDITABLE_FIELDS = ("fiscal_year", "code", "name", "category", "recurrence", "req
 AfterTransition = Callable[[BudgetProject], dict[User, Message]]
 
 
-def msgid(label) -> str:
-    """The untranslated message id of a lazy label, for notifications translated when read."""
-    with translation.override(None):
-        return str(label)
-
-
 def acting_role(actor: User, usual: str) -> str:
-    """The role the actor acted in: the transition's usual role if they hold it, else their first."""
-    if usual in actor.role_names:
-        return usual
-    return next((r for r in Role.values if r in actor.role_names), "")
+    """The role the actor acted in (kept for callers of the old name; see processes.transitions)."""
+    return transitions.acting_role(actor, [usual])
 
 
 def project_url(project: BudgetProject) -> str:
-    return f"/projects/{project.pk}/"
+    return project.get_absolute_url()
 
 
 def department_members(project: BudgetProject) -> list[User]:
     """The department's staff and leaders, who hear of every stage change of its projects."""
-    return list(
-        User.objects.filter(
-            department_id=project.department_id,
-            is_active=True,
-            groups__name__in=[Role.DEPT_STAFF, Role.DEPT_LEADER],
-        ).distinct()
-    )
+    return audiences.department_members(project.department_id)
 
 
 def department_told(project: BudgetProject, message) -> dict[User, Message]:
@@ -188,156 +176,85 @@ def project_update(*, project: BudgetProject, actor: User, version: int | None =
 
 @dataclass(frozen=True)
 class TransitionSpec:
+    """A person's stage transition as screens and the API show it (from its declaration)."""
+
     name: str
     label: str
     role: str
     needs_reason: bool
     style: str
-    permission: Callable
+    declared: transitions.Declared
 
     def permitted(self, project: BudgetProject, user: User) -> bool:
         """Whether the user's role and department allow this transition at all (any stage)."""
-        return bool(self.permission(project, user))
+        return self.declared.permitted(project, user)
+
+
+def _spec(d: transitions.Declared) -> TransitionSpec:
+    return TransitionSpec(d.name, d.label, d.custom["role"], d.needs_reason, d.style, d)
 
 
 def transition_spec(name: str) -> TransitionSpec:
-    """The screen/API description of a person's transition, from the FSM declaration."""
-    for t in BudgetProject._meta.get_field("stage").get_all_transitions(BudgetProject):
-        if t.name == name and t.custom.get("action"):
-            c = t.custom
-            return TransitionSpec(name, c["label"], c["role"], c["needs_reason"], c["style"], t.permission)
-    raise ActionNotAllowed(_("未知的操作：%(name)s") % {"name": name})
+    """The screen/API description of a person's transition, from its declaration."""
+    d = transitions.declared(BudgetProject, name)
+    if not d.is_action:
+        raise ActionNotAllowed(_("未知的操作：%(name)s") % {"name": name})
+    return _spec(d)
 
 
 def available_transitions(project: BudgetProject, user: User) -> list[TransitionSpec]:
     """The person-driven transitions ``user`` may take on ``project`` now."""
-    return [
-        transition_spec(t.name) for t in project.get_available_user_stage_transitions(user) if t.custom.get("action")
-    ]
+    return [_spec(d) for d in transitions.available(project, user)]
 
 
-@transaction.atomic
 def project_transition(
     *,
     project: BudgetProject,
     actor: User,
     name: str,
     comment: str = "",
-    after: AfterTransition | None = None,
 ) -> BudgetProject:
-    """Move the project by its transition ``name`` on behalf of ``actor``.
+    """Move the project by its transition ``name`` on behalf of ``actor`` — with the flow
+    step ``workflows`` registered for it (processes.transitions.apply).
 
     Raises PermissionDenied (wrong role or department), ActionNotAllowed (not possible
     in the current stage, or a condition such as the threshold fails), Conflict (changed
     concurrently) or ValidationError (a reason is required). Nothing is changed then.
     """
-    spec = transition_spec(name)
-    comment = (comment or "").strip()
-    project = _lock(project)
-    method = getattr(project, name)
-    if not spec.permitted(project, actor):
-        raise PermissionDenied(_("您没有权限对此项目执行「%(action)s」。") % {"action": spec.label})
-    if not can_proceed(method, check_conditions=False):
-        raise ActionNotAllowed(
-            _("项目当前处于「%(stage)s」阶段，不能执行「%(action)s」。")
-            % {"stage": project.get_stage_display(), "action": spec.label}
-        )
-    if not can_proceed(method):
-        raise ActionNotAllowed(_condition_message(project, name, spec))
-    if spec.needs_reason and not comment:
-        raise ValidationError({"comment": _("请填写理由。")})
-
-    return _apply(project, actor=actor, name=name, role=acting_role(actor, spec.role), comment=comment, after=after)
+    transition_spec(name)  # an unknown or system transition is refused by name
+    return transitions.apply(project, name, actor=actor, comment=comment)
 
 
-@transaction.atomic
 def project_system_transition(
     *,
     project: BudgetProject,
     actor: User,
     name: str,
-    role: str,
+    role: str | None = None,
     comment: str = "",
     detail: dict | None = None,
     **arguments,
 ) -> BudgetProject:
     """Move the project by a transition that a sub-process decides (not a person's button),
     e.g. the confirmed pre-assessment budgeting or rejecting it. The calling service has
-    checked the actor's right; this checks the stage, audits and notifies the department."""
-    project = _lock(project)
-    if not can_proceed(getattr(project, name)):
-        raise ActionNotAllowed(
-            _("项目当前处于「%(stage)s」阶段，不能进入下一阶段。") % {"stage": project.get_stage_display()}
-        )
-    return _apply(project, actor=actor, name=name, role=role, comment=comment, detail=detail, arguments=arguments)
-
-
-def _apply(
-    project: BudgetProject,
-    *,
-    actor: User,
-    name: str,
-    role: str,
-    comment: str,
-    after: AfterTransition | None = None,
-    detail: dict | None = None,
-    arguments: dict | None = None,
-) -> BudgetProject:
-    """Take the (already checked) transition: save, run the flow step, audit, notify."""
-    from_stage = project.stage
-    getattr(project, name)(**(arguments or {}))
-    project.version += 1
+    checked the actor's right; this checks the stage, audits and notifies the department.
+    ``role`` is the role of the step that caused it (derived from the actor if omitted)."""
+    if transitions.declared(BudgetProject, name).is_action:
+        raise ActionNotAllowed(_("未知的操作：%(name)s") % {"name": name})
     try:
-        project.save()
-    except ConcurrentTransition as exc:
-        raise Conflict() from exc
-
-    # The flow step runs before the audit row: locks are taken project → flow process →
-    # audit chain head, so nobody waits on the shared head while it waits on a flow.
-    told = _project_messages(project, actor, name, from_stage, comment)
-    if after is not None:
-        told.update(after(project))
-    event = audit_record(
-        obj=project,
-        action=name,
-        actor=actor,
-        role=role,
-        from_state=from_stage,
-        to_state=project.stage,
-        comment=comment,
-        detail={"requested_amount": project.requested_amount, "version": project.version, **(detail or {})},
-    )
-    told.pop(actor, None)
-    notify(
-        messages=told,
-        event_key=f"audit:{event.sequence}",
-        url=project_url(project),
-        object_type="processes.budgetproject",
-        object_id=str(project.pk),
-    )
-    return project
-
-
-def _condition_message(project: BudgetProject, name: str, spec: TransitionSpec) -> str:
-    if name == "route_to_target_review":
-        return _("送审金额 %(amount)s 元达到事前绩效评估门槛 %(threshold)s 元，必须先进行事前绩效评估。") % {
-            "amount": project.requested_amount,
-            "threshold": project.pre_assessment_threshold,
-        }
-    return _("当前条件下不能执行「%(action)s」。") % {"action": spec.label}
-
-
-def _project_messages(project, actor, name, from_stage, comment) -> dict[User, Message]:
-    """Who hears of this stage change, and what (DESIGN §5). Next actors are added by `after`."""
-    from_label = msgid(ProjectStage(from_stage).label)
-    to_label = msgid(ProjectStage(project.stage).label)
-    told: dict[User, Message] = {
-        member: messages.stage_changed(project.name, from_label, to_label, comment)
-        for member in department_members(project)
-    }
-    submitter = project.created_by
-    if name == "approve":
-        told[submitter] = messages.submitter_approved(project.name)
-    elif name == "send_back":
-        told[submitter] = messages.submitter_returned(project.name, comment)
-    return told
+        return transitions.apply(
+            project,
+            name,
+            actor=actor,
+            comment=comment,
+            arguments=arguments,
+            detail=detail,
+            role=role if role is not None else transitions.acting_role(actor, ()),
+        )
+    except ActionNotAllowed as exc:
+        if isinstance(exc, Conflict):
+            raise
+        raise ActionNotAllowed(
+            _("项目当前处于「%(stage)s」阶段，不能进入下一阶段。")
+            % {"stage": BudgetProject.objects.get(pk=project.pk).get_stage_display()}
+        ) from exc

@@ -576,9 +576,9 @@ def test_error_is_translated_in_the_request_language_when_the_client_sends_accep
     # so the test does not depend on the English catalog's content.
     from django.utils import translation
 
-    from processes.services import projects
+    from processes.models import project as project_model
 
-    monkeypatch.setattr(projects, "_", lambda msg: f"[{translation.get_language()}]{msg}")
+    monkeypatch.setattr(project_model, "gettext", lambda msg: f"[{translation.get_language()}]{msg}")
     project = district.project(S.DRAFT)
     client = client_for(district.leader_a)
 
