@@ -250,6 +250,84 @@ BUILDERS: dict[str, Callable[[World, User | None], models.Model]] = {
     "processes.deadlineextension": build_extension,
 }
 
+# -- states reached through the services, where a flow waits ----------------------------
+#
+# A transition with a flow step completes the task its source state waits for, so an
+# object put in that state with update() has no task to complete. For those states the
+# object is brought there the way a person would (REACH); every other state is set with
+# update(). A lifecycle whose flow step needs its task adds its states here.
+
+
+def _service(*candidates: tuple[str, str]):
+    """The first of (module, name) that exists: the workflows wrapper while a lifecycle
+    still has one, else the processes service that moves its flow itself."""
+    from importlib import import_module
+
+    for module, name in candidates:
+        found = getattr(import_module(module), name, None)
+        if found is not None:
+            return found
+    raise LookupError(f"none of {candidates} exists")
+
+
+def reach_project(world: World, state: str, seat: User | None):
+    from processes.services.projects import project_transition
+
+    path = {
+        "draft": [],
+        "submitted": [("submit", Role.DEPT_STAFF)],
+        "dept_approved": [("submit", Role.DEPT_STAFF), ("approve", Role.DEPT_LEADER)],
+    }
+    if state not in path:
+        return None
+    project = world.new_project()
+    for name, role in path[state]:
+        project = project_transition(project=project, actor=world.user(role), name=name, comment=COMMENT)
+    return project
+
+
+def reach_target_set(world: World, state: str, seat: User | None):
+    from processes.models import TargetSet
+    from processes.services.projects import project_transition
+    from processes.services.targets import target_set_save
+    from tests.conftest import TARGET_ROWS
+
+    path = {
+        "draft": [],
+        "submitted": ["save", "submit"],
+        "dept_approved": ["save", "submit", "dept_approve"],
+        "returned": ["save", "submit", "dept_approve", "rate_fair"],
+    }
+    if state not in path:
+        return None
+    project = reach_project(world, "dept_approved", seat)
+    project_transition(project=project, actor=world.user(Role.FINANCE_OFFICER), name="route_to_target_review")
+    target_set = TargetSet.objects.get(project=project, status="draft")
+    staff, leader, finance = (world.user(r) for r in (Role.DEPT_STAFF, Role.DEPT_LEADER, Role.FINANCE_OFFICER))
+    for step in path[state]:
+        if step == "save":
+            target_set = target_set_save(target_set=target_set, actor=staff, overall_goal="按期完成", rows=TARGET_ROWS)
+        elif step == "submit":
+            submit = _service(("workflows.services", "targets_submit"), ("processes.services.targets", "target_submit"))
+            target_set = submit(target_set=target_set, actor=staff)
+        elif step == "dept_approve":
+            review = _service(
+                ("workflows.services", "targets_dept_review"), ("processes.services.targets", "target_dept_review")
+            )
+            target_set = review(target_set=target_set, actor=leader, approve=True, comment=COMMENT)
+        elif step == "rate_fair":
+            rate = _service(("workflows.services", "targets_rate"), ("processes.services.targets", "target_rate"))
+            target_set = rate(target_set=target_set, actor=finance, rating="fair", comment=COMMENT)
+    return target_set
+
+
+#: model label → a function bringing a new object to a state through the services (None
+#: when it does not, then the state is set with update()).
+REACH: dict[str, Callable[[World, str, User | None], models.Model | None]] = {
+    "processes.budgetproject": reach_project,
+    "processes.targetset": reach_target_set,
+}
+
 _comment = {"comment": COMMENT}
 
 #: (model label, transition) → the keyword arguments of the transition method. Every
@@ -371,6 +449,11 @@ def arguments_of(d: Declared) -> dict[str, Any]:
 
 
 def build_in(world: World, d: Declared, state: str, seat: User | None) -> models.Model:
+    reach = REACH.get(d.model._meta.label_lower)
+    reached = reach(world, state, seat) if reach is not None else None
+    if reached is not None:
+        assert getattr(reached, d.field) == state, f"REACH brought {reached} to {getattr(reached, d.field)}"
+        return type(reached)._default_manager.get(pk=reached.pk)
     obj = builder_of(d)(world, seat)
     type(obj)._default_manager.filter(pk=obj.pk).update(**{d.field: state})
     return type(obj)._default_manager.get(pk=obj.pk)

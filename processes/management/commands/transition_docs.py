@@ -124,6 +124,14 @@ def _name(fn) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
 
+def _where(fn) -> str:
+    """Where a function without a docstring is: ``module.name``, or the module alone for a
+    function made by another (a closure has no name a reader can search for)."""
+    module = getattr(fn, "__module__", "") or ""
+    name = _name(fn)
+    return f"`{module}`" if "<locals>" in name else f"`{module}.{name}`"
+
+
 def _role(role: str) -> str:
     with translation.override(None):
         try:
@@ -162,13 +170,13 @@ def who_is_told(d: Declared) -> str:
     parts: list[str] = []
     tells = d.custom.get("tells")
     if tells is not None:
-        parts.append(_first_paragraph(tells) or f"`{_name(tells)}`")
+        parts.append(_first_paragraph(tells) or _where(tells))
     else:
         with translation.override(None):
             parts.append(f"silent: {' '.join(str(d.custom.get('silent', '')).split())}")
     step = engine.flow_step_of(d.model, d.name)
     if step is not None:
-        parts.append("flow: " + (_first_paragraph(step) or f"`{_name(step)}`"))
+        parts.append("flow step: " + (_first_paragraph(step) or _where(step)))
     return "; ".join(parts)
 
 
@@ -186,12 +194,26 @@ def transition_cell(d: Declared) -> str:
     return cell
 
 
+def ordered(model: type[models.Model]) -> list[Declared]:
+    """The model's transitions in the order of its states: by first source, then target."""
+    declared = engine.transitions_of(model)
+    if not declared:
+        return []
+    order = {v: i for i, (v, _label) in enumerate(states(model, declared[0].field))}
+
+    def key(d: Declared) -> tuple[int, int, str]:
+        first = min((order.get(s, len(order)) for s in sources(d)), default=len(order))
+        return first, order.get(str(d.transition.target), len(order)), d.name
+
+    return sorted(declared, key=key)
+
+
 def render_table(model: type[models.Model]) -> str:
     rows = [
         "| Transition | From → to | Who may | Recorded role | Who is told |",
         "|---|---|---|---|---|",
     ]
-    for d in engine.transitions_of(model):
+    for d in ordered(model):
         src = ", ".join(f"`{s}`" for s in sources(d))
         rows.append(
             f"| {transition_cell(d)} | {src} → `{d.transition.target}` | {who_may(d)} | {recorded_role(d)} "
@@ -241,7 +263,7 @@ def render_dot(model: type[models.Model], page: Page) -> str:
     default = fsm_field.get_default()
     if default not in (None, ""):
         lines.append(f"  start -> {_quote(str(default))};")
-    for d in declared:
+    for d in ordered(model):
         who = ("/".join(d.roles) if d.is_action else "system") if d.declared else "UNDECLARED"
         text = "\n".join([d.name, who])
         for source in sources(d):
