@@ -38,14 +38,15 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from accounts.models import Agency, Department, User
-from accounts.roles import Role, sync_role_groups
+from accounts.roles import Role
 from notifications.models import Notification
 from notifications.services import deliver
 from processes import transitions as engine
 from processes.errors import ActionNotAllowed
 from processes.models import AuditEvent, BudgetProject
 from processes.transitions import Declared, declared_transitions, sources_of
-from tests.factories import AgencyFactory, BudgetProjectFactory, DepartmentFactory, make_user
+from tests.conftest import District
+from tests.factories import AgencyFactory, BudgetProjectFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -63,40 +64,55 @@ def _id(d: Declared) -> str:
 # -- the world every transition is taken in ------------------------------------------------
 
 
+FISCAL_YEAR = 2021
+
+
 @dataclass
 class World:
-    """One department, one agency, one project, and one user per role, each attached where
-    their permission looks: department roles to the department, agency staff to the agency,
-    experts and deputies seated on the panels the builders form."""
+    """The test district (tests/conftest.py: department A with its staff and leaders, the
+    bureau's roles), an agency, and one user per role, each attached where their permission
+    looks: department roles to department A, agency staff to the agency, experts and
+    deputies seated on the panels the builders form."""
 
+    district: District
     department: Department
     other_department: Department
     agency: Agency
     users: dict[str, User]
-    project: BudgetProject
+    made: int = 0
 
     def user(self, role: str) -> User:
         return self.users[role]
 
     def new_project(self) -> BudgetProject:
-        """A fresh project of the department: every object built gets its own."""
-        return BudgetProjectFactory(department=self.department, created_by=self.user(Role.DEPT_STAFF))
+        """A fresh draft project of the department: every object built gets its own."""
+        self.made += 1
+        return BudgetProjectFactory(
+            department=self.department,
+            created_by=self.user(Role.DEPT_STAFF),
+            fiscal_year=FISCAL_YEAR,
+            code=f"{FISCAL_YEAR}-T{self.made:04d}",
+        )
 
 
 def make_world() -> World:
-    sync_role_groups()
-    department = DepartmentFactory(code="T01", name="区测试局")
-    other = DepartmentFactory(code="T02", name="区其他局")
+    d = District()
     agency = AgencyFactory()
-    users: dict[str, User] = {}
-    for role in Role.values:
-        extra: dict[str, Any] = {"username": f"t_{role}"}
-        if role == Role.AGENCY_STAFF:
-            extra["agency"] = agency
-        dept = department if role in (Role.DEPT_STAFF, Role.DEPT_LEADER) else None
-        users[role] = make_user(role, dept, **extra)
-    project = BudgetProjectFactory(department=department, created_by=users[Role.DEPT_STAFF])
-    return World(department, other, agency, users, project)
+    User.objects.filter(pk=d.agency_staff.pk).update(agency=agency)
+    d.agency_staff = User.objects.get(pk=d.agency_staff.pk)
+    users = {
+        Role.DEPT_STAFF.value: d.staff_a,
+        Role.DEPT_LEADER.value: d.leader_a,
+        Role.FINANCE_OFFICER.value: d.finance,
+        Role.SUPERVISOR.value: d.supervisor,
+        Role.EXPERT.value: d.expert,
+        Role.DEPUTY.value: d.deputy,
+        Role.AGENCY_STAFF.value: d.agency_staff,
+        Role.AUDITOR.value: d.auditor,
+        Role.SYSADMIN.value: d.sysadmin,
+    }
+    assert set(users) == set(Role.values), "a role without a user in the test world"
+    return World(d, d.dept_a, d.dept_b, agency, users)
 
 
 @pytest.fixture
@@ -149,12 +165,11 @@ def build_target_set(world: World, seat: User | None):
 def build_monitoring_report(world: World, seat: User | None):
     from processes.models import MonitoringReport, MonitoringRound
 
-    rnd = MonitoringRound.objects.create(
-        fiscal_year=world.project.fiscal_year,
+    rnd, _ = MonitoringRound.objects.get_or_create(
+        fiscal_year=FISCAL_YEAR,
+        start_month=1,
         end_month=6,
-        title="测试监控",
-        due_at=_due(),
-        opened_by=world.user(Role.FINANCE_OFFICER),
+        defaults={"title": "测试监控", "due_at": _due(), "opened_by": world.user(Role.FINANCE_OFFICER)},
     )
     return MonitoringReport.objects.create(round=rnd, project=world.new_project())
 
@@ -162,12 +177,11 @@ def build_monitoring_report(world: World, seat: User | None):
 def _campaign(world: World):
     from processes.models import EvaluationCampaign
 
-    return EvaluationCampaign.objects.create(
-        fiscal_year=world.project.fiscal_year,
-        title="测试评价",
-        due_at=_due(),
-        launched_by=world.user(Role.FINANCE_OFFICER),
+    campaign, _ = EvaluationCampaign.objects.get_or_create(
+        fiscal_year=FISCAL_YEAR,
+        defaults={"title": "测试评价", "due_at": _due(), "launched_by": world.user(Role.FINANCE_OFFICER)},
     )
+    return campaign
 
 
 def build_self_evaluation(world: World, seat: User | None):
@@ -196,7 +210,7 @@ def build_commissioned(world: World, seat: User | None):
 
     ev = CommissionedEvaluation.objects.create(
         kind=EvaluationKind.KEY,
-        fiscal_year=world.project.fiscal_year,
+        fiscal_year=FISCAL_YEAR,
         department=world.department,
         project=world.new_project(),
         agency=world.agency,
@@ -321,11 +335,116 @@ def reach_target_set(world: World, state: str, seat: User | None):
     return target_set
 
 
+def _executing(world: World) -> BudgetProject:
+    """A project of department A with approved targets, its budget issued (the real path)."""
+    from processes.services.projects import project_transition
+    from processes.states import ProjectStage
+
+    project = world.district.project(ProjectStage.BUDGETED)
+    return project_transition(project=project, actor=world.user(Role.FINANCE_OFFICER), name="start_execution")
+
+
+def reach_monitoring_report(world: World, state: str, seat: User | None):
+    from processes.models import MonitoringReport
+    from processes.services.monitoring import approved_rows, report_save
+
+    path = {
+        "issued": [],
+        "submitted": ["submit"],
+        "dept_approved": ["submit", "dept_approve"],
+        "warned": ["submit", "dept_approve", "warn"],
+    }
+    if state not in path:
+        return None
+    project = _executing(world)
+    open_round = _service(
+        ("workflows.services", "monitoring_round_open"), ("processes.services.monitoring", "round_open")
+    )
+    opened = open_round(actor=world.user(Role.FINANCE_OFFICER), fiscal_year=FISCAL_YEAR, end_month=6, due_at=_due())
+    report = MonitoringReport.objects.get(round=opened.round, project=project)
+    staff, leader, finance = (world.user(r) for r in (Role.DEPT_STAFF, Role.DEPT_LEADER, Role.FINANCE_OFFICER))
+    for step in path[state]:
+        if step == "submit":
+            indicators = [
+                {"target_row": row.pk, "likelihood": "certain"}
+                | ({"progress": "achieved"} if row.direction == "qualitative" else {"value": row.target_value})
+                for row in approved_rows(project)
+            ]
+            report = report_save(
+                report=report,
+                actor=staff,
+                budget="1200000",
+                executed="600000",
+                expected_full_year="1200000",
+                deviation_causes="",
+                measures="",
+                indicators=indicators,
+            )
+            submit = _service(
+                ("workflows.services", "monitoring_submit"), ("processes.services.monitoring", "report_submit")
+            )
+            report = submit(report=report, actor=staff)
+        elif step == "dept_approve":
+            review = _service(
+                ("workflows.services", "monitoring_dept_review"),
+                ("processes.services.monitoring", "report_dept_review"),
+            )
+            report = review(report=report, actor=leader, approve=True, comment=COMMENT)
+        elif step == "warn":
+            review = _service(
+                ("workflows.services", "monitoring_review"), ("processes.services.monitoring", "report_review")
+            )
+            report = review(report=report, actor=finance, decision="warn", comment=COMMENT)
+    return report
+
+
+def reach_self_evaluation(world: World, state: str, seat: User | None):
+    from processes.models import SelfEvaluation
+    from processes.services.evaluation import approved_rows, self_evaluation_save
+
+    path = {"issued": [], "submitted": ["submit"], "dept_approved": ["submit", "dept_approve"]}
+    if state not in path:
+        return None
+    project = _executing(world)
+    launch = _service(("workflows.services", "campaign_launch"), ("processes.services.evaluation", "campaign_launch"))
+    launch(actor=world.user(Role.FINANCE_OFFICER), fiscal_year=FISCAL_YEAR, due_at=_due())
+    evaluation = SelfEvaluation.objects.get(project=project)
+    staff, leader = world.user(Role.DEPT_STAFF), world.user(Role.DEPT_LEADER)
+    for step in path[state]:
+        if step == "submit":
+            lines = [
+                {"target_row": row.pk, "deviation_reason": "征地滞后", "measure": "加快进度"}
+                | (
+                    {"band": "achieved", "band_pct": "100"}
+                    if row.direction == "qualitative"
+                    else {"actual": row.target_value}
+                )
+                for row in approved_rows(project)
+            ]
+            evaluation = self_evaluation_save(
+                evaluation=evaluation, actor=staff, lines=lines, executed="1200000", summary="总体完成"
+            )
+            submit = _service(
+                ("workflows.services", "self_evaluation_submit"),
+                ("processes.services.evaluation", "self_evaluation_submit"),
+            )
+            evaluation = submit(evaluation=evaluation, actor=staff)
+        elif step == "dept_approve":
+            review = _service(
+                ("workflows.services", "self_evaluation_dept_review"),
+                ("processes.services.evaluation", "self_evaluation_dept_review"),
+            )
+            evaluation = review(evaluation=evaluation, actor=leader, approve=True, comment=COMMENT)
+    return evaluation
+
+
 #: model label → a function bringing a new object to a state through the services (None
 #: when it does not, then the state is set with update()).
 REACH: dict[str, Callable[[World, str, User | None], models.Model | None]] = {
     "processes.budgetproject": reach_project,
     "processes.targetset": reach_target_set,
+    "processes.monitoringreport": reach_monitoring_report,
+    "processes.selfevaluation": reach_self_evaluation,
 }
 
 _comment = {"comment": COMMENT}
@@ -705,3 +824,24 @@ def test_transition_is_refused_when_the_actor_is_in_another_department(d: Declar
     with pytest.raises(PermissionDenied):
         engine.apply(obj, d.name, actor=outsider, **apply_kwargs(d, inherited=False))
     assert snapshot(obj, d) == before
+
+
+def _models():
+    seen: list[type[models.Model]] = []
+    for d in ALL:
+        if d.model not in seen:
+            seen.append(d.model)
+    return seen
+
+
+@pytest.mark.parametrize("model", _models(), ids=lambda m: m.__name__)
+def test_every_lifecycle_object_can_be_built_in_each_of_its_states(model, world: World):
+    """The builders and REACH themselves: an object of every state machine, in each state,
+    with every task its flow waits for in that state open (verify_tasks agrees)."""
+    from workflows.management.commands.verify_tasks import find_mismatches
+
+    d = next(x for x in ALL if x.model is model)
+    for state in states_of(d):
+        obj = build_in(world, d, state, world.user(Role.EXPERT))
+        assert getattr(obj, d.field) == state
+    assert find_mismatches() == [] or model._meta.label_lower not in REACH
