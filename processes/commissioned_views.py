@@ -125,7 +125,7 @@ def commissioned_new(request):
         form.add_service_errors(exc)
         return render(request, "processes/commissioned/new.html", {"form": form}, status=400)
     messages.success(request, _("已委托「%(title)s」，已通知受托机构。") % {"title": evaluation.title})
-    return redirect("processes:commissioned_detail", pk=evaluation.pk)
+    return redirect(evaluation)
 
 
 # -- an evaluation's page --------------------------------------------------------------------
@@ -243,7 +243,7 @@ def _run(request, evaluation, slug: str, form, call: Callable[[], Any], done=Non
     if callable(done):  # a message that depends on what the call did
         done = done()
     messages.success(request, done or DONE[slug])
-    return redirect("processes:commissioned_detail", pk=evaluation.pk)
+    return redirect(evaluation)
 
 
 def _plan(request, ev):
