@@ -447,7 +447,7 @@ def evaluation_submit_draft(
         raise ValidationError(errors)
     assert draft_report is not None
     name = _stored_name(draft_report)
-    stored: dict[str, str] = {}
+    stored: dict[str, Any] = {}
 
     def store(evaluation: CommissionedEvaluation) -> None:  # every check has passed
         evaluation.draft_report.save(name, draft_report, save=False)
