@@ -429,7 +429,7 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("processes:commissioned_detail", args=[self.pk])
+        return reverse("workflows:commissioned_detail", args=[self.pk])
 
     @property
     def completion_rate(self) -> Decimal | None:
