@@ -20,13 +20,13 @@ def can_commission(user: User) -> bool:
     return holds(user, "processes.launch_evaluation")
 
 
-def can_review_plan(evaluation: CommissionedEvaluation, user: User) -> bool:
-    """财政绩效科 approves or returns the agency's plan."""
+def can_review_plan(evaluation: CommissionedEvaluation | None, user: User) -> bool:
+    """财政绩效科 approves or returns the agency's plan (of any evaluation: the role decides)."""
     return holds(user, "processes.launch_evaluation")
 
 
-def can_disclose(evaluation: CommissionedEvaluation, user: User) -> bool:
-    """财政绩效科 approves the final report's disclosure."""
+def can_disclose(evaluation: CommissionedEvaluation | None, user: User) -> bool:
+    """财政绩效科 approves the final report's disclosure (of any evaluation: the role decides)."""
     return holds(user, "processes.approve_disclosure")
 
 

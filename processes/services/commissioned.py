@@ -27,7 +27,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,9 +55,9 @@ from ..models import (
 from ..notices import commissioned as notices
 from ..panel import EXPERT, DrawContext, PanelRuleFailed, PanelRules, draw_panel
 from ..permissions import commissioned as perms
-from ..permissions.commissioned import can_commission, is_agency_of, is_department_of
-
-__all__ = ["can_commission", "is_agency_of", "is_department_of"]  # who: permissions.commissioned
+from ..permissions.commissioned import can_commission as can_commission  # views and the API ask here
+from ..permissions.commissioned import is_agency_of as is_agency_of
+from ..permissions.commissioned import is_department_of as is_department_of
 from ..scoring import grade_of
 from ..states import EvaluationKind, EvaluationStatus, FrameworkDimension, ProjectStage
 from .audit import audit_and_notify
@@ -88,11 +88,11 @@ DIMENSIONS: tuple[str, ...] = tuple(FrameworkDimension.values)
 
 
 def can_review_plan(user: User) -> bool:
-    return perms.can_review_plan(None, user)  # type: ignore[arg-type]  # reads no evaluation
+    return perms.can_review_plan(None, user)
 
 
 def can_disclose(user: User) -> bool:
-    return perms.can_disclose(None, user)  # type: ignore[arg-type]  # reads no evaluation
+    return perms.can_disclose(None, user)
 
 
 def seat_of(evaluation: CommissionedEvaluation, user: User) -> EvaluationPanelMember | None:
@@ -142,7 +142,7 @@ def available_actions(evaluation: CommissionedEvaluation, user: User) -> list[st
 def _lock(evaluation: CommissionedEvaluation) -> CommissionedEvaluation:
     """The evaluation under its row lock (after its project's), for the steps that are not
     transitions (the engine locks the same way for those that are)."""
-    return transitions.lock(evaluation)  # type: ignore[return-value]
+    return cast(CommissionedEvaluation, transitions.lock(evaluation))
 
 
 def _require(evaluation: CommissionedEvaluation, status: str) -> None:
@@ -366,12 +366,12 @@ def clean_framework(framework: Mapping[str, Any] | None, errors: dict[str, str])
     return clean
 
 
-def _checked(evaluation: CommissionedEvaluation, name: str, actor: User, comment: str = "") -> CommissionedEvaluation:
+def _checked(evaluation: CommissionedEvaluation, name: str, actor: User) -> CommissionedEvaluation:
     """The evaluation locked, with ``actor`` allowed to take transition ``name`` now (the
     engine's own checks), for a step that reads the locked row before it can say what the
     transition writes; the caller then applies it with ``locked=True``, in its transaction."""
     evaluation = _lock(evaluation)
-    transitions.check(evaluation, name, actor=actor, comment=comment)
+    transitions.check(evaluation, name, actor=actor)
     return evaluation
 
 
