@@ -127,7 +127,7 @@ def _busy() -> str:
 def commissioned_url() -> str | None:
     """The commissioned evaluations list (built beside this module); None until it exists."""
     try:
-        return reverse("processes:commissioned_list")
+        return reverse("workflows:commissioned_list")
     except NoReverseMatch:
         return None
 

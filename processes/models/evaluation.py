@@ -4,7 +4,9 @@ findings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import models
@@ -13,8 +15,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.roles import Role
+
 from ..files import private_storage
 from ..fiscal_years import validate_fiscal_year
+from ..notices import commissioned as commissioned_notices
+from ..permissions import commissioned as commissioned_perms
 from ..states import (
     SELF_EVALUATION_OPEN,
     CampaignStatus,
@@ -28,10 +34,14 @@ from ..states import (
     ScoreSection,
     SelfEvaluationStatus,
 )
+from ..transitions import declare
 from .fields import BoundedDecimalField
 from .history import history_link
 from .project import MONEY, BudgetProject, MoneyOptions
 from .targets import TargetRow
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 SCORE: MoneyOptions = {"max_digits": 5, "decimal_places": 2}  # points, 0–100.00
 
@@ -317,6 +327,14 @@ class Recheck(ConcurrentTransitionMixin, models.Model):
         self.final_grade = grade
 
 
+def _evaluation_permission(
+    check: Callable[[CommissionedEvaluation, User], bool],
+) -> Callable[[models.Model, Any], bool]:
+    """``check`` typed as django-fsm-2's ``permission=`` wants it (it is only ever called
+    with a CommissionedEvaluation and a User: the cast widens the static type only)."""
+    return cast("Callable[[models.Model, Any], bool]", check)
+
+
 class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
     """重点评价 of a project, or 部门整体绩效评价 of a department and year, commissioned to an
     agency: commissioned → plan_submitted → plan_approved (indicator framework 决策 / 过程 /
@@ -385,8 +403,8 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    def get_absolute_url(self) -> str:
-        return reverse("processes:commissioned_detail", args=[self.pk])
+    #: What the transition engine's lock reads with the row (processes.transitions.lock).
+    lock_related = ("department", "project", "agency")
 
     class Meta:
         verbose_name = _("委托评价")
@@ -410,50 +428,143 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:commissioned_detail", args=[self.pk])
+
     @property
     def completion_rate(self) -> Decimal | None:
         return completion_rate(self.executed, self.budget)
 
-    # -- transitions: fields only ------------------------------------------------------
+    # -- transitions: fields only; who may, who is told: the declarations -------------------
 
-    @transition(field=status, source=EvaluationStatus.COMMISSIONED, target=EvaluationStatus.PLAN_SUBMITTED)
+    @transition(
+        field=status,
+        source=EvaluationStatus.COMMISSIONED,
+        target=EvaluationStatus.PLAN_SUBMITTED,
+        permission=_evaluation_permission(commissioned_perms.is_agency_of),
+        custom=declare(
+            _("提交评价方案"), roles=[Role.AGENCY_STAFF], tells=commissioned_notices.plan_submitted, audit="submit_plan"
+        ),
+    )
     def submit_plan(self, *, framework: dict, plan: str) -> None:
         self.framework = framework
         self.plan = plan
 
-    @transition(field=status, source=EvaluationStatus.PLAN_SUBMITTED, target=EvaluationStatus.PLAN_APPROVED)
+    @transition(
+        field=status,
+        source=EvaluationStatus.PLAN_SUBMITTED,
+        target=EvaluationStatus.PLAN_APPROVED,
+        permission=_evaluation_permission(commissioned_perms.can_review_plan),
+        custom=declare(
+            _("批准评价方案"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=commissioned_notices.plan_approved,
+            audit="approve_plan",
+        ),
+    )
     def approve_plan(self, *, comment: str) -> None:
         self.plan_comment = comment
 
-    @transition(field=status, source=EvaluationStatus.PLAN_SUBMITTED, target=EvaluationStatus.COMMISSIONED)
+    @transition(
+        field=status,
+        source=EvaluationStatus.PLAN_SUBMITTED,
+        target=EvaluationStatus.COMMISSIONED,
+        permission=_evaluation_permission(commissioned_perms.can_review_plan),
+        custom=declare(
+            _("退回评价方案"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=commissioned_notices.plan_returned,
+            needs_reason=True,
+            style="warning",
+            audit="return_plan",
+        ),
+    )
     def return_plan(self, *, comment: str) -> None:
         self.plan_comment = comment
 
-    @transition(field=status, source=EvaluationStatus.PLAN_APPROVED, target=EvaluationStatus.FIELDWORK)
+    @transition(
+        field=status,
+        source=EvaluationStatus.PLAN_APPROVED,
+        target=EvaluationStatus.FIELDWORK,
+        permission=_evaluation_permission(commissioned_perms.is_agency_of),
+        custom=declare(
+            _("开始现场评价"),
+            roles=[Role.AGENCY_STAFF],
+            tells=commissioned_notices.fieldwork_started,
+            audit="start_fieldwork",
+        ),
+    )
     def start_fieldwork(self) -> None:
         pass
 
-    @transition(field=status, source=EvaluationStatus.FIELDWORK, target=EvaluationStatus.DRAFT_REPORT)
+    @transition(
+        field=status,
+        source=EvaluationStatus.FIELDWORK,
+        target=EvaluationStatus.DRAFT_REPORT,
+        permission=_evaluation_permission(commissioned_perms.is_agency_of),
+        custom=declare(
+            _("提交报告初稿"),
+            roles=[Role.AGENCY_STAFF],
+            tells=commissioned_notices.draft_submitted,
+            audit="submit_draft",
+        ),
+    )
     def submit_draft(self, *, note: str) -> None:
         self.fieldwork_note = note
 
-    @transition(field=status, source=EvaluationStatus.DRAFT_REPORT, target=EvaluationStatus.DEPT_COMMENTED)
+    @transition(
+        field=status,
+        source=EvaluationStatus.DRAFT_REPORT,
+        target=EvaluationStatus.DEPT_COMMENTED,
+        permission=_evaluation_permission(commissioned_perms.is_department_of),
+        # a leader who also holds the staff role answers as the leader
+        custom=declare(
+            _("反馈意见"),
+            roles=[Role.DEPT_LEADER, Role.DEPT_STAFF],
+            tells=commissioned_notices.department_commented,
+            audit="comment",
+        ),
+    )
     def comment(self, *, comment: str) -> None:
         self.department_comment = comment
 
-    @transition(field=status, source=EvaluationStatus.DEPT_COMMENTED, target=EvaluationStatus.EXPERT_REVIEW)
+    @transition(
+        field=status,
+        source=EvaluationStatus.DEPT_COMMENTED,
+        target=EvaluationStatus.EXPERT_REVIEW,
+        permission=_evaluation_permission(commissioned_perms.is_agency_of),
+        custom=declare(
+            _("抽取专家评审组"), roles=[Role.AGENCY_STAFF], tells=commissioned_notices.panel_drawn, audit="draw_panel"
+        ),
+    )
     def open_review(self, *, seed: int, pool: list) -> None:
         self.draw_seed = seed
         self.candidate_pool = pool
 
-    @transition(field=status, source=EvaluationStatus.EXPERT_REVIEW, target=EvaluationStatus.FINAL)
+    @transition(
+        field=status,
+        source=EvaluationStatus.EXPERT_REVIEW,
+        target=EvaluationStatus.FINAL,
+        permission=_evaluation_permission(commissioned_perms.is_agency_of),
+        custom=declare(
+            _("形成评价结果"), roles=[Role.AGENCY_STAFF], tells=commissioned_notices.finalized, audit="finalize"
+        ),
+    )
     def finalize(self, *, scores: dict, score: Decimal, grade: str, conclusion: str) -> None:
         self.scores = scores
         self.score = score
         self.grade = grade
         self.conclusion = conclusion
 
-    @transition(field=status, source=EvaluationStatus.FINAL, target=EvaluationStatus.PUBLISHED)
+    @transition(
+        field=status,
+        source=EvaluationStatus.FINAL,
+        target=EvaluationStatus.PUBLISHED,
+        permission=_evaluation_permission(commissioned_perms.can_disclose),
+        custom=declare(
+            _("批准公开"), roles=[Role.FINANCE_OFFICER], tells=commissioned_notices.published, audit="publish"
+        ),
+    )
     def publish(self) -> None:
         pass
 

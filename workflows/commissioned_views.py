@@ -30,6 +30,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from processes.errors import ActionNotAllowed
+from processes.files import file_response
+from processes.models import AuditEvent, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
+from processes.selectors import commissioned_for, commissioned_get_for, published_evaluations
+from processes.services import commissioned as svc
+from processes.services.findings import can_record, finding_add, finding_remove, findings_of
+from processes.services.panel_reminders import panel_remind_hours
+from processes.states import FrameworkDimension
+
 from .commissioned_forms import (
     CommentForm,
     CommissionFilterForm,
@@ -41,14 +50,6 @@ from .commissioned_forms import (
     ReviewPlanForm,
     SuggestionsForm,
 )
-from .errors import ActionNotAllowed
-from .files import file_response
-from .models import AuditEvent, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
-from .selectors import commissioned_for, commissioned_get_for, published_evaluations
-from .services import commissioned as svc
-from .services.findings import can_record, finding_add, finding_remove, findings_of
-from .services.panel_reminders import panel_remind_hours
-from .states import FrameworkDimension
 
 PAGE_SIZE = 50
 CENT = Decimal("0.01")
@@ -102,7 +103,7 @@ def commissioned_list(request):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "processes/commissioned/list.html",
+        "workflows/commissioned/list.html",
         {"page": page, "filter_form": form, "can_commission": svc.can_commission(user)},
     )
 
@@ -115,17 +116,17 @@ def commissioned_new(request):
     if not svc.can_commission(user):
         raise PermissionDenied(_("只有财政绩效科可以委托重点评价或部门整体绩效评价。"))
     if request.method != "POST":
-        return render(request, "processes/commissioned/new.html", {"form": CommissionForm()})
+        return render(request, "workflows/commissioned/new.html", {"form": CommissionForm()})
     form = CommissionForm(request.POST)
     if not form.is_valid():
-        return render(request, "processes/commissioned/new.html", {"form": form}, status=400)
+        return render(request, "workflows/commissioned/new.html", {"form": form}, status=400)
     try:
         evaluation = svc.evaluation_commission(actor=user, **form.service_kwargs())
     except ValidationError as exc:
         form.add_service_errors(exc)
-        return render(request, "processes/commissioned/new.html", {"form": form}, status=400)
+        return render(request, "workflows/commissioned/new.html", {"form": form}, status=400)
     messages.success(request, _("已委托「%(title)s」，已通知受托机构。") % {"title": evaluation.title})
-    return redirect("processes:commissioned_detail", pk=evaluation.pk)
+    return redirect(evaluation)
 
 
 # -- an evaluation's page --------------------------------------------------------------------
@@ -181,7 +182,7 @@ def _page(request, evaluation: CommissionedEvaluation, *, bound=None, error=None
     )
     return render(
         request,
-        "processes/commissioned/detail.html",
+        "workflows/commissioned/detail.html",
         {
             "evaluation": evaluation,
             "framework": framework,
@@ -243,7 +244,7 @@ def _run(request, evaluation, slug: str, form, call: Callable[[], Any], done=Non
     if callable(done):  # a message that depends on what the call did
         done = done()
     messages.success(request, done or DONE[slug])
-    return redirect("processes:commissioned_detail", pk=evaluation.pk)
+    return redirect(evaluation)
 
 
 def _plan(request, ev):

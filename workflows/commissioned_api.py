@@ -31,14 +31,13 @@ from rest_framework.response import Response
 
 from accounts.models import Agency, Department
 from processes.api.fields import FiscalYearField, IdField
+from processes.api.serializers import ErrorSerializer
+from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import BudgetProject, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
 from processes.selectors import commissioned_for, commissioned_get_for
 from processes.services import commissioned as services
 from processes.services.findings import finding_add, finding_remove, findings_of
 from processes.states import EvaluationKind, EvaluationStatus, FrameworkDimension
-
-from .serializers import ErrorSerializer
-from .views import BAD_REQUEST, FORBIDDEN
 
 CENT = Decimal("0.01")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("评价不存在，或不在您的可见范围内。"))
@@ -219,12 +218,12 @@ class CommissionedDetailSerializer(CommissionedListSerializer):
     def get_draft_report_url(self, evaluation) -> str | None:
         if not evaluation.draft_report:
             return None
-        return reverse("processes:commissioned_file", args=[evaluation.pk, "draft"])
+        return reverse("workflows:commissioned_file", args=[evaluation.pk, "draft"])
 
     def get_report_url(self, evaluation) -> str | None:
         if not evaluation.report:
             return None
-        return reverse("processes:commissioned_file", args=[evaluation.pk, "report"])
+        return reverse("workflows:commissioned_file", args=[evaluation.pk, "report"])
 
 
 # -- input -----------------------------------------------------------------------------------
