@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +23,16 @@ from ..states import Conclusion, OpinionStatus, PreAssessmentStatus
 from ..transitions import declare, system
 from .fields import BoundedDecimalField
 from .project import MONEY, BudgetProject
+
+
+def _perm(check: Callable[[Any, Any], bool]) -> Callable[[models.Model, Any], bool]:
+    """``check`` typed as django-fsm-2's ``transition(permission=...)`` wants it (the stub
+    asks for any model and any user; django-fsm calls ours with this model's rows only)."""
+    return cast("Callable[[models.Model, Any], bool]", check)
+
+
+def _cond(check: Callable[[Any], bool]) -> Callable[[models.Model], bool]:
+    return cast("Callable[[models.Model], bool]", check)
 
 
 class PreAssessment(ConcurrentTransitionMixin, models.Model):
@@ -106,7 +118,7 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=PreAssessmentStatus.INITIATED,
         target=PreAssessmentStatus.PANEL_FORMED,
-        permission=perms.is_commissioned,
+        permission=_perm(perms.is_commissioned),
         custom=declare(_("抽取评审组"), roles=[Role.AGENCY_STAFF], tells=notices.panel_seated, audit="form_panel"),
     )
     def form_panel(self, *, seed: int, pool: list) -> None:
@@ -117,7 +129,7 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=PreAssessmentStatus.PANEL_FORMED,
         target=PreAssessmentStatus.UNDER_REVIEW,
-        permission=system_only,
+        permission=_perm(system_only),
         custom=system(
             _("开始评审"),
             silent=_("随「抽取评审组」一步完成：评审组成员已在抽取时收到席位和截止时间的通知。"),
@@ -130,7 +142,7 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=PreAssessmentStatus.UNDER_REVIEW,
         target=PreAssessmentStatus.OPINIONS_COLLECTED,
-        permission=system_only,
+        permission=_perm(system_only),
         custom=system(_("汇总专家意见"), tells=notices.opinions_collected, audit="collect"),
     )
     def collect(self) -> None:
@@ -140,7 +152,7 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=PreAssessmentStatus.OPINIONS_COLLECTED,
         target=PreAssessmentStatus.CONCLUDED,
-        permission=perms.is_commissioned,
+        permission=_perm(perms.is_commissioned),
         custom=declare(
             _("提出评估结论"), roles=[Role.AGENCY_STAFF], tells=notices.conclusion_proposed, audit="conclude"
         ),
@@ -154,7 +166,7 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=PreAssessmentStatus.CONCLUDED,
         target=PreAssessmentStatus.CONFIRMED,
-        permission=perms.can_confirm,
+        permission=_perm(perms.can_confirm),
         custom=declare(
             _("确认结论"), roles=[Role.FINANCE_OFFICER], tells=notices.conclusion_confirmed, audit="confirm"
         ),
@@ -166,7 +178,7 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=PreAssessmentStatus.CONCLUDED,
         target=PreAssessmentStatus.OPINIONS_COLLECTED,
-        permission=perms.can_confirm,
+        permission=_perm(perms.can_confirm),
         custom=declare(
             _("退回结论"),
             roles=[Role.FINANCE_OFFICER],
@@ -185,7 +197,7 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
             s for s in PreAssessmentStatus if s not in (PreAssessmentStatus.CONFIRMED, PreAssessmentStatus.CANCELLED)
         ],
         target=PreAssessmentStatus.CANCELLED,
-        permission=system_only,
+        permission=_perm(system_only),
         custom=system(_("终止评估"), tells=notices.seats_cancelled, audit="cancel"),
     )
     def cancel(self) -> None:
@@ -276,8 +288,8 @@ class Opinion(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=OpinionStatus.DRAFT,
         target=OpinionStatus.SUBMITTED,
-        conditions=[under_review],
-        permission=perms.holds_seat,
+        conditions=[_cond(under_review)],
+        permission=_perm(perms.holds_seat),
         custom=declare(
             _("提交评审意见"),
             roles=[Role.EXPERT, Role.DEPUTY],
@@ -292,7 +304,7 @@ class Opinion(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=OpinionStatus.DRAFT,
         target=OpinionStatus.EXPIRED,
-        permission=system_only,
+        permission=_perm(system_only),
         custom=system(
             _("意见逾期"),
             silent=_("随「汇总专家意见」记录：受托机构收到的汇总通知写明已提交的份数，成员的评审任务随之关闭。"),
@@ -306,7 +318,7 @@ class Opinion(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=OpinionStatus.DRAFT,
         target=OpinionStatus.WITHDRAWN,
-        permission=system_only,
+        permission=_perm(system_only),
         custom=system(
             _("成员被替换"),
             silent=_("随「更换评审专家」记录：离任成员收到席位取消的通知，接替成员收到新席位的通知。"),
@@ -315,7 +327,6 @@ class Opinion(ConcurrentTransitionMixin, models.Model):
     )
     def withdraw(self) -> None:
         pass
-
 
     @property
     def total_score(self) -> Decimal:

@@ -57,6 +57,11 @@ def finance_officers() -> list[User]:
     return list(User.objects.filter(is_active=True, groups__name=Role.FINANCE_OFFICER).distinct())
 
 
+def _locked(pa: PreAssessment) -> PreAssessment:
+    """``pa`` re-read under its lock, after its project's (processes.transitions.lock)."""
+    return cast(PreAssessment, transitions.lock(pa))
+
+
 def _refuse_unless_commissioned(pa: PreAssessment, actor: User) -> None:
     """For the agency's steps that are not transitions (replacing, reminding)."""
     if not perms.is_commissioned(pa, actor):
@@ -184,7 +189,7 @@ def draw_context(pa: PreAssessment) -> DrawContext:
 def pre_assessment_form_panel(*, pre_assessment: PreAssessment, actor: User, seed: int | None = None) -> PreAssessment:
     """Agency staff draw the panel; each member gets a draft opinion and the review opens.
     Raises ValidationError naming the rule the library cannot satisfy (nothing is drawn then)."""
-    pa = transitions.lock(pre_assessment)
+    pa = _locked(pre_assessment)
     transitions.check(pa, "form_panel", actor=actor)  # refused before anything is drawn
     rules = PanelRules.from_settings()
     pool = library_candidates()
@@ -230,7 +235,7 @@ def replay_draw(pa: PreAssessment) -> list[int]:
 def pre_assessment_replace_member(*, member: PanelMember, actor: User, reason: str) -> PanelMember:
     """The commissioned agency replaces a seated member (reason required, audited) by a
     replacement drawn from the recorded pool so that the panel still keeps every rule."""
-    pa = transitions.lock(member.pre_assessment)
+    pa = _locked(member.pre_assessment)
     _refuse_unless_commissioned(pa, actor)
     return _replace(pa, member, actor=actor, reason=reason)
 
@@ -349,7 +354,7 @@ def opinion_save(
     Declaring a conflict of interest withdraws the member: the panel is re-completed by
     the draw and this opinion is not counted. Raises ValidationError with field errors.
     """
-    pa = transitions.lock(opinion.member.pre_assessment)
+    pa = _locked(opinion.member.pre_assessment)
     opinion = Opinion.objects.select_for_update(of=("self",)).select_related("member__user").get(pk=opinion.pk)
     member = opinion.member
     member.pre_assessment = pa  # the locked row: the submission's condition reads its status
@@ -477,7 +482,7 @@ def _collect(pa: PreAssessment, *, actor: User | None, role: str | None) -> PreA
 @transaction.atomic
 def pre_assessment_close_due(*, pre_assessment: PreAssessment, now: datetime | None = None) -> bool:
     """At or after the due date, move the review on if the quorum is in. Returns whether it moved."""
-    pa = transitions.lock(pre_assessment)
+    pa = _locked(pre_assessment)
     now = now or timezone.now()
     if pa.status != PreAssessmentStatus.UNDER_REVIEW or now < pa.due_at:
         return False
@@ -503,7 +508,7 @@ def pre_assessment_conclude(
     *, pre_assessment: PreAssessment, actor: User, conclusion: str, approved_amount, reasons: str, report=None
 ) -> PreAssessment:
     """Agency staff propose the conclusion and approved amount (rules of DESIGN §3.2)."""
-    pa = transitions.lock(pre_assessment)
+    pa = _locked(pre_assessment)
     transitions.check(pa, "conclude", actor=actor)  # who and when before what
     errors: dict[str, str] = {}
     if conclusion not in Conclusion.values:
@@ -546,7 +551,7 @@ def pre_assessment_confirm(*, pre_assessment: PreAssessment, actor: User) -> Pre
     """The finance officer accepts the conclusion: the project is budgeted with the approved
     amount, or rejected (不予支持). The agency and every panel member are told, each member
     with their own recommended amount beside the confirmed one."""
-    pa = transitions.lock(pre_assessment)
+    pa = _locked(pre_assessment)
     pa = transitions.apply(
         pa,
         "confirm",
@@ -615,7 +620,7 @@ def pre_assessment_remind_panel(
     skipped); nobody left to remind is a Conflict (processes.services.panel_reminders)."""
     from django.urls import reverse
 
-    pa = transitions.lock(pre_assessment)
+    pa = _locked(pre_assessment)
     _refuse_unless_commissioned(pa, actor)
     _refuse_unless_under_review(pa)
     pending = list(
