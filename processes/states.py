@@ -57,6 +57,7 @@ class OpinionStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     SUBMITTED = "submitted", _("已提交")
     EXPIRED = "expired", _("逾期未提交")
+    WITHDRAWN = "withdrawn", _("成员已替换")
 
 
 class Conclusion(models.TextChoices):
@@ -365,6 +366,7 @@ class ExtensionStatus(models.TextChoices):
 STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.budgetproject": ProjectStage,
     "processes.preassessment": PreAssessmentStatus,
+    "processes.opinion": OpinionStatus,
     "processes.targetset": TargetSetStatus,
     "processes.indicator": IndicatorStatus,
     "processes.monitoringreport": ReportStatus,

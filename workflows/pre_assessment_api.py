@@ -25,7 +25,9 @@ from rest_framework.views import APIView
 
 from accounts.models import Agency, User
 from accounts.roles import Role
+from processes import transitions
 from processes.api.fields import FiscalYearField
+from processes.api.serializers import AvailableActionSerializer
 from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import Opinion, PanelMember, PreAssessment
 from processes.permissions import holds
@@ -160,10 +162,18 @@ class PreAssessmentSerializer(serializers.Serializer):
     reduction_rate = serializers.SerializerMethodField(help_text=gettext_lazy("核减率（百分数，两位小数）"))
     panel = PanelMemberSerializer(many=True)
     opinions = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField(
+        help_text=gettext_lazy("请求者当前可执行的操作（状态迁移名、名称、是否需要理由）")
+    )
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_reduction_rate(self, pa):
         return percent(pa.reduction_rate)
+
+    @extend_schema_field(AvailableActionSerializer(many=True))
+    def get_available_actions(self, pa):
+        """The review's transitions the requesting user may take now, from their declarations."""
+        return AvailableActionSerializer(transitions.available(pa, self.context["request"].user), many=True).data
 
     @extend_schema_field(OpinionSerializer(many=True))
     def get_opinions(self, pa):

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.exceptions import FlowLockFailed
 
 from accounts.roles import BUREAU_WIDE_READERS, Role
+from processes import transitions
 from processes.errors import ActionNotAllowed
 from processes.files import file_response
 from processes.forms import ConclusionForm, OpinionForm, PanelReplaceForm, PreAssessmentBeginForm, ReturnForm
@@ -155,16 +156,19 @@ def _page(request, pa: PreAssessment, *, bound=None, error=None, status=200):
     else:  # a panel member sees their own opinion only; the department none
         shown = [m for m in seated if m.user_id == user.pk]
     actions: dict = {}
-    if commissioned and pa.status == PreAssessmentStatus.INITIATED:
+    # The transitions' own declarations say who may take which now (processes.transitions).
+    available = {d.name for d in transitions.available(pa, user)}
+    if "form_panel" in available:
         actions["draw"] = True
-    if commissioned and pa.status == PreAssessmentStatus.UNDER_REVIEW:
+    if commissioned and pa.status == PreAssessmentStatus.UNDER_REVIEW:  # replacing, reminding: no transitions
         replaceable = pa.panel.filter(active=True).exclude(opinion__status=OpinionStatus.SUBMITTED).order_by("seat")
         actions["replace"] = bound.get("replace") or PanelReplaceForm(members=replaceable, prefix="replace")
         actions["remind"] = [str(m.user) for m in seated if m.opinion.status != OpinionStatus.SUBMITTED]
-    if commissioned and pa.status == PreAssessmentStatus.OPINIONS_COLLECTED:
+    if "conclude" in available:
         actions["conclude"] = bound.get("conclude") or ConclusionForm(prefix="conclude")
-    if holds(user, "processes.confirm_pre_assessment") and pa.status == PreAssessmentStatus.CONCLUDED:
+    if "confirm" in available:
         actions["confirm"] = True
+    if "send_back" in available:
         actions["return"] = bound.get("return") or ReturnForm(prefix="return")
     return render(
         request,
@@ -287,7 +291,8 @@ def opinion_edit(request, pk):
         initial = OpinionForm.initial_from(member.opinion)
         return _opinion_page(request, pa, member, OpinionForm(initial=initial, dimensions=dimensions()))
     form = OpinionForm(request.POST, dimensions=dimensions())
-    if member.opinion.status != OpinionStatus.DRAFT or pa.status != PreAssessmentStatus.UNDER_REVIEW:
+    member.pre_assessment = pa
+    if not any(d.name == "submit" for d in transitions.available(member.opinion, user)):
         return _opinion_page(request, pa, member, form, error=_("意见已提交或评审已结束，不能再修改。"), status=409)
     if not form.is_valid():
         return _opinion_page(request, pa, member, form, status=400)
