@@ -531,35 +531,9 @@ def campaign_job(job, progress) -> dict:
     return {"campaign": launched.campaign.pk, "created": len(launched.created), "already": launched.already}
 
 
-def _evaluation_step(node, actor: User):
-    return _step(node, actor, by_record="self_evaluation")
-
-
-def self_evaluation_submit(*, evaluation: SelfEvaluation, actor: User) -> SelfEvaluation:
-    return evaluation_services.self_evaluation_submit(
-        evaluation=evaluation, actor=actor, after=_evaluation_step(SelfEvaluationFlow.fill, actor)
-    )
-
-
-def self_evaluation_dept_review(
-    *, evaluation: SelfEvaluation, actor: User, approve: bool, comment: str = ""
-) -> SelfEvaluation:
-    return evaluation_services.self_evaluation_dept_review(
-        evaluation=evaluation,
-        actor=actor,
-        approve=approve,
-        comment=comment,
-        after=_evaluation_step(SelfEvaluationFlow.leader_review, actor),
-    )
-
-
-def self_evaluation_review(
-    *, evaluation: SelfEvaluation, actor: User, accept: bool, comment: str = ""
-) -> SelfEvaluation:
-    return evaluation_services.self_evaluation_review(
-        evaluation=evaluation,
-        actor=actor,
-        accept=accept,
-        comment=comment,
-        after=_evaluation_step(SelfEvaluationFlow.finance_review, actor),
-    )
+# The self-evaluation's decisions are processes.services.evaluation's own: the flow step
+# each one completes is registered in workflows.steps.evaluation. The names stay here for
+# the callers that have always used them.
+self_evaluation_submit = evaluation_services.self_evaluation_submit
+self_evaluation_dept_review = evaluation_services.self_evaluation_dept_review
+self_evaluation_review = evaluation_services.self_evaluation_review
