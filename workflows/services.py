@@ -23,7 +23,6 @@ from processes.models import (
     Opinion,
     PanelMember,
     PreAssessment,
-    SelfEvaluation,
     TargetSet,
 )
 from processes.services import evaluation as evaluation_services
@@ -39,7 +38,6 @@ from .flows import (
     MonitoringFlow,
     PreAssessmentFlow,
     ProjectIntakeFlow,
-    SelfEvaluationFlow,
     TargetReviewFlow,
 )
 from .models import ProjectProcess
@@ -505,20 +503,10 @@ def monitoring_dispose(
 # -- evaluation (DESIGN §3.5) ----------------------------------------------------------------
 
 
-def campaign_launch(*, actor: User, progress=None, **fields) -> evaluation_services.Launched:
-    """Launch the year's self-evaluation: the self-evaluations in bulk and one
-    SelfEvaluationFlow per project waiting at its department's 填报 task, due at the
-    launch's due date — in one transaction that takes seconds for thousands of projects."""
-
-    def start_flows(campaign, evaluations: list[SelfEvaluation], due_at) -> None:
-        bulk_start(
-            SelfEvaluationFlow,
-            SelfEvaluationFlow.fill,
-            [(e.project_id, {"self_evaluation": e.pk}) for e in evaluations],
-            due_at=due_at,
-        )
-
-    return evaluation_services.campaign_launch(actor=actor, progress=progress, after=start_flows, **fields)
+#: Launch (or extend) the year's self-evaluation: the self-evaluations in bulk and one
+#: SelfEvaluationFlow per project waiting at its department's 填报 task, due at the launch's
+#: due date (the bulk start registered in workflows.steps.evaluation).
+campaign_launch = evaluation_services.campaign_launch
 
 
 def campaign_job(job, progress) -> dict:

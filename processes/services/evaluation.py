@@ -4,7 +4,7 @@ re-checks (绩效自评 and 复核, DESIGN §3.5).
 A campaign launches the self-evaluation of every project that executed in the year in
 one action: the self-evaluations in one bulk INSERT, the projects moved to 评价中 in one
 UPDATE with one audit event each (written in one batch), the departments told once each,
-and — through the caller's ``after`` hook — one flow per project (workflows.bulk).
+and one flow per project (the bulk start workflows registers, workflows.bulk).
 Launching twice creates nothing twice; a later launch that adds latecomers tells their
 departments, with its own due date.
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -94,9 +94,10 @@ from .audit import audit_and_notify, audit_record, audit_record_many
 from .projects import project_system_transition
 from .records import save_versioned
 
-#: Hook run inside campaign_launch with the new self-evaluations: workflows starts their
-#: flows in bulk.
-AfterLaunch = Callable[[EvaluationCampaign, list[SelfEvaluation], datetime], None]
+#: The kind under which workflows registers the start of the new self-evaluations' flows
+#: (processes.transitions.register_bulk_start): called inside campaign_launch as
+#: ``start(campaign, evaluations, due_at)``.
+CAMPAIGN_FLOWS = "evaluation_campaign"
 
 LAUNCHING = gettext_noop("生成绩效自评")
 MOVING = gettext_noop("项目转入评价中并记录审计")
@@ -141,7 +142,6 @@ def campaign_launch(
     due_at: datetime,
     title: str = "",
     progress=None,
-    after: AfterLaunch | None = None,
 ) -> Launched:
     """Launch (or extend) the self-evaluation of ``fiscal_year``: one self-evaluation for
     every project of the year still executing that has none, due at ``due_at`` (a later
@@ -199,8 +199,9 @@ def campaign_launch(
         head=issued.head,
     )
     _phase_done(progress, len(evaluations), DISPATCHING)
-    if after is not None and evaluations:
-        after(campaign, evaluations, due_at)
+    start_flows = transitions.bulk_start_of(CAMPAIGN_FLOWS)
+    if start_flows is not None and evaluations:
+        start_flows(campaign, evaluations, due_at)
     _phase_done(progress, len(evaluations))
     per_department: dict[int, int] = defaultdict(int)
     for _pk, department_id, *_rest in projects:

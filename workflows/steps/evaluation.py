@@ -1,4 +1,5 @@
-"""Flow steps of the self-evaluation lifecycle (see workflows/steps/__init__.py): each
+"""Flow steps of the self-evaluation lifecycle (see workflows/steps/__init__.py): a
+campaign's launch starts one flow per new self-evaluation (``start_flows``), and each
 decision on a SelfEvaluation completes its SelfEvaluationFlow task — 填报 on submit, the
 leader's review on approve or return, the finance section's on accept or return — under
 the flow lock, whoever calls the service.
@@ -17,13 +18,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from processes.models import SelfEvaluation
-from processes.transitions import register_flow_step
+from processes.services.evaluation import CAMPAIGN_FLOWS
+from processes.transitions import register_bulk_start, register_flow_step
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from accounts.models import User
     from notifications.services import Message
+    from processes.models import EvaluationCampaign
     from processes.transitions import Step
 
 #: transition → (the flow node it completes, whether the next actors are told by the step)
@@ -54,7 +58,23 @@ def complete_task(node_name: str, *, tell_next: bool):
     return step
 
 
+def start_flows(campaign: EvaluationCampaign, evaluations: list[SelfEvaluation], due_at: datetime) -> None:
+    """A launch's new self-evaluations: one SelfEvaluationFlow each, waiting at its
+    department's 填报 task, due at the launch's due date — in bulk (workflows.bulk), inside
+    the launch's transaction."""
+    from ..bulk import bulk_start
+    from ..flows import SelfEvaluationFlow
+
+    bulk_start(
+        SelfEvaluationFlow,
+        SelfEvaluationFlow.fill,
+        [(e.project_id, {"self_evaluation": e.pk}) for e in evaluations],
+        due_at=due_at,
+    )
+
+
 def register() -> None:
-    """Register this lifecycle's flow steps with processes.transitions."""
+    """Register this lifecycle's flow steps and the campaign's bulk start with processes.transitions."""
     for name, (node_name, tell_next) in STEPS.items():
         register_flow_step(SelfEvaluation, name, complete_task(node_name, tell_next=tell_next))
+    register_bulk_start(CAMPAIGN_FLOWS, start_flows)
