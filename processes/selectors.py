@@ -774,7 +774,7 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                     r.project.department.name,
                     str(RECHECK_STEPS[r.status][1]),
                     r.sample.due_at,
-                    f"/evaluations/rechecks/{r.pk}/",
+                    r.get_absolute_url(),
                 )
             )
         for e in CommissionedEvaluation.objects.filter(scope_eval).select_related("department")[:limit]:

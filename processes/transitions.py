@@ -235,6 +235,22 @@ def flow_step_of(model: type[models.Model], name: str) -> FlowStep | None:
     return _FLOW_STEPS.get((model._meta.label_lower, name))
 
 
+# -- bulk starts registered by workflows (issue 17, evaluation helper) ---------------------
+#: A launch that issues many records in one statement (a self-evaluation campaign) starts
+#: their flows in bulk through the start ``workflows`` registered under the launch's kind,
+#: inside the launch's transaction: calling the launch service directly starts them too.
+BulkStart = Callable[..., None]
+_BULK_STARTS: dict[str, BulkStart] = {}
+
+
+def register_bulk_start(kind: str, start: BulkStart) -> None:
+    _BULK_STARTS[kind] = start
+
+
+def bulk_start_of(kind: str) -> BulkStart | None:
+    return _BULK_STARTS.get(kind)
+
+
 # -- roles -----------------------------------------------------------------------------
 
 

@@ -22,7 +22,6 @@ from processes.models import (
     MonitoringReport,
     Opinion,
     PreAssessment,
-    SelfEvaluation,
     TargetSet,
 )
 from processes.services import evaluation as evaluation_services
@@ -38,7 +37,6 @@ from .flows import (
     MonitoringFlow,
     PreAssessmentFlow,
     ProjectIntakeFlow,
-    SelfEvaluationFlow,
     TargetReviewFlow,
 )
 from .models import ProjectProcess
@@ -407,20 +405,10 @@ def monitoring_dispose(
 # -- evaluation (DESIGN §3.5) ----------------------------------------------------------------
 
 
-def campaign_launch(*, actor: User, progress=None, **fields) -> evaluation_services.Launched:
-    """Launch the year's self-evaluation: the self-evaluations in bulk and one
-    SelfEvaluationFlow per project waiting at its department's 填报 task, due at the
-    launch's due date — in one transaction that takes seconds for thousands of projects."""
-
-    def start_flows(campaign, evaluations: list[SelfEvaluation], due_at) -> None:
-        bulk_start(
-            SelfEvaluationFlow,
-            SelfEvaluationFlow.fill,
-            [(e.project_id, {"self_evaluation": e.pk}) for e in evaluations],
-            due_at=due_at,
-        )
-
-    return evaluation_services.campaign_launch(actor=actor, progress=progress, after=start_flows, **fields)
+#: Launch (or extend) the year's self-evaluation: the self-evaluations in bulk and one
+#: SelfEvaluationFlow per project waiting at its department's 填报 task, due at the launch's
+#: due date (the bulk start registered in workflows.steps.evaluation).
+campaign_launch = evaluation_services.campaign_launch
 
 
 def campaign_job(job, progress) -> dict:
@@ -433,35 +421,9 @@ def campaign_job(job, progress) -> dict:
     return {"campaign": launched.campaign.pk, "created": len(launched.created), "already": launched.already}
 
 
-def _evaluation_step(node, actor: User):
-    return _step(node, actor, by_record="self_evaluation")
-
-
-def self_evaluation_submit(*, evaluation: SelfEvaluation, actor: User) -> SelfEvaluation:
-    return evaluation_services.self_evaluation_submit(
-        evaluation=evaluation, actor=actor, after=_evaluation_step(SelfEvaluationFlow.fill, actor)
-    )
-
-
-def self_evaluation_dept_review(
-    *, evaluation: SelfEvaluation, actor: User, approve: bool, comment: str = ""
-) -> SelfEvaluation:
-    return evaluation_services.self_evaluation_dept_review(
-        evaluation=evaluation,
-        actor=actor,
-        approve=approve,
-        comment=comment,
-        after=_evaluation_step(SelfEvaluationFlow.leader_review, actor),
-    )
-
-
-def self_evaluation_review(
-    *, evaluation: SelfEvaluation, actor: User, accept: bool, comment: str = ""
-) -> SelfEvaluation:
-    return evaluation_services.self_evaluation_review(
-        evaluation=evaluation,
-        actor=actor,
-        accept=accept,
-        comment=comment,
-        after=_evaluation_step(SelfEvaluationFlow.finance_review, actor),
-    )
+# The self-evaluation's decisions are processes.services.evaluation's own: the flow step
+# each one completes is registered in workflows.steps.evaluation. The names stay here for
+# the callers that have always used them.
+self_evaluation_submit = evaluation_services.self_evaluation_submit
+self_evaluation_dept_review = evaluation_services.self_evaluation_dept_review
+self_evaluation_review = evaluation_services.self_evaluation_review

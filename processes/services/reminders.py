@@ -121,7 +121,7 @@ def evaluations_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
             title=f"{_('复核')}：{r.project.name}",
             department=r.project.department.name,
             deadline=r.sample.due_at,
-            url=f"/evaluations/rechecks/{r.pk}/",
+            url=r.get_absolute_url(),
             assignees=partial(_party_users, party, department_id=r.project.department_id, agency=r.sample.agency),
             escalates=escalates,
             since=r.created_at,
