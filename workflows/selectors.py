@@ -3,13 +3,25 @@ the queued tasks they hold the permission for *on projects they may see*."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
-from processes.selectors import project_list_for
+from accounts.roles import ROLE_PERMISSIONS, role_labels
+from processes.models import BudgetProject
+from processes.selectors import EvaluationWork, evaluation_work_for, project_list_for
+
+from .reminders import due_state
+from .task_status import ASSIGNED, QUEUED, task_state, task_state_label
 
 #: How an inbox may be sorted: by creation (the default) or by due time, tasks without one last.
 INBOX_ORDER = {
@@ -65,3 +77,144 @@ def task_get_visible_to(user: User, pk) -> Task:
         ).select_related("process__projectprocess__project__department", "owner"),
         pk=pk,
     )
+
+
+# -- the one inbox (issue 17, item 4) ----------------------------------------------------
+
+#: ``kind`` of an inbox row: a viewflow task, or a state-machine step (decision 0009)
+TASK = "task"
+STEP = "step"
+KINDS = (TASK, STEP)
+
+#: How the one inbox may be sorted; due date first is the default.
+INBOX_SORTS = ("due", "-due", "created")
+DEFAULT_SORT = "due"
+
+
+@dataclass
+class InboxRow:
+    """One waiting step as the inbox shows it, whether a flow task or a state-machine step:
+    the same columns for both (what it is about, what is asked, by when, where to do it)."""
+
+    kind: str  # TASK or STEP
+    key: str  # unique across kinds: "task-12", "recheck-5" (the live refresh tells rows apart by it)
+    object_type: str  # "project" for a task, else one of processes.selectors.STEP_KINDS
+    object_id: int | None
+    title: str  # the task's title (部门审核) or the kind of record (复核, 整改)
+    subject: str  # the project's or the record's name
+    subject_code: str  # the project's code, "" when none
+    department: str
+    department_id: int | None
+    project: BudgetProject | None
+    action: str  # what is waiting: the actions that complete a task, or the step (复核评分)
+    due: datetime | None
+    created: datetime | None
+    url: str  # where it is done: the task page, or the record's get_absolute_url()
+    state: str  # workflows.task_status: queued / assigned
+    queue: str = ""  # who may take a queued task
+    owner: Any = None
+    task: Task | None = None
+    due_state: str = ""  # "overdue" / "due-soon" / "" (the row's class)
+
+    @property
+    def state_label(self) -> str:
+        return task_state_label(self.state)
+
+    @property
+    def overdue(self) -> bool:
+        return self.due is not None and self.due < timezone.now()
+
+
+def queue_label(permission: str) -> str:
+    """The roles whose members may take a queued task needing ``permission``."""
+    return role_labels(r for r, perms in ROLE_PERMISSIONS.items() if permission in perms)
+
+
+def task_row(task: Task) -> InboxRow:
+    """An open task of task_inbox_for (``due_at`` annotated) as an inbox row; no query."""
+    from .nodes import task_title_of
+
+    node = task.flow_task
+    project = task.process.projectprocess.project
+    return InboxRow(
+        kind=TASK,
+        key=f"task-{task.pk}",
+        object_type="project",
+        object_id=project.pk,
+        title=str(task_title_of(task)),
+        subject=project.name,
+        subject_code=project.code,
+        department=project.department.name,
+        department_id=project.department_id,
+        project=project,
+        action=" / ".join(node.action_label(a) for a in getattr(node, "actions", ())),
+        due=getattr(task, "due_at", None),
+        created=task.created,
+        url=reverse("workflows:task", args=[task.pk]),
+        state=task_state(task.status, task.owner_id),
+        queue=queue_label(task.owner_permission or ""),
+        owner=task.owner if task.owner_id else None,
+        task=task,
+    )
+
+
+def step_row(work: EvaluationWork, user: User) -> InboxRow:
+    """A state-machine step of evaluation_work_for as an inbox row; no query."""
+    project = work.project
+    return InboxRow(
+        kind=STEP,
+        key=f"{work.kind}-{work.object_id}",
+        object_type=work.kind,
+        object_id=work.object_id,
+        title=work.title,
+        subject=work.subject,
+        subject_code=project.code if project is not None else "",
+        department=work.department,
+        department_id=work.department_id,
+        project=project,
+        action=work.step,
+        due=work.due_at,
+        created=work.created,
+        url=work.url,
+        state=ASSIGNED if work.assigned else QUEUED,
+        owner=user if work.assigned else None,
+    )
+
+
+def _order(sort: str):
+    def stamp(value: datetime | None) -> float:
+        return value.timestamp() if value is not None else math.inf
+
+    def tie(row: InboxRow) -> tuple:
+        return (stamp(row.created), row.kind != TASK, row.object_type, row.task.pk if row.task else row.object_id or 0)
+
+    if sort == "created":
+        return lambda row: tie(row)
+    if sort == "-due":
+        return lambda row: (row.due is None, -stamp(row.due) if row.due else 0.0, *tie(row))
+    return lambda row: (row.due is None, stamp(row.due), *tie(row))
+
+
+def inbox_for(user: User | AnonymousUser, *, sort: str = DEFAULT_SORT, kind: str = "") -> list[InboxRow]:
+    """Everything waiting for ``user``, as one list: their flow tasks (task_inbox_for) and the
+    state-machine steps that are theirs to take (processes.selectors.evaluation_work_for:
+    re-checks, commissioned evaluations and their panel seats, rectifications and extension
+    requests, the finance section's project steps), scoped as each is today.
+
+    ``sort``: ``due`` (the default: by due date, none last), ``-due`` (latest first, none
+    last) or ``created``; anything else is ``due``. ``kind``: TASK or STEP keeps only that
+    kind; anything else keeps both. A fixed number of queries whatever the number of rows.
+    """
+    if not user.is_authenticated:
+        return []
+    sort = sort if sort in INBOX_SORTS else DEFAULT_SORT
+    now = timezone.now()
+    rows: list[InboxRow] = []
+    if kind != STEP:
+        rows += [task_row(task) for task in task_inbox_for(user)]
+    if kind != TASK:
+        rows += [step_row(work, user) for work in evaluation_work_for(user, limit=None)]
+    for row in rows:
+        row.due_state = due_state(row.due, now)
+    rows.sort(key=_order(sort))
+    return rows
