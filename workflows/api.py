@@ -106,8 +106,9 @@ class TaskSerializer(serializers.Serializer):
     project actions that complete it and that the user may take now (the node's ``actions`` ∩
     ``available_transitions``); a step is done on its page (``url``)."""
 
-    kind = serializers.ChoiceField(
-        choices=list(KINDS),
+    # strings, not enums: a "kind" or "status" enum would collide with the other components'
+    # (see processes/api/commissioned.py)
+    kind = serializers.CharField(
         read_only=True,
         help_text=_("task：流程任务（可用 /api/tasks/{id}/ 查询）；step：评价、整改等状态机事项（在 url 页面办理）"),
     )
@@ -138,7 +139,6 @@ class TaskSerializer(serializers.Serializer):
     def get_project(self, row):
         return TaskProjectSerializer(row.project).data if row.project is not None else None
 
-    @extend_schema_field(serializers.ChoiceField(choices=["NEW", "ASSIGNED"]))
     def get_status(self, row) -> str:
         if row.task is not None:
             return row.task.status
