@@ -853,7 +853,7 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int | None = 50) -> l
     return work[:limit]
 
 
-def _project_step_work(user: User, limit: int) -> list[EvaluationWork]:
+def _project_step_work(user: User, limit: int | None) -> list[EvaluationWork]:
     """The finance section's project steps that no flow task stands for (issue 21): a project
     routed to pre-assessment with none begun (发起事前绩效评估), and a budgeted project
     waiting for execution to start (下达预算，开始执行). One query each, whatever the number."""
@@ -917,7 +917,7 @@ RECTIFICATION_STEPS = {
 }
 
 
-def _rectification_work(user: User, parties: set[str], limit: int) -> list[EvaluationWork]:
+def _rectification_work(user: User, parties: set[str], limit: int | None) -> list[EvaluationWork]:
     """Open rectifications waiting for the user's department or for the finance section, and
     extension requests waiting for a supervisor."""
     scope: Q = Q(pk__in=[])

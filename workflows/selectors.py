@@ -3,10 +3,12 @@ the queued tasks they hold the permission for *on projects they may see*."""
 
 from __future__ import annotations
 
-import math
+import heapq
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, overload
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q, QuerySet
@@ -181,40 +183,105 @@ def step_row(work: EvaluationWork, user: User) -> InboxRow:
     )
 
 
-def _order(sort: str):
-    def stamp(value: datetime | None) -> float:
-        return value.timestamp() if value is not None else math.inf
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NEVER = timedelta.max
+
+
+def _order(sort: str) -> Callable[[InboxRow], tuple]:
+    """The sort key of ``sort``, exact (no float) and total: among tasks it is the order
+    task_inbox_for gives (INBOX_ORDER: due date nulls last, then creation, then pk), so the
+    database's page of tasks and the steps merge without reading every task."""
+
+    def stamp(value: datetime | None) -> timedelta:
+        return value - _EPOCH if value is not None else _NEVER
 
     def tie(row: InboxRow) -> tuple:
         return (stamp(row.created), row.kind != TASK, row.object_type, row.task.pk if row.task else row.object_id or 0)
 
     if sort == "created":
-        return lambda row: tie(row)
+        return tie
     if sort == "-due":
-        return lambda row: (row.due is None, -stamp(row.due) if row.due else 0.0, *tie(row))
+        return lambda row: (row.due is None, -stamp(row.due) if row.due else timedelta(0), *tie(row))
     return lambda row: (row.due is None, stamp(row.due), *tie(row))
 
 
-def inbox_for(user: User | AnonymousUser, *, sort: str = DEFAULT_SORT, kind: str = "") -> list[InboxRow]:
-    """Everything waiting for ``user``, as one list: their flow tasks (task_inbox_for) and the
-    state-machine steps that are theirs to take (processes.selectors.evaluation_work_for:
-    re-checks, commissioned evaluations and their panel seats, rectifications and extension
-    requests, the finance section's project steps), scoped as each is today.
+class Inbox:
+    """A user's inbox, sorted: their tasks stay in the database (only a page of them is read
+    and made into rows) and their state-machine steps, fewer, are read at once; a slice
+    merges the two. Django's Paginator and DRF's pagination page it like a queryset: two
+    queries for the tasks (count, page) whatever the page, plus one per kind of step."""
+
+    def __init__(self, tasks: QuerySet[Task] | None, steps: list[InboxRow], sort: str):
+        self._tasks = tasks
+        self._key = _order(sort)
+        self._steps = sorted(steps, key=self._key)
+        self._step_keys = [self._key(row) for row in self._steps]
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = (self._tasks.count() if self._tasks is not None else 0) + len(self._steps)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[InboxRow]:
+        return iter(self[0 : len(self)])
+
+    @overload
+    def __getitem__(self, index: int) -> InboxRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[InboxRow]: ...
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            position = index + len(self) if index < 0 else index
+            if not 0 <= position < len(self):
+                raise IndexError(index)
+            return self[position : position + 1][0]
+        start, stop, stride = index.indices(len(self))
+        if stride != 1:
+            return self[start:stop][::stride]
+        rows = self._window(start, stop) if stop > start else []
+        now = timezone.now()
+        for row in rows:
+            row.due_state = due_state(row.due, now)
+        return rows
+
+    def _window(self, start: int, stop: int) -> list[InboxRow]:
+        """Rows ``start``..``stop`` of the merged order. The tasks there are among tasks
+        ``first``..``stop`` (at most len(steps) steps come before the window), so only those
+        are read; what precedes the first of them is counted, not read."""
+        if self._tasks is None:
+            return self._steps[start:stop]
+        first = max(0, start - len(self._steps))
+        tasks = [task_row(task) for task in self._tasks[first:stop]]
+        if first == 0:
+            steps, at = self._steps, 0
+        elif not tasks:  # fewer tasks than counted: one was done meanwhile
+            return []
+        else:
+            before = bisect_left(self._step_keys, self._key(tasks[0]))  # the steps before tasks[first]
+            steps, at = self._steps[before:], first + before
+        merged = list(heapq.merge(tasks, steps, key=self._key))
+        return merged[start - at : stop - at]
+
+
+def inbox_for(user: User | AnonymousUser, *, sort: str = DEFAULT_SORT, kind: str = "") -> Inbox:
+    """Everything waiting for ``user``, as one sorted list: their flow tasks (task_inbox_for)
+    and the state-machine steps that are theirs to take (processes.selectors.
+    evaluation_work_for: re-checks, commissioned evaluations and their panel seats,
+    rectifications and extension requests, the finance section's project steps), scoped as
+    each is today.
 
     ``sort``: ``due`` (the default: by due date, none last), ``-due`` (latest first, none
     last) or ``created``; anything else is ``due``. ``kind``: TASK or STEP keeps only that
-    kind; anything else keeps both. A fixed number of queries whatever the number of rows.
+    kind; anything else keeps both. A fixed number of queries whatever the number of rows
+    (see Inbox).
     """
-    if not user.is_authenticated:
-        return []
     sort = sort if sort in INBOX_SORTS else DEFAULT_SORT
-    now = timezone.now()
-    rows: list[InboxRow] = []
-    if kind != STEP:
-        rows += [task_row(task) for task in task_inbox_for(user)]
-    if kind != TASK:
-        rows += [step_row(work, user) for work in evaluation_work_for(user, limit=None)]
-    for row in rows:
-        row.due_state = due_state(row.due, now)
-    rows.sort(key=_order(sort))
-    return rows
+    if not user.is_authenticated:
+        return Inbox(None, [], sort)
+    tasks = task_inbox_for(user, sort=sort) if kind != STEP else None
+    steps = [step_row(work, user) for work in evaluation_work_for(user, limit=None)] if kind != TASK else []
+    return Inbox(tasks, steps, sort)

@@ -4,17 +4,22 @@ is scoped on its own pages, sorted by due date, in a fixed number of queries."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from processes.services.findings import finding_add
 from processes.services.rectification import rectification_issue
 from processes.states import ProjectStage
 from tests.processes.test_evaluation import accepted, launch
 from workflows.selectors import STEP, TASK, inbox_for
-
-pytestmark = pytest.mark.django_db
 
 
 def inbox(client, user, query=""):
@@ -38,6 +43,7 @@ def rectification(district):
     return rectification_issue(actor=district.finance, findings=[finding], title="2021 年度自评发现问题整改")
 
 
+@pytest.mark.django_db
 def test_finance_inbox_holds_tasks_and_steps_with_the_same_columns_when_it_has_both(district):
     intake = district.project(ProjectStage.DEPT_APPROVED, name="渠道清淤")
     budgeted = district.project(ProjectStage.BUDGETED, name="农田水利")
@@ -61,6 +67,7 @@ def test_finance_inbox_holds_tasks_and_steps_with_the_same_columns_when_it_has_b
     assert len({row.key for row in rows}) == len(rows)
 
 
+@pytest.mark.django_db
 def test_inbox_shows_both_kinds_in_one_table_when_the_leader_has_a_task_and_a_rectification(
     client, district, rectification
 ):
@@ -79,6 +86,7 @@ def test_inbox_shows_both_kinds_in_one_table_when_the_leader_has_a_task_and_a_re
     assert submitted.code in body
 
 
+@pytest.mark.django_db
 def test_inbox_sorts_tasks_and_steps_together_by_due_date_when_both_have_one(client, district, rectification, settings):
     settings.JIXIAO = {**settings.JIXIAO, "TASK_DUE_DAYS": {**settings.JIXIAO["TASK_DUE_DAYS"], "dept_review": 60}}
     district.project(ProjectStage.SUBMITTED)  # due in 60 days; the rectification in 30
@@ -90,6 +98,7 @@ def test_inbox_sorts_tasks_and_steps_together_by_due_date_when_both_have_one(cli
     assert [row.kind for row in inbox(client, district.leader_a, "?sort=created").context["rows"]] == [STEP, TASK]
 
 
+@pytest.mark.django_db
 def test_inbox_keeps_one_kind_when_filtered(client, district, rectification):
     district.project(ProjectStage.SUBMITTED)
 
@@ -100,6 +109,7 @@ def test_inbox_keeps_one_kind_when_filtered(client, district, rectification):
     assert 'data-testid="step-row"' in fragment and 'data-testid="task-row"' not in fragment
 
 
+@pytest.mark.django_db
 def test_live_rows_fragment_holds_steps_too_when_fetched(client, district, rectification):
     page = inbox(client, district.leader_a).content.decode()
     fragment = inbox(client, district.leader_a, "?rows=1").content.decode()
@@ -108,6 +118,7 @@ def test_live_rows_fragment_holds_steps_too_when_fetched(client, district, recti
     assert f'data-task="rectification-{rectification.pk}"' in fragment and "<html" not in fragment
 
 
+@pytest.mark.django_db
 def test_another_departments_step_never_appears_when_its_rectification_waits(client, district, rectification):
     district.project(ProjectStage.SUBMITTED, dept="b")  # department B's own task
 
@@ -122,6 +133,7 @@ def test_another_departments_step_never_appears_when_its_rectification_waits(cli
     assert [row.action for row in inbox_for(district.staff_a)] == ["签收整改通知"]
 
 
+@pytest.mark.django_db
 def test_inbox_page_pages_both_kinds_when_there_are_more_rows_than_a_page(client, district, rectification, monkeypatch):
     monkeypatch.setattr("workflows.views.PAGE_SIZE", 1)
     district.project(ProjectStage.SUBMITTED)
@@ -134,6 +146,7 @@ def test_inbox_page_pages_both_kinds_when_there_are_more_rows_than_a_page(client
     assert "data-rows-url" not in second.content.decode()  # live refresh only on the first page
 
 
+@pytest.mark.django_db
 def test_inbox_query_count_stays_flat_when_both_kinds_grow(client, district):
     def make(n: int) -> None:
         for i in range(n):
@@ -152,3 +165,72 @@ def test_inbox_query_count_stays_flat_when_both_kinds_grow(client, district):
         response = client.get("/")
     assert sorted(r.kind for r in response.context["rows"]) == [STEP] * 10 + [TASK] * 5
     assert len(many) == len(few)
+
+
+# -- the merge: a page of tasks from the database and the steps, in one order ------------
+
+
+class _Tasks:
+    """Stands for task_inbox_for's queryset: sorted rows, counted and sliced (the reads)."""
+
+    def __init__(self, rows):
+        self.rows, self.reads = rows, []
+
+    def count(self):
+        return len(self.rows)
+
+    def __getitem__(self, window):
+        self.reads.append(window)
+        return self.rows[window]
+
+
+def _row(kind, n, due, created):
+    from workflows.selectors import InboxRow
+
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    return InboxRow(
+        kind=kind,
+        key=f"{kind}-{n}",
+        object_type="project" if kind == TASK else "rectification",
+        object_id=n,
+        title="",
+        subject="",
+        subject_code="",
+        department="",
+        department_id=None,
+        project=None,
+        action="",
+        due=None if due is None else base + timedelta(days=due),
+        created=base + timedelta(hours=created),
+        url="",
+        state="queued",
+        task=SimpleNamespace(pk=n) if kind == TASK else None,
+    )
+
+
+_DAY = st.one_of(st.none(), st.integers(0, 5))
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(
+    tasks=st.lists(st.tuples(_DAY, st.integers(0, 5)), max_size=12),
+    steps=st.lists(st.tuples(_DAY, st.integers(0, 5)), max_size=6),
+    sort=st.sampled_from(["due", "-due", "created"]),
+    start=st.integers(0, 20),
+    size=st.integers(1, 6),
+)
+def test_any_page_of_the_inbox_is_that_page_of_the_whole_sorted_list_when_kinds_mix(tasks, steps, sort, start, size):
+    from workflows import selectors
+
+    key = selectors._order(sort)
+    task_rows = sorted((_row(TASK, i + 1, d, c) for i, (d, c) in enumerate(tasks)), key=key)
+    step_rows = [_row(STEP, i + 1, d, c) for i, (d, c) in enumerate(steps)]
+    whole = sorted(task_rows + step_rows, key=key)
+    source = _Tasks(task_rows)
+    with mock.patch.object(selectors, "task_row", lambda row: row):
+        inbox = selectors.Inbox(source, step_rows, sort)
+        assert len(inbox) == len(whole)
+        page = inbox[start : start + size]
+    assert [r.key for r in page] == [r.key for r in whole[start : start + size]]
+    # never more tasks read than the page plus the steps that may come before it
+    assert all(w.stop - (w.start or 0) <= size + len(step_rows) for w in source.reads)
