@@ -1,5 +1,7 @@
-"""Task reads with the visibility rules: a user's inbox is the tasks assigned to them plus
-the queued tasks they hold the permission for *on projects they may see*."""
+"""Task reads with the visibility rules: a user's flow tasks are the tasks assigned to them
+plus the queued tasks they hold the permission for *on projects they may see*
+(task_inbox_for); their inbox is those tasks and the state-machine steps that are theirs,
+in one list with the same columns (inbox_for, issue 17)."""
 
 from __future__ import annotations
 
