@@ -128,3 +128,23 @@ def test_api_query_count_stays_flat_when_both_kinds_grow(district):
         rows = finance.get("/api/tasks/").json()["results"]
     assert sorted(t["kind"] for t in rows) == ["step"] * 5 + ["task"] * 5
     assert len(many) == len(few)
+
+
+def test_an_expert_sees_only_their_own_panel_seat_when_an_evaluation_is_under_review(district):
+    from processes.states import EvaluationStatus
+    from tests.processes.test_commissioned import Chain
+
+    chain = Chain(district)
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    seated = {m.user for m in chain.panel(ev)}
+    outside = [u for u in chain.experts if u not in seated]
+
+    for user in seated:
+        [row] = listed(user)["results"]
+        assert (row["kind"], row["action"], row["status"]) == ("step", "提交评审建议", "ASSIGNED")
+        assert row["object"] == {"type": "panel_review", "id": ev.pk, "name": ev.title}
+        assert row["owner"] == str(user) and row["url"] == ev.get_absolute_url()
+    assert outside and all(listed(user)["results"] == [] for user in outside)
+    # the agency that runs it waits for the panel; another agency sees nothing
+    assert [t["action"] for t in listed(chain.staff)["results"]] == ["汇总专家建议并定稿"]
+    assert listed(chain.outsider_staff)["results"] == []
