@@ -180,3 +180,24 @@ def test_the_provider_reads_any_number_of_tasks_in_one_query(district):
 
     assert few[0] == len(launch.created) and many[0] == few[0] + 4
     assert few[1] == many[1] == 1
+
+
+@pytest.mark.parametrize("escalates", [True, False])
+def test_an_overdue_commissioned_evaluation_escalates_unless_the_setting_turns_it_off(district, settings, escalates):
+    from tests.processes.test_commissioned import Chain
+
+    if not escalates:
+        not_escalating(settings)
+    chain = Chain(district)
+    evaluation = chain.commission_key()  # the agency's step (提交评价方案), due in 60 days
+    with time_machine.travel(evaluation.due_at + timedelta(minutes=1), tick=False):
+        reminders_send()
+
+    assert [n.kind for n in told(chain.staff)] == ["reminder"]  # the agency is reminded either way
+    escalations = told(district.supervisor)
+    if escalates:
+        assert [n.kind for n in escalations] == ["escalation"]
+        assert escalations[0].params["title"] == evaluation.title
+        assert escalations[0].url == evaluation.get_absolute_url()
+    else:
+        assert escalations == []
