@@ -134,6 +134,25 @@ def test_another_departments_step_never_appears_when_its_rectification_waits(cli
 
 
 @pytest.mark.django_db
+def test_an_experts_inbox_shows_only_their_own_panel_seat_as_assigned_when_under_review(client, district):
+    from processes.states import EvaluationStatus
+    from tests.processes.test_commissioned import Chain
+
+    chain = Chain(district)
+    evaluation = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    seat = chain.panel(evaluation)[0].user
+    outside = next(u for u in chain.experts if u not in {m.user for m in chain.panel(evaluation)})
+
+    response = inbox(client, seat)
+    [row] = response.context["rows"]
+    body = response.content.decode()
+    assert (row.kind, row.object_type, row.action, row.state) == (STEP, "panel_review", "提交评审建议", "assigned")
+    assert f'href="{evaluation.get_absolute_url()}"' in body and 'data-task-state="assigned">已指派</span>' in body
+    assert list(inbox(client, outside).context["rows"]) == []
+    assert "暂无待办事项" in inbox(client, outside).content.decode()
+
+
+@pytest.mark.django_db
 def test_inbox_page_pages_both_kinds_when_there_are_more_rows_than_a_page(client, district, rectification, monkeypatch):
     monkeypatch.setattr("workflows.views.PAGE_SIZE", 1)
     district.project(ProjectStage.SUBMITTED)
