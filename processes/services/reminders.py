@@ -90,7 +90,9 @@ def rectifications_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
 
 
 def _escalate_tasks() -> bool:
-    return bool(settings.JIXIAO["REMINDERS"].get("ESCALATE_TASKS", False))
+    """Whether overdue re-checks and commissioned evaluations (and flow tasks, through
+    workflows/reminders.py) escalate to the supervisors: on unless the setting turns it off."""
+    return bool(settings.JIXIAO["REMINDERS"].get("ESCALATE_TASKS", True))
 
 
 def _party_users(party: str, *, department_id: int, agency) -> list[User]:
@@ -137,7 +139,7 @@ def evaluations_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
             title=e.title,
             department=e.department.name,
             deadline=e.due_at,
-            url=f"/evaluations/commissioned/{e.pk}/",
+            url=e.get_absolute_url(),
             assignees=partial(_party_users, party, department_id=e.department_id, agency=e.agency),
             escalates=escalates,
             since=e.created_at,
