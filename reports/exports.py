@@ -26,8 +26,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from processes.files import xlsx_response
 from processes.scoring import rate_pct
 from processes.states import Conclusion, Grade
+from processes.units import in_wan, in_yi
 
-from .figures import GRADES, AnnualReport, ProjectTable, in_wan, in_yi
+from .figures import GRADES, AnnualReport, ProjectTable
 from .titles import department_title, key_evaluation_title, recheck_title, report_title
 
 AMOUNT = "#,##0.00"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, F, Q
@@ -41,6 +41,7 @@ from processes.states import (
     RecheckStatus,
     SelfEvaluationStatus,
 )
+from processes.units import half_up, in_yuan
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -289,7 +290,7 @@ def completion_band(executed: Decimal, budget: Decimal) -> str:
 
 
 def _money(value: Any) -> Decimal:
-    return ZERO if value is None else Decimal(value).quantize(CENT)
+    return ZERO if value is None else half_up(Decimal(value))
 
 
 def _project_budget() -> Coalesce:
@@ -513,22 +514,12 @@ def annual_report(year: int) -> AnnualReport:
 
 # -- showing figures ----------------------------------------------------------------------
 
-TEN_THOUSAND = Decimal(10_000)
-HUNDRED_MILLION = Decimal(100_000_000)
-
-
-def in_wan(amount: Decimal) -> Decimal:
-    """Yuan → 万元, two decimals half up."""
-    return (amount / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def in_yi(amount: Decimal) -> Decimal:
-    """Yuan → 亿元, two decimals half up."""
-    return (amount / HUNDRED_MILLION).quantize(CENT, rounding=ROUND_HALF_UP)
+# 元 / 万元 / 亿元, half-up: processes.units, the one place every screen, export and API
+# converts money.
 
 
 def _yuan(amount: Decimal) -> str:
-    return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+    return str(in_yuan(amount))
 
 
 def _pct(rate: Decimal | None) -> str:

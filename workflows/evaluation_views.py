@@ -52,6 +52,7 @@ from processes.selectors import (
 )
 from processes.services import evaluation, findings
 from processes.states import Grade, RecheckStatus, SampleMethod, ScoreSection, SelfEvaluationStatus
+from processes.units import in_wan
 
 from . import services
 from .evaluation_forms import (
@@ -466,7 +467,7 @@ def _pct(value: Decimal | None) -> str:
 
 
 def _wan(amount: Decimal | None) -> Decimal | None:
-    return None if amount is None else (amount / Decimal(10000)).quantize(Decimal("0.01"))
+    return in_wan(amount)  # half-up (processes.units); this copy rounded half-even
 
 
 # -- re-checks of a campaign ------------------------------------------------------------------

@@ -25,7 +25,8 @@ from rest_framework.views import APIView
 
 from accounts.models import Agency, User
 from accounts.roles import Role
-from processes.api.fields import FiscalYearField
+from processes import units
+from processes.api.fields import FiscalYearField, MoneyField
 from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import Opinion, PanelMember, PreAssessment
 from processes.permissions import holds
@@ -43,13 +44,13 @@ from .services import (
 
 
 def money(**options) -> serializers.DecimalField:
-    """An amount in yuan, as the models keep it (14 digits, 2 places)."""
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **options)
+    """An amount in yuan, as the models keep it (processes.models.MONEY: 16 digits, 2 places)."""
+    return MoneyField(**options)
 
 
 def percent(rate: Decimal | None) -> str | None:
     """A rate (0.151515…) as the percent shown with two decimals ("15.15")."""
-    return None if rate is None else str((rate * 100).quantize(Decimal("0.01")))
+    return None if rate is None else str(units.percent(rate))  # half-up, as every screen
 
 
 def sees_all_opinions(user, pa: PreAssessment) -> bool:
@@ -181,9 +182,9 @@ class SummarySerializer(serializers.Serializer):
 
     fiscal_year = serializers.IntegerField()
     projects = serializers.IntegerField()
-    requested = serializers.DecimalField(max_digits=16, decimal_places=2)
-    approved = serializers.DecimalField(max_digits=16, decimal_places=2)
-    reduction = serializers.DecimalField(max_digits=16, decimal_places=2)
+    requested = money()
+    approved = money()
+    reduction = money()
     reduction_rate = serializers.SerializerMethodField()
     by_conclusion = serializers.DictField(child=serializers.IntegerField())
 

@@ -10,7 +10,7 @@ ValidationError 400 with form errors; PermissionDenied 403.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from io import BytesIO
 
 from django.contrib import messages
@@ -32,6 +32,7 @@ from processes.selectors import pre_assessment_summary, project_get_for, project
 from processes.services import pre_assessment as pa_services
 from processes.services.pre_assessment import dimensions
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
+from processes.units import half_up, in_wan, percent_text
 
 from . import services
 
@@ -68,7 +69,7 @@ def _seat_of(user, pa: PreAssessment) -> PanelMember | None:
 
 
 def _average(values: list[Decimal]) -> Decimal | None:
-    return (sum(values, Decimal(0)) / len(values)).quantize(CENT, rounding=ROUND_HALF_UP) if values else None
+    return half_up(sum(values, Decimal(0)) / len(values)) if values else None
 
 
 def _opinion_table(members: list[PanelMember]) -> dict:
@@ -341,7 +342,7 @@ def _summary_for(request):
 
 def _rate(summary) -> str:
     rate = summary.reduction_rate
-    return "" if rate is None else f"{(rate * 100).quantize(CENT, rounding=ROUND_HALF_UP)}%"
+    return percent_text(rate)
 
 
 @login_required
@@ -361,10 +362,9 @@ def pre_assessment_year_summary_xlsx(request):
     from openpyxl import Workbook
 
     year, summary, rows, counts = _summary_for(request)
-    wan = Decimal(10000)
 
     def w(amount) -> float:  # the cell's number; the exact amount stays in the database
-        return float((amount / wan).quantize(CENT, rounding=ROUND_HALF_UP))
+        return float(in_wan(amount))
 
     book = Workbook()
     sheet = book.active

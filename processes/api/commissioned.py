@@ -15,7 +15,7 @@ status or acting twice).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -37,6 +37,7 @@ from processes.services import commissioned as services
 from processes.services.findings import finding_add, finding_remove, findings_of
 from processes.states import EvaluationKind, EvaluationStatus, FrameworkDimension
 
+from ..units import percent
 from .serializers import ErrorSerializer
 from .views import BAD_REQUEST, FORBIDDEN
 
@@ -160,7 +161,7 @@ class CommissionedListSerializer(serializers.ModelSerializer):
 
     def get_completion_rate(self, evaluation) -> str | None:
         rate = evaluation.completion_rate
-        return None if rate is None else str((rate * 100).quantize(CENT, rounding=ROUND_HALF_UP))
+        return None if rate is None else str(percent(rate))
 
 
 class CommissionedDetailSerializer(CommissionedListSerializer):

@@ -50,6 +50,7 @@ from processes.services.monitoring import approved_rows, report_save
 from processes.services.projects import project_create
 from processes.services.targets import target_set_save
 from processes.states import Grade, Light, ProjectStage, ReportStatus
+from processes.units import wan_text
 from workflows import demo, demo_evaluation, demo_rectification
 from workflows.services import (
     monitoring_dept_review,
@@ -68,8 +69,6 @@ from workflows.services import (
     targets_rate,
     targets_submit,
 )
-
-WAN = Decimal("10000")
 
 
 @dataclass
@@ -550,7 +549,7 @@ def _edits(edits: tuple[tuple[int, str, str], ...]) -> dict[int, dict[str, str]]
 
 
 def _wan(amount: Decimal) -> str:
-    return f"{(amount / WAN).quantize(Decimal('0.01')):,}"
+    return wan_text(amount)
 
 
 def _width(text: str) -> int:
