@@ -70,6 +70,11 @@ OTHER_ACTION_LABELS = {
     "propose": _("提出新指标"),
     "indicator_import": _("导入绩效指标"),
     "expert_import": _("导入专家库"),
+    # account events (processes.account_audit): 三员分立, the auditor reads who did what to whom
+    "password_set_by_admin": _("管理员设置密码"),
+    "password_changed": _("本人修改密码"),
+    "role_granted": _("授予角色"),
+    "role_removed": _("撤销角色"),
     "start": _("发起事前绩效评估"),
     "draw_panel": _("抽取评审专家"),
     "form_panel": _("组建评审组"),
