@@ -774,7 +774,7 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                     r.project.department.name,
                     str(RECHECK_STEPS[r.status][1]),
                     r.sample.due_at,
-                    f"/evaluations/rechecks/{r.pk}/",
+                    r.get_absolute_url(),
                 )
             )
         for e in CommissionedEvaluation.objects.filter(scope_eval).select_related("department")[:limit]:
@@ -785,7 +785,7 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                     e.department.name,
                     str(EVALUATION_STEPS[e.status][1]),
                     e.due_at,
-                    f"/evaluations/commissioned/{e.pk}/",
+                    e.get_absolute_url(),
                 )
             )
     if user.has_role(Role.EXPERT) or user.has_role(Role.DEPUTY):
@@ -801,7 +801,7 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                     e.department.name,
                     str(gettext_lazy("提交评审建议")),
                     e.due_at,
-                    f"/evaluations/commissioned/{e.pk}/",
+                    e.get_absolute_url(),
                 )
             )
     work.extend(_rectification_work(user, parties, limit))
@@ -881,7 +881,7 @@ def _rectification_work(user: User, parties: set[str], limit: int) -> list[Evalu
             r.department.name,
             str(RECTIFICATION_STEPS[r.status][1]),
             r.deadline,
-            f"/rectifications/{r.pk}/",
+            r.get_absolute_url(),
         )
         for r in Rectification.objects.filter(scope).select_related("department").order_by("deadline")[:limit]
     ]
@@ -896,7 +896,7 @@ def _rectification_work(user: User, parties: set[str], limit: int) -> list[Evalu
                 x.rectification.department.name,
                 str(gettext_lazy("审批延期申请")),
                 x.rectification.deadline,
-                f"/rectifications/{x.rectification_id}/",
+                x.rectification.get_absolute_url(),
             )
             for x in pending[:limit]
         ]

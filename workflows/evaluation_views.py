@@ -53,6 +53,7 @@ from processes.selectors import (
 from processes.services import evaluation, findings
 from processes.states import Grade, RecheckStatus, SampleMethod, ScoreSection, SelfEvaluationStatus
 from processes.units import in_wan
+from reports.figures import excellent_or_good_rate
 
 from . import services
 from .evaluation_forms import (
@@ -137,9 +138,8 @@ def commissioned_url() -> str | None:
 
 
 def excellent_good_rate(by_grade: dict[str, int]) -> Decimal | None:
-    """优良率 = (优 + 良) ÷ graded, by count, in percent to two places."""
-    graded = sum(by_grade.get(g.value, 0) for g in GRADES)
-    return rate_pct(by_grade.get(Grade.EXCELLENT, 0) + by_grade.get(Grade.GOOD, 0), graded) if graded else None
+    """优良率 = (优 + 良) ÷ graded, by count, in percent to two places (reports.figures)."""
+    return excellent_or_good_rate(by_grade)
 
 
 def _grade_counts(prefix: str = "self_evaluations__", scope: Q | None = None) -> dict[str, Count]:

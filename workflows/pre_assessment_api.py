@@ -30,8 +30,9 @@ from processes.api.fields import FiscalYearField, MoneyField
 from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import Opinion, PanelMember, PreAssessment
 from processes.permissions import holds
-from processes.selectors import pre_assessment_summary, project_get_for, project_list_for
+from processes.selectors import project_get_for, project_list_for
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus
+from reports.figures import pre_assessment_summary
 
 from .services import (
     opinion_submit,
@@ -178,7 +179,8 @@ class PreAssessmentSerializer(serializers.Serializer):
 
 
 class SummarySerializer(serializers.Serializer):
-    """事前绩效评估 of a fiscal year (``processes.selectors.pre_assessment_summary``)."""
+    """事前绩效评估 of a fiscal year (``reports.figures.pre_assessment_summary``, the annual
+    report's figures)."""
 
     fiscal_year = serializers.IntegerField()
     projects = serializers.IntegerField()
@@ -190,7 +192,8 @@ class SummarySerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_reduction_rate(self, summary):
-        return percent(summary.reduction_rate)
+        rate = summary.reduction_rate  # already in percent, two places half-up
+        return None if rate is None else str(rate)
 
 
 # -- input -----------------------------------------------------------------------------

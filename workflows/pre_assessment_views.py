@@ -28,11 +28,12 @@ from processes.files import file_response
 from processes.forms import ConclusionForm, OpinionForm, PanelReplaceForm, PreAssessmentBeginForm, ReturnForm
 from processes.models import PanelMember, PreAssessment
 from processes.permissions import holds
-from processes.selectors import pre_assessment_summary, project_get_for, project_list_for
+from processes.selectors import project_get_for, project_list_for
 from processes.services import pre_assessment as pa_services
 from processes.services.pre_assessment import dimensions
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
-from processes.units import half_up, in_wan, percent_text
+from processes.units import half_up, in_wan
+from reports.figures import pre_assessment_summary
 
 from . import services
 
@@ -341,8 +342,8 @@ def _summary_for(request):
 
 
 def _rate(summary) -> str:
-    rate = summary.reduction_rate
-    return percent_text(rate)
+    rate = summary.reduction_rate  # in percent, two places half-up (reports.figures)
+    return "" if rate is None else f"{rate}%"
 
 
 @login_required

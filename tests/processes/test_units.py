@@ -65,13 +65,24 @@ def test_template_filters_show_the_units_figures_when_the_amount_ends_in_a_half(
 
 
 def test_screens_and_api_round_half_up_when_a_copy_rounded_half_even_before():
-    from workflows import evaluation_views, monitoring_views, pre_assessment_api, pre_assessment_views
+    from workflows import evaluation_views, monitoring_views, pre_assessment_api
 
     assert evaluation_views._wan(Decimal("12250")) == Decimal("1.23")  # was 1.22 (half-even)
     assert pre_assessment_api.percent(Decimal("0.12245")) == "12.25"  # was 12.24 (half-even)
     assert monitoring_views.wan(Decimal("12250")) == Decimal("1.23")
     assert monitoring_views.fraction_percent(Decimal("0.12245")) == "12.25%"
-    assert pre_assessment_views._rate(type("S", (), {"reduction_rate": Decimal("0.12245")})()) == "12.25%"
+
+
+def test_excellent_or_good_rate_is_one_definition_when_screens_and_report_show_it():
+    from reports.figures import SelfEvaluationSummary, excellent_or_good_rate
+    from workflows.evaluation_views import excellent_good_rate
+
+    grades = {"excellent": 1, "good": 1, "fair": 1, "poor": 0}
+    assert excellent_or_good_rate(grades) == Decimal("66.67")  # half-up
+    assert excellent_good_rate(grades) == Decimal("66.67")  # the evaluation screens and API
+    assert SelfEvaluationSummary(departments=1, grades=grades).excellent_or_good_rate == Decimal("66.67")
+    assert excellent_or_good_rate(grades, projects=4) == Decimal("50.00")  # a table's ungraded rows count
+    assert excellent_or_good_rate({}) is None and excellent_good_rate({"excellent": 0}) is None
 
 
 API_MODULES = [
