@@ -1,8 +1,8 @@
 """The roles of DESIGN §1, as Django groups, and what each may do.
 
 Role membership is group membership. The permission codenames below are granted to
-the groups by a data migration; business rules check them (through
-``holds`` below, re-exported by `processes.permissions`), never group names directly, except for scoping.
+the groups by a data migration; business rules check them (through ``holds`` below,
+re-exported by `processes.permissions`), never group names directly, except for scoping.
 """
 
 from django.db import models

@@ -122,11 +122,11 @@ def expert_library_import(*, actor: User, file: File | IO[bytes]) -> ImportResul
     column missing from the file leaves that field of existing entries as it is.
 
     Writes, in one transaction, the accounts, profiles and one audit event
-    ``expert_import`` (sent as ``accounts.signals.expert_library_imported``, written by
-    processes.account_audit in the same transaction). The event's object is the ``expert`` role group: an import is
-    about the library as a whole, no one row stands for that, and the group is the
-    library's membership (every entry's account is put in it). Its detail names the
-    entries created and updated.
+    ``expert_import`` (announced as ``accounts.signals.expert_library_imported`` and written
+    by processes.account_audit in the same transaction: accounts never imports processes).
+    The event's object is the ``expert`` role group: an import is about the library as a
+    whole, no one row stands for that, and the group is the library's membership (every
+    entry's account is put in it). Its detail names the entries created and updated.
 
     Raises PermissionDenied unless the actor holds accounts.import_experts.
     """

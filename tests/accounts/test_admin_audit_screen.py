@@ -76,9 +76,7 @@ def test_role_removal_in_the_admin_shows_the_removed_role_when_the_auditor_reads
     assert audit_verify() is None
 
 
-def test_password_set_in_the_admin_is_on_the_auditor_screen_without_secrets_when_the_sysadmin_sets_it(
-    client, people
-):
+def test_password_set_in_the_admin_is_on_the_auditor_screen_without_secrets_when_the_sysadmin_sets_it(client, people):
     target = people["target"]
     assert admin_set_password(client, people["sysadmin"], target).status_code == 302
 
@@ -92,9 +90,7 @@ def test_password_set_in_the_admin_is_on_the_auditor_screen_without_secrets_when
     assert audit_verify() is None
 
 
-def test_own_password_change_through_the_admin_is_on_the_auditor_screen_when_the_sysadmin_changes_it(
-    client, people
-):
+def test_own_password_change_through_the_admin_is_on_the_auditor_screen_when_the_sysadmin_changes_it(client, people):
     sysadmin = people["sysadmin"]
     client.force_login(sysadmin)
     response = client.post(
@@ -113,9 +109,7 @@ def test_own_password_change_through_the_admin_is_on_the_auditor_screen_when_the
     assert not events("password_set_by_admin")
 
 
-def test_user_created_in_the_admin_with_a_password_is_on_the_auditor_screen_when_the_sysadmin_adds_it(
-    client, people
-):
+def test_user_created_in_the_admin_with_a_password_is_on_the_auditor_screen_when_the_sysadmin_adds_it(client, people):
     client.force_login(people["sysadmin"])
     response = client.post(
         reverse("admin:accounts_user_add"),
