@@ -83,3 +83,11 @@ def test_contracts_hold_when_a_higher_layer_imports_a_lower_one(tmp_path):
     )
     result = _lint(project)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_make_lint_runs_the_contracts_when_invoked():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "lint-imports" in recipe
+    requirements = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
+    assert any(line.startswith("import-linter==") for line in requirements)
