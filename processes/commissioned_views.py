@@ -52,7 +52,6 @@ from .states import FrameworkDimension
 from .units import percent_text
 
 PAGE_SIZE = 50
-CENT = Decimal("0.01")
 
 #: The evaluation's audited actions as its history shows them.
 HISTORY_LABELS = {

@@ -50,7 +50,6 @@ from processes.units import half_up
 from .monitoring_forms import round_job_start
 from .services import monitoring_dept_review, monitoring_dispose, monitoring_review, monitoring_submit
 
-CENT = Decimal("0.01")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=gettext_lazy("不存在，或不在您的可见范围内。"))
 CONFLICT = OpenApiResponse(
     ErrorSerializer, description=gettext_lazy("报告当前状态不允许此操作（如已被他人办理），或已被他人修改。")

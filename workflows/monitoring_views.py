@@ -81,7 +81,6 @@ from .monitoring_forms import (
 PAGE_SIZE = 50
 #: The overview page lists at most this many red projects (the XLSX lists them all).
 RED_SHOWN = 100
-CENT = Decimal("0.01")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The lights in the order the screens list them (worst first).
 LIGHT_ORDER = [Light.RED, Light.YELLOW, Light.GREEN, Light.BLUE, Light.NONE]

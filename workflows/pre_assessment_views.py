@@ -37,7 +37,6 @@ from reports.figures import pre_assessment_summary
 
 from . import services
 
-CENT = Decimal("0.01")
 #: The pre-assessment page's action forms, by the name in the URL.
 ACTIONS = ("draw", "replace", "remind", "conclude", "confirm", "return")
 

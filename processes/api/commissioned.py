@@ -15,7 +15,6 @@ status or acting twice).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -41,7 +40,6 @@ from ..units import percent
 from .serializers import ErrorSerializer
 from .views import BAD_REQUEST, FORBIDDEN
 
-CENT = Decimal("0.01")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("评价不存在，或不在您的可见范围内。"))
 CONFLICT = OpenApiResponse(ErrorSerializer, description=_("评价当前状态不允许此操作，或已被他人处理。"))
 ACTION_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
