@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.roles import Role
+
 
 class ProjectStage(models.TextChoices):
     """预算项目阶段 (DESIGN §3.1). Derived from the sub-processes; never set by hand."""
@@ -376,6 +378,8 @@ STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.recheck": RecheckStatus,
     "processes.commissionedevaluation": EvaluationStatus,
     "processes.rectification": RectificationStatus,
+    # a role granted or removed (processes.account_audit): the role is the "state"
+    "accounts.user": Role,
 }
 
 

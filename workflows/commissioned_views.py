@@ -16,7 +16,7 @@ what was typed kept; PermissionDenied 403.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -38,6 +38,7 @@ from processes.services import commissioned as svc
 from processes.services.findings import can_record, finding_add, finding_remove, findings_of
 from processes.services.panel_reminders import panel_remind_hours
 from processes.states import FrameworkDimension
+from processes.units import percent_text
 
 from .commissioned_forms import (
     CommentForm,
@@ -52,7 +53,6 @@ from .commissioned_forms import (
 )
 
 PAGE_SIZE = 50
-CENT = Decimal("0.01")
 
 #: The evaluation's audited actions as its history shows them.
 HISTORY_LABELS = {
@@ -73,7 +73,7 @@ HISTORY_LABELS = {
 
 def rate_text(rate: Decimal | None) -> str:
     """A fraction as a percent to two places: 0.833333 → "83.33%"; None → "—"."""
-    return "—" if rate is None else f"{(rate * 100).quantize(CENT, rounding=ROUND_HALF_UP)}%"
+    return "—" if rate is None else percent_text(rate)
 
 
 def filtered(qs: QuerySet[CommissionedEvaluation], filters: dict[str, Any]) -> QuerySet[CommissionedEvaluation]:

@@ -52,6 +52,8 @@ from processes.selectors import (
 )
 from processes.services import evaluation, findings
 from processes.states import Grade, SampleMethod, ScoreSection, SelfEvaluationStatus
+from processes.units import in_wan
+from reports.figures import excellent_or_good_rate
 
 from .evaluation_forms import (
     CAMPAIGN_JOB,
@@ -135,9 +137,8 @@ def commissioned_url() -> str | None:
 
 
 def excellent_good_rate(by_grade: dict[str, int]) -> Decimal | None:
-    """优良率 = (优 + 良) ÷ graded, by count, in percent to two places."""
-    graded = sum(by_grade.get(g.value, 0) for g in GRADES)
-    return rate_pct(by_grade.get(Grade.EXCELLENT, 0) + by_grade.get(Grade.GOOD, 0), graded) if graded else None
+    """优良率 = (优 + 良) ÷ graded, by count, in percent to two places (reports.figures)."""
+    return excellent_or_good_rate(by_grade)
 
 
 def _grade_counts(prefix: str = "self_evaluations__", scope: Q | None = None) -> dict[str, Count]:
@@ -465,7 +466,7 @@ def _pct(value: Decimal | None) -> str:
 
 
 def _wan(amount: Decimal | None) -> Decimal | None:
-    return None if amount is None else (amount / Decimal(10000)).quantize(Decimal("0.01"))
+    return in_wan(amount)  # half-up (processes.units); this copy rounded half-even
 
 
 # -- re-checks of a campaign ------------------------------------------------------------------

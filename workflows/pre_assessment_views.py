@@ -10,7 +10,7 @@ ValidationError 400 with form errors; PermissionDenied 403.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from io import BytesIO
 
 from django.contrib import messages
@@ -29,14 +29,15 @@ from processes.files import file_response
 from processes.forms import ConclusionForm, OpinionForm, PanelReplaceForm, PreAssessmentBeginForm, ReturnForm
 from processes.models import PanelMember, PreAssessment
 from processes.permissions import holds
-from processes.selectors import pre_assessment_summary, project_get_for, project_list_for
+from processes.selectors import project_get_for, project_list_for
 from processes.services import pre_assessment as pa_services
 from processes.services.pre_assessment import dimensions
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
+from processes.units import half_up, in_wan
+from reports.figures import pre_assessment_summary
 
 from . import services
 
-CENT = Decimal("0.01")
 #: The pre-assessment page's action forms, by the name in the URL.
 ACTIONS = ("draw", "replace", "remind", "conclude", "confirm", "return")
 
@@ -69,7 +70,7 @@ def _seat_of(user, pa: PreAssessment) -> PanelMember | None:
 
 
 def _average(values: list[Decimal]) -> Decimal | None:
-    return (sum(values, Decimal(0)) / len(values)).quantize(CENT, rounding=ROUND_HALF_UP) if values else None
+    return half_up(sum(values, Decimal(0)) / len(values)) if values else None
 
 
 def _opinion_table(members: list[PanelMember]) -> dict:
@@ -345,8 +346,8 @@ def _summary_for(request):
 
 
 def _rate(summary) -> str:
-    rate = summary.reduction_rate
-    return "" if rate is None else f"{(rate * 100).quantize(CENT, rounding=ROUND_HALF_UP)}%"
+    rate = summary.reduction_rate  # in percent, two places half-up (reports.figures)
+    return "" if rate is None else f"{rate}%"
 
 
 @login_required
@@ -366,10 +367,9 @@ def pre_assessment_year_summary_xlsx(request):
     from openpyxl import Workbook
 
     year, summary, rows, counts = _summary_for(request)
-    wan = Decimal(10000)
 
     def w(amount) -> float:  # the cell's number; the exact amount stays in the database
-        return float((amount / wan).quantize(CENT, rounding=ROUND_HALF_UP))
+        return float(in_wan(amount))
 
     book = Workbook()
     sheet = book.active
