@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from .. import messages as msg
-from ..transitions import msgid
+from ..transitions import msgid, unless_flow
 from . import agency_staff, department_leaders, department_members, everyone, finance_officers
 
 if TYPE_CHECKING:
@@ -51,12 +51,14 @@ def due_text(when: datetime) -> str:
 # -- self-evaluation -------------------------------------------------------------------------
 
 
+@unless_flow
 def leaders_review(step: Step) -> dict[User, Message]:
     """Submitted: the department's leaders have it to review."""
     project = step.obj.project
     return everyone(department_leaders(project.department_id), msg.task_assigned(msgid(LEADER_TASK), project.name))
 
 
+@unless_flow
 def finance_accepts(step: Step) -> dict[User, Message]:
     """Passed by the leader: the finance section has it to accept."""
     return everyone(finance_officers(), msg.task_assigned(msgid(FINANCE_TASK), step.obj.project.name))
