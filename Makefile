@@ -34,7 +34,7 @@ export PIP_NO_INPUT := 1
 help:
 	@echo "make run           build the venv, migrate, load demo data, serve http://127.0.0.1:8000/"
 	@echo "make test          the whole suite on SQLite (browser tests included), migration check, ruff (lint + format), mypy"
-	@echo "make lint          ruff check + mypy + ruff format --check"
+	@echo "make lint          ruff check + mypy + ruff format --check + import contracts (lint-imports)"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make test-servers  the suite against PostgreSQL and Redis (needs DATABASE_URL, REDIS_URL; see .ci/run)"
 	@echo "make test-production  production (PostgreSQL, Redis, 2 daphne, worker, beat) under faults: tests/production"
@@ -98,6 +98,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo  # the import direction: [tool.importlinter] in pyproject.toml
 
 format: venv
 	$(BIN)/ruff format .

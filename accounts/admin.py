@@ -15,10 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from processes.permissions import holds
-
 from .models import Agency, Department, DeputyProfile, ExpertProfile, User
-from .roles import role_labels, separated_role_conflict
+from .roles import holds, role_labels, separated_role_conflict
 from .services import IMPORT_PERMISSION, ExpertImportRejected, expert_library_export, expert_library_import
 
 

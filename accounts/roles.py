@@ -1,8 +1,8 @@
 """The roles of DESIGN §1, as Django groups, and what each may do.
 
 Role membership is group membership. The permission codenames below are granted to
-the groups by a data migration; business rules check them (through
-`processes.permissions`), never group names directly, except for scoping.
+the groups by a data migration; business rules check them (through ``holds`` below,
+re-exported by `processes.permissions`), never group names directly, except for scoping.
 """
 
 from django.db import models
@@ -101,6 +101,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_group",
     ],
 }
+
+
+def holds(user, perm: str) -> bool:
+    """The user's role grants ``perm``. A superuser is a system account, not a business role
+    (三员分立): Django's superuser shortcut grants nothing here.
+
+    The one permission check of every app; ``processes.permissions`` re-exports it."""
+    return user.is_active and not user.is_superuser and user.has_perm(perm)
 
 
 def role_labels(roles) -> str:

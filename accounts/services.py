@@ -24,11 +24,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
-from processes.permissions import holds
-from processes.services.audit import audit_record
-
 from .models import Department, ExpertProfile, User
-from .roles import Role, role_labels
+from .roles import Role, holds, role_labels
+from .signals import expert_library_imported
 
 IMPORT_PERMISSION = "accounts.import_experts"
 
@@ -124,10 +122,11 @@ def expert_library_import(*, actor: User, file: File | IO[bytes]) -> ImportResul
     column missing from the file leaves that field of existing entries as it is.
 
     Writes, in one transaction, the accounts, profiles and one audit event
-    ``expert_import``. The event's object is the ``expert`` role group: an import is
-    about the library as a whole, no one row stands for that, and the group is the
-    library's membership (every entry's account is put in it). Its detail names the
-    entries created and updated.
+    ``expert_import`` (announced as ``accounts.signals.expert_library_imported`` and written
+    by processes.account_audit in the same transaction: accounts never imports processes).
+    The event's object is the ``expert`` role group: an import is about the library as a
+    whole, no one row stands for that, and the group is the library's membership (every
+    entry's account is put in it). Its detail names the entries created and updated.
 
     Raises PermissionDenied unless the actor holds accounts.import_experts.
     """
@@ -138,19 +137,13 @@ def expert_library_import(*, actor: User, file: File | IO[bytes]) -> ImportResul
     with transaction.atomic():
         rows = _check_rows(data, columns)
         result = _write(rows)
-        audit_record(
-            obj=Group.objects.get(name=Role.EXPERT),
-            action="expert_import",
+        expert_library_imported.send(
+            sender=User,
             actor=actor,
             role=next((r for r in (Role.FINANCE_OFFICER, Role.SYSADMIN) if actor.has_role(r)), ""),
-            comment=getattr(file, "name", "") or "",
-            detail={
-                "created": result.created_count,
-                "updated": result.updated_count,
-                "created_usernames": result.created,
-                "updated_usernames": result.updated,
-                "new_accounts": result.new_accounts,
-            },
+            group=Group.objects.get(name=Role.EXPERT),
+            file_name=getattr(file, "name", "") or "",
+            result=result,
         )
     return result
 
@@ -206,7 +199,7 @@ def _read_sheet(file: File | IO[bytes]) -> tuple[tuple[Any, ...], list[tuple[int
         raise ExpertImportRejected(
             [RowError(None, "", _("无法读取该文件，请上传用 Excel 保存的 .xlsx 工作簿。"))]
         ) from exc
-    numbered = [(number, row) for number, row in enumerate(rows, start=1) if any(_text(v) for v in row)]
+    numbered = [(number, row) for number, row in enumerate(rows, start=1) if any(cell_text(v) for v in row)]
     if not numbered or numbered[0][0] != 1:
         raise ExpertImportRejected([RowError(None, "", _("工作表第 1 行应为表头（账号、姓名等列名）。"))])
     header, data = numbered[0][1], numbered[1:]
@@ -220,7 +213,7 @@ def _check_header(header: tuple[Any, ...]) -> dict[str, int]:
     columns: dict[str, int] = {}
     errors = []
     for index, value in enumerate(header):
-        name = _text(value)
+        name = cell_text(value)
         if not name:
             continue
         if name not in COLUMNS:
@@ -243,7 +236,10 @@ def _check_header(header: tuple[Any, ...]) -> dict[str, int]:
     return columns
 
 
-def _text(value: Any) -> str:
+# -- reading cells: public, every spreadsheet import reads its cells with these ----------
+
+
+def cell_text(value: Any) -> str:
     """A cell as text: numbers typed into Excel (an account like 10086) read as written."""
     if value is None:
         return ""
@@ -275,7 +271,7 @@ def _check_rows(data: list[tuple[int, tuple[Any, ...]]], columns: dict[str, int]
         index = columns.get(column)
         return row[index] if index is not None and index < len(row) else None
 
-    usernames = [_text(cell(row, USERNAME)) for _, row in data]
+    usernames = [cell_text(cell(row, USERNAME)) for _, row in data]
     existing = {
         u.username: u
         for u in User.objects.filter(username__in=[u for u in usernames if u])
@@ -297,7 +293,7 @@ def _check_rows(data: list[tuple[int, tuple[Any, ...]]], columns: dict[str, int]
         def error(column: str, message: str, number: int = number, row_errors: list[RowError] = row_errors) -> None:
             row_errors.append(RowError(number, column, message))
 
-        full_name = _text(cell(row, FULL_NAME))
+        full_name = cell_text(cell(row, FULL_NAME))
         if not username:
             error(USERNAME, _("必须填写。"))
         elif username in first_row_of:
@@ -327,12 +323,12 @@ def _check_rows(data: list[tuple[int, tuple[Any, ...]]], columns: dict[str, int]
 
         user.full_name = full_name
         if EMAIL in columns:
-            user.email = _text(cell(row, EMAIL))
+            user.email = cell_text(cell(row, EMAIL))
         if EMPLOYER in columns:
-            profile.employer = _text(cell(row, EMPLOYER))
+            profile.employer = cell_text(cell(row, EMPLOYER))
         if SPECIALTIES in columns:
             chosen = []
-            for item in _split(_text(cell(row, SPECIALTIES))):
+            for item in _split(cell_text(cell(row, SPECIALTIES))):
                 if item in specialties:
                     chosen.append(specialties[item])
                 else:
@@ -345,14 +341,14 @@ def _check_rows(data: list[tuple[int, tuple[Any, ...]]], columns: dict[str, int]
         conflicts = None
         if CONFLICTS in columns:
             conflicts = []
-            for item in _split(_text(cell(row, CONFLICTS))):
+            for item in _split(cell_text(cell(row, CONFLICTS))):
                 department = by_code.get(item) or by_name.get(item)
                 if department is None:
                     error(CONFLICTS, _("没有编码或名称为「%(item)s」的部门。") % {"item": item})
                 else:
                     conflicts.append(department)
         if ACTIVE in columns:
-            active = _active(cell(row, ACTIVE))
+            active = cell_yes_no(cell(row, ACTIVE))
             if active is None:
                 error(ACTIVE, _("应填“是”或“否”（不填视为“是”）。"))
             else:
@@ -369,10 +365,11 @@ def _check_rows(data: list[tuple[int, tuple[Any, ...]]], columns: dict[str, int]
     return rows
 
 
-def _active(value: Any) -> bool | None:
+def cell_yes_no(value: Any) -> bool | None:
+    """A yes/no cell: 是 (or empty) True, 否 False, a real boolean as is; None for anything else."""
     if isinstance(value, bool):
         return value
-    text = _text(value)
+    text = cell_text(value)
     if text in ("", YES):
         return True
     if text == NO:

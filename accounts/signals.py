@@ -13,6 +13,9 @@ the audit trail — accounts never imports processes):
   management command (``actor`` None, ``operator`` the OS user). Not sent when nobody
   is known to be acting (a data migration, a test factory, the Python shell): see
   accounts.passwords.
+- ``expert_library_imported(actor, role, group, file_name, result)``: ``actor`` imported
+  the expert library (accounts.services.expert_library_import) acting as ``role``;
+  ``group`` is the expert role group (the event's object), ``result`` the ImportResult.
 """
 
 from django.contrib.auth.signals import user_logged_out
@@ -28,6 +31,7 @@ from .roles import role_labels, separated_role_conflict
 password_set_by_other = Signal()
 password_changed_by_owner = Signal()
 role_changed = Signal()
+expert_library_imported = Signal()
 
 
 @receiver(m2m_changed, sender=User.groups.through)

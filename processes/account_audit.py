@@ -11,6 +11,9 @@ the account concerned, so the audit administrator reads them with every other ev
 - ``password_changed``: the user changed their own password.
 - ``role_granted`` / ``role_removed``: ``to_state`` / ``from_state`` is the role;
   detail: ``role``, ``via`` (web or command) and, for a command, the ``operator``.
+- ``expert_import``: the expert library was imported from a spreadsheet; the object is
+  the expert role group, the comment the file's name; detail: the entries created and
+  updated, and the new accounts.
 
 No secret material is written: no password, no hash, no token.
 """
@@ -20,7 +23,12 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.roles import SEPARATED_ROLES, Role
-from accounts.signals import password_changed_by_owner, password_set_by_other, role_changed
+from accounts.signals import (
+    expert_library_imported,
+    password_changed_by_owner,
+    password_set_by_other,
+    role_changed,
+)
 
 from .services.audit import audit_record
 
@@ -28,6 +36,7 @@ PASSWORD_SET_BY_ADMIN = "password_set_by_admin"
 PASSWORD_CHANGED = "password_changed"
 ROLE_GRANTED = "role_granted"
 ROLE_REMOVED = "role_removed"
+EXPERT_IMPORT = "expert_import"
 
 
 def role_of(user) -> str:
@@ -83,7 +92,26 @@ def record_role_change(sender, *, actor, operator, user, role, granted, **kwargs
         )
 
 
+def record_expert_import(sender, *, actor, role, group, file_name, result, **kwargs):
+    # sent inside the import's transaction: the event commits or rolls back with the rows
+    audit_record(
+        obj=group,
+        action=EXPERT_IMPORT,
+        actor=actor,
+        role=role,
+        comment=file_name,
+        detail={
+            "created": result.created_count,
+            "updated": result.updated_count,
+            "created_usernames": result.created,
+            "updated_usernames": result.updated,
+            "new_accounts": result.new_accounts,
+        },
+    )
+
+
 def connect() -> None:
     password_set_by_other.connect(record_password_set_by_other, dispatch_uid="processes.account_audit.password_set")
     password_changed_by_owner.connect(record_password_changed, dispatch_uid="processes.account_audit.password_changed")
     role_changed.connect(record_role_change, dispatch_uid="processes.account_audit.role_changed")
+    expert_library_imported.connect(record_expert_import, dispatch_uid="processes.account_audit.expert_import")

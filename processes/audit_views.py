@@ -13,8 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from reports.exports import xlsx_response
-
 from .audit_trail import (
     DEFAULT_PAGE_SIZE,
     AuditFilterForm,
@@ -25,6 +23,7 @@ from .audit_trail import (
     problem_label,
     record_verification,
 )
+from .files import xlsx_response
 from .templatetags.jixiao import cst
 
 VIEW_PERM = "processes.view_auditevent"

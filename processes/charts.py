@@ -18,6 +18,8 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from .units import half_up
+
 #: Fills that keep ≥ 3:1 against white and tell apart in greyscale print as well.
 RED = "#c0392b"
 AMBER = "#d4a017"
@@ -97,7 +99,7 @@ def _shown(value) -> str:
     d = _num(value)
     if d == d.to_integral_value():
         return f"{int(d):,}"
-    return f"{d.quantize(Decimal('0.01')):,}"
+    return f"{half_up(d):,}"  # processes.units: half-up, as every figure
 
 
 def _nice_max(value: Decimal, *, whole: bool = False) -> Decimal:

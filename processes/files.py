@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils.functional import LazyObject
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 
@@ -87,6 +89,7 @@ def check_upload(file, *, field: str, max_bytes: int | None = None) -> str:
 
 
 #: The content type an .xlsx workbook's [Content_Types].xml names for its main part.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 
 
@@ -131,4 +134,14 @@ def file_response(field, *, filename: str | None = None) -> FileResponse:
         raise Http404(_("文件不存在。")) from exc
     response = FileResponse(handle, as_attachment=True, filename=name)
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def xlsx_response(content: bytes, filename: str, *, fallback: str) -> HttpResponse:
+    """A workbook built here as a download whose Chinese ``filename`` travels as RFC 5987
+    ``filename*`` (UTF-8), after an ASCII ``fallback`` for clients that read only ``filename``."""
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = (
+        f"{content_disposition_header(True, fallback)}; filename*=utf-8''{quote(filename, safe='')}"
+    )
     return response

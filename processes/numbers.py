@@ -8,8 +8,9 @@ One mechanism for every screen, API and service (decision 0014):
   thousands separators, an int, a Decimal, a float) into a Decimal or None, and raises
   ``ValidationError`` with a message for text, NaN, ±Infinity, too many digits or places, and
   values outside the bounds. Services call it before they set a value; the API's
-  ``processes.api.fields.ModelDecimalField`` and the forms' ``decimal_formfield`` derive
-  from the same bounds, so a value is refused at the edge with the same rule.
+  ``processes.api.fields.ModelDecimalField`` and the forms'
+  ``processes.form_fields.ModelDecimalFormField`` derive from the same bounds, so a value
+  is refused at the edge with the same rule.
 - ``BoundedDecimalField`` (processes.models.fields) refuses, at the database boundary, a
   value that would overflow its column, so a forgotten path cannot store a record that
   no one can read again (``bulk_update`` skips ``save()`` but not ``get_db_prep_save``).

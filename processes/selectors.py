@@ -709,6 +709,16 @@ class EvaluationWork:
     step: str
     due_at: Any
     url: str
+    #: what is waiting (one of STEP_KINDS) and its id: with ``kind`` a row's key in the inbox
+    kind: str = ""
+    object_id: int | None = None
+    #: the project it is about, when it has one (a department-wide evaluation has none)
+    project: Any = None
+    department_id: int | None = None
+    #: when the object was created (the inbox's "by creation" order)
+    created: Any = None
+    #: named for this user (a panel seat), not for a party of several people
+    assigned: bool = False
 
     @property
     def overdue(self) -> bool:
@@ -739,9 +749,22 @@ def _states_for(steps: dict, who: set[str]) -> list[str]:
     return [state for state, (party, _label) in steps.items() if party in who]
 
 
-def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[EvaluationWork]:
-    """The re-checks, commissioned evaluations and rectifications whose next step is
-    ``user``'s, oldest due first (a handful of queries whatever the number of records)."""
+#: The kinds of state-machine step (EvaluationWork.kind) and what their object is called.
+STEP_KINDS = {
+    "recheck": gettext_lazy("复核"),
+    "commissioned_evaluation": gettext_lazy("委托评价"),
+    "panel_review": gettext_lazy("专家评审"),
+    "rectification": gettext_lazy("整改"),
+    "extension": gettext_lazy("整改延期"),
+    "pre_assessment_start": gettext_lazy("事前绩效评估"),
+    "execution_start": gettext_lazy("预算执行"),
+}
+
+
+def evaluation_work_for(user: User | AnonymousUser, limit: int | None = 50) -> list[EvaluationWork]:
+    """The re-checks, commissioned evaluations, rectifications and project steps whose next
+    step is ``user``'s, oldest due first (a fixed number of queries whatever the number of
+    records: one per kind the user may have). ``limit=None``: all of them (the inbox)."""
     if not user.is_authenticated:
         return []
     parties: set[str] = set()
@@ -766,7 +789,8 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
     if "finance" in parties:
         scope_eval |= Q(status__in=_states_for(EVALUATION_STEPS, {"finance"}))
     if parties:
-        for r in Recheck.objects.filter(scope_recheck).select_related("project__department", "sample")[:limit]:
+        rechecks = Recheck.objects.filter(scope_recheck).select_related("project__department", "sample")
+        for r in rechecks.order_by("pk")[:limit]:
             work.append(
                 EvaluationWork(
                     str(gettext_lazy("复核")),
@@ -774,10 +798,18 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                     r.project.department.name,
                     str(RECHECK_STEPS[r.status][1]),
                     r.sample.due_at,
-                    f"/evaluations/rechecks/{r.pk}/",
+                    r.get_absolute_url(),
+                    kind="recheck",
+                    object_id=r.pk,
+                    project=r.project,
+                    department_id=r.project.department_id,
+                    created=r.created_at,
                 )
             )
-        for e in CommissionedEvaluation.objects.filter(scope_eval).select_related("department")[:limit]:
+        evaluations = CommissionedEvaluation.objects.filter(scope_eval).select_related(
+            "department", "project__department"
+        )
+        for e in evaluations.order_by("pk")[:limit]:
             work.append(
                 EvaluationWork(
                     e.get_kind_display(),
@@ -785,14 +817,19 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                     e.department.name,
                     str(EVALUATION_STEPS[e.status][1]),
                     e.due_at,
-                    f"/evaluations/commissioned/{e.pk}/",
+                    e.get_absolute_url(),
+                    kind="commissioned_evaluation",
+                    object_id=e.pk,
+                    project=e.project,
+                    department_id=e.department_id,
+                    created=e.created_at,
                 )
             )
     if user.has_role(Role.EXPERT) or user.has_role(Role.DEPUTY):
         seats = EvaluationPanelMember.objects.filter(
             user_id=user.pk, submitted_at__isnull=True, evaluation__status=EvaluationStatus.EXPERT_REVIEW
-        ).select_related("evaluation__department")[:limit]
-        for seat in seats:
+        ).select_related("evaluation__department", "evaluation__project__department")
+        for seat in seats.order_by("pk")[:limit]:
             e = seat.evaluation
             work.append(
                 EvaluationWork(
@@ -801,7 +838,13 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
                     e.department.name,
                     str(gettext_lazy("提交评审建议")),
                     e.due_at,
-                    f"/evaluations/commissioned/{e.pk}/",
+                    e.get_absolute_url(),
+                    kind="panel_review",
+                    object_id=e.pk,
+                    project=e.project,
+                    department_id=e.department_id,
+                    created=e.created_at,
+                    assigned=True,
                 )
             )
     work.extend(_rectification_work(user, parties, limit))
@@ -810,7 +853,7 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int = 50) -> list[Eva
     return work[:limit]
 
 
-def _project_step_work(user: User, limit: int) -> list[EvaluationWork]:
+def _project_step_work(user: User, limit: int | None) -> list[EvaluationWork]:
     """The finance section's project steps that no flow task stands for (issue 21): a project
     routed to pre-assessment with none begun (发起事前绩效评估), and a budgeted project
     waiting for execution to start (下达预算，开始执行). One query each, whatever the number."""
@@ -837,6 +880,11 @@ def _project_step_work(user: User, limit: int) -> list[EvaluationWork]:
                 str(gettext_lazy("发起事前绩效评估")),
                 None,
                 reverse("workflows:pre_assessment_begin", args=[p.pk]),
+                kind="pre_assessment_start",
+                object_id=p.pk,
+                project=p,
+                department_id=p.department_id,
+                created=p.created_at,
             )
             for p in waiting
         ]
@@ -849,7 +897,12 @@ def _project_step_work(user: User, limit: int) -> list[EvaluationWork]:
                 p.department.name,
                 str(gettext_lazy("下达预算，开始执行")),
                 None,
-                reverse("workflows:project_detail", args=[p.pk]),
+                p.get_absolute_url(),
+                kind="execution_start",
+                object_id=p.pk,
+                project=p,
+                department_id=p.department_id,
+                created=p.created_at,
             )
             for p in budgeted.order_by("pk")[:limit]
         ]
@@ -864,7 +917,7 @@ RECTIFICATION_STEPS = {
 }
 
 
-def _rectification_work(user: User, parties: set[str], limit: int) -> list[EvaluationWork]:
+def _rectification_work(user: User, parties: set[str], limit: int | None) -> list[EvaluationWork]:
     """Open rectifications waiting for the user's department or for the finance section, and
     extension requests waiting for a supervisor."""
     scope: Q = Q(pk__in=[])
@@ -881,13 +934,22 @@ def _rectification_work(user: User, parties: set[str], limit: int) -> list[Evalu
             r.department.name,
             str(RECTIFICATION_STEPS[r.status][1]),
             r.deadline,
-            f"/rectifications/{r.pk}/",
+            r.get_absolute_url(),
+            kind="rectification",
+            object_id=r.pk,
+            project=r.project,
+            department_id=r.department_id,
+            created=r.issued_at,
         )
-        for r in Rectification.objects.filter(scope).select_related("department").order_by("deadline")[:limit]
+        for r in Rectification.objects.filter(scope)
+        .select_related("department", "project__department")
+        .order_by("deadline", "pk")[:limit]
     ]
     if holds(user, "processes.decide_extension"):
-        pending = DeadlineExtension.objects.filter(status=ExtensionStatus.REQUESTED).select_related(
-            "rectification__department"
+        pending = (
+            DeadlineExtension.objects.filter(status=ExtensionStatus.REQUESTED)
+            .select_related("rectification__department", "rectification__project__department")
+            .order_by("pk")
         )
         work += [
             EvaluationWork(
@@ -896,7 +958,12 @@ def _rectification_work(user: User, parties: set[str], limit: int) -> list[Evalu
                 x.rectification.department.name,
                 str(gettext_lazy("审批延期申请")),
                 x.rectification.deadline,
-                f"/rectifications/{x.rectification_id}/",
+                x.get_absolute_url(),
+                kind="extension",
+                object_id=x.pk,
+                project=x.rectification.project,
+                department_id=x.rectification.department_id,
+                created=x.requested_at,
             )
             for x in pending[:limit]
         ]

@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.roles import Role
+
 
 class ProjectStage(models.TextChoices):
     """预算项目阶段 (DESIGN §3.1). Derived from the sub-processes; never set by hand."""
@@ -57,6 +59,7 @@ class OpinionStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     SUBMITTED = "submitted", _("已提交")
     EXPIRED = "expired", _("逾期未提交")
+    WITHDRAWN = "withdrawn", _("成员已替换")
 
 
 class Conclusion(models.TextChoices):
@@ -365,6 +368,7 @@ class ExtensionStatus(models.TextChoices):
 STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.budgetproject": ProjectStage,
     "processes.preassessment": PreAssessmentStatus,
+    "processes.opinion": OpinionStatus,
     "processes.targetset": TargetSetStatus,
     "processes.indicator": IndicatorStatus,
     "processes.monitoringreport": ReportStatus,
@@ -374,6 +378,8 @@ STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.recheck": RecheckStatus,
     "processes.commissionedevaluation": EvaluationStatus,
     "processes.rectification": RectificationStatus,
+    # a role granted or removed (processes.account_audit): the role is the "state"
+    "accounts.user": Role,
 }
 
 

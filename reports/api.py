@@ -26,8 +26,9 @@ from rest_framework.views import APIView
 
 from processes.api.serializers import ErrorSerializer
 from processes.api.views import BAD_REQUEST, FORBIDDEN
+from processes.files import XLSX
 
-from .exports import XLSX, annual_report_response
+from .exports import annual_report_response
 from .figures import AnnualReport, annual_report, report_json
 from .models import ReportDisclosure
 from .selectors import disclosure_of, reads_reports, report_years, valid_year

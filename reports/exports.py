@@ -15,23 +15,21 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
-from urllib.parse import quote
 
 from django.http import HttpResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from processes.files import xlsx_response
 from processes.scoring import rate_pct
 from processes.states import Conclusion, Grade
+from processes.units import in_wan, in_yi
 
-from .figures import GRADES, AnnualReport, ProjectTable, in_wan, in_yi
+from .figures import GRADES, AnnualReport, ProjectTable
 from .titles import department_title, key_evaluation_title, recheck_title, report_title
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 AMOUNT = "#,##0.00"
 PERCENT = '0.00"%"'  # the cell holds 15.15, already rounded half up, not 0.1515
@@ -418,16 +416,6 @@ def annual_report_xlsx(report: AnnualReport, *, public: bool = False) -> bytes:
 
 def xlsx_filename(report: AnnualReport) -> str:
     return f"{report_title(report.year)}.xlsx"
-
-
-def xlsx_response(content: bytes, filename: str, *, fallback: str) -> HttpResponse:
-    """A download whose Chinese ``filename`` travels as RFC 5987 ``filename*`` (UTF-8), after
-    an ASCII ``fallback`` for clients that read only ``filename``."""
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = (
-        f"{content_disposition_header(True, fallback)}; filename*=utf-8''{quote(filename, safe='')}"
-    )
-    return response
 
 
 def annual_report_response(report: AnnualReport, *, public: bool = False) -> HttpResponse:

@@ -10,8 +10,9 @@ ratios here; rounding (two decimals, half up) happens only when a figure is show
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, F, Q
@@ -41,6 +42,7 @@ from processes.states import (
     RecheckStatus,
     SelfEvaluationStatus,
 )
+from processes.units import half_up, in_yuan
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -52,6 +54,14 @@ NINETY = Decimal("0.9")
 
 
 # -- figures ------------------------------------------------------------------------------
+
+
+def excellent_or_good_rate(grades: Mapping[str, int], *, projects: int | None = None) -> Decimal | None:
+    """优良率 = (优 + 良) ÷ ``projects`` (by default, the graded ones: the sum of ``grades``),
+    in percent to two places half-up; None when there is nothing to divide by. The one
+    definition the report, the evaluation screens, their workbook and the API use."""
+    graded = sum(grades.get(g, 0) for g in GRADES) if projects is None else projects
+    return rate_pct(grades.get(Grade.EXCELLENT, 0) + grades.get(Grade.GOOD, 0), graded)
 
 
 @dataclass(frozen=True)
@@ -88,9 +98,11 @@ class PreAssessmentRow:
 
 @dataclass(frozen=True)
 class PreAssessmentSummary:
-    """事前绩效评估: the confirmed reviews of the year's projects."""
+    """事前绩效评估: the confirmed reviews of the year's projects — the one summary the
+    annual report, the year-summary screen and workbook, and the API show."""
 
     rows: list[PreAssessmentRow]
+    fiscal_year: int | None = None
 
     @property
     def projects(self) -> int:
@@ -118,6 +130,11 @@ class PreAssessmentSummary:
         counted = Counter(r.conclusion for r in self.rows)
         return {c: counted.get(c, 0) for c in Conclusion.values}
 
+    @property
+    def by_conclusion(self) -> dict[str, int]:
+        """The conclusions given, with their counts (one not given is left out)."""
+        return {c: n for c, n in self.conclusions.items() if n}
+
 
 @dataclass(frozen=True)
 class SelfEvaluationSummary:
@@ -137,7 +154,7 @@ class SelfEvaluationSummary:
     @property
     def excellent_or_good_rate(self) -> Decimal | None:
         """优良率 in percent."""
-        return rate_pct(self.excellent_or_good, self.projects)
+        return excellent_or_good_rate(self.grades)
 
 
 class _Graded:
@@ -210,8 +227,8 @@ class ProjectTable:
 
     @property
     def excellent_or_good_rate(self) -> Decimal | None:
-        grades = self.grades
-        return rate_pct(grades[Grade.EXCELLENT] + grades[Grade.GOOD], self.projects)
+        """优良率 over every row of the table (a row without a grade counts as not 优/良)."""
+        return excellent_or_good_rate(self.grades, projects=self.projects)
 
     @property
     def completion(self) -> dict[str, int]:
@@ -289,7 +306,7 @@ def completion_band(executed: Decimal, budget: Decimal) -> str:
 
 
 def _money(value: Any) -> Decimal:
-    return ZERO if value is None else Decimal(value).quantize(CENT)
+    return ZERO if value is None else half_up(Decimal(value))
 
 
 def _project_budget() -> Coalesce:
@@ -337,6 +354,7 @@ def pre_assessment_summary(year: int) -> PreAssessmentSummary:
         )
     )
     return PreAssessmentSummary(
+        fiscal_year=year,
         rows=[
             PreAssessmentRow(
                 department=r["project__department__name"],
@@ -348,7 +366,7 @@ def pre_assessment_summary(year: int) -> PreAssessmentSummary:
                 conclusion=r["conclusion"],
             )
             for r in rows
-        ]
+        ],
     )
 
 
@@ -513,22 +531,12 @@ def annual_report(year: int) -> AnnualReport:
 
 # -- showing figures ----------------------------------------------------------------------
 
-TEN_THOUSAND = Decimal(10_000)
-HUNDRED_MILLION = Decimal(100_000_000)
-
-
-def in_wan(amount: Decimal) -> Decimal:
-    """Yuan → 万元, two decimals half up."""
-    return (amount / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def in_yi(amount: Decimal) -> Decimal:
-    """Yuan → 亿元, two decimals half up."""
-    return (amount / HUNDRED_MILLION).quantize(CENT, rounding=ROUND_HALF_UP)
+# 元 / 万元 / 亿元, half-up: processes.units, the one place every screen, export and API
+# converts money.
 
 
 def _yuan(amount: Decimal) -> str:
-    return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+    return str(in_yuan(amount))
 
 
 def _pct(rate: Decimal | None) -> str:

@@ -27,9 +27,10 @@ from processes.models import CommissionedEvaluation
 from processes.scoring import rate_pct
 from processes.selectors import published_evaluations
 from processes.states import Conclusion
+from processes.units import in_wan
 
 from .exports import annual_report_response, band_labels, grade_label, source_line
-from .figures import GRADES, AnnualReport, ProjectTable, annual_report, in_wan
+from .figures import GRADES, AnnualReport, ProjectTable, annual_report
 from .selectors import disclosed_years, disclosure_of, reads_reports, report_years, valid_year
 from .services import NOTE_MAX_LENGTH, can_disclose, report_disclose
 from .titles import department_title, district_name, key_evaluation_title, recheck_title, report_title

@@ -25,8 +25,9 @@ from processes.models import BudgetProject
 from processes.services.projects import available_transitions
 
 from .nodes import task_due, task_title_of
-from .selectors import task_get_for, task_inbox_for
+from .selectors import DEFAULT_SORT, KINDS, inbox_for, task_get_for, task_row
 from .services import open_project_tasks, project_act
+from .task_status import ASSIGNED
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -85,41 +86,74 @@ class TaskProjectSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TaskSerializer(serializers.Serializer):
-    """A task in the user's inbox, with the project actions that complete it and that the
-    user may take now (the node's ``actions`` ∩ ``available_transitions``)."""
+class InboxObjectSerializer(serializers.Serializer):
+    """What a waiting step is about."""
 
-    id = serializers.IntegerField(read_only=True)
-    title = serializers.SerializerMethodField()
-    project = serializers.SerializerMethodField()
-    status = serializers.CharField(
-        read_only=True, help_text=_("NEW：待办理（在队列中，有权限者均可办理）；ASSIGNED：已指派给 owner")
+    type = serializers.CharField(
+        help_text=_(
+            "project（流程任务，预算项目）、recheck（复核）、commissioned_evaluation（委托评价）、"
+            "panel_review（专家评审席位）、rectification（整改）、extension（整改延期申请）、"
+            "pre_assessment_start（待发起的事前绩效评估）、execution_start（待下达预算的项目）"
+        )
+    )
+    id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+
+
+class TaskSerializer(serializers.Serializer):
+    """A row of the user's inbox (workflows.selectors.InboxRow): a flow task (``kind`` = task)
+    or a state-machine step (``kind`` = step), with the same columns. A task also carries the
+    project actions that complete it and that the user may take now (the node's ``actions`` ∩
+    ``available_transitions``); a step is done on its page (``url``)."""
+
+    # strings, not enums: a "kind" or "status" enum would collide with the other components'
+    # (see processes/api/commissioned.py)
+    kind = serializers.CharField(
+        read_only=True,
+        help_text=_("task：流程任务（可用 /api/tasks/{id}/ 查询）；step：评价、整改等状态机事项（在 url 页面办理）"),
+    )
+    key = serializers.CharField(read_only=True, help_text=_("在待办列表中唯一，如 task-12、recheck-5"))
+    id = serializers.SerializerMethodField(help_text=_("流程任务的编号；状态机事项为 null（见 object）"))
+    title = serializers.CharField(read_only=True, help_text=_("任务名称，或事项类别（复核、整改等）"))
+    action = serializers.CharField(read_only=True, help_text=_("需办理的操作，如「复核评分」"))
+    object = serializers.SerializerMethodField()
+    project = serializers.SerializerMethodField(help_text=_("相关预算项目；部门整体评价等无项目时为 null"))
+    department_name = serializers.CharField(source="department", read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text=_("NEW：待办理（在队列中，有权限者均可办理）；ASSIGNED：已指派给 owner")
     )
     owner = serializers.SerializerMethodField(help_text=_("认领人；未认领时为 null"))
-    created_at = serializers.DateTimeField(source="created", read_only=True)
-    due_at = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="created", read_only=True, allow_null=True)
+    due_at = serializers.DateTimeField(source="due", read_only=True, allow_null=True)
+    url = serializers.CharField(read_only=True, help_text=_("办理页面的地址"))
     available_actions = serializers.SerializerMethodField()
 
-    def get_title(self, task) -> str:
-        return str(task_title_of(task))
+    def get_id(self, row) -> int | None:
+        return row.task.pk if row.task is not None else None
 
-    @extend_schema_field(TaskProjectSerializer)
-    def get_project(self, task):
-        return TaskProjectSerializer(task.process.projectprocess.project).data
+    @extend_schema_field(InboxObjectSerializer)
+    def get_object(self, row):
+        return {"type": row.object_type, "id": row.object_id, "name": row.subject}
 
-    def get_owner(self, task) -> str | None:
-        return _person(task.owner)
+    @extend_schema_field(TaskProjectSerializer(allow_null=True))
+    def get_project(self, row):
+        return TaskProjectSerializer(row.project).data if row.project is not None else None
 
-    @extend_schema_field(serializers.DateTimeField(allow_null=True))
-    def get_due_at(self, task):
-        due = getattr(task, "due_at", None)  # the TaskDue column, annotated by task_inbox_for
-        return serializers.DateTimeField().to_representation(due) if due else None
+    def get_status(self, row) -> str:
+        if row.task is not None:
+            return row.task.status
+        return "ASSIGNED" if row.state == ASSIGNED else "NEW"
+
+    def get_owner(self, row) -> str | None:
+        return _person(row.owner)
 
     @extend_schema_field(AvailableActionSerializer(many=True))
-    def get_available_actions(self, task):
-        completes = getattr(task.flow_task, "actions", ())
-        project = task.process.projectprocess.project
-        specs = [s for s in available_transitions(project, self.context["request"].user) if s.name in completes]
+    def get_available_actions(self, row):
+        if row.task is None:
+            return []
+        completes = getattr(row.task.flow_task, "actions", ())
+        user = self.context["request"].user
+        specs = [s for s in available_transitions(row.project, user) if s.name in completes]
         return AvailableActionSerializer(specs, many=True).data
 
 
@@ -207,25 +241,40 @@ class ProjectViewSet(project_views.ProjectViewSet):
 
 # -- task inbox ------------------------------------------------------------------------
 
-#: ``?ordering=`` of the task list → the inbox's sort (workflows.selectors.INBOX_ORDER)
-TASK_ORDERING = {"created": "created", "due_at": "due", "-due_at": "-due"}
+#: ``?ordering=`` of the task list → the inbox's sort (workflows.selectors.INBOX_SORTS)
+TASK_ORDERING = {"due_at": "due", "-due_at": "-due", "created": "created"}
 
 
 @extend_schema_view(
     list=extend_schema(
         summary=_("我的待办"),
+        description=_(
+            "当前用户的全部待办：流程任务（kind=task，指派给本人或本人有权办理的队列任务）与评价、整改等状态机事项"
+            "（kind=step，轮到本人或本单位办理的复核、委托评价、整改、延期申请、项目下一步），同一组字段，"
+            "可见范围与各自页面相同。默认按办理期限排序，无期限的排在最后。"
+        ),
         parameters=[
             OpenApiParameter(
                 "ordering",
                 str,
                 enum=list(TASK_ORDERING),
-                description=_("排序：created（默认，按创建时间）、due_at / -due_at（按办理期限，无期限的排在最后）"),
-            )
+                description=_(
+                    "排序：due_at（默认，按办理期限从早到晚）、-due_at（从晚到早），无期限的均排在最后；"
+                    "created（按创建时间）"
+                ),
+            ),
+            OpenApiParameter(
+                "kind",
+                str,
+                enum=list(KINDS),
+                description=_("只列一类：task（流程任务）或 step（状态机事项）；缺省为两类都列"),
+            ),
         ],
         responses={200: TaskSerializer(many=True), 403: FORBIDDEN},
     ),
     retrieve=extend_schema(
         summary=_("待办详情"),
+        description=_("流程任务的详情（kind=task 的 id）；状态机事项在其 url 页面查看和办理。"),
         responses={
             200: TaskSerializer,
             403: FORBIDDEN,
@@ -234,15 +283,19 @@ TASK_ORDERING = {"created": "created", "due_at": "due", "-due_at": "-due"}
     ),
 )
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The requesting user's tasks: assigned to them, or queued for a permission they hold on
-    a project they may see. Act on a task through its project's action endpoints."""
+    """The requesting user's inbox (workflows.selectors.inbox_for): flow tasks assigned to
+    them or queued for a permission they hold on a project they may see, and the
+    state-machine steps that are theirs. Act on a task through its project's action
+    endpoints, on a step through its record's endpoints."""
 
     serializer_class = TaskSerializer
     lookup_value_converter = "id"
 
     def get_queryset(self):
-        ordering = self.request.query_params.get("ordering", "created")
-        return task_inbox_for(self.request.user, sort=TASK_ORDERING.get(ordering, "created"))
+        params = self.request.query_params
+        sort = TASK_ORDERING.get(params.get("ordering", ""), DEFAULT_SORT)
+        kind = params.get("kind", "")
+        return inbox_for(self.request.user, sort=sort, kind=kind if kind in KINDS else "")
 
     def get_object(self):
-        return task_get_for(self.request.user, self.kwargs[self.lookup_field])
+        return task_row(task_get_for(self.request.user, self.kwargs[self.lookup_field]))

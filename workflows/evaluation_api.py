@@ -8,8 +8,9 @@ department feedback, finalize; findings).
 Reads go through processes.selectors (and the screens' narrowing in
 workflows.evaluation_views): the bureau-wide readers see everything; department roles
 their own department's; agency staff their agency's re-checks; anyone else nothing (lists
-403, objects 404). Writes go through workflows.services (submit, leader, finance: they move
-the flow's tasks) and processes.services.evaluation / findings. Errors follow
+403, objects 404). Writes go through processes.services.evaluation / findings (a
+transition moves its flow task by the step workflows registered); a detail answer lists
+its ``available_actions`` from the transitions' declarations. Errors follow
 processes.api.errors (400 field errors keyed as the service keys them —
 ``lines.<target row id>.<field>`` —, 403, 404, 409).
 """
@@ -29,9 +30,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Agency, User
+from processes import transitions
 from processes.api.fields import DecimalText, FiscalYearField, IdField
 from processes.api.indicators import JobSerializer
-from processes.api.serializers import ErrorSerializer
+from processes.api.serializers import AvailableActionSerializer, ErrorSerializer
 from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import EvaluationCampaign, Finding, Recheck, RecheckSample, ScoreLine, ScoreSheet, SelfEvaluation
 from processes.numbers import MAX_INT
@@ -48,7 +50,6 @@ from processes.states import (
     SelfEvaluationStatus,
 )
 
-from . import services
 from .evaluation_forms import RowView, campaign_job_start, rows_of, sheet_preview
 from .evaluation_views import (
     agency_of,
@@ -324,6 +325,9 @@ class SelfEvaluationExtraSerializer(serializers.Serializer):
     fill), the reviews, the re-check (final score and difference) and the recommendation."""
 
     editable = serializers.BooleanField(help_text=gettext_lazy("待自评时可由本部门经办人保存"))
+    available_actions = AvailableActionSerializer(
+        many=True, help_text=gettext_lazy("请求者现在可执行的操作（来自各操作的声明）")
+    )
     sheet = ScoreSheetSerializer()
     leader_comment = serializers.CharField()
     review_comment = serializers.CharField()
@@ -411,6 +415,9 @@ class RecheckExtraSerializer(serializers.Serializer):
     it starts from), the department's sheet beside it, the opinions and the findings."""
 
     editable = serializers.BooleanField(help_text=gettext_lazy("待复核或部门已反馈时可由受托机构保存"))
+    available_actions = AvailableActionSerializer(
+        many=True, help_text=gettext_lazy("请求者现在可执行的操作（来自各操作的声明）")
+    )
     sheet = ScoreSheetSerializer()
     self_sheet = ScoreSheetSerializer(allow_null=True)
     agency_opinion = serializers.CharField()
@@ -715,9 +722,10 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         project and its department, the sheet) — and visible: it is not read again."""
         rows = rows_of(se.project, se.sheet)
         recheck = Recheck.objects.filter(self_evaluation=se).first()
+        actions = transitions.available(se, cast(User, self.request.user))
         extra = {
-            "editable": se.status == SelfEvaluationStatus.ISSUED
-            and evaluation.can_fill(se, cast(User, self.request.user)),
+            "editable": any(d.name == "submit" for d in actions),
+            "available_actions": actions,
             "sheet": sheet_data(
                 se.sheet, rows, budget=evaluation.budget_of(se.project), executed=se.project.executed_amount
             ),
@@ -757,7 +765,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._answer(services.self_evaluation_submit(evaluation=self.get_object(), actor=request.user))
+        return self._answer(evaluation.self_evaluation_submit(evaluation=self.get_object(), actor=request.user))
 
     @extend_schema(
         summary=gettext_lazy("部门审核绩效自评（部门负责人）"),
@@ -768,7 +776,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def dept_review(self, request, pk=None):
         se = self.get_object()
         data = _valid(SelfEvaluationDeptReviewSerializer, request.data)
-        return self._answer(services.self_evaluation_dept_review(evaluation=se, actor=request.user, **data))
+        return self._answer(evaluation.self_evaluation_dept_review(evaluation=se, actor=request.user, **data))
 
     @extend_schema(
         summary=gettext_lazy("财政确认绩效自评（财政绩效科）"),
@@ -780,7 +788,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def review(self, request, pk=None):
         se = self.get_object()
         data = _valid(SelfEvaluationReviewSerializer, request.data)
-        return self._answer(services.self_evaluation_review(evaluation=se, actor=request.user, **data))
+        return self._answer(evaluation.self_evaluation_review(evaluation=se, actor=request.user, **data))
 
     @extend_schema(
         summary=gettext_lazy("试算得分（不保存）"),
@@ -903,9 +911,11 @@ class RecheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         self_sheet = recheck.self_evaluation.sheet
         shown = recheck.sheet or self_sheet
         budget = evaluation.budget_of(recheck.project)
+        actions = transitions.available(recheck, cast(User, user))
         extra = {
-            "editable": evaluation.can_rescore(recheck, cast(User, user))
-            and recheck.status in (RecheckStatus.ASSIGNED, RecheckStatus.FED_BACK),
+            # the agency's sheet is open while it may submit it, and again before it finalizes
+            "editable": any(d.name in ("rescore", "finalize") for d in actions),
+            "available_actions": actions,
             "sheet": sheet_data(recheck.sheet, rows_of(recheck.project, shown), budget=budget)
             if recheck.sheet is not None or self_sheet is None
             else {**sheet_data(self_sheet, rows_of(recheck.project, self_sheet), budget=budget), "summary": ""},

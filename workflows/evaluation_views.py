@@ -8,10 +8,11 @@ recommendation once graded) and the agency's re-check sheet (the same sheet comp
 Who sees what: the bureau-wide readers (finance section, supervisors, auditors) everything;
 department roles their own department's self-evaluations and re-checks only (a campaign's
 figures and list are narrowed to their department); agency staff their agency's re-checks;
-anyone else nothing (lists 403, objects 404). Every change goes through
-workflows.services (submit, leader, finance: they move the flow's tasks) or
-processes.services.evaluation / findings (saves, re-checks). Answers follow
-workflows.views: success redirects with a message; ActionNotAllowed / Conflict 409 with the
+anyone else nothing (lists 403, objects 404). Every change is one call of
+processes.services.evaluation / findings (a transition moves its flow task by the step
+workflows registered; "save and submit" is one call, so no view opens a transaction); the
+forms and buttons shown are the transitions processes.transitions.available allows. Answers
+follow workflows.views: success redirects with a message; ActionNotAllowed / Conflict 409 with the
 message; ValidationError 400 with the errors on their fields and everything typed kept;
 PermissionDenied 403.
 """
@@ -26,7 +27,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,7 +38,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 
 from accounts.models import User
 from accounts.roles import Role
-from processes import charts
+from processes import charts, transitions
 from processes.errors import ActionNotAllowed
 from processes.models import AuditEvent, EvaluationCampaign, Finding, Job, Recheck, SelfEvaluation
 from processes.permissions import holds
@@ -51,9 +51,10 @@ from processes.selectors import (
     self_evaluations_for,
 )
 from processes.services import evaluation, findings
-from processes.states import Grade, RecheckStatus, SampleMethod, ScoreSection, SelfEvaluationStatus
+from processes.states import Grade, SampleMethod, ScoreSection, SelfEvaluationStatus
+from processes.units import in_wan
+from reports.figures import excellent_or_good_rate
 
-from . import services
 from .evaluation_forms import (
     CAMPAIGN_JOB,
     CampaignLaunchForm,
@@ -127,7 +128,7 @@ def _busy() -> str:
 def commissioned_url() -> str | None:
     """The commissioned evaluations list (built beside this module); None until it exists."""
     try:
-        return reverse("processes:commissioned_list")
+        return reverse("workflows:commissioned_list")
     except NoReverseMatch:
         return None
 
@@ -136,9 +137,8 @@ def commissioned_url() -> str | None:
 
 
 def excellent_good_rate(by_grade: dict[str, int]) -> Decimal | None:
-    """优良率 = (优 + 良) ÷ graded, by count, in percent to two places."""
-    graded = sum(by_grade.get(g.value, 0) for g in GRADES)
-    return rate_pct(by_grade.get(Grade.EXCELLENT, 0) + by_grade.get(Grade.GOOD, 0), graded) if graded else None
+    """优良率 = (优 + 良) ÷ graded, by count, in percent to two places (reports.figures)."""
+    return excellent_or_good_rate(by_grade)
 
 
 def _grade_counts(prefix: str = "self_evaluations__", scope: Q | None = None) -> dict[str, Count]:
@@ -466,7 +466,7 @@ def _pct(value: Decimal | None) -> str:
 
 
 def _wan(amount: Decimal | None) -> Decimal | None:
-    return None if amount is None else (amount / Decimal(10000)).quantize(Decimal("0.01"))
+    return in_wan(amount)  # half-up (processes.units); this copy rounded half-even
 
 
 # -- re-checks of a campaign ------------------------------------------------------------------
@@ -697,7 +697,8 @@ def _se_page(request, se: SelfEvaluation, *, bound=None, error=None, status=200)
     user = request.user
     bound = bound or {}
     rows = _se_rows(se)
-    editable = se.status == SelfEvaluationStatus.ISSUED and evaluation.can_fill(se, user)
+    actions = {d.name for d in transitions.available(se, user)}  # what the declarations allow now
+    editable = "submit" in actions
     form = None
     if editable:
         form = bound.get("fill") or SheetForm(
@@ -707,9 +708,9 @@ def _se_page(request, se: SelfEvaluation, *, bound=None, error=None, status=200)
             rows=rows,
         )
     forms: dict[str, Any] = {}
-    if se.status == SelfEvaluationStatus.SUBMITTED and evaluation.can_dept_review(se, user):
+    if actions & {"dept_approve", "dept_return"}:
         forms["dept_review"] = bound.get("dept_review") or CommentForm()
-    if se.status == SelfEvaluationStatus.DEPT_APPROVED and evaluation.can_accept(user):
+    if actions & {"accept", "send_back"}:
         forms["review"] = bound.get("review") or CommentForm()
     recheck = Recheck.objects.filter(self_evaluation=se).select_related("sample__agency").first()
     graded = se.status == SelfEvaluationStatus.ACCEPTED
@@ -788,10 +789,7 @@ def _se_fill(request, se: SelfEvaluation):
         return _se_page(request, se, bound=bound, status=400)
     submit = "submit" in request.POST
     try:
-        with transaction.atomic():
-            saved = evaluation.self_evaluation_save(evaluation=se, actor=user, **form.service_kwargs())
-            if submit:
-                saved = services.self_evaluation_submit(evaluation=saved, actor=user)
+        saved = evaluation.self_evaluation_save(evaluation=se, actor=user, submit=submit, **form.service_kwargs())
     except ActionNotAllowed as exc:
         return _se_page(request, _fresh_se(request, se), bound=bound, error=exc.message, status=409)
     except ValidationError as exc:
@@ -840,7 +838,7 @@ def _se_dept_review(request, se: SelfEvaluation):
         se,
         key="dept_review",
         choices=("approve", "return"),
-        call=lambda ok, comment: services.self_evaluation_dept_review(
+        call=lambda ok, comment: evaluation.self_evaluation_dept_review(
             evaluation=se, actor=user, approve=ok, comment=comment
         ),
     )
@@ -862,7 +860,9 @@ def _se_review(request, se: SelfEvaluation):
         se,
         key="review",
         choices=("accept", "return"),
-        call=lambda ok, comment: services.self_evaluation_review(evaluation=se, actor=user, accept=ok, comment=comment),
+        call=lambda ok, comment: evaluation.self_evaluation_review(
+            evaluation=se, actor=user, accept=ok, comment=comment
+        ),
     )
     if refused is not None:
         return refused
@@ -939,8 +939,9 @@ def _recheck_page(request, recheck: Recheck, *, bound=None, error=None, status=2
     bound = bound or {}
     rows = _recheck_rows(recheck)
     sheet = _recheck_sheet(recheck)
-    rescorer = evaluation.can_rescore(recheck, user)
-    editable = rescorer and recheck.status in (RecheckStatus.ASSIGNED, RecheckStatus.FED_BACK)
+    actions = {d.name for d in transitions.available(recheck, user)}  # what the declarations allow now
+    # the agency's sheet is open while it may submit it, and again before it finalizes
+    editable = bool(actions & {"rescore", "finalize"})
     form = None
     if editable:
         form = bound.get("fill") or SheetForm(
@@ -949,11 +950,11 @@ def _recheck_page(request, recheck: Recheck, *, bound=None, error=None, status=2
     self_sheet = recheck.self_evaluation.sheet
     self_scores = {line.target_row_id: line.score for line in self_sheet.lines.all()} if self_sheet else {}
     forms: dict[str, Any] = {}
-    if rescorer and recheck.status == RecheckStatus.ASSIGNED:
+    if "rescore" in actions:
         forms["opinion"] = bound.get("opinion") or OpinionForm()
-    if recheck.status == RecheckStatus.RESCORED and evaluation.can_feed_back(recheck, user):
+    if "feed_back" in actions:
         forms["feedback"] = bound.get("feedback") or FeedbackForm()
-    can_finalize = rescorer and recheck.status == RecheckStatus.FED_BACK
+    can_finalize = "finalize" in actions
     return render(
         request,
         "workflows/evaluation/recheck.html",
@@ -1032,10 +1033,13 @@ def _recheck_fill(request, recheck_: Recheck):
         return _recheck_page(request, recheck_, bound=bound, status=400)
     submit = "submit" in request.POST
     try:
-        with transaction.atomic():
-            saved = evaluation.recheck_save(recheck=recheck_, actor=user, **form.service_kwargs())
-            if submit:
-                saved = evaluation.recheck_submit(recheck=saved, actor=user, opinion=opinion.cleaned_data["opinion"])
+        saved = evaluation.recheck_save(
+            recheck=recheck_,
+            actor=user,
+            submit=submit,
+            opinion=opinion.cleaned_data["opinion"],
+            **form.service_kwargs(),
+        )
     except ActionNotAllowed as exc:
         return _recheck_page(request, _fresh_recheck(request, recheck_), bound=bound, error=exc.message, status=409)
     except ValidationError as exc:

@@ -13,7 +13,7 @@ names its field as the service does: ``indicators.<target row id>.<field>``.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -26,7 +26,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from processes.api.fields import DecimalText, FiscalYearField, IdField
+from processes.api.fields import DecimalText, FiscalYearField, IdField, MoneyField, flat_errors
 from processes.api.indicators import JobSerializer
 from processes.api.serializers import ErrorSerializer
 from processes.api.views import BAD_REQUEST, FORBIDDEN
@@ -45,11 +45,11 @@ from processes.selectors import (
 )
 from processes.services.monitoring import REVIEW_DECISIONS, approved_rows, can_open, report_save
 from processes.states import Direction, Disposal, Light, ReportStatus, RoundStatus
+from processes.units import half_up
 
 from .monitoring_forms import round_job_start
 from .services import monitoring_dept_review, monitoring_dispose, monitoring_review, monitoring_submit
 
-CENT = Decimal("0.01")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=gettext_lazy("不存在，或不在您的可见范围内。"))
 CONFLICT = OpenApiResponse(
     ErrorSerializer, description=gettext_lazy("报告当前状态不允许此操作（如已被他人办理），或已被他人修改。")
@@ -64,12 +64,12 @@ def _reason(reason: str) -> str:
 
 
 def _pct(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return None if value is None else half_up(value)
 
 
 def money(**options) -> serializers.DecimalField:
-    """An amount in yuan (16 digits, 2 places)."""
-    return serializers.DecimalField(max_digits=16, decimal_places=2, **options)
+    """An amount in yuan, as the models keep it (processes.models.MONEY: 16 digits, 2 places)."""
+    return MoneyField(**options)
 
 
 def rate(**options) -> serializers.DecimalField:
@@ -423,24 +423,8 @@ def _valid(serializer_class, data, **kwargs) -> dict:
     """The body, validated; DRF's nested errors keyed like the service's (``a.0.b``)."""
     body = serializer_class(data=data, **kwargs)
     if not body.is_valid():
-        raise exceptions.ValidationError(_flat(body.errors))
+        raise exceptions.ValidationError(flat_errors(body.errors))
     return dict(body.validated_data)
-
-
-def _flat(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    if isinstance(errors, dict):
-        out: dict[str, list[str]] = {}
-        for key, value in errors.items():
-            out.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
-        return {prefix: [str(e) for e in errors]} if errors else {}
-    if isinstance(errors, list):
-        out = {}
-        for i, value in enumerate(errors):
-            out.update(_flat(value, f"{prefix}.{i}"))
-        return out
-    return {prefix: [str(errors)]}
 
 
 # -- views ----------------------------------------------------------------------------------

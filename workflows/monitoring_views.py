@@ -16,7 +16,7 @@ kept; PermissionDenied 403.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
@@ -61,6 +61,7 @@ from processes.services.monitoring import (
     report_save,
 )
 from processes.states import Disposal, Light, ReportStatus
+from processes.units import half_up, in_wan, percent_text
 
 from . import services
 from .evaluation_views import add_finding_from_page, findings_context, remove_finding_from_page
@@ -80,8 +81,6 @@ from .monitoring_forms import (
 PAGE_SIZE = 50
 #: The overview page lists at most this many red projects (the XLSX lists them all).
 RED_SHOWN = 100
-CENT = Decimal("0.01")
-TEN_THOUSAND = Decimal(10000)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The lights in the order the screens list them (worst first).
 LIGHT_ORDER = [Light.RED, Light.YELLOW, Light.GREEN, Light.BLUE, Light.NONE]
@@ -105,17 +104,17 @@ HISTORY_LABELS = {
 
 def percent(value: Decimal | None) -> str:
     """A rate already in percent, to two places: 45.8333 → "45.83%"; None → ""."""
-    return "" if value is None else f"{value.quantize(CENT, rounding=ROUND_HALF_UP)}%"
+    return "" if value is None else f"{half_up(value)}%"
 
 
 def fraction_percent(value: Decimal | None) -> str:
     """A fraction as a percent to two places: 0.458333 → "45.83%"."""
-    return "" if value is None else percent(value * 100)
+    return percent_text(value)
 
 
 def wan(amount: Decimal | None) -> Decimal | None:
-    """Yuan → 万元, two places."""
-    return None if amount is None else (amount / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP)
+    """Yuan → 万元, two places half-up (processes.units)."""
+    return in_wan(amount)
 
 
 def _light_counts(by_light: dict[str, int]) -> list[tuple[str, str, int]]:

@@ -25,12 +25,15 @@ from rest_framework.views import APIView
 
 from accounts.models import Agency, User
 from accounts.roles import Role
-from processes.api.fields import FiscalYearField
+from processes import transitions, units
+from processes.api.fields import FiscalYearField, MoneyField
+from processes.api.serializers import AvailableActionSerializer
 from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import Opinion, PanelMember, PreAssessment
 from processes.permissions import holds
-from processes.selectors import pre_assessment_summary, project_get_for, project_list_for
+from processes.selectors import project_get_for, project_list_for
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus
+from reports.figures import pre_assessment_summary
 
 from .services import (
     opinion_submit,
@@ -43,13 +46,13 @@ from .services import (
 
 
 def money(**options) -> serializers.DecimalField:
-    """An amount in yuan, as the models keep it (14 digits, 2 places)."""
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **options)
+    """An amount in yuan, as the models keep it (processes.models.MONEY: 16 digits, 2 places)."""
+    return MoneyField(**options)
 
 
 def percent(rate: Decimal | None) -> str | None:
     """A rate (0.151515…) as the percent shown with two decimals ("15.15")."""
-    return None if rate is None else str((rate * 100).quantize(Decimal("0.01")))
+    return None if rate is None else str(units.percent(rate))  # half-up, as every screen
 
 
 def sees_all_opinions(user, pa: PreAssessment) -> bool:
@@ -160,10 +163,18 @@ class PreAssessmentSerializer(serializers.Serializer):
     reduction_rate = serializers.SerializerMethodField(help_text=gettext_lazy("核减率（百分数，两位小数）"))
     panel = PanelMemberSerializer(many=True)
     opinions = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField(
+        help_text=gettext_lazy("请求者当前可执行的操作（状态迁移名、名称、是否需要理由）")
+    )
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_reduction_rate(self, pa):
         return percent(pa.reduction_rate)
+
+    @extend_schema_field(AvailableActionSerializer(many=True))
+    def get_available_actions(self, pa):
+        """The review's transitions the requesting user may take now, from their declarations."""
+        return AvailableActionSerializer(transitions.available(pa, self.context["request"].user), many=True).data
 
     @extend_schema_field(OpinionSerializer(many=True))
     def get_opinions(self, pa):
@@ -177,19 +188,21 @@ class PreAssessmentSerializer(serializers.Serializer):
 
 
 class SummarySerializer(serializers.Serializer):
-    """事前绩效评估 of a fiscal year (``processes.selectors.pre_assessment_summary``)."""
+    """事前绩效评估 of a fiscal year (``reports.figures.pre_assessment_summary``, the annual
+    report's figures)."""
 
     fiscal_year = serializers.IntegerField()
     projects = serializers.IntegerField()
-    requested = serializers.DecimalField(max_digits=16, decimal_places=2)
-    approved = serializers.DecimalField(max_digits=16, decimal_places=2)
-    reduction = serializers.DecimalField(max_digits=16, decimal_places=2)
+    requested = money()
+    approved = money()
+    reduction = money()
     reduction_rate = serializers.SerializerMethodField()
     by_conclusion = serializers.DictField(child=serializers.IntegerField())
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_reduction_rate(self, summary):
-        return percent(summary.reduction_rate)
+        rate = summary.reduction_rate  # already in percent, two places half-up
+        return None if rate is None else str(rate)
 
 
 # -- input -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ ValidationError 400 with form errors; PermissionDenied 403.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from io import BytesIO
 
 from django.contrib import messages
@@ -23,19 +23,21 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.exceptions import FlowLockFailed
 
 from accounts.roles import BUREAU_WIDE_READERS, Role
+from processes import transitions
 from processes.errors import ActionNotAllowed
 from processes.files import file_response
 from processes.forms import ConclusionForm, OpinionForm, PanelReplaceForm, PreAssessmentBeginForm, ReturnForm
 from processes.models import PanelMember, PreAssessment
 from processes.permissions import holds
-from processes.selectors import pre_assessment_summary, project_get_for, project_list_for
+from processes.selectors import project_get_for, project_list_for
 from processes.services import pre_assessment as pa_services
 from processes.services.pre_assessment import dimensions
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
+from processes.units import half_up, in_wan
+from reports.figures import pre_assessment_summary
 
 from . import services
 
-CENT = Decimal("0.01")
 #: The pre-assessment page's action forms, by the name in the URL.
 ACTIONS = ("draw", "replace", "remind", "conclude", "confirm", "return")
 
@@ -68,7 +70,7 @@ def _seat_of(user, pa: PreAssessment) -> PanelMember | None:
 
 
 def _average(values: list[Decimal]) -> Decimal | None:
-    return (sum(values, Decimal(0)) / len(values)).quantize(CENT, rounding=ROUND_HALF_UP) if values else None
+    return half_up(sum(values, Decimal(0)) / len(values)) if values else None
 
 
 def _opinion_table(members: list[PanelMember]) -> dict:
@@ -155,16 +157,19 @@ def _page(request, pa: PreAssessment, *, bound=None, error=None, status=200):
     else:  # a panel member sees their own opinion only; the department none
         shown = [m for m in seated if m.user_id == user.pk]
     actions: dict = {}
-    if commissioned and pa.status == PreAssessmentStatus.INITIATED:
+    # The transitions' own declarations say who may take which now (processes.transitions).
+    available = {d.name for d in transitions.available(pa, user)}
+    if "form_panel" in available:
         actions["draw"] = True
-    if commissioned and pa.status == PreAssessmentStatus.UNDER_REVIEW:
+    if commissioned and pa.status == PreAssessmentStatus.UNDER_REVIEW:  # replacing, reminding: no transitions
         replaceable = pa.panel.filter(active=True).exclude(opinion__status=OpinionStatus.SUBMITTED).order_by("seat")
         actions["replace"] = bound.get("replace") or PanelReplaceForm(members=replaceable, prefix="replace")
         actions["remind"] = [str(m.user) for m in seated if m.opinion.status != OpinionStatus.SUBMITTED]
-    if commissioned and pa.status == PreAssessmentStatus.OPINIONS_COLLECTED:
+    if "conclude" in available:
         actions["conclude"] = bound.get("conclude") or ConclusionForm(prefix="conclude")
-    if holds(user, "processes.confirm_pre_assessment") and pa.status == PreAssessmentStatus.CONCLUDED:
+    if "confirm" in available:
         actions["confirm"] = True
+    if "send_back" in available:
         actions["return"] = bound.get("return") or ReturnForm(prefix="return")
     return render(
         request,
@@ -287,7 +292,8 @@ def opinion_edit(request, pk):
         initial = OpinionForm.initial_from(member.opinion)
         return _opinion_page(request, pa, member, OpinionForm(initial=initial, dimensions=dimensions()))
     form = OpinionForm(request.POST, dimensions=dimensions())
-    if member.opinion.status != OpinionStatus.DRAFT or pa.status != PreAssessmentStatus.UNDER_REVIEW:
+    member.pre_assessment = pa
+    if not any(d.name == "submit" for d in transitions.available(member.opinion, user)):
         return _opinion_page(request, pa, member, form, error=_("意见已提交或评审已结束，不能再修改。"), status=409)
     if not form.is_valid():
         return _opinion_page(request, pa, member, form, status=400)
@@ -340,8 +346,8 @@ def _summary_for(request):
 
 
 def _rate(summary) -> str:
-    rate = summary.reduction_rate
-    return "" if rate is None else f"{(rate * 100).quantize(CENT, rounding=ROUND_HALF_UP)}%"
+    rate = summary.reduction_rate  # in percent, two places half-up (reports.figures)
+    return "" if rate is None else f"{rate}%"
 
 
 @login_required
@@ -361,10 +367,9 @@ def pre_assessment_year_summary_xlsx(request):
     from openpyxl import Workbook
 
     year, summary, rows, counts = _summary_for(request)
-    wan = Decimal(10000)
 
     def w(amount) -> float:  # the cell's number; the exact amount stays in the database
-        return float((amount / wan).quantize(CENT, rounding=ROUND_HALF_UP))
+        return float(in_wan(amount))
 
     book = Workbook()
     sheet = book.active

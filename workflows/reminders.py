@@ -6,8 +6,9 @@ is registered in ``WorkflowsConfig.ready`` because ``workflows`` imports ``proce
 never the reverse. Its items are the open human tasks whose due time (TaskDue) falls within
 the schedule's horizon; each reminds the people who may take the task now.
 
-Overdue tasks escalate to the supervisors only when ``JIXIAO["REMINDERS"]["ESCALATE_TASKS"]``
-is true (off by default); overdue rectifications always escalate (their own provider).
+Overdue tasks escalate to the supervisors unless ``JIXIAO["REMINDERS"]["ESCALATE_TASKS"]`` is
+false (on by default, env ESCALATE_OVERDUE_TASKS; issue 17); overdue rectifications always
+escalate (their own provider).
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def soon_days() -> int:
 
 
 def escalate_tasks() -> bool:
-    """Whether overdue flow tasks escalate to the supervisors (off by default)."""
-    return bool(_reminder_settings().get("ESCALATE_TASKS", False))
+    """Whether overdue flow tasks escalate to the supervisors (on unless the setting is off)."""
+    return bool(_reminder_settings().get("ESCALATE_TASKS", True))
 
 
 def due_state(due: datetime | None, now: datetime) -> str:

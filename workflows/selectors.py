@@ -1,15 +1,31 @@
-"""Task reads with the visibility rules: a user's inbox is the tasks assigned to them plus
-the queued tasks they hold the permission for *on projects they may see*."""
+"""Task reads with the visibility rules: a user's flow tasks are the tasks assigned to them
+plus the queued tasks they hold the permission for *on projects they may see*
+(task_inbox_for); their inbox is those tasks and the state-machine steps that are theirs,
+in one list with the same columns (inbox_for, issue 17)."""
 
 from __future__ import annotations
 
+import heapq
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, overload
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
-from processes.selectors import project_list_for
+from accounts.roles import ROLE_PERMISSIONS, role_labels
+from processes.models import BudgetProject
+from processes.selectors import EvaluationWork, evaluation_work_for, project_list_for
+
+from .reminders import due_state
+from .task_status import ASSIGNED, QUEUED, task_state, task_state_label
 
 #: How an inbox may be sorted: by creation (the default) or by due time, tasks without one last.
 INBOX_ORDER = {
@@ -65,3 +81,209 @@ def task_get_visible_to(user: User, pk) -> Task:
         ).select_related("process__projectprocess__project__department", "owner"),
         pk=pk,
     )
+
+
+# -- the one inbox (issue 17, item 4) ----------------------------------------------------
+
+#: ``kind`` of an inbox row: a viewflow task, or a state-machine step (decision 0009)
+TASK = "task"
+STEP = "step"
+KINDS = (TASK, STEP)
+
+#: How the one inbox may be sorted; due date first is the default.
+INBOX_SORTS = ("due", "-due", "created")
+DEFAULT_SORT = "due"
+
+
+@dataclass
+class InboxRow:
+    """One waiting step as the inbox shows it, whether a flow task or a state-machine step:
+    the same columns for both (what it is about, what is asked, by when, where to do it)."""
+
+    kind: str  # TASK or STEP
+    key: str  # unique across kinds: "task-12", "recheck-5" (the live refresh tells rows apart by it)
+    object_type: str  # "project" for a task, else one of processes.selectors.STEP_KINDS
+    object_id: int | None
+    title: str  # the task's title (部门审核) or the kind of record (复核, 整改)
+    subject: str  # the project's or the record's name
+    subject_code: str  # the project's code, "" when none
+    department: str
+    department_id: int | None
+    project: BudgetProject | None
+    action: str  # what is waiting: the actions that complete a task, or the step (复核评分)
+    due: datetime | None
+    created: datetime | None
+    url: str  # where it is done: the task page, or the record's get_absolute_url()
+    state: str  # workflows.task_status: queued / assigned
+    queue: str = ""  # who may take a queued task
+    owner: Any = None
+    task: Task | None = None
+    due_state: str = ""  # "overdue" / "due-soon" / "" (the row's class)
+
+    @property
+    def state_label(self) -> str:
+        return task_state_label(self.state)
+
+    @property
+    def overdue(self) -> bool:
+        return self.due is not None and self.due < timezone.now()
+
+
+def queue_label(permission: str) -> str:
+    """The roles whose members may take a queued task needing ``permission``."""
+    return role_labels(r for r, perms in ROLE_PERMISSIONS.items() if permission in perms)
+
+
+def task_row(task: Task) -> InboxRow:
+    """An open task of task_inbox_for (``due_at`` annotated) as an inbox row; no query."""
+    from .nodes import task_title_of
+
+    node = task.flow_task
+    project = task.process.projectprocess.project
+    return InboxRow(
+        kind=TASK,
+        key=f"task-{task.pk}",
+        object_type="project",
+        object_id=project.pk,
+        title=str(task_title_of(task)),
+        subject=project.name,
+        subject_code=project.code,
+        department=project.department.name,
+        department_id=project.department_id,
+        project=project,
+        action=" / ".join(node.action_label(a) for a in getattr(node, "actions", ())),
+        due=getattr(task, "due_at", None),
+        created=task.created,
+        url=reverse("workflows:task", args=[task.pk]),
+        state=task_state(task.status, task.owner_id),
+        queue=queue_label(task.owner_permission or ""),
+        owner=task.owner if task.owner_id else None,
+        task=task,
+    )
+
+
+def step_row(work: EvaluationWork, user: User) -> InboxRow:
+    """A state-machine step of evaluation_work_for as an inbox row; no query."""
+    project = work.project
+    return InboxRow(
+        kind=STEP,
+        key=f"{work.kind}-{work.object_id}",
+        object_type=work.kind,
+        object_id=work.object_id,
+        title=work.title,
+        subject=work.subject,
+        subject_code=project.code if project is not None else "",
+        department=work.department,
+        department_id=work.department_id,
+        project=project,
+        action=work.step,
+        due=work.due_at,
+        created=work.created,
+        url=work.url,
+        state=ASSIGNED if work.assigned else QUEUED,
+        owner=user if work.assigned else None,
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NEVER = timedelta.max
+
+
+def _order(sort: str) -> Callable[[InboxRow], tuple]:
+    """The sort key of ``sort``, exact (no float) and total: among tasks it is the order
+    task_inbox_for gives (INBOX_ORDER: due date nulls last, then creation, then pk), so the
+    database's page of tasks and the steps merge without reading every task."""
+
+    def stamp(value: datetime | None) -> timedelta:
+        return value - _EPOCH if value is not None else _NEVER
+
+    def tie(row: InboxRow) -> tuple:
+        return (stamp(row.created), row.kind != TASK, row.object_type, row.task.pk if row.task else row.object_id or 0)
+
+    if sort == "created":
+        return tie
+    if sort == "-due":
+        return lambda row: (row.due is None, -stamp(row.due) if row.due else timedelta(0), *tie(row))
+    return lambda row: (row.due is None, stamp(row.due), *tie(row))
+
+
+class Inbox:
+    """A user's inbox, sorted: their tasks stay in the database (only a page of them is read
+    and made into rows) and their state-machine steps, fewer, are read at once; a slice
+    merges the two. Django's Paginator and DRF's pagination page it like a queryset: two
+    queries for the tasks (count, page) whatever the page, plus one per kind of step."""
+
+    def __init__(self, tasks: QuerySet[Task] | None, steps: list[InboxRow], sort: str):
+        self._tasks = tasks
+        self._key = _order(sort)
+        self._steps = sorted(steps, key=self._key)
+        self._step_keys = [self._key(row) for row in self._steps]
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = (self._tasks.count() if self._tasks is not None else 0) + len(self._steps)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[InboxRow]:
+        return iter(self[0 : len(self)])
+
+    @overload
+    def __getitem__(self, index: int) -> InboxRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[InboxRow]: ...
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            position = index + len(self) if index < 0 else index
+            if not 0 <= position < len(self):
+                raise IndexError(index)
+            return self[position : position + 1][0]
+        start, stop, stride = index.indices(len(self))
+        if stride != 1:
+            return self[start:stop][::stride]
+        rows = self._window(start, stop) if stop > start else []
+        now = timezone.now()
+        for row in rows:
+            row.due_state = due_state(row.due, now)
+        return rows
+
+    def _window(self, start: int, stop: int) -> list[InboxRow]:
+        """Rows ``start``..``stop`` of the merged order. The tasks there are among tasks
+        ``first``..``stop`` (at most len(steps) steps come before the window), so only those
+        are read; what precedes the first of them is counted, not read."""
+        if self._tasks is None:
+            return self._steps[start:stop]
+        first = max(0, start - len(self._steps))
+        tasks = [task_row(task) for task in self._tasks[first:stop]]
+        if first == 0:
+            steps, at = self._steps, 0
+        elif not tasks:  # fewer tasks than counted: one was done meanwhile
+            return []
+        else:
+            before = bisect_left(self._step_keys, self._key(tasks[0]))  # the steps before tasks[first]
+            steps, at = self._steps[before:], first + before
+        merged = list(heapq.merge(tasks, steps, key=self._key))
+        return merged[start - at : stop - at]
+
+
+def inbox_for(user: User | AnonymousUser, *, sort: str = DEFAULT_SORT, kind: str = "") -> Inbox:
+    """Everything waiting for ``user``, as one sorted list: their flow tasks (task_inbox_for)
+    and the state-machine steps that are theirs to take (processes.selectors.
+    evaluation_work_for: re-checks, commissioned evaluations and their panel seats,
+    rectifications and extension requests, the finance section's project steps), scoped as
+    each is today.
+
+    ``sort``: ``due`` (the default: by due date, none last), ``-due`` (latest first, none
+    last) or ``created``; anything else is ``due``. ``kind``: TASK or STEP keeps only that
+    kind; anything else keeps both. A fixed number of queries whatever the number of rows
+    (see Inbox).
+    """
+    sort = sort if sort in INBOX_SORTS else DEFAULT_SORT
+    if not user.is_authenticated:
+        return Inbox(None, [], sort)
+    tasks = task_inbox_for(user, sort=sort) if kind != STEP else None
+    steps = [step_row(work, user) for work in evaluation_work_for(user, limit=None)] if kind != TASK else []
+    return Inbox(tasks, steps, sort)

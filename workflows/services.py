@@ -21,9 +21,7 @@ from processes.models import (
     BudgetProject,
     MonitoringReport,
     Opinion,
-    PanelMember,
     PreAssessment,
-    SelfEvaluation,
     TargetSet,
 )
 from processes.services import evaluation as evaluation_services
@@ -31,7 +29,7 @@ from processes.services import monitoring as monitoring_services
 from processes.services import pre_assessment as pa_services
 from processes.services import targets as target_services
 from processes.services.projects import AfterTransition, msgid, project_transition, project_url
-from processes.states import Conclusion, OpinionStatus, ProjectStage, TargetSetStatus
+from processes.states import ProjectStage, TargetSetStatus
 
 from .bulk import bulk_start
 from .flows import (
@@ -39,7 +37,6 @@ from .flows import (
     MonitoringFlow,
     PreAssessmentFlow,
     ProjectIntakeFlow,
-    SelfEvaluationFlow,
     TargetReviewFlow,
 )
 from .models import ProjectProcess
@@ -204,15 +201,6 @@ def _running_process(project_id: int, flow_class, data: dict | None = None) -> P
     return processes.order_by("-pk").first()
 
 
-def _pa_process(pa: PreAssessment) -> ProjectProcess | None:
-    return _running_process(pa.project_id, PreAssessmentFlow)
-
-
-def _finish(node, pa: PreAssessment, actor: User, *, seat: int | None = None) -> None:
-    """Claim (if queued) and complete ``pa``'s open task of ``node`` for ``actor``."""
-    _finish_task(node, pa.project_id, actor, seat=seat)
-
-
 def _finish_task(
     node, project_id: int, actor: User, *, seat: int | None = None, data: dict | None = None
 ) -> ProjectProcess:
@@ -239,10 +227,6 @@ def _finish_task(
     return process
 
 
-def _lock_project(pa: PreAssessment) -> None:
-    BudgetProject.objects.select_for_update().filter(pk=pa.project_id).exists()
-
-
 @transaction.atomic
 def pre_assessment_begin(*, project: BudgetProject, actor: User, agency, due_at) -> PreAssessment:
     """Finance commissions the agency: the domain record and the flow that hands out its tasks."""
@@ -251,111 +235,37 @@ def pre_assessment_begin(*, project: BudgetProject, actor: User, agency, due_at)
     return pa
 
 
-@transaction.atomic
-def pre_assessment_draw(*, pre_assessment: PreAssessment, actor: User, seed: int | None = None) -> PreAssessment:
-    """The agency draws the panel; one opinion task per member is handed out."""
-    _lock_project(pre_assessment)
-    pa = pa_services.pre_assessment_form_panel(pre_assessment=pre_assessment, actor=actor, seed=seed)
-    _finish(PreAssessmentFlow.draw, pa, actor)
-    return pa
+# The review's other steps are the domain's services themselves: each runs its flow step
+# (workflows/steps/pre_assessment.py) inside the transition. These names stay for the
+# screens, the API and the demo.
+pre_assessment_draw = pa_services.pre_assessment_form_panel
+panel_member_replace = pa_services.pre_assessment_replace_member
+pre_assessment_propose = pa_services.pre_assessment_conclude
+pre_assessment_sweep = pa_services.pre_assessment_close_due
 
 
-@transaction.atomic
 def opinion_submit(*, opinion: Opinion, actor: User, submit: bool = True, **fields) -> Opinion:
-    """A member saves or submits their opinion. Submitting completes their task; declaring a
-    conflict hands their task to the member drawn in their place."""
-    member = opinion.member
-    pa = member.pre_assessment
-    _lock_project(pa)
-    opinion = pa_services.opinion_save(opinion=opinion, actor=actor, submit=submit, **fields)
-    if opinion.conflict_declared:
-        _reassign_seat(pa, member.seat)
-    elif opinion.status == OpinionStatus.SUBMITTED:
-        _finish(PreAssessmentFlow.opinion, pa, actor, seat=member.seat)
-    return opinion
-
-
-@transaction.atomic
-def panel_member_replace(*, member: PanelMember, actor: User, reason: str) -> PanelMember:
-    """The agency replaces a member (reason required); the seat's task follows the seat."""
-    _lock_project(member.pre_assessment)
-    seat = pa_services.pre_assessment_replace_member(member=member, actor=actor, reason=reason)
-    _reassign_seat(member.pre_assessment, member.seat)
-    return seat
-
-
-def _reassign_seat(pa: PreAssessment, seat: int) -> None:
-    process = _pa_process(pa)
-    holder = PanelMember.objects.get(pre_assessment=pa, seat=seat, active=True)
-    if process is None:
-        return
-    with PreAssessmentFlow.lock(process.pk):
-        for task in Task.objects.filter(
-            process=process, flow_task=PreAssessmentFlow.opinion, status__in=OPEN, data__seat=seat
-        ):
-            task.owner_id = holder.user_id
-            task.data = {**task.data, "user_id": holder.user_id, "kind": holder.kind}
-            task.save(update_fields=["owner", "data"])
-
-
-@transaction.atomic
-def pre_assessment_sweep(*, pre_assessment: PreAssessment, now=None) -> bool:
-    """At the due date, once the quorum is in: the domain records the missing opinions as
-    expired, and their tasks are closed so that the join fires (once)."""
-    _lock_project(pre_assessment)
-    if not pa_services.pre_assessment_close_due(pre_assessment=pre_assessment, now=now):
-        return False
-    process = _pa_process(pre_assessment)
-    if process is None:
-        return True
-    with PreAssessmentFlow.lock(process.pk):
-        for task in Task.objects.filter(process=process, flow_task=PreAssessmentFlow.opinion, status__in=OPEN):
-            task.data = {**task.data, "expired": True}
-            task.save(update_fields=["data"])
-            activation = task.flow_task.activation_class(task)
-            activation.start(None)
-            activation.execute()
-    return True
+    """A member saves or submits their opinion (declaring a conflict hands their seat, and
+    its task, to the member drawn in their place)."""
+    return pa_services.opinion_save(opinion=opinion, actor=actor, submit=submit, **fields)
 
 
 def sweep_due_pre_assessments(now=None) -> int:
     """The periodic sweep: every review past its due date with its quorum in moves on."""
     moved = 0
     for pa in pa_services.pre_assessments_due(now):
-        moved += pre_assessment_sweep(pre_assessment=pa, now=now)
+        moved += pa_services.pre_assessment_close_due(pre_assessment=pa, now=now)
     return moved
 
 
-@transaction.atomic
-def pre_assessment_propose(*, pre_assessment: PreAssessment, actor: User, **fields) -> PreAssessment:
-    _lock_project(pre_assessment)
-    pa = pa_services.pre_assessment_conclude(pre_assessment=pre_assessment, actor=actor, **fields)
-    _finish(PreAssessmentFlow.conclude, pa, actor)
-    return pa
-
-
-@transaction.atomic
 def pre_assessment_decide(
     *, pre_assessment: PreAssessment, actor: User, confirm: bool, reason: str = ""
 ) -> PreAssessment:
     """The finance officer confirms the conclusion (the project is budgeted or rejected) or
     returns it to the agency, which gets a new conclusion task."""
-    _lock_project(pre_assessment)
     if confirm:
-        pa = pa_services.pre_assessment_confirm(pre_assessment=pre_assessment, actor=actor)
-    else:
-        pa = pa_services.pre_assessment_return(pre_assessment=pre_assessment, actor=actor, reason=reason)
-    _finish(PreAssessmentFlow.confirm, pa, actor)
-    if confirm and pa.conclusion == Conclusion.REJECT:  # 不予支持: the targets' review ends too
-        _end_targets(pa.project, actor, pa.conclusion_reasons)
-    return pa
-
-
-def _end_targets(project: BudgetProject, actor: User, reason: str) -> None:
-    told = _cancel_flows(project, only=TargetReviewFlow)
-    target_services.target_cancel_open(project=project, actor=actor, reason=reason)
-    if told:
-        notify(messages=told, event_key=f"targets-ended:{project.pk}", url=project_url(project))
+        return pa_services.pre_assessment_confirm(pre_assessment=pre_assessment, actor=actor)
+    return pa_services.pre_assessment_return(pre_assessment=pre_assessment, actor=actor, reason=reason)
 
 
 # -- performance targets (DESIGN §3.3) ------------------------------------------------------
@@ -495,20 +405,10 @@ def monitoring_dispose(
 # -- evaluation (DESIGN §3.5) ----------------------------------------------------------------
 
 
-def campaign_launch(*, actor: User, progress=None, **fields) -> evaluation_services.Launched:
-    """Launch the year's self-evaluation: the self-evaluations in bulk and one
-    SelfEvaluationFlow per project waiting at its department's 填报 task, due at the
-    launch's due date — in one transaction that takes seconds for thousands of projects."""
-
-    def start_flows(campaign, evaluations: list[SelfEvaluation], due_at) -> None:
-        bulk_start(
-            SelfEvaluationFlow,
-            SelfEvaluationFlow.fill,
-            [(e.project_id, {"self_evaluation": e.pk}) for e in evaluations],
-            due_at=due_at,
-        )
-
-    return evaluation_services.campaign_launch(actor=actor, progress=progress, after=start_flows, **fields)
+#: Launch (or extend) the year's self-evaluation: the self-evaluations in bulk and one
+#: SelfEvaluationFlow per project waiting at its department's 填报 task, due at the launch's
+#: due date (the bulk start registered in workflows.steps.evaluation).
+campaign_launch = evaluation_services.campaign_launch
 
 
 def campaign_job(job, progress) -> dict:
@@ -521,35 +421,9 @@ def campaign_job(job, progress) -> dict:
     return {"campaign": launched.campaign.pk, "created": len(launched.created), "already": launched.already}
 
 
-def _evaluation_step(node, actor: User):
-    return _step(node, actor, by_record="self_evaluation")
-
-
-def self_evaluation_submit(*, evaluation: SelfEvaluation, actor: User) -> SelfEvaluation:
-    return evaluation_services.self_evaluation_submit(
-        evaluation=evaluation, actor=actor, after=_evaluation_step(SelfEvaluationFlow.fill, actor)
-    )
-
-
-def self_evaluation_dept_review(
-    *, evaluation: SelfEvaluation, actor: User, approve: bool, comment: str = ""
-) -> SelfEvaluation:
-    return evaluation_services.self_evaluation_dept_review(
-        evaluation=evaluation,
-        actor=actor,
-        approve=approve,
-        comment=comment,
-        after=_evaluation_step(SelfEvaluationFlow.leader_review, actor),
-    )
-
-
-def self_evaluation_review(
-    *, evaluation: SelfEvaluation, actor: User, accept: bool, comment: str = ""
-) -> SelfEvaluation:
-    return evaluation_services.self_evaluation_review(
-        evaluation=evaluation,
-        actor=actor,
-        accept=accept,
-        comment=comment,
-        after=_evaluation_step(SelfEvaluationFlow.finance_review, actor),
-    )
+# The self-evaluation's decisions are processes.services.evaluation's own: the flow step
+# each one completes is registered in workflows.steps.evaluation. The names stay here for
+# the callers that have always used them.
+self_evaluation_submit = evaluation_services.self_evaluation_submit
+self_evaluation_dept_review = evaluation_services.self_evaluation_dept_review
+self_evaluation_review = evaluation_services.self_evaluation_review

@@ -22,7 +22,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from processes.api.fields import IdField
+from processes.api.fields import IdField, flat_errors
 from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import BudgetProject, TargetRow, TargetSet
 from processes.numbers import MAX_INT
@@ -202,28 +202,10 @@ ACTION_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT
 READ_ERRORS = {403: FORBIDDEN, 404: NOT_FOUND}
 
 
-def _flat(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested errors ({"rows": [{}, {"weight": [...]}]}) keyed as the services key
-    theirs ("rows.1.weight")."""
-    if isinstance(errors, dict):
-        out: dict[str, list[str]] = {}
-        for key, value in errors.items():
-            out.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
-        return {prefix: [str(e) for e in errors]} if errors else {}
-    if isinstance(errors, list):
-        out = {}
-        for i, value in enumerate(errors):
-            out.update(_flat(value, f"{prefix}.{i}"))
-        return out
-    return {prefix: [str(errors)]}
-
-
 def _valid(serializer_class, data) -> dict:
     body = serializer_class(data=data)
     if not body.is_valid():
-        raise exceptions.ValidationError(_flat(body.errors))
+        raise exceptions.ValidationError(flat_errors(body.errors))
     return body.validated_data
 
 

@@ -3,7 +3,7 @@ and the pre-assessment screens."""
 
 from django.urls import path
 
-from . import board_urls, evaluation_urls, target_views, views
+from . import board_urls, commissioned_urls, evaluation_urls, target_views, views
 from . import monitoring_views as mon_views
 from . import pre_assessment_views as pa_views
 
@@ -40,6 +40,8 @@ urlpatterns = [
     ),
     # 绩效自评 and 复核 (workflows/evaluation_urls.py)
     *evaluation_urls.urlpatterns,
+    # 重点评价 and 部门整体绩效评价, and their public reports (workflows/commissioned_urls.py)
+    *commissioned_urls.urlpatterns,
     # the supervisors' deadline board (workflows/board_urls.py)
     *board_urls.urlpatterns,
 ]

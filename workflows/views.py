@@ -31,22 +31,20 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-from accounts.roles import ROLE_PERMISSIONS, role_labels
 from processes.errors import ActionNotAllowed, Conflict
 from processes.forms import ActionForm
 from processes.lifecycle import lifecycle_context
 from processes.models import BudgetProject
 from processes.permissions import can_edit
 from processes.results import results_for, results_visible_to
-from processes.selectors import evaluation_work_for, project_get_for, project_timeline
+from processes.selectors import project_get_for, project_timeline
 from processes.services.projects import TransitionSpec, available_transitions, transition_spec
 from processes.states import ProjectStage
 
 from . import services
 from .evaluation_views import project_evaluation_panel
 from .nodes import task_due, task_title_of
-from .reminders import due_state
-from .selectors import INBOX_ORDER, task_get_visible_to, task_inbox_for
+from .selectors import DEFAULT_SORT, INBOX_SORTS, KINDS, inbox_for, queue_label, task_get_visible_to, task_inbox_for
 from .task_status import task_state, task_state_label
 
 PAGE_SIZE = 50
@@ -82,11 +80,6 @@ class TaskRow:
         return task_state_label(self.state)
 
 
-def _queue_label(permission: str) -> str:
-    """The roles whose members may claim a queued task needing ``permission``."""
-    return role_labels(r for r, perms in ROLE_PERMISSIONS.items() if permission in perms)
-
-
 def _row(task: Task, project: BudgetProject, *, mine: bool = False) -> TaskRow:
     node = task.flow_task
     return TaskRow(
@@ -96,7 +89,7 @@ def _row(task: Task, project: BudgetProject, *, mine: bool = False) -> TaskRow:
         asked=[node.action_label(a) for a in getattr(node, "actions", ())],
         due=task_due(task),
         owner=task.owner if task.owner_id else None,
-        queue=_queue_label(task.owner_permission or ""),
+        queue=queue_label(task.owner_permission or ""),
         mine=mine,
         work_url=node.work_url(project, task) if task.status in OPEN else None,
     )
@@ -118,22 +111,19 @@ def _refuse_busy() -> str:
 
 @login_required
 def inbox(request):
-    """待办: the tasks assigned to the user and the queued tasks they may take."""
+    """待办: everything waiting for the user in one list (workflows.selectors.inbox_for): the
+    flow tasks assigned to them or queued for them, and the state-machine steps that are
+    theirs (re-checks, commissioned evaluations, rectifications, project steps); by due date
+    unless ``?sort=`` says otherwise, ``?kind=task|step`` keeps one kind."""
     sort = request.GET.get("sort", "")
-    sort = sort if sort in INBOX_ORDER else "created"
-    page = Paginator(task_inbox_for(request.user, sort=sort), PAGE_SIZE).get_page(request.GET.get("page"))
-    now = timezone.now()
-    rows = []
-    for task in page:
-        row = _row(task, task.process.projectprocess.project, mine=True)
-        row.due = task.due_at  # the TaskDue column: what the inbox sorts by and reminders count from
-        row.due_state = due_state(row.due, now)
-        rows.append(row)
-    # re-checks and commissioned evaluations are state machines, not flows (decision 0009)
+    sort = sort if sort in INBOX_SORTS else DEFAULT_SORT
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in KINDS else ""
+    page = Paginator(inbox_for(request.user, sort=sort, kind=kind), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "rows": page.object_list, "sort": sort, "kind": kind}
     if request.GET.get("rows"):  # the rows alone, fetched by static/js/inbox_live.js when a notice arrives
-        return render(request, "workflows/inbox_rows.html", {"page": page, "rows": rows, "sort": sort})
-    work = [(item, due_state(item.due_at, now)) for item in evaluation_work_for(request.user)]
-    return render(request, "workflows/inbox.html", {"page": page, "rows": rows, "evaluation_work": work, "sort": sort})
+        return render(request, "workflows/inbox_rows.html", context)
+    return render(request, "workflows/inbox.html", context)
 
 
 # -- task page ------------------------------------------------------------------------

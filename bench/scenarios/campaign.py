@@ -21,7 +21,7 @@ from processes.models import AuditEvent, BudgetProject, SelfEvaluation
 from processes.services import evaluation as evaluation_services
 from processes.services.audit import audit_verify
 from processes.states import ProjectStage, SelfEvaluationStatus
-from workflows import services as workflows_services
+from workflows import bulk as workflows_bulk
 from workflows.flows import SelfEvaluationFlow
 from workflows.nodes import task_due
 
@@ -64,7 +64,7 @@ def run(ctx: Context) -> None:
         parts = Parts(
             [
                 (evaluation_services, "audit_record_many", "audit_record_many (chained batch)"),
-                (workflows_services, "bulk_start", "bulk_start (flows)"),
+                (workflows_bulk, "bulk_start", "bulk_start (flows)"),
                 (evaluation_services, "_tell_departments", "the notices (in the transaction)"),
                 (notification_services, "deliver", "delivery after commit"),
             ]

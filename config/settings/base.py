@@ -437,14 +437,15 @@ JIXIAO: dict[str, Any] = {
     },
     # Reminders (DESIGN §3.6): days before a deadline, then every EVERY_DAYS once overdue;
     # an item due within SOON_DAYS shows as due soon. Overdue rectifications always escalate
-    # to the supervisors; overdue flow tasks only when ESCALATE_TASKS.
+    # to the supervisors; overdue flow tasks, re-checks and commissioned evaluations too
+    # unless ESCALATE_TASKS is off (env ESCALATE_OVERDUE_TASKS=false; on by default, issue 17).
     # PANEL_REMIND_HOURS: an agency reminds a panel member of a missing opinion at most once
     # in this many hours (decision 0018).
     "REMINDERS": {
         "BEFORE_DAYS": [7, 3, 1],
         "EVERY_DAYS": 3,
         "SOON_DAYS": 3,
-        "ESCALATE_TASKS": False,
+        "ESCALATE_TASKS": env.bool("ESCALATE_OVERDUE_TASKS", default=True),
         "PANEL_REMIND_HOURS": 24,
     },
     # Results application (DESIGN §3.7): an earlier one-off project graded 差 warns a new

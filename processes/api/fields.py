@@ -9,6 +9,10 @@ field and one year field, used by every serializer (decision 0014).
   would overflow the database's integer (500 before); it is now a 400.
 - ``FiscalYearField``: a fiscal year within ``JIXIAO["FISCAL_YEAR_RANGE"]``.
 - ``DecimalText``: a number the service reads and bounds itself (keyed errors).
+- ``MoneyField``: an amount in 元 with the digits of every money column
+  (``processes.models.MONEY``: 16 digits, 2 places), the API's one money field; amounts
+  are shown in 万元/亿元 through ``processes.units``.
+- ``flat_errors``: DRF's nested errors keyed as the services key theirs (``rows.1.weight``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from rest_framework import serializers
 
 from processes import numbers
 from processes.fiscal_years import fiscal_year_range
+from processes.models import MONEY
 
 
 class ModelDecimalField(serializers.DecimalField):
@@ -98,3 +103,29 @@ class DecimalText(serializers.CharField):
         kwargs.setdefault("allow_blank", True)
         kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount in 元 as every money column keeps it (``processes.models.MONEY``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=MONEY["max_digits"], decimal_places=MONEY["decimal_places"], **kwargs)
+
+
+def flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors ({"rows": [{}, {"weight": [...]}]}) keyed as the services key
+    theirs ("rows.1.weight"), so a body refused by its serializer reads like one refused by
+    the service."""
+    if isinstance(errors, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            out.update(flat_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        return {prefix: [str(e) for e in errors]} if errors else {}
+    if isinstance(errors, list):
+        out = {}
+        for i, value in enumerate(errors):
+            out.update(flat_errors(value, f"{prefix}.{i}"))
+        return out
+    return {prefix: [str(errors)]}

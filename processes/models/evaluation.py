@@ -4,7 +4,9 @@ findings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import models
@@ -13,8 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.roles import Role
+
 from ..files import private_storage
 from ..fiscal_years import validate_fiscal_year
+from ..notices import commissioned as commissioned_notices
+from ..notices import evaluation as ev_notices
+from ..permissions import commissioned as commissioned_perms
+from ..permissions import evaluation as ev_perms
 from ..states import (
     SELF_EVALUATION_OPEN,
     CampaignStatus,
@@ -28,10 +36,14 @@ from ..states import (
     ScoreSection,
     SelfEvaluationStatus,
 )
+from ..transitions import declare, system
 from .fields import BoundedDecimalField
 from .history import history_link
 from .project import MONEY, BudgetProject, MoneyOptions
 from .targets import TargetRow
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 SCORE: MoneyOptions = {"max_digits": 5, "decimal_places": 2}  # points, 0–100.00
 
@@ -57,9 +69,6 @@ class EvaluationCampaign(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
-    def get_absolute_url(self) -> str:
-        return reverse("workflows:evaluation_campaign", args=[self.pk])
-
     class Meta:
         verbose_name = _("绩效自评工作")
         verbose_name_plural = pgettext_lazy("plural", "绩效自评工作")
@@ -75,6 +84,9 @@ class EvaluationCampaign(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:evaluation_campaign", args=[self.pk])
 
 
 class ScoreSheet(models.Model):
@@ -180,9 +192,6 @@ class SelfEvaluation(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    def get_absolute_url(self) -> str:
-        return reverse("workflows:self_evaluation", args=[self.pk])
-
     class Meta:
         verbose_name = _("绩效自评")
         verbose_name_plural = pgettext_lazy("plural", "绩效自评")
@@ -192,6 +201,9 @@ class SelfEvaluation(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.campaign.fiscal_year} · {self.project}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:self_evaluation", args=[self.pk])
+
     @property
     def editable(self) -> bool:
         return self.status == SelfEvaluationStatus.ISSUED
@@ -200,27 +212,103 @@ class SelfEvaluation(ConcurrentTransitionMixin, models.Model):
     def is_open(self) -> bool:
         return self.status in SELF_EVALUATION_OPEN
 
-    @transition(field=status, source=SelfEvaluationStatus.ISSUED, target=SelfEvaluationStatus.SUBMITTED)
+    #: What the engine's lock reads with the row (processes.transitions.lock).
+    lock_related = ("campaign", "project__department", "sheet")
+
+    def audit_detail(self) -> dict:
+        """What every audit row of a self-evaluation's step carries."""
+        return {"project": self.project_id, "score": self.score}
+
+    @transition(
+        field=status,
+        source=SelfEvaluationStatus.ISSUED,
+        target=SelfEvaluationStatus.SUBMITTED,
+        permission=ev_perms.fsm(ev_perms.can_fill),
+        custom=declare(
+            _("提交绩效自评"),
+            roles=[Role.DEPT_STAFF],
+            tells=ev_notices.leaders_review,
+            audit="self_evaluation_submit",
+        ),
+    )
     def submit(self) -> None:
         pass
 
-    @transition(field=status, source=SelfEvaluationStatus.SUBMITTED, target=SelfEvaluationStatus.DEPT_APPROVED)
+    @transition(
+        field=status,
+        source=SelfEvaluationStatus.SUBMITTED,
+        target=SelfEvaluationStatus.DEPT_APPROVED,
+        permission=ev_perms.fsm(ev_perms.can_dept_review),
+        custom=declare(
+            _("审核通过"),
+            roles=[Role.DEPT_LEADER],
+            tells=ev_notices.finance_accepts,
+            audit="self_evaluation_dept_approve",
+        ),
+    )
     def dept_approve(self, *, comment: str) -> None:
         self.leader_comment = comment
 
-    @transition(field=status, source=SelfEvaluationStatus.SUBMITTED, target=SelfEvaluationStatus.ISSUED)
+    @transition(
+        field=status,
+        source=SelfEvaluationStatus.SUBMITTED,
+        target=SelfEvaluationStatus.ISSUED,
+        permission=ev_perms.fsm(ev_perms.can_dept_review),
+        custom=declare(
+            _("退回经办人"),
+            roles=[Role.DEPT_LEADER],
+            tells=ev_notices.department_returned,
+            needs_reason=True,
+            style="danger",
+            audit="self_evaluation_dept_return",
+        ),
+    )
     def dept_return(self, *, comment: str) -> None:
         self.leader_comment = comment
 
-    @transition(field=status, source=SelfEvaluationStatus.DEPT_APPROVED, target=SelfEvaluationStatus.ACCEPTED)
+    @transition(
+        field=status,
+        source=SelfEvaluationStatus.DEPT_APPROVED,
+        target=SelfEvaluationStatus.ACCEPTED,
+        permission=ev_perms.fsm(ev_perms.can_accept_evaluation),
+        custom=declare(
+            _("确认绩效自评"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=ev_notices.department_accepted,
+            audit="self_evaluation_accept",
+        ),
+    )
     def accept(self, *, comment: str) -> None:
         self.review_comment = comment
 
-    @transition(field=status, source=SelfEvaluationStatus.DEPT_APPROVED, target=SelfEvaluationStatus.ISSUED)
+    @transition(
+        field=status,
+        source=SelfEvaluationStatus.DEPT_APPROVED,
+        target=SelfEvaluationStatus.ISSUED,
+        permission=ev_perms.fsm(ev_perms.can_accept_evaluation),
+        custom=declare(
+            _("退回部门"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=ev_notices.department_returned,
+            needs_reason=True,
+            style="danger",
+            audit="self_evaluation_return",
+        ),
+    )
     def send_back(self, *, comment: str) -> None:
         self.review_comment = comment
 
-    @transition(field=status, source=SELF_EVALUATION_OPEN, target=SelfEvaluationStatus.CANCELLED)
+    @transition(
+        field=status,
+        source=SELF_EVALUATION_OPEN,
+        target=SelfEvaluationStatus.CANCELLED,
+        permission=ev_perms.fsm(ev_perms.nobody),
+        custom=system(
+            _("随项目撤销关闭"),
+            silent=_("项目撤销时部门已收到项目阶段变更通知，待办人已收到任务取消通知"),
+            audit="self_evaluation_cancel",
+        ),
+    )
     def cancel(self) -> None:
         pass
 
@@ -255,6 +343,9 @@ class RecheckSample(models.Model):
     def __str__(self) -> str:
         return f"{self.campaign.fiscal_year} · {self.agency} · {self.get_method_display()}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:evaluation_rechecks", args=[self.campaign_id])
+
 
 class Recheck(ConcurrentTransitionMixin, models.Model):
     """复核 of one self-evaluation by the commissioned agency: assigned → rescored (the
@@ -285,9 +376,6 @@ class Recheck(ConcurrentTransitionMixin, models.Model):
     revision = models.PositiveIntegerField(_("修订号"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
-    def get_absolute_url(self) -> str:
-        return reverse("workflows:recheck", args=[self.pk])
-
     class Meta:
         verbose_name = _("复核")
         verbose_name_plural = pgettext_lazy("plural", "复核")
@@ -296,6 +384,9 @@ class Recheck(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.project} · {self.get_status_display()}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:recheck", args=[self.pk])
+
     @property
     def difference(self) -> Decimal | None:
         """复核得分 − 自评得分."""
@@ -303,18 +394,66 @@ class Recheck(ConcurrentTransitionMixin, models.Model):
             return None
         return self.final_score - self.self_score
 
-    @transition(field=status, source=RecheckStatus.ASSIGNED, target=RecheckStatus.RESCORED)
+    #: What the engine's lock reads with the row (processes.transitions.lock).
+    lock_related = ("sample__agency", "sample__campaign", "project__department", "sheet")
+
+    def audit_detail(self) -> dict:
+        """What every audit row of a re-check's step carries."""
+        return {"project": self.project_id, "score": None}
+
+    @transition(
+        field=status,
+        source=RecheckStatus.ASSIGNED,
+        target=RecheckStatus.RESCORED,
+        permission=ev_perms.fsm(ev_perms.can_rescore),
+        custom=declare(
+            _("提交复核结果"),
+            roles=[Role.AGENCY_STAFF],
+            tells=ev_notices.department_feedback_asked,
+            audit="recheck_rescore",
+        ),
+    )
     def rescore(self, *, opinion: str) -> None:
         self.agency_opinion = opinion
 
-    @transition(field=status, source=RecheckStatus.RESCORED, target=RecheckStatus.FED_BACK)
+    @transition(
+        field=status,
+        source=RecheckStatus.RESCORED,
+        target=RecheckStatus.FED_BACK,
+        permission=ev_perms.fsm(ev_perms.can_feed_back),
+        custom=declare(
+            _("反馈复核意见"),
+            roles=[Role.DEPT_STAFF, Role.DEPT_LEADER],
+            tells=ev_notices.agency_finalizes,
+            audit="recheck_feedback",
+        ),
+    )
     def feed_back(self, *, comment: str) -> None:
         self.department_comment = comment
 
-    @transition(field=status, source=RecheckStatus.FED_BACK, target=RecheckStatus.FINAL)
+    @transition(
+        field=status,
+        source=RecheckStatus.FED_BACK,
+        target=RecheckStatus.FINAL,
+        permission=ev_perms.fsm(ev_perms.can_rescore),
+        custom=declare(
+            _("完成复核"),
+            roles=[Role.AGENCY_STAFF],
+            tells=ev_notices.recheck_final,
+            audit="recheck_finalize",
+        ),
+    )
     def finalize(self, *, score: Decimal, grade: str) -> None:
         self.final_score = score
         self.final_grade = grade
+
+
+def _evaluation_permission(
+    check: Callable[[CommissionedEvaluation, User], bool],
+) -> Callable[[models.Model, Any], bool]:
+    """``check`` typed as django-fsm-2's ``permission=`` wants it (it is only ever called
+    with a CommissionedEvaluation and a User: the cast widens the static type only)."""
+    return cast("Callable[[models.Model, Any], bool]", check)
 
 
 class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
@@ -385,8 +524,8 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    def get_absolute_url(self) -> str:
-        return reverse("processes:commissioned_detail", args=[self.pk])
+    #: What the transition engine's lock reads with the row (processes.transitions.lock).
+    lock_related = ("department", "project", "agency")
 
     class Meta:
         verbose_name = _("委托评价")
@@ -410,50 +549,143 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:commissioned_detail", args=[self.pk])
+
     @property
     def completion_rate(self) -> Decimal | None:
         return completion_rate(self.executed, self.budget)
 
-    # -- transitions: fields only ------------------------------------------------------
+    # -- transitions: fields only; who may, who is told: the declarations -------------------
 
-    @transition(field=status, source=EvaluationStatus.COMMISSIONED, target=EvaluationStatus.PLAN_SUBMITTED)
+    @transition(
+        field=status,
+        source=EvaluationStatus.COMMISSIONED,
+        target=EvaluationStatus.PLAN_SUBMITTED,
+        permission=_evaluation_permission(commissioned_perms.is_agency_of),
+        custom=declare(
+            _("提交评价方案"), roles=[Role.AGENCY_STAFF], tells=commissioned_notices.plan_submitted, audit="submit_plan"
+        ),
+    )
     def submit_plan(self, *, framework: dict, plan: str) -> None:
         self.framework = framework
         self.plan = plan
 
-    @transition(field=status, source=EvaluationStatus.PLAN_SUBMITTED, target=EvaluationStatus.PLAN_APPROVED)
+    @transition(
+        field=status,
+        source=EvaluationStatus.PLAN_SUBMITTED,
+        target=EvaluationStatus.PLAN_APPROVED,
+        permission=_evaluation_permission(commissioned_perms.can_review_plan),
+        custom=declare(
+            _("批准评价方案"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=commissioned_notices.plan_approved,
+            audit="approve_plan",
+        ),
+    )
     def approve_plan(self, *, comment: str) -> None:
         self.plan_comment = comment
 
-    @transition(field=status, source=EvaluationStatus.PLAN_SUBMITTED, target=EvaluationStatus.COMMISSIONED)
+    @transition(
+        field=status,
+        source=EvaluationStatus.PLAN_SUBMITTED,
+        target=EvaluationStatus.COMMISSIONED,
+        permission=_evaluation_permission(commissioned_perms.can_review_plan),
+        custom=declare(
+            _("退回评价方案"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=commissioned_notices.plan_returned,
+            needs_reason=True,
+            style="warning",
+            audit="return_plan",
+        ),
+    )
     def return_plan(self, *, comment: str) -> None:
         self.plan_comment = comment
 
-    @transition(field=status, source=EvaluationStatus.PLAN_APPROVED, target=EvaluationStatus.FIELDWORK)
+    @transition(
+        field=status,
+        source=EvaluationStatus.PLAN_APPROVED,
+        target=EvaluationStatus.FIELDWORK,
+        permission=_evaluation_permission(commissioned_perms.is_agency_of),
+        custom=declare(
+            _("开始现场评价"),
+            roles=[Role.AGENCY_STAFF],
+            tells=commissioned_notices.fieldwork_started,
+            audit="start_fieldwork",
+        ),
+    )
     def start_fieldwork(self) -> None:
         pass
 
-    @transition(field=status, source=EvaluationStatus.FIELDWORK, target=EvaluationStatus.DRAFT_REPORT)
+    @transition(
+        field=status,
+        source=EvaluationStatus.FIELDWORK,
+        target=EvaluationStatus.DRAFT_REPORT,
+        permission=_evaluation_permission(commissioned_perms.is_agency_of),
+        custom=declare(
+            _("提交报告初稿"),
+            roles=[Role.AGENCY_STAFF],
+            tells=commissioned_notices.draft_submitted,
+            audit="submit_draft",
+        ),
+    )
     def submit_draft(self, *, note: str) -> None:
         self.fieldwork_note = note
 
-    @transition(field=status, source=EvaluationStatus.DRAFT_REPORT, target=EvaluationStatus.DEPT_COMMENTED)
+    @transition(
+        field=status,
+        source=EvaluationStatus.DRAFT_REPORT,
+        target=EvaluationStatus.DEPT_COMMENTED,
+        permission=_evaluation_permission(commissioned_perms.is_department_of),
+        # a leader who also holds the staff role answers as the leader
+        custom=declare(
+            _("反馈意见"),
+            roles=[Role.DEPT_LEADER, Role.DEPT_STAFF],
+            tells=commissioned_notices.department_commented,
+            audit="comment",
+        ),
+    )
     def comment(self, *, comment: str) -> None:
         self.department_comment = comment
 
-    @transition(field=status, source=EvaluationStatus.DEPT_COMMENTED, target=EvaluationStatus.EXPERT_REVIEW)
+    @transition(
+        field=status,
+        source=EvaluationStatus.DEPT_COMMENTED,
+        target=EvaluationStatus.EXPERT_REVIEW,
+        permission=_evaluation_permission(commissioned_perms.is_agency_of),
+        custom=declare(
+            _("抽取专家评审组"), roles=[Role.AGENCY_STAFF], tells=commissioned_notices.panel_drawn, audit="draw_panel"
+        ),
+    )
     def open_review(self, *, seed: int, pool: list) -> None:
         self.draw_seed = seed
         self.candidate_pool = pool
 
-    @transition(field=status, source=EvaluationStatus.EXPERT_REVIEW, target=EvaluationStatus.FINAL)
+    @transition(
+        field=status,
+        source=EvaluationStatus.EXPERT_REVIEW,
+        target=EvaluationStatus.FINAL,
+        permission=_evaluation_permission(commissioned_perms.is_agency_of),
+        custom=declare(
+            _("形成评价结果"), roles=[Role.AGENCY_STAFF], tells=commissioned_notices.finalized, audit="finalize"
+        ),
+    )
     def finalize(self, *, scores: dict, score: Decimal, grade: str, conclusion: str) -> None:
         self.scores = scores
         self.score = score
         self.grade = grade
         self.conclusion = conclusion
 
-    @transition(field=status, source=EvaluationStatus.FINAL, target=EvaluationStatus.PUBLISHED)
+    @transition(
+        field=status,
+        source=EvaluationStatus.FINAL,
+        target=EvaluationStatus.PUBLISHED,
+        permission=_evaluation_permission(commissioned_perms.can_disclose),
+        custom=declare(
+            _("批准公开"), roles=[Role.FINANCE_OFFICER], tells=commissioned_notices.published, audit="publish"
+        ),
+    )
     def publish(self) -> None:
         pass
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import models
@@ -11,18 +13,37 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.roles import Role
+
 from ..files import private_storage
+from ..notices import pre_assessment as notices
+from ..permissions import pre_assessment as perms
+from ..permissions import system_only
 from ..states import Conclusion, OpinionStatus, PreAssessmentStatus
+from ..transitions import declare, system
 from .fields import BoundedDecimalField
 from .project import MONEY, BudgetProject
+
+
+def _perm(check: Callable[[Any, Any], bool]) -> Callable[[models.Model, Any], bool]:
+    """``check`` typed as django-fsm-2's ``transition(permission=...)`` wants it (the stub
+    asks for any model and any user; django-fsm calls ours with this model's rows only)."""
+    return cast("Callable[[models.Model, Any], bool]", check)
+
+
+def _cond(check: Callable[[Any], bool]) -> Callable[[models.Model], bool]:
+    return cast("Callable[[models.Model], bool]", check)
 
 
 class PreAssessment(ConcurrentTransitionMixin, models.Model):
     """事前绩效评估 of one project by a commissioned third-party agency (DESIGN §3.2).
 
     The panel draw's seed and candidate pool are stored, so the draw can be replayed.
-    Moved only by processes.services.pre_assessment.
+    Moved only by processes.services.pre_assessment, through processes.transitions.apply.
     """
+
+    version_counter = "version"
+    lock_related = ("project__department", "agency")
 
     project = models.ForeignKey(
         BudgetProject, verbose_name=_("预算项目"), on_delete=models.PROTECT, related_name="pre_assessments"
@@ -51,9 +72,6 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    def get_absolute_url(self) -> str:
-        return reverse("workflows:pre_assessment", args=[self.pk])
-
     class Meta:
         verbose_name = _("事前绩效评估")
         verbose_name_plural = pgettext_lazy("plural", "事前绩效评估")
@@ -74,6 +92,9 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.project} · {self.get_status_display()}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:pre_assessment", args=[self.pk])
+
     @property
     def requested_amount(self) -> Decimal:
         return self.project.requested_amount
@@ -91,32 +112,82 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
         reduction = self.reduction
         return None if reduction is None else reduction / self.requested_amount
 
-    # -- transitions: fields only ------------------------------------------------------
+    # -- transitions: fields only; who may, who is told: processes.transitions ----------
 
-    @transition(field=status, source=PreAssessmentStatus.INITIATED, target=PreAssessmentStatus.PANEL_FORMED)
+    @transition(
+        field=status,
+        source=PreAssessmentStatus.INITIATED,
+        target=PreAssessmentStatus.PANEL_FORMED,
+        permission=_perm(perms.is_commissioned),
+        custom=declare(_("抽取评审组"), roles=[Role.AGENCY_STAFF], tells=notices.panel_seated, audit="form_panel"),
+    )
     def form_panel(self, *, seed: int, pool: list) -> None:
         self.draw_seed = seed
         self.candidate_pool = pool
 
-    @transition(field=status, source=PreAssessmentStatus.PANEL_FORMED, target=PreAssessmentStatus.UNDER_REVIEW)
+    @transition(
+        field=status,
+        source=PreAssessmentStatus.PANEL_FORMED,
+        target=PreAssessmentStatus.UNDER_REVIEW,
+        permission=_perm(system_only),
+        custom=system(
+            _("开始评审"),
+            silent=_("随「抽取评审组」一步完成：评审组成员已在抽取时收到席位和截止时间的通知。"),
+        ),
+    )
     def open_review(self) -> None:
         pass
 
-    @transition(field=status, source=PreAssessmentStatus.UNDER_REVIEW, target=PreAssessmentStatus.OPINIONS_COLLECTED)
+    @transition(
+        field=status,
+        source=PreAssessmentStatus.UNDER_REVIEW,
+        target=PreAssessmentStatus.OPINIONS_COLLECTED,
+        permission=_perm(system_only),
+        custom=system(_("汇总专家意见"), tells=notices.opinions_collected, audit="collect"),
+    )
     def collect(self) -> None:
         pass
 
-    @transition(field=status, source=PreAssessmentStatus.OPINIONS_COLLECTED, target=PreAssessmentStatus.CONCLUDED)
+    @transition(
+        field=status,
+        source=PreAssessmentStatus.OPINIONS_COLLECTED,
+        target=PreAssessmentStatus.CONCLUDED,
+        permission=_perm(perms.is_commissioned),
+        custom=declare(
+            _("提出评估结论"), roles=[Role.AGENCY_STAFF], tells=notices.conclusion_proposed, audit="conclude"
+        ),
+    )
     def conclude(self, *, conclusion: str, approved_amount: Decimal, reasons: str) -> None:
         self.conclusion = conclusion
         self.approved_amount = approved_amount
         self.conclusion_reasons = reasons
 
-    @transition(field=status, source=PreAssessmentStatus.CONCLUDED, target=PreAssessmentStatus.CONFIRMED)
+    @transition(
+        field=status,
+        source=PreAssessmentStatus.CONCLUDED,
+        target=PreAssessmentStatus.CONFIRMED,
+        permission=_perm(perms.can_confirm),
+        custom=declare(
+            _("确认结论"), roles=[Role.FINANCE_OFFICER], tells=notices.conclusion_confirmed, audit="confirm"
+        ),
+    )
     def confirm(self) -> None:
         pass
 
-    @transition(field=status, source=PreAssessmentStatus.CONCLUDED, target=PreAssessmentStatus.OPINIONS_COLLECTED)
+    @transition(
+        field=status,
+        source=PreAssessmentStatus.CONCLUDED,
+        target=PreAssessmentStatus.OPINIONS_COLLECTED,
+        permission=_perm(perms.can_confirm),
+        custom=declare(
+            _("退回结论"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=notices.conclusion_returned,
+            needs_reason=True,
+            style="secondary",
+            audit="return",
+        ),
+    )
     def send_back(self) -> None:
         pass
 
@@ -126,6 +197,8 @@ class PreAssessment(ConcurrentTransitionMixin, models.Model):
             s for s in PreAssessmentStatus if s not in (PreAssessmentStatus.CONFIRMED, PreAssessmentStatus.CANCELLED)
         ],
         target=PreAssessmentStatus.CANCELLED,
+        permission=_perm(system_only),
+        custom=system(_("终止评估"), tells=notices.seats_cancelled, audit="cancel"),
     )
     def cancel(self) -> None:
         pass
@@ -164,11 +237,16 @@ class PanelMember(models.Model):
         return f"{self.user} ({self.get_kind_display()})"
 
 
-class Opinion(models.Model):
-    """专家意见: one per panel member, editable until submitted; expired if not in at the due date."""
+class Opinion(ConcurrentTransitionMixin, models.Model):
+    """专家意见: one per panel member, editable until submitted; expired if not in at the due
+    date; withdrawn if its member is replaced (a declared conflict, the agency's choice)."""
+
+    version_counter = "revision"
 
     member = models.OneToOneField(PanelMember, on_delete=models.CASCADE, related_name="opinion")
-    status = models.CharField(_("状态"), max_length=12, choices=OpinionStatus.choices, default=OpinionStatus.DRAFT)
+    status = FSMField(
+        _("状态"), max_length=12, choices=OpinionStatus.choices, default=OpinionStatus.DRAFT, protected=True
+    )
     scores = models.JSONField(_("评分"), default=dict, blank=True)
     recommendation = models.CharField(_("评审建议"), max_length=16, choices=Conclusion.choices, blank=True)
     recommended_amount = BoundedDecimalField(_("建议审定金额"), **MONEY, null=True, blank=True)
@@ -176,10 +254,10 @@ class Opinion(models.Model):
     conflict_declared = models.BooleanField(_("存在利益冲突"), default=False)
     conflict_note = models.TextField(_("利益冲突说明"), blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    revision = models.PositiveIntegerField(_("版本"), default=1)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    def get_absolute_url(self) -> str:
-        return self.member.pre_assessment.get_absolute_url()
+    lock_related = ("member__user", "member__pre_assessment__project")
 
     class Meta:
         verbose_name = _("专家意见")
@@ -187,6 +265,68 @@ class Opinion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} · {self.get_status_display()}"
+
+    def get_absolute_url(self) -> str:
+        return self.member.pre_assessment.get_absolute_url()
+
+    def audit_detail(self) -> dict:
+        member = self.member
+        return {"pre_assessment": member.pre_assessment_id, "member": member.user_id, "seat": member.seat}
+
+    # -- transitions: who may, who is told: processes.transitions -----------------------
+
+    def under_review(self) -> bool:
+        """An opinion is written only while its review is under way, by a seated member."""
+        return self.member.active and self.member.pre_assessment.status == PreAssessmentStatus.UNDER_REVIEW
+
+    def refusal_submit(self) -> str:
+        from django.utils.translation import gettext
+
+        return gettext("评审已结束或您已不在评审组中，不能再提交意见。")
+
+    @transition(
+        field=status,
+        source=OpinionStatus.DRAFT,
+        target=OpinionStatus.SUBMITTED,
+        conditions=[_cond(under_review)],
+        permission=_perm(perms.holds_seat),
+        custom=declare(
+            _("提交评审意见"),
+            roles=[Role.EXPERT, Role.DEPUTY],
+            silent=_("每份意见不单独通知：意见全部提交（或截止时达到法定份数）时，「汇总专家意见」通知受托机构。"),
+            audit="submit_opinion",
+        ),
+    )
+    def submit(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=OpinionStatus.DRAFT,
+        target=OpinionStatus.EXPIRED,
+        permission=_perm(system_only),
+        custom=system(
+            _("意见逾期"),
+            silent=_("随「汇总专家意见」记录：受托机构收到的汇总通知写明已提交的份数，成员的评审任务随之关闭。"),
+            audit="expire_opinion",
+        ),
+    )
+    def expire(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=OpinionStatus.DRAFT,
+        target=OpinionStatus.WITHDRAWN,
+        permission=_perm(system_only),
+        custom=system(
+            _("成员被替换"),
+            silent=_("随「更换评审专家」记录：离任成员收到席位取消的通知，接替成员收到新席位的通知。"),
+            audit="withdraw_opinion",
+        ),
+    )
+    def withdraw(self) -> None:
+        pass
 
     @property
     def total_score(self) -> Decimal:

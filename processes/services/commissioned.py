@@ -5,13 +5,16 @@ The chain, for a project (key) or a department and year (department):
 commissioned → plan_submitted → plan_approved (or back to commissioned) → fieldwork →
 draft_report → dept_commented → expert_review → final → published.
 
-Each function runs in one transaction, locks the evaluation row, checks the actor's role
-(PermissionDenied) and the status (ActionNotAllowed), validates every field at once
+Every change of status goes through processes.transitions.apply: the transitions are
+declared on the model (who may: processes.permissions.commissioned; who is told:
+processes.notices.commissioned), and the engine locks the row, checks the actor's
+permission (PermissionDenied) and the status (ActionNotAllowed), saves (revision + 1; a
+concurrent change is a Conflict) and writes the audit row, under the role the actor acted
+in, with the notices. Each function here validates every field at once under that lock
 (ValidationError keyed by field: ``framework.<dimension>``, ``scores.<dimension>``,
-``suggestions.<n>``, ``report`` …), changes state through the model's transitions, saves
-(revision + 1; a concurrent change is a Conflict) and writes the audit event with the
-notifications. A refused call changes nothing: files are stored only once every check
-has passed.
+``suggestions.<n>``, ``report`` …). A refused call changes nothing: files are stored only
+once every check has passed. The steps that are not transitions (the commission, a
+member's suggestions, a reminder) lock with transitions.lock and audit the same way.
 
 Findings (problem, basis, requirement) are recorded separately through
 processes.services.findings.
@@ -24,7 +27,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,13 +37,11 @@ from django.db.models import DecimalField, F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from accounts.models import Agency, Department, User
 from accounts.roles import Role
-from notifications.services import Message
 
-from .. import messages, numbers
+from .. import numbers, transitions
 from ..errors import ActionNotAllowed, Conflict
 from ..files import check_upload
 from ..models import (
@@ -51,14 +52,17 @@ from ..models import (
     EvaluationPanelMember,
     ExpertSuggestion,
 )
+from ..notices import commissioned as notices
 from ..panel import EXPERT, DrawContext, PanelRuleFailed, PanelRules, draw_panel
-from ..permissions import holds
+from ..permissions import commissioned as perms
+from ..permissions.commissioned import can_commission as can_commission  # views and the API ask here
+from ..permissions.commissioned import is_agency_of as is_agency_of
+from ..permissions.commissioned import is_department_of as is_department_of
 from ..scoring import grade_of
-from ..states import EvaluationKind, EvaluationStatus, FrameworkDimension, Grade, ProjectStage
+from ..states import EvaluationKind, EvaluationStatus, FrameworkDimension, ProjectStage
 from .audit import audit_and_notify
 from .panel_reminders import remind_members
-from .pre_assessment import _pool_json, agency_staff, finance_officers, library_candidates, stored_pool
-from .records import save_versioned
+from .pre_assessment import _pool_json, library_candidates, stored_pool
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -80,65 +84,15 @@ BUDGET_STAGES = (
 )
 DIMENSIONS: tuple[str, ...] = tuple(FrameworkDimension.values)
 
-# -- messages (translated when read) --------------------------------------------------------
-
-COMMISSIONED = gettext_noop("新委托：「%(title)s」，请提交评价方案，完成期限 %(due)s")
-COMMISSIONED_DEPT = gettext_noop("财政绩效科已委托%(agency)s开展「%(title)s」")
-PLAN_SUBMITTED = gettext_noop("「%(title)s」的评价方案已提交，请审核")
-PLAN_APPROVED = gettext_noop("「%(title)s」的评价方案已批准，请开展现场评价。意见：%(comment)s")
-PLAN_RETURNED = gettext_noop("「%(title)s」的评价方案被退回修改。理由：%(comment)s")
-FIELDWORK_STARTED = gettext_noop("「%(title)s」已进入现场评价阶段")
-DRAFT_SUBMITTED = gettext_noop("「%(title)s」的报告初稿已提交，请反馈意见")
-DEPT_COMMENTED = gettext_noop("「%(title)s」的部门反馈意见：%(comment)s。请抽取专家评审组")
-PANEL_SEAT = gettext_noop("您已被抽选为「%(title)s」专家评审组成员，请于 %(due)s 前提交评审建议")
-SUGGESTIONS_IN = gettext_noop("「%(title)s」的专家评审建议已全部提交（%(count)s 条），请形成最终评价结果")
-FINALIZED = gettext_noop("「%(title)s」评价完成：%(score)s 分，等次%(grade)s")
-FINALIZED_FINANCE = gettext_noop("「%(title)s」评价完成：%(score)s 分，等次%(grade)s，请审核是否公开")
-PUBLISHED = gettext_noop("「%(title)s」的评价报告已批准公开")
-PANEL_REMINDER = gettext_noop("请尽快提交「%(title)s」的专家评审建议（截止 %(due)s）。")
-
-
-def evaluation_url(evaluation: CommissionedEvaluation) -> str:
-    return f"/evaluations/commissioned/{evaluation.pk}/"
-
-
-# -- who ------------------------------------------------------------------------------------
-
-
-def department_people(evaluation: CommissionedEvaluation) -> list[User]:
-    """The evaluated department's staff and leaders (for a key evaluation: the project's)."""
-    return list(
-        User.objects.filter(
-            department_id=evaluation.department_id,
-            is_active=True,
-            groups__name__in=[Role.DEPT_STAFF, Role.DEPT_LEADER],
-        ).distinct()
-    )
-
-
-def can_commission(user: User) -> bool:
-    return holds(user, "processes.launch_evaluation")
+# -- who (the predicates are processes.permissions.commissioned) ----------------------------
 
 
 def can_review_plan(user: User) -> bool:
-    return holds(user, "processes.launch_evaluation")
+    return perms.can_review_plan(None, user)
 
 
 def can_disclose(user: User) -> bool:
-    return holds(user, "processes.approve_disclosure")
-
-
-def is_agency_of(evaluation: CommissionedEvaluation, user: User) -> bool:
-    return holds(user, "processes.conduct_evaluation") and user.agency_id == evaluation.agency_id
-
-
-def is_department_of(evaluation: CommissionedEvaluation, user: User) -> bool:
-    return (
-        user.is_active
-        and user.is_department_user
-        and user.department_id is not None
-        and user.department_id == evaluation.department_id
-    )
+    return perms.can_disclose(None, user)
 
 
 def seat_of(evaluation: CommissionedEvaluation, user: User) -> EvaluationPanelMember | None:
@@ -147,43 +101,35 @@ def seat_of(evaluation: CommissionedEvaluation, user: User) -> EvaluationPanelMe
     return EvaluationPanelMember.objects.filter(evaluation=evaluation, user_id=user.pk).first()
 
 
-#: The actions of the chain, by slug (screens and API), and the status each needs.
-ACTION_STATUS: dict[str, str] = {
-    "plan": EvaluationStatus.COMMISSIONED,
-    "review-plan": EvaluationStatus.PLAN_SUBMITTED,
-    "fieldwork": EvaluationStatus.PLAN_APPROVED,
-    "draft": EvaluationStatus.FIELDWORK,
-    "comment": EvaluationStatus.DRAFT_REPORT,
-    "draw": EvaluationStatus.DEPT_COMMENTED,
-    "suggestions": EvaluationStatus.EXPERT_REVIEW,
-    "remind": EvaluationStatus.EXPERT_REVIEW,
-    "finalize": EvaluationStatus.EXPERT_REVIEW,
-    "disclose": EvaluationStatus.FINAL,
+#: The slug (screens and API) of each transition; both outcomes of a plan review share one.
+TRANSITION_SLUGS: dict[str, str] = {
+    "submit_plan": "plan",
+    "approve_plan": "review-plan",
+    "return_plan": "review-plan",
+    "start_fieldwork": "fieldwork",
+    "submit_draft": "draft",
+    "comment": "comment",
+    "open_review": "draw",
+    "finalize": "finalize",
+    "publish": "disclose",
 }
 
 
 def available_actions(evaluation: CommissionedEvaluation, user: User) -> list[str]:
-    """The action slugs ``user`` may take on ``evaluation`` now (what screens offer)."""
+    """The action slugs ``user`` may take on ``evaluation`` now (what screens and the API
+    offer): the declared transitions ``processes.transitions.available`` allows, plus the
+    panel's steps that are not transitions — a seated member's own suggestions, and the
+    agency's reminder while someone has not submitted."""
     if not user.is_authenticated:
         return []
-    status = evaluation.status
-    agency = is_agency_of(evaluation, user)
-    who = {
-        "plan": agency,
-        "review-plan": can_review_plan(user),
-        "fieldwork": agency,
-        "draft": agency,
-        "comment": is_department_of(evaluation, user),
-        "draw": agency,
-        # reminding the panel: only while someone has not submitted their suggestions
-        "remind": agency
-        and status == EvaluationStatus.EXPERT_REVIEW
-        and evaluation.panel.filter(submitted_at__isnull=True).exists(),
-        "finalize": agency,
-        "disclose": can_disclose(user),
-    }
-    actions = [slug for slug, allowed in who.items() if allowed and ACTION_STATUS[slug] == status]
-    if status == EvaluationStatus.EXPERT_REVIEW:
+    actions: list[str] = []
+    for d in transitions.available(evaluation, user):
+        slug = TRANSITION_SLUGS[d.name]
+        if slug not in actions:
+            actions.append(slug)
+    if evaluation.status == EvaluationStatus.EXPERT_REVIEW:
+        if is_agency_of(evaluation, user) and evaluation.panel.filter(submitted_at__isnull=True).exists():
+            actions.insert(actions.index("finalize") if "finalize" in actions else len(actions), "remind")
         member = seat_of(evaluation, user)
         if member is not None and member.submitted_at is None:
             actions.insert(0, "suggestions")
@@ -193,8 +139,15 @@ def available_actions(evaluation: CommissionedEvaluation, user: User) -> list[st
 # -- steps ----------------------------------------------------------------------------------
 
 
-def _require(evaluation: CommissionedEvaluation, *statuses: str) -> None:
-    if evaluation.status not in statuses:
+def _lock(evaluation: CommissionedEvaluation) -> CommissionedEvaluation:
+    """The evaluation under its row lock (after its project's), for the steps that are not
+    transitions (the engine locks the same way for those that are)."""
+    return cast(CommissionedEvaluation, transitions.lock(evaluation))
+
+
+def _require(evaluation: CommissionedEvaluation, status: str) -> None:
+    """For the panel's steps that are not transitions: the evaluation is at ``status``."""
+    if evaluation.status != status:
         raise ActionNotAllowed(
             _("委托评价当前处于「%(status)s」状态，不能执行此操作。") % {"status": evaluation.get_status_display()}
         )
@@ -203,51 +156,6 @@ def _require(evaluation: CommissionedEvaluation, *statuses: str) -> None:
 def _require_agency(evaluation: CommissionedEvaluation, actor: User) -> None:
     if not is_agency_of(evaluation, actor):
         raise PermissionDenied(_("只有受托第三方机构的人员可以办理此事项。"))
-
-
-def _lock(evaluation: CommissionedEvaluation) -> CommissionedEvaluation:
-    return (
-        CommissionedEvaluation.objects.select_for_update(of=("self",))
-        .select_related("department", "project", "agency")
-        .get(pk=evaluation.pk)
-    )
-
-
-def _save(evaluation: CommissionedEvaluation) -> None:
-    save_versioned(evaluation)
-
-
-def _record(
-    evaluation: CommissionedEvaluation,
-    *,
-    action: str,
-    actor: User | None,
-    role: str,
-    before: str,
-    comment: str = "",
-    detail: dict | None = None,
-    told: dict[User, Message] | None = None,
-) -> None:
-    audit_and_notify(
-        obj=evaluation,
-        action=action,
-        actor=actor,
-        role=role,
-        from_state=before,
-        to_state=evaluation.status,
-        url=evaluation_url(evaluation),
-        comment=comment,
-        detail=detail,
-        told=told,
-    )
-
-
-def _due(evaluation: CommissionedEvaluation) -> str:
-    return timezone.localtime(evaluation.due_at).strftime("%Y-%m-%d %H:%M")
-
-
-def _tell(users: list[User], kind: str, verb: str, **params: Any) -> dict[User, Message]:
-    return {u: messages.plain(kind, verb, **params) for u in users}
 
 
 def _money(value: Any, field: str, errors: dict[str, str]) -> Decimal | None:
@@ -398,14 +306,15 @@ def evaluation_commission(
     except IntegrityError as exc:  # a concurrent commission of the same subject won
         field = "project" if kind == EvaluationKind.KEY else "department"
         raise ValidationError({field: _("该评价对象已被委托，不能重复委托。")}) from exc
-    told = _tell(department_people(evaluation), "stage_changed", COMMISSIONED_DEPT, agency=agency.name, title=title)
-    told.update(_tell(agency_staff(agency), "task", COMMISSIONED, title=title, due=_due(evaluation)))
-    _record(
-        evaluation,
+    # Not a transition: the row is born in its first status, so it is audited here.
+    audit_and_notify(
+        obj=evaluation,
         action="commission",
         actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before="",
+        role=transitions.acting_role(actor, [Role.FINANCE_OFFICER]),
+        from_state="",
+        to_state=evaluation.status,
+        url=evaluation.get_absolute_url(),
         detail={
             "kind": kind,
             "project": evaluation.project_id,
@@ -416,7 +325,7 @@ def evaluation_commission(
             "budget": budget,
             "executed": executed,
         },
-        told=told,
+        told=notices.commissioned(evaluation),
     )
     return evaluation
 
@@ -457,15 +366,22 @@ def clean_framework(framework: Mapping[str, Any] | None, errors: dict[str, str])
     return clean
 
 
+def _checked(evaluation: CommissionedEvaluation, name: str, actor: User) -> CommissionedEvaluation:
+    """The evaluation locked, with ``actor`` allowed to take transition ``name`` now (the
+    engine's own checks), for a step that reads the locked row before it can say what the
+    transition writes; the caller then applies it with ``locked=True``, in its transaction."""
+    evaluation = _lock(evaluation)
+    transitions.check(evaluation, name, actor=actor)
+    return evaluation
+
+
 @transaction.atomic
 def evaluation_submit_plan(
     *, evaluation: CommissionedEvaluation, actor: User, framework: Mapping[str, Any], plan: str
 ) -> CommissionedEvaluation:
     """The agency submits its evaluation plan and the indicator framework's weights; the
     finance section is asked to review it."""
-    evaluation = _lock(evaluation)
-    _require_agency(evaluation, actor)
-    _require(evaluation, EvaluationStatus.COMMISSIONED)
+    evaluation = _checked(evaluation, "submit_plan", actor)
     errors: dict[str, str] = {}
     clean = clean_framework(framework, errors)
     plan = (plan or "").strip()
@@ -473,78 +389,36 @@ def evaluation_submit_plan(
         errors["plan"] = _("请填写评价方案。")
     if errors:
         raise ValidationError(errors)
-    before = evaluation.status
-    evaluation.submit_plan(framework=clean, plan=plan)
-    _save(evaluation)
-    _record(
+    return transitions.apply(
         evaluation,
-        action="submit_plan",
+        "submit_plan",
         actor=actor,
-        role=Role.AGENCY_STAFF,
-        before=before,
+        arguments={"framework": clean, "plan": plan},
         detail={"framework": clean},
-        told=_tell(finance_officers(), "task", PLAN_SUBMITTED, title=evaluation.title),
+        locked=True,
     )
-    return evaluation
 
 
-@transaction.atomic
 def evaluation_review_plan(
     *, evaluation: CommissionedEvaluation, actor: User, approve: bool, comment: str = ""
 ) -> CommissionedEvaluation:
     """The finance section approves the plan, or returns it to the agency with a reason."""
-    if not can_review_plan(actor):
-        raise PermissionDenied(_("只有财政绩效科可以审核评价方案。"))
-    evaluation = _lock(evaluation)
-    _require(evaluation, EvaluationStatus.PLAN_SUBMITTED)
     comment = (comment or "").strip()
-    if not approve and not comment:
-        raise ValidationError({"comment": _("退回评价方案必须说明理由。")})
-    before = evaluation.status
-    if approve:
-        evaluation.approve_plan(comment=comment)
-        told = _tell(
-            agency_staff(evaluation.agency), "approved", PLAN_APPROVED, title=evaluation.title, comment=comment
-        )
-    else:
-        evaluation.return_plan(comment=comment)
-        told = _tell(
-            agency_staff(evaluation.agency), "returned", PLAN_RETURNED, title=evaluation.title, comment=comment
-        )
-    _save(evaluation)
-    _record(
+    return transitions.apply(
         evaluation,
-        action="approve_plan" if approve else "return_plan",
+        "approve_plan" if approve else "return_plan",
         actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before=before,
         comment=comment,
-        told=told,
+        arguments={"comment": comment},
     )
-    return evaluation
 
 
 # -- fieldwork, draft, the department's comments ----------------------------------------------
 
 
-@transaction.atomic
 def evaluation_start_fieldwork(*, evaluation: CommissionedEvaluation, actor: User) -> CommissionedEvaluation:
     """The agency starts the fieldwork of an approved plan; the department is told."""
-    evaluation = _lock(evaluation)
-    _require_agency(evaluation, actor)
-    _require(evaluation, EvaluationStatus.PLAN_APPROVED)
-    before = evaluation.status
-    evaluation.start_fieldwork()
-    _save(evaluation)
-    _record(
-        evaluation,
-        action="start_fieldwork",
-        actor=actor,
-        role=Role.AGENCY_STAFF,
-        before=before,
-        told=_tell(department_people(evaluation), "stage_changed", FIELDWORK_STARTED, title=evaluation.title),
-    )
-    return evaluation
+    return transitions.apply(evaluation, "start_fieldwork", actor=actor)
 
 
 def _stored_name(file: UploadedFile) -> str:
@@ -557,9 +431,7 @@ def evaluation_submit_draft(
 ) -> CommissionedEvaluation:
     """The agency files the fieldwork note and the draft report (PDF, image or Office file,
     checked by content); the department's staff and leaders are asked for comments."""
-    evaluation = _lock(evaluation)
-    _require_agency(evaluation, actor)
-    _require(evaluation, EvaluationStatus.FIELDWORK)
+    evaluation = _checked(evaluation, "submit_draft", actor)
     errors: dict[str, Any] = {}
     note = (note or "").strip()
     if not note:
@@ -574,49 +446,38 @@ def evaluation_submit_draft(
     if errors:
         raise ValidationError(errors)
     assert draft_report is not None
-    before = evaluation.status
-    evaluation.submit_draft(note=note)
-    evaluation.draft_report.save(_stored_name(draft_report), draft_report, save=False)
-    _save(evaluation)
-    _record(
+    name = _stored_name(draft_report)
+    stored: dict[str, Any] = {}
+
+    def store(evaluation: CommissionedEvaluation) -> None:  # every check has passed
+        evaluation.draft_report.save(name, draft_report, save=False)
+        stored["draft_report"] = evaluation.draft_report.name
+
+    return transitions.apply(
         evaluation,
-        action="submit_draft",
+        "submit_draft",
         actor=actor,
-        role=Role.AGENCY_STAFF,
-        before=before,
         comment=note[:2000],
-        detail={"draft_report": evaluation.draft_report.name},
-        told=_tell(department_people(evaluation), "task", DRAFT_SUBMITTED, title=evaluation.title),
+        arguments={"note": note},
+        before_save=store,
+        detail=stored,  # read after before_save, so with the stored name
+        locked=True,
     )
-    return evaluation
 
 
-@transaction.atomic
 def evaluation_comment(*, evaluation: CommissionedEvaluation, actor: User, comment: str) -> CommissionedEvaluation:
     """The evaluated department (its staff or leader; for a key evaluation, the project's
     department) answers the draft report: its comments, or "无异议", never empty. The
-    agency is told to draw the expert panel."""
-    evaluation = _lock(evaluation)
-    if not is_department_of(evaluation, actor):
-        raise PermissionDenied(_("只有被评价部门的经办人或负责人可以反馈意见。"))
-    _require(evaluation, EvaluationStatus.DRAFT_REPORT)
+    agency is told to draw the expert panel. A leader is recorded as the leader."""
     comment = (comment or "").strip()
-    if not comment:
-        raise ValidationError({"comment": _("请填写反馈意见；没有意见请填写“无异议”。")})
-    before = evaluation.status
-    evaluation.comment(comment=comment)
-    _save(evaluation)
-    role = Role.DEPT_LEADER if actor.has_role(Role.DEPT_LEADER) else Role.DEPT_STAFF
-    _record(
-        evaluation,
-        action="comment",
-        actor=actor,
-        role=role,
-        before=before,
-        comment=comment,
-        told=_tell(agency_staff(evaluation.agency), "task", DEPT_COMMENTED, title=evaluation.title, comment=comment),
+
+    def validate(evaluation: CommissionedEvaluation) -> None:
+        if not comment:
+            raise ValidationError({"comment": _("请填写反馈意见；没有意见请填写“无异议”。")})
+
+    return transitions.apply(
+        evaluation, "comment", actor=actor, comment=comment, arguments={"comment": comment}, validate=validate
     )
-    return evaluation
 
 
 # -- the expert panel -------------------------------------------------------------------------
@@ -658,9 +519,7 @@ def evaluation_draw_panel(
     replayed (``evaluation_replay_draw``). Each member is given the review with the
     evaluation's due date. ValidationError on ``panel`` when the library cannot satisfy a
     rule (nothing is drawn then)."""
-    evaluation = _lock(evaluation)
-    _require_agency(evaluation, actor)
-    _require(evaluation, EvaluationStatus.DEPT_COMMENTED)
+    evaluation = _checked(evaluation, "open_review", actor)
     rules = PanelRules.from_settings()
     pool = library_candidates()
     seed = secrets.randbits(63) if seed is None else seed
@@ -670,32 +529,28 @@ def evaluation_draw_panel(
         panel = draw_panel(pool, ctx, rules, seed)
     except PanelRuleFailed as failure:
         raise ValidationError({"panel": failure.message}) from failure
-    before = evaluation.status
-    evaluation.open_review(seed=seed, pool=_pool_json(pool))
-    _save(evaluation)
-    EvaluationPanelMember.objects.bulk_create(
-        EvaluationPanelMember(
-            evaluation=evaluation,
-            user_id=c.user_id,
-            kind=c.kind,
-            sector_expert=c.kind == EXPERT and category in c.specialties,
-            seat=seat,
+
+    def seat(evaluation: CommissionedEvaluation) -> None:  # the members the declared notice tells
+        EvaluationPanelMember.objects.bulk_create(
+            EvaluationPanelMember(
+                evaluation=evaluation,
+                user_id=c.user_id,
+                kind=c.kind,
+                sector_expert=c.kind == EXPERT and category in c.specialties,
+                seat=number,
+            )
+            for number, c in enumerate(panel, start=1)
         )
-        for seat, c in enumerate(panel, start=1)
-    )
-    users = {u.pk: u for u in User.objects.filter(pk__in=[c.user_id for c in panel])}
-    due = _due(evaluation)
-    told = {users[c.user_id]: messages.plain("task", PANEL_SEAT, title=evaluation.title, due=due) for c in panel}
-    _record(
+
+    return transitions.apply(
         evaluation,
-        action="draw_panel",
+        "open_review",
         actor=actor,
-        role=Role.AGENCY_STAFF,
-        before=before,
+        arguments={"seed": seed, "pool": _pool_json(pool)},
+        before_save=seat,
         detail={"seed": seed, "category": category, "panel": [c.user_id for c in panel], "pool_size": len(pool)},
-        told=told,
+        locked=True,
     )
-    return evaluation
 
 
 def evaluation_replay_draw(evaluation: CommissionedEvaluation) -> list[int]:
@@ -758,16 +613,18 @@ def suggestion_submit(*, member: EvaluationPanelMember, actor: User, suggestions
     )
     member.submitted_at = timezone.now()
     member.save(update_fields=["submitted_at"])
-    told: dict[User, Message] = {}
+    told = {}
     if not evaluation.panel.filter(submitted_at__isnull=True).exists():
-        count = ExpertSuggestion.objects.filter(evaluation=evaluation).count()
-        told = _tell(agency_staff(evaluation.agency), "task", SUGGESTIONS_IN, title=evaluation.title, count=count)
-    _record(
-        evaluation,
+        told = notices.suggestions_in(evaluation, ExpertSuggestion.objects.filter(evaluation=evaluation).count())
+    # Not a transition (the status waits for every member): audited here, under the seat's kind.
+    audit_and_notify(
+        obj=evaluation,
         action="submit_suggestions",
         actor=actor,
         role=member.kind,
-        before=evaluation.status,
+        from_state=evaluation.status,
+        to_state=evaluation.status,
+        url=evaluation.get_absolute_url(),
         detail={"member": member.user_id, "seat": member.seat, "count": len(texts)},
         told=told,
     )
@@ -793,9 +650,9 @@ def evaluation_remind_panel(
         state=evaluation.status,
         pending=pending,
         actor=actor,
-        verb=PANEL_REMINDER,
-        params={"title": evaluation.title, "due": _due(evaluation)},
-        url=evaluation_url(evaluation),
+        verb=notices.PANEL_REMINDER,
+        params={"title": evaluation.title, "due": notices.due(evaluation)},
+        url=evaluation.get_absolute_url(),
         nobody_pending=_("评审组成员均已提交评审建议，无需提醒。"),
         now=now,
     )
@@ -853,9 +710,7 @@ def evaluation_finalize(
     conclusion and the final report file; a department evaluation may correct its budget
     and executed amounts. The finance section is asked to approve disclosure; the
     department is told the result."""
-    evaluation = _lock(evaluation)
-    _require_agency(evaluation, actor)
-    _require(evaluation, EvaluationStatus.EXPERT_REVIEW)
+    evaluation = _checked(evaluation, "finalize", actor)
     waiting = evaluation.panel.filter(submitted_at__isnull=True).count()
     if waiting:
         raise ActionNotAllowed(_("还有 %(n)s 名评审组成员未提交评审建议。") % {"n": waiting})
@@ -883,75 +738,45 @@ def evaluation_finalize(
         raise ValidationError(errors)
     assert report is not None
     grade = grade_of(total)
-    before = evaluation.status
-    evaluation.finalize(scores=clean, score=total, grade=grade, conclusion=conclusion)
-    if new_budget is not None:
-        evaluation.budget = new_budget
-    if new_executed is not None:
-        evaluation.executed = new_executed
-    evaluation.finalized_at = timezone.now()
-    evaluation.report.save(_stored_name(report), report, save=False)
-    _save(evaluation)
-    with_grade = {"title": evaluation.title, "score": str(total), "grade": _grade_msgid(grade)}
-    told = {
-        u: messages.plain("stage_changed", FINALIZED, ("grade",), **with_grade) for u in department_people(evaluation)
-    }
-    told.update({u: messages.plain("task", FINALIZED_FINANCE, ("grade",), **with_grade) for u in finance_officers()})
-    _record(
+    name = _stored_name(report)
+    stored: dict[str, Any] = {}
+
+    def record(evaluation: CommissionedEvaluation) -> None:  # every check has passed
+        if new_budget is not None:
+            evaluation.budget = new_budget
+        if new_executed is not None:
+            evaluation.executed = new_executed
+        evaluation.finalized_at = timezone.now()
+        evaluation.report.save(name, report, save=False)
+        stored.update(
+            scores=clean,
+            score=total,
+            grade=grade,
+            budget=evaluation.budget,
+            executed=evaluation.executed,
+            report=evaluation.report.name,
+        )
+
+    return transitions.apply(
         evaluation,
-        action="finalize",
+        "finalize",
         actor=actor,
-        role=Role.AGENCY_STAFF,
-        before=before,
         comment=conclusion[:2000],
-        detail={
-            "scores": clean,
-            "score": total,
-            "grade": grade,
-            "budget": evaluation.budget,
-            "executed": evaluation.executed,
-            "report": evaluation.report.name,
-        },
-        told=told,
+        arguments={"scores": clean, "score": total, "grade": grade, "conclusion": conclusion},
+        before_save=record,
+        detail=stored,  # read after before_save
+        locked=True,
     )
-    return evaluation
 
 
-#: A grade's label as a message id without context (notifications translate with gettext).
-GRADE_MSGIDS = {
-    Grade.EXCELLENT: gettext_noop("优"),
-    Grade.GOOD: gettext_noop("良"),
-    Grade.FAIR: gettext_noop("中"),
-    Grade.POOR: gettext_noop("差"),
-}
-
-
-def _grade_msgid(grade: str) -> str:
-    return GRADE_MSGIDS[Grade(grade)]
-
-
-@transaction.atomic
 def evaluation_approve_disclosure(*, evaluation: CommissionedEvaluation, actor: User) -> CommissionedEvaluation:
     """A finance officer approves disclosure: the final evaluation is published (its
     report downloadable on the public page). The department and the agency are told."""
-    if not can_disclose(actor):
-        raise PermissionDenied(_("只有财政绩效科可以批准评价报告公开。"))
-    evaluation = _lock(evaluation)
-    _require(evaluation, EvaluationStatus.FINAL)
-    before = evaluation.status
-    evaluation.publish()
-    evaluation.disclosure_approved_by = actor
-    evaluation.published_at = timezone.now()
-    _save(evaluation)
-    told = _tell(department_people(evaluation), "stage_changed", PUBLISHED, title=evaluation.title)
-    told.update(_tell(agency_staff(evaluation.agency), "approved", PUBLISHED, title=evaluation.title))
-    _record(
-        evaluation,
-        action="publish",
-        actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before=before,
-        detail={"published_at": evaluation.published_at.isoformat()},
-        told=told,
-    )
-    return evaluation
+    stamp: dict[str, Any] = {}
+
+    def publish(evaluation: CommissionedEvaluation) -> None:
+        evaluation.disclosure_approved_by = actor
+        evaluation.published_at = timezone.now()
+        stamp["published_at"] = evaluation.published_at.isoformat()
+
+    return transitions.apply(evaluation, "publish", actor=actor, before_save=publish, detail=stamp)

@@ -4,14 +4,19 @@ re-checks (绩效自评 and 复核, DESIGN §3.5).
 A campaign launches the self-evaluation of every project that executed in the year in
 one action: the self-evaluations in one bulk INSERT, the projects moved to 评价中 in one
 UPDATE with one audit event each (written in one batch), the departments told once each,
-and — through the caller's ``after`` hook — one flow per project (workflows.bulk).
-Launching twice creates nothing twice.
+and one flow per project (the bulk start workflows registers, workflows.bulk).
+Launching twice creates nothing twice; a later launch that adds latecomers tells their
+departments, with its own due date.
 
 A score sheet (processes.scoring) is filled by the department, or by the agency when it
 re-checks; scores and grade are stored on every save.
 
-Locks, as everywhere: project row → record row → (the caller's ``after``: flow rows) →
-audit chain head.
+Every transition of a self-evaluation or a re-check goes through
+processes.transitions.apply (its declaration on the model says who may take it, the role
+recorded and who is told); the self-evaluation's flow step is registered by workflows
+(workflows.steps.evaluation), so calling these services moves the flow's task too.
+
+Locks, as everywhere: project row → record row → flow rows → audit chain head.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ from __future__ import annotations
 import random
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,7 +43,7 @@ from accounts.roles import DEPARTMENT_ROLES, Role
 from notifications.services import Message, notify
 
 from .. import messages as msg
-from .. import numbers, results, scoring
+from .. import numbers, results, scoring, transitions
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
 from ..models import (
@@ -52,10 +57,31 @@ from ..models import (
     SelfEvaluation,
     TargetRow,
 )
-from ..permissions import holds, in_department
+from ..notices import agency_staff, department_members
+from ..notices.evaluation import (  # noqa: F401  (the message ids, where they always were)
+    CAMPAIGN_LAUNCHED,
+    FED_BACK,
+    RECHECK_FINAL,
+    RESCORED,
+    SAMPLED,
+    SAMPLED_DEPARTMENT,
+    SELF_EVALUATION_ACCEPTED,
+    SELF_EVALUATION_RETURNED,
+    campaign_launched,
+    due_text,
+)
+from ..permissions.evaluation import (  # noqa: F401  (screens and API read the rights here)
+    can_accept,
+    can_dept_review,
+    can_feed_back,
+    can_fill,
+    can_launch,
+    can_rescore,
+)
 from ..results import Recommendation
 from ..states import (
     SECTION_OF_LEVEL1,
+    SELF_EVALUATION_OPEN,
     Grade,
     ProjectStage,
     QualitativeProgress,
@@ -65,29 +91,17 @@ from ..states import (
     TargetSetStatus,
 )
 from .audit import audit_and_notify, audit_record, audit_record_many
-from .pre_assessment import agency_staff, finance_officers
-from .projects import department_members, department_told, msgid, project_system_transition
+from .projects import project_system_transition
 from .records import save_versioned
 
-#: Hook run inside the service's transaction once the record changed state (workflows
-#: completes the flow task there) and returns what the next actors must be told.
-AfterSelfEvaluation = Callable[[SelfEvaluation], dict[User, Message]]
-#: Hook run inside campaign_launch with the new self-evaluations: workflows starts their
-#: flows in bulk.
-AfterLaunch = Callable[[EvaluationCampaign, list[SelfEvaluation], datetime], None]
+#: The kind under which workflows registers the start of the new self-evaluations' flows
+#: (processes.transitions.register_bulk_start): called inside campaign_launch as
+#: ``start(campaign, evaluations, due_at)``.
+CAMPAIGN_FLOWS = "evaluation_campaign"
 
 LAUNCHING = gettext_noop("生成绩效自评")
 MOVING = gettext_noop("项目转入评价中并记录审计")
 DISPATCHING = gettext_noop("派发填报任务")
-CAMPAIGN_LAUNCHED = gettext_noop("%(campaign)s：本部门 %(count)s 个项目待开展绩效自评，请于 %(due)s 前完成")
-SELF_EVALUATION_RETURNED = gettext_noop("项目「%(project)s」的绩效自评被退回修改。理由：%(reason)s")
-SELF_EVALUATION_ACCEPTED = gettext_noop("项目「%(project)s」的绩效自评已确认：%(score)s 分，%(grade)s")
-SAMPLED = gettext_noop("新委托：%(year)s 年度绩效自评复核 %(count)s 个项目，请于 %(due)s 前完成")
-SAMPLED_DEPARTMENT = gettext_noop("项目「%(project)s」的绩效自评已被抽中复核（%(agency)s）")
-RESCORED = gettext_noop("项目「%(project)s」复核得分 %(score)s 分（自评 %(self_score)s 分），请反馈意见")
-FED_BACK = gettext_noop("项目「%(project)s」的部门已对复核结果反馈意见，请完成复核")
-RECHECK_FINAL = gettext_noop("项目「%(project)s」复核完成：%(score)s 分，%(grade)s（自评 %(self_score)s 分）")
-
 MAX_AMOUNT = Decimal(10) ** 14
 # What a sheet's numbers may be: the columns' digits (processes.numbers), amounts ≥ 0 and a
 # band's percent within 0–100.
@@ -95,49 +109,6 @@ EXECUTED_BOUNDS = numbers.decimal_bounds(ScoreSheet, "executed", min_value=0)
 ACTUAL_BOUNDS = numbers.decimal_bounds(ScoreLine, "actual_value")
 BAND_PCT_BOUNDS = numbers.decimal_bounds(ScoreLine, "band_pct", min_value=0, max_value=100)
 MAX_TEXT = 2000
-
-
-def self_evaluation_url(evaluation: SelfEvaluation) -> str:
-    return f"/evaluations/self/{evaluation.pk}/"
-
-
-def recheck_url(recheck: Recheck) -> str:
-    return f"/evaluations/rechecks/{recheck.pk}/"
-
-
-def campaign_url(campaign: EvaluationCampaign) -> str:
-    return f"/evaluations/campaigns/{campaign.pk}/"
-
-
-# -- rights --------------------------------------------------------------------------------
-
-
-def can_launch(user: User) -> bool:
-    return holds(user, "processes.launch_evaluation")
-
-
-def can_fill(evaluation: SelfEvaluation, user: User) -> bool:
-    return holds(user, "processes.fill_self_evaluation") and in_department(user, evaluation.project)
-
-
-def can_dept_review(evaluation: SelfEvaluation, user: User) -> bool:
-    return holds(user, "processes.review_self_evaluation_dept") and in_department(user, evaluation.project)
-
-
-def can_accept(user: User) -> bool:
-    return holds(user, "processes.accept_self_evaluation")
-
-
-def can_rescore(recheck: Recheck, user: User) -> bool:
-    return (
-        holds(user, "processes.conduct_evaluation")
-        and user.agency_id is not None
-        and user.agency_id == recheck.sample.agency_id
-    )
-
-
-def can_feed_back(recheck: Recheck, user: User) -> bool:
-    return user.is_active and user.is_department_user and in_department(user, recheck.project)
 
 
 # -- the campaign --------------------------------------------------------------------------
@@ -171,7 +142,6 @@ def campaign_launch(
     due_at: datetime,
     title: str = "",
     progress=None,
-    after: AfterLaunch | None = None,
 ) -> Launched:
     """Launch (or extend) the self-evaluation of ``fiscal_year``: one self-evaluation for
     every project of the year still executing that has none, due at ``due_at`` (a later
@@ -225,12 +195,13 @@ def campaign_launch(
             },
         ],
         actor=actor,
-        role=Role.FINANCE_OFFICER,
+        role=transitions.acting_role(actor, [Role.FINANCE_OFFICER]),
         head=issued.head,
     )
     _phase_done(progress, len(evaluations), DISPATCHING)
-    if after is not None and evaluations:
-        after(campaign, evaluations, due_at)
+    start_flows = transitions.bulk_start_of(CAMPAIGN_FLOWS)
+    if start_flows is not None and evaluations:
+        start_flows(campaign, evaluations, due_at)
     _phase_done(progress, len(evaluations))
     per_department: dict[int, int] = defaultdict(int)
     for _pk, department_id, *_rest in projects:
@@ -452,7 +423,6 @@ def _tell_departments(
     caller has read them."""
     if not per_department:
         return
-    due = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
     if members is None:
         members = list(
             User.objects.filter(
@@ -460,16 +430,14 @@ def _tell_departments(
             ).distinct()
         )
     told = {
-        user: msg.plain(
-            "task", CAMPAIGN_LAUNCHED, campaign=campaign.title, count=per_department[user.department_id or 0], due=due
-        )
+        user: campaign_launched(campaign.title, per_department[user.department_id or 0], due_at)
         for user in members
         if user != actor
     }
     notify(
         messages=told,
         event_key=f"audit:{sequence}",
-        url=campaign_url(campaign),
+        url=campaign.get_absolute_url(),
         object_type="processes.evaluationcampaign",
         object_id=str(campaign.pk),
     )
@@ -708,27 +676,15 @@ def _require_reasons(lines: list[ScoreLine]) -> None:
 # -- self-evaluation -----------------------------------------------------------------------
 
 
-def _lock(evaluation: SelfEvaluation) -> SelfEvaluation:
-    BudgetProject.objects.select_for_update().filter(pk=evaluation.project_id).exists()
-    return (
-        SelfEvaluation.objects.select_for_update(of=("self",))
-        .select_related("campaign", "project__department", "sheet")
-        .get(pk=evaluation.pk)
-    )
-
-
-def _save(record) -> None:
-    save_versioned(record)
-
-
-def _require(record, *statuses: str, what: str) -> None:
+def _refuse_unless(record, *statuses: str) -> None:
+    """A write that is no transition (a draft save) is allowed only in ``statuses``."""
     if record.status not in statuses:
         raise ActionNotAllowed(
-            _("%(what)s当前为「%(status)s」，不能执行此操作。") % {"what": what, "status": record.get_status_display()}
+            _("%(what)s当前为「%(status)s」，不能执行此操作。")
+            % {"what": record._meta.verbose_name, "status": record.get_status_display()}
         )
 
 
-@transaction.atomic
 def self_evaluation_save(
     *,
     evaluation: SelfEvaluation,
@@ -737,129 +693,100 @@ def self_evaluation_save(
     executed: Any = None,
     summary: Any = None,
     revision: int | None = None,
+    submit: bool = False,
     **values: Any,
 ) -> SelfEvaluation:
     """Save the department's sheet (a draft; may be incomplete): the executed amount, the
     overall summary, and per indicator (by target row id) the actual value — or for a
     qualitative one the band and the percentage within it — with the deviation reason and
     measure. Scores and grade are recomputed and stored. Every problem is reported at once;
-    nothing is changed then."""
-    evaluation = _lock(evaluation)
-    if not can_fill(evaluation, actor):
-        raise PermissionDenied(_("只有本部门经办人可以填报绩效自评。"))
-    _require(evaluation, SelfEvaluationStatus.ISSUED, what=_("绩效自评"))
-    if revision is not None and int(revision) != evaluation.revision:
-        raise Conflict(_("绩效自评已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": evaluation.revision})
-    sheet, sheet_lines = _sheet_for(evaluation.project, evaluation.sheet)
-    _apply_entries(sheet, sheet_lines, executed=executed, summary=summary, entries=lines, values=values)
-    _score(sheet, sheet_lines, strict=False)
-    _store(sheet, sheet_lines)
-    evaluation.sheet = sheet
-    evaluation.score, evaluation.grade = sheet.total, sheet.grade
-    _save(evaluation)
-    audit_record(
-        obj=evaluation,
-        action="self_evaluation_edit",
-        actor=actor,
-        role=Role.DEPT_STAFF,
-        from_state=evaluation.status,
-        to_state=evaluation.status,
-        detail={"project": evaluation.project_id, "score": sheet.total, "revision": evaluation.revision},
-    )
+    nothing is changed then. With ``submit`` the saved sheet is submitted in the same
+    transaction (保存并提交): a refused submission saves nothing either."""
+    with transaction.atomic():
+        evaluation = cast(SelfEvaluation, transitions.lock(evaluation))
+        if not can_fill(evaluation, actor):
+            raise PermissionDenied(_("只有本部门经办人可以填报绩效自评。"))
+        _refuse_unless(evaluation, SelfEvaluationStatus.ISSUED)
+        if revision is not None and int(revision) != evaluation.revision:
+            raise Conflict(
+                _("绩效自评已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": evaluation.revision}
+            )
+        sheet, sheet_lines = _sheet_for(evaluation.project, evaluation.sheet)
+        _apply_entries(sheet, sheet_lines, executed=executed, summary=summary, entries=lines, values=values)
+        _score(sheet, sheet_lines, strict=False)
+        _store(sheet, sheet_lines)
+        evaluation.sheet = sheet
+        evaluation.score, evaluation.grade = sheet.total, sheet.grade
+        save_versioned(evaluation)
+        audit_record(
+            obj=evaluation,
+            action="self_evaluation_edit",
+            actor=actor,
+            role=transitions.acting_role(actor, [Role.DEPT_STAFF]),
+            from_state=evaluation.status,
+            to_state=evaluation.status,
+            detail={"project": evaluation.project_id, "score": sheet.total, "revision": evaluation.revision},
+        )
+        if submit:
+            evaluation = _submit(evaluation, actor, locked=True)
     return evaluation
 
 
-@transaction.atomic
-def self_evaluation_submit(
-    *, evaluation: SelfEvaluation, actor: User, after: AfterSelfEvaluation | None = None
-) -> SelfEvaluation:
+def self_evaluation_submit(*, evaluation: SelfEvaluation, actor: User) -> SelfEvaluation:
     """The department submits the sheet to its leader. It must be complete (every indicator
     scored, the executed amount given) and explain every indicator short of full points."""
-    evaluation = _lock(evaluation)
-    if not can_fill(evaluation, actor):
-        raise PermissionDenied(_("只有本部门经办人可以提交绩效自评。"))
-    _require(evaluation, SelfEvaluationStatus.ISSUED, what=_("绩效自评"))
-    sheet, lines = _sheet_for(evaluation.project, evaluation.sheet)
-    stored = _scored(sheet, lines)
-    _score(sheet, lines, strict=True)
-    _require_reasons(lines)
-    if stored is None or _scored(sheet, lines) != stored:  # else the last save stored them already
-        _store(sheet, lines)
-    before = evaluation.status
-    evaluation.sheet = sheet
-    evaluation.score, evaluation.grade = sheet.total, sheet.grade
-    evaluation.submit()
-    evaluation.submitted_at = timezone.now()
-    _save(evaluation)
-    told = after(evaluation) if after else {}
-    _record(evaluation, action="self_evaluation_submit", actor=actor, role=Role.DEPT_STAFF, before=before, told=told)
-    return evaluation
+    return _submit(evaluation, actor, locked=False)
 
 
-@transaction.atomic
+def _submit(evaluation: SelfEvaluation, actor: User, *, locked: bool) -> SelfEvaluation:
+    def complete(evaluation: SelfEvaluation) -> None:
+        sheet, lines = _sheet_for(evaluation.project, evaluation.sheet)
+        stored = _scored(sheet, lines)
+        _score(sheet, lines, strict=True)
+        _require_reasons(lines)
+        if stored is None or _scored(sheet, lines) != stored:  # else the last save stored them already
+            _store(sheet, lines)
+        evaluation.sheet = sheet
+        evaluation.score, evaluation.grade = sheet.total, sheet.grade
+
+    def stamp(evaluation: SelfEvaluation) -> None:
+        evaluation.submitted_at = timezone.now()
+
+    return transitions.apply(evaluation, "submit", actor=actor, validate=complete, before_save=stamp, locked=locked)
+
+
 def self_evaluation_dept_review(
-    *,
-    evaluation: SelfEvaluation,
-    actor: User,
-    approve: bool,
-    comment: str = "",
-    after: AfterSelfEvaluation | None = None,
+    *, evaluation: SelfEvaluation, actor: User, approve: bool, comment: str = ""
 ) -> SelfEvaluation:
-    """The department leader passes the self-evaluation to the finance section or returns it."""
-    evaluation = _lock(evaluation)
-    if not can_dept_review(evaluation, actor):
-        raise PermissionDenied(_("只有本部门负责人可以审核绩效自评。"))
-    _require(evaluation, SelfEvaluationStatus.SUBMITTED, what=_("绩效自评"))
+    """The department leader passes the self-evaluation to the finance section or returns
+    it (with a reason)."""
     comment = (comment or "").strip()
-    if not approve and not comment:
-        raise ValidationError({"comment": _("请填写退回理由。")})
-    before = evaluation.status
-    (evaluation.dept_approve if approve else evaluation.dept_return)(comment=comment)
-    _save(evaluation)
-    told = after(evaluation) if after else {}
-    if not approve:
-        notice = msg.plain("returned", SELF_EVALUATION_RETURNED, project=evaluation.project.name, reason=comment)
-        told = {**told, **department_told(evaluation.project, notice)}
-    _record(
+    return transitions.apply(
         evaluation,
-        action="self_evaluation_dept_approve" if approve else "self_evaluation_dept_return",
+        "dept_approve" if approve else "dept_return",
         actor=actor,
-        role=Role.DEPT_LEADER,
-        before=before,
         comment=comment,
-        told=told,
+        arguments={"comment": comment},
     )
-    return evaluation
 
 
-@transaction.atomic
 def self_evaluation_review(
-    *,
-    evaluation: SelfEvaluation,
-    actor: User,
-    accept: bool,
-    comment: str = "",
-    after: AfterSelfEvaluation | None = None,
+    *, evaluation: SelfEvaluation, actor: User, accept: bool, comment: str = ""
 ) -> SelfEvaluation:
     """The finance section accepts the self-evaluation — its score and grade stand, the
     executed amount is recorded on the project, and the project is 已评价 — or returns it
     to the department with a reason."""
-    evaluation = _lock(evaluation)
-    if not can_accept(actor):
-        raise PermissionDenied(_("只有财政绩效科可以确认绩效自评。"))
-    _require(evaluation, SelfEvaluationStatus.DEPT_APPROVED, what=_("绩效自评"))
     comment = (comment or "").strip()
-    if not accept and not comment:
-        raise ValidationError({"comment": _("请填写退回理由。")})
-    before = evaluation.status
-    if accept:
-        evaluation.accept(comment=comment)
+    if not accept:
+        return transitions.apply(evaluation, "send_back", actor=actor, comment=comment, arguments={"comment": comment})
+
+    def stamp(evaluation: SelfEvaluation) -> None:
         evaluation.accepted_by, evaluation.accepted_at = actor, timezone.now()
-    else:
-        evaluation.send_back(comment=comment)
-    _save(evaluation)
-    told = after(evaluation) if after else {}
-    if accept:
+
+    with transaction.atomic():
+        evaluation = transitions.apply(
+            evaluation, "accept", actor=actor, comment=comment, arguments={"comment": comment}, before_save=stamp
+        )
         sheet = evaluation.sheet
         if sheet is not None and sheet.executed is not None:
             BudgetProject.objects.filter(pk=evaluation.project_id).update(executed_amount=sheet.executed)
@@ -869,78 +796,24 @@ def self_evaluation_review(
                 project=project,
                 actor=actor,
                 name="complete_evaluation",
-                role=Role.FINANCE_OFFICER,
+                # the project moves under the role the acceptance was recorded with
+                role=transitions.acting_role(actor, transitions.declared(SelfEvaluation, "accept").roles),
                 detail={"self_evaluation": evaluation.pk, "score": evaluation.score, "grade": evaluation.grade},
             )
-        notice = msg.plain(
-            "approved",
-            SELF_EVALUATION_ACCEPTED,
-            ("grade",),
-            project=evaluation.project.name,
-            score=str(evaluation.score),
-            grade=msgid(Grade(evaluation.grade).label),
-        )
-    else:
-        notice = msg.plain("returned", SELF_EVALUATION_RETURNED, project=evaluation.project.name, reason=comment)
-    told = {**told, **department_told(evaluation.project, notice)}
-    _record(
-        evaluation,
-        action="self_evaluation_accept" if accept else "self_evaluation_return",
-        actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before=before,
-        comment=comment,
-        told=told,
-    )
     return evaluation
 
 
-def _record(
-    record,
-    *,
-    action: str,
-    actor: User,
-    role: str,
-    before: str,
-    comment: str = "",
-    detail: dict | None = None,
-    told: dict[User, Message] | None = None,
-) -> None:
-    url = self_evaluation_url(record) if isinstance(record, SelfEvaluation) else recheck_url(record)
-    audit_and_notify(
-        obj=record,
-        action=action,
-        actor=actor,
-        role=role,
-        from_state=before,
-        to_state=record.status,
-        url=url,
-        comment=comment,
-        detail={"project": record.project_id, "score": getattr(record, "score", None), **(detail or {})},
-        told=told,
-    )
-
-
-def self_evaluations_cancel_open(*, project: BudgetProject, actor: User | None, reason: str) -> int:
-    """The project ended (cancelled): its open self-evaluation ends too."""
-    open_ones = list(
-        SelfEvaluation.objects.select_for_update().filter(
-            project=project, status__in=[s.value for s in SelfEvaluationStatus if s != "accepted" and s != "cancelled"]
-        )
-    )
-    for evaluation in open_ones:
-        before = evaluation.status
-        evaluation.cancel()
-        _save(evaluation)
-        audit_record(
-            obj=evaluation,
-            action="self_evaluation_cancel",
-            actor=actor,
-            from_state=before,
-            to_state=evaluation.status,
-            comment=reason,
-            detail={"project": project.pk},
-        )
+def self_evaluations_cancel_open(
+    *, project: BudgetProject, actor: User | None, reason: str, role: str | None = None
+) -> int:
+    """The project ended (cancelled): its open self-evaluation ends too, recorded under the
+    actor (and ``role``, else the actor's own) of the project's step."""
+    open_ones = list(SelfEvaluation.objects.filter(project=project, status__in=SELF_EVALUATION_OPEN))
+    with transaction.atomic():
+        for evaluation in open_ones:
+            transitions.apply(
+                evaluation, "cancel", actor=actor, comment=reason, role=role, detail={"project": project.pk}
+            )
     return len(open_ones)
 
 
@@ -1035,13 +908,13 @@ def recheck_sample(
             for se in picked
         ]
     )
-    due = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
+    due = due_text(due_at)
     told: dict[User, Message] = {
         user: msg.plain("task", SAMPLED, year=campaign.fiscal_year, count=len(rechecks), due=due)
-        for user in agency_staff(agency)
+        for user in agency_staff(agency.pk)
     }
     for se in picked:
-        for member in department_members(se.project):
+        for member in department_members(se.project.department_id):
             told.setdefault(
                 member, msg.plain("recheck", SAMPLED_DEPARTMENT, project=se.project.name, agency=agency.name)
             )
@@ -1049,10 +922,10 @@ def recheck_sample(
         obj=sample,
         action="recheck_sample",
         actor=actor,
-        role=Role.FINANCE_OFFICER,
+        role=transitions.acting_role(actor, [Role.FINANCE_OFFICER]),
         from_state="",
         to_state="",
-        url=f"/evaluations/campaigns/{campaign.pk}/rechecks/",
+        url=sample.get_absolute_url(),
         detail={"method": method, "seed": seed, "chosen": chosen, "pool_size": len(pool), "agency": agency.pk},
         told=told,
     )
@@ -1064,16 +937,6 @@ def replay_sample(sample: RecheckSample) -> list[int]:
     return draw_sample(sample.pool, sample.filters["size"], sample.seed or 0)
 
 
-def _lock_recheck(recheck: Recheck) -> Recheck:
-    BudgetProject.objects.select_for_update().filter(pk=recheck.project_id).exists()
-    return (
-        Recheck.objects.select_for_update(of=("self",))
-        .select_related("sample__agency", "sample__campaign", "project__department", "sheet")
-        .get(pk=recheck.pk)
-    )
-
-
-@transaction.atomic
 def recheck_save(
     *,
     recheck: Recheck,
@@ -1082,31 +945,38 @@ def recheck_save(
     executed: Any = None,
     summary: Any = None,
     revision: int | None = None,
+    submit: bool = False,
+    opinion: str = "",
     **values: Any,
 ) -> Recheck:
     """The agency rescores on the same sheet (a draft). Its sheet starts as a copy of the
-    department's entries; the agency may correct them after the department's feedback too."""
-    recheck = _lock_recheck(recheck)
-    if not can_rescore(recheck, actor):
-        raise PermissionDenied(_("只有受托第三方机构可以复核评分。"))
-    _require(recheck, RecheckStatus.ASSIGNED, RecheckStatus.FED_BACK, what=_("复核"))
-    if revision is not None and int(revision) != recheck.revision:
-        raise Conflict(_("复核已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": recheck.revision})
-    sheet, sheet_lines = _recheck_sheet(recheck)
-    _apply_entries(sheet, sheet_lines, executed=executed, summary=summary, entries=lines, values=values)
-    _score(sheet, sheet_lines, strict=False)
-    _store(sheet, sheet_lines)
-    recheck.sheet = sheet
-    _save(recheck)
-    audit_record(
-        obj=recheck,
-        action="recheck_edit",
-        actor=actor,
-        role=Role.AGENCY_STAFF,
-        from_state=recheck.status,
-        to_state=recheck.status,
-        detail={"project": recheck.project_id, "score": sheet.total, "revision": recheck.revision},
-    )
+    department's entries; the agency may correct them after the department's feedback too.
+    With ``submit`` the saved sheet is submitted with ``opinion`` in the same transaction
+    (保存并提交): a refused submission saves nothing either."""
+    with transaction.atomic():
+        recheck = cast(Recheck, transitions.lock(recheck))
+        if not can_rescore(recheck, actor):
+            raise PermissionDenied(_("只有受托第三方机构可以复核评分。"))
+        _refuse_unless(recheck, RecheckStatus.ASSIGNED, RecheckStatus.FED_BACK)
+        if revision is not None and int(revision) != recheck.revision:
+            raise Conflict(_("复核已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": recheck.revision})
+        sheet, sheet_lines = _recheck_sheet(recheck)
+        _apply_entries(sheet, sheet_lines, executed=executed, summary=summary, entries=lines, values=values)
+        _score(sheet, sheet_lines, strict=False)
+        _store(sheet, sheet_lines)
+        recheck.sheet = sheet
+        save_versioned(recheck)
+        audit_record(
+            obj=recheck,
+            action="recheck_edit",
+            actor=actor,
+            role=transitions.acting_role(actor, [Role.AGENCY_STAFF]),
+            from_state=recheck.status,
+            to_state=recheck.status,
+            detail={"project": recheck.project_id, "score": sheet.total, "revision": recheck.revision},
+        )
+        if submit:
+            recheck = _rescore(recheck, actor, opinion, locked=True)
     return recheck
 
 
@@ -1126,113 +996,73 @@ def _recheck_sheet(recheck: Recheck) -> tuple[ScoreSheet, list[ScoreLine]]:
     return sheet, lines
 
 
-@transaction.atomic
 def recheck_submit(*, recheck: Recheck, actor: User, opinion: str) -> Recheck:
     """The agency submits its rescoring with its opinion; the department is asked for
     feedback."""
-    recheck = _lock_recheck(recheck)
-    if not can_rescore(recheck, actor):
-        raise PermissionDenied(_("只有受托第三方机构可以提交复核结果。"))
-    _require(recheck, RecheckStatus.ASSIGNED, what=_("复核"))
+    return _rescore(recheck, actor, opinion, locked=False)
+
+
+def _rescore(recheck: Recheck, actor: User, opinion: str, *, locked: bool) -> Recheck:
     opinion = (opinion or "").strip()
-    if not opinion:
-        raise ValidationError({"opinion": _("请填写复核意见。")})
-    sheet, lines = _recheck_sheet(recheck)
-    _score(sheet, lines, strict=True)
-    _store(sheet, lines)
-    before = recheck.status
-    recheck.sheet = sheet
-    recheck.rescore(opinion=opinion)
-    recheck.rescored_at = timezone.now()
-    _save(recheck)
-    notice = msg.plain(
-        "recheck",
-        RESCORED,
-        project=recheck.project.name,
-        score=str(sheet.total),
-        self_score=str(recheck.self_score if recheck.self_score is not None else "—"),
-    )
-    _record(
+    detail: dict[str, Any] = {}  # read by the engine after ``complete`` (the audit row's score)
+
+    def complete(recheck: Recheck) -> None:
+        if not opinion:
+            raise ValidationError({"opinion": _("请填写复核意见。")})
+        sheet, lines = _recheck_sheet(recheck)
+        _score(sheet, lines, strict=True)
+        _store(sheet, lines)
+        recheck.sheet = sheet
+        detail["score"] = sheet.total
+
+    def stamp(recheck: Recheck) -> None:
+        recheck.rescored_at = timezone.now()
+
+    return transitions.apply(
         recheck,
-        action="recheck_rescore",
+        "rescore",
         actor=actor,
-        role=Role.AGENCY_STAFF,
-        before=before,
         comment=opinion,
-        detail={"score": sheet.total},
-        told=department_told(recheck.project, notice),
+        arguments={"opinion": opinion},
+        validate=complete,
+        before_save=stamp,
+        detail=detail,
+        locked=locked,
     )
-    return recheck
 
 
-@transaction.atomic
 def recheck_feedback(*, recheck: Recheck, actor: User, comment: str = "") -> Recheck:
     """The department comments on the rescoring (empty: no objection, 无异议)."""
-    recheck = _lock_recheck(recheck)
-    if not can_feed_back(recheck, actor):
-        raise PermissionDenied(_("只有项目所属部门可以反馈复核意见。"))
-    _require(recheck, RecheckStatus.RESCORED, what=_("复核"))
     comment = (comment or "").strip()[: 4 * MAX_TEXT]
-    before = recheck.status
-    recheck.feed_back(comment=comment)
-    _save(recheck)
-    told = {
-        user: msg.plain("recheck", FED_BACK, project=recheck.project.name)
-        for user in agency_staff(recheck.sample.agency)
-    }
-    _record(
-        recheck,
-        action="recheck_feedback",
-        actor=actor,
-        role=_department_role(actor),
-        before=before,
-        comment=comment,
-        told=told,
-    )
-    return recheck
+    return transitions.apply(recheck, "feed_back", actor=actor, comment=comment, arguments={"comment": comment})
 
 
-def _department_role(user: User) -> str:
-    return (
-        Role.DEPT_LEADER if user.has_role(Role.DEPT_LEADER) and not user.has_role(Role.DEPT_STAFF) else Role.DEPT_STAFF
-    )
-
-
-@transaction.atomic
 def recheck_finalize(*, recheck: Recheck, actor: User) -> Recheck:
     """The agency closes the re-check: its sheet's score (after any correction following the
     feedback) is the final score, kept beside the self-score."""
-    recheck = _lock_recheck(recheck)
-    if not can_rescore(recheck, actor):
-        raise PermissionDenied(_("只有受托第三方机构可以完成复核。"))
-    _require(recheck, RecheckStatus.FED_BACK, what=_("复核"))
-    sheet, lines = _recheck_sheet(recheck)
-    score = _score(sheet, lines, strict=True)
-    _store(sheet, lines)
-    before = recheck.status
-    recheck.finalize(score=score.total, grade=score.grade or "")
-    recheck.finalized_at = timezone.now()
-    _save(recheck)
-    notice = msg.plain(
-        "recheck",
-        RECHECK_FINAL,
-        ("grade",),
-        project=recheck.project.name,
-        score=str(score.total),
-        grade=msgid(Grade(recheck.final_grade).label),
-        self_score=str(recheck.self_score if recheck.self_score is not None else "—"),
-    )
-    told = {**dict.fromkeys(finance_officers(), notice), **department_told(recheck.project, notice)}
-    _record(
+    # filled by ``complete`` under the lock; the engine reads both after it
+    arguments: dict[str, Any] = {}
+    detail: dict[str, Any] = {}
+
+    def complete(recheck: Recheck) -> None:
+        sheet, lines = _recheck_sheet(recheck)
+        score = _score(sheet, lines, strict=True)
+        _store(sheet, lines)
+        arguments.update(score=score.total, grade=score.grade or "")
+        detail.update(final_score=score.total, self_score=recheck.self_score)
+
+    def stamp(recheck: Recheck) -> None:
+        recheck.finalized_at = timezone.now()
+
+    return transitions.apply(
         recheck,
-        action="recheck_finalize",
+        "finalize",
         actor=actor,
-        role=Role.AGENCY_STAFF,
-        before=before,
-        detail={"final_score": score.total, "self_score": recheck.self_score},
-        told=told,
+        arguments=arguments,
+        validate=complete,
+        before_save=stamp,
+        detail=detail,
     )
-    return recheck
 
 
 # -- results application 结果应用 (DESIGN §3.7) ----------------------------------------------

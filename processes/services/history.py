@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Agency, Department, User
 from accounts.roles import Role
-from accounts.services import _text as cell_text
+from accounts.services import cell_text
 
 from ..fiscal_years import fiscal_year_range
 from ..models import (

@@ -40,9 +40,8 @@ from openpyxl.utils import get_column_letter
 
 from accounts.models import Department, User
 from accounts.roles import Role
-from accounts.services import NO, YES, RowError
-from accounts.services import _active as yes_no
-from accounts.services import _text as cell_text
+from accounts.services import NO, YES, RowError, cell_text
+from accounts.services import cell_yes_no as yes_no
 from notifications.services import Message, notify
 
 from ..errors import ActionNotAllowed

@@ -1,8 +1,10 @@
 """事前绩效评估 (DESIGN §3.2): the one writer of PreAssessment, its panel and opinions.
 
-Each function runs in one transaction, checks the actor, changes state through the
-model's transitions, writes the audit event and the notifications. The flow that will
-hand out the tasks (one opinion task per member) calls these; they never call it.
+Each function runs in one transaction and moves the review and its opinions through
+processes.transitions.apply: the transitions' declarations (processes.models.pre_assessment)
+say who may take them and who is told; the engine locks, checks, saves, audits, notifies
+and runs the flow step that ``workflows`` registered (workflows/steps/pre_assessment.py),
+so calling these functions completes the flow's tasks too.
 """
 
 from __future__ import annotations
@@ -24,22 +26,24 @@ from accounts.models import Agency, DeputyProfile, ExpertProfile, User
 from accounts.roles import Role
 from notifications.services import Message
 
-from .. import messages, numbers
+from .. import messages, numbers, transitions
 from ..errors import ActionNotAllowed, Conflict
 from ..files import check_upload
 from ..models import BudgetProject, Opinion, PanelMember, PreAssessment, ReductionItem
+from ..notices import department_members
+from ..notices.pre_assessment import due as _due
 from ..panel import DEPUTY, EXPERT, Candidate, DrawContext, PanelRuleFailed, PanelRules, draw_panel, draw_replacement
-from ..permissions import holds
+from ..permissions import pre_assessment as perms
 from ..states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
-from .audit import audit_and_notify
 from .panel_reminders import panel_remind_hours as panel_remind_hours  # re-exported: views, tests
 from .panel_reminders import remind_members
-from .projects import department_members, msgid, project_system_transition, project_url
-from .records import save_versioned
+from .projects import project_system_transition
 
 ZERO = Decimal("0.00")
 # Amounts a panel or the finance section enters (processes.numbers): ≥ 0, the column's digits.
 AMOUNT_BOUNDS = numbers.decimal_bounds(PreAssessment, "approved_amount", min_value=0)
+#: Who may replace a panel member: the agency, or the member themself declaring a conflict.
+REPLACING_ROLES = (Role.AGENCY_STAFF, Role.EXPERT, Role.DEPUTY)
 
 
 # -- who -----------------------------------------------------------------------------
@@ -53,55 +57,28 @@ def finance_officers() -> list[User]:
     return list(User.objects.filter(is_active=True, groups__name=Role.FINANCE_OFFICER).distinct())
 
 
-def _require_agency_staff(pa: PreAssessment, actor: User) -> None:
-    if not (holds(actor, "processes.organise_review") and actor.agency_id == pa.agency_id):
+def _locked(pa: PreAssessment) -> PreAssessment:
+    """``pa`` re-read under its lock, after its project's (processes.transitions.lock)."""
+    return cast(PreAssessment, transitions.lock(pa))
+
+
+def _refuse_unless_commissioned(pa: PreAssessment, actor: User) -> None:
+    """For the agency's steps that are not transitions (replacing, reminding)."""
+    if not perms.is_commissioned(pa, actor):
         raise PermissionDenied(_("只有受托第三方机构的人员可以办理此事项。"))
 
 
-def _require(pa: PreAssessment, *statuses: str) -> None:
-    if pa.status not in statuses:
+def _refuse_unless_under_review(pa: PreAssessment) -> None:
+    """For the panel's writes that are not transitions (a draft, a replacement, a reminder)."""
+    if pa.status != PreAssessmentStatus.UNDER_REVIEW:
         raise ActionNotAllowed(
             _("事前绩效评估当前处于「%(status)s」状态，不能执行此操作。") % {"status": pa.get_status_display()}
         )
 
 
-def _lock(pa: PreAssessment) -> PreAssessment:
-    """Project row first, then the pre-assessment (the lock order of docs/architecture.md)."""
-    BudgetProject.objects.select_for_update().filter(pk=pa.project_id).exists()
-    return PreAssessment.objects.select_for_update().select_related("project__department", "agency").get(pk=pa.pk)
-
-
-def _save(pa: PreAssessment) -> None:
-    save_versioned(pa, counter="version")
-
-
-def _record(
-    pa: PreAssessment,
-    *,
-    action: str,
-    actor: User | None,
-    role: str,
-    before: str,
-    comment: str = "",
-    detail: dict | None = None,
-    told: dict[User, Message] | None = None,
-) -> None:
-    audit_and_notify(
-        obj=pa,
-        action=action,
-        actor=actor,
-        role=role,
-        from_state=before,
-        to_state=pa.status,
-        url=project_url(pa.project),
-        comment=comment,
-        detail=detail,
-        told=told,
-    )
-
-
-def _due(pa: PreAssessment) -> str:
-    return timezone.localtime(pa.due_at).strftime("%Y-%m-%d %H:%M")
+def _role_of(actor: User | None, name: str, model: type = PreAssessment) -> str:
+    """The role ``actor`` takes ``name`` in: what the system steps it causes inherit."""
+    return transitions.acting_role(actor, transitions.declared(model, name).roles)
 
 
 # -- starting ------------------------------------------------------------------------
@@ -110,7 +87,7 @@ def _due(pa: PreAssessment) -> str:
 @transaction.atomic
 def pre_assessment_start(*, project: BudgetProject, actor: User, agency: Agency, due_at: datetime) -> PreAssessment:
     """A finance officer commissions ``agency`` to pre-assess ``project`` (stage pre_assessment)."""
-    if not holds(actor, "processes.start_pre_assessment"):
+    if not perms.can_start(actor):
         raise PermissionDenied(_("只有财政绩效科可以发起事前绩效评估。"))
     project = BudgetProject.objects.select_for_update().select_related("department").get(pk=project.pk)
     if project.stage != ProjectStage.PRE_ASSESSMENT:
@@ -128,21 +105,22 @@ def pre_assessment_start(*, project: BudgetProject, actor: User, agency: Agency,
     pa = PreAssessment.objects.create(project=project, agency=agency, due_at=due_at, initiated_by=actor)
     told: dict[User, Message] = {
         u: messages.plain("stage_changed", messages.PRE_ASSESSMENT_STARTED, project=project.name, agency=agency.name)
-        for u in department_members(project)
+        for u in department_members(project.department_id)
     }
     due = _due(pa)
     told.update(
         {u: messages.plain("task", messages.COMMISSIONED, project=project.name, due=due) for u in agency_staff(agency)}
     )
-    _record(
-        pa,
-        action="start",
+    step = transitions.Step(
+        obj=pa,
+        name="start",
         actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before="",
+        role=transitions.acting_role(actor, [Role.FINANCE_OFFICER]),
+        from_state="",
+        to_state=pa.status,
         detail={"agency": agency.name, "due_at": pa.due_at.isoformat()},
-        told=told,
     )
+    transitions.record(step, action="start", messages=told)
     return pa
 
 
@@ -209,11 +187,10 @@ def draw_context(pa: PreAssessment) -> DrawContext:
 
 @transaction.atomic
 def pre_assessment_form_panel(*, pre_assessment: PreAssessment, actor: User, seed: int | None = None) -> PreAssessment:
-    """Agency staff draw the panel; each member gets a draft opinion. Raises ValidationError
-    naming the rule the library cannot satisfy (nothing is drawn then)."""
-    pa = _lock(pre_assessment)
-    _require_agency_staff(pa, actor)
-    _require(pa, PreAssessmentStatus.INITIATED)
+    """Agency staff draw the panel; each member gets a draft opinion and the review opens.
+    Raises ValidationError naming the rule the library cannot satisfy (nothing is drawn then)."""
+    pa = _locked(pre_assessment)
+    transitions.check(pa, "form_panel", actor=actor)  # refused before anything is drawn
     rules = PanelRules.from_settings()
     pool = library_candidates()
     seed = secrets.randbits(63) if seed is None else seed
@@ -222,36 +199,30 @@ def pre_assessment_form_panel(*, pre_assessment: PreAssessment, actor: User, see
         panel = draw_panel(pool, ctx, rules, seed)
     except PanelRuleFailed as failure:
         raise ValidationError({"panel": failure.message}) from failure
-    before = pa.status
-    pa.form_panel(seed=seed, pool=_pool_json(pool))
-    pa.open_review()
-    _save(pa)
-    members = PanelMember.objects.bulk_create(
-        PanelMember(
-            pre_assessment=pa,
-            user_id=c.user_id,
-            kind=c.kind,
-            sector_expert=c.kind == EXPERT and ctx.category in c.specialties,
-            seat=seat,
+
+    def seat_panel(pa: PreAssessment) -> None:
+        members = PanelMember.objects.bulk_create(
+            PanelMember(
+                pre_assessment=pa,
+                user_id=c.user_id,
+                kind=c.kind,
+                sector_expert=c.kind == EXPERT and ctx.category in c.specialties,
+                seat=seat,
+            )
+            for seat, c in enumerate(panel, start=1)
         )
-        for seat, c in enumerate(panel, start=1)
-    )
-    Opinion.objects.bulk_create(Opinion(member=m) for m in members)
-    users = {u.pk: u for u in User.objects.filter(pk__in=[c.user_id for c in panel])}
-    told: dict[User, Message] = {
-        users[c.user_id]: messages.plain("task", messages.PANEL_SEAT, project=pa.project.name, due=_due(pa))
-        for c in panel
-    }
-    _record(
+        Opinion.objects.bulk_create(Opinion(member=m) for m in members)
+
+    pa = transitions.apply(
         pa,
-        action="form_panel",
+        "form_panel",
         actor=actor,
-        role=Role.AGENCY_STAFF,
-        before=before,
+        arguments={"seed": seed, "pool": _pool_json(pool)},
+        before_save=seat_panel,
         detail={"seed": seed, "panel": [c.user_id for c in panel], "pool_size": len(pool)},
-        told=told,
+        locked=True,
     )
-    return pa
+    return transitions.apply(pa, "open_review", actor=actor, role=_role_of(actor, "form_panel"), locked=True)
 
 
 def replay_draw(pa: PreAssessment) -> list[int]:
@@ -261,15 +232,19 @@ def replay_draw(pa: PreAssessment) -> list[int]:
 
 
 @transaction.atomic
-def pre_assessment_replace_member(
-    *, member: PanelMember, actor: User | None, reason: str, role: str = Role.AGENCY_STAFF
-) -> PanelMember:
-    """Replace a seated member (reason required, audited) by a replacement drawn from the
-    recorded pool so that the panel still keeps every rule."""
-    pa = _lock(member.pre_assessment)
-    if actor is not None and role == Role.AGENCY_STAFF:
-        _require_agency_staff(pa, actor)
-    _require(pa, PreAssessmentStatus.UNDER_REVIEW)
+def pre_assessment_replace_member(*, member: PanelMember, actor: User, reason: str) -> PanelMember:
+    """The commissioned agency replaces a seated member (reason required, audited) by a
+    replacement drawn from the recorded pool so that the panel still keeps every rule."""
+    pa = _locked(member.pre_assessment)
+    _refuse_unless_commissioned(pa, actor)
+    return _replace(pa, member, actor=actor, reason=reason)
+
+
+def _replace(pa: PreAssessment, member: PanelMember, *, actor: User, reason: str) -> PanelMember:
+    """Seat a newcomer in ``member``'s place (``pa`` locked, the actor's right checked):
+    the leaving member's draft opinion is withdrawn, and the seat's task follows the seat
+    (the flow step of Opinion.withdraw)."""
+    _refuse_unless_under_review(pa)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("替换成员必须说明理由。")})
@@ -283,14 +258,10 @@ def pre_assessment_replace_member(
     by_id = {c.user_id: c for c in pool}
     earlier = pa.panel.count()  # each replacement draws with its own, recorded seed
     seed = (pa.draw_seed or 0) + earlier
+    ctx = draw_context(pa)
     try:
         newcomer = draw_replacement(
-            pool,
-            draw_context(pa),
-            PanelRules.from_settings(),
-            seed,
-            [by_id[m.user_id] for m in seated],
-            by_id[member.user_id],
+            pool, ctx, PanelRules.from_settings(), seed, [by_id[m.user_id] for m in seated], by_id[member.user_id]
         )
     except PanelRuleFailed as failure:
         raise ValidationError({"panel": failure.message}) from failure
@@ -298,7 +269,6 @@ def pre_assessment_replace_member(
     member.replaced_reason = reason
     member.replaced_at = timezone.now()
     member.save(update_fields=["active", "replaced_reason", "replaced_at"])
-    ctx = draw_context(pa)
     seat = PanelMember.objects.create(
         pre_assessment=pa,
         user_id=newcomer.user_id,
@@ -307,20 +277,23 @@ def pre_assessment_replace_member(
         seat=member.seat,
     )
     Opinion.objects.create(member=seat)
+    role = transitions.acting_role(actor, REPLACING_ROLES)
+    transitions.apply(member.opinion, "withdraw", actor=actor, role=role, comment=reason)
     told: dict[User, Message] = {
         seat.user: messages.plain("task", messages.PANEL_SEAT, project=pa.project.name, due=_due(pa)),
         member.user: messages.plain("task_cancelled", messages.PANEL_SEAT_CANCELLED, project=pa.project.name),
     }
-    _record(
-        pa,
-        action="replace_member",
+    step = transitions.Step(
+        obj=pa,
+        name="replace_member",
         actor=actor,
         role=role,
-        before=pa.status,
+        from_state=pa.status,
+        to_state=pa.status,
         comment=reason,
         detail={"leaving": member.user_id, "joining": newcomer.user_id, "seat": member.seat, "seed": seed},
-        told=told,
     )
+    transitions.record(step, action="replace_member", messages=told)
     return seat
 
 
@@ -381,12 +354,13 @@ def opinion_save(
     Declaring a conflict of interest withdraws the member: the panel is re-completed by
     the draw and this opinion is not counted. Raises ValidationError with field errors.
     """
-    pa = _lock(opinion.member.pre_assessment)
-    opinion = Opinion.objects.select_for_update().select_related("member__user").get(pk=opinion.pk)
+    pa = _locked(opinion.member.pre_assessment)
+    opinion = Opinion.objects.select_for_update(of=("self",)).select_related("member__user").get(pk=opinion.pk)
     member = opinion.member
-    if member.user_id != actor.pk or not member.active:
+    member.pre_assessment = pa  # the locked row: the submission's condition reads its status
+    if not perms.holds_seat(opinion, actor):
         raise PermissionDenied(_("只有本评审组在任成员本人可以填写此意见。"))
-    _require(pa, PreAssessmentStatus.UNDER_REVIEW)
+    _refuse_unless_under_review(pa)
     if opinion.status != OpinionStatus.DRAFT:
         raise Conflict(_("意见已提交，不能再修改。"))
     if conflict_declared:
@@ -396,10 +370,8 @@ def opinion_save(
         opinion.conflict_declared = True
         opinion.conflict_note = note
         opinion.save(update_fields=["conflict_declared", "conflict_note", "updated_at"])
-        pre_assessment_replace_member(
-            member=member, actor=actor, reason=_("成员申报利益冲突：%(note)s") % {"note": note}, role=member.kind
-        )
-        return opinion
+        _replace(pa, member, actor=actor, reason=_("成员申报利益冲突：%(note)s") % {"note": note})
+        return Opinion.objects.select_related("member__user").get(pk=opinion.pk)
 
     errors: dict[str, str] = {}
     clean_scores: dict[str, str] = {}
@@ -467,55 +439,50 @@ def opinion_save(
     if not submit:
         opinion.save()
         return opinion
-    opinion.status = OpinionStatus.SUBMITTED
-    opinion.submitted_at = timezone.now()
-    opinion.save()
-    _record(
-        pa,
-        action="submit_opinion",
+
+    def stamp(opinion: Opinion) -> None:
+        opinion.submitted_at = timezone.now()
+
+    opinion = transitions.apply(
+        opinion,
+        "submit",
         actor=actor,
-        role=member.kind,
-        before=pa.status,
-        detail={
-            "member": member.user_id,
-            "recommendation": recommendation,
-            "amount": amount,
-            "total": opinion.total_score,
-        },
+        before_save=stamp,
+        detail={"recommendation": recommendation, "amount": amount, "total": opinion.total_score},
+        locked=True,
     )
     if not pa.panel.filter(active=True).exclude(opinion__status=OpinionStatus.SUBMITTED).exists():
-        _collect(pa, actor=None)
+        _collect(pa, actor=actor, role=_role_of(actor, "submit", Opinion))
     return opinion
 
 
-def _collect(pa: PreAssessment, *, actor: User | None) -> None:
-    """All opinions in (or the quorum at the due date): the missing ones are recorded as expired."""
-    before = pa.status
-    expired = Opinion.objects.filter(member__pre_assessment=pa, member__active=True, status=OpinionStatus.DRAFT)
-    expired_ids = list(expired.values_list("member__user_id", flat=True))
-    expired.update(status=OpinionStatus.EXPIRED)
-    pa.collect()
-    _save(pa)
+def _collect(pa: PreAssessment, *, actor: User | None, role: str | None) -> PreAssessment:
+    """All opinions in (or the quorum at the due date): the missing ones expire (their tasks
+    close), and the agency is asked for its conclusion. ``pa`` is locked; the steps are
+    recorded under the causing step's actor and role (the last member's submission, or the
+    system's sweep)."""
+    expired = list(
+        Opinion.objects.filter(member__pre_assessment=pa, member__active=True, status=OpinionStatus.DRAFT)
+        .select_related("member")
+        .order_by("member__seat")
+    )
+    for opinion in expired:
+        transitions.apply(opinion, "expire", actor=actor, role=role)
     count = Opinion.objects.filter(member__pre_assessment=pa, status=OpinionStatus.SUBMITTED).count()
-    told = {
-        u: messages.plain("task", messages.OPINIONS_COLLECTED, project=pa.project.name, count=count)
-        for u in agency_staff(pa.agency)
-    }
-    _record(
+    return transitions.apply(
         pa,
-        action="collect",
+        "collect",
         actor=actor,
-        role="",
-        before=before,
-        detail={"submitted": count, "expired": expired_ids},
-        told=told,
+        role=role,
+        detail={"submitted": count, "expired": [o.member.user_id for o in expired]},
+        locked=True,
     )
 
 
 @transaction.atomic
 def pre_assessment_close_due(*, pre_assessment: PreAssessment, now: datetime | None = None) -> bool:
     """At or after the due date, move the review on if the quorum is in. Returns whether it moved."""
-    pa = _lock(pre_assessment)
+    pa = _locked(pre_assessment)
     now = now or timezone.now()
     if pa.status != PreAssessmentStatus.UNDER_REVIEW or now < pa.due_at:
         return False
@@ -524,7 +491,7 @@ def pre_assessment_close_due(*, pre_assessment: PreAssessment, now: datetime | N
     ).count()
     if submitted < quorum():
         return False
-    _collect(pa, actor=None)
+    _collect(pa, actor=None, role=None)
     return True
 
 
@@ -541,9 +508,8 @@ def pre_assessment_conclude(
     *, pre_assessment: PreAssessment, actor: User, conclusion: str, approved_amount, reasons: str, report=None
 ) -> PreAssessment:
     """Agency staff propose the conclusion and approved amount (rules of DESIGN §3.2)."""
-    pa = _lock(pre_assessment)
-    _require_agency_staff(pa, actor)
-    _require(pa, PreAssessmentStatus.OPINIONS_COLLECTED)
+    pa = _locked(pre_assessment)
+    transitions.check(pa, "conclude", actor=actor)  # who and when before what
     errors: dict[str, str] = {}
     if conclusion not in Conclusion.values:
         errors["conclusion"] = _("请选择评估结论。")
@@ -562,67 +528,48 @@ def pre_assessment_conclude(
             errors.update({k: " ".join(v) for k, v in exc.message_dict.items()})
     if errors:
         raise ValidationError(errors)
-    before = pa.status
-    pa.conclude(conclusion=conclusion, approved_amount=amount, reasons=reasons)
-    if report is not None:
-        pa.report = report
-    _save(pa)
-    label = msgid(Conclusion(conclusion).label)
-    told = {
-        u: messages.plain(
-            "task",
-            messages.CONCLUSION_PROPOSED,
-            ("conclusion",),
-            project=pa.project.name,
-            conclusion=label,
-            amount=str(amount),
-        )
-        for u in finance_officers()
-    }
-    _record(
+    assert amount is not None
+
+    def attach(pa: PreAssessment) -> None:
+        if report is not None:
+            pa.report = report
+
+    return transitions.apply(
         pa,
-        action="conclude",
+        "conclude",
         actor=actor,
-        role=Role.AGENCY_STAFF,
-        before=before,
         comment=reasons,
-        detail={"conclusion": conclusion, "approved_amount": amount, "reduction": pa.reduction},
-        told=told,
+        arguments={"conclusion": conclusion, "approved_amount": amount, "reasons": reasons},
+        before_save=attach,
+        detail={"conclusion": conclusion, "approved_amount": amount, "reduction": pa.requested_amount - amount},
+        locked=True,
     )
-    return pa
 
 
 @transaction.atomic
 def pre_assessment_confirm(*, pre_assessment: PreAssessment, actor: User) -> PreAssessment:
     """The finance officer accepts the conclusion: the project is budgeted with the approved
-    amount, or rejected (不予支持)."""
-    if not holds(actor, "processes.confirm_pre_assessment"):
-        raise PermissionDenied(_("只有财政绩效科可以确认评估结论。"))
-    pa = _lock(pre_assessment)
-    _require(pa, PreAssessmentStatus.CONCLUDED)
-    before = pa.status
-    pa.confirm()
-    _save(pa)
-    _record(
+    amount, or rejected (不予支持). The agency and every panel member are told, each member
+    with their own recommended amount beside the confirmed one."""
+    pa = _locked(pre_assessment)
+    pa = transitions.apply(
         pa,
-        action="confirm",
+        "confirm",
         actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before=before,
         detail={"conclusion": pa.conclusion, "approved_amount": pa.approved_amount},
+        locked=True,
     )
+    role = _role_of(actor, "confirm")
     detail = {"pre_assessment": pa.pk, "conclusion": pa.conclusion, "approved_amount": pa.approved_amount}
     if pa.conclusion == Conclusion.REJECT:
-        project_system_transition(
-            project=pa.project, actor=actor, name="reject", role=Role.FINANCE_OFFICER, detail=detail
-        )
+        project_system_transition(project=pa.project, actor=actor, name="reject", role=role, detail=detail)
     else:
         # Budgeted if the targets are already approved; else the targets' review decides.
         project_system_transition(
             project=pa.project,
             actor=actor,
             name="confirm_pre_assessment" if pa.project.has_approved_targets() else "await_targets",
-            role=Role.FINANCE_OFFICER,
+            role=role,
             detail=detail,
             approved_amount=pa.approved_amount,
         )
@@ -632,40 +579,22 @@ def pre_assessment_confirm(*, pre_assessment: PreAssessment, actor: User) -> Pre
 @transaction.atomic
 def pre_assessment_return(*, pre_assessment: PreAssessment, actor: User, reason: str) -> PreAssessment:
     """The finance officer returns the conclusion to the agency, with a reason."""
-    if not holds(actor, "processes.confirm_pre_assessment"):
-        raise PermissionDenied(_("只有财政绩效科可以退回评估结论。"))
-    pa = _lock(pre_assessment)
-    _require(pa, PreAssessmentStatus.CONCLUDED)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("请填写退回理由。")})
-    before = pa.status
-    pa.send_back()
-    _save(pa)
-    told = {
-        u: messages.plain("returned", messages.CONCLUSION_RETURNED, project=pa.project.name, reason=reason)
-        for u in agency_staff(pa.agency)
-    }
-    _record(pa, action="return", actor=actor, role=Role.FINANCE_OFFICER, before=before, comment=reason, told=told)
-    return pa
+    try:
+        return transitions.apply(pre_assessment, "send_back", actor=actor, comment=reason)
+    except ValidationError as exc:
+        if "comment" in exc.message_dict:  # the screens' and the API's field is "reason"
+            raise ValidationError({"reason": _("请填写退回理由。")}) from exc
+        raise
 
 
-def pre_assessment_cancel_open(*, project: BudgetProject, actor: User, reason: str) -> PreAssessment | None:
-    """The project left pre-assessment (withdrawn or cancelled): its open review ends too,
-    and the panel hears that their seats are cancelled. Runs inside the project's transition."""
+def pre_assessment_cancel_open(*, project: BudgetProject, actor: User | None, reason: str) -> PreAssessment | None:
+    """The project left pre-assessment (withdrawn, cancelled, rejected by its targets): its
+    open review ends too, and the panel hears that their seats are cancelled. Runs inside
+    the project's transition, recorded under its actor."""
     pa = pre_assessment_open_for(project)
     if pa is None:
         return None
-    pa = PreAssessment.objects.select_for_update().select_related("project").get(pk=pa.pk)
-    before = pa.status
-    pa.cancel()
-    _save(pa)
-    told: dict[User, Message] = {
-        m.user: messages.plain("task_cancelled", messages.PANEL_SEAT_CANCELLED, project=project.name)
-        for m in pa.panel.filter(active=True).select_related("user")
-    }
-    _record(pa, action="cancel", actor=actor, role="", before=before, comment=reason, told=told)
-    return pa
+    return transitions.apply(pa, "cancel", actor=actor, comment=reason)
 
 
 def pre_assessment_open_for(project: BudgetProject) -> PreAssessment | None:
@@ -691,9 +620,9 @@ def pre_assessment_remind_panel(
     skipped); nobody left to remind is a Conflict (processes.services.panel_reminders)."""
     from django.urls import reverse
 
-    pa = _lock(pre_assessment)
-    _require_agency_staff(pa, actor)
-    _require(pa, PreAssessmentStatus.UNDER_REVIEW)
+    pa = _locked(pre_assessment)
+    _refuse_unless_commissioned(pa, actor)
+    _refuse_unless_under_review(pa)
     pending = list(
         pa.panel.filter(active=True)
         .exclude(opinion__status=OpinionStatus.SUBMITTED)

@@ -6,6 +6,8 @@ through its FSM transition, writes the audit event and the notifications.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +31,9 @@ from ..transitions import msgid
 from .audit import audit_record
 
 __all__ = ["msgid"]  # re-exported: the sub-process services still import it from here
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 EDITABLE_FIELDS = ("fiscal_year", "code", "name", "category", "recurrence", "requested_amount", "overall_goal")
 
@@ -179,7 +184,7 @@ class TransitionSpec:
     """A person's stage transition as screens and the API show it (from its declaration)."""
 
     name: str
-    label: str
+    label: StrOrPromise
     role: str
     needs_reason: bool
     style: str

@@ -90,7 +90,9 @@ def rectifications_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
 
 
 def _escalate_tasks() -> bool:
-    return bool(settings.JIXIAO["REMINDERS"].get("ESCALATE_TASKS", False))
+    """Whether overdue re-checks and commissioned evaluations (and flow tasks, through
+    workflows/reminders.py) escalate to the supervisors: on unless the setting turns it off."""
+    return bool(settings.JIXIAO["REMINDERS"].get("ESCALATE_TASKS", True))
 
 
 def _party_users(party: str, *, department_id: int, agency) -> list[User]:
@@ -121,7 +123,7 @@ def evaluations_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
             title=f"{_('复核')}：{r.project.name}",
             department=r.project.department.name,
             deadline=r.sample.due_at,
-            url=f"/evaluations/rechecks/{r.pk}/",
+            url=r.get_absolute_url(),
             assignees=partial(_party_users, party, department_id=r.project.department_id, agency=r.sample.agency),
             escalates=escalates,
             since=r.created_at,
@@ -137,7 +139,7 @@ def evaluations_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
             title=e.title,
             department=e.department.name,
             deadline=e.due_at,
-            url=f"/evaluations/commissioned/{e.pk}/",
+            url=e.get_absolute_url(),
             assignees=partial(_party_users, party, department_id=e.department_id, agency=e.agency),
             escalates=escalates,
             since=e.created_at,

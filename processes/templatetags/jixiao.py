@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import Role
 from processes.models import BudgetProject
 from processes.states import ProjectStage, state_label
+from processes.units import wan_text, yuan_text
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -24,8 +25,6 @@ register = template.Library()
 
 #: Screens show times in the bureau's zone whatever the server's TIME_ZONE is.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-TEN_THOUSAND = Decimal(10000)
-CENT = Decimal("0.01")
 
 #: Audit actions that are not person-driven transitions (those carry their own label).
 OTHER_ACTION_LABELS = {
@@ -71,12 +70,20 @@ OTHER_ACTION_LABELS = {
     "propose": _("提出新指标"),
     "indicator_import": _("导入绩效指标"),
     "expert_import": _("导入专家库"),
+    # account events (processes.account_audit): 三员分立, the auditor reads who did what to whom
+    "password_set_by_admin": _("管理员设置密码"),
+    "password_changed": _("本人修改密码"),
+    "role_granted": _("授予角色"),
+    "role_removed": _("撤销角色"),
     "start": _("发起事前绩效评估"),
     "draw_panel": _("抽取评审专家"),
     "form_panel": _("组建评审组"),
     "replace_member": _("更换评审专家"),
     "submit_opinion": _("提交专家意见"),
     "collect": _("汇总专家意见"),
+    "open_review": _("开始评审"),
+    "expire_opinion": _("专家意见逾期"),
+    "withdraw_opinion": _("专家意见随成员替换作废"),
     "conclude": _("提出评估结论"),
     "confirm": _("确认评估结论"),
     "return": _("退回评估结论"),
@@ -134,19 +141,13 @@ def wan(value) -> str:
 
     Empty (None or "") gives "", so templates can say ``{{ x|wan|default:"—" }}``.
     """
-    amount = _decimal(value)
-    if amount is None:
-        return ""
-    return f"{(amount / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP):,}"
+    return wan_text(_decimal(value))
 
 
 @register.filter
 def yuan(value) -> str:
     """Decimal yuan with two places and thousands separators: 1200000 → "1,200,000.00"."""
-    amount = _decimal(value)
-    if amount is None:
-        return ""
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,}"
+    return yuan_text(_decimal(value))
 
 
 @register.filter

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import template
 
-from reports.figures import in_yi
+from processes.units import yi_text
 
 register = template.Library()
 
@@ -14,9 +14,7 @@ register = template.Library()
 @register.filter
 def yi(amount: Decimal | None) -> str:
     """Yuan → 亿元, two places half up: 766000000 → "7.66"."""
-    if amount is None:
-        return ""
-    return f"{in_yi(amount):,}"
+    return yi_text(amount)
 
 
 @register.filter

@@ -5,6 +5,8 @@
  * the "jixiao:notification" DOM event on document) and then re-fetches the inbox's rows
  * (?rows=1, the same template as the page's <tbody>), marking the rows that were not there
  * before and announcing them to screen readers. Only on the first page of the inbox.
+ * A row is told apart by its data-task key ("task-12" for a flow task, "recheck-5",
+ * "rectification-3"... for a state-machine step), so both kinds of row are followed.
  */
 (function () {
   "use strict";

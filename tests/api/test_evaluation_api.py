@@ -260,3 +260,18 @@ def test_self_evaluation_findings_are_recorded_by_the_finance_section_only(distr
     assert client_for(district.staff_a).delete(f"{url(se)}findings/{fid}/").status_code == 403
     assert client_for(district.finance).delete(f"{url(se)}findings/{fid}/").status_code == 204
     assert client_for(district.finance).delete(f"{url(se)}findings/{fid}/").status_code == 404
+
+
+def test_available_actions_are_the_declared_transitions_the_requester_may_take_when_a_self_evaluation_is_read(
+    district, ses
+):
+    se = ses[0]
+    staff, leader = client_for(district.staff_a), client_for(district.leader_a)
+    assert [a["name"] for a in staff.get(url(se)).json()["available_actions"]] == ["submit"]
+    assert leader.get(url(se)).json()["available_actions"] == []
+    assert staff.put(url(se), body(se), format="json").status_code == 200
+    assert staff.post(url(se, "submit")).json()["available_actions"] == []  # the answer of the action itself
+    offered = leader.get(url(se)).json()["available_actions"]
+    assert {a["name"]: a["needs_reason"] for a in offered} == {"dept_approve": False, "dept_return": True}
+    assert all(a["label"] for a in offered)
+    assert client_for(district.finance).get(url(se)).json()["available_actions"] == []

@@ -409,3 +409,18 @@ def test_summary_gives_the_reports_figures_when_three_projects_are_confirmed(rev
     assert (empty["projects"], empty["reduction_rate"]) == (0, None)
     assert client_for(review.d.finance).get(url() + "summary/").status_code == 400
     assert client_for(review.staff).get(url() + "summary/", {"fiscal_year": 2021}).status_code == 403
+
+
+def test_available_actions_follow_the_declarations_when_each_role_reads_the_review(review):
+    pa = collected(review)
+    agency, finance = client_for(review.staff), client_for(review.d.finance)
+    assert [a["name"] for a in agency.get(url(pa)).json()["available_actions"]] == ["conclude"]
+    assert finance.get(url(pa)).json()["available_actions"] == []
+    pre_assessment_propose(
+        pre_assessment=pa, actor=review.staff, conclusion=Conclusion.SUPPORT, approved_amount=REQUESTED, reasons="r"
+    )
+    assert agency.get(url(pa)).json()["available_actions"] == []
+    actions = {a["name"]: a for a in finance.get(url(pa)).json()["available_actions"]}
+    assert set(actions) == {"confirm", "send_back"}
+    assert actions["send_back"]["needs_reason"] is True and actions["confirm"]["needs_reason"] is False
+    assert actions["confirm"]["label"] == "确认结论"

@@ -24,7 +24,7 @@ from processes.api.fields import DecimalText
 API_MODULES = [
     "processes.api.serializers",
     "processes.api.views",
-    "processes.api.commissioned",
+    "workflows.commissioned_api",
     "processes.api.indicators",
     "processes.api.rectification",
     "workflows.api",
@@ -37,7 +37,7 @@ API_MODULES = [
 ]
 FORM_MODULES = [
     "processes.forms",
-    "processes.commissioned_forms",
+    "workflows.commissioned_forms",
     "processes.indicator_forms",
     "processes.rectification_forms",
     "workflows.evaluation_forms",

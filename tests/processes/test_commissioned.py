@@ -674,7 +674,7 @@ def test_agency_reminds_only_the_members_without_suggestions_when_it_asks(chain)
     assert [m.pk for m in reminded] == [m.pk for m in waiting] and skipped == []
     notes = reminders(ev)
     assert sorted(n.recipient_id for n in notes) == sorted(m.user_id for m in waiting)
-    assert all(n.url == svc.evaluation_url(ev) and ev.title in n.text for n in notes)
+    assert all(n.url == ev.get_absolute_url() and ev.title in n.text for n in notes)
     event = AuditEvent.objects.get(object_id=str(ev.pk), action="remind_panel")
     assert event.actor_id == chain.staff2.pk and event.actor_role == "agency_staff"
     assert event.detail == {"reminded": [m.user_id for m in waiting], "skipped": []}
@@ -730,3 +730,83 @@ def test_remind_is_refused_when_not_the_commissioned_agency_or_not_under_review(
     with pytest.raises(ActionNotAllowed):
         svc.evaluation_remind_panel(evaluation=early, actor=chain.staff)
     assert not reminders(ev).exists() and not reminders(early).exists()
+
+
+# -- the declarations (issue 17: one transition engine) ----------------------------------------
+
+AUDIT_NAMES = {
+    "submit_plan": "submit_plan",
+    "approve_plan": "approve_plan",
+    "return_plan": "return_plan",
+    "start_fieldwork": "start_fieldwork",
+    "submit_draft": "submit_draft",
+    "comment": "comment",
+    "open_review": "draw_panel",
+    "finalize": "finalize",
+    "publish": "publish",
+}
+
+
+def test_every_transition_is_declared_with_its_notice_and_audit_name_when_the_registry_is_read():
+    from processes.transitions import transitions_of
+
+    found = {d.name: d for d in transitions_of(CommissionedEvaluation)}
+    assert set(found) == set(AUDIT_NAMES)
+    for name, d in found.items():
+        assert d.declared and d.is_action and d.roles, name
+        assert d.custom["tells"] is not None and d.custom["silent"] is None, name  # nobody's step is silent
+        assert d.audit_action == AUDIT_NAMES[name]
+    assert found["return_plan"].needs_reason and not found["approve_plan"].needs_reason
+
+
+def test_available_transitions_follow_the_declared_permission_when_each_party_asks(chain):
+    from processes.transitions import available
+
+    ev = chain.step(chain.commission_key(), EvaluationStatus.PLAN_SUBMITTED)
+    assert {d.name for d in available(ev, chain.d.finance)} == {"approve_plan", "return_plan"}
+    assert svc.available_actions(ev, chain.d.finance) == ["review-plan"]
+    for user in [chain.staff, chain.d.staff_a, chain.d.supervisor, chain.d.auditor]:
+        assert available(ev, user) == [] and svc.available_actions(ev, user) == []
+    ev = chain.step(ev, EvaluationStatus.DRAFT_REPORT)
+    for user in [chain.d.staff_a, chain.d.leader_a]:
+        assert [d.name for d in available(ev, user)] == ["comment"]
+    assert available(ev, chain.d.leader_b) == [] and available(ev, chain.staff) == []
+
+
+def test_audit_rows_carry_the_role_each_actor_acted_in_when_the_chain_runs(chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.DRAFT_REPORT)
+    ev = svc.evaluation_comment(evaluation=ev, actor=chain.d.leader_a, comment="无异议")
+    ev = chain.step(ev, EvaluationStatus.PUBLISHED)
+    rows = AuditEvent.objects.filter(object_type="processes.commissionedevaluation", object_id=str(ev.pk))
+    roles = {(e.action, e.actor_role) for e in rows}
+    assert roles >= {
+        ("commission", "finance_officer"),
+        ("submit_plan", "agency_staff"),
+        ("approve_plan", "finance_officer"),
+        ("start_fieldwork", "agency_staff"),
+        ("submit_draft", "agency_staff"),
+        ("comment", "dept_leader"),
+        ("draw_panel", "agency_staff"),
+        ("finalize", "agency_staff"),
+        ("publish", "finance_officer"),
+    }
+    assert {r for a, r in roles if a == "submit_suggestions"} <= {"expert", "deputy"}
+    other = chain.step(chain.commission_department(), EvaluationStatus.DRAFT_REPORT)
+    svc.evaluation_comment(evaluation=other, actor=chain.d.staff_a, comment="无异议")
+    event = AuditEvent.objects.get(object_id=str(other.pk), action="comment")
+    assert (event.actor, event.actor_role) == (chain.d.staff_a, "dept_staff")
+    assert audit_verify() is None
+
+
+def test_a_transition_writes_and_tells_nothing_when_its_transaction_rolls_back(chain):
+    from django.db import transaction
+
+    ev = chain.step(chain.commission_key(), EvaluationStatus.PLAN_APPROVED)
+    before = snapshot(ev)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        svc.evaluation_start_fieldwork(evaluation=ev, actor=chain.staff)
+        raise RuntimeError("the caller fails after the step")
+    assert snapshot(ev) == before and "start_fieldwork" not in actions(ev)
+    svc.evaluation_start_fieldwork(evaluation=ev, actor=chain.staff)
+    for user in [chain.d.staff_a, chain.d.leader_a]:
+        assert sum("现场评价阶段" in t for t in notes(user, ev)) == 1  # once, from the step that committed

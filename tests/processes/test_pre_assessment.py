@@ -12,6 +12,7 @@ from accounts.models import DeputyProfile, ExpertProfile
 from notifications.models import Notification
 from processes.errors import ActionNotAllowed
 from processes.models import AuditEvent, BudgetProject, Opinion, PanelMember, PreAssessment
+from processes.notices import pre_assessment as notices
 from processes.services import pre_assessment as svc
 from processes.services.audit import audit_verify
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
@@ -440,3 +441,118 @@ def test_year_summary_reproduces_the_reports_figures_when_three_projects_are_con
     assert round(summary.reduction_rate * 100, 2) == Decimal("15.15")
     assert summary.by_conclusion == {Conclusion.SUPPORT: 2, Conclusion.PARTIAL: 1}
     assert pre_assessment_summary(2020).projects == 0
+
+
+# -- the transition engine (issue 17): declared notices, roles and opinion transitions ----------
+
+
+def _concluded(review, *, amounts, conclusion=Conclusion.PARTIAL, approved=Decimal("25000000.00")):
+    """A review drawn, one opinion per ``amounts`` entry in seat order (None: left to expire
+    at the due date), then concluded by the agency."""
+    pa = review.start()
+    pa = svc.pre_assessment_form_panel(pre_assessment=pa, actor=review.staff)
+    members = review.seated(pa)
+    for member, amount in zip(members, amounts, strict=True):
+        if amount is not None:
+            svc.opinion_save(
+                opinion=member.opinion,
+                actor=member.user,
+                scores=FULL_SCORES,
+                recommendation=Conclusion.PARTIAL,
+                recommended_amount=amount,
+                submit=True,
+            )
+    if None in amounts:
+        assert svc.pre_assessment_close_due(pre_assessment=pa, now=pa.due_at + timedelta(seconds=1)) is True
+    pa = svc.pre_assessment_conclude(
+        pre_assessment=pa, actor=review.staff, conclusion=conclusion, approved_amount=approved, reasons="评审"
+    )
+    return pa, members
+
+
+def test_agency_and_every_member_are_told_with_their_own_figure_when_the_conclusion_is_confirmed(review):
+    amounts = ["30000000", "28000000.50", "26000000", "25000000", None]
+    pa, members = _concluded(review, amounts=amounts)
+    assert {m.kind for m in members} == {PanelMember.Kind.EXPERT, PanelMember.Kind.DEPUTY}
+    svc.pre_assessment_confirm(pre_assessment=pa, actor=review.d.finance)
+
+    told = Notification.objects.filter(
+        object_type="processes.preassessment",
+        object_id=str(pa.pk),
+        verb__in=[notices.CONCLUSION_CONFIRMED, notices.CONCLUSION_CONFIRMED_MEMBER],
+    )
+    for member, amount in zip(members, amounts, strict=True):
+        [note] = told.filter(recipient=member.user, params__amount="25000000.00")
+        own = f"{Decimal(amount):.2f}" if amount is not None else "未提出"
+        assert note.text_in("zh-hans") == (
+            f"项目「{review.project.name}」事前绩效评估结论已确认：部分予以支持，"
+            f"审定金额 25000000.00 元（您的建议金额：{own}）"
+        )
+    assert (
+        told.get(recipient=members[4].user, params__amount="25000000.00")
+        .text_in("en")
+        .endswith("(your recommended amount: not given)")
+    )
+    [agency_note] = told.filter(recipient=review.staff, params__amount="25000000.00")
+    assert agency_note.text_in("zh-hans") == (
+        f"项目「{review.project.name}」事前绩效评估结论已确认：部分予以支持，审定金额 25000000.00 元"
+    )
+    assert agency_note.url == pa.get_absolute_url()
+    assert not told.filter(recipient=review.d.finance, params__amount="25000000.00").exists()  # the actor
+    event = AuditEvent.objects.get(object_type="processes.preassessment", object_id=str(pa.pk), action="confirm")
+    assert (event.actor, event.actor_role) == (review.d.finance, "finance_officer")
+    assert told.filter(event_key=f"audit:{event.sequence}").count() == len(members) + 1
+
+
+def test_nobody_is_told_and_nothing_moves_when_the_confirmation_rolls_back(review):
+    pa, members = _concluded(review, amounts=["30000000"] * 5)
+    before = (Notification.objects.count(), AuditEvent.objects.count())
+    BudgetProject.objects.filter(pk=review.project.pk).update(stage=ProjectStage.CANCELLED)  # the cascade fails
+    with pytest.raises(ActionNotAllowed):
+        svc.pre_assessment_confirm(pre_assessment=pa, actor=review.d.finance)
+    pa.refresh_from_db()
+    assert pa.status == PreAssessmentStatus.CONCLUDED
+    assert (Notification.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_each_opinion_moves_by_its_own_audited_transition_when_submitted_expired_or_withdrawn(review):
+    pa = review.start()
+    pa = svc.pre_assessment_form_panel(pre_assessment=pa, actor=review.staff)
+    leaving, *others = review.seated(pa)
+    svc.pre_assessment_replace_member(member=leaving, actor=review.staff, reason="出差无法参加")
+    newcomer = PanelMember.objects.get(pre_assessment=pa, seat=leaving.seat, active=True)
+    review.submit_all(pa, skip=2)
+    assert svc.pre_assessment_close_due(pre_assessment=pa, now=pa.due_at + timedelta(seconds=1)) is True
+
+    statuses = dict(Opinion.objects.filter(member__pre_assessment=pa).values_list("member__user_id", "status"))
+    assert statuses[leaving.user_id] == OpinionStatus.WITHDRAWN
+    assert sorted(statuses.values()).count(OpinionStatus.EXPIRED) == 2
+    events = AuditEvent.objects.filter(object_type="processes.opinion")
+    withdrawn = events.get(action="withdraw_opinion")
+    assert (withdrawn.actor, withdrawn.actor_role, withdrawn.comment) == (review.staff, "agency_staff", "出差无法参加")
+    assert withdrawn.detail["member"] == leaving.user_id and withdrawn.detail["pre_assessment"] == pa.pk
+    for event in events.filter(action="submit_opinion"):
+        member = PanelMember.objects.get(pre_assessment=pa, user=event.actor)
+        assert event.actor_role == member.kind  # the role the member sits in, expert or deputy
+        assert (event.from_state, event.to_state) == (OpinionStatus.DRAFT, OpinionStatus.SUBMITTED)
+    assert events.filter(action="submit_opinion").count() == 3
+    expired = events.filter(action="expire_opinion")
+    assert expired.count() == 2 and {e.actor_role for e in expired} == {"system"}
+    assert newcomer.user_id in {
+        e.detail["member"] for e in events.filter(action__in=["submit_opinion", "expire_opinion"])
+    }
+    assert audit_verify() is None
+
+
+def test_the_last_members_submission_records_the_collection_under_their_role_when_all_are_in(review):
+    pa = review.start()
+    pa = svc.pre_assessment_form_panel(pre_assessment=pa, actor=review.staff)
+    opened = AuditEvent.objects.get(object_type="processes.preassessment", object_id=str(pa.pk), action="open_review")
+    assert (opened.actor, opened.actor_role) == (review.staff, "agency_staff")
+    last = review.submit_all(pa)[-1]
+    collected = AuditEvent.objects.get(object_type="processes.preassessment", object_id=str(pa.pk), action="collect")
+    assert (collected.actor, collected.actor_role) == (last.user, last.kind)
+    assert (collected.from_state, collected.to_state) == (
+        PreAssessmentStatus.UNDER_REVIEW,
+        PreAssessmentStatus.OPINIONS_COLLECTED,
+    )

@@ -211,9 +211,9 @@ def test_undisclosed_year_and_unpublished_report_are_404_for_a_visitor(client, d
     assert client.get(public_xlsx(2021)).status_code == 404
     assert client.get(public_report(2035)).status_code == 404
     assert client.get(public_report(1800)).status_code == 404
-    final = client.get(reverse("processes:public_evaluation_report", args=[disclosed["final"].pk]))
+    final = client.get(reverse("workflows:public_evaluation_report", args=[disclosed["final"].pk]))
     assert final.status_code == 404
-    published = client.get(reverse("processes:public_evaluation_report", args=[disclosed["published"].pk]))
+    published = client.get(reverse("workflows:public_evaluation_report", args=[disclosed["published"].pk]))
     assert published.status_code == 200 and b"".join(published.streaming_content) == PDF
 
 

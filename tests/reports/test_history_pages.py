@@ -32,12 +32,12 @@ def pages(history) -> dict[str, str]:
         "campaign": reverse("workflows:evaluation_campaign", args=[self_evaluation.campaign_id]),
         "self-evaluation": reverse("workflows:self_evaluation", args=[self_evaluation.pk]),
         "re-check": reverse("workflows:recheck", args=[Recheck.objects.get().pk]),
-        "evaluations": reverse("processes:commissioned_list"),
+        "evaluations": reverse("workflows:commissioned_list"),
         "key evaluation": reverse(
-            "processes:commissioned_detail", args=[CommissionedEvaluation.objects.get(kind=EvaluationKind.KEY).pk]
+            "workflows:commissioned_detail", args=[CommissionedEvaluation.objects.get(kind=EvaluationKind.KEY).pk]
         ),
         "department evaluation": reverse(
-            "processes:commissioned_detail",
+            "workflows:commissioned_detail",
             args=[CommissionedEvaluation.objects.get(kind=EvaluationKind.DEPARTMENT).pk],
         ),
     }

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from reports.figures import in_wan, in_yi
+from processes.units import in_wan, in_yi
 
 WORKBOOK = Path(__file__).resolve().parents[2] / "data" / "reference" / "liwan-2020.xlsx"
 

@@ -14,7 +14,8 @@ from django.utils import translation
 from accounts.models import User
 from processes.charts import Chart, Series
 from processes.models import EvaluationCampaign, MonitoringRound
-from reports.figures import annual_report, in_wan
+from processes.units import in_wan
+from reports.figures import annual_report
 from reports.selectors import report_years
 from tests.workflows.test_demo import load
 

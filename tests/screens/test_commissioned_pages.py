@@ -27,8 +27,8 @@ from tests.processes.test_commissioned import EXE, PDF, Chain, executing
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-LIST = reverse("processes:commissioned_list")
-NEW = reverse("processes:commissioned_new")
+LIST = reverse("workflows:commissioned_list")
+NEW = reverse("workflows:commissioned_new")
 PUBLIC = reverse("reports:public")
 
 
@@ -37,11 +37,11 @@ def text(response) -> str:
 
 
 def detail(ev) -> str:
-    return reverse("processes:commissioned_detail", args=[ev.pk])
+    return reverse("workflows:commissioned_detail", args=[ev.pk])
 
 
 def act(ev, action) -> str:
-    return reverse("processes:commissioned_act", args=[ev.pk, action])
+    return reverse("workflows:commissioned_act", args=[ev.pk, action])
 
 
 def as_user(client, user):
@@ -125,7 +125,7 @@ def test_key_chain_runs_through_the_page_forms_as_real_role_users(client, chain)
     as_user(client, d.finance)
     assert action_forms(client.get(detail(ev))) == {"review-plan"}
     refused = client.post(act(ev, "review-plan"), {"decision": "return", "comment": ""})
-    assert refused.status_code == 400 and "退回评价方案必须说明理由" in text(refused)
+    assert refused.status_code == 400 and "请填写理由" in text(refused)  # the engine's one message for needs_reason
     assert client.post(act(ev, "review-plan"), {"decision": "approve", "comment": "同意"}).status_code == 302
 
     as_user(client, chain.staff)
@@ -139,7 +139,7 @@ def test_key_chain_runs_through_the_page_forms_as_real_role_users(client, chain)
 
     as_user(client, d.leader_a)
     assert action_forms(client.get(detail(ev))) == {"comment"}
-    download = client.get(reverse("processes:commissioned_file", args=[ev.pk, "draft"]))
+    download = client.get(reverse("workflows:commissioned_file", args=[ev.pk, "draft"]))
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
     assert "attachment" in download["Content-Disposition"]
     assert client.post(act(ev, "comment"), {"comment": "无异议"}).status_code == 302
@@ -175,7 +175,7 @@ def test_key_chain_runs_through_the_page_forms_as_real_role_users(client, chain)
 
     public = client.get(PUBLIC)
     assert ev.title not in text(public)
-    assert client.get(reverse("processes:public_evaluation_report", args=[ev.pk])).status_code == 404
+    assert client.get(reverse("workflows:public_evaluation_report", args=[ev.pk])).status_code == 404
 
     as_user(client, d.finance)
     assert client.post(act(ev, "disclose")).status_code == 302
@@ -197,11 +197,11 @@ def test_public_page_lists_only_published_evaluations_without_login(client, chai
     assert response.status_code == 200
     body = text(response)
     assert published.title in body and final.title not in body and "良" in body
-    report = client.get(reverse("processes:public_evaluation_report", args=[published.pk]))
+    report = client.get(reverse("workflows:public_evaluation_report", args=[published.pk]))
     assert report.status_code == 200 and b"".join(report.streaming_content) == PDF
-    assert client.get(reverse("processes:public_evaluation_report", args=[final.pk])).status_code == 404
+    assert client.get(reverse("workflows:public_evaluation_report", args=[final.pk])).status_code == 404
     # the private file view needs a login and visibility
-    assert client.get(reverse("processes:commissioned_file", args=[final.pk, "report"])).status_code == 302
+    assert client.get(reverse("workflows:commissioned_file", args=[final.pk, "report"])).status_code == 302
 
 
 def test_others_get_404_when_the_evaluation_is_not_theirs(client, chain):
@@ -211,7 +211,7 @@ def test_others_get_404_when_the_evaluation_is_not_theirs(client, chain):
     for user in [chain.d.staff_b, chain.d.leader_b, chain.outsider_staff, outsider_expert]:
         as_user(client, user)
         assert client.get(detail(ev)).status_code == 404, user
-        assert client.get(reverse("processes:commissioned_file", args=[ev.pk, "draft"])).status_code == 404
+        assert client.get(reverse("workflows:commissioned_file", args=[ev.pk, "draft"])).status_code == 404
         assert client.post(act(ev, "draw")).status_code == 404
         assert ev.title not in text(client.get(LIST))
 

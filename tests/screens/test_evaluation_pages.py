@@ -291,13 +291,13 @@ def test_sheet_is_saved_submitted_returned_and_accepted_through_the_pages(client
     leader = login(client, district.leader_a)
     assert 'data-testid="se-dept-review"' in text(leader.get(page(se)))
     no_reason = leader.post(act(se, "dept-review"), {"decision": "return", "comment": ""})
-    assert no_reason.status_code == 400 and "请填写退回理由。" in cell(no_reason, "comment")
+    assert no_reason.status_code == 400 and "请填写理由。" in cell(no_reason, "comment")
     assert leader.post(act(se, "dept-review"), {"decision": "approve", "comment": "同意"}).status_code == 302
 
     finance = login(client, district.finance)
     assert 'data-testid="se-review"' in text(finance.get(page(se)))
     no_reason = finance.post(act(se, "review"), {"decision": "return", "comment": ""})
-    assert no_reason.status_code == 400 and "请填写退回理由。" in cell(no_reason, "comment")
+    assert no_reason.status_code == 400 and "请填写理由。" in cell(no_reason, "comment")
     done = finance.post(act(se, "review"), {"decision": "accept", "comment": ""}, follow=True)
     assert "绩效自评已确认。" in text(done)
     se.refresh_from_db()

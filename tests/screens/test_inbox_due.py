@@ -47,20 +47,24 @@ def test_inbox_sorts_by_due_when_asked_with_tasks_without_one_last(client, distr
     _projects, tasks = three
     first, overdue, undated = (t.pk for t in tasks)
 
-    assert ids(inbox(client, district.leader_a)) == [first, overdue, undated]  # default: created
+    # by due date unless asked otherwise (issue 17: one inbox, sorted by due date)
+    assert ids(inbox(client, district.leader_a)) == [overdue, first, undated]
     assert ids(inbox(client, district.leader_a, "?sort=due")) == [overdue, first, undated]
     assert ids(inbox(client, district.leader_a, "?sort=-due")) == [first, overdue, undated]
-    assert ids(inbox(client, district.leader_a, "?sort=nonsense")) == [first, overdue, undated]
+    assert ids(inbox(client, district.leader_a, "?sort=created")) == [first, overdue, undated]
+    assert ids(inbox(client, district.leader_a, "?sort=nonsense")) == [overdue, first, undated]
 
 
 def test_inbox_header_links_the_other_order_when_sorted(client, district, three):
-    unsorted = inbox(client, district.leader_a).content.decode()
+    default = inbox(client, district.leader_a).content.decode()  # by due date
     ascending = inbox(client, district.leader_a, "?sort=due").content.decode()
     descending = inbox(client, district.leader_a, "?sort=-due").content.decode()
+    created = inbox(client, district.leader_a, "?sort=created").content.decode()
 
-    assert 'href="?sort=due"' in unsorted and "按创建时间" not in unsorted
+    assert 'href="?sort=-due"' in default and 'href="?sort=created"' in default
     assert 'href="?sort=-due"' in ascending and "按创建时间" in ascending
     assert 'href="?sort=due"' in descending
+    assert 'href="?sort=due"' in created and "按创建时间" not in created
 
 
 def test_inbox_shows_the_due_time_from_taskdue_and_colours_overdue_and_due_soon_rows(client, district):
@@ -109,9 +113,10 @@ def test_task_api_orders_by_due_at_and_reports_the_taskdue_time(district, three)
         assert response.status_code == 200
         return response.json()["results"]
 
-    assert [t["id"] for t in listed()] == [first, overdue, undated]
+    assert [t["id"] for t in listed()] == [overdue, first, undated]  # by due date by default (issue 17)
     assert [t["id"] for t in listed("?ordering=due_at")] == [overdue, first, undated]
     assert [t["id"] for t in listed("?ordering=-due_at")] == [first, overdue, undated]
+    assert [t["id"] for t in listed("?ordering=created")] == [first, overdue, undated]
     by_id = {t["id"]: t for t in listed()}
     assert by_id[undated]["due_at"] is None
     due = TaskDue.objects.get(task_id=overdue).due_at

@@ -301,7 +301,7 @@ def test_commissioned_evaluation_findings_link_to_the_issue_form_for_the_finance
 
     ev = Chain(district).commission_key()
     finding_add(source=ev, actor=district.finance, problem="资金拨付滞后", requirement="加快拨付")
-    page = reverse("processes:commissioned_detail", args=[ev.pk])
+    page = reverse("workflows:commissioned_detail", args=[ev.pk])
     link = f"/rectifications/new/?source=evaluation:{ev.pk}"
     assert link in text(as_user(client, district.finance).get(page))
     form = client.get(link)

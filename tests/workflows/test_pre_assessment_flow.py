@@ -9,7 +9,9 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
+from notifications.models import Notification
 from processes.models import BudgetProject, PanelMember, PreAssessment
+from processes.services import pre_assessment as pa_services
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage, TargetSetStatus
 from tests.processes.test_pre_assessment import FULL_SCORES, REQUESTED, Review
 from workflows.flows import PreAssessmentFlow
@@ -178,3 +180,52 @@ def test_periodic_sweep_moves_due_reviews_when_it_runs(review, monkeypatch):
     assert sweep_pre_assessments.apply().get() == 1
     pa.refresh_from_db()
     assert pa.status == PreAssessmentStatus.OPINIONS_COLLECTED
+
+
+def test_processes_services_move_the_flow_tasks_when_called_directly(review):
+    """The flow steps are registered on the domain's transitions (workflows/steps), so the
+    processes services alone leave no task open and open the next ones."""
+    pa = begin(review)
+    pa = pa_services.pre_assessment_form_panel(pre_assessment=pa, actor=review.staff)
+    assert open_tasks("draw").count() == 0
+    assert open_tasks("opinion").count() == 5
+    members = seated(pa)
+    pa_services.pre_assessment_replace_member(member=members[0], actor=review.staff, reason="出差无法参加")
+    newcomer = PanelMember.objects.get(pre_assessment=pa, seat=members[0].seat, active=True)
+    [task] = task_inbox_for(newcomer.user)
+    assert task.data["seat"] == newcomer.seat
+    for m in seated(pa)[:3]:
+        pa_services.opinion_save(
+            opinion=m.opinion,
+            actor=m.user,
+            scores=FULL_SCORES,
+            recommendation=Conclusion.SUPPORT,
+            recommended_amount=str(REQUESTED),
+            submit=True,
+        )
+    assert open_tasks("opinion").count() == 2
+    assert pa_services.pre_assessment_close_due(pre_assessment=pa, now=pa.due_at + timedelta(minutes=1)) is True
+    assert open_tasks("opinion").count() == 0
+    [conclude] = task_inbox_for(review.staff)
+    assert conclude.flow_task is PreAssessmentFlow.conclude
+    pa = pa_services.pre_assessment_conclude(
+        pre_assessment=pa, actor=review.staff, conclusion=Conclusion.SUPPORT, approved_amount=REQUESTED, reasons="r"
+    )
+    assert open_tasks("conclude").count() == 0
+    [confirm] = task_inbox_for(review.d.finance)
+    assert confirm.flow_task is PreAssessmentFlow.confirm
+    pa = pa_services.pre_assessment_return(pre_assessment=pa, actor=review.d.finance, reason="请说明依据")
+    assert open_tasks("confirm").count() == 0 and open_tasks("conclude").count() == 1
+
+
+def test_review_flow_ends_and_the_agency_is_told_when_the_review_is_cancelled_directly(review):
+    pa = begin(review)
+    assert open_tasks("draw").count() == 1
+    pa_services.pre_assessment_cancel_open(project=review.project, actor=review.d.finance, reason="项目调整")
+    pa.refresh_from_db()
+    assert pa.status == PreAssessmentStatus.CANCELLED
+    assert ProjectProcess.objects.get(project=review.project, flow_class=PreAssessmentFlow).status == PROCESS.CANCELED
+    assert open_tasks("draw").count() == 0
+    assert Notification.objects.filter(
+        recipient=review.staff, kind="task_cancelled", object_type="processes.preassessment", object_id=str(pa.pk)
+    ).exists()

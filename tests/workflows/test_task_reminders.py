@@ -1,6 +1,6 @@
 """Reminders of open flow tasks, with the clock moved (time-machine) and real flows: the exact
 schedule, no second send on a rerun, catch-up after a gap with one summary per person, none
-for a completed task, and escalation only when settings ask for it."""
+for a completed task, and escalation to the supervisors unless settings turn it off."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ def ten_days(settings):
     settings.JIXIAO = {**settings.JIXIAO, "TASK_DUE_DAYS": {**settings.JIXIAO["TASK_DUE_DAYS"], "dept_review": 10}}
 
 
-def escalating(settings) -> None:
-    reminders = {**settings.JIXIAO["REMINDERS"], "ESCALATE_TASKS": True}
+def not_escalating(settings) -> None:
+    reminders = {**settings.JIXIAO["REMINDERS"], "ESCALATE_TASKS": False}
     settings.JIXIAO = {**settings.JIXIAO, "REMINDERS": reminders}
 
 
@@ -91,7 +91,8 @@ def test_task_reminders_follow_the_schedule_once_each_when_the_sweep_runs_at_eve
         assert notes[0].url == f"/tasks/{task.pk}/"
         assert [n.params.get("days") for n in notes[-3:]] == [1, 4, 7]
     assert told(district.leader_b) == [] and told(district.staff_a) == []
-    assert told(district.supervisor) == []  # tasks do not escalate by default
+    # overdue tasks escalate by default (issue 17): one escalation per overdue slot
+    assert [n.kind for n in told(district.supervisor)] == ["escalation"] * 3
 
 
 def test_a_sweep_back_after_a_gap_sends_one_summary_per_person(district, ten_days):
@@ -125,13 +126,10 @@ def test_a_completed_task_gets_no_more_reminders(district, ten_days):
     assert len(told(district.leader_a)) == 1
 
 
-def test_an_overdue_task_escalates_to_supervisors_only_when_settings_say_so(district, ten_days, settings):
-    quiet = review_task(district.project(ProjectStage.SUBMITTED))
-    with time_machine.travel(quiet.due.due_at + timedelta(minutes=1), tick=False):
-        reminders_send()
-    assert told(district.supervisor) == []
+def test_an_overdue_task_escalates_to_supervisors_when_the_settings_are_the_defaults(district, ten_days):
+    from django.conf import settings as live
 
-    escalating(settings)
+    assert live.JIXIAO["REMINDERS"]["ESCALATE_TASKS"] is True  # the shipped default (issue 17)
     project = district.project(ProjectStage.SUBMITTED)
     loud = review_task(project)
     with time_machine.travel(loud.due.due_at - timedelta(days=1), tick=False):
@@ -144,6 +142,16 @@ def test_an_overdue_task_escalates_to_supervisors_only_when_settings_say_so(dist
     assert [n.kind for n in escalations] == ["escalation"]
     assert escalations[0].params["department"] == district.dept_a.name
     assert escalations[0].params["title"] == f"部门审核：{project.name}"
+    assert escalations[0].url == f"/tasks/{loud.pk}/"
+
+
+def test_an_overdue_task_does_not_escalate_when_the_setting_turns_it_off(district, ten_days, settings):
+    not_escalating(settings)
+    quiet = review_task(district.project(ProjectStage.SUBMITTED))
+    with time_machine.travel(quiet.due.due_at + timedelta(minutes=1), tick=False):
+        reminders_send()
+    assert told(district.supervisor) == []  # the supervisors are not told
+    assert [n.kind for n in told(district.leader_a)] == ["reminder"]
 
 
 def test_an_owned_task_reminds_its_owner_only(district, ten_days):
@@ -172,3 +180,24 @@ def test_the_provider_reads_any_number_of_tasks_in_one_query(district):
 
     assert few[0] == len(launch.created) and many[0] == few[0] + 4
     assert few[1] == many[1] == 1
+
+
+@pytest.mark.parametrize("escalates", [True, False])
+def test_an_overdue_commissioned_evaluation_escalates_unless_the_setting_turns_it_off(district, settings, escalates):
+    from tests.processes.test_commissioned import Chain
+
+    if not escalates:
+        not_escalating(settings)
+    chain = Chain(district)
+    evaluation = chain.commission_key()  # the agency's step (提交评价方案), due in 60 days
+    with time_machine.travel(evaluation.due_at + timedelta(minutes=1), tick=False):
+        reminders_send()
+
+    assert [n.kind for n in told(chain.staff)] == ["reminder"]  # the agency is reminded either way
+    escalations = told(district.supervisor)
+    if escalates:
+        assert [n.kind for n in escalations] == ["escalation"]
+        assert escalations[0].params["title"] == evaluation.title
+        assert escalations[0].url == evaluation.get_absolute_url()
+    else:
+        assert escalations == []

@@ -28,17 +28,23 @@ def _start_intake(step: Step) -> dict[User, Message]:
     return _start_intake(step.obj)
 
 
+def _actor(step: Step) -> User:
+    """A person's project transition always has an actor (the engine refuses one without)."""
+    assert step.actor is not None
+    return step.actor
+
+
 def _end_work(step: Step) -> dict[User, Message]:
     from ..services import _end_project_work
 
-    return _end_project_work(step.actor, step.comment)(step.obj)
+    return _end_project_work(_actor(step), step.comment)(step.obj)
 
 
 def _complete(name: str):
     def step_(step: Step) -> dict[User, Message]:
         from ..services import _complete_task, _node_for_action
 
-        return _complete_task(_node_for_action(name), step.obj, step.actor)(step.obj)
+        return _complete_task(_node_for_action(name), step.obj, _actor(step))(step.obj)
 
     return step_
 
@@ -47,7 +53,7 @@ def _route(name: str):
     def step_(step: Step) -> dict[User, Message]:
         from ..services import _node_for_action, _route
 
-        return _route(_node_for_action(name), step.obj, step.actor)(step.obj)
+        return _route(_node_for_action(name), step.obj, _actor(step))(step.obj)
 
     return step_
 

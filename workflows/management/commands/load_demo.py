@@ -43,13 +43,14 @@ from processes.models import (
     SelfEvaluation,
     TargetRow,
 )
-from processes.selectors import pre_assessment_summary
 from processes.services.audit import audit_verify
 from processes.services.indicators import indicators_import_rows
 from processes.services.monitoring import approved_rows, report_save
 from processes.services.projects import project_create
 from processes.services.targets import target_set_save
 from processes.states import Grade, Light, ProjectStage, ReportStatus
+from processes.units import wan_text
+from reports.figures import pre_assessment_summary
 from workflows import demo, demo_evaluation, demo_rectification
 from workflows.services import (
     monitoring_dept_review,
@@ -68,8 +69,6 @@ from workflows.services import (
     targets_rate,
     targets_submit,
 )
-
-WAN = Decimal("10000")
 
 
 @dataclass
@@ -432,7 +431,7 @@ class Command(BaseCommand):
             )
         )
         summary = pre_assessment_summary(demo.FISCAL_YEAR)
-        rate = f"{summary.reduction_rate * 100:.2f} %" if summary.reduction_rate is not None else "—"
+        rate = f"{summary.reduction_rate} %" if summary.reduction_rate is not None else "—"
         out.write("")
         out.write(
             f"Pre-assessment {demo.FISCAL_YEAR} (confirmed, from data): {summary.projects} projects, requested "
@@ -550,7 +549,7 @@ def _edits(edits: tuple[tuple[int, str, str], ...]) -> dict[int, dict[str, str]]
 
 
 def _wan(amount: Decimal) -> str:
-    return f"{(amount / WAN).quantize(Decimal('0.01')):,}"
+    return wan_text(amount)
 
 
 def _width(text: str) -> int:

@@ -14,12 +14,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Department
-
-from .form_fields import fiscal_year_formfield
-from .forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
-from .models import BudgetProject, CommissionedEvaluation
-from .services.commissioned import DIMENSIONS, KEY_STAGES
-from .states import EvaluationKind, EvaluationStatus, FrameworkDimension
+from processes.form_fields import fiscal_year_formfield
+from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
+from processes.models import BudgetProject, CommissionedEvaluation
+from processes.services.commissioned import DIMENSIONS, KEY_STAGES
+from processes.states import EvaluationKind, EvaluationStatus, FrameworkDimension
 
 
 def _number_input(label, help_text="", *, yuan: bool = False) -> forms.CharField:

@@ -1,8 +1,8 @@
-"""/api/evaluations/ (key and department-overall evaluations): processes/api/commissioned.py."""
+"""/api/evaluations/commissioned/ (key and department-overall evaluations): workflows/commissioned_api.py."""
 
 from rest_framework.routers import SimpleRouter
 
-from .commissioned import CommissionedEvaluationViewSet
+from .commissioned_api import CommissionedEvaluationViewSet
 
 # Path converters (processes/converters.py): the detail actions name theirs, e.g. <id:item_id>.
 router = SimpleRouter(use_regex_path=False)

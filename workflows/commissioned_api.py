@@ -15,7 +15,6 @@ status or acting twice).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -31,16 +30,15 @@ from rest_framework.response import Response
 
 from accounts.models import Agency, Department
 from processes.api.fields import FiscalYearField, IdField
+from processes.api.serializers import ErrorSerializer
+from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import BudgetProject, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
 from processes.selectors import commissioned_for, commissioned_get_for
 from processes.services import commissioned as services
 from processes.services.findings import finding_add, finding_remove, findings_of
 from processes.states import EvaluationKind, EvaluationStatus, FrameworkDimension
+from processes.units import percent
 
-from .serializers import ErrorSerializer
-from .views import BAD_REQUEST, FORBIDDEN
-
-CENT = Decimal("0.01")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("评价不存在，或不在您的可见范围内。"))
 CONFLICT = OpenApiResponse(ErrorSerializer, description=_("评价当前状态不允许此操作，或已被他人处理。"))
 ACTION_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
@@ -160,7 +158,7 @@ class CommissionedListSerializer(serializers.ModelSerializer):
 
     def get_completion_rate(self, evaluation) -> str | None:
         rate = evaluation.completion_rate
-        return None if rate is None else str((rate * 100).quantize(CENT, rounding=ROUND_HALF_UP))
+        return None if rate is None else str(percent(rate))
 
 
 class CommissionedDetailSerializer(CommissionedListSerializer):
@@ -219,12 +217,12 @@ class CommissionedDetailSerializer(CommissionedListSerializer):
     def get_draft_report_url(self, evaluation) -> str | None:
         if not evaluation.draft_report:
             return None
-        return reverse("processes:commissioned_file", args=[evaluation.pk, "draft"])
+        return reverse("workflows:commissioned_file", args=[evaluation.pk, "draft"])
 
     def get_report_url(self, evaluation) -> str | None:
         if not evaluation.report:
             return None
-        return reverse("processes:commissioned_file", args=[evaluation.pk, "report"])
+        return reverse("workflows:commissioned_file", args=[evaluation.pk, "report"])
 
 
 # -- input -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ what was typed kept; PermissionDenied 403.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -30,6 +30,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from processes.errors import ActionNotAllowed
+from processes.files import file_response
+from processes.models import AuditEvent, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
+from processes.selectors import commissioned_for, commissioned_get_for, published_evaluations
+from processes.services import commissioned as svc
+from processes.services.findings import can_record, finding_add, finding_remove, findings_of
+from processes.services.panel_reminders import panel_remind_hours
+from processes.states import FrameworkDimension
+from processes.units import percent_text
+
 from .commissioned_forms import (
     CommentForm,
     CommissionFilterForm,
@@ -41,17 +51,8 @@ from .commissioned_forms import (
     ReviewPlanForm,
     SuggestionsForm,
 )
-from .errors import ActionNotAllowed
-from .files import file_response
-from .models import AuditEvent, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
-from .selectors import commissioned_for, commissioned_get_for, published_evaluations
-from .services import commissioned as svc
-from .services.findings import can_record, finding_add, finding_remove, findings_of
-from .services.panel_reminders import panel_remind_hours
-from .states import FrameworkDimension
 
 PAGE_SIZE = 50
-CENT = Decimal("0.01")
 
 #: The evaluation's audited actions as its history shows them.
 HISTORY_LABELS = {
@@ -72,7 +73,7 @@ HISTORY_LABELS = {
 
 def rate_text(rate: Decimal | None) -> str:
     """A fraction as a percent to two places: 0.833333 → "83.33%"; None → "—"."""
-    return "—" if rate is None else f"{(rate * 100).quantize(CENT, rounding=ROUND_HALF_UP)}%"
+    return "—" if rate is None else percent_text(rate)
 
 
 def filtered(qs: QuerySet[CommissionedEvaluation], filters: dict[str, Any]) -> QuerySet[CommissionedEvaluation]:
@@ -102,7 +103,7 @@ def commissioned_list(request):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "processes/commissioned/list.html",
+        "workflows/commissioned/list.html",
         {"page": page, "filter_form": form, "can_commission": svc.can_commission(user)},
     )
 
@@ -115,17 +116,17 @@ def commissioned_new(request):
     if not svc.can_commission(user):
         raise PermissionDenied(_("只有财政绩效科可以委托重点评价或部门整体绩效评价。"))
     if request.method != "POST":
-        return render(request, "processes/commissioned/new.html", {"form": CommissionForm()})
+        return render(request, "workflows/commissioned/new.html", {"form": CommissionForm()})
     form = CommissionForm(request.POST)
     if not form.is_valid():
-        return render(request, "processes/commissioned/new.html", {"form": form}, status=400)
+        return render(request, "workflows/commissioned/new.html", {"form": form}, status=400)
     try:
         evaluation = svc.evaluation_commission(actor=user, **form.service_kwargs())
     except ValidationError as exc:
         form.add_service_errors(exc)
-        return render(request, "processes/commissioned/new.html", {"form": form}, status=400)
+        return render(request, "workflows/commissioned/new.html", {"form": form}, status=400)
     messages.success(request, _("已委托「%(title)s」，已通知受托机构。") % {"title": evaluation.title})
-    return redirect("processes:commissioned_detail", pk=evaluation.pk)
+    return redirect(evaluation)
 
 
 # -- an evaluation's page --------------------------------------------------------------------
@@ -181,7 +182,7 @@ def _page(request, evaluation: CommissionedEvaluation, *, bound=None, error=None
     )
     return render(
         request,
-        "processes/commissioned/detail.html",
+        "workflows/commissioned/detail.html",
         {
             "evaluation": evaluation,
             "framework": framework,
@@ -243,7 +244,7 @@ def _run(request, evaluation, slug: str, form, call: Callable[[], Any], done=Non
     if callable(done):  # a message that depends on what the call did
         done = done()
     messages.success(request, done or DONE[slug])
-    return redirect("processes:commissioned_detail", pk=evaluation.pk)
+    return redirect(evaluation)
 
 
 def _plan(request, ev):

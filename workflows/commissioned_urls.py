@@ -1,4 +1,5 @@
-"""Screens of key and department-overall evaluations (processes/commissioned_views.py)."""
+"""Screens of key and department-overall evaluations (workflows/commissioned_views.py),
+included by workflows/urls.py (namespace ``workflows``)."""
 
 from django.urls import path
 
