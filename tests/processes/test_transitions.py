@@ -139,21 +139,25 @@ def build_project(world: World, seat: User | None):
 
 
 def build_pre_assessment(world: World, seat: User | None):
-    from processes.models import PanelMember, PreAssessment
+    """A pre-assessment with its panel seated, each seat with its (draft) opinion, as the
+    draw leaves them."""
+    from processes.models import Opinion, PanelMember, PreAssessment
 
     pa = PreAssessment.objects.create(
         project=world.new_project(), agency=world.agency, due_at=_due(), initiated_by=world.user(Role.FINANCE_OFFICER)
     )
     _seat_panel(PanelMember, "pre_assessment", pa, world, seat)
+    for member in PanelMember.objects.filter(pre_assessment=pa):
+        Opinion.objects.create(member=member)
     return pa
 
 
 def build_opinion(world: World, seat: User | None):
-    from processes.models import Opinion, PanelMember
+    from processes.models import Opinion
 
     pa = build_pre_assessment(world, seat)
     owner = seat if seat is not None and seat.role_names & {Role.EXPERT, Role.DEPUTY} else world.user(Role.EXPERT)
-    return Opinion.objects.create(member=PanelMember.objects.get(pre_assessment=pa, user=owner))
+    return Opinion.objects.get(member__pre_assessment=pa, member__user=owner)
 
 
 def build_target_set(world: World, seat: User | None):
@@ -438,6 +442,19 @@ def reach_self_evaluation(world: World, state: str, seat: User | None):
     return evaluation
 
 
+#: (model label, state) → what an object in that state always carries besides its state
+#: (a concluded pre-assessment has its conclusion), written with the state by update().
+STATE_DATA: dict[tuple[str, str], dict[str, Any]] = {
+    **{
+        ("processes.preassessment", state): {
+            "conclusion": "partial",
+            "approved_amount": Decimal("1000000.00"),
+            "conclusion_reasons": "测试结论理由。",
+        }
+        for state in ("concluded", "confirmed")
+    },
+}
+
 #: model label → a function bringing a new object to a state through the services (None
 #: when it does not, then the state is set with update()).
 REACH: dict[str, Callable[[World, str, User | None], models.Model | None]] = {
@@ -485,6 +502,9 @@ ARGUMENTS: dict[tuple[str, str], dict[str, Any]] = {
     ("processes.preassessment", "confirm"): {},
     ("processes.preassessment", "send_back"): {},
     ("processes.preassessment", "cancel"): {},
+    ("processes.opinion", "submit"): {},
+    ("processes.opinion", "expire"): {},
+    ("processes.opinion", "withdraw"): {},
     ("processes.targetset", "submit"): {},
     ("processes.targetset", "dept_approve"): _comment,
     ("processes.targetset", "dept_return"): _comment,
@@ -574,7 +594,8 @@ def build_in(world: World, d: Declared, state: str, seat: User | None) -> models
         assert getattr(reached, d.field) == state, f"REACH brought {reached} to {getattr(reached, d.field)}"
         return type(reached)._default_manager.get(pk=reached.pk)
     obj = builder_of(d)(world, seat)
-    type(obj)._default_manager.filter(pk=obj.pk).update(**{d.field: state})
+    data = STATE_DATA.get((d.model._meta.label_lower, state), {})
+    type(obj)._default_manager.filter(pk=obj.pk).update(**{d.field: state}, **data)
     return type(obj)._default_manager.get(pk=obj.pk)
 
 

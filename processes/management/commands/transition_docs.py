@@ -189,7 +189,7 @@ def transition_cell(d: Declared) -> str:
         cell += " — only if " + ", ".join(f"`{c}`" for c in conditions)
     if d.declared and d.needs_reason:
         cell += " (reason needed)"
-    if d.declared and d.custom.get("audit"):
+    if d.declared and d.custom.get("audit") and d.custom["audit"] != d.name:
         cell += f" — audit `{d.custom['audit']}`"
     return cell
 
