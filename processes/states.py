@@ -374,6 +374,7 @@ STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.recheck": RecheckStatus,
     "processes.commissionedevaluation": EvaluationStatus,
     "processes.rectification": RectificationStatus,
+    "processes.deadlineextension": ExtensionStatus,
 }
 
 

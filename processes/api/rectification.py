@@ -13,10 +13,9 @@ stale revision or acting twice).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +30,13 @@ from rest_framework.response import Response
 from processes.api.fields import FiscalYearField, IdField
 from processes.models import DeadlineExtension, Evidence, Finding, Rectification, RectificationItem
 from processes.numbers import MAX_INT
-from processes.rectification_selectors import rectification_actions, rectification_get_for, rectifications_for
+from processes.rectification_selectors import (
+    pending_extension,
+    rectification_actions,
+    rectification_get_for,
+    rectifications_filtered,
+    rectifications_for,
+)
 from processes.services import rectification as services
 from processes.states import RECTIFICATION_OPEN, ExtensionStatus, ItemProgress, RectificationStatus
 
@@ -42,7 +47,6 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("整改不存在，�
 CONFLICT = OpenApiResponse(ErrorSerializer, description=_("整改当前状态不允许此操作，或已被他人处理。"))
 ACTION_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
 MULTIPART = [MultiPartParser, FormParser]
-SOON_DAYS = 7
 
 # Statuses and progress are strings whose values the description lists: as enums they would
 # be a "status" in several components with other choice sets.
@@ -202,8 +206,7 @@ class RectificationDetailSerializer(RectificationListSerializer):
         request = self.context.get("request")
         if request is None:
             return []
-        pending = rectification.extensions.filter(status=ExtensionStatus.REQUESTED).first()
-        return rectification_actions(rectification, request.user, pending)
+        return rectification_actions(rectification, request.user, pending_extension(rectification))
 
 
 # -- input -----------------------------------------------------------------------------------
@@ -212,7 +215,9 @@ class RectificationDetailSerializer(RectificationListSerializer):
 class RectificationFilterSerializer(serializers.Serializer):
     status = serializers.CharField(required=False, help_text=" | ".join(RectificationStatus.values))
     department = IdField(required=False, help_text=_("预算部门 id"))
-    due = serializers.CharField(required=False, help_text=_("overdue（已逾期）| soon（7 日内到期）"))
+    due = serializers.CharField(
+        required=False, help_text=_("overdue（已逾期）| soon（即将到期：设置中 REMINDERS.SOON_DAYS 日内）")
+    )
     year = FiscalYearField(required=False, help_text=_("年度"))
 
 
@@ -303,22 +308,7 @@ class RectificationViewSet(
             return queryset
         filters = RectificationFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        data = filters.validated_data
-        now = timezone.now()
-        if data.get("status"):
-            queryset = queryset.filter(status=data["status"])
-        if data.get("department"):
-            queryset = queryset.filter(department_id=data["department"])
-        if data.get("year"):
-            year = data["year"]
-            queryset = queryset.filter(Q(project__fiscal_year=year) | Q(project__isnull=True, issued_at__year=year))
-        if data.get("due") == "overdue":
-            queryset = queryset.filter(status__in=RECTIFICATION_OPEN, deadline__lt=now)
-        elif data.get("due") == "soon":
-            queryset = queryset.filter(
-                status__in=RECTIFICATION_OPEN, deadline__gte=now, deadline__lte=now + timedelta(days=SOON_DAYS)
-            )
-        return queryset
+        return rectifications_filtered(queryset, dict(filters.validated_data))
 
     def _detail(self, rectification: Rectification, code: int = status.HTTP_200_OK) -> Response:
         fresh = rectification_get_for(self.request.user, rectification.pk)

@@ -200,7 +200,7 @@ def test_whole_rectification_path_through_the_pages_as_real_role_users(client, d
     page = client.get(detail(r))
     assert action_forms(page) == set() and "已验收销号" in text(page)
     again = client.post(act(r, "review"), {"decision": "verify"})
-    assert again.status_code == 409 and "不能执行此操作" in text(again)
+    assert again.status_code == 409 and "整改当前为「已验收销号」，不能执行「验收销号」" in text(again)
 
 
 def test_issue_form_refuses_a_past_deadline_and_keeps_what_was_typed(client, district, se):
