@@ -238,3 +238,43 @@ def test_list_filters_and_query_count_stay_flat(district, findings):
             issued_by=district.finance,
         )
     assert count() == before
+
+
+def test_due_soon_agrees_with_the_supervisors_board_when_deadlines_straddle_the_setting(district, settings):
+    """One "due soon" (JIXIAO["REMINDERS"]["SOON_DAYS"]): the API's ?due=soon, the list's and
+    the supervisors' board name the same rectifications — for the default 3 days and for
+    another value."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from workflows.board_views import RECTIFICATION, SOON, board_keys
+
+    now = timezone.now()
+    made = {}
+    for days in (1, 2.5, 4, 6, 9):
+        made[days] = Rectification.objects.create(
+            department=district.dept_a,
+            title=f"{days} 天后到期",
+            deadline=now + timedelta(days=days),
+            original_deadline=now + timedelta(days=days),
+            issued_by=district.finance,
+        ).pk
+    finance, supervisor = client_for(district.finance), Client()
+    supervisor.force_login(district.supervisor)
+
+    def api_soon() -> set[int]:
+        data = finance.get(BASE + "?due=soon").json()
+        return {row["id"] for row in (data if isinstance(data, list) else data["results"])}
+
+    def board_soon() -> set[int]:
+        return {pk for kind, pk, _due in board_keys({"state": SOON}, timezone.now()) if kind == RECTIFICATION}
+
+    def list_soon() -> set[int]:
+        page = supervisor.get(reverse("processes:rectification_list") + "?due=soon").content.decode()
+        return {pk for pk in made.values() if f"/rectifications/{pk}/" in page}
+
+    assert settings.JIXIAO["REMINDERS"]["SOON_DAYS"] == 3
+    assert api_soon() == board_soon() == list_soon() == {made[1], made[2.5]}
+
+    settings.JIXIAO = {**settings.JIXIAO, "REMINDERS": {**settings.JIXIAO["REMINDERS"], "SOON_DAYS": 7}}
+    assert api_soon() == board_soon() == list_soon() == {made[1], made[2.5], made[4], made[6]}
