@@ -5,14 +5,16 @@ leaders fill in, acknowledge, submit and ask for more time; supervisors decide o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from . import holds
 
 if TYPE_CHECKING:
+    from django.db import models
+
     from accounts.models import User
 
-    from ..models import DeadlineExtension, Rectification
+    from ..models import Rectification
 
 
 def can_issue(user: User) -> bool:
@@ -34,16 +36,21 @@ def can_decide_extension(user: User) -> bool:
     return holds(user, "processes.decide_extension")
 
 
-# -- the transitions' permission= (instance, user) ------------------------------------------
+# -- the transitions' permission= -------------------------------------------------------------
+# Typed as django-fsm-2's stub wants them (any model, any user); django-fsm calls them with
+# the transition's own instance and the User handed to has_transition_perm.
 
 
-def may_fill(rectification: Rectification, user: User) -> bool:
-    return can_fill(rectification, user)
+def may_fill(rectification: models.Model, user: Any) -> bool:
+    """签收、提交 a Rectification."""
+    return can_fill(cast("Rectification", rectification), user)
 
 
-def may_review(rectification: Rectification, user: User) -> bool:
+def may_review(rectification: models.Model, user: Any) -> bool:
+    """验收销号、退回 a Rectification."""
     return can_issue(user)
 
 
-def may_decide(extension: DeadlineExtension, user: User) -> bool:
+def may_decide(extension: models.Model, user: Any) -> bool:
+    """同意、不同意 a DeadlineExtension."""
     return can_decide_extension(user)

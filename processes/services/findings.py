@@ -85,7 +85,8 @@ def _subject(source: Source) -> str:
     """What the department recognises the finding by: the evaluation's title or the project."""
     if isinstance(source, CommissionedEvaluation):
         return f"「{source.title}」"
-    return f"「{source.project.name}」"
+    project = source.project
+    return f"「{project.name}」" if project is not None else ""
 
 
 def findings_of(source: Source):

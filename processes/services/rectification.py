@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -300,7 +300,7 @@ def rectification_report_save(
     stored: list[Evidence] = []
     try:
         with transaction.atomic():
-            rectification = transitions.lock(rectification)  # type: ignore[assignment]
+            rectification = cast(Rectification, transitions.lock(rectification))
             _editable(rectification)
             _save_items(rectification, items, revision)
             save_versioned(rectification)
@@ -370,7 +370,7 @@ def evidence_add_all(*, rectification: Rectification, actor: User, uploads: Uplo
     stored: list[Evidence] = []
     try:
         with transaction.atomic():
-            rectification = transitions.lock(rectification)  # type: ignore[assignment]
+            rectification = cast(Rectification, transitions.lock(rectification))
             _editable(rectification)
             for item, upload in uploads:
                 stored.append(_evidence_add(rectification, item=item, actor=actor, role=role, file=upload))
@@ -385,7 +385,7 @@ def evidence_remove(*, evidence: Evidence, actor: User) -> None:
     rectification = evidence.item.rectification
     if not can_fill(rectification, actor):
         raise PermissionDenied(_("只有被整改部门可以删除佐证材料。"))
-    rectification = transitions.lock(rectification)  # type: ignore[assignment]
+    rectification = cast(Rectification, transitions.lock(rectification))
     _editable(rectification)
     audit_record(
         obj=rectification,
@@ -495,7 +495,7 @@ def extension_request(
     if not can_fill(rectification, actor):
         raise PermissionDenied(_("只有被整改部门可以申请延期。"))
     with transaction.atomic():
-        rectification = transitions.lock(rectification)  # type: ignore[assignment]
+        rectification = cast(Rectification, transitions.lock(rectification))
         if rectification.status not in (RectificationStatus.ISSUED, RectificationStatus.ACKNOWLEDGED):
             raise ActionNotAllowed(
                 _("整改当前为「%(status)s」，不能执行此操作。") % {"status": rectification.get_status_display()}
@@ -540,8 +540,8 @@ def extension_decide(
         raise PermissionDenied(_("只有分管领导可以审批整改延期。"))
     comment = (comment or "").strip()
     with transaction.atomic():
-        rectification = transitions.lock(extension.rectification)
-        extension = transitions.lock(extension)  # type: ignore[assignment]
+        rectification = cast(Rectification, transitions.lock(extension.rectification))
+        extension = cast(DeadlineExtension, transitions.lock(extension))
         if extension.status != ExtensionStatus.REQUESTED:
             raise Conflict(_("该延期申请已审批。"))
         if not grant:
