@@ -100,7 +100,7 @@ class Rectification(ConcurrentTransitionMixin, models.Model):
         target=RectificationStatus.ACKNOWLEDGED,
         permission=perms.may_fill,
         custom=declare(
-            _("签收"),
+            _("签收整改通知"),
             roles=[Role.DEPT_STAFF, Role.DEPT_LEADER],
             tells=notices.acknowledged,
             audit="rectification_acknowledge",

@@ -273,7 +273,7 @@ def test_nothing_is_written_or_told_when_the_acknowledgement_is_refused(district
     after_one = (AuditEvent.objects.count(), Notification.objects.count())
     with pytest.raises(ActionNotAllowed) as exc:
         rectification_acknowledge(rectification=rectification, actor=district.leader_a)
-    assert "不能执行「签收」" in str(exc.value.message)
+    assert "不能执行「签收整改通知」" in str(exc.value.message)
     assert (AuditEvent.objects.count(), Notification.objects.count()) == after_one
     assert after_one[0] == before[0] + 1
 
