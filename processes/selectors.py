@@ -881,7 +881,7 @@ def _rectification_work(user: User, parties: set[str], limit: int) -> list[Evalu
             r.department.name,
             str(RECTIFICATION_STEPS[r.status][1]),
             r.deadline,
-            f"/rectifications/{r.pk}/",
+            r.get_absolute_url(),
         )
         for r in Rectification.objects.filter(scope).select_related("department").order_by("deadline")[:limit]
     ]
@@ -896,7 +896,7 @@ def _rectification_work(user: User, parties: set[str], limit: int) -> list[Evalu
                 x.rectification.department.name,
                 str(gettext_lazy("审批延期申请")),
                 x.rectification.deadline,
-                f"/rectifications/{x.rectification_id}/",
+                x.get_absolute_url(),
             )
             for x in pending[:limit]
         ]
