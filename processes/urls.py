@@ -6,7 +6,7 @@ are routed by workflows/urls.py (the import direction, decision 0006).
 
 from django.urls import path
 
-from . import audit_views, commissioned_urls, indicator_views, job_views, rectification_urls, views
+from . import audit_views, commissioned_urls, indicator_views, job_views, views
 
 app_name = "processes"
 urlpatterns = [
@@ -35,6 +35,4 @@ urlpatterns = [
     path("jobs/<id:pk>/progress/", job_views.job_progress, name="job_progress"),
     # 重点评价 and 部门整体绩效评价 (processes/commissioned_urls.py)
     *commissioned_urls.urlpatterns,
-    # 整改 (processes/rectification_urls.py)
-    *rectification_urls.urlpatterns,
 ]

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import evaluation_api_urls
+from . import evaluation_api_urls, rectification_api_urls
 from .api import ProjectViewSet, TaskViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
 from .pre_assessment_api import PreAssessmentBeginView, PreAssessmentViewSet
@@ -39,4 +39,5 @@ urlpatterns = [
     path("projects/<id:pk>/targets/<id:number>/rate/", TargetRateView.as_view(), name="project-target-rate"),
     *router.urls,
     *evaluation_api_urls.urlpatterns,
+    *rectification_api_urls.urlpatterns,
 ]

@@ -14,7 +14,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import ObtainApiToken
 
-from . import commissioned_urls, rectification_urls
+from . import commissioned_urls
 from .indicators import IndicatorViewSet, JobViewSet
 
 # /api/indicators/ (绩效指标库) and /api/jobs/ (background jobs): processes/api/indicators.py
@@ -42,5 +42,4 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     *router.urls,
     *commissioned_urls.urlpatterns,
-    *rectification_urls.urlpatterns,
 ]

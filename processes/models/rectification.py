@@ -85,7 +85,7 @@ class Rectification(ConcurrentTransitionMixin, models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("processes:rectification_detail", args=[self.pk])
+        return reverse("workflows:rectification_detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:
@@ -258,7 +258,7 @@ class DeadlineExtension(ConcurrentTransitionMixin, models.Model):
         return f"{self.rectification} → {self.proposed_deadline:%Y-%m-%d}"
 
     def get_absolute_url(self) -> str:
-        return reverse("processes:rectification_detail", args=[self.rectification_id])
+        return reverse("workflows:rectification_detail", args=[self.rectification_id])
 
     def audit_detail(self) -> dict:
         r = self.rectification

@@ -270,7 +270,7 @@ def test_due_soon_agrees_with_the_supervisors_board_when_deadlines_straddle_the_
         return {pk for kind, pk, _due in board_keys({"state": SOON}, timezone.now()) if kind == RECTIFICATION}
 
     def list_soon() -> set[int]:
-        page = supervisor.get(reverse("processes:rectification_list") + "?due=soon").content.decode()
+        page = supervisor.get(reverse("workflows:rectification_list") + "?due=soon").content.decode()
         return {pk for pk in made.values() if f"/rectifications/{pk}/" in page}
 
     assert settings.JIXIAO["REMINDERS"]["SOON_DAYS"] == 3

@@ -28,6 +28,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from processes.api.fields import FiscalYearField, IdField
+from processes.api.serializers import ErrorSerializer
+from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import DeadlineExtension, Evidence, Finding, Rectification, RectificationItem
 from processes.numbers import MAX_INT
 from processes.rectification_selectors import (
@@ -39,9 +41,6 @@ from processes.rectification_selectors import (
 )
 from processes.services import rectification as services
 from processes.states import RECTIFICATION_OPEN, ExtensionStatus, ItemProgress, RectificationStatus
-
-from .serializers import ErrorSerializer
-from .views import BAD_REQUEST, FORBIDDEN
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("整改不存在，或不在您的可见范围内。"))
 CONFLICT = OpenApiResponse(ErrorSerializer, description=_("整改当前状态不允许此操作，或已被他人处理。"))
@@ -81,7 +80,7 @@ class RectificationEvidenceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, evidence) -> str:
-        return reverse("processes:rectification_evidence", args=[evidence.pk])
+        return reverse("workflows:rectification_evidence", args=[evidence.pk])
 
 
 class RectificationItemSerializer(serializers.ModelSerializer):

@@ -28,11 +28,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .clock import deadline_clock
-from .errors import ActionNotAllowed
-from .files import check_upload, file_response
-from .forms import SHANGHAI
-from .models import (
+from processes.clock import deadline_clock
+from processes.errors import ActionNotAllowed
+from processes.files import check_upload, file_response
+from processes.forms import SHANGHAI
+from processes.models import (
     CommissionedEvaluation,
     DeadlineExtension,
     Evidence,
@@ -42,15 +42,7 @@ from .models import (
     RectificationItem,
     SelfEvaluation,
 )
-from .rectification_forms import (
-    DecideForm,
-    ExtensionForm,
-    IssueForm,
-    RectificationFilterForm,
-    ReportForm,
-    ReviewForm,
-)
-from .rectification_selectors import (
+from processes.rectification_selectors import (
     due_soon_horizon,
     pending_extension,
     rectification_actions,
@@ -59,9 +51,18 @@ from .rectification_selectors import (
     rectifications_filtered,
     rectifications_for,
 )
-from .services import rectification as svc
-from .services.findings import findings_of
-from .states import RECTIFICATION_OPEN
+from processes.services import rectification as svc
+from processes.services.findings import findings_of
+from processes.states import RECTIFICATION_OPEN
+
+from .rectification_forms import (
+    DecideForm,
+    ExtensionForm,
+    IssueForm,
+    RectificationFilterForm,
+    ReportForm,
+    ReviewForm,
+)
 
 PAGE_SIZE = 50
 
@@ -117,7 +118,7 @@ def rectification_list(request):
         annotate_clock(r, now)
     return render(
         request,
-        "processes/rectification/list.html",
+        "workflows/rectification/list.html",
         {"page": page, "filter_form": form, "can_issue": svc.can_issue(user)},
     )
 
@@ -162,18 +163,18 @@ def rectification_new(request):
                 "deadline": timezone.localtime(svc.default_deadline(), SHANGHAI).strftime("%Y-%m-%dT%H:%M"),
             },
         )
-        return render(request, "processes/rectification/new.html", {**context, "form": form})
+        return render(request, "workflows/rectification/new.html", {**context, "form": form})
     form = IssueForm(request.POST, findings=open_findings)
     if not form.is_valid():
-        return render(request, "processes/rectification/new.html", {**context, "form": form}, status=400)
+        return render(request, "workflows/rectification/new.html", {**context, "form": form}, status=400)
     try:
         rectification = svc.rectification_issue(actor=user, **form.service_kwargs())
     except ValidationError as exc:
         form.add_service_errors(exc)
-        return render(request, "processes/rectification/new.html", {**context, "form": form}, status=400)
+        return render(request, "workflows/rectification/new.html", {**context, "form": form}, status=400)
     except ActionNotAllowed as exc:  # the same finding issued by someone else meanwhile
         form.add_error(None, exc.message)
-        return render(request, "processes/rectification/new.html", {**context, "form": form}, status=409)
+        return render(request, "workflows/rectification/new.html", {**context, "form": form}, status=409)
     messages.success(
         request,
         _("已下达整改「%(title)s」，已通知%(department)s。")
@@ -182,7 +183,7 @@ def rectification_new(request):
             "department": rectification.department.name,
         },
     )
-    return redirect("processes:rectification_detail", pk=rectification.pk)
+    return redirect("workflows:rectification_detail", pk=rectification.pk)
 
 
 # -- a rectification's page ------------------------------------------------------------------
@@ -219,7 +220,7 @@ def _page(request, rectification: Rectification, *, bound=None, error=None, stat
     timeline = rectification_timeline(rectification)
     return render(
         request,
-        "processes/rectification/detail.html",
+        "workflows/rectification/detail.html",
         {
             "rectification": annotate_clock(rectification),
             "items": items,
@@ -270,7 +271,7 @@ def _run(request, rectification, slug: str, form, call: Callable[[], Any], done:
         form.add_service_errors(exc)
         return _page(request, fresh, bound=bound, status=400)
     messages.success(request, done)
-    return redirect("processes:rectification_detail", pk=rectification.pk)
+    return redirect("workflows:rectification_detail", pk=rectification.pk)
 
 
 def _acknowledge(request, r):
@@ -407,7 +408,7 @@ HANDLERS = {
 def rectification_act(request, pk, action):
     """One of the page's actions (see HANDLERS); the service decides who may."""
     if request.method != "POST":
-        return redirect("processes:rectification_detail", pk=pk)
+        return redirect("workflows:rectification_detail", pk=pk)
     rectification = rectification_get_for(request.user, pk)
     if action not in HANDLERS:
         raise Http404(_("未知的操作。"))

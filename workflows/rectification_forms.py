@@ -13,12 +13,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
-
-from .form_fields import IdFormField, fiscal_year_formfield
-from .forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
-from .models import Finding, RectificationItem
-from .rectification_selectors import DUE_OVERDUE, DUE_SOON, soon_days
-from .states import ItemProgress, RectificationStatus
+from processes.form_fields import IdFormField, fiscal_year_formfield
+from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
+from processes.models import Finding, RectificationItem
+from processes.rectification_selectors import DUE_OVERDUE, DUE_SOON, soon_days
+from processes.states import ItemProgress, RectificationStatus
 
 
 class RectificationFilterForm(DepartmentFilterMixin, forms.Form):
