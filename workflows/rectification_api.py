@@ -1,6 +1,7 @@
 """整改 API (DESIGN §3.6, §6): /api/rectifications/ — the list (filters status, department,
 due, year) and the finance section's issue, a rectification's detail (items with their
-evidence, extensions, the actions the caller may take now), and one endpoint per step:
+evidence, extensions, the actions the caller may take now — ``actions`` as slugs and
+``transitions`` as their declarations name them), and one endpoint per step:
 acknowledge, report (PUT), items/{item_id}/evidence (multipart POST), evidence/{id}
 (DELETE), submit, review, extensions, extensions/{id}/decide.
 
@@ -41,6 +42,7 @@ from processes.rectification_selectors import (
 )
 from processes.services import rectification as services
 from processes.states import RECTIFICATION_OPEN, ExtensionStatus, ItemProgress, RectificationStatus
+from processes.transitions import available
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("整改不存在，或不在您的可见范围内。"))
 CONFLICT = OpenApiResponse(ErrorSerializer, description=_("整改当前状态不允许此操作，或已被他人处理。"))
@@ -169,6 +171,15 @@ class RectificationListSerializer(serializers.ModelSerializer):
         return rectification.status in RECTIFICATION_OPEN and rectification.deadline < timezone.now()
 
 
+class RectificationTransitionSerializer(serializers.Serializer):
+    """A transition the caller may take now, as its declaration names it."""
+
+    name = serializers.CharField(help_text="acknowledge | submit | verify | reject | grant | refuse")
+    label = serializers.CharField()
+    needs_reason = serializers.BooleanField(help_text=_("须填写理由（comment）"))
+    extension = serializers.IntegerField(allow_null=True, help_text=_("延期申请 id（grant / refuse）"))
+
+
 class RectificationDetailSerializer(RectificationListSerializer):
     """A rectification with its items (and their evidence), its extensions and the actions
     the requesting user may take now."""
@@ -176,6 +187,7 @@ class RectificationDetailSerializer(RectificationListSerializer):
     items = serializers.SerializerMethodField()
     extensions = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
+    transitions = serializers.SerializerMethodField()
 
     class Meta(RectificationListSerializer.Meta):
         fields = [
@@ -189,6 +201,7 @@ class RectificationDetailSerializer(RectificationListSerializer):
             "items",
             "extensions",
             "actions",
+            "transitions",
         ]
         read_only_fields = fields
 
@@ -206,6 +219,22 @@ class RectificationDetailSerializer(RectificationListSerializer):
         if request is None:
             return []
         return rectification_actions(rectification, request.user, pending_extension(rectification))
+
+    @extend_schema_field(RectificationTransitionSerializer(many=True))
+    def get_transitions(self, rectification) -> list[dict[str, Any]]:
+        """The declared transitions (processes.transitions.available) of the rectification
+        and of its pending extension request that the caller may take now."""
+        request = self.context.get("request")
+        if request is None:
+            return []
+        out = [(d, None) for d in available(rectification, request.user)]
+        pending = pending_extension(rectification)
+        if pending is not None and rectification.status in RECTIFICATION_OPEN:
+            out += [(d, pending.pk) for d in available(pending, request.user)]
+        return [
+            {"name": d.name, "label": str(d.label), "needs_reason": d.needs_reason, "extension": extension}
+            for d, extension in out
+        ]
 
 
 # -- input -----------------------------------------------------------------------------------

@@ -92,6 +92,9 @@ def test_whole_rectification_path_through_the_api_as_real_role_users(district, f
     assert issue(d, findings).status_code == 400  # each finding once
 
     assert staff.get(url(body)).json()["actions"] == ["acknowledge", "extension"]
+    assert staff.get(url(body)).json()["transitions"] == [
+        {"name": "acknowledge", "label": "签收整改通知", "needs_reason": False, "extension": None}
+    ]
     assert staff.put(url(body, "report"), report(body), format="json").status_code == 409  # not acknowledged yet
     r = staff.post(url(body, "acknowledge"))
     assert r.status_code == 200 and r.json()["status"] == "acknowledged" and r.json()["acknowledged_at"]
@@ -133,6 +136,10 @@ def test_whole_rectification_path_through_the_api_as_real_role_users(district, f
     assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["actions"] == []
     assert staff.delete(url(body, f"evidence/{up.json()['id']}")).status_code == 409
     assert finance.get(url(body)).json()["actions"] == ["review"]
+    assert {(t["name"], t["needs_reason"]) for t in finance.get(url(body)).json()["transitions"]} == {
+        ("verify", False),
+        ("reject", True),
+    }
     assert staff.post(url(body, "review"), {"verify": True}, format="json").status_code == 403
     no_reason = finance.post(url(body, "review"), {"verify": False}, format="json")
     assert no_reason.status_code == 400 and "comment" in no_reason.json()
@@ -147,6 +154,10 @@ def test_whole_rectification_path_through_the_api_as_real_role_users(district, f
     assert ext.status_code == 201 and ext.json()["status"] == "requested" and ext.json()["old_deadline"] == deadline
     decide = url(body, f"extensions/{ext.json()['id']}/decide")
     assert staff.post(decide, {"grant": True}, format="json").status_code == 403
+    assert supervisor.get(url(body)).json()["transitions"] == [
+        {"name": "grant", "label": "同意延期", "needs_reason": False, "extension": ext.json()["id"]},
+        {"name": "refuse", "label": "不同意延期", "needs_reason": True, "extension": ext.json()["id"]},
+    ]
     assert supervisor.post(decide, {"grant": False}, format="json").status_code == 400
     refused = supervisor.post(decide, {"grant": False, "comment": "期限足够"}, format="json")
     assert (
