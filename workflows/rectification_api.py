@@ -22,7 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -42,7 +48,7 @@ from processes.rectification_selectors import (
 )
 from processes.services import rectification as services
 from processes.states import RECTIFICATION_OPEN, ExtensionStatus, ItemProgress, RectificationStatus
-from processes.transitions import available
+from processes.transitions import Declared, available
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("整改不存在，或不在您的可见范围内。"))
 CONFLICT = OpenApiResponse(ErrorSerializer, description=_("整改当前状态不允许此操作，或已被他人处理。"))
@@ -171,13 +177,18 @@ class RectificationListSerializer(serializers.ModelSerializer):
         return rectification.status in RECTIFICATION_OPEN and rectification.deadline < timezone.now()
 
 
-class RectificationTransitionSerializer(serializers.Serializer):
-    """A transition the caller may take now, as its declaration names it."""
-
-    name = serializers.CharField(help_text="acknowledge | submit | verify | reject | grant | refuse")
-    label = serializers.CharField()
-    needs_reason = serializers.BooleanField(help_text=_("须填写理由（comment）"))
-    extension = serializers.IntegerField(allow_null=True, help_text=_("延期申请 id（grant / refuse）"))
+#: A transition the caller may take now, as its declaration names it (a dict: a serializer
+#: class with a field called ``label`` would shadow Field.label).
+RECTIFICATION_TRANSITION = inline_serializer(
+    "RectificationTransition",
+    {
+        "name": serializers.CharField(help_text="acknowledge | submit | verify | reject | grant | refuse"),
+        "label": serializers.CharField(),
+        "needs_reason": serializers.BooleanField(help_text=_("须填写理由（comment）")),
+        "extension": serializers.IntegerField(allow_null=True, help_text=_("延期申请 id（grant / refuse）")),
+    },
+    many=True,
+)
 
 
 class RectificationDetailSerializer(RectificationListSerializer):
@@ -220,14 +231,14 @@ class RectificationDetailSerializer(RectificationListSerializer):
             return []
         return rectification_actions(rectification, request.user, pending_extension(rectification))
 
-    @extend_schema_field(RectificationTransitionSerializer(many=True))
+    @extend_schema_field(RECTIFICATION_TRANSITION)
     def get_transitions(self, rectification) -> list[dict[str, Any]]:
         """The declared transitions (processes.transitions.available) of the rectification
         and of its pending extension request that the caller may take now."""
         request = self.context.get("request")
         if request is None:
             return []
-        out = [(d, None) for d in available(rectification, request.user)]
+        out: list[tuple[Declared, int | None]] = [(d, None) for d in available(rectification, request.user)]
         pending = pending_extension(rectification)
         if pending is not None and rectification.status in RECTIFICATION_OPEN:
             out += [(d, pending.pk) for d in available(pending, request.user)]
