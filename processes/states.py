@@ -380,6 +380,7 @@ STATE_CHOICES: dict[str, type[models.TextChoices]] = {
     "processes.rectification": RectificationStatus,
     # a role granted or removed (processes.account_audit): the role is the "state"
     "accounts.user": Role,
+    "processes.deadlineextension": ExtensionStatus,
 }
 
 

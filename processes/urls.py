@@ -6,7 +6,7 @@ are routed by workflows/urls.py (the import direction, decision 0006).
 
 from django.urls import path
 
-from . import audit_views, indicator_views, job_views, rectification_urls, views
+from . import audit_views, indicator_views, job_views, views
 
 app_name = "processes"
 urlpatterns = [
@@ -33,6 +33,4 @@ urlpatterns = [
     # background jobs (processes/job_views.py)
     path("jobs/<id:pk>/", job_views.job_detail, name="job_detail"),
     path("jobs/<id:pk>/progress/", job_views.job_progress, name="job_progress"),
-    # 整改 (processes/rectification_urls.py)
-    *rectification_urls.urlpatterns,
 ]

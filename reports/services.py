@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
 from processes.errors import ActionNotAllowed, Conflict
+from processes.notices.rectification import disclosed
 from processes.permissions import holds
-from processes.services.audit import audit_record
+from processes.services.audit import audit_and_notify
+from processes.transitions import acting_role
 
 from .figures import annual_report, report_json
 from .models import ReportDisclosure
@@ -33,13 +36,15 @@ def already_disclosed_message(year: int) -> str:
 def report_disclose(*, year: int, actor: User, note: str = "") -> ReportDisclosure:
     """Approve ``year``'s summary tables for the public page.
 
-    Writes the disclosure and an audit event (``disclose_report``) whose detail keeps the
-    figures as they stood when approved (``report_json``). Nobody is notified.
+        Writes the disclosure and an audit event (``disclose_report``) whose detail keeps the
+        figures as they stood when approved (``report_json``). Every department's leaders and the
+    supervisors are told (processes.notices.rectification.disclosed), with a link to the
+    public page.
 
-    Raises PermissionDenied unless the actor holds processes.approve_disclosure;
-    ValidationError (``year``, ``note``) for a year without data or a note too long;
-    ActionNotAllowed when the year was already disclosed (Conflict when another officer's
-    approval of the same year committed first).
+        Raises PermissionDenied unless the actor holds processes.approve_disclosure;
+        ValidationError (``year``, ``note``) for a year without data or a note too long;
+        ActionNotAllowed when the year was already disclosed (Conflict when another officer's
+        approval of the same year committed first).
     """
     if not can_disclose(actor):
         raise PermissionDenied(_("只有财政绩效科可以批准汇总表公开。"))
@@ -55,13 +60,16 @@ def report_disclose(*, year: int, actor: User, note: str = "") -> ReportDisclosu
             disclosure = ReportDisclosure.objects.create(fiscal_year=year, approved_by=actor, note=note)
     except IntegrityError as exc:  # another officer's approval of the same year committed first
         raise Conflict(already_disclosed_message(year)) from exc
-    audit_record(
+    audit_and_notify(
         obj=disclosure,
         action="disclose_report",
         actor=actor,
-        role=Role.FINANCE_OFFICER,
+        role=acting_role(actor, [Role.FINANCE_OFFICER]),
+        from_state="",
         to_state="disclosed",
+        url=reverse("reports:public_report", args=[year]),
         comment=note,
         detail={"fiscal_year": year, "figures": report_json(annual_report(year))},
+        told=disclosed(year),
     )
     return disclosure

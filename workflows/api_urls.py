@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import commissioned_api_urls, evaluation_api_urls
+from . import commissioned_api_urls, evaluation_api_urls, rectification_api_urls
 from .api import ProjectViewSet, TaskViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
 from .pre_assessment_api import PreAssessmentBeginView, PreAssessmentViewSet
@@ -40,4 +40,5 @@ urlpatterns = [
     *router.urls,
     *evaluation_api_urls.urlpatterns,
     *commissioned_api_urls.urlpatterns,
+    *rectification_api_urls.urlpatterns,
 ]

@@ -43,7 +43,6 @@ from accounts.models import Department
 from processes import charts
 from processes.clock import deadline_clock
 from processes.models import Rectification
-from processes.services.rectification import rectification_url
 from processes.states import RECTIFICATION_OPEN, RectificationStatus
 
 from .nodes import task_title_of
@@ -226,7 +225,7 @@ def _rectification_row(r: Rectification, now: datetime) -> BoardRow:
         due_at=r.deadline,
         original_due_at=r.original_deadline if r.original_deadline != r.deadline else None,
         status=str(RectificationStatus(r.status).label),
-        url=rectification_url(r),
+        url=r.get_absolute_url(),
         now=now,
     )
 

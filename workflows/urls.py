@@ -3,7 +3,7 @@ and the pre-assessment screens."""
 
 from django.urls import path
 
-from . import board_urls, commissioned_urls, evaluation_urls, target_views, views
+from . import board_urls, commissioned_urls, evaluation_urls, rectification_urls, target_views, views
 from . import monitoring_views as mon_views
 from . import pre_assessment_views as pa_views
 
@@ -44,4 +44,6 @@ urlpatterns = [
     *commissioned_urls.urlpatterns,
     # the supervisors' deadline board (workflows/board_urls.py)
     *board_urls.urlpatterns,
+    # 整改 (workflows/rectification_urls.py)
+    *rectification_urls.urlpatterns,
 ]

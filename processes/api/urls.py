@@ -14,7 +14,6 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import ObtainApiToken
 
-from . import rectification_urls
 from .indicators import IndicatorViewSet, JobViewSet
 
 # /api/indicators/ (绩效指标库) and /api/jobs/ (background jobs): processes/api/indicators.py
@@ -41,5 +40,4 @@ urlpatterns = [
     # POST username + password → {"token": ...}; then send "Authorization: Token <token>".
     path("auth/token/", TokenView.as_view(), name="api-token"),
     *router.urls,
-    *rectification_urls.urlpatterns,
 ]

@@ -819,3 +819,13 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return self.problem[:60]
+
+    def get_absolute_url(self) -> str:
+        return self.source.get_absolute_url()  # type: ignore[attr-defined]
+
+    @property
+    def source(self) -> models.Model:
+        """The self-evaluation, re-check, commissioned evaluation or monitoring report."""
+        source = self.self_evaluation or self.recheck or self.evaluation or self.monitoring_report
+        assert source is not None  # the check constraint: exactly one source
+        return source

@@ -10,8 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.roles import Role
+
 from ..files import private_storage
+from ..notices import rectification as notices
+from ..permissions import rectification as perms
 from ..states import RECTIFICATION_OPEN, ExtensionStatus, ItemProgress, RectificationStatus
+from ..transitions import declare
 from .evaluation import Finding
 from .project import BudgetProject
 
@@ -62,8 +67,8 @@ class Rectification(ConcurrentTransitionMixin, models.Model):
     revision = models.PositiveIntegerField(_("修订号"), default=1)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    def get_absolute_url(self) -> str:
-        return reverse("processes:rectification_detail", args=[self.pk])
+    #: joined when the engine locks the row: the notices name the department
+    lock_related = ("department", "project")
 
     class Meta:
         verbose_name = _("整改")
@@ -79,23 +84,72 @@ class Rectification(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:rectification_detail", args=[self.pk])
+
     @property
     def is_open(self) -> bool:
         return self.status in RECTIFICATION_OPEN
 
-    @transition(field=status, source=RectificationStatus.ISSUED, target=RectificationStatus.ACKNOWLEDGED)
+    def audit_detail(self) -> dict:
+        return {"department": self.department_id, "project": self.project_id}
+
+    @transition(
+        field=status,
+        source=RectificationStatus.ISSUED,
+        target=RectificationStatus.ACKNOWLEDGED,
+        permission=perms.may_fill,
+        custom=declare(
+            _("签收整改通知"),
+            roles=[Role.DEPT_STAFF, Role.DEPT_LEADER],
+            tells=notices.acknowledged,
+            audit="rectification_acknowledge",
+        ),
+    )
     def acknowledge(self) -> None:
         pass
 
-    @transition(field=status, source=RectificationStatus.ACKNOWLEDGED, target=RectificationStatus.SUBMITTED)
+    @transition(
+        field=status,
+        source=RectificationStatus.ACKNOWLEDGED,
+        target=RectificationStatus.SUBMITTED,
+        permission=perms.may_fill,
+        custom=declare(
+            _("提交整改报告"),
+            roles=[Role.DEPT_STAFF, Role.DEPT_LEADER],
+            tells=notices.submitted,
+            audit="rectification_submit",
+        ),
+    )
     def submit(self) -> None:
         pass
 
-    @transition(field=status, source=RectificationStatus.SUBMITTED, target=RectificationStatus.VERIFIED)
-    def verify(self, *, comment: str) -> None:
+    @transition(
+        field=status,
+        source=RectificationStatus.SUBMITTED,
+        target=RectificationStatus.VERIFIED,
+        permission=perms.may_review,
+        custom=declare(
+            _("验收销号"), roles=[Role.FINANCE_OFFICER], tells=notices.verified, audit="rectification_verify"
+        ),
+    )
+    def verify(self, *, comment: str = "") -> None:
         self.review_comment = comment
 
-    @transition(field=status, source=RectificationStatus.SUBMITTED, target=RectificationStatus.ACKNOWLEDGED)
+    @transition(
+        field=status,
+        source=RectificationStatus.SUBMITTED,
+        target=RectificationStatus.ACKNOWLEDGED,
+        permission=perms.may_review,
+        custom=declare(
+            _("退回整改报告"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=notices.rejected,
+            needs_reason=True,
+            style="danger",
+            audit="rectification_reject",
+        ),
+    )
     def reject(self, *, comment: str) -> None:
         self.review_comment = comment
         self.rejections += 1
@@ -153,13 +207,17 @@ class Evidence(models.Model):
         return self.name
 
 
-class DeadlineExtension(models.Model):
+class DeadlineExtension(ConcurrentTransitionMixin, models.Model):
     """延期申请: the department asks for a later deadline with a reason; a supervisor grants
     it (the deadline moves; the old one stays here) or refuses it."""
 
     rectification = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="extensions")
-    status = models.CharField(
-        _("状态"), max_length=12, choices=ExtensionStatus.choices, default=ExtensionStatus.REQUESTED
+    status = FSMField(
+        _("状态"),
+        max_length=12,
+        choices=ExtensionStatus.choices,
+        default=ExtensionStatus.REQUESTED,
+        protected=True,
     )
     reason = models.TextField(_("延期理由"))
     proposed_deadline = models.DateTimeField(_("申请延至"))
@@ -179,9 +237,10 @@ class DeadlineExtension(models.Model):
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_comment = models.TextField(_("审批意见"), blank=True)
+    revision = models.PositiveIntegerField(_("修订号"), default=1)
 
-    def get_absolute_url(self) -> str:
-        return self.rectification.get_absolute_url()
+    #: the engine locks the extension after its rectification's row (the service takes it)
+    lock_related = ("rectification",)
 
     class Meta:
         verbose_name = _("延期申请")
@@ -197,3 +256,46 @@ class DeadlineExtension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rectification} → {self.proposed_deadline:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:rectification_detail", args=[self.rectification_id])
+
+    def audit_detail(self) -> dict:
+        r = self.rectification
+        return {
+            "rectification": self.rectification_id,
+            "department": r.department_id,
+            "project": r.project_id,
+            "old_deadline": self.old_deadline,
+            "new_deadline": self.new_deadline,
+        }
+
+    @transition(
+        field=status,
+        source=ExtensionStatus.REQUESTED,
+        target=ExtensionStatus.GRANTED,
+        permission=perms.may_decide,
+        custom=declare(
+            _("同意延期"), roles=[Role.SUPERVISOR], tells=notices.extension_granted, audit="extension_grant"
+        ),
+    )
+    def grant(self, *, new_deadline, comment: str = "") -> None:
+        self.new_deadline = new_deadline
+        self.decision_comment = comment
+
+    @transition(
+        field=status,
+        source=ExtensionStatus.REQUESTED,
+        target=ExtensionStatus.REFUSED,
+        permission=perms.may_decide,
+        custom=declare(
+            _("不同意延期"),
+            roles=[Role.SUPERVISOR],
+            tells=notices.extension_refused,
+            needs_reason=True,
+            style="danger",
+            audit="extension_refuse",
+        ),
+    )
+    def refuse(self, *, comment: str) -> None:
+        self.decision_comment = comment

@@ -3,7 +3,8 @@ requirement — recorded on a self-evaluation, a re-check or a commissioned eval
 ready to be issued as a rectification (§3.6).
 
 The finance section records findings on any evaluation; the commissioned agency records
-them on its own re-checks and evaluations until they are final.
+them on its own re-checks and evaluations until they are final. The project's department
+(staff and leaders) is told of each finding recorded (processes.notices.rectification).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from accounts.models import User
 from accounts.roles import Role
 
 from ..models import CommissionedEvaluation, Finding, MonitoringReport, Recheck, SelfEvaluation
+from ..notices.rectification import finding_added
 from ..permissions import holds
 from ..states import EvaluationStatus, RecheckStatus
-from .audit import audit_record
+from .audit import audit_and_notify, audit_record
 
 Source = SelfEvaluation | Recheck | CommissionedEvaluation | MonitoringReport
 
@@ -79,6 +81,14 @@ def _source_fields(source: Source) -> dict:
     return {"evaluation": source, "project_id": source.project_id, "department_id": source.department_id}
 
 
+def _subject(source: Source) -> str:
+    """What the department recognises the finding by: the evaluation's title or the project."""
+    if isinstance(source, CommissionedEvaluation):
+        return f"「{source.title}」"
+    project = source.project
+    return f"「{project.name}」" if project is not None else ""
+
+
 def findings_of(source: Source):
     key = {
         SelfEvaluation: "self_evaluation",
@@ -110,12 +120,16 @@ def finding_add(*, source: Source, actor: User, problem: str, requirement: str, 
     finding = Finding.objects.create(
         **_source_fields(source), problem=problem, basis=basis, requirement=requirement, created_by=actor
     )
-    audit_record(
+    audit_and_notify(
         obj=finding,
         action="finding_add",
         actor=actor,
         role=role,
+        from_state="",
+        to_state="",
+        url=source.get_absolute_url(),
         detail={"source": source._meta.label_lower, "source_id": source.pk, "project": finding.project_id},
+        told=finding_added(finding, _subject(source)),
     )
     return finding
 

@@ -7,28 +7,33 @@ date, how far — with evidence files, and submits; the finance section verifies
 销号) or rejects it back with reasons. The department may ask for a later deadline; a
 supervisor grants (the deadline moves, the old one stays on record) or refuses.
 
-Locks: project row (if any) → rectification row → audit chain head.
+Every state change goes through processes.transitions.apply with the transition's
+declaration on the model (who may, the role recorded, who is told); the writes that move
+no state (issuing, the report draft, evidence, an extension request) lock with
+transitions.lock and write their own audit row. Who may: processes.permissions.
+rectification; who is told: processes.notices.rectification.
+
+Locks: project row (if any) → rectification row → extension row → audit chain head.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.roles import Role
-from notifications.services import Message, board_changed
 
-from .. import messages as msg
+from .. import transitions
 from ..errors import ActionNotAllowed, Conflict
 from ..files import check_upload
 from ..models import (
@@ -39,26 +44,47 @@ from ..models import (
     Rectification,
     RectificationItem,
 )
-from ..permissions import holds
+from ..notices import rectification as notices
+from ..notices.rectification import (  # noqa: F401  (the message ids, imported from here by callers)
+    EXTENSION_GRANTED,
+    EXTENSION_REFUSED,
+    EXTENSION_REQUESTED,
+    ISSUED,
+    REJECTED,
+    SUBMITTED,
+    VERIFIED,
+    rectification_people,
+)
+from ..permissions.rectification import can_decide_extension, can_fill, can_issue
 from ..states import ExtensionStatus, ItemProgress, ProjectStage, RectificationStatus
-from .audit import audit_and_notify, audit_record
-from .pre_assessment import finance_officers
-from .projects import department_members, project_system_transition
+from .audit import audit_record
+from .projects import project_system_transition
 from .records import save_versioned
 
-ISSUED = gettext_noop("整改通知：%(title)s，共 %(count)s 个问题，请于 %(deadline)s 前完成整改并提交整改报告")
-SUBMITTED = gettext_noop("整改报告待验收：%(title)s（%(department)s）")
-VERIFIED = gettext_noop("整改已验收销号：%(title)s")
-REJECTED = gettext_noop("整改报告被退回：%(title)s。理由：%(reason)s")
-EXTENSION_REQUESTED = gettext_noop("延期申请待审批：%(title)s，申请延至 %(proposed)s。理由：%(reason)s")
-EXTENSION_GRANTED = gettext_noop("延期申请已同意：%(title)s，整改期限延至 %(deadline)s")
-EXTENSION_REFUSED = gettext_noop("延期申请未同意：%(title)s，整改期限仍为 %(deadline)s。意见：%(comment)s")
+__all__ = [
+    "can_decide_extension",
+    "can_fill",
+    "can_issue",
+    "default_deadline",
+    "evidence_add",
+    "evidence_add_all",
+    "evidence_remove",
+    "extension_decide",
+    "extension_request",
+    "rectification_acknowledge",
+    "rectification_issue",
+    "rectification_people",
+    "rectification_report_save",
+    "rectification_review",
+    "rectification_submit",
+]
 
 MAX_TEXT = 2000
+#: the roles in which a department fills in its rectification (the one it holds is recorded)
+FILL_ROLES = (Role.DEPT_STAFF, Role.DEPT_LEADER)
 
-
-def rectification_url(rectification: Rectification) -> str:
-    return f"/rectifications/{rectification.pk}/"
+#: (item, uploaded file) pairs of a report
+Uploads = Iterable[tuple[RectificationItem, UploadedFile]]
 
 
 def default_deadline(now: datetime | None = None) -> datetime:
@@ -66,86 +92,32 @@ def default_deadline(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) + timedelta(days=days)
 
 
-def _when(value: datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-
-
-# -- rights ------------------------------------------------------------------------------------
-
-
-def can_issue(user: User) -> bool:
-    return holds(user, "processes.issue_rectification")
-
-
-def can_fill(rectification: Rectification, user: User) -> bool:
-    return (
-        holds(user, "processes.fill_rectification")
-        and user.department_id is not None
-        and user.department_id == rectification.department_id
-    )
-
-
-def can_decide_extension(user: User) -> bool:
-    return holds(user, "processes.decide_extension")
-
-
-def supervisors() -> list[User]:
-    return list(User.objects.filter(is_active=True, groups__name=Role.SUPERVISOR).distinct())
-
-
-def rectification_people(rectification: Rectification) -> list[User]:
-    if rectification.project_id is not None:
-        return department_members(rectification.project)  # type: ignore[arg-type]
-    return list(
-        User.objects.filter(
-            is_active=True,
-            department_id=rectification.department_id,
-            groups__name__in=[Role.DEPT_STAFF, Role.DEPT_LEADER],
-        ).distinct()
-    )
-
-
-def _lock(rectification: Rectification) -> Rectification:
-    if rectification.project_id is not None:
-        BudgetProject.objects.select_for_update().filter(pk=rectification.project_id).exists()
-    return (
-        Rectification.objects.select_for_update(of=("self",))
-        .select_related("department", "project")
-        .get(pk=rectification.pk)
-    )
-
-
-def _require(rectification: Rectification, *statuses: str) -> None:
-    if rectification.status not in statuses:
+def _editable(rectification: Rectification) -> None:
+    """The report, its evidence: only while the department is rectifying (签收后、提交前)."""
+    if rectification.status != RectificationStatus.ACKNOWLEDGED:
         raise ActionNotAllowed(
             _("整改当前为「%(status)s」，不能执行此操作。") % {"status": rectification.get_status_display()}
         )
 
 
-def _record(
-    rectification: Rectification,
-    *,
-    action: str,
-    actor: User,
-    role: str,
-    before: str,
-    comment: str = "",
-    detail: dict | None = None,
-    told: dict[User, Message] | None = None,
-) -> None:
-    audit_and_notify(
-        obj=rectification,
-        action=action,
-        actor=actor,
-        role=role,
-        from_state=before,
-        to_state=rectification.status,
-        url=rectification_url(rectification),
-        comment=comment,
-        detail={"department": rectification.department_id, "project": rectification.project_id, **(detail or {})},
-        told=told,
+def _record(rectification: Rectification, step: str, *, actor: User, role: str, **kwargs: Any) -> None:
+    """The audit row of a write that moves no state (and its notices, if ``messages``)."""
+    messages = kwargs.pop("messages", None)
+    state = kwargs.pop("from_state", rectification.status)
+    transitions.record(
+        transitions.Step(
+            obj=rectification,
+            name=step,
+            actor=actor,
+            role=role,
+            from_state=state,
+            to_state=rectification.status,
+            comment=kwargs.pop("comment", ""),
+            detail=kwargs.pop("detail", {}),
+        ),
+        action=step,
+        messages=messages or {},
     )
-    board_changed(action)  # open deadline boards refresh after commit
 
 
 # -- issuing ---------------------------------------------------------------------------------
@@ -217,6 +189,7 @@ def rectification_issue(
             )
     except IntegrityError as exc:  # the same finding issued by someone else meanwhile
         raise Conflict(_("所选问题已被他人下达整改。")) from exc
+    role = transitions.acting_role(actor, [Role.FINANCE_OFFICER])
     if rectification.project_id is not None:
         project = BudgetProject.objects.get(pk=rectification.project_id)
         if project.stage == ProjectStage.EVALUATED:
@@ -224,18 +197,17 @@ def rectification_issue(
                 project=project,
                 actor=actor,
                 name="open_rectification",
-                role=Role.FINANCE_OFFICER,
+                role=role,
                 detail={"rectification": rectification.pk},
             )
-    notice = msg.plain("task", ISSUED, title=rectification.title, count=len(findings), deadline=_when(deadline))
     _record(
         rectification,
-        action="rectification_issue",
+        "rectification_issue",
         actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before="",
+        role=role,
+        from_state="",
         detail={"findings": [f.pk for f in findings], "deadline": deadline},
-        told=dict.fromkeys(rectification_people(rectification), notice),
+        messages=notices.issued(rectification, len(findings)),
     )
     return rectification
 
@@ -243,19 +215,16 @@ def rectification_issue(
 # -- the department's side ---------------------------------------------------------------------
 
 
-@transaction.atomic
 def rectification_acknowledge(*, rectification: Rectification, actor: User) -> Rectification:
-    """签收: the department takes the notice on."""
-    rectification = _lock(rectification)
+    """签收: the department takes the notice on; the finance section is told."""
     if not can_fill(rectification, actor):
         raise PermissionDenied(_("只有被整改部门可以签收整改通知。"))
-    _require(rectification, RectificationStatus.ISSUED)
-    before = rectification.status
-    rectification.acknowledge()
-    rectification.acknowledged_at = timezone.now()
-    save_versioned(rectification)
-    _record(rectification, action="rectification_acknowledge", actor=actor, role=Role.DEPT_STAFF, before=before)
-    return rectification
+    return transitions.apply(
+        rectification,
+        "acknowledge",
+        actor=actor,
+        before_save=lambda r: setattr(r, "acknowledged_at", timezone.now()),
+    )
 
 
 def _date(raw: Any, key: str, errors: dict[str, list[str]]) -> date | None:
@@ -269,17 +238,10 @@ def _date(raw: Any, key: str, errors: dict[str, list[str]]) -> date | None:
     return parsed
 
 
-@transaction.atomic
-def rectification_report_save(
-    *, rectification: Rectification, actor: User, items: Iterable[Mapping[str, Any]], revision: int | None = None
-) -> Rectification:
-    """Save the department's report (a draft): per item (by id) the measure, the person
-    responsible, the completion date and the progress. Every problem at once, keyed
-    ``items.<id>.<field>``; nothing is changed then."""
-    rectification = _lock(rectification)
-    if not can_fill(rectification, actor):
-        raise PermissionDenied(_("只有被整改部门可以填报整改报告。"))
-    _require(rectification, RectificationStatus.ACKNOWLEDGED)
+def _save_items(
+    rectification: Rectification, items: Iterable[Mapping[str, Any]], revision: int | None
+) -> list[RectificationItem]:
+    """Check and write the report's items (the rectification locked and editable)."""
     if revision is not None and int(revision) != rectification.revision:
         raise Conflict(_("整改报告已被他人修改，请刷新后重新填写。"))
     by_id = {item.pk: item for item in rectification.items.all()}
@@ -310,55 +272,126 @@ def rectification_report_save(
     if errors:
         raise ValidationError(errors)
     RectificationItem.objects.bulk_update(changed, ["measure", "responsible", "completed_on", "progress"])
-    save_versioned(rectification)
-    audit_record(
-        obj=rectification,
-        action="rectification_report_edit",
-        actor=actor,
-        role=Role.DEPT_STAFF,
-        from_state=rectification.status,
-        to_state=rectification.status,
-        detail={"revision": rectification.revision},
-    )
+    return changed
+
+
+def _discard_on_failure(stored: list[Evidence]) -> None:
+    """Files written for a step that rolled back go too (no orphan on disk)."""
+    for evidence in stored:
+        evidence.file.delete(save=False)
+
+
+def rectification_report_save(
+    *,
+    rectification: Rectification,
+    actor: User,
+    items: Iterable[Mapping[str, Any]],
+    revision: int | None = None,
+    uploads: Uploads = (),
+    submit: bool = False,
+) -> Rectification:
+    """Save the department's report: per item (by id) the measure, the person responsible,
+    the completion date and the progress; attach ``uploads`` as evidence; and, with
+    ``submit``, submit it — one step: every problem at once, keyed ``items.<id>.<field>``
+    (or ``file_<item id>``), and then nothing is changed and no file is kept."""
+    if not can_fill(rectification, actor):
+        raise PermissionDenied(_("只有被整改部门可以填报整改报告。"))
+    role = transitions.acting_role(actor, FILL_ROLES)
+    stored: list[Evidence] = []
+    try:
+        with transaction.atomic():
+            rectification = cast(Rectification, transitions.lock(rectification))
+            _editable(rectification)
+            _save_items(rectification, items, revision)
+            save_versioned(rectification)
+            audit_record(
+                obj=rectification,
+                action="rectification_report_edit",
+                actor=actor,
+                role=role,
+                from_state=rectification.status,
+                to_state=rectification.status,
+                detail={"revision": rectification.revision},
+            )
+            for item, upload in uploads:
+                stored.append(
+                    _evidence_add(
+                        rectification, item=item, actor=actor, role=role, file=upload, field=f"file_{item.pk}"
+                    )
+                )
+            if submit:
+                rectification = _submit(rectification, actor=actor)
+    except Exception:
+        _discard_on_failure(stored)
+        raise
     return rectification
 
 
-@transaction.atomic
-def evidence_add(*, item: RectificationItem, actor: User, file) -> Evidence:
-    """Attach a file to an item: PDF, image or Office, checked by content and size. A refused
-    upload changes nothing."""
-    rectification = _lock(item.rectification)
-    if not can_fill(rectification, actor):
-        raise PermissionDenied(_("只有被整改部门可以上传佐证材料。"))
-    _require(rectification, RectificationStatus.ACKNOWLEDGED)
-    kind = check_upload(file, field="file")
+def _evidence_add(
+    rectification: Rectification, *, item: RectificationItem, actor: User, role: str, file, field: str = "file"
+) -> Evidence:
+    """Attach ``file`` to ``item`` of ``rectification`` (locked, editable); a refused file
+    is a ValidationError keyed ``field``."""
+    if item.rectification_id != rectification.pk:
+        raise ValidationError({field: _("整改问题无效。")})
+    kind = check_upload(file, field=field)
     name = (getattr(file, "name", "") or "evidence")[-200:]
     evidence = Evidence(item=item, name=name, kind=kind, size=file.size, uploaded_by=actor)
     evidence.file.save(name, file, save=False)
-    evidence.save()
-    audit_record(
-        obj=rectification,
-        action="evidence_add",
-        actor=actor,
-        role=Role.DEPT_STAFF,
-        from_state=rectification.status,
-        to_state=rectification.status,
-        detail={"item": item.pk, "evidence": evidence.pk, "name": name, "size": evidence.size},
-    )
+    try:
+        evidence.save()
+        audit_record(
+            obj=rectification,
+            action="evidence_add",
+            actor=actor,
+            role=role,
+            from_state=rectification.status,
+            to_state=rectification.status,
+            detail={"item": item.pk, "evidence": evidence.pk, "name": name, "size": evidence.size},
+        )
+    except Exception:
+        evidence.file.delete(save=False)
+        raise
     return evidence
+
+
+def evidence_add(*, item: RectificationItem, actor: User, file) -> Evidence:
+    """Attach a file to an item: PDF, image or Office, checked by content and size. A refused
+    upload changes nothing."""
+    return evidence_add_all(rectification=item.rectification, actor=actor, uploads=[(item, file)])[0]
+
+
+def evidence_add_all(*, rectification: Rectification, actor: User, uploads: Uploads) -> list[Evidence]:
+    """Attach each (item, file) of ``uploads``, all or none (a file refused or a failure
+    leaves no row and no file)."""
+    if not can_fill(rectification, actor):
+        raise PermissionDenied(_("只有被整改部门可以上传佐证材料。"))
+    role = transitions.acting_role(actor, FILL_ROLES)
+    stored: list[Evidence] = []
+    try:
+        with transaction.atomic():
+            rectification = cast(Rectification, transitions.lock(rectification))
+            _editable(rectification)
+            for item, upload in uploads:
+                stored.append(_evidence_add(rectification, item=item, actor=actor, role=role, file=upload))
+    except Exception:
+        _discard_on_failure(stored)
+        raise
+    return stored
 
 
 @transaction.atomic
 def evidence_remove(*, evidence: Evidence, actor: User) -> None:
-    rectification = _lock(evidence.item.rectification)
+    rectification = evidence.item.rectification
     if not can_fill(rectification, actor):
         raise PermissionDenied(_("只有被整改部门可以删除佐证材料。"))
-    _require(rectification, RectificationStatus.ACKNOWLEDGED)
+    rectification = cast(Rectification, transitions.lock(rectification))
+    _editable(rectification)
     audit_record(
         obj=rectification,
         action="evidence_remove",
         actor=actor,
-        role=Role.DEPT_STAFF,
+        role=transitions.acting_role(actor, FILL_ROLES),
         from_state=rectification.status,
         to_state=rectification.status,
         detail={"item": evidence.item_id, "evidence": evidence.pk, "name": evidence.name},
@@ -368,14 +401,9 @@ def evidence_remove(*, evidence: Evidence, actor: User) -> None:
     transaction.on_commit(lambda: stored.delete(save=False), robust=True)
 
 
-@transaction.atomic
-def rectification_submit(*, rectification: Rectification, actor: User) -> Rectification:
-    """Submit the report: every item needs its measure, person responsible, completion date
-    (for a finished one) and progress."""
-    rectification = _lock(rectification)
-    if not can_fill(rectification, actor):
-        raise PermissionDenied(_("只有被整改部门可以提交整改报告。"))
-    _require(rectification, RectificationStatus.ACKNOWLEDGED)
+def _complete(rectification: Rectification) -> None:
+    """A report is submitted whole: every item's measure, person responsible, progress and
+    (for a finished one) completion date."""
     errors: dict[str, list[str]] = {}
     for item in rectification.items.all():
         key = f"items.{item.pk}"
@@ -386,20 +414,24 @@ def rectification_submit(*, rectification: Rectification, actor: User) -> Rectif
             errors[f"{key}.completed_on"] = [_("已完成的问题请填写完成时间。")]
     if errors:
         raise ValidationError(errors)
-    before = rectification.status
-    rectification.submit()
-    rectification.submitted_at = timezone.now()
-    save_versioned(rectification)
-    notice = msg.plain("task", SUBMITTED, title=rectification.title, department=rectification.department.name)
-    _record(
+
+
+def _submit(rectification: Rectification, *, actor: User, locked: bool = True) -> Rectification:
+    return transitions.apply(
         rectification,
-        action="rectification_submit",
+        "submit",
         actor=actor,
-        role=Role.DEPT_STAFF,
-        before=before,
-        told=dict.fromkeys(finance_officers(), notice),
+        validate=_complete,
+        before_save=lambda r: setattr(r, "submitted_at", timezone.now()),
+        locked=locked,
     )
-    return rectification
+
+
+def rectification_submit(*, rectification: Rectification, actor: User) -> Rectification:
+    """Submit the report (see ``_complete``); the finance section is asked to verify it."""
+    if not can_fill(rectification, actor):
+        raise PermissionDenied(_("只有被整改部门可以提交整改报告。"))
+    return _submit(rectification, actor=actor, locked=False)
 
 
 # -- the finance section's verification ----------------------------------------------------------
@@ -410,34 +442,28 @@ def rectification_review(
     *, rectification: Rectification, actor: User, verify: bool, comment: str = ""
 ) -> Rectification:
     """验收: the finance section closes the rectification (销号), or rejects the report back
-    to the department with reasons."""
-    rectification = _lock(rectification)
+    to the department with reasons. The project closes with its last open rectification."""
     if not can_issue(actor):
         raise PermissionDenied(_("只有财政绩效科可以验收整改。"))
-    _require(rectification, RectificationStatus.SUBMITTED)
     comment = (comment or "").strip()
-    if not verify and not comment:
+    if not verify and not comment and rectification.status == RectificationStatus.SUBMITTED:
         raise ValidationError({"comment": _("退回整改报告时请说明理由。")})
-    before = rectification.status
-    if verify:
-        rectification.verify(comment=comment)
-        rectification.verified_by, rectification.verified_at = actor, timezone.now()
-        notice = msg.plain("approved", VERIFIED, title=rectification.title)
-    else:
-        rectification.reject(comment=comment)
-        notice = msg.plain("returned", REJECTED, title=rectification.title, reason=comment)
-    save_versioned(rectification)
-    if verify and rectification.project_id is not None:
-        _close_project_if_done(rectification, actor)
-    _record(
+    if not verify:
+        return transitions.apply(rectification, "reject", actor=actor, comment=comment, arguments={"comment": comment})
+
+    def verified_by(r: Rectification) -> None:
+        r.verified_by, r.verified_at = actor, timezone.now()
+
+    rectification = transitions.apply(
         rectification,
-        action="rectification_verify" if verify else "rectification_reject",
+        "verify",
         actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before=before,
         comment=comment,
-        told=dict.fromkeys(rectification_people(rectification), notice),
+        arguments={"comment": comment},
+        before_save=verified_by,
     )
+    if rectification.project_id is not None:
+        _close_project_if_done(rectification, actor)
     return rectification
 
 
@@ -453,7 +479,7 @@ def _close_project_if_done(rectification: Rectification, actor: User) -> None:
             project=project,
             actor=actor,
             name="close",
-            role=Role.FINANCE_OFFICER,
+            role=transitions.acting_role(actor, [Role.FINANCE_OFFICER]),
             detail={"rectification": rectification.pk},
         )
 
@@ -461,56 +487,50 @@ def _close_project_if_done(rectification: Rectification, actor: User) -> None:
 # -- extensions --------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def extension_request(
     *, rectification: Rectification, actor: User, reason: str, proposed_deadline: datetime
 ) -> DeadlineExtension:
     """The department asks for a later deadline; supervisors are asked to decide. One pending
     request at a time."""
-    rectification = _lock(rectification)
     if not can_fill(rectification, actor):
         raise PermissionDenied(_("只有被整改部门可以申请延期。"))
-    _require(rectification, RectificationStatus.ISSUED, RectificationStatus.ACKNOWLEDGED)
-    errors: dict[str, str] = {}
-    reason = (reason or "").strip()
-    if not reason:
-        errors["reason"] = _("请说明延期理由。")
-    if proposed_deadline <= rectification.deadline:
-        errors["proposed_deadline"] = _("申请的期限必须晚于现行整改期限 %(deadline)s。") % {
-            "deadline": _when(rectification.deadline)
-        }
-    if rectification.extensions.filter(status=ExtensionStatus.REQUESTED).exists():
-        errors["reason"] = _("已有一份延期申请待审批。")
-    if errors:
-        raise ValidationError(errors)
-    extension = DeadlineExtension.objects.create(
-        rectification=rectification,
-        reason=reason,
-        proposed_deadline=proposed_deadline,
-        old_deadline=rectification.deadline,
-        requested_by=actor,
-    )
-    notice = msg.plain(
-        "task",
-        EXTENSION_REQUESTED,
-        title=rectification.title,
-        proposed=_when(proposed_deadline),
-        reason=reason,
-    )
-    _record(
-        rectification,
-        action="extension_request",
-        actor=actor,
-        role=Role.DEPT_STAFF,
-        before=rectification.status,
-        comment=reason,
-        detail={"extension": extension.pk, "proposed": proposed_deadline},
-        told=dict.fromkeys(supervisors(), notice),
-    )
+    with transaction.atomic():
+        rectification = cast(Rectification, transitions.lock(rectification))
+        if rectification.status not in (RectificationStatus.ISSUED, RectificationStatus.ACKNOWLEDGED):
+            raise ActionNotAllowed(
+                _("整改当前为「%(status)s」，不能执行此操作。") % {"status": rectification.get_status_display()}
+            )
+        errors: dict[str, str] = {}
+        reason = (reason or "").strip()
+        if not reason:
+            errors["reason"] = _("请说明延期理由。")
+        if proposed_deadline <= rectification.deadline:
+            errors["proposed_deadline"] = _("申请的期限必须晚于现行整改期限 %(deadline)s。") % {
+                "deadline": notices.when(rectification.deadline)
+            }
+        if rectification.extensions.filter(status=ExtensionStatus.REQUESTED).exists():
+            errors["reason"] = _("已有一份延期申请待审批。")
+        if errors:
+            raise ValidationError(errors)
+        extension = DeadlineExtension.objects.create(
+            rectification=rectification,
+            reason=reason,
+            proposed_deadline=proposed_deadline,
+            old_deadline=rectification.deadline,
+            requested_by=actor,
+        )
+        _record(
+            rectification,
+            "extension_request",
+            actor=actor,
+            role=transitions.acting_role(actor, FILL_ROLES),
+            comment=reason,
+            detail={"extension": extension.pk, "proposed": proposed_deadline},
+            messages=notices.extension_requested(extension),
+        )
     return extension
 
 
-@transaction.atomic
 def extension_decide(
     *, extension: DeadlineExtension, actor: User, grant: bool, comment: str = "", new_deadline: datetime | None = None
 ) -> DeadlineExtension:
@@ -518,44 +538,43 @@ def extension_decide(
     the one asked for); the old one stays on the request — or refuses it."""
     if not can_decide_extension(actor):
         raise PermissionDenied(_("只有分管领导可以审批整改延期。"))
-    rectification = _lock(extension.rectification)
-    extension = DeadlineExtension.objects.select_for_update().get(pk=extension.pk)
-    if extension.status != ExtensionStatus.REQUESTED:
-        raise Conflict(_("该延期申请已审批。"))
     comment = (comment or "").strip()
-    if not grant and not comment:
-        raise ValidationError({"comment": _("不同意延期时请说明理由。")})
-    if grant:
+    with transaction.atomic():
+        rectification = cast(Rectification, transitions.lock(extension.rectification))
+        extension = cast(DeadlineExtension, transitions.lock(extension))
+        if extension.status != ExtensionStatus.REQUESTED:
+            raise Conflict(_("该延期申请已审批。"))
+        if not grant:
+            if not comment:
+                raise ValidationError({"comment": _("不同意延期时请说明理由。")})
+            return transitions.apply(
+                extension,
+                "refuse",
+                actor=actor,
+                comment=comment,
+                arguments={"comment": comment},
+                before_save=lambda e: _decided(e, actor),
+                locked=True,
+            )
         new_deadline = new_deadline or extension.proposed_deadline
         if new_deadline <= rectification.deadline:
             raise ValidationError({"new_deadline": _("新的整改期限必须晚于现行期限。")})
-        extension.status, extension.new_deadline = ExtensionStatus.GRANTED, new_deadline
-        rectification.deadline = new_deadline
-        save_versioned(rectification)
-        notice = msg.plain("approved", EXTENSION_GRANTED, title=rectification.title, deadline=_when(new_deadline))
-    else:
-        extension.status = ExtensionStatus.REFUSED
-        notice = msg.plain(
-            "returned",
-            EXTENSION_REFUSED,
-            title=rectification.title,
-            deadline=_when(rectification.deadline),
+
+        def move_deadline(e: DeadlineExtension) -> None:
+            _decided(e, actor)
+            rectification.deadline = new_deadline
+            save_versioned(rectification)
+
+        return transitions.apply(
+            extension,
+            "grant",
+            actor=actor,
             comment=comment,
+            arguments={"new_deadline": new_deadline, "comment": comment},
+            before_save=move_deadline,
+            locked=True,
         )
-    extension.decided_by, extension.decided_at, extension.decision_comment = actor, timezone.now(), comment
-    extension.save()
-    _record(
-        rectification,
-        action="extension_grant" if grant else "extension_refuse",
-        actor=actor,
-        role=Role.SUPERVISOR,
-        before=rectification.status,
-        comment=comment,
-        detail={
-            "extension": extension.pk,
-            "old_deadline": extension.old_deadline,
-            "new_deadline": extension.new_deadline,
-        },
-        told=dict.fromkeys(rectification_people(rectification), notice),
-    )
-    return extension
+
+
+def _decided(extension: DeadlineExtension, actor: User) -> None:
+    extension.decided_by, extension.decided_at = actor, timezone.now()

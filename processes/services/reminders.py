@@ -34,11 +34,12 @@ from notifications.services import Message, notify
 
 from .. import messages as msg
 from ..models import CommissionedEvaluation, Recheck, Rectification, ReminderSent
+from ..notices import supervisors
+from ..notices.rectification import rectification_people
 from ..reminders import Schedule, Slot, due_now
 from ..selectors import EVALUATION_STEPS, RECHECK_STEPS
 from ..states import RECTIFICATION_OPEN
 from .pre_assessment import agency_staff, finance_officers
-from .rectification import rectification_people, rectification_url, supervisors
 
 BEFORE = gettext_noop("提醒：%(title)s 将于 %(deadline)s 到期")
 DUE_DAY = gettext_noop("提醒：%(title)s 今天到期（%(deadline)s）")
@@ -82,7 +83,7 @@ def rectifications_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
             title=r.title,
             department=r.department.name,
             deadline=r.deadline,
-            url=rectification_url(r),
+            url=r.get_absolute_url(),
             assignees=partial(rectification_people, r),
             escalates=True,
             since=r.issued_at,

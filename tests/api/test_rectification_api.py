@@ -92,6 +92,9 @@ def test_whole_rectification_path_through_the_api_as_real_role_users(district, f
     assert issue(d, findings).status_code == 400  # each finding once
 
     assert staff.get(url(body)).json()["actions"] == ["acknowledge", "extension"]
+    assert staff.get(url(body)).json()["transitions"] == [
+        {"name": "acknowledge", "label": "签收整改通知", "needs_reason": False, "extension": None}
+    ]
     assert staff.put(url(body, "report"), report(body), format="json").status_code == 409  # not acknowledged yet
     r = staff.post(url(body, "acknowledge"))
     assert r.status_code == 200 and r.json()["status"] == "acknowledged" and r.json()["acknowledged_at"]
@@ -133,6 +136,10 @@ def test_whole_rectification_path_through_the_api_as_real_role_users(district, f
     assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["actions"] == []
     assert staff.delete(url(body, f"evidence/{up.json()['id']}")).status_code == 409
     assert finance.get(url(body)).json()["actions"] == ["review"]
+    assert {(t["name"], t["needs_reason"]) for t in finance.get(url(body)).json()["transitions"]} == {
+        ("verify", False),
+        ("reject", True),
+    }
     assert staff.post(url(body, "review"), {"verify": True}, format="json").status_code == 403
     no_reason = finance.post(url(body, "review"), {"verify": False}, format="json")
     assert no_reason.status_code == 400 and "comment" in no_reason.json()
@@ -147,6 +154,10 @@ def test_whole_rectification_path_through_the_api_as_real_role_users(district, f
     assert ext.status_code == 201 and ext.json()["status"] == "requested" and ext.json()["old_deadline"] == deadline
     decide = url(body, f"extensions/{ext.json()['id']}/decide")
     assert staff.post(decide, {"grant": True}, format="json").status_code == 403
+    assert supervisor.get(url(body)).json()["transitions"] == [
+        {"name": "grant", "label": "同意延期", "needs_reason": False, "extension": ext.json()["id"]},
+        {"name": "refuse", "label": "不同意延期", "needs_reason": True, "extension": ext.json()["id"]},
+    ]
     assert supervisor.post(decide, {"grant": False}, format="json").status_code == 400
     refused = supervisor.post(decide, {"grant": False, "comment": "期限足够"}, format="json")
     assert (
@@ -238,3 +249,43 @@ def test_list_filters_and_query_count_stay_flat(district, findings):
             issued_by=district.finance,
         )
     assert count() == before
+
+
+def test_due_soon_agrees_with_the_supervisors_board_when_deadlines_straddle_the_setting(district, settings):
+    """One "due soon" (JIXIAO["REMINDERS"]["SOON_DAYS"]): the API's ?due=soon, the list's and
+    the supervisors' board name the same rectifications — for the default 3 days and for
+    another value."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from workflows.board_views import RECTIFICATION, SOON, board_keys
+
+    now = timezone.now()
+    made = {}
+    for days in (1, 2.5, 4, 6, 9):
+        made[days] = Rectification.objects.create(
+            department=district.dept_a,
+            title=f"{days} 天后到期",
+            deadline=now + timedelta(days=days),
+            original_deadline=now + timedelta(days=days),
+            issued_by=district.finance,
+        ).pk
+    finance, supervisor = client_for(district.finance), Client()
+    supervisor.force_login(district.supervisor)
+
+    def api_soon() -> set[int]:
+        data = finance.get(BASE + "?due=soon").json()
+        return {row["id"] for row in (data if isinstance(data, list) else data["results"])}
+
+    def board_soon() -> set[int]:
+        return {pk for kind, pk, _due in board_keys({"state": SOON}, timezone.now()) if kind == RECTIFICATION}
+
+    def list_soon() -> set[int]:
+        page = supervisor.get(reverse("workflows:rectification_list") + "?due=soon").content.decode()
+        return {pk for pk in made.values() if f"/rectifications/{pk}/" in page}
+
+    assert settings.JIXIAO["REMINDERS"]["SOON_DAYS"] == 3
+    assert api_soon() == board_soon() == list_soon() == {made[1], made[2.5]}
+
+    settings.JIXIAO = {**settings.JIXIAO, "REMINDERS": {**settings.JIXIAO["REMINDERS"], "SOON_DAYS": 7}}
+    assert api_soon() == board_soon() == list_soon() == {made[1], made[2.5], made[4], made[6]}

@@ -26,11 +26,11 @@ API_MODULES = [
     "processes.api.views",
     "workflows.commissioned_api",
     "processes.api.indicators",
-    "processes.api.rectification",
     "workflows.api",
     "workflows.evaluation_api",
     "workflows.monitoring_api",
     "workflows.pre_assessment_api",
+    "workflows.rectification_api",
     "workflows.target_api",
     "reports.api",
     "notifications.api",
@@ -39,9 +39,9 @@ FORM_MODULES = [
     "processes.forms",
     "workflows.commissioned_forms",
     "processes.indicator_forms",
-    "processes.rectification_forms",
     "workflows.evaluation_forms",
     "workflows.monitoring_forms",
+    "workflows.rectification_forms",
     "workflows.target_forms",
 ]
 BAD = ["NaN", "nan", "Infinity", "-inf", "sNaN", str(10**30), "-" + str(10**30), "1e400"]

@@ -220,3 +220,156 @@ def test_rectification_steps_wait_in_the_inbox_of_whoever_moves_next(district, f
     assert [w.step for w in evaluation_work_for(district.finance)] == ["验收整改"]
     client.force_login(district.finance)
     assert f"/rectifications/{rectification.pk}/" in client.get("/").content.decode()
+
+
+# -- issue 17: the transitions through the engine ----------------------------------------------
+
+
+def _event(rectification, action):
+    return AuditEvent.objects.get(object_type="processes.rectification", object_id=str(rectification.pk), action=action)
+
+
+@pytest.mark.parametrize(("actor_name", "role"), [("leader_a", Role.DEPT_LEADER), ("staff_a", Role.DEPT_STAFF)])
+def test_the_department_is_recorded_in_the_role_it_acted_in_when_acknowledging_and_submitting(
+    district, findings, actor_name, role
+):
+    actor = getattr(district, actor_name)
+    rectification = rectification_acknowledge(rectification=issue(district, findings), actor=actor)
+    rectification = rectification_report_save(rectification=rectification, actor=actor, items=report(rectification))
+    evidence_add(item=rectification.items.first(), actor=actor, file=SimpleUploadedFile("目标表.pdf", PDF))
+    rectification = rectification_submit(rectification=rectification, actor=actor)
+
+    for action in ("rectification_acknowledge", "rectification_report_edit", "evidence_add", "rectification_submit"):
+        event = _event(rectification, action)
+        assert (event.actor, event.actor_role) == (actor, role), action
+    assert _event(rectification, "rectification_submit").to_state == RectificationStatus.SUBMITTED
+    assert audit_verify() is None
+
+
+def test_the_finance_section_is_told_when_a_rectification_is_acknowledged(district, findings):
+    other_finance = make_user(Role.FINANCE_OFFICER, username="finance_2")
+    rectification = issue(district, findings)
+    Notification.objects.all().delete()
+
+    rectification_acknowledge(rectification=rectification, actor=district.leader_a)
+
+    event = _event(rectification, "rectification_acknowledge")
+    told = Notification.objects.filter(event_key=f"audit:{event.sequence}")
+    assert {n.recipient for n in told} == {district.finance, other_finance}
+    note = told.get(recipient=district.finance)
+    assert note.kind == "stage_changed" and note.url == rectification.get_absolute_url()
+    assert note.verb == "整改通知已签收：%(title)s（%(department)s），整改期限 %(deadline)s"
+    assert note.params["title"] == rectification.title and note.params["department"] == district.dept_a.name
+
+
+def test_nothing_is_written_or_told_when_the_acknowledgement_is_refused(district, findings):
+    rectification = issue(district, findings)
+    before = (AuditEvent.objects.count(), Notification.objects.count())
+    with pytest.raises(PermissionDenied):
+        rectification_acknowledge(rectification=rectification, actor=district.leader_b)
+    with pytest.raises(PermissionDenied):
+        rectification_acknowledge(rectification=rectification, actor=district.finance)
+    rectification_acknowledge(rectification=rectification, actor=district.staff_a)
+    after_one = (AuditEvent.objects.count(), Notification.objects.count())
+    with pytest.raises(ActionNotAllowed) as exc:
+        rectification_acknowledge(rectification=rectification, actor=district.leader_a)
+    assert "不能执行「签收整改通知」" in str(exc.value.message)
+    assert (AuditEvent.objects.count(), Notification.objects.count()) == after_one
+    assert after_one[0] == before[0] + 1
+
+
+def test_the_department_is_told_when_a_finding_is_added(district):
+    project = district.project(ProjectStage.EXECUTING)
+    launch(district)
+    se = accepted(district, project)
+    Notification.objects.all().delete()
+
+    finding = finding_add(source=se, actor=district.finance, problem="资金拨付滞后", requirement="加快拨付")
+
+    event = AuditEvent.objects.get(action="finding_add", object_id=str(finding.pk))
+    assert event.actor_role == Role.FINANCE_OFFICER
+    told = Notification.objects.filter(event_key=f"audit:{event.sequence}")
+    assert {n.recipient for n in told} == {district.staff_a, district.leader_a, district.leader_a2}
+    note = told.get(recipient=district.leader_a)
+    assert note.params["problem"] == "资金拨付滞后" and note.params["requirement"] == "加快拨付"
+    assert project.name in note.params["subject"] and note.url == se.get_absolute_url()
+
+
+def test_the_deadline_decision_is_audited_on_the_extension_in_the_supervisor_role(district, findings):
+    rectification = issue(district, findings)
+    ask = extension_request(
+        rectification=rectification,
+        actor=district.leader_a,
+        reason="需待年度决算完成",
+        proposed_deadline=rectification.deadline + timedelta(days=10),
+    )
+    assert _event(rectification, "extension_request").actor_role == Role.DEPT_LEADER
+    Notification.objects.all().delete()
+
+    granted = extension_decide(extension=ask, actor=district.supervisor, grant=True, comment="同意")
+
+    event = AuditEvent.objects.get(action="extension_grant")
+    assert (event.object_type, event.object_id) == ("processes.deadlineextension", str(granted.pk))
+    assert (event.from_state, event.to_state) == ("requested", "granted")
+    assert event.actor_role == Role.SUPERVISOR and event.detail["rectification"] == rectification.pk
+    assert granted.decided_by == district.supervisor and granted.decision_comment == "同意"
+    told = Notification.objects.filter(event_key=f"audit:{event.sequence}")
+    assert {n.recipient for n in told} == {district.staff_a, district.leader_a, district.leader_a2}
+    assert {n.kind for n in told} == {"approved"}
+    rectification.refresh_from_db()
+    assert rectification.deadline == granted.new_deadline
+    assert audit_verify() is None
+
+
+def test_nothing_is_saved_or_kept_when_a_report_saved_and_submitted_at_once_is_incomplete(district, findings):
+    rectification = rectification_acknowledge(rectification=issue(district, findings), actor=district.staff_a)
+    item = rectification.items.first()
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(ValidationError) as exc:
+        rectification_report_save(
+            rectification=rectification,
+            actor=district.staff_a,
+            items=report(rectification)[:1],  # the second problem left empty
+            uploads=[(item, SimpleUploadedFile("目标表.pdf", PDF))],
+            submit=True,
+        )
+
+    assert any(key.endswith(".measure") for key in exc.value.message_dict)
+    assert AuditEvent.objects.count() == events and not Evidence.objects.exists()
+    fresh = Rectification.objects.get(pk=rectification.pk)
+    assert fresh.status == RectificationStatus.ACKNOWLEDGED and fresh.revision == rectification.revision
+    item.refresh_from_db()
+    assert item.measure == ""
+
+    done = rectification_report_save(
+        rectification=rectification,
+        actor=district.staff_a,
+        items=report(rectification),
+        uploads=[(item, SimpleUploadedFile("目标表.pdf", PDF))],
+        submit=True,
+    )
+    assert done.status == RectificationStatus.SUBMITTED and Evidence.objects.count() == 1
+    stored = Evidence.objects.get()
+    assert stored.file.storage.exists(stored.file.name)
+
+
+def test_every_transition_of_rectifications_and_extensions_is_declared():
+    from processes.models import DeadlineExtension
+    from processes.transitions import transitions_of
+
+    names = {
+        (d.model.__name__, d.name): d for d in [*transitions_of(Rectification), *transitions_of(DeadlineExtension)]
+    }
+    assert set(names) == {
+        ("Rectification", "acknowledge"),
+        ("Rectification", "submit"),
+        ("Rectification", "verify"),
+        ("Rectification", "reject"),
+        ("DeadlineExtension", "grant"),
+        ("DeadlineExtension", "refuse"),
+    }
+    assert all(d.declared and d.custom["tells"] is not None for d in names.values())
+    assert names["Rectification", "acknowledge"].roles == (Role.DEPT_STAFF, Role.DEPT_LEADER)
+    assert names["Rectification", "acknowledge"].audit_action == "rectification_acknowledge"
+    assert names["Rectification", "reject"].needs_reason and names["DeadlineExtension", "refuse"].needs_reason

@@ -233,3 +233,35 @@ def test_nothing_else_of_the_reports_app_is_reachable_without_login(client, disc
         url = "/" + route.replace("<year:year>", "2022")
         response = client.post(url) if route.endswith("disclose/") else client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login")), url
+
+
+def test_department_leaders_and_supervisors_are_told_when_a_year_is_disclosed(district, year):
+    from notifications.models import Notification
+
+    Notification.objects.all().delete()
+    report_disclose(year=2022, actor=district.finance, note="经局务会审定")
+
+    event = AuditEvent.objects.get(action="disclose_report")
+    told = Notification.objects.filter(event_key=f"audit:{event.sequence}")
+    assert {n.recipient for n in told} == {
+        district.leader_a,
+        district.leader_a2,
+        district.leader_b,
+        district.supervisor,
+    }
+    note = told.get(recipient=district.leader_b)
+    assert note.kind == "stage_changed" and note.params == {"year": 2022}
+    assert note.verb == "%(year)s 年度绩效评价汇总表已批准公开" and note.url == public_report(2022)
+    assert audit_verify() is None
+
+
+def test_nobody_is_told_when_the_disclosure_is_refused(district, year):
+    from notifications.models import Notification
+
+    report_disclose(year=2022, actor=district.finance)
+    before = Notification.objects.count()
+    with pytest.raises(ActionNotAllowed):
+        report_disclose(year=2022, actor=district.finance)
+    with pytest.raises(PermissionDenied):
+        report_disclose(year=2022, actor=district.leader_a)
+    assert Notification.objects.count() == before

@@ -291,7 +291,7 @@ def test_list_and_board_show_the_same_days_left_when_the_deadline_is_tomorrow_at
     _set_deadline(r, midnight)
     client.force_login(district.finance)
     board_html = client.get(BOARD).content.decode()
-    list_html = client.get(reverse("processes:rectification_list")).content.decode()
+    list_html = client.get(reverse("workflows:rectification_list")).content.decode()
     marker = f"/rectifications/{r.pk}/"
     assert _clock_text(board_html, marker) == _clock_text(list_html, marker) == "剩余 1 天"
 

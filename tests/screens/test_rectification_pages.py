@@ -29,8 +29,8 @@ from tests.processes.test_evaluation import accepted, launch
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-LIST = reverse("processes:rectification_list")
-NEW = reverse("processes:rectification_new")
+LIST = reverse("workflows:rectification_list")
+NEW = reverse("workflows:rectification_new")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00binary"
 
@@ -40,11 +40,11 @@ def text(response) -> str:
 
 
 def detail(r) -> str:
-    return reverse("processes:rectification_detail", args=[r.pk])
+    return reverse("workflows:rectification_detail", args=[r.pk])
 
 
 def act(r, action) -> str:
-    return reverse("processes:rectification_act", args=[r.pk, action])
+    return reverse("workflows:rectification_act", args=[r.pk, action])
 
 
 def as_user(client, user):
@@ -139,7 +139,7 @@ def test_whole_rectification_path_through_the_pages_as_real_role_users(client, d
     assert ok.status_code == 302
     evidence = Evidence.objects.get()
     assert evidence.item == item and fresh(r).items.first().measure == "修订绩效目标表"
-    download = client.get(reverse("processes:rectification_evidence", args=[evidence.pk]))
+    download = client.get(reverse("workflows:rectification_evidence", args=[evidence.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
     assert "attachment" in download["Content-Disposition"]
 
@@ -153,7 +153,7 @@ def test_whole_rectification_path_through_the_pages_as_real_role_users(client, d
     for outsider in (d.staff_b, d.leader_b):
         as_user(client, outsider)
         assert client.get(detail(r)).status_code == 404
-        assert client.get(reverse("processes:rectification_evidence", args=[evidence.pk])).status_code == 404
+        assert client.get(reverse("workflows:rectification_evidence", args=[evidence.pk])).status_code == 404
         assert client.post(act(r, "acknowledge")).status_code == 404
         assert "自评问题整改" not in text(client.get(LIST))
     as_user(client, d.expert)
@@ -200,7 +200,7 @@ def test_whole_rectification_path_through_the_pages_as_real_role_users(client, d
     page = client.get(detail(r))
     assert action_forms(page) == set() and "已验收销号" in text(page)
     again = client.post(act(r, "review"), {"decision": "verify"})
-    assert again.status_code == 409 and "不能执行此操作" in text(again)
+    assert again.status_code == 409 and "整改当前为「已验收销号」，不能执行「验收销号」" in text(again)
 
 
 def test_issue_form_refuses_a_past_deadline_and_keeps_what_was_typed(client, district, se):

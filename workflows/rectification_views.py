@@ -14,27 +14,25 @@ what was typed kept; PermissionDenied 403.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import models, transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import models
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .clock import deadline_clock
-from .errors import ActionNotAllowed
-from .files import check_upload, file_response
-from .forms import SHANGHAI
-from .models import (
-    AuditEvent,
+from processes.clock import deadline_clock
+from processes.errors import ActionNotAllowed
+from processes.files import check_upload, file_response
+from processes.forms import SHANGHAI
+from processes.models import (
     CommissionedEvaluation,
     DeadlineExtension,
     Evidence,
@@ -44,9 +42,20 @@ from .models import (
     RectificationItem,
     SelfEvaluation,
 )
+from processes.rectification_selectors import (
+    due_soon_horizon,
+    pending_extension,
+    rectification_actions,
+    rectification_get_for,
+    rectification_timeline,
+    rectifications_filtered,
+    rectifications_for,
+)
+from processes.services import rectification as svc
+from processes.services.findings import findings_of
+from processes.states import RECTIFICATION_OPEN
+
 from .rectification_forms import (
-    DUE_OVERDUE,
-    DUE_SOON,
     DecideForm,
     ExtensionForm,
     IssueForm,
@@ -54,14 +63,8 @@ from .rectification_forms import (
     ReportForm,
     ReviewForm,
 )
-from .rectification_selectors import rectification_actions, rectification_get_for, rectifications_for
-from .services import rectification as svc
-from .services.findings import findings_of
-from .states import RECTIFICATION_OPEN, ExtensionStatus
 
 PAGE_SIZE = 50
-SOON_DAYS = 7
-WARN_DAYS = 3
 
 #: ?source=<kind>:<id> of the issue form.
 SOURCES: dict[str, type[models.Model]] = {
@@ -83,7 +86,8 @@ SOURCE_TITLES = {
 
 def annotate_clock(rectification: Rectification, now=None) -> Rectification:
     """Set ``overdue``, ``days_left``, ``days_overdue`` and ``urgency`` ("overdue", "soon"
-    within 3 days, or "") for the templates; a closed rectification has none."""
+    when due soon — the one rule of rectification_selectors —, or "") for the templates; a
+    closed rectification has none."""
     now = now or timezone.now()
     r: Any = rectification
     r.overdue = r.days_left = r.days_overdue = None
@@ -94,24 +98,8 @@ def annotate_clock(rectification: Rectification, now=None) -> Rectification:
             r.overdue, r.days_overdue, r.urgency = True, days, "overdue"
         else:
             r.overdue, r.days_left = False, days
-            r.urgency = "soon" if rectification.deadline <= now + timedelta(days=WARN_DAYS) else ""
+            r.urgency = "soon" if rectification.deadline <= due_soon_horizon(now) else ""
     return rectification
-
-
-def filtered(qs: QuerySet[Rectification], filters: dict[str, Any]) -> QuerySet[Rectification]:
-    now = timezone.now()
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("department"):
-        qs = qs.filter(department_id=filters["department"])
-    if filters.get("year"):
-        year = filters["year"]
-        qs = qs.filter(Q(project__fiscal_year=year) | Q(project__isnull=True, issued_at__year=year))
-    if filters.get("due") == DUE_OVERDUE:
-        qs = qs.filter(status__in=RECTIFICATION_OPEN, deadline__lt=now)
-    elif filters.get("due") == DUE_SOON:
-        qs = qs.filter(status__in=RECTIFICATION_OPEN, deadline__gte=now, deadline__lte=now + timedelta(days=SOON_DAYS))
-    return qs
 
 
 # -- the list --------------------------------------------------------------------------------
@@ -123,14 +111,14 @@ def rectification_list(request):
     user = request.user
     own_department = user.is_department_user and not user.reads_all_projects
     form = RectificationFilterForm(request.GET or None, show_department=not own_department)
-    rows = filtered(rectifications_for(user), form.filters()).order_by("deadline", "pk")
+    rows = rectifications_filtered(rectifications_for(user), form.filters()).order_by("deadline", "pk")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     for r in page:
         annotate_clock(r, now)
     return render(
         request,
-        "processes/rectification/list.html",
+        "workflows/rectification/list.html",
         {"page": page, "filter_form": form, "can_issue": svc.can_issue(user)},
     )
 
@@ -175,18 +163,18 @@ def rectification_new(request):
                 "deadline": timezone.localtime(svc.default_deadline(), SHANGHAI).strftime("%Y-%m-%dT%H:%M"),
             },
         )
-        return render(request, "processes/rectification/new.html", {**context, "form": form})
+        return render(request, "workflows/rectification/new.html", {**context, "form": form})
     form = IssueForm(request.POST, findings=open_findings)
     if not form.is_valid():
-        return render(request, "processes/rectification/new.html", {**context, "form": form}, status=400)
+        return render(request, "workflows/rectification/new.html", {**context, "form": form}, status=400)
     try:
         rectification = svc.rectification_issue(actor=user, **form.service_kwargs())
     except ValidationError as exc:
         form.add_service_errors(exc)
-        return render(request, "processes/rectification/new.html", {**context, "form": form}, status=400)
+        return render(request, "workflows/rectification/new.html", {**context, "form": form}, status=400)
     except ActionNotAllowed as exc:  # the same finding issued by someone else meanwhile
         form.add_error(None, exc.message)
-        return render(request, "processes/rectification/new.html", {**context, "form": form}, status=409)
+        return render(request, "workflows/rectification/new.html", {**context, "form": form}, status=409)
     messages.success(
         request,
         _("已下达整改「%(title)s」，已通知%(department)s。")
@@ -195,7 +183,7 @@ def rectification_new(request):
             "department": rectification.department.name,
         },
     )
-    return redirect("processes:rectification_detail", pk=rectification.pk)
+    return redirect("workflows:rectification_detail", pk=rectification.pk)
 
 
 # -- a rectification's page ------------------------------------------------------------------
@@ -209,15 +197,11 @@ def _items(rectification: Rectification) -> list[RectificationItem]:
     )
 
 
-def _pending(rectification: Rectification) -> DeadlineExtension | None:
-    return rectification.extensions.filter(status=ExtensionStatus.REQUESTED).first()
-
-
 def _page(request, rectification: Rectification, *, bound=None, error=None, status=200):
     user = request.user
     bound = bound or {}
     items = _items(rectification)
-    pending = _pending(rectification)
+    pending = pending_extension(rectification)
     actions = rectification_actions(rectification, user, pending)
     forms: dict[str, Any] = {}
     for slug in actions:
@@ -233,14 +217,10 @@ def _page(request, rectification: Rectification, *, bound=None, error=None, stat
             forms[slug] = ReviewForm()
         else:
             forms[slug] = None
-    timeline = (
-        AuditEvent.objects.filter(object_type=Rectification._meta.label_lower, object_id=str(rectification.pk))
-        .select_related("actor")
-        .order_by("sequence")
-    )
+    timeline = rectification_timeline(rectification)
     return render(
         request,
-        "processes/rectification/detail.html",
+        "workflows/rectification/detail.html",
         {
             "rectification": annotate_clock(rectification),
             "items": items,
@@ -291,7 +271,7 @@ def _run(request, rectification, slug: str, form, call: Callable[[], Any], done:
         form.add_service_errors(exc)
         return _page(request, fresh, bound=bound, status=400)
     messages.success(request, done)
-    return redirect("processes:rectification_detail", pk=rectification.pk)
+    return redirect("workflows:rectification_detail", pk=rectification.pk)
 
 
 def _acknowledge(request, r):
@@ -306,8 +286,10 @@ def _acknowledge(request, r):
 
 
 def _report(request, r):
-    """Save the report (and attach the files chosen), then submit it if asked. Files are
-    checked first: a refused one changes nothing and the form comes back as typed."""
+    """Save the report with the files chosen (and submit it if asked), in one service call.
+    Files are checked first: if one is refused, those that passed are kept as evidence (a
+    browser cannot re-fill a file input), the report itself is neither saved nor submitted,
+    and the form comes back as typed, saying which file was refused and why (issue 21)."""
     form = ReportForm(request.POST, request.FILES, items=list(r.items.all()))
     then_submit = request.POST.get("then") == "submit"
 
@@ -325,39 +307,21 @@ def _report(request, r):
             else:
                 valid.append((item, upload))
         if problems:
-            # the files that passed are kept (attached as evidence; a browser cannot re-fill a
-            # file input), the report itself is neither saved nor submitted: the form comes
-            # back as typed, saying which file was refused and why (issue 21)
-            kept: list[Evidence] = []
-            try:
-                with transaction.atomic():
-                    for item, upload in valid:
-                        kept.append(svc.evidence_add(item=item, actor=request.user, file=upload))
-            except Exception:
-                for evidence in kept:
-                    evidence.file.delete(save=False)
-                raise
+            kept = svc.evidence_add_all(rectification=r, actor=request.user, uploads=valid) if valid else []
             if kept:
                 problems.setdefault("__all__", []).append(
                     _("其他文件已保存为佐证材料：%(names)s。被拒绝的文件请重新选择后再保存。")
                     % {"names": "、".join(e.name for e in kept)}
                 )
             raise ValidationError(problems)
-        stored: list[Evidence] = []
-        try:
-            with transaction.atomic():
-                svc.rectification_report_save(
-                    rectification=r, actor=request.user, items=form.entries(), revision=form.cleaned_data["revision"]
-                )
-                for item, upload in form.uploads():
-                    stored.append(svc.evidence_add(item=item, actor=request.user, file=upload))
-                if then_submit:
-                    svc.rectification_submit(rectification=r, actor=request.user)
-        except Exception:
-            # rolled back: the files written for it go too (no orphan on disk)
-            for evidence in stored:
-                evidence.file.delete(save=False)
-            raise
+        svc.rectification_report_save(
+            rectification=r,
+            actor=request.user,
+            items=form.entries(),
+            revision=form.cleaned_data["revision"],
+            uploads=list(form.uploads()),
+            submit=then_submit,
+        )
 
     return _run(request, r, "report", form, call, str(DONE["submit" if then_submit else "report"]))
 
@@ -444,7 +408,7 @@ HANDLERS = {
 def rectification_act(request, pk, action):
     """One of the page's actions (see HANDLERS); the service decides who may."""
     if request.method != "POST":
-        return redirect("processes:rectification_detail", pk=pk)
+        return redirect("workflows:rectification_detail", pk=pk)
     rectification = rectification_get_for(request.user, pk)
     if action not in HANDLERS:
         raise Http404(_("未知的操作。"))

@@ -1,4 +1,4 @@
-"""Screens of rectifications (processes/rectification_views.py)."""
+"""Screens of rectifications (workflows/rectification_views.py)."""
 
 from django.urls import path
 

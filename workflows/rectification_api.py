@@ -1,6 +1,7 @@
 """整改 API (DESIGN §3.6, §6): /api/rectifications/ — the list (filters status, department,
 due, year) and the finance section's issue, a rectification's detail (items with their
-evidence, extensions, the actions the caller may take now), and one endpoint per step:
+evidence, extensions, the actions the caller may take now — ``actions`` as slugs and
+``transitions`` as their declarations name them), and one endpoint per step:
 acknowledge, report (PUT), items/{item_id}/evidence (multipart POST), evidence/{id}
 (DELETE), submit, review, extensions, extensions/{id}/decide.
 
@@ -13,36 +14,46 @@ stale revision or acting twice).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from processes.api.fields import FiscalYearField, IdField
+from processes.api.serializers import ErrorSerializer
+from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import DeadlineExtension, Evidence, Finding, Rectification, RectificationItem
 from processes.numbers import MAX_INT
-from processes.rectification_selectors import rectification_actions, rectification_get_for, rectifications_for
+from processes.rectification_selectors import (
+    pending_extension,
+    rectification_actions,
+    rectification_get_for,
+    rectifications_filtered,
+    rectifications_for,
+)
 from processes.services import rectification as services
 from processes.states import RECTIFICATION_OPEN, ExtensionStatus, ItemProgress, RectificationStatus
-
-from .serializers import ErrorSerializer
-from .views import BAD_REQUEST, FORBIDDEN
+from processes.transitions import Declared, available
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("整改不存在，或不在您的可见范围内。"))
 CONFLICT = OpenApiResponse(ErrorSerializer, description=_("整改当前状态不允许此操作，或已被他人处理。"))
 ACTION_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
 MULTIPART = [MultiPartParser, FormParser]
-SOON_DAYS = 7
 
 # Statuses and progress are strings whose values the description lists: as enums they would
 # be a "status" in several components with other choice sets.
@@ -77,7 +88,7 @@ class RectificationEvidenceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, evidence) -> str:
-        return reverse("processes:rectification_evidence", args=[evidence.pk])
+        return reverse("workflows:rectification_evidence", args=[evidence.pk])
 
 
 class RectificationItemSerializer(serializers.ModelSerializer):
@@ -166,6 +177,20 @@ class RectificationListSerializer(serializers.ModelSerializer):
         return rectification.status in RECTIFICATION_OPEN and rectification.deadline < timezone.now()
 
 
+#: A transition the caller may take now, as its declaration names it (a dict: a serializer
+#: class with a field called ``label`` would shadow Field.label).
+RECTIFICATION_TRANSITION = inline_serializer(
+    "RectificationTransition",
+    {
+        "name": serializers.CharField(help_text="acknowledge | submit | verify | reject | grant | refuse"),
+        "label": serializers.CharField(),
+        "needs_reason": serializers.BooleanField(help_text=_("须填写理由（comment）")),
+        "extension": serializers.IntegerField(allow_null=True, help_text=_("延期申请 id（grant / refuse）")),
+    },
+    many=True,
+)
+
+
 class RectificationDetailSerializer(RectificationListSerializer):
     """A rectification with its items (and their evidence), its extensions and the actions
     the requesting user may take now."""
@@ -173,6 +198,7 @@ class RectificationDetailSerializer(RectificationListSerializer):
     items = serializers.SerializerMethodField()
     extensions = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
+    transitions = serializers.SerializerMethodField()
 
     class Meta(RectificationListSerializer.Meta):
         fields = [
@@ -186,6 +212,7 @@ class RectificationDetailSerializer(RectificationListSerializer):
             "items",
             "extensions",
             "actions",
+            "transitions",
         ]
         read_only_fields = fields
 
@@ -202,8 +229,23 @@ class RectificationDetailSerializer(RectificationListSerializer):
         request = self.context.get("request")
         if request is None:
             return []
-        pending = rectification.extensions.filter(status=ExtensionStatus.REQUESTED).first()
-        return rectification_actions(rectification, request.user, pending)
+        return rectification_actions(rectification, request.user, pending_extension(rectification))
+
+    @extend_schema_field(RECTIFICATION_TRANSITION)
+    def get_transitions(self, rectification) -> list[dict[str, Any]]:
+        """The declared transitions (processes.transitions.available) of the rectification
+        and of its pending extension request that the caller may take now."""
+        request = self.context.get("request")
+        if request is None:
+            return []
+        out: list[tuple[Declared, int | None]] = [(d, None) for d in available(rectification, request.user)]
+        pending = pending_extension(rectification)
+        if pending is not None and rectification.status in RECTIFICATION_OPEN:
+            out += [(d, pending.pk) for d in available(pending, request.user)]
+        return [
+            {"name": d.name, "label": str(d.label), "needs_reason": d.needs_reason, "extension": extension}
+            for d, extension in out
+        ]
 
 
 # -- input -----------------------------------------------------------------------------------
@@ -212,7 +254,9 @@ class RectificationDetailSerializer(RectificationListSerializer):
 class RectificationFilterSerializer(serializers.Serializer):
     status = serializers.CharField(required=False, help_text=" | ".join(RectificationStatus.values))
     department = IdField(required=False, help_text=_("预算部门 id"))
-    due = serializers.CharField(required=False, help_text=_("overdue（已逾期）| soon（7 日内到期）"))
+    due = serializers.CharField(
+        required=False, help_text=_("overdue（已逾期）| soon（即将到期：设置中 REMINDERS.SOON_DAYS 日内）")
+    )
     year = FiscalYearField(required=False, help_text=_("年度"))
 
 
@@ -303,22 +347,7 @@ class RectificationViewSet(
             return queryset
         filters = RectificationFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        data = filters.validated_data
-        now = timezone.now()
-        if data.get("status"):
-            queryset = queryset.filter(status=data["status"])
-        if data.get("department"):
-            queryset = queryset.filter(department_id=data["department"])
-        if data.get("year"):
-            year = data["year"]
-            queryset = queryset.filter(Q(project__fiscal_year=year) | Q(project__isnull=True, issued_at__year=year))
-        if data.get("due") == "overdue":
-            queryset = queryset.filter(status__in=RECTIFICATION_OPEN, deadline__lt=now)
-        elif data.get("due") == "soon":
-            queryset = queryset.filter(
-                status__in=RECTIFICATION_OPEN, deadline__gte=now, deadline__lte=now + timedelta(days=SOON_DAYS)
-            )
-        return queryset
+        return rectifications_filtered(queryset, dict(filters.validated_data))
 
     def _detail(self, rectification: Rectification, code: int = status.HTTP_200_OK) -> Response:
         fresh = rectification_get_for(self.request.user, rectification.pk)

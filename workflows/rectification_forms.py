@@ -13,14 +13,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
-
-from .form_fields import IdFormField, fiscal_year_formfield
-from .forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
-from .models import Finding, RectificationItem
-from .states import ItemProgress, RectificationStatus
-
-DUE_OVERDUE = "overdue"
-DUE_SOON = "soon"
+from processes.form_fields import IdFormField, fiscal_year_formfield
+from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
+from processes.models import Finding, RectificationItem
+from processes.rectification_selectors import DUE_OVERDUE, DUE_SOON, soon_days
+from processes.states import ItemProgress, RectificationStatus
 
 
 class RectificationFilterForm(DepartmentFilterMixin, forms.Form):
@@ -35,9 +32,19 @@ class RectificationFilterForm(DepartmentFilterMixin, forms.Form):
     due = forms.ChoiceField(
         label=_("期限"),
         required=False,
-        choices=[("", _("全部")), (DUE_OVERDUE, _("已逾期")), (DUE_SOON, _("7 日内到期"))],
+        choices=[("", _("全部")), (DUE_OVERDUE, _("已逾期")), (DUE_SOON, _("即将到期"))],
     )
     year = fiscal_year_formfield(label=_("年度"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # due soon: the settings' days, as the supervisors' board counts them
+        due = cast(forms.ChoiceField, self.fields["due"])
+        due.choices = [
+            ("", _("全部")),
+            (DUE_OVERDUE, _("已逾期")),
+            (DUE_SOON, _("%(n)s 日内到期") % {"n": soon_days()}),
+        ]
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():
