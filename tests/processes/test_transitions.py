@@ -548,6 +548,8 @@ ARGUMENTS: dict[tuple[str, str], dict[str, Any]] = {
     ("processes.rectification", "submit"): {},
     ("processes.rectification", "verify"): _comment,
     ("processes.rectification", "reject"): _comment,
+    ("processes.deadlineextension", "grant"): {"new_deadline": timezone.now() + timedelta(days=45), "comment": COMMENT},
+    ("processes.deadlineextension", "refuse"): _comment,
 }
 
 
