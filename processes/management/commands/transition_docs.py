@@ -176,8 +176,8 @@ def who_is_told(d: Declared) -> str:
             parts.append(f"silent: {' '.join(str(d.custom.get('silent', '')).split())}")
     step = engine.flow_step_of(d.model, d.name)
     if step is not None:
-        parts.append("flow step: " + (_first_paragraph(step) or _where(step)))
-    return "; ".join(parts)
+        parts.append("Flow step: " + (_first_paragraph(step) or _where(step)))
+    return " ".join(p if p.endswith((".", "。", ")", "）", "`")) else p + "." for p in parts)
 
 
 def transition_cell(d: Declared) -> str:
