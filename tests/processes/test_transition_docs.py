@@ -123,3 +123,15 @@ def test_diagram_draws_every_transition_from_each_source_and_dashes_system_ones(
                 line = next((ln for ln in dot.splitlines() if ln.strip().startswith(edge)), None)
                 assert line is not None, f"{model.__name__}.{d.name}: {source} → {d.transition.target} not drawn"
                 assert ("style=dashed" in line) == (d.declared and not d.is_action)
+
+
+def test_silent_lists_every_transition_declared_silent_with_its_reason():
+    out = run("--silent")
+
+    silent = [d for d in engine.declared_transitions() if d.declared and d.custom["silent"] is not None]
+    assert silent, "some transition is declared silent (e.g. the pre-assessment's open_review)"
+    lines = out.splitlines()
+    assert len(lines) == len(silent)
+    for d in silent:
+        line = next(ln for ln in lines if ln.startswith(f"- `{d.model.__name__}.{d.name}` "))
+        assert line.split(": ", 1)[1].strip()

@@ -233,6 +233,18 @@ def render_section(model: type[models.Model], page: Page) -> str:
     return table + picture
 
 
+def render_silent() -> str:
+    """Every transition declared silent, with its reason: a Markdown list."""
+    lines = []
+    for model in lifecycle_models():
+        for d in ordered(model):
+            if d.declared and d.custom.get("silent") is not None:
+                with translation.override(None):
+                    reason = " ".join(str(d.custom["silent"]).split())
+                lines.append(f"- `{model.__name__}.{d.name}` ({d.transition.target}): {reason}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -322,8 +334,14 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="write nothing; fail if any page or diagram differs")
         parser.add_argument("--docs", type=Path, default=DOCS, help="the folder of the pages (default: %(default)s)")
         parser.add_argument("--no-svg", action="store_true", help="neither render nor check the .svg files")
+        parser.add_argument(
+            "--silent", action="store_true", help="print every transition declared silent, with its reason, and exit"
+        )
 
     def handle(self, *args, **options):
+        if options["silent"]:
+            self.stdout.write(render_silent(), ending="")
+            return
         docs: Path = options["docs"]
         out = generate(docs)
         if options["check"]:
