@@ -1,7 +1,7 @@
 """Projects driven through their lives by random sequences of actions of random people,
 refused ones included, through the services a screen or the API calls (the project's
-``project_transition``, which ``workflows.services.project_act`` is, and the targets'
-services), checked after every step:
+``project_transition``, which ``workflows.services.project_act`` is, the targets'
+services, and the commissioning of a pre-assessment), checked after every step:
 
 * every open flow task matches its object's state (``verify_tasks``' own check: no stuck
   or orphan task);
@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from importlib import import_module
 from typing import Any
@@ -29,15 +30,17 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from viewflow.workflow.models import Task
 
+from accounts.models import User
 from notifications.models import Notification
 from processes.errors import ActionNotAllowed
-from processes.models import AuditEvent, BudgetProject, TargetSet
+from processes.models import AuditEvent, BudgetProject, PreAssessment, TargetSet
 from processes.selectors import project_list_for
 from processes.services.audit import audit_verify
 from processes.services.projects import project_create, project_transition
@@ -45,6 +48,7 @@ from processes.services.targets import target_draft_open, target_set_save
 from workflows.management.commands.verify_tasks import find_mismatches
 
 from ..conftest import TARGET_ROWS, District
+from ..factories import AgencyFactory
 
 
 def _service(*candidates: tuple[str, str]):
@@ -67,6 +71,9 @@ targets_dept_review = _service(
     ("workflows.services", "targets_dept_review"), ("processes.services.targets", "target_dept_review")
 )
 targets_rate = _service(("workflows.services", "targets_rate"), ("processes.services.targets", "target_rate"))
+pre_assessment_begin = _service(
+    ("workflows.services", "pre_assessment_begin"), ("processes.services.pre_assessment", "pre_assessment_start")
+)
 
 DEEP = os.environ.get("JIXIAO_TEST_DEEP", "") not in ("", "0")
 EXAMPLES = int(os.environ.get("JIXIAO_TEST_EXAMPLES", 1000 if DEEP else 200))
@@ -127,6 +134,8 @@ class ProjectLives(RuleBasedStateMachine):
         #: bureau, the agency (panels see what a pre-assessment shows them, not reached here).
         self.viewers = [d.staff_a, d.leader_b, d.finance, d.agency_staff]
         self.saved: set[int] = set()  # target versions filled in by this example
+        self.agency = d.agency_staff.agency
+        self.due = timezone.now() + timedelta(days=20)
         self.last = self.snapshot()
 
     def teardown(self):
@@ -138,6 +147,7 @@ class ProjectLives(RuleBasedStateMachine):
     def snapshot(self) -> Snapshot:
         states = {("project", pk): stage for pk, stage in BudgetProject.objects.values_list("pk", "stage")}
         states |= {("targets", pk): status for pk, status in TargetSet.objects.values_list("pk", "status")}
+        states |= {("pre_assessment", pk): s for pk, s in PreAssessment.objects.values_list("pk", "status")}
         return Snapshot(
             states=states,
             audit=AuditEvent.objects.count(),
@@ -172,7 +182,11 @@ class ProjectLives(RuleBasedStateMachine):
             .exclude(to_state="")
             .values_list("object_type", "object_id", "from_state", "to_state")
         )
-        label = {"project": BudgetProject._meta.label_lower, "targets": TargetSet._meta.label_lower}
+        label = {
+            "project": BudgetProject._meta.label_lower,
+            "targets": TargetSet._meta.label_lower,
+            "pre_assessment": PreAssessment._meta.label_lower,
+        }
         for (kind, pk), state in after.states.items():
             old = before.states.get((kind, pk))
             if old is None:
@@ -266,6 +280,13 @@ class ProjectLives(RuleBasedStateMachine):
             actor = self.actor(who, anyone, ts.project)
             self.attempt(targets_rate, target_set=ts, actor=actor, rating=rating, comment="审核意见")
 
+    @rule(p=PROJECT, who=st.sampled_from(ACTORS), anyone=ANYONE)
+    def commission_pre_assessment(self, p, who, anyone):
+        """Finance commissions the agency to pre-assess a project (only in 事前绩效评估)."""
+        project = self.project(p)
+        actor = self.actor(who, anyone, project)
+        self.attempt(pre_assessment_begin, project=project, actor=actor, agency=self.agency, due_at=self.due)
+
     @rule(p=PROJECT)
     def take_the_next_step(self, p):
         """The step the project waits for, by the person it waits for: so that lives get
@@ -281,6 +302,8 @@ class ProjectLives(RuleBasedStateMachine):
             self.attempt(project_act, project=project, actor=actor, action=action, comment="理由")
         elif stage == "dept_approved":
             self.attempt(project_act, project=project, actor=d.finance, action="route_to_target_review")
+        elif stage == "pre_assessment" and not PreAssessment.objects.filter(project=project).exists():
+            self.attempt(pre_assessment_begin, project=project, actor=d.finance, agency=self.agency, due_at=self.due)
         elif stage in ("target_review", "pre_assessment") and ts is not None:
             if ts.status in ("draft", "returned") and ts.pk not in self.saved:
                 self.attempt(target_set_save, target_set=ts, actor=staff, overall_goal="按期完成", rows=TARGET_ROWS)
@@ -312,7 +335,11 @@ class ProjectLives(RuleBasedStateMachine):
 
 @pytest.mark.deep
 def test_projects_keep_tasks_audit_and_visibility_consistent_when_driven_by_random_people(db):
-    ProjectLives.district = District()
+    district = District()
+    agency = AgencyFactory()
+    User.objects.filter(pk=district.agency_staff.pk).update(agency=agency)
+    district.agency_staff = User.objects.get(pk=district.agency_staff.pk)
+    ProjectLives.district = district
     ProjectLives.reached, ProjectLives.refusals, ProjectLives.steps = set(), 0, 0
     cpu, wall = time.process_time(), time.perf_counter()
     run_state_machine_as_test(
@@ -331,4 +358,8 @@ def test_projects_keep_tasks_audit_and_visibility_consistent_when_driven_by_rand
         f"\n{EXAMPLES} examples in {wall:.0f} s ({cpu:.0f} s CPU), {ProjectLives.steps} actions, {ProjectLives.refusals} refused; reached {sorted(ProjectLives.reached)}"
     )
     assert ProjectLives.refusals > 0
-    assert {("project", "target_review"), ("targets", "dept_approved")} <= ProjectLives.reached
+    assert {
+        ("project", "target_review"),
+        ("targets", "dept_approved"),
+        ("pre_assessment", "initiated"),
+    } <= ProjectLives.reached
