@@ -28,8 +28,8 @@ from rest_framework.response import Response
 
 from processes.api.fields import DecimalText, FiscalYearField, IdField, MoneyField, flat_errors
 from processes.api.indicators import JobSerializer
+from processes.api.responses import BAD_REQUEST, FORBIDDEN
 from processes.api.serializers import ErrorSerializer
-from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import IndicatorProgress, MonitoringReport
 from processes.numbers import MAX_INT
 from processes.selectors import (

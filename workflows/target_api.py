@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from processes.api.fields import IdField, flat_errors
-from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
+from processes.api.responses import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import BudgetProject, TargetRow, TargetSet
 from processes.numbers import MAX_INT
 from processes.selectors import project_get_for
