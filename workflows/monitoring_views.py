@@ -24,7 +24,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -625,11 +624,9 @@ def _fill(request, report: MonitoringReport):
     if not form.is_valid():
         return _page(request, report, bound=bound, status=400)
     submit = "submit" in request.POST
+    save = services.monitoring_save_and_submit if submit else report_save
     try:
-        with transaction.atomic():
-            saved = report_save(report=report, actor=user, **form.service_kwargs())
-            if submit:
-                saved = services.monitoring_submit(report=saved, actor=user)
+        saved = save(report=report, actor=user, **form.service_kwargs())
     except ActionNotAllowed as exc:  # Conflict included
         return _page(request, _fresh(request, report), bound=bound, error=exc.message, status=409)
     except ValidationError as exc:

@@ -20,7 +20,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.forms import BaseFormSet
 from django.http import Http404, JsonResponse
@@ -301,18 +300,16 @@ def _edit(request, project: BudgetProject):
         return _page(request, project, bound=bound, status=400)
     submit = "submit" in request.POST
     data = form.cleaned_data
+    save = target_services.target_save_and_submit if submit else target_services.target_set_save
     try:
-        with transaction.atomic():
-            saved = target_services.target_set_save(
-                target_set=target_set,
-                actor=user,
-                overall_goal=data["overall_goal"],
-                rows=sent,
-                change_reason=data.get("change_reason") if target_set.is_change else None,
-                revision=data["revision"],
-            )
-            if submit:
-                services.targets_submit(target_set=saved, actor=user)
+        save(
+            target_set=target_set,
+            actor=user,
+            overall_goal=data["overall_goal"],
+            rows=sent,
+            change_reason=data.get("change_reason") if target_set.is_change else None,
+            revision=data["revision"],
+        )
     except ActionNotAllowed as exc:  # Conflict included
         return _page(request, project, bound=bound, error=exc.message, status=409)
     except ValidationError as exc:
