@@ -281,7 +281,7 @@ def report_save(
     if not can_fill(report, actor):
         raise PermissionDenied(_("只有本部门经办人可以填报监控报告。"))
     if report.status != ReportStatus.ISSUED:
-        raise ActionNotAllowed(_("监控报告当前为「%(status)s」，不能修改。") % {"status": report.get_status_display()})
+        raise ActionNotAllowed(_("监控报告当前为「%(status)s」，不能执行此操作。") % {"status": report.get_status_display()})
     if revision is not None and int(revision) != report.revision:
         raise Conflict(_("监控报告已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": report.revision})
     unknown = set(values) - {*AMOUNT_FIELDS, *BUDGET_FIELDS, *TEXT_FIELDS, "adjustment_requested", "proposed_amount"}
@@ -496,6 +496,10 @@ def report_review(*, report: MonitoringReport, actor: User, decision: str, comme
 
     detail: dict[str, Any] = {}  # filled under the lock (apply reads it after before_save)
 
+    def validate(report: MonitoringReport) -> None:
+        if decision not in REVIEW_DECISIONS:
+            raise ValidationError({"decision": _("请选择审核通过、预警或退回。")})
+
     def before_save(report: MonitoringReport) -> None:
         report.reviewed_by, report.reviewed_at = actor, timezone.now()
         if decision != "return" and report.executed is not None:
@@ -504,10 +508,12 @@ def report_review(*, report: MonitoringReport, actor: User, decision: str, comme
 
     return transitions.apply(
         report,
-        _REVIEW_TRANSITIONS[decision],
+        # an unknown decision is refused under the lock, after the right and the state
+        _REVIEW_TRANSITIONS.get(decision, "clear"),
         actor=actor,
         comment=comment,
         arguments={"comment": comment},
+        validate=validate,
         before_save=before_save,
         detail=detail,
     )
@@ -525,15 +531,15 @@ def report_dispose(
     """Dispose of a warned report (动态调整): adjust the project's budget to ``new_amount``
     (the old and new amounts are kept on the report and in the audit), suspend the
     project, stop its payments, or take no action — each with a reason."""
-    if disposal not in Disposal.values:
-        raise ValidationError({"disposal": _("请选择处置方式。")})
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("请填写处置理由。")})
     detail: dict[str, Any] = {"disposal": disposal}  # completed under the lock
     project_changes: dict[str, Any] = {}
 
     def validate(report: MonitoringReport) -> None:
+        if disposal not in Disposal.values:
+            raise ValidationError({"disposal": _("请选择处置方式。")})
+        if not reason:
+            raise ValidationError({"reason": _("请填写处置理由。")})
         project = report.project
         current = project.adjusted_amount if project.adjusted_amount is not None else project.approved_amount
         detail["current"] = current

@@ -534,16 +534,11 @@ def target_rate(
     Approval budgets the project when its pre-assessment (if required) is confirmed; an
     approved change supersedes the version in force.
     """
-    if rating not in TargetRating.values:
-        raise ValidationError({"rating": _("请选择审核等次（优、良、中、差）。")})
     comment = (comment or "").strip()
-    if rating != TargetRating.EXCELLENT and not comment:
-        raise ValidationError({"comment": _("评为良、中、差时请填写审核意见。")})
     edits = {int(k): v for k, v in (edits or {}).items() if v}
-    if edits and rating != TargetRating.GOOD:
-        raise ValidationError({"rating": _("只有评为「良」时才能修改指标（按商定意见修改后通过）。")})
     approving = rating in (TargetRating.EXCELLENT, TargetRating.GOOD)
-    name = "approve" if approving else "send_back" if rating == TargetRating.FAIR else "reject"
+    # an unknown rating is refused under the lock, after the right and the state (validate)
+    name = {TargetRating.FAIR: "send_back", TargetRating.POOR: "reject"}.get(rating, "approve")  # type: ignore[call-overload]
     arguments: dict[str, Any] = {"comment": comment}
     if approving:
         arguments["rating"] = rating
@@ -556,6 +551,12 @@ def target_rate(
     }
 
     def validate(target_set: TargetSet) -> None:
+        if rating not in TargetRating.values:
+            raise ValidationError({"rating": _("请选择审核等次（优、良、中、差）。")})
+        if rating == TargetRating.GOOD and not comment:
+            raise ValidationError({"comment": _("评为良、中、差时请填写审核意见。")})
+        if edits and rating != TargetRating.GOOD:
+            raise ValidationError({"rating": _("只有评为「良」时才能修改指标（按商定意见修改后通过）。")})
         rows.update({row.position: row for row in target_set.rows.all()})
         unknown = sorted((set(edits) | {int(k) for k in (row_comments or {})}) - set(rows))
         if unknown:

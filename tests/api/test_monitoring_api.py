@@ -338,7 +338,8 @@ def test_acting_twice_is_409(district, round_id):
     ok(finance.post(url(report, "review"), {"decision": "clear"}, format="json"))
     again = finance.post(url(report, "review"), {"decision": "clear"}, format="json")
     assert again.status_code == 409
-    assert again.json()["detail"] == "监控报告当前为「审核通过」，不能执行此操作。"
+    # the engine's one refusal names the record and the action (issue 17)
+    assert again.json()["detail"] == "绩效监控报告当前为「审核通过」，不能执行「审核通过」。"
     assert (
         finance.post(url(report, "dispose"), {"disposal": "no_action", "reason": "x"}, format="json").status_code == 409
     )
