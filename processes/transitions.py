@@ -170,7 +170,7 @@ class Declared:
 
 
 def fsm_fields(model: type[models.Model]) -> list[models.Field]:
-    return [f for f in model._meta.get_fields() if isinstance(f, FSMFieldMixin)]  # type: ignore[misc]
+    return [f for f in model._meta.get_fields() if isinstance(f, FSMFieldMixin)]
 
 
 @cache

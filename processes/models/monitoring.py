@@ -161,7 +161,7 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=ReportStatus.ISSUED,
         target=ReportStatus.SUBMITTED,
-        permission=perms.can_fill,
+        permission=perms.fsm(perms.can_fill),
         custom=declare(_("提交"), roles=[Role.DEPT_STAFF], tells=notices.leaders_to_review, audit="report_submit"),
     )
     def submit(self) -> None:
@@ -171,7 +171,7 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=ReportStatus.SUBMITTED,
         target=ReportStatus.DEPT_APPROVED,
-        permission=perms.can_dept_review,
+        permission=perms.fsm(perms.can_dept_review),
         custom=declare(
             _("部门审核通过"), roles=[Role.DEPT_LEADER], tells=notices.finance_to_review, audit="report_dept_approve"
         ),
@@ -183,7 +183,7 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=ReportStatus.SUBMITTED,
         target=ReportStatus.ISSUED,
-        permission=perms.can_dept_review,
+        permission=perms.fsm(perms.can_dept_review),
         custom=declare(
             _("部门退回"),
             roles=[Role.DEPT_LEADER],
@@ -200,7 +200,7 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=ReportStatus.DEPT_APPROVED,
         target=ReportStatus.CLEARED,
-        permission=perms.may_review,
+        permission=perms.fsm(perms.may_review),
         custom=declare(
             _("审核通过"), roles=[Role.FINANCE_OFFICER], tells=notices.department_reviewed, audit="report_clear"
         ),
@@ -212,7 +212,7 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=ReportStatus.DEPT_APPROVED,
         target=ReportStatus.WARNED,
-        permission=perms.may_review,
+        permission=perms.fsm(perms.may_review),
         custom=declare(
             _("预警"),
             roles=[Role.FINANCE_OFFICER],
@@ -229,7 +229,7 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=ReportStatus.DEPT_APPROVED,
         target=ReportStatus.ISSUED,
-        permission=perms.may_review,
+        permission=perms.fsm(perms.may_review),
         custom=declare(
             _("退回修改"),
             roles=[Role.FINANCE_OFFICER],
@@ -246,7 +246,7 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=ReportStatus.WARNED,
         target=ReportStatus.DISPOSED,
-        permission=perms.may_review,
+        permission=perms.fsm(perms.may_review),
         custom=declare(
             _("处置"), roles=[Role.FINANCE_OFFICER], tells=notices.department_disposed, audit="report_dispose"
         ),
@@ -259,7 +259,7 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=REPORT_OPEN,
         target=ReportStatus.CANCELLED,
-        permission=perms.system_only,
+        permission=perms.fsm(perms.system_only),
         custom=system(
             _("随项目终止"),
             silent=_("项目被撤回或取消时发生：项目的这一步已通知部门，被取消任务的办理人另行收到任务取消通知。"),

@@ -118,7 +118,7 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[TargetSetStatus.DRAFT, TargetSetStatus.RETURNED],
         target=TargetSetStatus.SUBMITTED,
-        permission=perms.may_submit,
+        permission=perms.fsm(perms.may_submit),
         custom=declare(_("提交"), roles=[Role.DEPT_STAFF], tells=notices.leaders_to_review, audit="targets_submit"),
     )
     def submit(self) -> None:
@@ -128,7 +128,7 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=TargetSetStatus.SUBMITTED,
         target=TargetSetStatus.DEPT_APPROVED,
-        permission=perms.may_dept_review,
+        permission=perms.fsm(perms.may_dept_review),
         custom=declare(
             _("部门审核通过"), roles=[Role.DEPT_LEADER], tells=notices.finance_to_rate, audit="targets_dept_approve"
         ),
@@ -140,7 +140,7 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=TargetSetStatus.SUBMITTED,
         target=TargetSetStatus.DRAFT,
-        permission=perms.may_dept_review,
+        permission=perms.fsm(perms.may_dept_review),
         custom=declare(
             _("部门退回"),
             roles=[Role.DEPT_LEADER],
@@ -157,7 +157,7 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=TargetSetStatus.DEPT_APPROVED,
         target=TargetSetStatus.APPROVED,
-        permission=perms.may_rate,
+        permission=perms.fsm(perms.may_rate),
         custom=declare(
             _("审核通过（优、良）"), roles=[Role.FINANCE_OFFICER], tells=notices.department_rated, audit="targets_rate"
         ),
@@ -170,7 +170,7 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=TargetSetStatus.DEPT_APPROVED,
         target=TargetSetStatus.RETURNED,
-        permission=perms.may_rate,
+        permission=perms.fsm(perms.may_rate),
         custom=declare(
             _("退回修改（中）"),
             roles=[Role.FINANCE_OFFICER],
@@ -188,7 +188,7 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=TargetSetStatus.DEPT_APPROVED,
         target=TargetSetStatus.REJECTED,
-        permission=perms.may_rate,
+        permission=perms.fsm(perms.may_rate),
         custom=declare(
             _("不予通过（差）"),
             roles=[Role.FINANCE_OFFICER],
@@ -206,7 +206,7 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=TargetSetStatus.APPROVED,
         target=TargetSetStatus.SUPERSEDED,
-        permission=perms.system_only,
+        permission=perms.fsm(perms.system_only),
         custom=system(
             _("被新版本取代"),
             silent=_("新版本审核通过时发生：部门收到的新版本审核结果已说明旧版本不再执行。"),
@@ -220,7 +220,7 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=TARGET_SET_OPEN,
         target=TargetSetStatus.CANCELLED,
-        permission=perms.system_only,
+        permission=perms.fsm(perms.system_only),
         custom=system(
             _("随项目终止"),
             silent=_(

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import holds, in_department
+from .targets import fsm
+
+__all__ = ["can_dept_review", "can_fill", "can_open", "can_review", "fsm", "may_review", "system_only"]
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -3,11 +3,14 @@ TargetSet's transitions, and the checks the screens and API share."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import holds, in_department
 
 if TYPE_CHECKING:
+    from django.db import models
+
     from accounts.models import User
 
     from ..models import BudgetProject, TargetSet
@@ -29,6 +32,14 @@ def can_rate(user: User) -> bool:
 
 
 # -- the transitions' permission= (instance, user) ------------------------------------------
+
+R = TypeVar("R")
+
+
+def fsm(check: Callable[[R, User], bool]) -> Callable[[models.Model, Any], bool]:
+    """``check`` itself, typed as django-fsm-2's ``transition(permission=...)`` wants it
+    (django-fsm calls it only with the transition's own model and a User)."""
+    return cast("Callable[[models.Model, Any], bool]", check)
 
 
 def may_submit(target_set: TargetSet, user: User) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -277,11 +277,13 @@ def report_save(
     Lights are recomputed.
     Every problem is reported at once (ValidationError keyed by field, indicators keyed
     ``indicators.<row id>.<field>``); nothing is changed then."""
-    report = transitions.lock(report)
+    report = cast(MonitoringReport, transitions.lock(report))
     if not can_fill(report, actor):
         raise PermissionDenied(_("只有本部门经办人可以填报监控报告。"))
     if report.status != ReportStatus.ISSUED:
-        raise ActionNotAllowed(_("监控报告当前为「%(status)s」，不能执行此操作。") % {"status": report.get_status_display()})
+        raise ActionNotAllowed(
+            _("监控报告当前为「%(status)s」，不能执行此操作。") % {"status": report.get_status_display()}
+        )
     if revision is not None and int(revision) != report.revision:
         raise Conflict(_("监控报告已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": report.revision})
     unknown = set(values) - {*AMOUNT_FIELDS, *BUDGET_FIELDS, *TEXT_FIELDS, "adjustment_requested", "proposed_amount"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -349,7 +349,7 @@ def target_set_save(
     """Save the draft: the overall goal and all rows (replacing the previous rows). Each
     row is checked on its own; the weights' totals are checked when submitting.
     ``revision`` (if given) must be the revision the editor started from."""
-    target_set = transitions.lock(target_set)
+    target_set = cast(TargetSet, transitions.lock(target_set))
     project = target_set.project
     if not can_fill(project, actor):
         raise PermissionDenied(_("只有本部门经办人可以填报绩效目标。"))

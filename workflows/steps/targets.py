@@ -27,6 +27,7 @@ def finishing(node, *, by_record: str | None = None, outcome_wins: bool = False)
 
     def step(s: Step) -> Mapping[User, Message]:
         record = s.obj
+        assert s.actor is not None, "a flow task is done by a person"
         data = {by_record: record.pk} if by_record else None
         process = _finish_task(node, record.project_id, s.actor, data=data)
         told = _next_actor_messages(record.project, process.pk)
