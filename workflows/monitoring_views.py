@@ -60,6 +60,7 @@ from processes.services.monitoring import (
     report_save,
 )
 from processes.states import Disposal, Light, ReportStatus
+from processes.transitions import available
 
 from . import services
 from .evaluation_views import add_finding_from_page, findings_context, remove_finding_from_page
@@ -563,14 +564,15 @@ def _page(request, report: MonitoringReport, *, bound=None, error=None, status=2
     bound = bound or {}
     rows = approved_rows(report.project)
     forms: dict[str, Any] = {}
-    if report.status == ReportStatus.ISSUED and can_fill(report, user):
+    acts = {d.name for d in available(report, user)}  # the declared transitions the user may take now
+    if "submit" in acts:  # filling and submitting go together
         progress = {p.target_row_id: p for p in report.indicators.all()}
         forms["fill"] = bound.get("fill") or ReportForm(initial=ReportForm.initial_from(report, progress), rows=rows)
-    if report.status == ReportStatus.SUBMITTED and can_dept_review(report, user):
+    if "dept_approve" in acts:
         forms["dept_review"] = bound.get("dept_review") or DeptReviewForm()
-    if report.status == ReportStatus.DEPT_APPROVED and can_review(user):
+    if "clear" in acts:
         forms["review"] = bound.get("review") or ReviewForm()
-    if report.status == ReportStatus.WARNED and can_review(user):
+    if "dispose" in acts:
         forms["dispose"] = bound.get("dispose") or DisposeForm()
     project = report.project
     history = (

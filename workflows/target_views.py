@@ -43,6 +43,7 @@ from processes.services.targets import (
     targets_settings,
 )
 from processes.states import LEVEL2_PARENT, TARGET_SET_OPEN, TargetRating, TargetSetStatus
+from processes.transitions import available
 
 from . import services
 from .target_forms import (
@@ -129,14 +130,16 @@ def _page(request, project: BudgetProject, *, bound=None, error=None, status=200
     in_force = next((v for v in versions if v.status == TargetSetStatus.APPROVED), None)
     open_set = next((v for v in versions if v.status in TARGET_SET_OPEN), None)
     fill = can_fill(project, user)
+    # what the user may do to the open version now: its declared transitions (the engine's)
+    acts = {d.name for d in available(open_set, user)} if open_set is not None else set()
     forms: dict = {}
     if fill and not versions and project.stage in DRAFTABLE_STAGES:
         forms["open"] = True
-    if open_set is not None and open_set.editable and fill:
+    if open_set is not None and "submit" in acts:  # drafting and submitting go together
         forms["edit"] = bound.get("edit") or _edit_forms(open_set)
-    if open_set is not None and open_set.status == TargetSetStatus.SUBMITTED and can_review(project, user):
+    if open_set is not None and "dept_approve" in acts:
         forms["review"] = bound.get("review") or TargetReviewForm(initial={"number": open_set.number})
-    if open_set is not None and open_set.status == TargetSetStatus.DEPT_APPROVED and can_rate(user):
+    if open_set is not None and "approve" in acts:
         forms["rate"] = bound.get("rate") or TargetRateForm(
             initial={"number": open_set.number}, rows=list(open_set.rows.all())
         )
