@@ -577,9 +577,9 @@ def target_rate(
         target_set.rated_at = timezone.now()
         previous = target_set_approved_for(target_set.project) if approving and target_set.is_change else None
         if previous is not None:  # before this version's save: one approved version per project
-            transitions.apply(
-                previous, "supersede", actor=actor, role=Role.FINANCE_OFFICER, detail={"by_number": target_set.number}
-            )
+            # a cascade: recorded under the role the rating is taken in
+            role = transitions.acting_role(actor, transitions.declared(TargetSet, name).roles)
+            transitions.apply(previous, "supersede", actor=actor, role=role, detail={"by_number": target_set.number})
             detail["superseded"] = previous.number
 
     target_set = transitions.apply(
