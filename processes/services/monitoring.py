@@ -416,7 +416,6 @@ def _pct(rate: Decimal | None) -> Decimal | None:
 # -- the review path ------------------------------------------------------------------------
 
 
-@transaction.atomic
 def report_submit(*, report: MonitoringReport, actor: User) -> MonitoringReport:
     """The department submits the report to its leader. It must be complete: amounts,
     every indicator of the approved targets with its value (or progress) and likelihood,
@@ -468,7 +467,6 @@ def _check_complete(report: MonitoringReport) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
 def report_dept_review(*, report: MonitoringReport, actor: User, approve: bool, comment: str = "") -> MonitoringReport:
     """The department leader passes the report to the finance section or returns it."""
     comment = (comment or "").strip()
@@ -485,7 +483,6 @@ REVIEW_DECISIONS = ("clear", "warn", "return")
 _REVIEW_TRANSITIONS = {"clear": "clear", "warn": "warn", "return": "send_back"}
 
 
-@transaction.atomic
 def report_review(*, report: MonitoringReport, actor: User, decision: str, comment: str = "") -> MonitoringReport:
     """The finance section clears the report, marks it warned (to be disposed), or returns
     it to the department. Cleared and warned reports record the executed amount on the
@@ -521,7 +518,6 @@ def report_review(*, report: MonitoringReport, actor: User, decision: str, comme
     )
 
 
-@transaction.atomic
 def report_dispose(
     *,
     report: MonitoringReport,

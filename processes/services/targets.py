@@ -439,7 +439,6 @@ def target_change_open(*, project: BudgetProject, actor: User, reason: str) -> T
 # -- review -------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def target_submit(*, target_set: TargetSet, actor: User) -> TargetSet:
     """Department staff submit the version to their leader. It must be complete (weights,
     required levels, overall goal; a change needs its reason)."""
@@ -497,7 +496,6 @@ def target_save_and_submit(
     return target_submit(target_set=saved, actor=actor)
 
 
-@transaction.atomic
 def target_dept_review(*, target_set: TargetSet, actor: User, approve: bool, comment: str = "") -> TargetSet:
     """The department leader passes the version to the finance section, or returns it to
     the staff with a reason."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from processes.models import TargetSet
 from processes.states import TargetSetStatus
-from processes.transitions import Step, declared, register_flow_step
+from processes.transitions import Step, register_flow_step
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -21,8 +21,9 @@ def finishing(node, *, by_record: str | None = None, outcome_wins: bool = False)
     process for the actor (claiming it if queued) and tells the next actors of their
     tasks. ``by_record`` names the process-data key holding the record's id when a project
     runs several processes of the flow at once (one monitoring report per round).
-    ``outcome_wins``: those the declaration tells (a return's reason, a rating) keep that
-    message rather than the bare "new task" one — it says more."""
+    ``outcome_wins``: the declaration tells the project's department the outcome (a
+    return's reason, a rating, a light); its members keep that message rather than the
+    bare "new task" one, which says less (the task is in their inbox all the same)."""
     from workflows.services import _finish_task, _next_actor_messages
 
     def step(s: Step) -> Mapping[User, Message]:
@@ -31,10 +32,9 @@ def finishing(node, *, by_record: str | None = None, outcome_wins: bool = False)
         data = {by_record: record.pk} if by_record else None
         process = _finish_task(node, record.project_id, s.actor, data=data)
         told = _next_actor_messages(record.project, process.pk)
-        if outcome_wins and told:
-            tells = declared(type(record), s.name).custom["tells"]
-            covered = set(tells(s)) if tells is not None else set()
-            told = {user: message for user, message in told.items() if user not in covered}
+        if outcome_wins:
+            department = record.project.department_id
+            told = {user: message for user, message in told.items() if user.department_id != department}
         return told
 
     return step
