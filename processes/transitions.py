@@ -77,11 +77,12 @@ def declare(
     roles: Iterable[str],
     tells: Tells | None = None,
     silent: StrOrPromise | None = None,
-    needs_reason: bool = False,
+    needs_reason: bool | StrOrPromise = False,
     style: str = "primary",
     audit: str = "",
 ) -> dict[str, Any]:
-    """The ``custom=`` of a transition a person takes (a button, an API action)."""
+    """The ``custom=`` of a transition a person takes (a button, an API action).
+    ``needs_reason`` may be the message asking for the reason (e.g. 「请填写退回理由。」)."""
     return _declaration(
         label, roles=tuple(roles), tells=tells, silent=silent, needs_reason=needs_reason, style=style, audit=audit
     )
@@ -157,6 +158,12 @@ class Declared:
     @property
     def needs_reason(self) -> bool:
         return bool(self.custom.get("needs_reason"))
+
+    @property
+    def reason_prompt(self) -> StrOrPromise:
+        """What a refusal without the reason says: ``needs_reason`` may be that message."""
+        needs = self.custom.get("needs_reason")
+        return needs if needs and needs is not True else _("请填写理由。")
 
     @property
     def style(self) -> str:
@@ -326,7 +333,7 @@ def check(obj: models.Model, name: str, *, actor: User | None, comment: str = ""
         refusal = getattr(obj, f"refusal_{name}", None)
         raise ActionNotAllowed(refusal() if refusal else _("当前条件下不能执行「%(action)s」。") % {"action": d.label})
     if d.needs_reason and not (comment or "").strip():
-        raise ValidationError({"comment": _("请填写理由。")})
+        raise ValidationError({"comment": d.reason_prompt})
     return d
 
 

@@ -1,20 +1,13 @@
-"""Project screens that need only the domain: list, create, edit a draft.
-
-The inbox, the project page and its actions show or move the project's flow, so they
-are routed by workflows/urls.py (the import direction, decision 0006).
-"""
+"""Screens that are no lifecycle's: the indicator library (reference data), the auditor's
+trail, background jobs. Every lifecycle's screens are routed by workflows/urls.py
+(decision 0022)."""
 
 from django.urls import path
 
-from . import audit_views, indicator_views, job_views, views
+from . import audit_views, indicator_views, job_views
 
 app_name = "processes"
 urlpatterns = [
-    path("projects/", views.project_list, name="project_list"),
-    path("projects/new/", views.project_new, name="project_new"),
-    path("projects/<id:pk>/edit/", views.project_edit, name="project_edit"),
-    # the project form's live 上年度评价结果 (结果应用)
-    path("projects/results/", views.project_results, name="project_results"),
     # 绩效指标库 (processes/indicator_views.py)
     path("library/", indicator_views.indicator_list, name="indicator_list"),
     path("library/propose/", indicator_views.indicator_propose, name="indicator_propose"),

@@ -24,8 +24,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from processes.api.responses import BAD_REQUEST, FORBIDDEN
 from processes.api.serializers import ErrorSerializer
-from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.files import XLSX
 
 from .exports import annual_report_response

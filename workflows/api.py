@@ -18,13 +18,14 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 
-from processes.api import views as project_views
-from processes.api.serializers import AvailableActionSerializer, ProjectDetailSerializer, TransitionSerializer
-from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
+from processes.api.responses import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
+from processes.api.serializers import AvailableActionSerializer
 from processes.models import BudgetProject
 from processes.services.projects import available_transitions
 
+from . import project_api as project_views
 from .nodes import task_due, task_title_of
+from .project_api import ProjectDetailSerializer, TransitionSerializer
 from .selectors import DEFAULT_SORT, KINDS, inbox_for, task_get_for, task_row
 from .services import open_project_tasks, project_act
 from .task_status import ASSIGNED

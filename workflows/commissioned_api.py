@@ -30,8 +30,8 @@ from rest_framework.response import Response
 
 from accounts.models import Agency, Department
 from processes.api.fields import FiscalYearField, IdField
+from processes.api.responses import BAD_REQUEST, FORBIDDEN
 from processes.api.serializers import ErrorSerializer
-from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import BudgetProject, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
 from processes.selectors import commissioned_for, commissioned_get_for
 from processes.services import commissioned as services

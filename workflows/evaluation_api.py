@@ -33,8 +33,8 @@ from accounts.models import Agency, User
 from processes import transitions
 from processes.api.fields import DecimalText, FiscalYearField, IdField
 from processes.api.indicators import JobSerializer
+from processes.api.responses import BAD_REQUEST, FORBIDDEN
 from processes.api.serializers import AvailableActionSerializer, ErrorSerializer
-from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import EvaluationCampaign, Finding, Recheck, RecheckSample, ScoreLine, ScoreSheet, SelfEvaluation
 from processes.numbers import MAX_INT
 from processes.scoring import rate_pct

@@ -28,8 +28,8 @@ from rest_framework.response import Response
 
 from processes.api.fields import DecimalText, FiscalYearField, IdField, MoneyField, flat_errors
 from processes.api.indicators import JobSerializer
-from processes.api.serializers import ErrorSerializer
-from processes.api.views import BAD_REQUEST, FORBIDDEN
+from processes.api.responses import BAD_REQUEST, FORBIDDEN
+from processes.api.serializers import AvailableActionSerializer, ErrorSerializer
 from processes.models import IndicatorProgress, MonitoringReport
 from processes.numbers import MAX_INT
 from processes.selectors import (
@@ -45,6 +45,7 @@ from processes.selectors import (
 )
 from processes.services.monitoring import REVIEW_DECISIONS, approved_rows, can_open, report_save
 from processes.states import Direction, Disposal, Light, ReportStatus, RoundStatus
+from processes.transitions import available
 from processes.units import half_up
 
 from .monitoring_forms import round_job_start
@@ -324,6 +325,16 @@ class ReportDetailSerializer(ReportSerializer):
     reviewed_at = serializers.DateTimeField(allow_null=True)
     target_rows = serializers.SerializerMethodField()
     indicators = IndicatorProgressSerializer(many=True, source="indicators.all")
+    available_actions = serializers.SerializerMethodField(
+        help_text=gettext_lazy("当前用户现在可对此报告执行的操作（由状态机的声明得出）")
+    )
+
+    @extend_schema_field(AvailableActionSerializer(many=True))
+    def get_available_actions(self, report: MonitoringReport) -> list[dict[str, Any]]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return AvailableActionSerializer(available(report, request.user), many=True).data  # type: ignore[return-value]
 
     def get_spending_reason(self, report: MonitoringReport) -> str:
         return _reason(report.spending_reason)
@@ -551,7 +562,8 @@ class MonitoringReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         return _detail(self.request.user, self.kwargs["pk"])
 
     def _answer(self, report: MonitoringReport) -> Response:
-        return Response(ReportDetailSerializer(_detail(self.request.user, report.pk)).data)
+        detail = _detail(self.request.user, report.pk)
+        return Response(ReportDetailSerializer(detail, context={"request": self.request}).data)
 
     def update(self, request, pk=None):
         report = self.get_object()

@@ -24,7 +24,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -61,6 +60,7 @@ from processes.services.monitoring import (
     report_save,
 )
 from processes.states import Disposal, Light, ReportStatus
+from processes.transitions import available
 from processes.units import half_up, in_wan, percent_text
 
 from . import services
@@ -563,14 +563,15 @@ def _page(request, report: MonitoringReport, *, bound=None, error=None, status=2
     bound = bound or {}
     rows = approved_rows(report.project)
     forms: dict[str, Any] = {}
-    if report.status == ReportStatus.ISSUED and can_fill(report, user):
+    acts = {d.name for d in available(report, user)}  # the declared transitions the user may take now
+    if "submit" in acts:  # filling and submitting go together
         progress = {p.target_row_id: p for p in report.indicators.all()}
         forms["fill"] = bound.get("fill") or ReportForm(initial=ReportForm.initial_from(report, progress), rows=rows)
-    if report.status == ReportStatus.SUBMITTED and can_dept_review(report, user):
+    if "dept_approve" in acts:
         forms["dept_review"] = bound.get("dept_review") or DeptReviewForm()
-    if report.status == ReportStatus.DEPT_APPROVED and can_review(user):
+    if "clear" in acts:
         forms["review"] = bound.get("review") or ReviewForm()
-    if report.status == ReportStatus.WARNED and can_review(user):
+    if "dispose" in acts:
         forms["dispose"] = bound.get("dispose") or DisposeForm()
     project = report.project
     history = (
@@ -624,11 +625,9 @@ def _fill(request, report: MonitoringReport):
     if not form.is_valid():
         return _page(request, report, bound=bound, status=400)
     submit = "submit" in request.POST
+    save = services.monitoring_save_and_submit if submit else report_save
     try:
-        with transaction.atomic():
-            saved = report_save(report=report, actor=user, **form.service_kwargs())
-            if submit:
-                saved = services.monitoring_submit(report=saved, actor=user)
+        saved = save(report=report, actor=user, **form.service_kwargs())
     except ActionNotAllowed as exc:  # Conflict included
         return _page(request, _fresh(request, report), bound=bound, error=exc.message, status=409)
     except ValidationError as exc:

@@ -27,8 +27,8 @@ from accounts.models import Agency, User
 from accounts.roles import Role
 from processes import transitions, units
 from processes.api.fields import FiscalYearField, MoneyField
+from processes.api.responses import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.api.serializers import AvailableActionSerializer
-from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
 from processes.models import Opinion, PanelMember, PreAssessment
 from processes.permissions import holds
 from processes.selectors import project_get_for, project_list_for

@@ -26,7 +26,6 @@ from accounts.roles import BUREAU_WIDE_READERS, Role
 from processes import transitions
 from processes.errors import ActionNotAllowed
 from processes.files import file_response
-from processes.forms import ConclusionForm, OpinionForm, PanelReplaceForm, PreAssessmentBeginForm, ReturnForm
 from processes.models import PanelMember, PreAssessment
 from processes.permissions import holds
 from processes.selectors import project_get_for, project_list_for
@@ -37,6 +36,7 @@ from processes.units import half_up, in_wan
 from reports.figures import pre_assessment_summary
 
 from . import services
+from .pre_assessment_forms import ConclusionForm, OpinionForm, PanelReplaceForm, PreAssessmentBeginForm, ReturnForm
 
 #: The pre-assessment page's action forms, by the name in the URL.
 ACTIONS = ("draw", "replace", "remind", "conclude", "confirm", "return")

@@ -35,8 +35,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from processes.api.fields import FiscalYearField, IdField
+from processes.api.responses import BAD_REQUEST, FORBIDDEN
 from processes.api.serializers import ErrorSerializer
-from processes.api.views import BAD_REQUEST, FORBIDDEN
 from processes.models import DeadlineExtension, Evidence, Finding, Rectification, RectificationItem
 from processes.numbers import MAX_INT
 from processes.rectification_selectors import (

@@ -28,8 +28,8 @@ from processes.services import evaluation as evaluation_services
 from processes.services import monitoring as monitoring_services
 from processes.services import pre_assessment as pa_services
 from processes.services import targets as target_services
-from processes.services.projects import AfterTransition, msgid, project_transition, project_url
-from processes.states import ProjectStage, TargetSetStatus
+from processes.services.projects import AfterTransition, msgid, project_transition
+from processes.states import ProjectStage
 
 from .bulk import bulk_start
 from .flows import (
@@ -39,7 +39,7 @@ from .flows import (
     ProjectIntakeFlow,
     TargetReviewFlow,
 )
-from .models import ProjectProcess
+from .models import ProjectProcess, TaskDue
 from .nodes import task_due, task_title_of
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED]
@@ -270,53 +270,14 @@ def pre_assessment_decide(
 
 # -- performance targets (DESIGN §3.3) ------------------------------------------------------
 #
-# The sub-process steps below (targets, monitoring reports, self-evaluations) wrap a domain
-# service that is itself the transaction — its ``after`` hook completes the flow task inside
-# it — so they open none of their own: another atomic() would only add a savepoint.
+# A target version's and a monitoring report's transitions complete their flow tasks by
+# the flow steps registered in workflows/steps/ (targets.py, monitoring.py): the processes
+# services are the entry points, and the names below stay as their aliases.
 
-
-def _step(node, actor: User, *, by_record: str | None = None):
-    """The ``after`` hook of a sub-process service: complete ``node``'s task for ``actor``
-    and return the next actors' messages (empty when the flow ends). ``by_record`` names
-    the process-data key holding the record's id when a project runs several processes of
-    the flow at once (one monitoring report per round)."""
-
-    def after(record) -> dict[User, Message]:
-        data = {by_record: record.pk} if by_record else None
-        process = _finish_task(node, record.project_id, actor, data=data)
-        return _next_actor_messages(record.project, process.pk)
-
-    return after
-
-
-def targets_submit(*, target_set: TargetSet, actor: User) -> TargetSet:
-    """Department staff submit the version; their leader gets the review task."""
-    return target_services.target_submit(target_set=target_set, actor=actor, after=_step(TargetReviewFlow.fill, actor))
-
-
-def targets_dept_review(*, target_set: TargetSet, actor: User, approve: bool, comment: str = "") -> TargetSet:
-    """The leader passes the version to the finance section, or returns it to the staff."""
-    return target_services.target_dept_review(
-        target_set=target_set,
-        actor=actor,
-        approve=approve,
-        comment=comment,
-        after=_step(TargetReviewFlow.leader_review, actor),
-    )
-
-
-def targets_rate(*, target_set: TargetSet, actor: User, **rating) -> TargetSet:
-    """The finance section rates the version. 中 gives the department a new filing task;
-    差 on the first version rejects the project, and its pre-assessment flow ends too."""
-    step = _step(TargetReviewFlow.finance_review, actor)
-
-    def after(target_set: TargetSet) -> dict[User, Message]:
-        told = step(target_set)
-        if target_set.status == TargetSetStatus.REJECTED and not target_set.is_change:
-            told.update(_cancel_flows(target_set.project, only=PreAssessmentFlow))
-        return told
-
-    return target_services.target_rate(target_set=target_set, actor=actor, after=after, **rating)
+targets_submit = target_services.target_submit
+targets_save_and_submit = target_services.target_save_and_submit
+targets_dept_review = target_services.target_dept_review
+targets_rate = target_services.target_rate
 
 
 @transaction.atomic
@@ -326,27 +287,47 @@ def targets_change_request(*, project: BudgetProject, actor: User, reason: str) 
     told = _start_targets(target_set.project, target_set)
     told.pop(actor, None)
     if told:
-        notify(messages=told, event_key=f"targets-change:{target_set.pk}", url=project_url(project))
+        notify(messages=told, event_key=f"targets-change:{target_set.pk}", url=target_set.get_absolute_url())
     return target_set
 
 
 # -- monitoring rounds (DESIGN §3.4) ------------------------------------------------------
 
 
+def _start_report_flows(round_, reports: list[MonitoringReport]) -> None:
+    bulk_start(
+        MonitoringFlow,
+        MonitoringFlow.fill,
+        [(r.project_id, {"report": r.pk}) for r in reports],
+        due_at=round_.due_at,
+    )
+
+
+def _move_report_dues(round_, report_ids: list[int]) -> None:
+    """A reopened round's due date moved: its reports' open 填报 tasks are due then too."""
+    tasks = list(
+        Task.objects.filter(
+            process__flow_class=MonitoringFlow,
+            process__status=PROCESS.NEW,
+            process__data__report__in=report_ids,
+            flow_task=MonitoringFlow.fill,
+            status__in=OPEN,
+        ).only("pk", "data")
+    )
+    for task in tasks:
+        task.data = {**(task.data or {}), "due_at": round_.due_at.isoformat()}
+    Task.objects.bulk_update(tasks, ["data"], batch_size=500)
+    TaskDue.objects.filter(task_id__in=[t.pk for t in tasks]).update(due_at=round_.due_at)
+
+
 def monitoring_round_open(*, actor: User, progress=None, **round_fields) -> monitoring_services.Opened:
     """Open (or extend) a round: the reports in bulk, and one MonitoringFlow per new report
     waiting at its department's 填报 task, due at the round's due date — in one transaction
-    that takes seconds for thousands of projects (workflows.bulk)."""
-
-    def start_flows(round_, reports: list[MonitoringReport]) -> None:
-        bulk_start(
-            MonitoringFlow,
-            MonitoringFlow.fill,
-            [(r.project_id, {"report": r.pk}) for r in reports],
-            due_at=round_.due_at,
-        )
-
-    return monitoring_services.round_open(actor=actor, progress=progress, after=start_flows, **round_fields)
+    that takes seconds for thousands of projects (workflows.bulk). Reopened with a new due
+    date, the open 填报 tasks move to it."""
+    return monitoring_services.round_open(
+        actor=actor, progress=progress, after=_start_report_flows, after_move=_move_report_dues, **round_fields
+    )
 
 
 def monitoring_round_job(job, progress) -> dict:
@@ -359,47 +340,25 @@ def monitoring_round_job(job, progress) -> dict:
     return {"round": opened.round.pk, "created": len(opened.created), "already": opened.already}
 
 
-def _report_step(node, actor: User):
-    return _step(node, actor, by_record="report")
+monitoring_submit = monitoring_services.report_submit
+monitoring_save_and_submit = monitoring_services.report_save_and_submit
+monitoring_dept_review = monitoring_services.report_dept_review
+monitoring_review = monitoring_services.report_review
+monitoring_dispose = monitoring_services.report_dispose
 
 
-def monitoring_submit(*, report: MonitoringReport, actor: User) -> MonitoringReport:
-    return monitoring_services.report_submit(report=report, actor=actor, after=_report_step(MonitoringFlow.fill, actor))
+def _step(node, actor: User, *, by_record: str | None = None):
+    """The ``after`` hook of a sub-process service not yet converted to registered flow
+    steps (workflows/steps/): complete ``node``'s task for ``actor`` and return the next
+    actors' messages (empty when the flow ends). ``by_record`` names the process-data key
+    holding the record's id when a project runs several processes of the flow at once."""
 
+    def after(record) -> dict[User, Message]:
+        data = {by_record: record.pk} if by_record else None
+        process = _finish_task(node, record.project_id, actor, data=data)
+        return _next_actor_messages(record.project, process.pk)
 
-def monitoring_dept_review(
-    *, report: MonitoringReport, actor: User, approve: bool, comment: str = ""
-) -> MonitoringReport:
-    return monitoring_services.report_dept_review(
-        report=report,
-        actor=actor,
-        approve=approve,
-        comment=comment,
-        after=_report_step(MonitoringFlow.leader_review, actor),
-    )
-
-
-def monitoring_review(*, report: MonitoringReport, actor: User, decision: str, comment: str = "") -> MonitoringReport:
-    return monitoring_services.report_review(
-        report=report,
-        actor=actor,
-        decision=decision,
-        comment=comment,
-        after=_report_step(MonitoringFlow.finance_review, actor),
-    )
-
-
-def monitoring_dispose(
-    *, report: MonitoringReport, actor: User, disposal: str, reason: str, new_amount=None
-) -> MonitoringReport:
-    return monitoring_services.report_dispose(
-        report=report,
-        actor=actor,
-        disposal=disposal,
-        reason=reason,
-        new_amount=new_amount,
-        after=_report_step(MonitoringFlow.dispose, actor),
-    )
+    return after
 
 
 # -- evaluation (DESIGN §3.5) ----------------------------------------------------------------

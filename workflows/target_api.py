@@ -23,7 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from processes.api.fields import IdField, flat_errors
-from processes.api.views import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
+from processes.api.responses import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
+from processes.api.serializers import AvailableActionSerializer
 from processes.models import BudgetProject, TargetRow, TargetSet
 from processes.numbers import MAX_INT
 from processes.selectors import project_get_for
@@ -36,6 +37,7 @@ from processes.states import (
     TargetRating,
     TargetSetStatus,
 )
+from processes.transitions import available
 
 from .services import targets_change_request, targets_dept_review, targets_rate, targets_submit
 
@@ -94,6 +96,16 @@ class TargetSetSerializer(serializers.Serializer):
     rated_by = serializers.CharField(allow_null=True)
     rated_at = serializers.DateTimeField(allow_null=True)
     rows = TargetRowSerializer(many=True)
+    available_actions = serializers.SerializerMethodField(
+        help_text=gettext_lazy("当前用户现在可对此版本执行的操作（由状态机的声明得出）")
+    )
+
+    @extend_schema_field(AvailableActionSerializer(many=True))
+    def get_available_actions(self, target_set: TargetSet) -> list[dict[str, Any]]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return AvailableActionSerializer(available(target_set, request.user), many=True).data  # type: ignore[return-value]
 
 
 class ProjectTargetsSerializer(serializers.Serializer):
@@ -222,10 +234,10 @@ def _version(project: BudgetProject, number: int) -> TargetSet:
     return get_object_or_404(_versions(project), number=number)
 
 
-def _answer(target_set: TargetSet, code: int = status.HTTP_200_OK) -> Response:
+def _answer(request, target_set: TargetSet, code: int = status.HTTP_200_OK) -> Response:
     """The version as it now stands (re-read: the service may have changed its rows)."""
     fresh = _versions(target_set.project).get(pk=target_set.pk)
-    return Response(TargetSetSerializer(fresh).data, status=code)
+    return Response(TargetSetSerializer(fresh, context={"request": request}).data, status=code)
 
 
 class ProjectTargetsView(APIView):
@@ -243,7 +255,8 @@ class ProjectTargetsView(APIView):
         open_number = next((v.number for v in versions if v.status in TARGET_SET_OPEN), None)
         return Response(
             ProjectTargetsSerializer(
-                {"project": project.pk, "in_force": in_force, "open": open_number, "versions": versions}
+                {"project": project.pk, "in_force": in_force, "open": open_number, "versions": versions},
+                context={"request": request},
             ).data
         )
 
@@ -265,7 +278,7 @@ class TargetDraftView(APIView):
         project = project_get_for(request.user, pk)
         existed = target_set_open_for(project) is not None
         target_set = target_draft_open(project=project, actor=request.user)
-        return _answer(target_set, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        return _answer(request, target_set, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
 
 class TargetChangeView(APIView):
@@ -282,7 +295,7 @@ class TargetChangeView(APIView):
         project = project_get_for(request.user, pk)
         data = _valid(TargetChangeSerializer, request.data)
         target_set = targets_change_request(project=project, actor=request.user, reason=data["reason"])
-        return _answer(target_set, status.HTTP_201_CREATED)
+        return _answer(request, target_set, status.HTTP_201_CREATED)
 
 
 class TargetVersionView(APIView):
@@ -294,7 +307,8 @@ class TargetVersionView(APIView):
         responses={200: TargetSetSerializer, **READ_ERRORS},
     )
     def get(self, request, pk: int, number: int):
-        return Response(TargetSetSerializer(_version(project_get_for(request.user, pk), number)).data)
+        version = _version(project_get_for(request.user, pk), number)
+        return Response(TargetSetSerializer(version, context={"request": request}).data)
 
     @extend_schema(
         operation_id="project_target_save",
@@ -317,7 +331,7 @@ class TargetVersionView(APIView):
             change_reason=data["change_reason"],
             revision=data["revision"],
         )
-        return _answer(target_set)
+        return _answer(request, target_set)
 
 
 class TargetSubmitView(APIView):
@@ -332,7 +346,7 @@ class TargetSubmitView(APIView):
     )
     def post(self, request, pk: int, number: int):
         target_set = _version(project_get_for(request.user, pk), number)
-        return _answer(targets_submit(target_set=target_set, actor=request.user))
+        return _answer(request, targets_submit(target_set=target_set, actor=request.user))
 
 
 class TargetDeptReviewView(APIView):
@@ -348,9 +362,10 @@ class TargetDeptReviewView(APIView):
         target_set = _version(project_get_for(request.user, pk), number)
         data = _valid(TargetDeptReviewSerializer, request.data)
         return _answer(
+            request,
             targets_dept_review(
                 target_set=target_set, actor=request.user, approve=data["approve"], comment=data["comment"]
-            )
+            ),
         )
 
 
@@ -370,4 +385,4 @@ class TargetRateView(APIView):
     def post(self, request, pk: int, number: int):
         target_set = _version(project_get_for(request.user, pk), number)
         data = _valid(TargetRateSerializer, request.data)
-        return _answer(targets_rate(target_set=target_set, actor=request.user, **data))
+        return _answer(request, targets_rate(target_set=target_set, actor=request.user, **data))

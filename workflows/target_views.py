@@ -20,7 +20,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.forms import BaseFormSet
 from django.http import Http404, JsonResponse
@@ -44,6 +43,7 @@ from processes.services.targets import (
     targets_settings,
 )
 from processes.states import LEVEL2_PARENT, TARGET_SET_OPEN, TargetRating, TargetSetStatus
+from processes.transitions import available
 
 from . import services
 from .target_forms import (
@@ -130,14 +130,16 @@ def _page(request, project: BudgetProject, *, bound=None, error=None, status=200
     in_force = next((v for v in versions if v.status == TargetSetStatus.APPROVED), None)
     open_set = next((v for v in versions if v.status in TARGET_SET_OPEN), None)
     fill = can_fill(project, user)
+    # what the user may do to the open version now: its declared transitions (the engine's)
+    acts = {d.name for d in available(open_set, user)} if open_set is not None else set()
     forms: dict = {}
     if fill and not versions and project.stage in DRAFTABLE_STAGES:
         forms["open"] = True
-    if open_set is not None and open_set.editable and fill:
+    if open_set is not None and "submit" in acts:  # drafting and submitting go together
         forms["edit"] = bound.get("edit") or _edit_forms(open_set)
-    if open_set is not None and open_set.status == TargetSetStatus.SUBMITTED and can_review(project, user):
+    if open_set is not None and "dept_approve" in acts:
         forms["review"] = bound.get("review") or TargetReviewForm(initial={"number": open_set.number})
-    if open_set is not None and open_set.status == TargetSetStatus.DEPT_APPROVED and can_rate(user):
+    if open_set is not None and "approve" in acts:
         forms["rate"] = bound.get("rate") or TargetRateForm(
             initial={"number": open_set.number}, rows=list(open_set.rows.all())
         )
@@ -301,18 +303,16 @@ def _edit(request, project: BudgetProject):
         return _page(request, project, bound=bound, status=400)
     submit = "submit" in request.POST
     data = form.cleaned_data
+    save = target_services.target_save_and_submit if submit else target_services.target_set_save
     try:
-        with transaction.atomic():
-            saved = target_services.target_set_save(
-                target_set=target_set,
-                actor=user,
-                overall_goal=data["overall_goal"],
-                rows=sent,
-                change_reason=data.get("change_reason") if target_set.is_change else None,
-                revision=data["revision"],
-            )
-            if submit:
-                services.targets_submit(target_set=saved, actor=user)
+        save(
+            target_set=target_set,
+            actor=user,
+            overall_goal=data["overall_goal"],
+            rows=sent,
+            change_reason=data.get("change_reason") if target_set.is_change else None,
+            revision=data["revision"],
+        )
     except ActionNotAllowed as exc:  # Conflict included
         return _page(request, project, bound=bound, error=exc.message, status=409)
     except ValidationError as exc:

@@ -1,9 +1,10 @@
-"""Screens that show or move a flow: the inbox, a task, a project's page and its actions,
-and the pre-assessment screens."""
+"""Every lifecycle's screens (decision 0022): the inbox, a task, the project (list, draft,
+edit, page, actions), pre-assessment, targets, monitoring, self-evaluation and re-checks,
+commissioned evaluations, rectification, the deadline board."""
 
 from django.urls import path
 
-from . import board_urls, commissioned_urls, evaluation_urls, rectification_urls, target_views, views
+from . import board_urls, commissioned_urls, evaluation_urls, project_views, rectification_urls, target_views, views
 from . import monitoring_views as mon_views
 from . import pre_assessment_views as pa_views
 
@@ -11,6 +12,11 @@ app_name = "workflows"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("tasks/<id:pk>/", views.task_detail, name="task"),
+    path("projects/", project_views.project_list, name="project_list"),
+    path("projects/new/", project_views.project_new, name="project_new"),
+    path("projects/<id:pk>/edit/", project_views.project_edit, name="project_edit"),
+    # the project form's live 上年度评价结果 (结果应用)
+    path("projects/results/", project_views.project_results, name="project_results"),
     path("projects/<id:pk>/", views.project_detail, name="project_detail"),
     path("projects/<id:pk>/act/<slug:action>/", views.project_act, name="project_act"),
     path("projects/<id:pk>/pre-assessment/new/", pa_views.pre_assessment_begin, name="pre_assessment_begin"),

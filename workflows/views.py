@@ -32,7 +32,6 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from processes.errors import ActionNotAllowed, Conflict
-from processes.forms import ActionForm
 from processes.lifecycle import lifecycle_context
 from processes.models import BudgetProject
 from processes.permissions import can_edit
@@ -44,6 +43,7 @@ from processes.states import ProjectStage
 from . import services
 from .evaluation_views import project_evaluation_panel
 from .nodes import task_due, task_title_of
+from .project_forms import ActionForm
 from .selectors import DEFAULT_SORT, INBOX_SORTS, KINDS, inbox_for, queue_label, task_get_visible_to, task_inbox_for
 from .task_status import task_state, task_state_label
 

@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "processes.audit_context.AuditContextMiddleware",
+    # a domain error a screen did not catch: 409/503/400 with its message, as the API answers
+    "processes.middleware.DomainErrorMiddleware",
     # after authentication: who changes accounts; a temporary password must be changed first
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     # axes last, as its documentation asks

@@ -3,23 +3,18 @@
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
-from viewflow.workflow.exceptions import FlowLockFailed
 
-from processes.errors import ActionNotAllowed
+from processes.errors import answer_for
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, ActionNotAllowed):
-        return Response({"detail": str(exc.message), "code": "conflict"}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, FlowLockFailed):
-        return Response(
-            {"detail": _("系统繁忙，请稍后重试。"), "code": "busy"}, status=status.HTTP_503_SERVICE_UNAVAILABLE
-        )
+    answer = answer_for(exc)
+    if answer is not None and answer.status in (409, 503):  # 400s keep DRF's field-by-field body
+        return Response({"detail": str(answer.message), "code": answer.code}, status=answer.status)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = dict(exc.message_dict)

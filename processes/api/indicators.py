@@ -36,8 +36,8 @@ from processes.states import (
     IndicatorStatus,
 )
 
+from .responses import BAD_REQUEST, FORBIDDEN
 from .serializers import ErrorSerializer
-from .views import BAD_REQUEST, FORBIDDEN
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("指标不存在，或不在您的可见范围内。"))

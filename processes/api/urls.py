@@ -1,9 +1,6 @@
-"""API routes of the processes app.
-
-/api/projects/ is routed by workflows.api_urls: its view (workflows.api.ProjectViewSet)
-extends processes.api.views.ProjectViewSet with the stage actions, which drive workflow
-tasks, and processes never imports workflows.
-"""
+"""API routes that are no lifecycle's: the token, the indicator library, background jobs.
+Every lifecycle's API (/api/projects/ and the rest) is routed by workflows.api_urls
+(decision 0022)."""
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _

@@ -10,7 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.roles import Role
+
 from ..fiscal_years import validate_fiscal_year
+from ..notices import monitoring as notices
+from ..permissions import monitoring as perms
 from ..states import (
     REPORT_OPEN,
     Disposal,
@@ -20,6 +24,7 @@ from ..states import (
     ReportStatus,
     RoundStatus,
 )
+from ..transitions import declare, system
 from .fields import BoundedDecimalField
 from .project import MONEY, BudgetProject
 from .targets import TargetRow
@@ -44,9 +49,6 @@ class MonitoringRound(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
-    def get_absolute_url(self) -> str:
-        return reverse("workflows:monitoring_round", args=[self.pk])
-
     class Meta:
         verbose_name = _("监控轮次")
         verbose_name_plural = pgettext_lazy("plural", "监控轮次")
@@ -64,6 +66,9 @@ class MonitoringRound(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:monitoring_round", args=[self.pk])
 
     @property
     def months(self) -> int:
@@ -116,9 +121,6 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    def get_absolute_url(self) -> str:
-        return reverse("workflows:monitoring_report", args=[self.pk])
-
     class Meta:
         verbose_name = _("绩效监控报告")
         verbose_name_plural = pgettext_lazy("plural", "绩效监控报告")
@@ -130,6 +132,9 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} · {self.project}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:monitoring_report", args=[self.pk])
 
     @property
     def editable(self) -> bool:
@@ -144,38 +149,123 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
         """The budget the spending pace is read against: the adjusted one if given."""
         return self.adjusted_budget if self.adjusted_budget is not None else self.budget
 
-    # -- transitions: fields only ------------------------------------------------------
+    # -- transitions: fields only; who may, who is told: processes.transitions ----------
 
-    @transition(field=status, source=ReportStatus.ISSUED, target=ReportStatus.SUBMITTED)
+    #: What processes.transitions.lock reads with the row (the lights, notices and steps need them).
+    lock_related = ("round", "project__department")
+
+    def audit_detail(self) -> dict:
+        return {"project": self.project_id, "round": self.round_id, "light": self.light}
+
+    @transition(
+        field=status,
+        source=ReportStatus.ISSUED,
+        target=ReportStatus.SUBMITTED,
+        permission=perms.fsm(perms.can_fill),
+        custom=declare(_("提交"), roles=[Role.DEPT_STAFF], tells=notices.leaders_to_review, audit="report_submit"),
+    )
     def submit(self) -> None:
         pass
 
-    @transition(field=status, source=ReportStatus.SUBMITTED, target=ReportStatus.DEPT_APPROVED)
+    @transition(
+        field=status,
+        source=ReportStatus.SUBMITTED,
+        target=ReportStatus.DEPT_APPROVED,
+        permission=perms.fsm(perms.can_dept_review),
+        custom=declare(
+            _("部门审核通过"), roles=[Role.DEPT_LEADER], tells=notices.finance_to_review, audit="report_dept_approve"
+        ),
+    )
     def dept_approve(self, *, comment: str) -> None:
         self.leader_comment = comment
 
-    @transition(field=status, source=ReportStatus.SUBMITTED, target=ReportStatus.ISSUED)
+    @transition(
+        field=status,
+        source=ReportStatus.SUBMITTED,
+        target=ReportStatus.ISSUED,
+        permission=perms.fsm(perms.can_dept_review),
+        custom=declare(
+            _("部门退回"),
+            roles=[Role.DEPT_LEADER],
+            tells=notices.department_returned,
+            needs_reason=_("请填写退回理由。"),
+            style="warning",
+            audit="report_dept_return",
+        ),
+    )
     def dept_return(self, *, comment: str) -> None:
         self.leader_comment = comment
 
-    @transition(field=status, source=ReportStatus.DEPT_APPROVED, target=ReportStatus.CLEARED)
+    @transition(
+        field=status,
+        source=ReportStatus.DEPT_APPROVED,
+        target=ReportStatus.CLEARED,
+        permission=perms.fsm(perms.may_review),
+        custom=declare(
+            _("审核通过"), roles=[Role.FINANCE_OFFICER], tells=notices.department_reviewed, audit="report_clear"
+        ),
+    )
     def clear(self, *, comment: str) -> None:
         self.review_comment = comment
 
-    @transition(field=status, source=ReportStatus.DEPT_APPROVED, target=ReportStatus.WARNED)
+    @transition(
+        field=status,
+        source=ReportStatus.DEPT_APPROVED,
+        target=ReportStatus.WARNED,
+        permission=perms.fsm(perms.may_review),
+        custom=declare(
+            _("预警"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=notices.department_reviewed,
+            needs_reason=_("预警或退回时请填写审核意见。"),
+            style="danger",
+            audit="report_warn",
+        ),
+    )
     def warn(self, *, comment: str) -> None:
         self.review_comment = comment
 
-    @transition(field=status, source=ReportStatus.DEPT_APPROVED, target=ReportStatus.ISSUED)
+    @transition(
+        field=status,
+        source=ReportStatus.DEPT_APPROVED,
+        target=ReportStatus.ISSUED,
+        permission=perms.fsm(perms.may_review),
+        custom=declare(
+            _("退回修改"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=notices.department_reviewed,
+            needs_reason=_("预警或退回时请填写审核意见。"),
+            style="warning",
+            audit="report_return",
+        ),
+    )
     def send_back(self, *, comment: str) -> None:
         self.review_comment = comment
 
-    @transition(field=status, source=ReportStatus.WARNED, target=ReportStatus.DISPOSED)
+    @transition(
+        field=status,
+        source=ReportStatus.WARNED,
+        target=ReportStatus.DISPOSED,
+        permission=perms.fsm(perms.may_review),
+        custom=declare(
+            _("处置"), roles=[Role.FINANCE_OFFICER], tells=notices.department_disposed, audit="report_dispose"
+        ),
+    )
     def dispose(self, *, disposal: str, reason: str) -> None:
         self.disposal = disposal
         self.disposal_reason = reason
 
-    @transition(field=status, source=REPORT_OPEN, target=ReportStatus.CANCELLED)
+    @transition(
+        field=status,
+        source=REPORT_OPEN,
+        target=ReportStatus.CANCELLED,
+        permission=perms.fsm(perms.system_only),
+        custom=system(
+            _("随项目终止"),
+            silent=_("项目被撤回或取消时发生：项目的这一步已通知部门，被取消任务的办理人另行收到任务取消通知。"),
+            audit="report_cancel",
+        ),
+    )
     def cancel(self) -> None:
         pass
 

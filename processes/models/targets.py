@@ -11,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.roles import Role
+
+from ..notices import targets as notices
+from ..permissions import targets as perms
 from ..states import (
     QUANTITATIVE,
     TARGET_SET_OPEN,
@@ -20,6 +24,7 @@ from ..states import (
     TargetRating,
     TargetSetStatus,
 )
+from ..transitions import declare, system
 from .fields import BoundedDecimalField
 from .indicators import Indicator
 from .project import BudgetProject
@@ -64,9 +69,6 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    def get_absolute_url(self) -> str:
-        return reverse("workflows:targets", args=[self.project_id])
-
     class Meta:
         verbose_name = _("绩效目标")
         verbose_name_plural = pgettext_lazy("plural", "绩效目标")
@@ -93,6 +95,9 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.project} · v{self.number} · {self.get_status_display()}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("workflows:targets", args=[self.project_id])
+
     @property
     def is_change(self) -> bool:
         return self.number > 1
@@ -101,42 +106,129 @@ class TargetSet(ConcurrentTransitionMixin, models.Model):
     def editable(self) -> bool:
         return self.status in (TargetSetStatus.DRAFT, TargetSetStatus.RETURNED)
 
-    # -- transitions: fields only ------------------------------------------------------
+    # -- transitions: fields only; who may, who is told: processes.transitions ----------
+
+    #: What processes.transitions.lock reads with the row (the notices and steps need them).
+    lock_related = ("project__department", "created_by")
+
+    def audit_detail(self) -> dict:
+        return {"project": self.project_id, "number": self.number}
 
     @transition(
-        field=status, source=[TargetSetStatus.DRAFT, TargetSetStatus.RETURNED], target=TargetSetStatus.SUBMITTED
+        field=status,
+        source=[TargetSetStatus.DRAFT, TargetSetStatus.RETURNED],
+        target=TargetSetStatus.SUBMITTED,
+        permission=perms.fsm(perms.may_submit),
+        custom=declare(_("提交"), roles=[Role.DEPT_STAFF], tells=notices.leaders_to_review, audit="targets_submit"),
     )
     def submit(self) -> None:
         self.rating = ""
 
-    @transition(field=status, source=TargetSetStatus.SUBMITTED, target=TargetSetStatus.DEPT_APPROVED)
+    @transition(
+        field=status,
+        source=TargetSetStatus.SUBMITTED,
+        target=TargetSetStatus.DEPT_APPROVED,
+        permission=perms.fsm(perms.may_dept_review),
+        custom=declare(
+            _("部门审核通过"), roles=[Role.DEPT_LEADER], tells=notices.finance_to_rate, audit="targets_dept_approve"
+        ),
+    )
     def dept_approve(self, *, comment: str) -> None:
         self.leader_comment = comment
 
-    @transition(field=status, source=TargetSetStatus.SUBMITTED, target=TargetSetStatus.DRAFT)
+    @transition(
+        field=status,
+        source=TargetSetStatus.SUBMITTED,
+        target=TargetSetStatus.DRAFT,
+        permission=perms.fsm(perms.may_dept_review),
+        custom=declare(
+            _("部门退回"),
+            roles=[Role.DEPT_LEADER],
+            tells=notices.department_returned,
+            needs_reason=_("请填写退回理由。"),
+            style="danger",
+            audit="targets_dept_return",
+        ),
+    )
     def dept_return(self, *, comment: str) -> None:
         self.leader_comment = comment
 
-    @transition(field=status, source=TargetSetStatus.DEPT_APPROVED, target=TargetSetStatus.APPROVED)
+    @transition(
+        field=status,
+        source=TargetSetStatus.DEPT_APPROVED,
+        target=TargetSetStatus.APPROVED,
+        permission=perms.fsm(perms.may_rate),
+        custom=declare(
+            _("审核通过（优、良）"), roles=[Role.FINANCE_OFFICER], tells=notices.department_rated, audit="targets_rate"
+        ),
+    )
     def approve(self, *, rating: str, comment: str) -> None:
         self.rating = rating
         self.review_comment = comment
 
-    @transition(field=status, source=TargetSetStatus.DEPT_APPROVED, target=TargetSetStatus.RETURNED)
+    @transition(
+        field=status,
+        source=TargetSetStatus.DEPT_APPROVED,
+        target=TargetSetStatus.RETURNED,
+        permission=perms.fsm(perms.may_rate),
+        custom=declare(
+            _("退回修改（中）"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=notices.department_rated,
+            needs_reason=_("评为良、中、差时请填写审核意见。"),
+            style="warning",
+            audit="targets_rate",
+        ),
+    )
     def send_back(self, *, comment: str) -> None:
         self.rating = TargetRating.FAIR
         self.review_comment = comment
 
-    @transition(field=status, source=TargetSetStatus.DEPT_APPROVED, target=TargetSetStatus.REJECTED)
+    @transition(
+        field=status,
+        source=TargetSetStatus.DEPT_APPROVED,
+        target=TargetSetStatus.REJECTED,
+        permission=perms.fsm(perms.may_rate),
+        custom=declare(
+            _("不予通过（差）"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=notices.department_rated,
+            needs_reason=_("评为良、中、差时请填写审核意见。"),
+            style="danger",
+            audit="targets_rate",
+        ),
+    )
     def reject(self, *, comment: str) -> None:
         self.rating = TargetRating.POOR
         self.review_comment = comment
 
-    @transition(field=status, source=TargetSetStatus.APPROVED, target=TargetSetStatus.SUPERSEDED)
+    @transition(
+        field=status,
+        source=TargetSetStatus.APPROVED,
+        target=TargetSetStatus.SUPERSEDED,
+        permission=perms.fsm(perms.system_only),
+        custom=system(
+            _("被新版本取代"),
+            silent=_("新版本审核通过时发生：部门收到的新版本审核结果已说明旧版本不再执行。"),
+            audit="targets_supersede",
+        ),
+    )
     def supersede(self) -> None:
         pass
 
-    @transition(field=status, source=TARGET_SET_OPEN, target=TargetSetStatus.CANCELLED)
+    @transition(
+        field=status,
+        source=TARGET_SET_OPEN,
+        target=TargetSetStatus.CANCELLED,
+        permission=perms.fsm(perms.system_only),
+        custom=system(
+            _("随项目终止"),
+            silent=_(
+                "项目被撤回、取消或不予支持时发生：项目的这一步已通知部门，被取消任务的办理人另行收到任务取消通知。"
+            ),
+            audit="targets_cancel",
+        ),
+    )
     def cancel(self) -> None:
         pass
 

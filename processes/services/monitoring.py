@@ -6,18 +6,19 @@ finance section, and a warned one is disposed (budget adjustment, suspension, st
 payments, or no action). Lights are computed by processes.lights and stored with the
 report on every save.
 
-Locks, as everywhere: project row → report row → (the caller's ``after`` hook: flow rows)
-→ audit chain head.
+Each state change goes through processes.transitions.apply (locks in the one order,
+permission, audit row, the declared notices, and the flow step workflows registered for
+it); who may take each transition and who is told are declared on MonitoringReport.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -27,14 +28,14 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.roles import Role
-from notifications.services import Message, notify
+from notifications.services import notify
 
-from .. import lights, numbers
-from .. import messages as msg
+from .. import lights, numbers, transitions
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
 from ..models import MONEY, BudgetProject, IndicatorProgress, MonitoringReport, MonitoringRound, TargetRow
-from ..permissions import holds, in_department
+from ..notices.monitoring import round_told
+from ..permissions.monitoring import can_dept_review, can_fill, can_open, can_review
 from ..states import (
     REPORT_OPEN,
     Disposal,
@@ -44,50 +45,25 @@ from ..states import (
     ProjectStage,
     QualitativeProgress,
     ReportStatus,
+    RoundStatus,
     TargetSetStatus,
 )
-from .audit import audit_and_notify, audit_record, audit_record_many
-from .projects import department_told, msgid
+from .audit import audit_record, audit_record_many
 from .records import save_versioned
 
-#: Hook run inside the service's transaction once the report changed state (workflows
-#: completes the flow task there) and returns what the next actors must be told.
-AfterReport = Callable[[MonitoringReport], dict[User, Message]]
+__all__ = ["can_dept_review", "can_fill", "can_open", "can_review"]  # rights: processes.permissions.monitoring
+
 #: Hook run inside round_open with the new reports: workflows starts their flows in bulk.
 AfterOpen = Callable[[MonitoringRound, list[MonitoringReport]], None]
+#: Hook run inside round_open when a reopened round's due date moved, with its reports
+#: still open: workflows moves their tasks' due dates.
+AfterMove = Callable[[MonitoringRound, list[int]], None]
 
 MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
 # The bounds of what a department reports (processes.numbers): amounts and values ≥ 0.
 AMOUNT_BOUNDS = numbers.decimal_bounds(MonitoringReport, "executed", min_value=0)
 VALUE_BOUNDS = numbers.decimal_bounds(IndicatorProgress, "value", min_value=0)
 OPENING = gettext_noop("生成监控报告")
-
-
-def report_url(report: MonitoringReport) -> str:
-    return f"/monitoring/reports/{report.pk}/"
-
-
-def round_url(round_: MonitoringRound) -> str:
-    return f"/monitoring/rounds/{round_.pk}/"
-
-
-# -- rights --------------------------------------------------------------------------------
-
-
-def can_open(user: User) -> bool:
-    return holds(user, "processes.open_monitoring")
-
-
-def can_fill(report: MonitoringReport, user: User) -> bool:
-    return holds(user, "processes.fill_monitoring") and in_department(user, report.project)
-
-
-def can_dept_review(report: MonitoringReport, user: User) -> bool:
-    return holds(user, "processes.review_monitoring_dept") and in_department(user, report.project)
-
-
-def can_review(user: User) -> bool:
-    return holds(user, "processes.review_monitoring")
 
 
 # -- opening a round -------------------------------------------------------------------------
@@ -122,11 +98,17 @@ def round_open(
     project_ids: Iterable[int] | None = None,
     progress=None,
     after: AfterOpen | None = None,
+    after_move: AfterMove | None = None,
 ) -> Opened:
     """Open (or extend) the round of ``fiscal_year`` over start_month–end_month: one report
     for every executing project of the year, or of the chosen ``project_ids`` (all must
     be executing projects of that year). Opening the same round again adds reports only
-    for projects that have none in it: nothing is created twice."""
+    for projects that have none in it: nothing is created twice; a different ``due_at``
+    moves the reopened round's due date (and its open reports' tasks, by ``after_move``).
+
+    Every department concerned is told, once for the whole round, with the due date: those
+    with new reports, and — when the due date moved — those whose reports are not yet
+    submitted."""
     if not can_open(actor):
         raise PermissionDenied(_("只有财政绩效科可以发起绩效运行监控。"))
     start_month, end_month = _month(start_month, "start_month"), _month(end_month, "end_month")
@@ -150,10 +132,15 @@ def round_open(
     # one opener at a time: a new round's row is this transaction's alone, an existing
     # one is row-locked
     created = insert_unless_exists(round_, unique=["fiscal_year", "start_month", "end_month"])
+    moved_from = None
     if not created:
         round_ = MonitoringRound.objects.select_for_update().get(
             fiscal_year=fiscal_year, start_month=start_month, end_month=end_month
         )
+        if round_.due_at != due_at or round_.status != RoundStatus.OPEN:
+            moved_from = round_.due_at if round_.due_at != due_at else None
+            round_.due_at, round_.status = due_at, RoundStatus.OPEN
+            round_.save(update_fields=["due_at", "status"])
     executing = BudgetProject.objects.filter(fiscal_year=fiscal_year, stage=ProjectStage.EXECUTING)
     if project_ids is not None:
         wanted = {int(pk) for pk in project_ids}
@@ -204,6 +191,16 @@ def round_open(
         progress.advance(len(reports))
     if after is not None and reports:
         after(round_, reports)
+    waiting: Counter[int] = Counter()
+    if moved_from is not None:
+        still_open = list(
+            MonitoringReport.objects.filter(round=round_, status__in=REPORT_OPEN)
+            .exclude(pk__in=[r.pk for r in reports])
+            .values_list("pk", "status", "project__department_id")
+        )
+        if after_move is not None and still_open:
+            after_move(round_, [pk for pk, _status, _department in still_open])
+        waiting.update(department for _pk, status, department in still_open if status == ReportStatus.ISSUED)
     sequence = audit_record_many(  # one event: the rows and the head's move in one statement on PostgreSQL
         [
             {
@@ -212,40 +209,29 @@ def round_open(
                 "object_repr": str(round_),
                 "action": "round_open" if created else "round_extend",
                 "to_state": round_.status,
-                "detail": {"reports_created": len(reports), "already_in_round": already, "end_month": end_month},
+                "detail": {
+                    "reports_created": len(reports),
+                    "already_in_round": already,
+                    "end_month": end_month,
+                    **({"due_at": [moved_from.isoformat(), due_at.isoformat()]} if moved_from else {}),
+                },
             }
         ],
         actor=actor,
         role=Role.FINANCE_OFFICER,
     )
-    _tell_departments(round_, reports, sequence, actor)
-    return Opened(round_, reports, already)
-
-
-def _tell_departments(round_: MonitoringRound, reports: list[MonitoringReport], sequence: int, actor: User) -> None:
-    """One notice per department member for the whole round (not one per report)."""
-    per_department: dict[int, int] = defaultdict(int)
-    for report in reports:
-        per_department[report.project.department_id] += 1
-    if not per_department:
-        return
-    due = timezone.localtime(round_.due_at).strftime("%Y-%m-%d %H:%M")
-    told: dict[User, Message] = {}
-    members = User.objects.filter(
-        department_id__in=per_department, is_active=True, groups__name__in=[Role.DEPT_STAFF, Role.DEPT_LEADER]
-    ).distinct()
-    for user in members:
-        told[user] = msg.plain(
-            "task", msg.ROUND_OPENED, round=round_.title, count=per_department[user.department_id or 0], due=due
-        )
+    created_per_department = Counter(report.project.department_id for report in reports)
+    told = round_told(round_, created=created_per_department, waiting=waiting)
     told.pop(actor, None)
-    notify(
-        messages=told,
-        event_key=f"audit:{sequence}",
-        url=round_url(round_),
-        object_type="processes.monitoringround",
-        object_id=str(round_.pk),
-    )
+    if told:
+        notify(
+            messages=told,
+            event_key=f"audit:{sequence}",
+            url=round_.get_absolute_url(),
+            object_type=round_._meta.label_lower,
+            object_id=str(round_.pk),
+        )
+    return Opened(round_, reports, already)
 
 
 # -- filling ----------------------------------------------------------------------------------
@@ -274,22 +260,6 @@ BUDGET_FIELDS = ("budget", "adjusted_budget")
 TEXT_FIELDS = ("deviation_causes", "measures")
 
 
-def _lock(report: MonitoringReport) -> MonitoringReport:
-    BudgetProject.objects.select_for_update().filter(pk=report.project_id).exists()
-    return MonitoringReport.objects.select_for_update().select_related("round", "project__department").get(pk=report.pk)
-
-
-def _save(report: MonitoringReport) -> None:
-    save_versioned(report)
-
-
-def _require(report: MonitoringReport, *statuses: str) -> None:
-    if report.status not in statuses:
-        raise ActionNotAllowed(
-            _("监控报告当前为「%(status)s」，不能执行此操作。") % {"status": report.get_status_display()}
-        )
-
-
 @transaction.atomic
 def report_save(
     *,
@@ -307,10 +277,13 @@ def report_save(
     Lights are recomputed.
     Every problem is reported at once (ValidationError keyed by field, indicators keyed
     ``indicators.<row id>.<field>``); nothing is changed then."""
-    report = _lock(report)
+    report = cast(MonitoringReport, transitions.lock(report))
     if not can_fill(report, actor):
         raise PermissionDenied(_("只有本部门经办人可以填报监控报告。"))
-    _require(report, ReportStatus.ISSUED)
+    if report.status != ReportStatus.ISSUED:
+        raise ActionNotAllowed(
+            _("监控报告当前为「%(status)s」，不能执行此操作。") % {"status": report.get_status_display()}
+        )
     if revision is not None and int(revision) != report.revision:
         raise Conflict(_("监控报告已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": report.revision})
     unknown = set(values) - {*AMOUNT_FIELDS, *BUDGET_FIELDS, *TEXT_FIELDS, "adjustment_requested", "proposed_amount"}
@@ -352,7 +325,7 @@ def report_save(
         [p for p in existing.values() if p.pk is not None],
         ["value", "progress", "likelihood", "light", "rate", "reason"],
     )
-    _save(report)
+    save_versioned(report)
     audit_record(
         obj=report,
         action="report_edit",
@@ -443,23 +416,30 @@ def _pct(rate: Decimal | None) -> Decimal | None:
 # -- the review path ------------------------------------------------------------------------
 
 
-@transaction.atomic
-def report_submit(*, report: MonitoringReport, actor: User, after: AfterReport | None = None) -> MonitoringReport:
+def report_submit(*, report: MonitoringReport, actor: User) -> MonitoringReport:
     """The department submits the report to its leader. It must be complete: amounts,
     every indicator of the approved targets with its value (or progress) and likelihood,
     and causes and measures when any light is red or yellow."""
-    report = _lock(report)
-    if not can_fill(report, actor):
-        raise PermissionDenied(_("只有本部门经办人可以提交监控报告。"))
-    _require(report, ReportStatus.ISSUED)
-    _check_complete(report)
-    before = report.status
-    report.submit()
-    report.submitted_at = timezone.now()
-    _save(report)
-    told = after(report) if after else {}
-    _record(report, action="report_submit", actor=actor, role=Role.DEPT_STAFF, before=before, told=told)
-    return report
+
+    def before_save(report: MonitoringReport) -> None:
+        report.submitted_at = timezone.now()
+
+    return transitions.apply(report, "submit", actor=actor, validate=_check_complete, before_save=before_save)
+
+
+@transaction.atomic
+def report_save_and_submit(
+    *,
+    report: MonitoringReport,
+    actor: User,
+    indicators: Iterable[Mapping[str, Any]] = (),
+    revision: int | None = None,
+    **values: Any,
+) -> MonitoringReport:
+    """Save what the department reports and submit it, in one transaction: a refused
+    submission leaves the report as it was (the screen's 「保存并提交」)."""
+    saved = report_save(report=report, actor=actor, indicators=indicators, revision=revision, **values)
+    return report_submit(report=saved, actor=actor)
 
 
 def _check_complete(report: MonitoringReport) -> None:
@@ -487,92 +467,57 @@ def _check_complete(report: MonitoringReport) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
-def report_dept_review(
-    *, report: MonitoringReport, actor: User, approve: bool, comment: str = "", after: AfterReport | None = None
-) -> MonitoringReport:
+def report_dept_review(*, report: MonitoringReport, actor: User, approve: bool, comment: str = "") -> MonitoringReport:
     """The department leader passes the report to the finance section or returns it."""
-    report = _lock(report)
-    if not can_dept_review(report, actor):
-        raise PermissionDenied(_("只有本部门负责人可以审核监控报告。"))
-    _require(report, ReportStatus.SUBMITTED)
     comment = (comment or "").strip()
-    if not approve and not comment:
-        raise ValidationError({"comment": _("请填写退回理由。")})
-    before = report.status
-    (report.dept_approve if approve else report.dept_return)(comment=comment)
-    _save(report)
-    told = after(report) if after else {}
-    if not approve:
-        told = {
-            **told,
-            **department_told(
-                report.project, msg.plain("returned", msg.REPORT_RETURNED, project=report.project.name, reason=comment)
-            ),
-        }
-    _record(
+    return transitions.apply(
         report,
-        action="report_dept_approve" if approve else "report_dept_return",
+        "dept_approve" if approve else "dept_return",
         actor=actor,
-        role=Role.DEPT_LEADER,
-        before=before,
         comment=comment,
-        told=told,
+        arguments={"comment": comment},
     )
-    return report
 
 
 REVIEW_DECISIONS = ("clear", "warn", "return")
+_REVIEW_TRANSITIONS = {"clear": "clear", "warn": "warn", "return": "send_back"}
 
 
-@transaction.atomic
-def report_review(
-    *, report: MonitoringReport, actor: User, decision: str, comment: str = "", after: AfterReport | None = None
-) -> MonitoringReport:
+def report_review(*, report: MonitoringReport, actor: User, decision: str, comment: str = "") -> MonitoringReport:
     """The finance section clears the report, marks it warned (to be disposed), or returns
     it to the department. Cleared and warned reports record the executed amount on the
     project."""
-    report = _lock(report)
-    if not can_review(actor):
-        raise PermissionDenied(_("只有财政绩效科可以审核监控报告。"))
-    _require(report, ReportStatus.DEPT_APPROVED)
     if decision not in REVIEW_DECISIONS:
         raise ValidationError({"decision": _("请选择审核通过、预警或退回。")})
     comment = (comment or "").strip()
     if decision != "clear" and not comment:
         raise ValidationError({"comment": _("预警或退回时请填写审核意见。")})
-    before = report.status
-    {"clear": report.clear, "warn": report.warn, "return": report.send_back}[decision](comment=comment)
-    report.reviewed_by, report.reviewed_at = actor, timezone.now()
-    _save(report)
-    if decision != "return" and report.executed is not None:
-        BudgetProject.objects.filter(pk=report.project_id).update(executed_amount=report.executed)
-    told = after(report) if after else {}
-    verb = {"clear": msg.REPORT_CLEARED, "warn": msg.REPORT_WARNED, "return": msg.REPORT_SENT_BACK}[decision]
-    light = msgid(Light(report.light).label)
-    told = {
-        **told,
-        **department_told(
-            report.project,
-            msg.plain(
-                "report_reviewed", verb, ("light",), project=report.project.name, light=light, comment=comment or "—"
-            ),
-        ),
-    }
-    _record(
+
+    detail: dict[str, Any] = {}  # filled under the lock (apply reads it after before_save)
+
+    def validate(report: MonitoringReport) -> None:
+        if decision not in REVIEW_DECISIONS:
+            raise ValidationError({"decision": _("请选择审核通过、预警或退回。")})
+
+    def before_save(report: MonitoringReport) -> None:
+        report.reviewed_by, report.reviewed_at = actor, timezone.now()
+        if decision != "return" and report.executed is not None:
+            BudgetProject.objects.filter(pk=report.project_id).update(executed_amount=report.executed)
+        detail["executed"] = report.executed
+
+    return transitions.apply(
         report,
-        action=f"report_{decision}",
+        # an unknown decision is refused under the lock, after the right and the state
+        _REVIEW_TRANSITIONS.get(decision, "clear"),
         actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before=before,
         comment=comment,
-        detail={"light": report.light, "executed": report.executed},
-        told=told,
+        arguments={"comment": comment},
+        validate=validate,
+        before_save=before_save,
+        detail=detail,
     )
-    return report
 
 
-@transaction.atomic
 def report_dispose(
     *,
     report: MonitoringReport,
@@ -580,46 +525,47 @@ def report_dispose(
     disposal: str,
     reason: str,
     new_amount: Any = None,
-    after: AfterReport | None = None,
 ) -> MonitoringReport:
     """Dispose of a warned report (动态调整): adjust the project's budget to ``new_amount``
     (the old and new amounts are kept on the report and in the audit), suspend the
     project, stop its payments, or take no action — each with a reason."""
-    report = _lock(report)
-    if not can_review(actor):
-        raise PermissionDenied(_("只有财政绩效科可以处置预警项目。"))
-    _require(report, ReportStatus.WARNED)
-    if disposal not in Disposal.values:
-        raise ValidationError({"disposal": _("请选择处置方式。")})
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("请填写处置理由。")})
-    project = BudgetProject.objects.get(pk=report.project_id)
-    current = project.adjusted_amount if project.adjusted_amount is not None else project.approved_amount
-    amount: Decimal | None = None
-    if disposal == Disposal.ADJUST:
-        errors: dict[str, list[str]] = {}
-        amount = _amount(new_amount, "new_amount", errors)
-        if errors:
-            raise ValidationError(errors)
-        if amount is None:
-            raise ValidationError({"new_amount": _("调整预算时请填写调整后金额。")})
-        if amount == current:
-            raise ValidationError({"new_amount": _("调整后金额与现有预算相同。")})
-    elif new_amount not in (None, ""):
-        raise ValidationError({"new_amount": _("只有调整预算时才填写金额。")})
-    before = report.status
-    report.dispose(disposal=disposal, reason=reason)
+    detail: dict[str, Any] = {"disposal": disposal}  # completed under the lock
     project_changes: dict[str, Any] = {}
-    if disposal == Disposal.ADJUST:
-        report.amount_before, report.amount_after = current, amount
-        project_changes["adjusted_amount"] = amount
-    elif disposal == Disposal.SUSPEND:
-        project_changes["execution_hold"] = ExecutionHold.SUSPENDED
-    elif disposal == Disposal.STOP_PAYMENTS:
-        project_changes["execution_hold"] = ExecutionHold.PAYMENTS_STOPPED
-    _save(report)
-    if project_changes:
+
+    def validate(report: MonitoringReport) -> None:
+        if disposal not in Disposal.values:
+            raise ValidationError({"disposal": _("请选择处置方式。")})
+        if not reason:
+            raise ValidationError({"reason": _("请填写处置理由。")})
+        project = report.project
+        current = project.adjusted_amount if project.adjusted_amount is not None else project.approved_amount
+        detail["current"] = current
+        amount: Decimal | None = None
+        if disposal == Disposal.ADJUST:
+            errors: dict[str, list[str]] = {}
+            amount = _amount(new_amount, "new_amount", errors)
+            if errors:
+                raise ValidationError(errors)
+            if amount is None:
+                raise ValidationError({"new_amount": _("调整预算时请填写调整后金额。")})
+            if amount == current:
+                raise ValidationError({"new_amount": _("调整后金额与现有预算相同。")})
+            report.amount_before, report.amount_after = current, amount
+            project_changes["adjusted_amount"] = amount
+        elif new_amount not in (None, ""):
+            raise ValidationError({"new_amount": _("只有调整预算时才填写金额。")})
+        elif disposal == Disposal.SUSPEND:
+            project_changes["execution_hold"] = ExecutionHold.SUSPENDED
+        elif disposal == Disposal.STOP_PAYMENTS:
+            project_changes["execution_hold"] = ExecutionHold.PAYMENTS_STOPPED
+
+    def before_save(report: MonitoringReport) -> None:
+        current = detail.pop("current")
+        detail.update(amount_before=report.amount_before, amount_after=report.amount_after)
+        if not project_changes:
+            return
+        project = BudgetProject.objects.get(pk=report.project_id)  # locked by apply, first
         BudgetProject.objects.filter(pk=project.pk).update(**project_changes, version=project.version + 1)
         audit_record(
             obj=project,
@@ -629,70 +575,30 @@ def report_dispose(
             from_state=project.stage,
             to_state=project.stage,
             comment=reason,
-            detail={"report": report.pk, "amount_before": current, "amount_after": amount, **project_changes},
+            detail={
+                "report": report.pk,
+                "amount_before": current,
+                "amount_after": report.amount_after,
+                **project_changes,
+            },
         )
-    told = after(report) if after else {}
-    notice = msg.plain(
-        "report_disposed",
-        msg.REPORT_DISPOSED,
-        ("disposal",),
-        project=report.project.name,
-        disposal=msgid(Disposal(disposal).label),
-        reason=reason,
-    )
-    told = {**told, **department_told(report.project, notice)}
-    _record(
+
+    return transitions.apply(
         report,
-        action="report_dispose",
+        "dispose",
         actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before=before,
         comment=reason,
-        detail={"disposal": disposal, "amount_before": report.amount_before, "amount_after": report.amount_after},
-        told=told,
-    )
-    return report
-
-
-def _record(
-    report: MonitoringReport,
-    *,
-    action: str,
-    actor: User,
-    role: str,
-    before: str,
-    comment: str = "",
-    detail: dict | None = None,
-    told: dict[User, Message] | None = None,
-) -> None:
-    audit_and_notify(
-        obj=report,
-        action=action,
-        actor=actor,
-        role=role,
-        from_state=before,
-        to_state=report.status,
-        url=report_url(report),
-        comment=comment,
-        detail={"project": report.project_id, "round": report.round_id, "light": report.light, **(detail or {})},
-        told=told,
+        arguments={"disposal": disposal, "reason": reason},
+        validate=validate,
+        before_save=before_save,
+        detail=detail,
     )
 
 
 def reports_cancel_open(*, project: BudgetProject, actor: User | None, reason: str) -> int:
-    """The project ended (cancelled): its open reports end too. Runs inside its transition."""
-    open_reports = list(MonitoringReport.objects.select_for_update().filter(project=project, status__in=REPORT_OPEN))
+    """The project ended (cancelled): its open reports end too. Runs inside its
+    transition, under its actor (the role recorded is the one they acted in there)."""
+    open_reports = list(MonitoringReport.objects.filter(project=project, status__in=REPORT_OPEN).order_by("pk"))
     for report in open_reports:
-        before = report.status
-        report.cancel()
-        _save(report)
-        audit_record(
-            obj=report,
-            action="report_cancel",
-            actor=actor,
-            from_state=before,
-            to_state=report.status,
-            comment=reason,
-            detail={"project": project.pk, "round": report.round_id},
-        )
+        transitions.apply(report, "cancel", actor=actor, comment=reason)
     return len(open_reports)

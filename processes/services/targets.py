@@ -2,18 +2,18 @@
 review by the department leader and the finance section, change requests, and the
 budget gate they open together with pre-assessment.
 
-Every function runs in one transaction and takes its locks in the order of
-docs/architecture.md: project row → target version row → (the caller's ``after`` hook:
-flow rows) → audit chain head. An ``after`` hook is how workflows moves its tasks on
-inside the same transaction, and returns what the next actors must be told.
+Every function runs in one transaction. Each state change goes through
+processes.transitions.apply (locks in the one order, permission, audit row, the declared
+notices, and the flow step workflows registered for it); who may take each transition
+and who is told are declared on TargetSet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,12 +24,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
-from notifications.services import Message
 
-from .. import messages
+from .. import transitions
 from ..errors import ActionNotAllowed, Conflict
 from ..models import BudgetProject, Indicator, TargetRow, TargetSet
-from ..permissions import holds, in_department
+from ..permissions.targets import can_fill, can_rate, can_review
 from ..states import (
     LEVEL2_PARENT,
     QUANTITATIVE,
@@ -43,14 +42,12 @@ from ..states import (
     TargetRating,
     TargetSetStatus,
 )
-from .audit import audit_and_notify, audit_record
+from .audit import audit_record
 from .pre_assessment import pre_assessment_cancel_open
-from .projects import department_told, msgid, project_system_transition, project_url
+from .projects import project_system_transition
 from .records import save_versioned
 
-#: Hook run inside the service's transaction after the version has changed state:
-#: workflows completes the flow task there and returns the next actors' messages.
-AfterTargets = Callable[[TargetSet], dict[User, Message]]
+__all__ = ["can_fill", "can_rate", "can_review"]  # the rights live in processes.permissions.targets
 
 #: Project stages in which the first version may be drafted, and submitted.
 DRAFTABLE_STAGES = [
@@ -72,21 +69,6 @@ MAX_VALUE = Decimal("1e14")
 
 def targets_settings() -> dict[str, Any]:
     return settings.JIXIAO["TARGETS"]
-
-
-# -- rights ------------------------------------------------------------------------------
-
-
-def can_fill(project: BudgetProject, user: User) -> bool:
-    return holds(user, "processes.submit_targets") and in_department(user, project)
-
-
-def can_review(project: BudgetProject, user: User) -> bool:
-    return holds(user, "processes.review_targets") and in_department(user, project)
-
-
-def can_rate(user: User) -> bool:
-    return holds(user, "processes.rate_targets")
 
 
 # -- reads the services and screens share -------------------------------------------------
@@ -301,51 +283,6 @@ def check_complete(rows: list[CleanRow] | list[TargetRow], *, overall_goal: str,
 # -- internals ----------------------------------------------------------------------------
 
 
-def _lock(target_set: TargetSet) -> TargetSet:
-    """Project row first, then the version (the lock order of docs/architecture.md)."""
-    BudgetProject.objects.select_for_update().filter(pk=target_set.project_id).exists()
-    return (
-        TargetSet.objects.select_for_update().select_related("project__department", "created_by").get(pk=target_set.pk)
-    )
-
-
-def _save(target_set: TargetSet) -> None:
-    save_versioned(target_set)
-
-
-def _require(target_set: TargetSet, *statuses: str) -> None:
-    if target_set.status not in statuses:
-        raise ActionNotAllowed(
-            _("绩效目标（第 %(n)s 版）当前为「%(status)s」，不能执行此操作。")
-            % {"n": target_set.number, "status": target_set.get_status_display()}
-        )
-
-
-def _record(
-    target_set: TargetSet,
-    *,
-    action: str,
-    actor: User,
-    role: str,
-    before: str,
-    comment: str = "",
-    detail: dict | None = None,
-    told: dict[User, Message] | None = None,
-) -> None:
-    audit_and_notify(
-        obj=target_set,
-        action=action,
-        actor=actor,
-        role=role,
-        from_state=before,
-        to_state=target_set.status,
-        url=project_url(target_set.project) + "targets/",
-        comment=comment,
-        detail={"project": target_set.project_id, "number": target_set.number, **(detail or {})},
-        told=told,
-    )
-
-
 def _rows_detail(rows: Iterable[TargetRow | CleanRow]) -> list[dict]:
     return [
         {
@@ -412,7 +349,7 @@ def target_set_save(
     """Save the draft: the overall goal and all rows (replacing the previous rows). Each
     row is checked on its own; the weights' totals are checked when submitting.
     ``revision`` (if given) must be the revision the editor started from."""
-    target_set = _lock(target_set)
+    target_set = cast(TargetSet, transitions.lock(target_set))
     project = target_set.project
     if not can_fill(project, actor):
         raise PermissionDenied(_("只有本部门经办人可以填报绩效目标。"))
@@ -427,7 +364,7 @@ def target_set_save(
     if target_set.is_change and change_reason is not None:
         target_set.change_reason = change_reason.strip()
     _replace_rows(target_set, clean)
-    _save(target_set)
+    save_versioned(target_set)
     audit_record(
         obj=target_set,
         action="targets_edit",
@@ -502,78 +439,74 @@ def target_change_open(*, project: BudgetProject, actor: User, reason: str) -> T
 # -- review -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def target_submit(*, target_set: TargetSet, actor: User, after: AfterTargets | None = None) -> TargetSet:
+def target_submit(*, target_set: TargetSet, actor: User) -> TargetSet:
     """Department staff submit the version to their leader. It must be complete (weights,
     required levels, overall goal; a change needs its reason)."""
-    target_set = _lock(target_set)
-    project = target_set.project
-    if not can_fill(project, actor):
-        raise PermissionDenied(_("只有本部门经办人可以提交绩效目标。"))
-    _require(target_set, TargetSetStatus.DRAFT, TargetSetStatus.RETURNED)
-    allowed = CHANGEABLE_STAGES if target_set.is_change else SUBMITTABLE_STAGES
-    if project.stage not in allowed:
-        raise ActionNotAllowed(
-            _("项目当前处于「%(stage)s」阶段，绩效目标还不能提交审核（项目须先经财政受理）。")
-            % {"stage": project.get_stage_display()}
+    detail: dict[str, Any] = {}  # filled under the lock (apply reads it after validate)
+
+    def validate(target_set: TargetSet) -> None:
+        project = target_set.project
+        allowed = CHANGEABLE_STAGES if target_set.is_change else SUBMITTABLE_STAGES
+        if project.stage not in allowed:
+            raise ActionNotAllowed(
+                _("项目当前处于「%(stage)s」阶段，绩效目标还不能提交审核（项目须先经财政受理）。")
+                % {"stage": project.get_stage_display()}
+            )
+        rows = list(target_set.rows.all())
+        check_complete(
+            rows,
+            overall_goal=target_set.overall_goal,
+            change_reason=target_set.change_reason if target_set.is_change else None,
         )
-    rows = list(target_set.rows.all())
-    check_complete(
-        rows,
-        overall_goal=target_set.overall_goal,
-        change_reason=target_set.change_reason if target_set.is_change else None,
-    )
-    before = target_set.status
-    target_set.submit()
-    target_set.submitted_at = timezone.now()
-    _save(target_set)
-    told = after(target_set) if after else {}
-    _record(
+        detail["rows"] = _rows_detail(rows)
+
+    def before_save(target_set: TargetSet) -> None:
+        target_set.submitted_at = timezone.now()
+
+    return transitions.apply(
         target_set,
-        action="targets_submit",
+        "submit",
         actor=actor,
-        role=Role.DEPT_STAFF,
-        before=before,
-        detail={"rows": _rows_detail(rows)},
-        told=told,
+        validate=validate,
+        before_save=before_save,
+        detail=detail,
     )
-    return target_set
 
 
 @transaction.atomic
-def target_dept_review(
-    *, target_set: TargetSet, actor: User, approve: bool, comment: str = "", after: AfterTargets | None = None
+def target_save_and_submit(
+    *,
+    target_set: TargetSet,
+    actor: User,
+    overall_goal: str,
+    rows: Iterable[Mapping[str, Any]],
+    change_reason: str | None = None,
+    revision: int | None = None,
 ) -> TargetSet:
+    """Save the draft and submit it, in one transaction: a refused submission leaves the
+    draft as it was (the screen's 「保存并提交」)."""
+    saved = target_set_save(
+        target_set=target_set,
+        actor=actor,
+        overall_goal=overall_goal,
+        rows=rows,
+        change_reason=change_reason,
+        revision=revision,
+    )
+    return target_submit(target_set=saved, actor=actor)
+
+
+def target_dept_review(*, target_set: TargetSet, actor: User, approve: bool, comment: str = "") -> TargetSet:
     """The department leader passes the version to the finance section, or returns it to
     the staff with a reason."""
-    target_set = _lock(target_set)
-    project = target_set.project
-    if not can_review(project, actor):
-        raise PermissionDenied(_("只有本部门负责人可以审核绩效目标。"))
-    _require(target_set, TargetSetStatus.SUBMITTED)
     comment = (comment or "").strip()
-    if not approve and not comment:
-        raise ValidationError({"comment": _("请填写退回理由。")})
-    before = target_set.status
-    if approve:
-        target_set.dept_approve(comment=comment)
-    else:
-        target_set.dept_return(comment=comment)
-    _save(target_set)
-    told = after(target_set) if after else {}
-    if not approve:
-        message = messages.plain("returned", messages.TARGETS_RETURNED_BY_LEADER, project=project.name, reason=comment)
-        told = {**told, **department_told(target_set.project, message)}  # the reason says more than the new task
-    _record(
+    return transitions.apply(
         target_set,
-        action="targets_dept_approve" if approve else "targets_dept_return",
+        "dept_approve" if approve else "dept_return",
         actor=actor,
-        role=Role.DEPT_LEADER,
-        before=before,
         comment=comment,
-        told=told,
+        arguments={"comment": comment},
     )
-    return target_set
 
 
 @transaction.atomic
@@ -585,7 +518,6 @@ def target_rate(
     comment: str = "",
     row_comments: Mapping[int, str] | None = None,
     edits: Mapping[int, Mapping[str, Any]] | None = None,
-    after: AfterTargets | None = None,
 ) -> TargetSet:
     """The finance section rates the version (DESIGN §3.3):
 
@@ -597,75 +529,66 @@ def target_rate(
       open pre-assessment ends); a rejected change leaves the version in force.
 
     ``row_comments`` by row position; ``comment`` overall (required except for 优).
-    Approval budgets the project when its pre-assessment (if required) is confirmed.
+    Approval budgets the project when its pre-assessment (if required) is confirmed; an
+    approved change supersedes the version in force.
     """
-    target_set = _lock(target_set)
-    project = target_set.project
-    if not can_rate(actor):
-        raise PermissionDenied(_("只有财政绩效科可以审核绩效目标。"))
-    _require(target_set, TargetSetStatus.DEPT_APPROVED)
-    if rating not in TargetRating.values:
-        raise ValidationError({"rating": _("请选择审核等次（优、良、中、差）。")})
     comment = (comment or "").strip()
-    if rating != TargetRating.EXCELLENT and not comment:
-        raise ValidationError({"comment": _("评为良、中、差时请填写审核意见。")})
     edits = {int(k): v for k, v in (edits or {}).items() if v}
-    if edits and rating != TargetRating.GOOD:
-        raise ValidationError({"rating": _("只有评为「良」时才能修改指标（按商定意见修改后通过）。")})
-    rows = {row.position: row for row in target_set.rows.all()}
-    unknown = sorted((set(edits) | {int(k) for k in (row_comments or {})}) - set(rows))
-    if unknown:
-        raise ValidationError({"rows": _("没有第 %(n)s 行指标。") % {"n": unknown[0]}})
-    changed = _apply_edits(project, rows, edits)
-    for position, text in (row_comments or {}).items():
-        rows[int(position)].review_comment = (text or "").strip()
-    if rating in (TargetRating.EXCELLENT, TargetRating.GOOD):
-        check_complete(
-            list(rows.values()),
-            overall_goal=target_set.overall_goal,
-            change_reason=target_set.change_reason if target_set.is_change else None,
-        )
-    TargetRow.objects.bulk_update(list(rows.values()), [*EDITABLE_ON_RATING, "review_comment", "edits"])
+    approving = rating in (TargetRating.EXCELLENT, TargetRating.GOOD)
+    # an unknown rating is refused under the lock, after the right and the state (validate)
+    name = {TargetRating.FAIR: "send_back", TargetRating.POOR: "reject"}.get(rating, "approve")  # type: ignore[call-overload]
+    arguments: dict[str, Any] = {"comment": comment}
+    if approving:
+        arguments["rating"] = rating
+    rows: dict[int, TargetRow] = {}
+    detail: dict[str, Any] = {
+        "rating": rating,
+        "edits": {},
+        "row_comments": {str(k): v for k, v in (row_comments or {}).items() if v},
+        "superseded": None,
+    }
 
-    before = target_set.status
-    previous = target_set_approved_for(project) if target_set.is_change else None
-    if rating in (TargetRating.EXCELLENT, TargetRating.GOOD):
-        if previous is not None:
-            previous.supersede()
-            previous.save()
-        target_set.approve(rating=rating, comment=comment)
-    elif rating == TargetRating.FAIR:
-        target_set.send_back(comment=comment)
-    else:
-        target_set.reject(comment=comment)
-    target_set.rated_by = actor
-    target_set.rated_at = timezone.now()
-    _save(target_set)
-    told = after(target_set) if after else {}
-    rating_label = msgid(TargetRating(rating).label)
-    outcome = messages.plain(
-        "targets_rated",
-        messages.TARGETS_RATED_CHANGE if target_set.is_change else messages.TARGETS_RATED,
-        ("rating",),
-        project=project.name,
-        rating=rating_label,
-        comment=comment or "—",
-    )
-    told = {**told, **department_told(target_set.project, outcome)}  # the outcome says more than a new task
-    _record(
+    def validate(target_set: TargetSet) -> None:
+        if rating not in TargetRating.values:
+            raise ValidationError({"rating": _("请选择审核等次（优、良、中、差）。")})
+        if rating == TargetRating.GOOD and not comment:
+            raise ValidationError({"comment": _("评为良、中、差时请填写审核意见。")})
+        if edits and rating != TargetRating.GOOD:
+            raise ValidationError({"rating": _("只有评为「良」时才能修改指标（按商定意见修改后通过）。")})
+        rows.update({row.position: row for row in target_set.rows.all()})
+        unknown = sorted((set(edits) | {int(k) for k in (row_comments or {})}) - set(rows))
+        if unknown:
+            raise ValidationError({"rows": _("没有第 %(n)s 行指标。") % {"n": unknown[0]}})
+        detail["edits"].update(_apply_edits(target_set.project, rows, edits))
+        for position, text in (row_comments or {}).items():
+            rows[int(position)].review_comment = (text or "").strip()
+        if approving:
+            check_complete(
+                list(rows.values()),
+                overall_goal=target_set.overall_goal,
+                change_reason=target_set.change_reason if target_set.is_change else None,
+            )
+
+    def before_save(target_set: TargetSet) -> None:
+        TargetRow.objects.bulk_update(list(rows.values()), [*EDITABLE_ON_RATING, "review_comment", "edits"])
+        target_set.rated_by = actor
+        target_set.rated_at = timezone.now()
+        previous = target_set_approved_for(target_set.project) if approving and target_set.is_change else None
+        if previous is not None:  # before this version's save: one approved version per project
+            # a cascade: recorded under the role the rating is taken in
+            role = transitions.acting_role(actor, transitions.declared(TargetSet, name).roles)
+            transitions.apply(previous, "supersede", actor=actor, role=role, detail={"by_number": target_set.number})
+            detail["superseded"] = previous.number
+
+    target_set = transitions.apply(
         target_set,
-        action="targets_rate",
+        name,
         actor=actor,
-        role=Role.FINANCE_OFFICER,
-        before=before,
         comment=comment,
-        detail={
-            "rating": rating,
-            "edits": changed,
-            "row_comments": {str(k): v for k, v in (row_comments or {}).items() if v},
-            "superseded": previous.number if previous else None,
-        },
-        told=told,
+        arguments=arguments,
+        validate=validate,
+        before_save=before_save,
+        detail=detail,
     )
     _move_project(target_set, actor=actor, rating=rating)
     return target_set
@@ -738,22 +661,9 @@ def _move_project(target_set: TargetSet, *, actor: User, rating: str) -> None:
 
 def target_cancel_open(*, project: BudgetProject, actor: User | None, reason: str) -> TargetSet | None:
     """The project ended (withdrawn, cancelled, rejected): its open version ends too.
-    Runs inside the project's transition."""
+    Runs inside the project's transition, under its actor (the role recorded is the one
+    they acted in there)."""
     open_set = target_set_open_for(project)
     if open_set is None:
         return None
-    target_set = TargetSet.objects.select_for_update().select_related("project").get(pk=open_set.pk)
-    before = target_set.status
-    target_set.cancel()
-    _save(target_set)
-    audit_record(
-        obj=target_set,
-        action="targets_cancel",
-        actor=actor,
-        role="",
-        from_state=before,
-        to_state=target_set.status,
-        comment=reason,
-        detail={"project": project.pk, "number": target_set.number},
-    )
-    return target_set
+    return transitions.apply(open_set, "cancel", actor=actor, comment=reason)

@@ -338,7 +338,8 @@ def test_acting_twice_is_409(district, round_id):
     ok(finance.post(url(report, "review"), {"decision": "clear"}, format="json"))
     again = finance.post(url(report, "review"), {"decision": "clear"}, format="json")
     assert again.status_code == 409
-    assert again.json()["detail"] == "监控报告当前为「审核通过」，不能执行此操作。"
+    # the engine's one refusal names the record and the action (issue 17)
+    assert again.json()["detail"] == "绩效监控报告当前为「审核通过」，不能执行「审核通过」。"
     assert (
         finance.post(url(report, "dispose"), {"disposal": "no_action", "reason": "x"}, format="json").status_code == 409
     )
@@ -490,3 +491,18 @@ def test_list_and_overview_take_the_same_queries_when_reports_grow(district):
     assert ok(finance.get(REPORTS))["count"] == 6
     assert len(ok(finance.get(f"{ROUNDS}{round_.pk}/overview/"))["red"]) == 6
     assert many == few
+
+
+# -- the actions the API offers (issue 17: read from the declared transitions) -----------------------------
+
+
+def test_report_lists_the_leaders_two_decisions_only_to_its_leader_when_submitted(district, round_id):
+    report = reports(round_id, district)[0]
+    staff, leader = client_for(district.staff_a), client_for(district.leader_a)
+    assert [a["name"] for a in ok(staff.get(url(report)))["available_actions"]] == ["submit"]
+    ok(staff.put(url(report), body(report), format="json"))
+    after = ok(staff.post(url(report, "submit")))
+    assert after["available_actions"] == []  # the staff's answer: nothing more for them
+    offered = ok(leader.get(url(report)))["available_actions"]
+    assert [(a["name"], a["needs_reason"]) for a in offered] == [("dept_approve", False), ("dept_return", True)]
+    assert ok(client_for(district.finance).get(url(report)))["available_actions"] == []

@@ -443,3 +443,21 @@ def test_schema_documents_the_targets_endpoints(db):
         "404",
         "409",
     }
+
+
+# -- the actions the API offers (issue 17: read from the declared transitions) ----------------
+
+
+def test_version_lists_the_ratings_only_the_finance_section_may_give_when_the_leader_passed_it(district, project):
+    passed(district, project)
+    finance = client_for(district.finance).get(url(project, 1)).json()["available_actions"]
+    assert sorted((a["name"], a["needs_reason"]) for a in finance) == [
+        ("approve", False),
+        ("reject", True),
+        ("send_back", True),
+    ]
+    assert {a["label"] for a in finance} == {"审核通过（优、良）", "退回修改（中）", "不予通过（差）"}
+    for user in (district.staff_a, district.leader_a):
+        assert client_for(user).get(url(project, 1)).json()["available_actions"] == []
+    listed = client_for(district.finance).get(url(project)).json()["versions"][0]["available_actions"]
+    assert sorted(a["name"] for a in listed) == ["approve", "reject", "send_back"]

@@ -23,7 +23,7 @@ from processes.api.fields import DecimalText
 
 API_MODULES = [
     "processes.api.serializers",
-    "processes.api.views",
+    "workflows.project_api",
     "workflows.commissioned_api",
     "processes.api.indicators",
     "workflows.api",
@@ -37,6 +37,8 @@ API_MODULES = [
 ]
 FORM_MODULES = [
     "processes.forms",
+    "workflows.project_forms",
+    "workflows.pre_assessment_forms",
     "workflows.commissioned_forms",
     "processes.indicator_forms",
     "workflows.evaluation_forms",

@@ -86,10 +86,11 @@ def test_excellent_or_good_rate_is_one_definition_when_screens_and_report_show_i
 
 
 API_MODULES = [
-    "processes.api.commissioned",
     "processes.api.indicators",
-    "processes.api.rectification",
     "processes.api.serializers",
+    "workflows.commissioned_api",
+    "workflows.project_api",
+    "workflows.rectification_api",
     "reports.api",
     "workflows.api",
     "workflows.evaluation_api",

@@ -27,7 +27,7 @@ def imported(district):
 def pages(history) -> dict[str, str]:
     self_evaluation = SelfEvaluation.objects.get(project__code="P1")
     return {
-        "project list": reverse("processes:project_list") + "?fiscal_year=2019",
+        "project list": reverse("workflows:project_list") + "?fiscal_year=2019",
         "project": reverse("workflows:project_detail", args=[self_evaluation.project_id]),
         "campaign": reverse("workflows:evaluation_campaign", args=[self_evaluation.campaign_id]),
         "self-evaluation": reverse("workflows:self_evaluation", args=[self_evaluation.pk]),

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from processes.forms import REDUCTION_ROWS, OpinionForm
 from processes.models import TargetRow
 from tests.factories import PASSWORD
+from workflows.pre_assessment_forms import REDUCTION_ROWS, OpinionForm
 from workflows.target_forms import TargetRateForm
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +34,13 @@ def test_login_lands_on_the_inbox_when_the_user_is_not_a_supervisor(client, dist
 
 
 def test_login_follows_next_when_a_supervisor_was_sent_to_log_in(client, district):
-    response = log_in(client, district.supervisor, next=reverse("processes:project_list"))
-    assert response["Location"] == reverse("processes:project_list")
+    response = log_in(client, district.supervisor, next=reverse("workflows:project_list"))
+    assert response["Location"] == reverse("workflows:project_list")
 
 
 def test_brand_links_to_the_board_when_the_user_is_a_supervisor(client, district):
     client.force_login(district.supervisor)
-    body = client.get(reverse("processes:project_list")).content.decode()
+    body = client.get(reverse("workflows:project_list")).content.decode()
     assert f'class="brand" href="{reverse("workflows:deadline_board")}"' in body
 
 

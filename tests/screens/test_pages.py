@@ -171,7 +171,7 @@ def test_project_detail_offers_submit_and_edit_when_draft(client, district):
     response = get(client, district.staff_a, f"/projects/{project.pk}/")
     assert {spec.name for spec, _ in response.context["action_forms"]} == {"submit", "withdraw"}
     assert response.context["can_edit"]
-    assert reverse("processes:project_edit", args=[project.pk]) in text(response)
+    assert reverse("workflows:project_edit", args=[project.pk]) in text(response)
 
 
 def test_project_detail_offers_cancel_when_finance(client, district):

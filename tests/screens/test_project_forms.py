@@ -220,10 +220,11 @@ def test_amount_inputs_say_the_unit_and_ask_for_the_wan_preview_when_the_form_is
 
 
 def test_every_yuan_input_of_the_screens_forms_asks_for_the_wan_preview_when_built():
-    from processes.forms import ConclusionForm, OpinionForm, ProjectForm
     from workflows.commissioned_forms import _number_input
     from workflows.evaluation_forms import _amount_input as evaluation_amount
     from workflows.monitoring_forms import _amount_input as monitoring_amount
+    from workflows.pre_assessment_forms import ConclusionForm, OpinionForm
+    from workflows.project_forms import ProjectForm
 
     opinion = OpinionForm(dimensions=[{"code": "necessity", "label": "立项必要性", "points": 20}])
     widgets = [

@@ -1,9 +1,8 @@
-"""Project screens that need no workflow: the list, drafting a project, editing a draft,
-and what the form shows of the department's earlier years (结果应用, processes.results).
-
-The screens that show or move a project's flow (inbox, project page, actions) live in
-workflows.views, because processes never imports workflows (STYLE).
-Reads go through processes.selectors, writes through processes.services.
+"""Project screens: the list, drafting a project, editing a draft, and what the form shows
+of the department's earlier years (结果应用, processes.results). The project page and its
+stage actions are in workflows.views; all of the project lifecycle's screens are in
+workflows (decision 0022). Reads go through processes.selectors, writes through
+processes.services.
 """
 
 from __future__ import annotations
@@ -18,15 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from .errors import ActionNotAllowed
-from .forms import ProjectEditForm, ProjectFilterForm, ProjectForm, ResultsLookupForm
-from .models import Recurrence
-from .permissions import can_edit
-from .results import ResultsApplication, results_application, results_for
-from .selectors import project_filter, project_get_for, project_list_for
-from .services import projects as project_services
-from .services.projects import EDITABLE_FIELDS
-from .states import ProjectStage
+from processes.errors import ActionNotAllowed
+from processes.models import Recurrence
+from processes.permissions import can_edit
+from processes.results import ResultsApplication, results_application, results_for
+from processes.selectors import project_filter, project_get_for, project_list_for
+from processes.services import projects as project_services
+from processes.services.projects import EDITABLE_FIELDS
+from processes.states import ProjectStage
+
+from .project_forms import ProjectEditForm, ProjectFilterForm, ProjectForm, ResultsLookupForm
 
 PAGE_SIZE = 50
 
