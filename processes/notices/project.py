@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 
 def stage_changed(step: Step) -> dict[User, Message]:
+    """The department's staff and leaders: the stage moved from → to (with the reason, if
+    any); on 审核通过 / 退回修改 the submitter is told in their own words.
+
+    The next task's holders are told by the flow step, with the task and its due date."""
     from ..transitions import msgid
 
     project = step.obj
