@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 
 def _start_intake(step: Step) -> dict[User, Message]:
+    """Starts the intake flow: the department leaders get the review task."""
     from ..services import _start_intake
 
     return _start_intake(step.obj)
@@ -35,6 +36,7 @@ def _actor(step: Step) -> User:
 
 
 def _end_work(step: Step) -> dict[User, Message]:
+    """Ends every running flow and open sub-process record; holders of cancelled tasks are told."""
     from ..services import _end_project_work
 
     return _end_project_work(_actor(step), step.comment)(step.obj)
@@ -42,6 +44,7 @@ def _end_work(step: Step) -> dict[User, Message]:
 
 def _complete(name: str):
     def step_(step: Step) -> dict[User, Message]:
+        """Completes the open task of this step; the next task's holders are told."""
         from ..services import _complete_task, _node_for_action
 
         return _complete_task(_node_for_action(name), step.obj, _actor(step))(step.obj)
@@ -51,6 +54,7 @@ def _complete(name: str):
 
 def _route(name: str):
     def step_(step: Step) -> dict[User, Message]:
+        """Completes finance's intake task and starts the targets' review: the department is asked for targets."""
         from ..services import _node_for_action, _route
 
         return _route(_node_for_action(name), step.obj, _actor(step))(step.obj)
