@@ -56,9 +56,10 @@ def test_reminder_appears_live_in_the_assignees_browser_when_its_time_comes(remi
             # there); the notice is one notification in the database
             run_script(tmp, ISSUE_SCRIPT)
             # seconds later the 7-day reminder is due: the web process's scheduler sends it,
-            # and it arrives over the socket — a toast, and the badge counts both
+            # and it arrives over the socket — a toast, and the badge counts all three: the
+            # finding (issue 17: a finding added tells the department), the notice, the reminder
             toasts = staff.get_by_test_id("toast")
             expect(toasts.filter(has_text="将于")).to_have_count(1, timeout=30_000)
-            expect(badge).to_have_text(str(before + 2))
+            expect(badge).to_have_text(str(before + 3))
         finally:
             browser.close()
