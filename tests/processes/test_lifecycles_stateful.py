@@ -19,12 +19,13 @@ rectification), checked after every step:
   department's people never see another department's projects.
 
 200 examples in the normal run (at most 10 rules each, a rule taking up to three steps
-of a life); ``JIXIAO_TEST_DEEP=1`` (``make test-deep``, run by .ci/run) makes it 1,000. Each example runs in a savepoint rolled back
-at its end, on people, an expert library and six projects made once (``seed_projects``:
-two in 事前绩效评估, one executing, one evaluating, one evaluated, one rectifying). An example acts on one
-of those (so that lives reach the panel's opinions, monitoring, evaluation and
-rectification within its few steps) and on its own projects, which start as drafts; every
-check reads them all. The run prints how often each service went through or was refused.
+of a life); ``JIXIAO_TEST_DEEP=1`` (``make test-deep``, run by .ci/run) makes it 1,000.
+Each example runs in a savepoint rolled back at its end, on people, an expert library and
+six projects made once (``seed_projects``: two in 事前绩效评估, one executing, one
+evaluating, one evaluated, one rectifying). An example acts on one of those (so that lives
+reach the panel's opinions, monitoring, evaluation and rectification within its few
+steps) and on its own projects, which start as drafts; every check reads them all. The
+run prints how often each service went through or was refused.
 """
 
 from __future__ import annotations
@@ -839,7 +840,7 @@ class ProjectLives(RuleBasedStateMachine):
                 project = PreAssessment.objects.values_list("project_id", flat=True).get(pk=pk)
                 mine = tasks.filter(process__flow_class=PreAssessmentFlow, process__projectprocess__project_id=project)
             else:
-                mine = tasks.filter(**{f"process__data__{'report' if kind == 'report' else kind}": pk})
+                mine = tasks.filter(**{f"process__data__{kind}": pk})  # the flow's key is the kind
             assert mine.exists(), f"{kind} {pk} waits ({state}) with no open task"
 
     @invariant()
@@ -858,7 +859,7 @@ class ProjectLives(RuleBasedStateMachine):
                 assert depts <= {user.department_id}, f"{user} sees another department's project"
 
 
-def expert_library(district: District) -> list[User]:
+def expert_library() -> list[User]:
     """Six infrastructure experts and two deputies (of a third department): a panel of five
     with its deputy and three sector experts can always be drawn (tests/processes/
     test_pre_assessment.py's library, without the ones never drawn)."""
@@ -936,7 +937,7 @@ def test_projects_keep_tasks_audit_and_visibility_consistent_when_driven_by_rand
     User.objects.filter(pk=district.agency_staff.pk).update(agency=agency)
     district.agency_staff = User.objects.get(pk=district.agency_staff.pk)
     ProjectLives.district = district
-    ProjectLives.library = expert_library(district)
+    ProjectLives.library = expert_library()
     ProjectLives.seeds = seed_projects(district)
     ProjectLives.reached, ProjectLives.refusals, ProjectLives.steps = set(), 0, 0
     ProjectLives.outcomes = Counter()
