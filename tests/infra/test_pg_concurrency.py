@@ -27,7 +27,7 @@ from notifications.models import Notification
 from processes.api.errors import exception_handler
 from processes.errors import ActionNotAllowed
 from processes.models import AuditEvent, BudgetProject
-from processes.services import projects as project_services
+from processes.services import audit as audit_services
 from processes.services.audit import audit_verify
 from processes.services.projects import department_members
 from processes.states import ProjectStage
@@ -124,14 +124,16 @@ class Linger:
 
     def __init__(self, monkeypatch):
         self.active = False
-        original = project_services.audit_record
+        original = audit_services.audit_record
 
         def slow_audit_record(**kwargs):
             if self.active:
                 time.sleep(LINGER_SECONDS)
             return original(**kwargs)
 
-        monkeypatch.setattr(project_services, "audit_record", slow_audit_record)
+        # every transition's audit row is written by processes.transitions.record, which
+        # reads audit_record from its module at call time
+        monkeypatch.setattr(audit_services, "audit_record", slow_audit_record)
 
     def race(self, project_pk: int, actors: list[User], action: str) -> list[Outcome]:
         self.active = True
