@@ -174,48 +174,6 @@ def project_filter(
     return qs
 
 
-@dataclass(frozen=True)
-class PreAssessmentSummary:
-    """事前绩效评估 of one fiscal year: the figures of the report's §一."""
-
-    fiscal_year: int
-    projects: int
-    requested: Decimal
-    approved: Decimal
-    by_conclusion: dict[str, int]
-
-    @property
-    def reduction(self) -> Decimal:
-        """核减金额."""
-        return self.requested - self.approved
-
-    @property
-    def reduction_rate(self) -> Decimal | None:
-        """核减率, exact; shown rounded to two places of a percent."""
-        return self.reduction / self.requested if self.requested else None
-
-
-def pre_assessment_summary(fiscal_year: int) -> PreAssessmentSummary:
-    """Confirmed pre-assessments of projects of ``fiscal_year`` (one query)."""
-    from .states import PreAssessmentStatus
-
-    rows = list(
-        PreAssessment.objects.filter(project__fiscal_year=fiscal_year, status=PreAssessmentStatus.CONFIRMED).values(
-            "conclusion", "approved_amount", "project__requested_amount"
-        )
-    )
-    by_conclusion: dict[str, int] = {}
-    for row in rows:
-        by_conclusion[row["conclusion"]] = by_conclusion.get(row["conclusion"], 0) + 1
-    return PreAssessmentSummary(
-        fiscal_year=fiscal_year,
-        projects=len(rows),
-        requested=sum((r["project__requested_amount"] for r in rows), Decimal("0.00")),
-        approved=sum((r["approved_amount"] for r in rows), Decimal("0.00")),
-        by_conclusion=by_conclusion,
-    )
-
-
 # -- 绩效指标库 (DESIGN §2) ------------------------------------------------------------------
 
 #: Roles that read every department's library rows: the bureau-wide readers, and those who
