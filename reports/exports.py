@@ -7,16 +7,24 @@ Amounts are 万元 and rates percent, both rounded half up to two places before 
 written (``in_wan``, ``rate_pct``), so a cell holds exactly what the screen shows and
 Excel's own (binary) rounding never changes a figure. The public workbook (a disclosed
 year's) leaves out the per-project pre-assessment sheet and the import's file name.
+
+The screens' lists go out from here too, in the same look (bold headers on one fill): a
+campaign's self-evaluations, a monitoring round's reports, a year's pre-assessments and the
+deadline board. The views read the data through the selectors and pass it in as plain
+objects; each builder returns the file's bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -25,8 +33,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from processes.files import xlsx_response
 from processes.scoring import rate_pct
-from processes.states import Conclusion, Grade
-from processes.units import in_wan, in_yi
+from processes.services.evaluation import budget_of
+from processes.states import Conclusion, Grade, Light, ReportStatus
+from processes.units import half_up, in_wan, in_yi, percent_text
 
 from .figures import GRADES, AnnualReport, ProjectTable
 from .titles import department_title, key_evaluation_title, recheck_title, report_title
@@ -424,3 +433,421 @@ def annual_report_response(report: AnnualReport, *, public: bool = False) -> Htt
         xlsx_filename(report),
         fallback=f"annual-report-{report.year}.xlsx",
     )
+
+
+# -- the screens' workbooks -------------------------------------------------------------------
+#
+# The lists the screens export (a campaign, a monitoring round, a year's pre-assessments, the
+# deadline board): the views read the data through the selectors and pass it in; these lay it
+# out, headers bold on the attachments' fill, and return the file's bytes.
+
+DATETIME = "yyyy-mm-dd hh:mm"
+
+
+def _header(sheet: Worksheet, values: Iterable[Any]) -> int:
+    row = _append(sheet, values)
+    _style_row(sheet, row, font=BOLD, fill=HEADER_FILL)
+    return row
+
+
+def _saved(book: Workbook) -> bytes:
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _rate_text(rate: Decimal | None) -> str:
+    """A rate already in percent as text: 15.15 → "15.15%"; none is ""."""
+    return "" if rate is None else f"{rate}%"
+
+
+def evaluation_campaign_xlsx(campaign: Any, overview: dict[str, Any], listed: Iterable[Any]) -> bytes:
+    """总览 (counts by status and grade, 优良率), 分部门 and 自评清单 of a campaign
+    (``campaign_overview``'s figures and the self-evaluations listed, their sheet and re-check
+    loaded); amounts in 万元."""
+    grades = list(Grade)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("总览")
+    _append(sheet, [campaign.title])
+    sheet["A1"].font = TITLE
+    _append(sheet, [_("年度"), campaign.fiscal_year])
+    _append(sheet, [])
+    _header(sheet, [_("自评项目数"), *[str(label) for _v, label, _n in overview["statuses"]]])
+    _append(sheet, [overview["total"], *[n for _v, _l, n in overview["statuses"]]])
+    _append(sheet, [])
+    _header(sheet, [*[str(g.label) for g in grades], _("优良率")])
+    _append(sheet, [*[n for _v, _l, n in overview["grades"]], _rate_text(overview["rate"])])
+
+    by_department = book.create_sheet(_("分部门"))
+    _header(
+        by_department,
+        [_("预算部门编码"), _("预算部门"), _("项目数"), _("已确认"), *[str(g.label) for g in grades], _("优良率")],
+    )
+    for row in overview["departments"]:
+        _append(
+            by_department,
+            [row["code"], row["name"], row["projects"], row["accepted"], *row["grades"], _rate_text(row["rate"])],
+        )
+
+    listing = book.create_sheet(_("自评清单"))
+    _header(
+        listing,
+        [
+            _("预算部门"),
+            _("项目编码"),
+            _("项目名称"),
+            _("状态"),
+            _("预算数（万元）"),
+            _("执行数（万元）"),
+            _("预算执行率"),
+            _("自评得分"),
+            _("自评等次"),
+            _("复核得分"),
+            _("复核等次"),
+        ],
+    )
+    for se in listed:
+        s = se.sheet
+        recheck = getattr(se, "recheck", None)
+        _append(
+            listing,
+            [
+                se.project.department.name,
+                se.project.code,
+                se.project.name,
+                se.get_status_display(),
+                in_wan(s.budget if s else budget_of(se.project)),
+                in_wan(s.executed if s else None),
+                _rate_text(s.execution_rate if s else None),
+                se.score,
+                se.get_grade_display() if se.grade else "",
+                recheck.final_score if recheck else None,
+                recheck.get_final_grade_display() if recheck and recheck.final_grade else "",
+            ],
+            [None, None, None, None, AMOUNT, AMOUNT, None, SCORE, None, SCORE],
+        )
+    return _saved(book)
+
+
+# The monitoring round's workbook reads lights, reasons and rates as the round's pages do.
+
+#: The lights in the order the screens list them (worst first).
+LIGHT_ORDER = [Light.RED, Light.YELLOW, Light.GREEN, Light.BLUE, Light.NONE]
+
+
+def _reason(reason: str) -> str:
+    """A light's reason (a message id) as read; "" for none (gettext("") is the catalog's header)."""
+    return _(reason) if reason else ""
+
+
+def _percent(value: Decimal | None) -> str:
+    """A rate already in percent, to two places: 45.8333 → "45.83%"; None → ""."""
+    return "" if value is None else f"{half_up(value)}%"
+
+
+def _indicators(items: Iterable[Any]) -> str:
+    return "；".join(f"{item.target_row.name}（{_reason(item.reason) or Light(item.light).label}）" for item in items)
+
+
+def monitoring_round_xlsx(overview: Any, reports: Iterable[Any]) -> bytes:
+    """总览 (pace, counts by light and status, by department), 红灯项目 (with their causes)
+    and 报告清单 (every report listed, its indicators loaded): ``round_overview``'s figures;
+    amounts in yuan and in 万元."""
+    round_ = overview.round
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("总览")
+    _append(sheet, [round_.title])
+    sheet["A1"].font = TITLE
+    _append(
+        sheet,
+        [
+            _("监控期间"),
+            _("%(year)s 年 %(start)s—%(end)s 月")
+            % {"year": round_.fiscal_year, "start": round_.start_month, "end": round_.end_month},
+        ],
+    )
+    _append(sheet, [])
+    _header(
+        sheet,
+        [
+            _("纳入测算的报告数"),
+            _("执行数（元）"),
+            _("执行数（万元）"),
+            _("预算数（元）"),
+            _("预算数（万元）"),
+            _("支出进度"),
+            _("时序进度"),
+            _("支出进度与时序进度之比"),
+            _("支出进度灯"),
+        ],
+    )
+    pace = overview.pace
+    _append(
+        sheet,
+        [
+            pace.reports,
+            pace.executed,
+            in_wan(pace.executed),
+            pace.budget,
+            in_wan(pace.budget),
+            percent_text(pace.execution_rate),
+            percent_text(pace.time_pace),
+            _percent(pace.ratio),
+            str(Light(pace.reading.light).label),
+        ],
+        [COUNT, AMOUNT, AMOUNT, AMOUNT, AMOUNT],
+    )
+    _append(sheet, [])
+    _header(sheet, [_("报告数"), *[str(light.label) for light in LIGHT_ORDER]])
+    _append(sheet, [overview.total, *[overview.by_light.get(light.value, 0) for light in LIGHT_ORDER]])
+    _append(sheet, [])
+    _header(sheet, [str(s.label) for s in ReportStatus])
+    _append(sheet, [overview.by_status.get(s.value, 0) for s in ReportStatus])
+    _append(sheet, [])
+    _header(
+        sheet,
+        [
+            _("预算部门编码"),
+            _("预算部门"),
+            _("报告数"),
+            *[str(light.label) for light in LIGHT_ORDER],
+            _("执行数（元）"),
+            _("预算数（元）"),
+            _("执行数（万元）"),
+            _("预算数（万元）"),
+            _("支出进度"),
+            _("支出进度与时序进度之比"),
+        ],
+    )
+    for row in overview.departments:
+        _append(
+            sheet,
+            [
+                row.code,
+                row.name,
+                row.total,
+                *[row.by_light[light] for light in LIGHT_ORDER],
+                row.pace.executed,
+                row.pace.budget,
+                in_wan(row.pace.executed),
+                in_wan(row.pace.budget),
+                percent_text(row.pace.execution_rate),
+                _percent(row.pace.ratio),
+            ],
+            [None, None, COUNT, *[COUNT] * len(LIGHT_ORDER), AMOUNT, AMOUNT, AMOUNT, AMOUNT],
+        )
+
+    red = book.create_sheet(_("红灯项目"))
+    _header(
+        red,
+        [
+            _("预算部门"),
+            _("项目编码"),
+            _("项目名称"),
+            _("支出进度灯"),
+            _("支出进度说明"),
+            _("红灯指标"),
+            _("偏差原因"),
+            _("纠偏措施"),
+        ],
+    )
+    for report in overview.red:
+        _append(
+            red,
+            [
+                report.project.department.name,
+                report.project.code,
+                report.project.name,
+                str(Light(report.spending_light).label),
+                _reason(report.spending_reason),
+                _indicators(getattr(report, "red_indicators", [])),
+                report.deviation_causes,
+                report.measures,
+            ],
+        )
+
+    listing = book.create_sheet(_("报告清单"))
+    _header(
+        listing,
+        [
+            _("预算部门"),
+            _("项目编码"),
+            _("项目名称"),
+            _("状态"),
+            _("年初预算数（元）"),
+            _("调整后预算（元）"),
+            _("截至期末执行数（元）"),
+            _("截至期末执行数（万元）"),
+            _("执行预算数（万元）"),
+            _("预计全年执行数（元）"),
+            _("支出进度与时序进度之比"),
+            _("支出进度灯"),
+            _("项目预警灯"),
+            _("红灯、黄灯指标"),
+            _("申请调整预算"),
+            _("申请调整后金额（元）"),
+            _("处置方式"),
+            _("调整前预算（元）"),
+            _("调整后预算金额（元）"),
+        ],
+    )
+    for report in reports:
+        warned = [i for i in report.indicators.all() if i.light in (Light.RED, Light.YELLOW)]
+        _append(
+            listing,
+            [
+                report.project.department.name,
+                report.project.code,
+                report.project.name,
+                report.get_status_display(),
+                report.budget,
+                report.adjusted_budget,
+                report.executed,
+                in_wan(report.executed),
+                in_wan(report.budget_in_force),
+                report.expected_full_year,
+                _percent(report.spending_rate),
+                report.get_spending_light_display(),
+                report.get_light_display(),
+                _indicators(warned),
+                _("是") if report.adjustment_requested else _("否"),
+                report.proposed_amount,
+                report.get_disposal_display() if report.disposal else "",
+                report.amount_before,
+                report.amount_after,
+            ],
+            [None, None, None, None, *[AMOUNT] * 6, None, None, None, None, None, AMOUNT, None, AMOUNT, AMOUNT],
+        )
+    return _saved(book)
+
+
+def pre_assessment_summary_xlsx(
+    year: int, summary: Any, counts: Sequence[tuple[Any, int]], rows: Iterable[Any]
+) -> bytes:
+    """汇总: a year's confirmed pre-assessments (``reports.figures.pre_assessment_summary``),
+    its conclusions counted, then one project a row; amounts in 万元."""
+
+    def w(amount: Decimal | int) -> float:  # the cell's number; the exact amount stays in the database
+        return float(in_wan(amount))
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("汇总")
+    _append(sheet, [_("%(year)s年度事前绩效评估汇总") % {"year": year}])
+    sheet["A1"].font = TITLE
+    _header(sheet, [_("评估项目数"), _("送审金额（万元）"), _("审定金额（万元）"), _("核减金额（万元）"), _("核减率")])
+    _append(
+        sheet,
+        [
+            summary.projects,
+            w(summary.requested),
+            w(summary.approved),
+            w(summary.reduction),
+            _rate_text(summary.reduction_rate),
+        ],
+        [COUNT, AMOUNT, AMOUNT, AMOUNT],
+    )
+    _append(sheet, [])
+    _header(sheet, [str(label) for label, _count in counts])
+    _append(sheet, [count for _label, count in counts])
+    _append(sheet, [])
+    _header(
+        sheet,
+        [
+            _("预算部门"),
+            _("项目编码"),
+            _("项目名称"),
+            _("送审金额（万元）"),
+            _("审定金额（万元）"),
+            _("核减金额（万元）"),
+            _("评估结论"),
+        ],
+    )
+    for pa in rows:
+        _append(
+            sheet,
+            [
+                pa.project.department.name,
+                pa.project.code,
+                pa.project.name,
+                w(pa.requested_amount),
+                w(pa.approved_amount),
+                w(pa.reduction),
+                pa.get_conclusion_display(),
+            ],
+            [None, None, None, AMOUNT, AMOUNT, AMOUNT],
+        )
+    return _saved(book)
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """A time as a naive Asia/Shanghai datetime (XLSX cells hold no zone)."""
+    if value is None:
+        return None
+    return timezone.localtime(value, SHANGHAI).replace(tzinfo=None)
+
+
+def deadline_board_xlsx(rows: Iterable[Any], record: dict[str, Any], now: datetime, *, site_url: str) -> bytes:
+    """督办清单 (every row of the board — kind_label, title, department, project, due_at,
+    original_due_at, overdue, days, status, url — its link absolute under ``site_url``) and
+    按期完成情况 (``completion_record``: department × month); times in Asia/Shanghai."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("督办清单")
+    _append(sheet, [_("督办看板"), _("导出时间"), _local(now)], [None, None, DATETIME])
+    _header(
+        sheet,
+        [
+            _("类型"),
+            _("事项"),
+            _("预算部门"),
+            _("预算项目"),
+            _("期限"),
+            _("原定期限"),
+            _("期限状态"),
+            _("天数"),
+            _("状态"),
+            _("链接"),
+        ],
+    )
+    base = site_url.rstrip("/")
+    for row in rows:
+        _append(
+            sheet,
+            [
+                row.kind_label,
+                row.title,
+                row.department,
+                row.project,
+                _local(row.due_at),
+                _local(row.original_due_at),
+                _("已逾期") if row.overdue else _("即将到期"),
+                row.days,
+                row.status,
+                base + row.url,
+            ],
+            [None, None, None, None, DATETIME, DATETIME, None, COUNT],
+        )
+    for column, width in zip("ABCDEFGHIJ", (10, 40, 20, 30, 18, 18, 10, 8, 14, 40), strict=True):
+        sheet.column_dimensions[column].width = width
+
+    done = book.create_sheet(_("按期完成情况"))
+    _header(done, [_("预算部门编码"), _("预算部门"), _("月份"), _("按期销号"), _("逾期销号"), _("按期率")])
+    for dept in record["departments"]:
+        for month, cell in zip(record["months"], dept["cells"], strict=True):
+            if cell["on_time"] or cell["late"]:
+                _append(
+                    done,
+                    [dept["code"], dept["name"], month.strftime("%Y-%m"), cell["on_time"], cell["late"], cell["rate"]],
+                )
+        _append(done, [dept["code"], dept["name"], _("合计"), dept["on_time"], dept["late"], dept["rate"]])
+    return _saved(book)

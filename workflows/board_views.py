@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +28,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import CharField, Count, F, Q, QuerySet, Value
 from django.db.models.functions import TruncMonth
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,15 +40,16 @@ from viewflow.workflow.status import PROCESS, STATUS
 from accounts.models import Department
 from processes import charts
 from processes.clock import deadline_clock
+from processes.files import xlsx_response
 from processes.models import Rectification
 from processes.states import RECTIFICATION_OPEN, RectificationStatus
+from reports import exports
 
 from .nodes import task_title_of
 from .task_status import task_state, task_state_label
 
 PAGE_SIZE = 50
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOARD_PERMISSION = "processes.view_all_projects"
 
 RECTIFICATION = "rectification"
@@ -418,13 +417,6 @@ def deadline_board(request):
     return render(request, template, context)
 
 
-def _local(value: datetime | None) -> datetime | None:
-    """A time as a naive Asia/Shanghai datetime (XLSX cells hold no zone)."""
-    if value is None:
-        return None
-    return timezone.localtime(value, SHANGHAI).replace(tzinfo=None)
-
-
 @login_required
 @require_GET
 def deadline_board_xlsx(request):
@@ -434,68 +426,10 @@ def deadline_board_xlsx(request):
     now = timezone.now()
     _form, filters = _board_filters(request)
     rows = board_rows(board_keys(filters, now), now)
-    book = board_workbook(rows, completion_record(now), now)
-    out = BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
     stamp = timezone.localtime(now, SHANGHAI).strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="deadline-board-{stamp}.xlsx"'
-    return response
-
-
-def board_workbook(rows: list[BoardRow], record: dict[str, Any], now: datetime):
-    """督办清单 (every row) and 按期完成情况 (department × month)."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = _("督办清单")
-    sheet.append([_("督办看板"), _("导出时间"), _local(now)])
-    sheet["C1"].number_format = "yyyy-mm-dd hh:mm"
-    sheet.append(
-        [
-            _("类型"),
-            _("事项"),
-            _("预算部门"),
-            _("预算项目"),
-            _("期限"),
-            _("原定期限"),
-            _("期限状态"),
-            _("天数"),
-            _("状态"),
-            _("链接"),
-        ]
+    filename = f"deadline-board-{stamp}.xlsx"
+    return xlsx_response(
+        exports.deadline_board_xlsx(rows, completion_record(now), now, site_url=settings.SITE_URL),
+        filename,
+        fallback=filename,
     )
-    base = settings.SITE_URL.rstrip("/")
-    for row in rows:
-        sheet.append(
-            [
-                row.kind_label,
-                row.title,
-                row.department,
-                row.project,
-                _local(row.due_at),
-                _local(row.original_due_at),
-                _("已逾期") if row.overdue else _("即将到期"),
-                row.days,
-                row.status,
-                base + row.url,
-            ]
-        )
-    for cells in sheet.iter_rows(min_row=3, min_col=5, max_col=6):
-        for cell in cells:
-            cell.number_format = "yyyy-mm-dd hh:mm"
-    for column, width in zip("ABCDEFGHIJ", (10, 40, 20, 30, 18, 18, 10, 8, 14, 40), strict=True):
-        sheet.column_dimensions[column].width = width
-
-    done = book.create_sheet(_("按期完成情况"))
-    done.append([_("预算部门编码"), _("预算部门"), _("月份"), _("按期销号"), _("逾期销号"), _("按期率")])
-    for dept in record["departments"]:
-        for month, cell in zip(record["months"], dept["cells"], strict=True):
-            if cell["on_time"] or cell["late"]:
-                done.append(
-                    [dept["code"], dept["name"], month.strftime("%Y-%m"), cell["on_time"], cell["late"], cell["rate"]]
-                )
-        done.append([dept["code"], dept["name"], _("合计"), dept["on_time"], dept["late"], dept["rate"]])
-    return book

@@ -20,7 +20,6 @@ PermissionDenied 403.
 from __future__ import annotations
 
 from decimal import Decimal
-from io import BytesIO
 from typing import Any
 
 from django.contrib import messages
@@ -28,7 +27,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -40,6 +39,7 @@ from accounts.models import User
 from accounts.roles import Role
 from processes import charts, transitions
 from processes.errors import ActionNotAllowed
+from processes.files import xlsx_response
 from processes.models import AuditEvent, EvaluationCampaign, Finding, Job, Recheck, SelfEvaluation
 from processes.permissions import holds
 from processes.scoring import rate_pct
@@ -53,6 +53,7 @@ from processes.selectors import (
 from processes.services import evaluation, findings
 from processes.states import Grade, SampleMethod, ScoreSection, SelfEvaluationStatus
 from processes.units import in_wan
+from reports import exports
 from reports.figures import excellent_or_good_rate
 
 from .evaluation_forms import (
@@ -75,7 +76,6 @@ from .evaluation_forms import (
 PAGE_SIZE = 50
 #: The sampling form lists at most this many candidates to tick (filter to narrow).
 POOL_SHOWN = 200
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GRADES = list(Grade)
 SECTIONS = [ScoreSection.OUTPUT, ScoreSection.OUTCOME, ScoreSection.SATISFACTION]
 
@@ -388,81 +388,19 @@ def _rate_chart(campaign, overview: dict[str, Any]) -> charts.Chart:
 @require_GET
 def evaluation_campaign_xlsx(request, pk):
     """The campaign's figures and its self-evaluation list (the page's filters) as XLSX, in
-    Chinese, amounts in 万元. A department's people get their own department's."""
-    from openpyxl import Workbook
-
+    Chinese, amounts in 万元 (reports.exports). A department's people get their own department's."""
     user = request.user
     campaign = _campaign_get(user, pk)
     department = department_of(user)
     filters = SelfEvaluationFilterForm(request.GET or None, show_department=department is None).filters()
     overview = campaign_overview(_self_evaluations(user, campaign, {"department": filters.get("department")}))
     listed = _listed(_self_evaluations(user, campaign, filters))
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = _("总览")
-    sheet.append([campaign.title])
-    sheet.append([_("年度"), campaign.fiscal_year])
-    sheet.append([])
-    sheet.append([_("自评项目数"), *[str(label) for _v, label, _n in overview["statuses"]]])
-    sheet.append([overview["total"], *[n for _v, _l, n in overview["statuses"]]])
-    sheet.append([])
-    sheet.append([*[str(g.label) for g in GRADES], _("优良率")])
-    sheet.append([*[n for _v, _l, n in overview["grades"]], _pct(overview["rate"])])
-
-    by_department = book.create_sheet(_("分部门"))
-    by_department.append(
-        [_("预算部门编码"), _("预算部门"), _("项目数"), _("已确认"), *[str(g.label) for g in GRADES], _("优良率")]
+    filename = f"self-evaluation-{campaign.fiscal_year}.xlsx"
+    return xlsx_response(
+        exports.evaluation_campaign_xlsx(campaign, overview, listed.iterator(chunk_size=500)),
+        filename,
+        fallback=filename,
     )
-    for row in overview["departments"]:
-        by_department.append(
-            [row["code"], row["name"], row["projects"], row["accepted"], *row["grades"], _pct(row["rate"])]
-        )
-
-    listing = book.create_sheet(_("自评清单"))
-    listing.append(
-        [
-            _("预算部门"),
-            _("项目编码"),
-            _("项目名称"),
-            _("状态"),
-            _("预算数（万元）"),
-            _("执行数（万元）"),
-            _("预算执行率"),
-            _("自评得分"),
-            _("自评等次"),
-            _("复核得分"),
-            _("复核等次"),
-        ]
-    )
-    for se in listed.iterator(chunk_size=500):
-        s = se.sheet
-        recheck = getattr(se, "recheck", None)
-        listing.append(
-            [
-                se.project.department.name,
-                se.project.code,
-                se.project.name,
-                se.get_status_display(),
-                _wan(s.budget if s else evaluation.budget_of(se.project)),
-                _wan(s.executed if s else None),
-                _pct(s.execution_rate if s else None),
-                se.score,
-                se.get_grade_display() if se.grade else "",
-                recheck.final_score if recheck else None,
-                recheck.get_final_grade_display() if recheck and recheck.final_grade else "",
-            ]
-        )
-    out = BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="self-evaluation-{campaign.fiscal_year}.xlsx"'
-    return response
-
-
-def _pct(value: Decimal | None) -> str:
-    return "" if value is None else f"{value}%"
 
 
 def _wan(amount: Decimal | None) -> Decimal | None:

@@ -17,14 +17,13 @@ kept; PermissionDenied 403.
 from __future__ import annotations
 
 from decimal import Decimal
-from io import BytesIO
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,9 +32,9 @@ from viewflow.workflow.exceptions import FlowLockFailed
 
 from processes import charts
 from processes.errors import ActionNotAllowed
+from processes.files import xlsx_response
 from processes.models import AuditEvent, Job, MonitoringReport, MonitoringRound
 from processes.selectors import (
-    RoundOverview,
     department_summary,
     monitoring_department_get_for,
     monitoring_department_of,
@@ -62,6 +61,8 @@ from processes.services.monitoring import (
 from processes.states import Disposal, Light, ReportStatus
 from processes.transitions import available
 from processes.units import half_up, in_wan, percent_text
+from reports import exports
+from reports.exports import LIGHT_ORDER
 
 from . import services
 from .evaluation_views import add_finding_from_page, findings_context, remove_finding_from_page
@@ -81,9 +82,6 @@ from .monitoring_forms import (
 PAGE_SIZE = 50
 #: The overview page lists at most this many red projects (the XLSX lists them all).
 RED_SHOWN = 100
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: The lights in the order the screens list them (worst first).
-LIGHT_ORDER = [Light.RED, Light.YELLOW, Light.GREEN, Light.BLUE, Light.NONE]
 
 #: The report's audited actions as its history shows them.
 HISTORY_LABELS = {
@@ -364,181 +362,12 @@ def monitoring_round_xlsx(request, pk):
         raise Http404
     _form, filters, reports = _filtered(request, round_, forced_department=forced)
     overview = round_overview(round_, filters)
-    book = overview_workbook(overview, reports.prefetch_related("indicators__target_row"))
-    out = BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = (
-        f'attachment; filename="monitoring-{round_.fiscal_year}-{round_.start_month:02d}-{round_.end_month:02d}.xlsx"'
+    filename = f"monitoring-{round_.fiscal_year}-{round_.start_month:02d}-{round_.end_month:02d}.xlsx"
+    return xlsx_response(
+        exports.monitoring_round_xlsx(overview, reports.prefetch_related("indicators__target_row")),
+        filename,
+        fallback=filename,
     )
-    return response
-
-
-def _red_indicators(report: MonitoringReport, items) -> str:
-    return "；".join(f"{item.target_row.name}（{_reason(item.reason) or Light(item.light).label}）" for item in items)
-
-
-def overview_workbook(overview: RoundOverview, reports):
-    """The workbook: 总览 (pace, counts by light and status, by department), 红灯项目
-    (with their causes) and 报告清单 (every report of the filtered list)."""
-    from openpyxl import Workbook
-
-    round_ = overview.round
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = _("总览")
-    pace = _pace_view(overview.pace)
-    sheet.append([round_.title])
-    sheet.append(
-        [
-            _("监控期间"),
-            _("%(year)s 年 %(start)s—%(end)s 月")
-            % {"year": round_.fiscal_year, "start": round_.start_month, "end": round_.end_month},
-        ]
-    )
-    sheet.append([])
-    sheet.append(
-        [
-            _("纳入测算的报告数"),
-            _("执行数（元）"),
-            _("执行数（万元）"),
-            _("预算数（元）"),
-            _("预算数（万元）"),
-            _("支出进度"),
-            _("时序进度"),
-            _("支出进度与时序进度之比"),
-            _("支出进度灯"),
-        ]
-    )
-    sheet.append(
-        [
-            overview.pace.reports,
-            overview.pace.executed,
-            wan(overview.pace.executed),
-            overview.pace.budget,
-            wan(overview.pace.budget),
-            pace["execution_rate"],
-            pace["time_pace"],
-            pace["ratio"],
-            str(pace["light_label"]),
-        ]
-    )
-    sheet.append([])
-    sheet.append([_("报告数"), *[str(label) for _value, label, _n in _light_counts(overview.by_light)]])
-    sheet.append([overview.total, *[n for _value, _label, n in _light_counts(overview.by_light)]])
-    sheet.append([])
-    sheet.append([str(s.label) for s in ReportStatus])
-    sheet.append([overview.by_status.get(s.value, 0) for s in ReportStatus])
-    sheet.append([])
-    sheet.append(
-        [
-            _("预算部门编码"),
-            _("预算部门"),
-            _("报告数"),
-            *[str(light.label) for light in LIGHT_ORDER],
-            _("执行数（元）"),
-            _("预算数（元）"),
-            _("执行数（万元）"),
-            _("预算数（万元）"),
-            _("支出进度"),
-            _("支出进度与时序进度之比"),
-        ]
-    )
-    for row in overview.departments:
-        dept_pace = _pace_view(row.pace)
-        sheet.append(
-            [
-                row.code,
-                row.name,
-                row.total,
-                *[row.by_light[light] for light in LIGHT_ORDER],
-                row.pace.executed,
-                row.pace.budget,
-                wan(row.pace.executed),
-                wan(row.pace.budget),
-                dept_pace["execution_rate"],
-                dept_pace["ratio"],
-            ]
-        )
-
-    red = book.create_sheet(_("红灯项目"))
-    red.append(
-        [
-            _("预算部门"),
-            _("项目编码"),
-            _("项目名称"),
-            _("支出进度灯"),
-            _("支出进度说明"),
-            _("红灯指标"),
-            _("偏差原因"),
-            _("纠偏措施"),
-        ]
-    )
-    for report in overview.red:
-        red.append(
-            [
-                report.project.department.name,
-                report.project.code,
-                report.project.name,
-                str(Light(report.spending_light).label),
-                _reason(report.spending_reason),
-                _red_indicators(report, getattr(report, "red_indicators", [])),
-                report.deviation_causes,
-                report.measures,
-            ]
-        )
-
-    listing = book.create_sheet(_("报告清单"))
-    listing.append(
-        [
-            _("预算部门"),
-            _("项目编码"),
-            _("项目名称"),
-            _("状态"),
-            _("年初预算数（元）"),
-            _("调整后预算（元）"),
-            _("截至期末执行数（元）"),
-            _("截至期末执行数（万元）"),
-            _("执行预算数（万元）"),
-            _("预计全年执行数（元）"),
-            _("支出进度与时序进度之比"),
-            _("支出进度灯"),
-            _("项目预警灯"),
-            _("红灯、黄灯指标"),
-            _("申请调整预算"),
-            _("申请调整后金额（元）"),
-            _("处置方式"),
-            _("调整前预算（元）"),
-            _("调整后预算金额（元）"),
-        ]
-    )
-    for report in reports:
-        warned = [i for i in report.indicators.all() if i.light in (Light.RED, Light.YELLOW)]
-        listing.append(
-            [
-                report.project.department.name,
-                report.project.code,
-                report.project.name,
-                report.get_status_display(),
-                report.budget,
-                report.adjusted_budget,
-                report.executed,
-                wan(report.executed),
-                wan(report.budget_in_force),
-                report.expected_full_year,
-                percent(report.spending_rate),
-                report.get_spending_light_display(),
-                report.get_light_display(),
-                _red_indicators(report, warned),
-                _("是") if report.adjustment_requested else _("否"),
-                report.proposed_amount,
-                report.get_disposal_display() if report.disposal else "",
-                report.amount_before,
-                report.amount_after,
-            ]
-        )
-    return book
 
 
 # -- a report -------------------------------------------------------------------------------------

@@ -11,12 +11,11 @@ ValidationError 400 with form errors; PermissionDenied 403.
 from __future__ import annotations
 
 from decimal import Decimal
-from io import BytesIO
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,14 +24,15 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from accounts.roles import BUREAU_WIDE_READERS, Role
 from processes import transitions
 from processes.errors import ActionNotAllowed
-from processes.files import file_response
+from processes.files import file_response, xlsx_response
 from processes.models import PanelMember, PreAssessment
 from processes.permissions import holds
 from processes.selectors import project_get_for, project_list_for
 from processes.services import pre_assessment as pa_services
 from processes.services.pre_assessment import dimensions
 from processes.states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
-from processes.units import half_up, in_wan
+from processes.units import half_up
+from reports import exports
 from reports.figures import pre_assessment_summary
 
 from . import services
@@ -363,55 +363,10 @@ def pre_assessment_year_summary(request):
 
 @login_required
 def pre_assessment_year_summary_xlsx(request):
-    """The year summary as an XLSX workbook (amounts in 万元, Chinese headers)."""
-    from openpyxl import Workbook
-
+    """The year summary as an XLSX workbook (amounts in 万元, Chinese headers; reports.exports)."""
     year, summary, rows, counts = _summary_for(request)
-
-    def w(amount) -> float:  # the cell's number; the exact amount stays in the database
-        return float(in_wan(amount))
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = _("汇总")
-    sheet.append([_("%(year)s年度事前绩效评估汇总") % {"year": year}])
-    sheet.append([_("评估项目数"), _("送审金额（万元）"), _("审定金额（万元）"), _("核减金额（万元）"), _("核减率")])
-    sheet.append([summary.projects, w(summary.requested), w(summary.approved), w(summary.reduction), _rate(summary)])
-    sheet.append([])
-    sheet.append([str(label) for label, _count in counts])
-    sheet.append([count for _label, count in counts])
-    sheet.append([])
-    sheet.append(
-        [
-            _("预算部门"),
-            _("项目编码"),
-            _("项目名称"),
-            _("送审金额（万元）"),
-            _("审定金额（万元）"),
-            _("核减金额（万元）"),
-            _("评估结论"),
-        ]
-    )
-    for pa in rows:
-        sheet.append(
-            [
-                pa.project.department.name,
-                pa.project.code,
-                pa.project.name,
-                w(pa.requested_amount),
-                w(pa.approved_amount),
-                w(pa.reduction),
-                pa.get_conclusion_display(),
-            ]
-        )
-    out = BytesIO()
-    book.save(out)
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="pre-assessment-summary-{year}.xlsx"'
-    return response
+    filename = f"pre-assessment-summary-{year}.xlsx"
+    return xlsx_response(exports.pre_assessment_summary_xlsx(year, summary, counts, rows), filename, fallback=filename)
 
 
 @login_required
