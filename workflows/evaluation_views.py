@@ -52,7 +52,6 @@ from processes.selectors import (
 )
 from processes.services import evaluation, findings
 from processes.states import Grade, SampleMethod, ScoreSection, SelfEvaluationStatus
-from processes.units import in_wan
 from reports import exports
 from reports.figures import excellent_or_good_rate
 
@@ -401,10 +400,6 @@ def evaluation_campaign_xlsx(request, pk):
         filename,
         fallback=filename,
     )
-
-
-def _wan(amount: Decimal | None) -> Decimal | None:
-    return in_wan(amount)  # half-up (processes.units); this copy rounded half-even
 
 
 # -- re-checks of a campaign ------------------------------------------------------------------
