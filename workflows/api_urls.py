@@ -6,16 +6,8 @@ from rest_framework.routers import SimpleRouter
 from . import commissioned_api_urls, evaluation_api_urls, rectification_api_urls
 from .api import ProjectViewSet, TaskViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
-from .pre_assessment_api import PreAssessmentBeginView, PreAssessmentViewSet
-from .target_api import (
-    ProjectTargetsView,
-    TargetChangeView,
-    TargetDeptReviewView,
-    TargetDraftView,
-    TargetRateView,
-    TargetSubmitView,
-    TargetVersionView,
-)
+from .pre_assessment_api import PreAssessmentViewSet
+from .target_api import ProjectTargetsViewSet
 
 router = SimpleRouter(use_regex_path=False)
 router.register("projects", ProjectViewSet, basename="project")
@@ -24,19 +16,26 @@ router.register("pre-assessments", PreAssessmentViewSet, basename="pre-assessmen
 router.register("monitoring/rounds", MonitoringRoundViewSet, basename="monitoring-round")
 router.register("monitoring/reports", MonitoringReportViewSet, basename="monitoring-report")
 
+# The targets are a project's, the review begins on one: ViewSet methods mapped on the
+# project's paths, where a router (which routes under the ViewSet's own prefix) cannot put them.
+targets = ProjectTargetsViewSet.as_view({"get": "versions"})
+targets_draft = ProjectTargetsViewSet.as_view({"post": "draft"})
+targets_change = ProjectTargetsViewSet.as_view({"post": "change"})
+target = ProjectTargetsViewSet.as_view({"get": "retrieve", "put": "save"})
+target_submit = ProjectTargetsViewSet.as_view({"post": "submit"})
+target_dept_review = ProjectTargetsViewSet.as_view({"post": "dept_review"})
+target_rate = ProjectTargetsViewSet.as_view({"post": "rate"})
+pre_assessment_begin = PreAssessmentViewSet.as_view({"post": "begin"})
+
 urlpatterns = [
-    path("projects/<id:pk>/pre-assessment/", PreAssessmentBeginView.as_view(), name="project-pre-assessment"),
-    path("projects/<id:pk>/targets/", ProjectTargetsView.as_view(), name="project-targets"),
-    path("projects/<id:pk>/targets/draft/", TargetDraftView.as_view(), name="project-targets-draft"),
-    path("projects/<id:pk>/targets/change/", TargetChangeView.as_view(), name="project-targets-change"),
-    path("projects/<id:pk>/targets/<id:number>/", TargetVersionView.as_view(), name="project-target"),
-    path("projects/<id:pk>/targets/<id:number>/submit/", TargetSubmitView.as_view(), name="project-target-submit"),
-    path(
-        "projects/<id:pk>/targets/<id:number>/dept-review/",
-        TargetDeptReviewView.as_view(),
-        name="project-target-dept-review",
-    ),
-    path("projects/<id:pk>/targets/<id:number>/rate/", TargetRateView.as_view(), name="project-target-rate"),
+    path("projects/<id:pk>/pre-assessment/", pre_assessment_begin, name="project-pre-assessment"),
+    path("projects/<id:pk>/targets/", targets, name="project-targets"),
+    path("projects/<id:pk>/targets/draft/", targets_draft, name="project-targets-draft"),
+    path("projects/<id:pk>/targets/change/", targets_change, name="project-targets-change"),
+    path("projects/<id:pk>/targets/<id:number>/", target, name="project-target"),
+    path("projects/<id:pk>/targets/<id:number>/submit/", target_submit, name="project-target-submit"),
+    path("projects/<id:pk>/targets/<id:number>/dept-review/", target_dept_review, name="project-target-dept-review"),
+    path("projects/<id:pk>/targets/<id:number>/rate/", target_rate, name="project-target-rate"),
     *router.urls,
     *evaluation_api_urls.urlpatterns,
     *commissioned_api_urls.urlpatterns,

@@ -21,7 +21,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import Agency, User
 from accounts.roles import Role
@@ -253,23 +252,6 @@ class SummaryFilterSerializer(serializers.Serializer):
 ACTION_ERRORS = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
 
 
-class PreAssessmentBeginView(APIView):
-    """POST /api/projects/{id}/pre-assessment/: finance commissions an agency."""
-
-    @extend_schema(
-        summary=gettext_lazy("发起事前绩效评估（财政绩效科）"),
-        request=BeginSerializer,
-        responses={201: PreAssessmentSerializer, **ACTION_ERRORS},
-    )
-    def post(self, request, pk: int):
-        project = project_get_for(request.user, pk)
-        body = BeginSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        pa = pre_assessment_begin(project=project, actor=request.user, **body.validated_data)
-        pa = get_object_or_404(pre_assessment_list_for(request.user), pk=pa.pk)
-        return Response(PreAssessmentSerializer(pa, context={"request": request}).data, status=status.HTTP_201_CREATED)
-
-
 @extend_schema_view(
     list=extend_schema(
         summary=gettext_lazy("事前绩效评估列表"),
@@ -307,6 +289,20 @@ class PreAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def detail_response(self, pa: PreAssessment) -> Response:
         pa = get_object_or_404(self.get_queryset(), pk=pa.pk)
         return Response(PreAssessmentSerializer(pa, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary=gettext_lazy("发起事前绩效评估（财政绩效科）"),
+        request=BeginSerializer,
+        responses={201: PreAssessmentSerializer, **ACTION_ERRORS},
+    )
+    def begin(self, request, pk: int):  # mapped in workflows/api_urls.py; pk is the project's
+        """POST /api/projects/{id}/pre-assessment/: finance commissions an agency."""
+        project = project_get_for(request.user, pk)
+        body = BeginSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pa = pre_assessment_begin(project=project, actor=request.user, **body.validated_data)
+        pa = get_object_or_404(self.get_queryset(), pk=pa.pk)
+        return Response(PreAssessmentSerializer(pa, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary=gettext_lazy("抽取评审组（受托机构）"),

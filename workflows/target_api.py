@@ -18,9 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from processes.api.fields import IdField, flat_errors
 from processes.api.responses import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
@@ -240,15 +239,22 @@ def _answer(request, target_set: TargetSet, code: int = status.HTTP_200_OK) -> R
     return Response(TargetSetSerializer(fresh, context={"request": request}).data, status=code)
 
 
-class ProjectTargetsView(APIView):
-    """A project's targets: every version with its rows, which one is in force and which open."""
+class ProjectTargetsViewSet(viewsets.ViewSet):
+    """A project's targets: every version with its rows, and each person's action on a version.
+
+    Not routed by a router: workflows/api_urls.py maps each method on its path under
+    /api/projects/{id}/targets/ (``pk`` is the project's id, ``number`` the version's).
+    Every method first finds the project as its reader may (``project_get_for``: 404
+    otherwise); the services check who may act.
+    """
 
     @extend_schema(
         operation_id="project_targets",
         summary=gettext_lazy("项目的绩效目标（全部版本）"),
         responses={200: ProjectTargetsSerializer, **READ_ERRORS},
     )
-    def get(self, request, pk: int):
+    def versions(self, request, pk: int):  # not "list": that would be a list of these objects
+        """A project's targets: every version with its rows, which one is in force and which open."""
         project = project_get_for(request.user, pk)
         versions = list(_versions(project))
         in_force = next((v.number for v in versions if v.status == TargetSetStatus.APPROVED), None)
@@ -260,10 +266,6 @@ class ProjectTargetsView(APIView):
             ).data
         )
 
-
-class TargetDraftView(APIView):
-    """The department starts filing the first version (or gets the one being filed)."""
-
     @extend_schema(
         operation_id="project_targets_draft",
         summary=gettext_lazy("填报绩效目标（部门经办人）"),
@@ -274,15 +276,12 @@ class TargetDraftView(APIView):
         request=None,
         responses={200: TargetSetSerializer, 201: TargetSetSerializer, **ACTION_ERRORS},
     )
-    def post(self, request, pk: int):
+    def draft(self, request, pk: int):
+        """The department starts filing the first version (or gets the one being filed)."""
         project = project_get_for(request.user, pk)
         existed = target_set_open_for(project) is not None
         target_set = target_draft_open(project=project, actor=request.user)
         return _answer(request, target_set, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
-
-
-class TargetChangeView(APIView):
-    """A change request (变更) to the targets in force: a new version to edit and submit."""
 
     @extend_schema(
         operation_id="project_targets_change",
@@ -291,22 +290,20 @@ class TargetChangeView(APIView):
         request=TargetChangeSerializer,
         responses={201: TargetSetSerializer, **ACTION_ERRORS},
     )
-    def post(self, request, pk: int):
+    def change(self, request, pk: int):
+        """A change request (变更) to the targets in force: a new version to edit and submit."""
         project = project_get_for(request.user, pk)
         data = _valid(TargetChangeSerializer, request.data)
         target_set = targets_change_request(project=project, actor=request.user, reason=data["reason"])
         return _answer(request, target_set, status.HTTP_201_CREATED)
-
-
-class TargetVersionView(APIView):
-    """One version: read it; save it as a draft (department staff, while it is editable)."""
 
     @extend_schema(
         operation_id="project_target",
         summary=gettext_lazy("绩效目标的一个版本"),
         responses={200: TargetSetSerializer, **READ_ERRORS},
     )
-    def get(self, request, pk: int, number: int):
+    def retrieve(self, request, pk: int, number: int):
+        """One version: read it; save it as a draft (department staff, while it is editable)."""
         version = _version(project_get_for(request.user, pk), number)
         return Response(TargetSetSerializer(version, context={"request": request}).data)
 
@@ -320,7 +317,8 @@ class TargetVersionView(APIView):
         request=TargetSetWriteSerializer,
         responses={200: TargetSetSerializer, **ACTION_ERRORS},
     )
-    def put(self, request, pk: int, number: int):
+    def save(self, request, pk: int, number: int):
+        """Save a version as a draft (department staff, while it is editable)."""
         target_set = _version(project_get_for(request.user, pk), number)
         data = _valid(TargetSetWriteSerializer, request.data)
         target_set = target_set_save(
@@ -333,10 +331,6 @@ class TargetVersionView(APIView):
         )
         return _answer(request, target_set)
 
-
-class TargetSubmitView(APIView):
-    """Department staff submit the version to their leader."""
-
     @extend_schema(
         operation_id="project_target_submit",
         summary=gettext_lazy("提交绩效目标审核（部门经办人）"),
@@ -344,13 +338,10 @@ class TargetSubmitView(APIView):
         request=None,
         responses={200: TargetSetSerializer, **ACTION_ERRORS},
     )
-    def post(self, request, pk: int, number: int):
+    def submit(self, request, pk: int, number: int):
+        """Department staff submit the version to their leader."""
         target_set = _version(project_get_for(request.user, pk), number)
         return _answer(request, targets_submit(target_set=target_set, actor=request.user))
-
-
-class TargetDeptReviewView(APIView):
-    """The department leader passes the version to the finance section or returns it."""
 
     @extend_schema(
         operation_id="project_target_dept_review",
@@ -358,7 +349,8 @@ class TargetDeptReviewView(APIView):
         request=TargetDeptReviewSerializer,
         responses={200: TargetSetSerializer, **ACTION_ERRORS},
     )
-    def post(self, request, pk: int, number: int):
+    def dept_review(self, request, pk: int, number: int):
+        """The department leader passes the version to the finance section or returns it."""
         target_set = _version(project_get_for(request.user, pk), number)
         data = _valid(TargetDeptReviewSerializer, request.data)
         return _answer(
@@ -367,10 +359,6 @@ class TargetDeptReviewView(APIView):
                 target_set=target_set, actor=request.user, approve=data["approve"], comment=data["comment"]
             ),
         )
-
-
-class TargetRateView(APIView):
-    """The finance section rates the version 优 / 良 / 中 / 差."""
 
     @extend_schema(
         operation_id="project_target_rate",
@@ -382,7 +370,8 @@ class TargetRateView(APIView):
         request=TargetRateSerializer,
         responses={200: TargetSetSerializer, **ACTION_ERRORS},
     )
-    def post(self, request, pk: int, number: int):
+    def rate(self, request, pk: int, number: int):
+        """The finance section rates the version 优 / 良 / 中 / 差."""
         target_set = _version(project_get_for(request.user, pk), number)
         data = _valid(TargetRateSerializer, request.data)
         return _answer(request, targets_rate(target_set=target_set, actor=request.user, **data))

@@ -5,6 +5,7 @@ not now / twice 409, bad data 400."""
 from decimal import Decimal
 
 import pytest
+from django.urls import resolve, reverse
 
 from processes.models import AuditEvent, Indicator, TargetSet
 from processes.states import ProjectStage, TargetRating, TargetSetStatus
@@ -461,3 +462,25 @@ def test_version_lists_the_ratings_only_the_finance_section_may_give_when_the_le
         assert client_for(user).get(url(project, 1)).json()["available_actions"] == []
     listed = client_for(district.finance).get(url(project)).json()["versions"][0]["available_actions"]
     assert sorted(a["name"] for a in listed) == ["approve", "reject", "send_back"]
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "path"),
+    [
+        ("project-targets", {"pk": 7}, "/api/projects/7/targets/"),
+        ("project-targets-draft", {"pk": 7}, "/api/projects/7/targets/draft/"),
+        ("project-targets-change", {"pk": 7}, "/api/projects/7/targets/change/"),
+        ("project-target", {"pk": 7, "number": 2}, "/api/projects/7/targets/2/"),
+        ("project-target-submit", {"pk": 7, "number": 2}, "/api/projects/7/targets/2/submit/"),
+        ("project-target-dept-review", {"pk": 7, "number": 2}, "/api/projects/7/targets/2/dept-review/"),
+        ("project-target-rate", {"pk": 7, "number": 2}, "/api/projects/7/targets/2/rate/"),
+        ("project-pre-assessment", {"pk": 7}, "/api/projects/7/pre-assessment/"),
+    ],
+)
+def test_project_action_urls_keep_their_names_and_paths(name, kwargs, path):
+    """The targets' and the review's start are ViewSet methods mapped on the project's paths:
+    the names clients reverse still give the same paths, and those paths resolve back."""
+    assert reverse(name, kwargs=kwargs) == path
+    match = resolve(path)
+    assert match.url_name == name
+    assert match.kwargs == kwargs
