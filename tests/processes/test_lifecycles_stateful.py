@@ -925,9 +925,14 @@ class ProjectLives(RuleBasedStateMachine):
             elif report.status == ReportStatus.SUBMITTED:
                 self.attempt(monitoring_services.report_dept_review, report=report, actor=leader, approve=True)
             elif report.status == ReportStatus.DEPT_APPROVED:
-                self.attempt(monitoring_services.report_review, report=report, actor=d.finance, decision="clear")
+                # every other report warned, so that disposals follow
+                decision = "warn" if report.pk % 2 else "clear"
+                self.attempt(
+                    monitoring_services.report_review, report=report, actor=d.finance, decision=decision, comment="偏差"
+                )
             elif report.status == ReportStatus.WARNED:
-                self.attempt(dispose_report, report=report, actor=d.finance, disposal=Disposal.NO_ACTION)
+                disposal = DISPOSALS[report.pk // 2 % len(DISPOSALS)]
+                self.attempt(dispose_report, report=report, actor=d.finance, disposal=disposal)
             else:
                 self.attempt(evaluation_services.campaign_launch, actor=d.finance, fiscal_year=YEAR, due_at=self.due)
         elif stage == ProjectStage.EVALUATING:
