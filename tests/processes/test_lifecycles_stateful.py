@@ -15,7 +15,8 @@ rectification), checked after every step:
   them), and the hash chain verifies (``audit_verify``);
 * a refused action wrote nothing and told nobody: no state, audit row, notification or
   flow task changed;
-* what each person sees (``project_list_for``) is unchanged by a refused action, and a
+* what each person sees (``project_list_for``) is unchanged by a refused action (read
+  again after a department's person was refused on another department's project), and a
   department's people never see another department's projects.
 
 200 examples in the normal run (at most 10 rules each, a rule taking up to three steps
@@ -41,6 +42,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
@@ -62,15 +64,20 @@ from processes.errors import ActionNotAllowed
 from processes.models import (
     AuditEvent,
     BudgetProject,
+    CommissionedEvaluation,
+    EvaluationCampaign,
+    EvaluationPanelMember,
     MonitoringReport,
     Opinion,
     PanelMember,
     PreAssessment,
+    Recheck,
     Rectification,
     SelfEvaluation,
     TargetSet,
 )
 from processes.selectors import project_list_for
+from processes.services import commissioned as commissioned_services
 from processes.services import evaluation as evaluation_services
 from processes.services import monitoring as monitoring_services
 from processes.services import pre_assessment as pa_services
@@ -81,9 +88,13 @@ from processes.services.projects import project_create, project_transition
 from processes.services.targets import target_draft_open, target_set_save
 from processes.states import (
     Conclusion,
+    Disposal,
+    EvaluationKind,
+    EvaluationStatus,
     OpinionStatus,
     PreAssessmentStatus,
     ProjectStage,
+    RecheckStatus,
     RectificationStatus,
     ReportStatus,
     SelfEvaluationStatus,
@@ -121,6 +132,9 @@ pre_assessment_begin = _service(
 #: Opening a round starts its reports' flows (workflows.bulk): the workflows service while
 #: the processes one does not start them itself.
 round_open = _service(("workflows.services", "monitoring_round_open"), ("processes.services.monitoring", "round_open"))
+report_dispose = _service(
+    ("workflows.services", "monitoring_dispose"), ("processes.services.monitoring", "report_dispose")
+)
 
 DEEP = os.environ.get("JIXIAO_TEST_DEEP", "") not in ("", "0")
 EXAMPLES = int(os.environ.get("JIXIAO_TEST_EXAMPLES", 1000 if DEEP else 200))
@@ -154,6 +168,11 @@ PROJECT_ACTIONS = [
 RATINGS = ["excellent", "good", "fair", "poor"]
 CONCLUSIONS = [Conclusion.SUPPORT, Conclusion.PARTIAL, Conclusion.REJECT]
 REVIEW_DECISIONS = ["clear", "warn", "return"]
+DISPOSALS = [Disposal.ADJUST, Disposal.SUSPEND, Disposal.STOP_PAYMENTS, Disposal.NO_ACTION]
+#: A key evaluation's framework and the agency's scores (tests/processes/test_commissioned.py).
+FRAMEWORK = {"decision": "15", "process": "25", "output": "30", "outcome": "30"}
+EVAL_SCORES = {"decision": "14", "process": "22.5", "output": "27", "outcome": "25"}
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 FULL_SCORES = {"necessity": "18", "economy": "16", "targets": "17", "feasibility": "18", "funding": "19"}
 MAX_PROJECTS = 3  # one of the six made once and at most two of the example's own
 PROJECT = st.integers(0, MAX_PROJECTS - 1)  # which project (modulo how many there are)
@@ -171,6 +190,8 @@ MODELS: dict[str, type] = {
     "report": MonitoringReport,
     "self_evaluation": SelfEvaluation,
     "rectification": Rectification,
+    "recheck": Recheck,  # no flow: no task check
+    "commissioned": CommissionedEvaluation,  # no flow: no task check
 }
 STATE_FIELD = {"project": "stage"}
 
@@ -254,6 +275,49 @@ def fill_and_submit_rectification(*, rectification: Rectification, actor: User) 
     )
 
 
+def pdf() -> SimpleUploadedFile:
+    return SimpleUploadedFile("report.pdf", PDF, content_type="application/pdf")
+
+
+def dispose_report(*, report: MonitoringReport, actor: User, disposal: str) -> MonitoringReport:
+    """A disposal of a warned report with its reason (and, adjusting, 90% of the budget)."""
+    project = report.project
+    current = project.adjusted_amount if project.adjusted_amount is not None else project.approved_amount
+    amount = (current * Decimal("0.9")).quantize(Decimal("0.01")) if disposal == Disposal.ADJUST and current else None
+    return report_dispose(report=report, actor=actor, disposal=disposal, reason="执行偏差较大", new_amount=amount)
+
+
+def draw_recheck(*, evaluation: SelfEvaluation, actor: User, agency, due_at) -> None:
+    """Finance samples the project's self-evaluation (refused unless accepted) for a re-check."""
+    campaign = EvaluationCampaign.objects.get(pk=evaluation.campaign_id)
+    evaluation_services.recheck_sample(
+        actor=actor, campaign=campaign, agency=agency, due_at=due_at, self_evaluation_ids=[evaluation.pk]
+    )
+
+
+def rescore(*, recheck: Recheck, actor: User) -> Recheck:
+    """The agency rescores (the department's entries again) and submits with its opinion."""
+    lines = evaluation_values(recheck.self_evaluation)["lines"]
+    return evaluation_services.recheck_save(recheck=recheck, actor=actor, lines=lines, submit=True, opinion="基本属实")
+
+
+def commission(*, project: BudgetProject, actor: User, agency, due_at) -> CommissionedEvaluation:
+    return commissioned_services.evaluation_commission(
+        actor=actor, kind=EvaluationKind.KEY, agency=agency, due_at=due_at, project=project
+    )
+
+
+def finalize_evaluation(*, evaluation: CommissionedEvaluation, actor: User, agency_staff: User):
+    """Every seated member's suggestions (as themselves), then the agency's (or ``actor``'s)
+    result: refused as a whole unless the panel is in and ``actor`` the agency."""
+    for member in EvaluationPanelMember.objects.filter(evaluation=evaluation).select_related("user"):
+        if member.submitted_at is None:
+            commissioned_services.suggestion_submit(member=member, actor=member.user, suggestions=["建议一"])
+    return commissioned_services.evaluation_finalize(
+        evaluation=evaluation, actor=actor, scores=EVAL_SCORES, conclusion="总体较好", report=pdf()
+    )
+
+
 def having(kind: str):
     """A rule's precondition: some object of ``kind`` exists (read from the last snapshot,
     no query), so that the rules about a review, a report, a sheet or a rectification are
@@ -309,7 +373,9 @@ class ProjectLives(RuleBasedStateMachine):
 
     # -- what is observed --------------------------------------------------------------
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, *, seen: bool = True) -> Snapshot:
+        """What is observed; with ``seen`` false what each viewer sees is taken from the last
+        snapshot (not read again)."""
         states: dict[tuple[str, int], str] = {}
         for kind, model in MODELS.items():
             field = STATE_FIELD.get(kind, "status")
@@ -319,7 +385,11 @@ class ProjectLives(RuleBasedStateMachine):
             audit=AuditEvent.objects.count(),
             notifications=Notification.objects.count(),
             tasks=tuple(Task.objects.order_by("pk").values_list("pk", "status")),
-            seen={u.pk: frozenset(project_list_for(u).values_list("pk", flat=True)) for u in self.viewers},
+            seen=(
+                {u.pk: frozenset(project_list_for(u).values_list("pk", flat=True)) for u in self.viewers}
+                if seen or not hasattr(self, "last")
+                else self.last.seen
+            ),
             departments=dict(BudgetProject.objects.values_list("pk", "department_id")),
         )
 
@@ -335,7 +405,7 @@ class ProjectLives(RuleBasedStateMachine):
         except REFUSALS as refusal:
             type(self).refusals += 1
             type(self).outcomes[f"{call.__name__} refused ({type(refusal).__name__})"] += 1
-            after = self.last = self.snapshot()
+            after = self.last = self.snapshot(seen=self.across_departments(kwargs))
             assert after.states == before.states, "a refused action changed a state"
             assert after.audit == before.audit, "a refused action wrote an audit row"
             assert after.notifications == before.notifications, "a refused action told someone"
@@ -370,6 +440,25 @@ class ProjectLives(RuleBasedStateMachine):
                 assert linked and chain[0] == old and chain[-1] == state, (
                     f"{kind} {pk}: {old} → {state}, audit rows {changes}"
                 )
+
+    def across_departments(self, kwargs: dict[str, Any]) -> bool:
+        """Whether a department's person acted on another department's project: only then
+        is what everyone sees read again after a refusal (four viewers' lists after every
+        refused step were a fifth of the run; a refusal that wrote nothing is caught by the
+        states, audit, notification and task checks already)."""
+        actor = kwargs.get("actor")
+        if actor is None or actor.department_id is None:
+            return False
+        for value in kwargs.values():
+            if isinstance(value, BudgetProject):
+                dept = value.department_id
+            elif getattr(value, "project_id", None) is not None:
+                dept = self.last.departments.get(value.project_id)
+            else:
+                continue
+            if dept is not None and dept != actor.department_id:
+                return True
+        return False
 
     # -- the people's actions -------------------------------------------------------------
 
@@ -671,6 +760,137 @@ class ProjectLives(RuleBasedStateMachine):
                 comment="整改不到位",
             )
 
+    # -- disposal, re-checks and commissioned evaluations -------------------------------------
+
+    @having("report")
+    @rule(p=PROJECT, who=st.sampled_from(ACTORS), anyone=ANYONE, disposal=st.sampled_from(DISPOSALS))
+    def dispose_of_report(self, p, who, anyone, disposal):
+        """Finance disposes of a warned report (refused on any other)."""
+        report = self.latest(MonitoringReport, p)
+        if report is not None:
+            actor = self.actor(who, anyone, report.project)
+            self.attempt(dispose_report, report=report, actor=actor, disposal=disposal)
+
+    @having("self_evaluation")
+    @rule(p=PROJECT, who=st.sampled_from(PA_ACTORS), anyone=ANYONE)
+    def sample_for_recheck(self, p, who, anyone):
+        se = self.latest(SelfEvaluation, p)
+        if se is not None:
+            actor = self.actor(who, anyone, se.project)
+            self.attempt(draw_recheck, evaluation=se, actor=actor, agency=self.agency, due_at=self.due)
+
+    @having("recheck")
+    @rule(p=PROJECT, who=st.sampled_from(PA_ACTORS + ["leader"]), anyone=ANYONE, step=st.integers(0, 2))
+    def act_on_recheck(self, p, who, anyone, step):
+        """The agency rescores or finalizes, the department feeds back (anyone may try)."""
+        recheck = self.latest(Recheck, p)
+        if recheck is None:
+            return
+        actor = self.actor(who, anyone, recheck.project)
+        if step == 0:
+            self.attempt(rescore, recheck=recheck, actor=actor)
+        elif step == 1:
+            self.attempt(evaluation_services.recheck_feedback, recheck=recheck, actor=actor, comment="无异议")
+        else:
+            self.attempt(evaluation_services.recheck_finalize, recheck=recheck, actor=actor)
+
+    @rule(p=PROJECT, who=st.sampled_from(ACTORS), anyone=ANYONE)
+    def commission_evaluation(self, p, who, anyone):
+        """Finance commissions a key evaluation (executing, evaluating or evaluated; one per project)."""
+        project = self.project(p)
+        actor = self.actor(who, anyone, project)
+        self.attempt(commission, project=project, actor=actor, agency=self.agency, due_at=self.due)
+
+    @having("commissioned")
+    @rule(p=PROJECT, who=st.sampled_from(PA_ACTORS + ["leader"]), anyone=ANYONE, step=st.integers(0, 8))
+    def act_on_evaluation(self, p, who, anyone, step):
+        """One of a key evaluation's steps, by a random person (refused unless it is theirs
+        and the evaluation's turn)."""
+        ev = self.latest(CommissionedEvaluation, p)
+        if ev is not None:
+            self.evaluation_step(ev, step, self.actor(who, anyone, ev.project))
+
+    def evaluation_step(self, ev: CommissionedEvaluation, step: int, actor: User) -> None:
+        svc = commissioned_services
+        if step == 0:
+            self.attempt(svc.evaluation_submit_plan, evaluation=ev, actor=actor, framework=FRAMEWORK, plan="评价方案")
+        elif step in (1, 2):
+            approve = step == 1
+            self.attempt(svc.evaluation_review_plan, evaluation=ev, actor=actor, approve=approve, comment="权重需调整")
+        elif step == 3:
+            self.attempt(svc.evaluation_start_fieldwork, evaluation=ev, actor=actor)
+        elif step == 4:
+            self.attempt(svc.evaluation_submit_draft, evaluation=ev, actor=actor, note="现场核查", draft_report=pdf())
+        elif step == 5:
+            self.attempt(svc.evaluation_comment, evaluation=ev, actor=actor, comment="无异议")
+        elif step == 6:
+            self.attempt(svc.evaluation_draw_panel, evaluation=ev, actor=actor, seed=7)
+        elif step == 7:
+            agency_staff = self.district.agency_staff
+            self.attempt(finalize_evaluation, evaluation=ev, actor=actor, agency_staff=agency_staff)
+        else:
+            self.attempt(svc.evaluation_approve_disclosure, evaluation=ev, actor=actor)
+
+    #: The step a key evaluation waits for, and who takes it.
+    EVALUATION_NEXT = {
+        EvaluationStatus.COMMISSIONED: (0, "agency"),
+        EvaluationStatus.PLAN_SUBMITTED: (1, "finance"),
+        EvaluationStatus.PLAN_APPROVED: (3, "agency"),
+        EvaluationStatus.FIELDWORK: (4, "agency"),
+        EvaluationStatus.DRAFT_REPORT: (5, "staff"),
+        EvaluationStatus.DEPT_COMMENTED: (6, "agency"),
+        EvaluationStatus.EXPERT_REVIEW: (7, "agency"),
+        EvaluationStatus.FINAL: (8, "finance"),
+    }
+    RECHECK_NEXT = {
+        RecheckStatus.ASSIGNED: (0, "agency"),
+        RecheckStatus.RESCORED: (1, "staff"),
+        RecheckStatus.FED_BACK: (2, "agency"),
+    }
+
+    def the_next_review_step(self, p: int, recheck: bool) -> None:
+        """The re-check's (``recheck``) or the key evaluation's next step, by whom it waits for;
+        drawn or commissioned first when the project has none."""
+        d = self.district
+        project = self.project(p)
+        if recheck:
+            rc = self.latest(Recheck, p)
+            if rc is None:
+                se = self.latest(SelfEvaluation, p)
+                if se is not None and se.status == SelfEvaluationStatus.ACCEPTED:
+                    self.attempt(draw_recheck, evaluation=se, actor=d.finance, agency=self.agency, due_at=self.due)
+            elif rc.status in self.RECHECK_NEXT:
+                step, who = self.RECHECK_NEXT[rc.status]
+                self.act_on_recheck_as(rc, step, self.actor(who, 0, project))
+            return
+        ev = self.latest(CommissionedEvaluation, p)
+        if ev is None:
+            if project.stage in (ProjectStage.EXECUTING, ProjectStage.EVALUATING, ProjectStage.EVALUATED):
+                self.attempt(commission, project=project, actor=d.finance, agency=self.agency, due_at=self.due)
+        elif ev.status in self.EVALUATION_NEXT:
+            step, who = self.EVALUATION_NEXT[ev.status]
+            self.evaluation_step(ev, step, self.actor(who, 0, project))
+
+    def act_on_recheck_as(self, rc: Recheck, step: int, actor: User) -> None:
+        if step == 0:
+            self.attempt(rescore, recheck=rc, actor=actor)
+        elif step == 1:
+            self.attempt(evaluation_services.recheck_feedback, recheck=rc, actor=actor, comment="无异议")
+        else:
+            self.attempt(evaluation_services.recheck_finalize, recheck=rc, actor=actor)
+
+    def the_next_review_steps(self, p: int, recheck: bool, n: int) -> None:
+        """Up to ``n`` next steps of the project's re-check or key evaluation."""
+        for _ in range(n):
+            done = self.done
+            self.the_next_review_step(p, recheck)
+            if self.done == done:
+                return
+            self.check_everything()
+
+    take_the_next_review_steps = rule(p=PROJECT, recheck=st.booleans(), n=NEXT)(the_next_review_steps)
+    take_the_next_review_steps_2 = rule(p=PROJECT, recheck=st.booleans(), n=NEXT)(the_next_review_steps)
+
     # -- the step each life waits for ----------------------------------------------------------
 
     def the_next_step(self, p: int, side: bool) -> None:
@@ -705,7 +925,14 @@ class ProjectLives(RuleBasedStateMachine):
             elif report.status == ReportStatus.SUBMITTED:
                 self.attempt(monitoring_services.report_dept_review, report=report, actor=leader, approve=True)
             elif report.status == ReportStatus.DEPT_APPROVED:
-                self.attempt(monitoring_services.report_review, report=report, actor=d.finance, decision="clear")
+                # every other report warned, so that disposals follow
+                decision = "warn" if report.pk % 2 else "clear"
+                self.attempt(
+                    monitoring_services.report_review, report=report, actor=d.finance, decision=decision, comment="偏差"
+                )
+            elif report.status == ReportStatus.WARNED:
+                disposal = DISPOSALS[report.pk // 2 % len(DISPOSALS)]
+                self.attempt(dispose_report, report=report, actor=d.finance, disposal=disposal)
             else:
                 self.attempt(evaluation_services.campaign_launch, actor=d.finance, fiscal_year=YEAR, due_at=self.due)
         elif stage == ProjectStage.EVALUATING:
@@ -882,9 +1109,9 @@ def seed_projects(district: District) -> list[int]:
     * in 事前绩效评估 (dept B), not yet commissioned;
     * in 事前绩效评估 (dept A), its panel drawn and three of five opinions in (the quorum),
       its targets approved: two opinions, the conclusion and the confirmation budget it;
-    * executing (dept B);
+    * executing (dept B), a key evaluation of it commissioned;
     * evaluating (dept A), its self-evaluation to fill in;
-    * evaluated (dept A), its self-evaluation accepted;
+    * evaluated (dept A), its self-evaluation accepted and sampled for a re-check;
     * rectifying (dept B), its rectification acknowledged.
     """
     d = district
@@ -900,9 +1127,16 @@ def seed_projects(district: District) -> list[int]:
         se = evaluation_services.self_evaluation_save(evaluation=se, actor=staff, submit=True, **evaluation_values(se))
         se = evaluation_services.self_evaluation_dept_review(evaluation=se, actor=leader, approve=True)
         evaluation_services.self_evaluation_review(evaluation=se, actor=d.finance, accept=True)
+    draw_recheck(
+        evaluation=SelfEvaluation.objects.get(project=evaluated),
+        actor=d.finance,
+        agency=d.agency_staff.agency,
+        due_at=due,
+    )
     rect = issue_rectification(evaluation=SelfEvaluation.objects.get(project=rectifying), actor=d.finance)
     rectification_services.rectification_acknowledge(rectification=rect, actor=d.staff_b)
     executing = d.project(ProjectStage.EXECUTING, dept="b")
+    commission(project=executing, actor=d.finance, agency=d.agency_staff.agency, due_at=due)
     fresh = d.project(ProjectStage.PRE_ASSESSMENT, dept="b")
     reviewing = d.project(ProjectStage.PRE_ASSESSMENT, dept="a")
     d.approve_targets(reviewing)
