@@ -1,6 +1,8 @@
 """预警灯 of a monitoring report (DESIGN §3.4), as pure functions of exact numbers.
 
 - spending: (executed ÷ budget) ÷ (months ÷ 12) × 100 → < 60 red, 60–80 yellow, ≥ 80 green;
+  where the project has a payment plan (资金支付计划), against the plan instead: executed ÷
+  (planned to the report's month) × 100, the same bands (``spending_light_against_plan``);
 - a ≥ indicator: value ÷ (target × months ÷ 12) × 100 → < 60 red, 60–80 yellow, 80–120 green,
   ≥ 120 blue (the target was set too low);
 - a ≤ indicator: value within the target green, else red; an = indicator likewise on the
@@ -42,6 +44,8 @@ NO_BUDGET = gettext_noop("预算为零且未执行")
 SPENT_WITHOUT_BUDGET = gettext_noop("预算为零但已有支出")
 OVER_BUDGET = gettext_noop("执行数超过预算")
 SLOW = gettext_noop("支出进度慢于时序进度")
+SLOW_AGAINST_PLAN = gettext_noop("支出进度慢于资金支付计划")
+NOTHING_PLANNED = gettext_noop("支付计划截至本月为零")
 BEHIND = gettext_noop("指标完成进度滞后")
 TOO_LOW = gettext_noop("目标值设定偏低")
 EXCEEDED = gettext_noop("超出目标上限")
@@ -98,6 +102,21 @@ def spending_light(*, executed: Decimal | None, budget: Decimal | None, months: 
         return Reading(Light.RED, rate, OVER_BUDGET)
     light = _band(rate)
     return Reading(light, rate, SLOW if light != Light.GREEN else "")
+
+
+def spending_light_against_plan(*, executed: Decimal | None, budget: Decimal | None, planned: Decimal) -> Reading:
+    """Spending against the payment plan: executed to date ÷ planned to the same month.
+    Above the budget is red as on the straight line; nothing planned yet is green (nothing
+    could be behind it) with its reason."""
+    if executed is None:
+        return Reading(Light.NONE, reason=MISSING)
+    if budget is not None and budget > 0 and executed > budget:
+        return Reading(Light.RED, executed / budget * HUNDRED, OVER_BUDGET)
+    if planned <= 0:
+        return Reading(Light.GREEN, reason=NOTHING_PLANNED)
+    rate = executed / planned * HUNDRED
+    light = _band(rate)
+    return Reading(light, rate, SLOW_AGAINST_PLAN if light != Light.GREEN else "")
 
 
 def indicator_light(

@@ -14,6 +14,7 @@ from .evaluation import (
     SelfEvaluation,
     completion_rate,
 )
+from .execution import Payment, PaymentPlan
 from .history import HistoryImport, imported_years
 from .indicators import Indicator
 from .jobs import Job
@@ -46,6 +47,8 @@ __all__ = [
     "MonitoringReport",
     "MonitoringRound",
     "Opinion",
+    "Payment",
+    "PaymentPlan",
     "PanelMember",
     "PreAssessment",
     "ProjectCategory",

@@ -46,6 +46,7 @@ from .. import messages as msg
 from .. import numbers, results, scoring, transitions
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
+from ..execution_selectors import project_paid_to
 from ..models import (
     AuditChainHead,
     BudgetProject,
@@ -91,6 +92,7 @@ from ..states import (
     TargetSetStatus,
 )
 from .audit import audit_and_notify, audit_record, audit_record_many
+from .execution import executed_difference_error
 from .projects import project_system_transition
 from .records import save_versioned
 
@@ -522,7 +524,11 @@ def _sheet_for(project: BudgetProject, sheet: ScoreSheet | None) -> tuple[ScoreS
     if not rows:
         raise ValidationError({"lines": _("项目没有已批复的绩效目标，无法评分。")})
     if sheet is None:
-        sheet = ScoreSheet(project=project, budget=budget_of(project), executed=project.executed_amount)
+        # The imported payments' year total where there are any (the prefill rule), else the project's.
+        paid = project_paid_to(project, 12)
+        sheet = ScoreSheet(
+            project=project, budget=budget_of(project), executed=project.executed_amount if paid is None else paid
+        )
     lines = [
         ScoreLine(
             target_row=row,
@@ -712,7 +718,9 @@ def self_evaluation_save(
                 _("绩效自评已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": evaluation.revision}
             )
         sheet, sheet_lines = _sheet_for(evaluation.project, evaluation.sheet)
+        reason = values.pop("executed_reason", None)
         _apply_entries(sheet, sheet_lines, executed=executed, summary=summary, entries=lines, values=values)
+        _check_executed(sheet, reason=sheet.executed_reason if reason is None else str(reason).strip())
         _score(sheet, sheet_lines, strict=False)
         _store(sheet, sheet_lines)
         evaluation.sheet = sheet
@@ -732,6 +740,18 @@ def self_evaluation_save(
     return evaluation
 
 
+def _check_executed(sheet: ScoreSheet, *, reason: str) -> None:
+    """The prefill rule on a department's sheet: the executed amount is the year's imported
+    payments unless the department gives another with a reason (ValidationError on
+    ``executed_reason``). Records the imported amount and the reason on the sheet."""
+    imported = project_paid_to(sheet.project, 12)
+    sheet.executed_imported = imported
+    sheet.executed_reason = "" if imported is None or sheet.executed == imported else reason
+    message = executed_difference_error(executed=sheet.executed, imported=imported, reason=sheet.executed_reason)
+    if message:
+        raise ValidationError({"executed_reason": [message]})
+
+
 def self_evaluation_submit(*, evaluation: SelfEvaluation, actor: User) -> SelfEvaluation:
     """The department submits the sheet to its leader. It must be complete (every indicator
     scored, the executed amount given) and explain every indicator short of full points."""
@@ -741,6 +761,7 @@ def self_evaluation_submit(*, evaluation: SelfEvaluation, actor: User) -> SelfEv
 def _submit(evaluation: SelfEvaluation, actor: User, *, locked: bool) -> SelfEvaluation:
     def complete(evaluation: SelfEvaluation) -> None:
         sheet, lines = _sheet_for(evaluation.project, evaluation.sheet)
+        _check_executed(sheet, reason=sheet.executed_reason)  # payments imported since the last save count too
         stored = _scored(sheet, lines)
         _score(sheet, lines, strict=True)
         _require_reasons(lines)

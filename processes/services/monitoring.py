@@ -31,6 +31,7 @@ from accounts.roles import Role
 from notifications.services import notify
 
 from .. import lights, numbers, transitions
+from ..execution_selectors import paid_to, planned_to
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
 from ..models import MONEY, BudgetProject, IndicatorProgress, MonitoringReport, MonitoringRound, TargetRow
@@ -49,6 +50,7 @@ from ..states import (
     TargetSetStatus,
 )
 from .audit import audit_record, audit_record_many
+from .execution import executed_difference_error
 from .records import save_versioned
 
 __all__ = ["can_dept_review", "can_fill", "can_open", "can_review"]  # rights: processes.permissions.monitoring
@@ -286,7 +288,14 @@ def report_save(
         )
     if revision is not None and int(revision) != report.revision:
         raise Conflict(_("监控报告已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": report.revision})
-    unknown = set(values) - {*AMOUNT_FIELDS, *BUDGET_FIELDS, *TEXT_FIELDS, "adjustment_requested", "proposed_amount"}
+    unknown = set(values) - {
+        *AMOUNT_FIELDS,
+        *BUDGET_FIELDS,
+        *TEXT_FIELDS,
+        "adjustment_requested",
+        "proposed_amount",
+        "executed_reason",
+    }
     if unknown:
         raise ValidationError({f: _("此字段不能填写。") for f in sorted(unknown)})
     errors: dict[str, list[str]] = {}
@@ -307,6 +316,7 @@ def report_save(
         changes["proposed_amount"] = _amount(values["proposed_amount"], "proposed_amount", errors)
     rows = {row.pk: row for row in approved_rows(report.project)}
     progress_rows = _clean_indicators(rows, indicators, errors)
+    _prefill_executed(report, changes, values, errors)
     if errors:
         raise ValidationError(errors)
     for name, value in changes.items():
@@ -336,6 +346,34 @@ def report_save(
         detail={"project": report.project_id, "light": report.light, "revision": report.revision},
     )
     return report
+
+
+def imported_executed(report: MonitoringReport) -> Decimal | None:
+    """The cumulative paid to the round's end month from the imported payments (None: none imported)."""
+    return paid_to([report.project_id], report.round.months).get(report.project_id)
+
+
+def _prefill_executed(
+    report: MonitoringReport, changes: dict[str, Any], values: Mapping[str, Any], errors: dict[str, list[str]]
+) -> None:
+    """The prefill rule (processes.services.execution): the executed amount is the imported
+    payments' unless the department gives another with a reason. Sets ``executed`` (when
+    none was ever given), ``executed_imported`` and ``executed_reason`` in ``changes``."""
+    imported = imported_executed(report)
+    changes["executed_imported"] = imported
+    if imported is None:
+        changes["executed_reason"] = ""
+        return
+    executed = changes["executed"] if "executed" in changes else report.executed
+    if executed is None and "executed" not in errors:
+        executed = changes["executed"] = imported
+    reason = str(values.get("executed_reason", report.executed_reason) or "").strip()
+    if executed == imported:
+        reason = ""
+    message = executed_difference_error(executed=executed, imported=imported, reason=reason)
+    if message and "executed" not in errors:
+        errors.setdefault("executed_reason", []).append(message)
+    changes["executed_reason"] = reason
 
 
 def _clean_indicators(
@@ -384,7 +422,14 @@ def _clean_indicators(
 
 def _read_lights(report: MonitoringReport, rows: dict[int, TargetRow], progress: dict[int, IndicatorProgress]) -> None:
     months = report.round.months
-    spending = lights.spending_light(executed=report.executed, budget=report.budget_in_force, months=months)
+    # Against the project's payment plan where it has one (资金支付计划), else the straight line.
+    planned = planned_to([report.project_id], months).get(report.project_id)
+    if planned is not None:
+        spending = lights.spending_light_against_plan(
+            executed=report.executed, budget=report.budget_in_force, planned=planned
+        )
+    else:
+        spending = lights.spending_light(executed=report.executed, budget=report.budget_in_force, months=months)
     report.spending_light, report.spending_rate, report.spending_reason = (
         spending.light,
         _pct(spending.rate),
@@ -444,6 +489,13 @@ def report_save_and_submit(
 
 def _check_complete(report: MonitoringReport) -> None:
     errors: dict[str, list[str]] = {}
+    # Payments imported since the last save count too.
+    report.executed_imported = imported_executed(report)
+    message = executed_difference_error(
+        executed=report.executed, imported=report.executed_imported, reason=report.executed_reason
+    )
+    if message:
+        errors["executed_reason"] = [message]
     for name in ("budget", "executed", "expected_full_year"):
         if getattr(report, name) is None:
             errors[name] = [_("提交前请填写此项。")]
