@@ -851,3 +851,50 @@ def deadline_board_xlsx(rows: Iterable[Any], record: dict[str, Any], now: dateti
                 )
         _append(done, [dept["code"], dept["name"], _("合计"), dept["on_time"], dept["late"], dept["rate"]])
     return _saved(book)
+
+
+def execution_exceptions_xlsx(rows: Iterable[Any], *, year: int | None) -> bytes:
+    """执行数差异清单: every monitoring report and self-evaluation whose declared executed
+    amount differs from the imported payments' (processes.execution_selectors
+    .execution_exceptions' rows), amounts in yuan, the difference declared − imported."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("执行数差异清单")
+    _append(sheet, [_("执行数差异清单"), _("年度"), year if year is not None else _("全部")])
+    _header(
+        sheet,
+        [
+            _("类型"),
+            _("项目编码"),
+            _("项目名称"),
+            _("预算部门"),
+            _("轮次 / 自评工作"),
+            _("状态"),
+            _("支付数据执行数（元）"),
+            _("填报执行数（元）"),
+            _("差额（元）"),
+            _("差异说明"),
+        ],
+    )
+    kinds = {"monitoring": _("绩效监控报告"), "self_evaluation": _("绩效自评")}
+    for row in rows:
+        _append(
+            sheet,
+            [
+                kinds.get(row.kind, row.kind),
+                row.project.code,
+                row.project.name,
+                row.project.department.name,
+                row.period,
+                row.status,
+                row.imported,
+                row.declared,
+                row.difference,
+                row.reason,
+            ],
+            [None, None, None, None, None, None, AMOUNT, AMOUNT, AMOUNT, None],
+        )
+    for column, width in zip("ABCDEFGHIJ", (14, 16, 30, 20, 30, 12, 18, 18, 16, 40), strict=True):
+        sheet.column_dimensions[column].width = width
+    return _saved(book)

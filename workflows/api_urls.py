@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from . import commissioned_api_urls, evaluation_api_urls, rectification_api_urls
 from .api import ProjectViewSet, TaskViewSet
+from .execution_api import PaymentPlanViewSet, PaymentViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
 from .pre_assessment_api import PreAssessmentViewSet
 from .target_api import ProjectTargetsViewSet
@@ -15,6 +16,8 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("pre-assessments", PreAssessmentViewSet, basename="pre-assessment")
 router.register("monitoring/rounds", MonitoringRoundViewSet, basename="monitoring-round")
 router.register("monitoring/reports", MonitoringReportViewSet, basename="monitoring-report")
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("payment-plans", PaymentPlanViewSet, basename="payment-plan")
 
 # The targets are a project's, the review begins on one: ViewSet methods mapped on the
 # project's paths, where a router (which routes under the ViewSet's own prefix) cannot put them.

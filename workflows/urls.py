@@ -4,7 +4,16 @@ commissioned evaluations, rectification, the deadline board."""
 
 from django.urls import path
 
-from . import board_urls, commissioned_urls, evaluation_urls, project_views, rectification_urls, target_views, views
+from . import (
+    board_urls,
+    commissioned_urls,
+    evaluation_urls,
+    execution_urls,
+    project_views,
+    rectification_urls,
+    target_views,
+    views,
+)
 from . import monitoring_views as mon_views
 from . import pre_assessment_views as pa_views
 
@@ -52,4 +61,6 @@ urlpatterns = [
     *board_urls.urlpatterns,
     # 整改 (workflows/rectification_urls.py)
     *rectification_urls.urlpatterns,
+    # 支付数据 and 资金支付计划 from the budget system (workflows/execution_urls.py)
+    *execution_urls.urlpatterns,
 ]

@@ -32,11 +32,13 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from processes.errors import ActionNotAllowed, Conflict
+from processes.execution_selectors import project_paid_to, project_planned_to
 from processes.lifecycle import lifecycle_context
 from processes.models import BudgetProject
 from processes.permissions import can_edit
 from processes.results import results_for, results_visible_to
 from processes.selectors import project_get_for, project_timeline
+from processes.services import execution
 from processes.services.projects import TransitionSpec, available_transitions, transition_spec
 from processes.states import ProjectStage
 
@@ -202,6 +204,18 @@ def _done(request, spec: TransitionSpec, project: BudgetProject) -> None:
 # -- project page and its actions -----------------------------------------------------
 
 
+def execution_summary(project: BudgetProject, user) -> dict | None:
+    """The project page's 资金支付 panel (paid and planned for the year), for a project with a
+    budget; None before (two queries)."""
+    if project.stage not in execution.PAYABLE_STAGES:
+        return None
+    return {
+        "paid": project_paid_to(project, 12),
+        "planned": project_planned_to(project, 12),
+        "can_plan": execution.can_plan(project, user),
+    }
+
+
 def _project_page(request, project: BudgetProject, *, bound=None, error=None, status=200):
     user = request.user
     tasks = list(services.open_project_tasks(project))
@@ -227,6 +241,7 @@ def _project_page(request, project: BudgetProject, *, bound=None, error=None, st
             "lifecycle": lifecycle_context(project),
             "evaluation_panel": project_evaluation_panel(project, user),
             "results_application": results_for(project) if results_visible_to(user, project) else None,
+            "execution": execution_summary(project, user),
             "error": error,
         },
         status=status,
