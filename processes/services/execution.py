@@ -55,6 +55,7 @@ from ..files import is_xlsx
 from ..models import MONEY, BudgetProject, Job, Payment, PaymentPlan
 from ..permissions import holds, in_department
 from ..states import ProjectStage
+from ..units import yuan_text
 from .audit import audit_record
 from .jobs import NoProgress, Progress, job_start
 
@@ -555,7 +556,8 @@ def payment_plan_save(*, project: BudgetProject, actor: User, amounts: Mapping[i
     budget = project.adjusted_amount if project.adjusted_amount is not None else project.approved_amount
     if not errors and budget is not None and sum(after.values(), Decimal(0)) > budget:
         errors["__all__"] = [
-            _("各月计划合计 %(total)s 元超过预算 %(budget)s 元。") % {"total": sum(after.values()), "budget": budget}
+            _("各月计划合计 %(total)s 元超过预算 %(budget)s 元。")
+            % {"total": yuan_text(sum(after.values(), Decimal(0))), "budget": yuan_text(budget)}
         ]
     if errors:
         raise ValidationError(errors)
@@ -595,7 +597,7 @@ def executed_difference_error(*, executed: Decimal | None, imported: Decimal | N
     without a reason (None when it is fine: no payments, the same amount, or a reason)."""
     if imported is None or executed is None or executed == imported or reason:
         return None
-    return _("执行数与国库支付数据（%(imported)s 元）不一致，请说明差异原因。") % {"imported": imported}
+    return _("执行数与国库支付数据（%(imported)s 元）不一致，请说明差异原因。") % {"imported": yuan_text(imported)}
 
 
 # -- the nightly drop folder ----------------------------------------------------------------------
