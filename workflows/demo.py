@@ -448,6 +448,15 @@ TARGETS: dict[str, DemoTargets] = {
 #: Once the targets are through, the finance section issues every budgeted demo project's
 #: budget (start_execution) and opens the January–July round over them, due
 #: MONITORING_DUE_DAYS after the load (the service refuses a due date in the past).
+#: The treasury's exports for the demo year (workflows/demo_data), imported through the real
+#: importer (a job and an audit row each) once the budgets are issued, before the monitoring
+#: round: payments January–July of the five executing projects (to July they equal what the
+#: reports declare, but for 2021-LW103-001), and payment plans of three of them, which the
+#: spending light reads (to July: 2021-LW101-001 97.2 % of plan → green, 2021-LW104-002 92.3 %).
+#: data/samples/ holds the same rows as the treasury's XLSX and GBK CSV (scripts/execution_samples.py).
+PAYMENTS_FILE = "workflows/demo_data/payments-2021.csv"
+PLANS_FILE = "workflows/demo_data/payment-plans-2021.csv"
+
 START_EXECUTION = Step("start_execution", "finance1", "预算已批复下达，项目进入执行阶段。")
 MONITORING_MONTHS = (1, 7)
 MONITORING_DUE_DAYS = 14
@@ -476,6 +485,8 @@ class DemoReport:
     indicators: tuple[DemoProgress, ...]
     deviation_causes: str = ""
     measures: str = ""
+    #: Why ``executed`` differs from the imported payments to July (the prefill rule), if it does.
+    executed_reason: str = ""
     proposed_amount: Decimal | None = None  # the department asks to adjust the budget
     leader_comment: str = "同意报送。"
     decision: str = ""  # the finance section's: clear / warn
@@ -534,9 +545,12 @@ MONITORING: dict[str, DemoReport] = {
         new_amount=Decimal("16000000.00"),
     ),
     # 1,800,000 budget, 745,000 spent: 71.0 % of the pace → yellow; training behind too.
+    # The treasury paid 705,000 to July: the department declares 40,000 more, with its reason
+    # (the exceptions list, 执行数差异清单, shows it).
     "2021-LW103-001": DemoReport(
         light=Light.YELLOW,
         executed=Decimal("745000.00"),
+        executed_reason="7 月已完成培训并报账的培训费 4 万元，国库于 8 月初支付，尚未计入支付数据。",
         expected_full_year=Decimal("1700000.00"),
         indicators=(
             P("640", POSSIBLE),  # 培训人次 of 1,500 (the 良 edit): 73.1 % of pace

@@ -221,16 +221,36 @@ def test_upload_is_refused_when_not_xlsx_or_csv(district):
     assert not Job.objects.exists()
 
 
-def test_sample_files_import_when_read_from_data_samples(district):
-    """Each committed sample reads with the format's header (its projects are the demo's)."""
+def test_each_sample_file_imports_when_its_projects_exist(district):
+    """data/samples/ (scripts/execution_samples.py): every sample imports through the
+    importer against projects of its codes; the XLSX and the GBK CSV say the same."""
     from pathlib import Path
 
     from django.conf import settings
 
     samples = Path(settings.BASE_DIR) / "data" / "samples"
-    files = sorted(samples.glob("payments-*.*")) + sorted(samples.glob("payment-plans-*.xlsx"))
-    assert {p.suffix for p in files} >= {".xlsx", ".csv"} and len(files) >= 3
+    files = sorted(samples.glob("payment*-2021.*"))
+    assert sorted(p.name for p in files) == [
+        "payment-plans-2021.csv",
+        "payment-plans-2021.xlsx",
+        "payments-2021.csv",
+        "payments-2021.xlsx",
+    ]
+    codes = {
+        row["项目编码"]
+        for path in files
+        for row in read_file(execution.kind_of_file(path.name) or PAYMENTS, path.name, path.read_bytes()).rows
+    }
+    for code in sorted(codes):
+        district.project(ProjectStage.EXECUTING, code=code)
+    results = {}
     for path in files:
-        kind = execution.kind_of_file(path.name)
-        read = read_file(kind, path.name, path.read_bytes())
-        assert len(read.rows) > 12
+        kind = execution.kind_of_file(path.name) or PAYMENTS
+        results[path.name] = import_rows(
+            kind=kind, actor=district.finance, batch=read_file(kind, path.name, path.read_bytes()), file_name=path.name
+        )
+    assert results["payments-2021.csv"]["created"] == 35
+    assert results["payments-2021.xlsx"]["unchanged"] == 35  # the same rows as the GBK CSV
+    assert results["payment-plans-2021.csv"]["created"] == 36
+    assert results["payment-plans-2021.xlsx"]["unchanged"] == 36
+    assert Payment.objects.count() == 35 and PaymentPlan.objects.count() == 36

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
@@ -39,16 +40,20 @@ from processes.models import (
     MonitoringReport,
     MonitoringRound,
     PanelMember,
+    Payment,
+    PaymentPlan,
     Recheck,
     SelfEvaluation,
     TargetRow,
 )
+from processes.services import execution
 from processes.services.audit import audit_verify
 from processes.services.indicators import indicators_import_rows
+from processes.services.jobs import job_run
 from processes.services.monitoring import approved_rows, report_save
 from processes.services.projects import project_create
 from processes.services.targets import target_set_save
-from processes.states import Grade, Light, ProjectStage, ReportStatus
+from processes.states import Grade, JobStatus, Light, ProjectStage, ReportStatus
 from processes.units import wan_text
 from reports.figures import pre_assessment_summary
 from workflows import demo, demo_evaluation, demo_rectification
@@ -83,6 +88,7 @@ class LoadResult:
     executing: list[str] = field(default_factory=list)  # issued into execution by this load
     reports_created: int = 0
     reports_moved: list[str] = field(default_factory=list)
+    execution_imports: list[str] = field(default_factory=list)  # 支付数据 / 资金支付计划 imported by this load
     evaluation: dict = field(default_factory=dict)
     rectification: dict = field(default_factory=dict)
 
@@ -139,6 +145,7 @@ class Command(BaseCommand):
                 self._pre_assessments(result, users, agency)
                 self._targets(result, users, after_pre_assessment=True)
                 self._execution(result, users)
+                self._execution_data(result, users)
                 self._monitoring(result, users)
                 result.evaluation = demo_evaluation.load(users, agency)
                 result.rectification = demo_rectification.load(users)
@@ -326,6 +333,25 @@ class Command(BaseCommand):
             project_act(project=project, actor=users[step.actor], action=step.action, comment=step.comment)
             result.executing.append(p.code)
 
+    def _execution_data(self, result: LoadResult, users: dict[str, User]) -> None:
+        """Import the treasury's payments and payment plans of the demo year through the real
+        importer, as a finance officer's upload would (a job run here, its audit row) — once:
+        a year that already has payments (or plans) is left as it is."""
+        for kind, path, model in (
+            (execution.PAYMENTS, demo.PAYMENTS_FILE, Payment),
+            (execution.PLANS, demo.PLANS_FILE, PaymentPlan),
+        ):
+            if model.objects.filter(project__fiscal_year=demo.FISCAL_YEAR).exists():
+                continue
+            with open(Path(settings.BASE_DIR) / path, "rb") as handle:
+                job = execution.import_file_start(
+                    kind=kind, actor=users["finance1"], file=File(handle, name=Path(path).name), dispatch=False
+                )
+            job = job_run(job.pk) or job
+            if job.status != JobStatus.SUCCEEDED:
+                raise CommandError(f"{path}: {job.errors}")
+            result.execution_imports.append(f"{Path(path).name}: {job.result}")
+
     def _monitoring(self, result: LoadResult, users: dict[str, User]) -> None:
         """Open the January–July round over the executing demo projects (once: an existing
         round is not opened again), then take each report in demo.MONITORING through the
@@ -373,6 +399,7 @@ class Command(BaseCommand):
                 expected_full_year=plan.expected_full_year,
                 deviation_causes=plan.deviation_causes,
                 measures=plan.measures,
+                executed_reason=plan.executed_reason,
                 adjustment_requested=plan.proposed_amount is not None,
                 proposed_amount=plan.proposed_amount,
                 indicators=[
@@ -450,6 +477,14 @@ class Command(BaseCommand):
         round_ = MonitoringRound.objects.filter(fiscal_year=demo.FISCAL_YEAR, start_month=start, end_month=end).first()
         if round_ is not None:
             out.write(_round_line(round_, result))
+        paid = Payment.objects.filter(project__fiscal_year=demo.FISCAL_YEAR)
+        planned = PaymentPlan.objects.filter(project__fiscal_year=demo.FISCAL_YEAR)
+        out.write(
+            f"Execution data {demo.FISCAL_YEAR}: {paid.count()} monthly payments of "
+            f"{paid.values('project').distinct().count()} projects, {planned.count()} plan months of "
+            f"{planned.values('project').distinct().count()}; this load: "
+            + ("; ".join(result.execution_imports) or "nothing imported")
+        )
         out.write(_evaluation_line())
         rect = result.rectification
         out.write(
