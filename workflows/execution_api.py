@@ -142,9 +142,7 @@ class PaymentPlanViewSet(_MonthlyAmountViewSet):
 
     @extend_schema(
         summary=_("导入资金支付计划（财政绩效科，JSON 批量）"),
-        description=_(
-            "rows 中每行为 year、project_code、month、planned_amount（元）。校验与替换规则同支付数据。"
-        ),
+        description=_("rows 中每行为 year、project_code、month、planned_amount（元）。校验与替换规则同支付数据。"),
         request=BatchSerializer,
         responses={202: JobSerializer, 400: ROW_ERRORS, 403: FORBIDDEN},
     )

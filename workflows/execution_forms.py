@@ -19,7 +19,9 @@ class ExecutionImportForm(ServiceErrorsMixin, forms.Form):
     )
     file = forms.FileField(
         label=_("文件"),
-        help_text=_("数字财政系统导出的 Excel 工作簿（.xlsx）或 CSV（UTF-8 或 GBK 编码）。任何一行有错误时整个文件不导入。"),
+        help_text=_(
+            "数字财政系统导出的 Excel 工作簿（.xlsx）或 CSV（UTF-8 或 GBK 编码）。任何一行有错误时整个文件不导入。"
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
 

@@ -312,7 +312,9 @@ class ReportDetailSerializer(ReportSerializer):
     spending_reason = serializers.SerializerMethodField()
     deviation_causes = serializers.CharField()
     measures = serializers.CharField()
-    executed_imported = money(allow_null=True, help_text=gettext_lazy("国库支付数据截至期末的累计支付数；未导入时为 null"))
+    executed_imported = money(
+        allow_null=True, help_text=gettext_lazy("国库支付数据截至期末的累计支付数；未导入时为 null")
+    )
     executed_reason = serializers.CharField(help_text=gettext_lazy("执行数与支付数据不一致时的说明"))
     adjustment_requested = serializers.BooleanField()
     proposed_amount = money(allow_null=True)

@@ -26,7 +26,9 @@ class MonthlyAmount(models.Model):
     month = models.PositiveSmallIntegerField(_("月份"))
     amount = BoundedDecimalField(_("金额（元）"), **MONEY)
     #: The job (an import) or the person (the plan screen) that last wrote the row.
-    job = models.ForeignKey("processes.Job", verbose_name=_("导入任务"), null=True, blank=True, on_delete=models.SET_NULL)
+    job = models.ForeignKey(
+        "processes.Job", verbose_name=_("导入任务"), null=True, blank=True, on_delete=models.SET_NULL
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("更新人"), on_delete=models.PROTECT, related_name="+"
     )

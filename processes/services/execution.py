@@ -37,7 +37,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import openpyxl
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -255,7 +254,7 @@ def rows_from_json(kind: str, body: Any) -> Batch:
     (or the list itself). Row numbers are the list's positions from 1. Chinese keys are read as well."""
     rows = body.get("rows") if isinstance(body, Mapping) else body
     if not isinstance(rows, list) or not all(isinstance(row, Mapping) for row in rows):
-        raise ExecutionImportRejected([RowError(None, "rows", _("请求体应为 {\"rows\": [ … ]}，每行是一个对象。"))])
+        raise ExecutionImportRejected([RowError(None, "rows", _('请求体应为 {"rows": [ … ]}，每行是一个对象。'))])
     if len(rows) > MAX_ROWS:
         raise ExecutionImportRejected([RowError(None, "rows", _("一次最多 %(n)s 行，请分批发送。") % {"n": MAX_ROWS})])
     wanted = COLUMNS[kind]
@@ -339,7 +338,10 @@ def check_rows(kind: str, batch: Batch, *, progress: Progress | None = None) -> 
         if text[amount_column]:
             try:
                 amount = numbers.parse_decimal(
-                    text[amount_column], AMOUNT_BOUNDS, invalid=_("请填写数字金额（元）。"), negative=_("金额不能为负数。")
+                    text[amount_column],
+                    AMOUNT_BOUNDS,
+                    invalid=_("请填写数字金额（元）。"),
+                    negative=_("金额不能为负数。"),
                 )
             except ValidationError as exc:
                 error(amount_column, "；".join(exc.messages))
@@ -411,11 +413,12 @@ def import_rows(
     with transaction.atomic():
         for start in range(0, len(changed), WRITE_BATCH):
             chunk = changed[start : start + WRITE_BATCH]
+            rows: list[Any] = [
+                model(project_id=project, month=month, amount=amount, job=job, updated_by=actor, updated_at=now)
+                for (project, month), amount in chunk
+            ]
             model.objects.bulk_create(
-                [
-                    model(project_id=project, month=month, amount=amount, job=job, updated_by=actor, updated_at=now)
-                    for (project, month), amount in chunk
-                ],
+                rows,
                 update_conflicts=True,
                 unique_fields=["project", "month"],
                 update_fields=["amount", "job", "updated_by", "updated_at"],
@@ -490,7 +493,7 @@ def _job(kind: str, job: Job, progress: Progress) -> dict[str, Any]:
     if source == SOURCE_API:
         batch = rows_from_json(kind, json.loads(content))
     else:
-        batch = read_file(kind, job.params.get("file_name", "") or job.file.name, content, progress=progress)
+        batch = read_file(kind, job.params.get("file_name", "") or job.file.name or "", content, progress=progress)
     return import_rows(
         kind=kind,
         actor=job.created_by,
@@ -662,9 +665,7 @@ def import_drop_folder(*, folder: str, username: str) -> list[dict[str, Any]]:
             target = target.with_name(f"{target.stem}-{timezone.now():%Y%m%d%H%M%S}{target.suffix}")
         taken.rename(target)
         if errors:
-            lines = [
-                str(RowError(e.get("row"), e.get("column") or "", e.get("message", ""))) for e in errors
-            ]
+            lines = [str(RowError(e.get("row"), e.get("column") or "", e.get("message", ""))) for e in errors]
             target.with_name(target.name + ".errors.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         outcomes.append({"file": path.name, "kind": kind, "job": job.pk if job else None, "status": status})
     return outcomes

@@ -31,9 +31,9 @@ from accounts.roles import Role
 from notifications.services import notify
 
 from .. import lights, numbers, transitions
-from ..execution_selectors import paid_to, planned_to
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
+from ..execution_selectors import paid_to, planned_to
 from ..models import MONEY, BudgetProject, IndicatorProgress, MonitoringReport, MonitoringRound, TargetRow
 from ..notices.monitoring import round_told
 from ..permissions.monitoring import can_dept_review, can_fill, can_open, can_review

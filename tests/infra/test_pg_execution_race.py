@@ -26,11 +26,7 @@ def test_two_imports_of_overlapping_months_at_once_leave_one_row_per_project_and
 
     def batch(amount: str, months) -> Batch:
         return Batch(
-            [
-                {"年度": 2021, "项目编码": p.code, "月份": m, "支付金额(元)": amount}
-                for p in projects
-                for m in months
-            ]
+            [{"年度": 2021, "项目编码": p.code, "月份": m, "支付金额(元)": amount} for p in projects for m in months]
         )
 
     for _round in range(3):

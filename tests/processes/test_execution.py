@@ -123,7 +123,9 @@ def test_every_error_is_named_by_row_and_column_and_nothing_is_written_when_any_
 
 def test_a_resent_month_replaces_and_never_doubles_when_imported_again(district, projects):
     a, _b = projects
-    import_rows(kind=PAYMENTS, actor=district.finance, batch=batch([[2021, a.code, "", 1, 100], [2021, a.code, "", 2, 50]]))
+    import_rows(
+        kind=PAYMENTS, actor=district.finance, batch=batch([[2021, a.code, "", 1, 100], [2021, a.code, "", 2, 50]])
+    )
     result = import_rows(kind=PAYMENTS, actor=district.finance, batch=batch([[2021, a.code, "", 2, 80]]))
     assert result["replaced"] == 1 and result["created"] == 0
     assert paid(a) == {1: Decimal("100.00"), 2: Decimal("80.00")}

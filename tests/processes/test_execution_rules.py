@@ -192,9 +192,7 @@ def differing(district, project):
 
 def test_exceptions_list_holds_every_differing_report_and_a_department_sees_its_own(client, district, differing):
     project, other = differing
-    assert [r.project for r in execution_exceptions(district.finance)] == sorted(
-        [project, other], key=lambda p: p.code
-    )
+    assert [r.project for r in execution_exceptions(district.finance)] == sorted([project, other], key=lambda p: p.code)
     assert [r.project for r in execution_exceptions(district.staff_a)] == [project]
     client.force_login(district.staff_b)
     page = client.get(reverse("workflows:execution_exceptions")).content.decode()
