@@ -90,3 +90,33 @@ def test_a_department_lists_only_its_projects_payments(district, projects, djang
     assert len(client_for(district.finance).get("/api/payments/", {"year": 2021}).json()["results"]) == 2
     assert client_for(district.expert).get("/api/payments/").json()["results"] == []
     assert client_for(district.staff_b).get("/api/payment-plans/").json()["results"] == []
+
+
+def test_monitoring_report_api_takes_the_reason_and_shows_the_imported_amount(
+    district, projects, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from processes.models import MonitoringReport
+    from tests.api.test_monitoring_api import body
+    from workflows.services import monitoring_round_open
+
+    a, b = projects
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(district.finance).post("/api/payments/batch/", {"rows": rows(a, b)}, format="json")
+    monitoring_round_open(
+        actor=district.finance, fiscal_year=2021, end_month=6, due_at=timezone.now() + timedelta(days=20)
+    )
+    report = MonitoringReport.objects.get(project=a)
+    staff = client_for(district.staff_a)
+    url = f"/api/monitoring/reports/{report.pk}/"
+    refused = staff.put(url, body(report, executed="1500.00"), format="json")
+    assert refused.status_code == 400 and "executed_reason" in refused.json()
+    saved = staff.put(url, body(report, executed="1500.00", executed_reason="含在途支付"), format="json").json()
+    assert (saved["executed"], saved["executed_imported"], saved["executed_reason"]) == (
+        "1500.00",
+        "1000.00",
+        "含在途支付",
+    )

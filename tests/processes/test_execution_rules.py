@@ -265,3 +265,44 @@ def test_project_page_shows_paid_and_planned_when_the_data_exists(client, distri
     client.force_login(district.staff_a)
     page = client.get(project.get_absolute_url()).content.decode()
     assert 'data-testid="execution-summary"' in page and "1,234.50" in page and "3,000.00" in page
+
+
+def test_acceptance_screen_shows_imported_declared_and_the_reason_when_they_differ(client, district, project):
+    pay(district, project, {2: "400000", 11: "600000"})
+    campaign_launch(actor=district.finance, fiscal_year=2021, due_at=timezone.now() + timedelta(days=20))
+    se = SelfEvaluation.objects.get(project=project)
+    self_evaluation_save(
+        evaluation=se,
+        actor=district.staff_a,
+        lines=lines_for(project),
+        executed="1080000",
+        executed_reason="12 月 31 日支付未入国库数据",
+    )
+    client.force_login(district.finance)
+    page = client.get(se.get_absolute_url()).content.decode()
+    assert 'data-testid="executed-differs"' in page
+    assert "12 月 31 日支付未入国库数据" in page and "1,000,000.00" in page
+
+
+def test_exceptions_page_reads_the_same_number_of_queries_whatever_the_number_of_rows(client, district, differing):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(district.finance)
+    url = reverse("workflows:execution_exceptions")
+    client.get(url)  # the session's first request reads more (the user, the permissions)
+    with CaptureQueriesContext(connection) as two:
+        client.get(url)
+    for _ in range(2):
+        extra = district.project(ProjectStage.EXECUTING, dept="a")
+        pay(district, extra, {3: "1"})
+    open_round(district, end_month=7)
+    for r in MonitoringReport.objects.filter(round__end_month=7).select_related("project"):
+        data = body(r, executed="5", executed_reason="差异")
+        data.pop("budget")
+        staff = district.staff_a if r.project.department_id == district.dept_a.pk else district.staff_b
+        report_save(report=r, actor=staff, **data)
+    assert len(execution_exceptions(district.finance)) == 6
+    with CaptureQueriesContext(connection) as six:
+        client.get(url)
+    assert len(six) == len(two)
