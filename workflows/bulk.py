@@ -132,3 +132,64 @@ def _bulk_start_postgresql(
     if len(process_ids) != len(items):
         raise RuntimeError(f"bulk_start: {len(process_ids)} processes for {len(items)} items")
     return process_ids
+
+
+# -- finishing many tasks at once (issue 18, bulk actions) ----------------------------------
+
+
+def bulk_finish(node, process_ids: Sequence[int], actor, *, path: Sequence[Any]) -> list[int]:
+    """Complete the open task of the human ``node`` in each process of ``process_ids`` for
+    ``actor`` and take each process along ``path`` — the gateway nodes the decision passes
+    (``flow.If``) and, last, the ``flow.End`` — writing the rows viewflow's own completion
+    writes (tests/workflows/test_bulk_monitoring.py compares them with a single clearance):
+    the task done (claimed by ``actor``), one done task per node of the path, each linked
+    to the one before it (``previous``), and the process done. A constant number of
+    statements whatever the number of processes: lock the processes, read their tasks,
+    one UPDATE, one INSERT per path node and per link table, one UPDATE of the processes.
+
+    The caller holds the records' locks (processes.transitions.apply_many) and has checked
+    the state; the processes are locked here in key order, after the records (the engine's
+    lock order). Returns the completed tasks' keys; raises Conflict if a process has no
+    open task of ``node`` (someone else completed it)."""
+    from processes.errors import Conflict
+
+    if not process_ids:
+        return []
+    wanted = sorted(set(process_ids))
+    list(Process.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values_list("pk", flat=True))
+    open_tasks = dict(
+        Task.objects.filter(process_id__in=wanted, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED])
+        .order_by("process_id", "pk")
+        .values_list("process_id", "pk")
+    )
+    if len(open_tasks) != len(wanted):
+        raise Conflict()
+    now = timezone.now()
+    task_ids = [open_tasks[pk] for pk in wanted]
+    Task.objects.filter(pk__in=task_ids).update(status=STATUS.DONE, owner=actor, started=now, finished=now)
+    previous = task_ids
+    for step in path:
+        end = step is path[-1]
+        same = {
+            "flow_task": step,
+            "flow_task_type": "END" if end else "EXCLUSIVE_GATEWAY",
+            "status": STATUS.DONE,
+            "token": Token("start"),
+            "data": {},
+            "finished": now,
+            **({"started": now} if end else {}),
+        }
+        created = insert_rows(
+            Task,
+            same=same,
+            each={"process_id": wanted, "created": [now + timedelta(microseconds=i) for i in range(len(wanted))]},
+        )
+        insert_rows(
+            Task.previous.through,
+            same={},
+            each={"from_task_id": created, "to_task_id": previous},
+            returning=False,
+        )
+        previous = created
+    Process.objects.filter(pk__in=wanted).update(status=PROCESS.DONE, finished=now)
+    return task_ids
