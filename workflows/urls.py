@@ -4,7 +4,16 @@ commissioned evaluations, rectification, the deadline board."""
 
 from django.urls import path
 
-from . import board_urls, commissioned_urls, evaluation_urls, project_views, rectification_urls, target_views, views
+from . import (
+    board_urls,
+    bulk_actions,
+    commissioned_urls,
+    evaluation_urls,
+    project_views,
+    rectification_urls,
+    target_views,
+    views,
+)
 from . import monitoring_views as mon_views
 from . import pre_assessment_views as pa_views
 
@@ -12,6 +21,9 @@ app_name = "workflows"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("tasks/<id:pk>/", views.task_detail, name="task"),
+    # 批量办理 (workflows/bulk_actions.py)
+    path("bulk/", bulk_actions.bulk_action_index, name="bulk_index"),
+    path("bulk/<slug:action>/", bulk_actions.bulk_action_page, name="bulk_action"),
     path("projects/", project_views.project_list, name="project_list"),
     path("projects/new/", project_views.project_new, name="project_new"),
     path("projects/<id:pk>/edit/", project_views.project_edit, name="project_edit"),
