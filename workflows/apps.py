@@ -50,6 +50,9 @@ class WorkflowsConfig(AppConfig):
         from .bulk_kinds import register as register_bulk_actions
 
         register_bulk_actions()
+        from .bulk_finance import register as register_finance_bulk_actions
+
+        register_finance_bulk_actions()
         # The embedded default fires the beat schedule from the dev server's serving
         # process (RUN_MAIN is set in the autoreloader's child), never in tests or commands.
         if settings.EMBEDDED_SCHEDULER and os.environ.get("RUN_MAIN") == "true":

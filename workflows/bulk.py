@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
@@ -157,11 +158,15 @@ def bulk_finish(node, process_ids: Sequence[int], actor, *, path: Sequence[Any])
         return []
     wanted = sorted(set(process_ids))
     list(Process.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values_list("pk", flat=True))
-    open_tasks = dict(
+    open_tasks: dict[int, int] = {}
+    for process_id, task_id, owner_id in (
         Task.objects.filter(process_id__in=wanted, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED])
         .order_by("process_id", "pk")
-        .values_list("process_id", "pk")
-    )
+        .values_list("process_id", "pk", "owner_id")
+    ):
+        if owner_id is not None and owner_id != actor.pk:
+            raise Conflict(_("此任务已由他人认领。"))
+        open_tasks.setdefault(process_id, task_id)
     if len(open_tasks) != len(wanted):
         raise Conflict()
     now = timezone.now()

@@ -575,7 +575,9 @@ def reports_clear(
         raise PermissionDenied(_("只有财政绩效科可以审核绩效监控报告。"))
     comment = (comment or "").strip()
     reports = list(reports)
-    green = set(clear_candidates().filter(pk__in=[r.pk for r in reports]).values_list("pk", flat=True))
+    green = set(
+        MonitoringReport.objects.filter(all_green(), pk__in=[r.pk for r in reports]).values_list("pk", flat=True)
+    )
     outcome = transitions.BulkOutcome(refused=[(r, _(NOT_GREEN)) for r in reports if r.pk not in green])
     outcome.extend(
         transitions.apply_many(
