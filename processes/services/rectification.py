@@ -214,7 +214,7 @@ ISSUING = gettext_noop("下达整改通知")
 
 def _notice_title(title: str, finding: Finding) -> str:
     """A bulk notice's title: the common title and the project (or department) it concerns."""
-    subject = finding.project.name if finding.project_id is not None else finding.department.name
+    subject = finding.project.name if finding.project is not None else finding.department.name
     return f"{title}：{subject}"[:200]
 
 
@@ -282,7 +282,7 @@ def rectifications_issue(
                 stage=ProjectStage.EVALUATED,
             )
         )
-        first_of = {}
+        first_of: dict[int | None, int] = {}
         for r in rectifications:
             first_of.setdefault(r.project_id, r.pk)
         moved = transitions.apply_many(
