@@ -302,4 +302,5 @@ def bulk_action_index(request):
     actions = bulk_actions_for(request.user)
     if not actions:
         raise PermissionDenied(_("您没有可以批量办理的事项。"))
-    return render(request, "workflows/bulk/index.html", {"actions": actions})
+    leader = any(request.user.has_role(role) for a in actions for role in a.roles if role == "dept_leader")
+    return render(request, "workflows/bulk/index.html", {"actions": actions, "leader": leader})

@@ -7,6 +7,7 @@ from django.urls import path
 from . import (
     board_urls,
     bulk_actions,
+    bulk_kinds,
     commissioned_urls,
     evaluation_urls,
     project_views,
@@ -23,6 +24,7 @@ urlpatterns = [
     path("tasks/<id:pk>/", views.task_detail, name="task"),
     # 批量办理 (workflows/bulk_actions.py)
     path("bulk/", bulk_actions.bulk_action_index, name="bulk_index"),
+    path("bulk/leader/", bulk_kinds.bulk_leader_page, name="bulk_leader"),
     path("bulk/<slug:action>/", bulk_actions.bulk_action_page, name="bulk_action"),
     path("projects/", project_views.project_list, name="project_list"),
     path("projects/new/", project_views.project_new, name="project_new"),

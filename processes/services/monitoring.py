@@ -480,6 +480,17 @@ def report_dept_review(*, report: MonitoringReport, actor: User, approve: bool, 
     )
 
 
+def reports_dept_approve_many(
+    *, reports: list[MonitoringReport], actor: User, comment: str = "", progress=None
+) -> transitions.BulkOutcome:
+    """The department leader passes many of the department's submitted monitoring reports
+    at once: the declared ``dept_approve`` of :func:`report_dept_review`, in bulk."""
+    comment = (comment or "").strip()
+    return transitions.apply_many(
+        reports, "dept_approve", actor=actor, comment=comment, arguments={"comment": comment}, progress=progress
+    )
+
+
 REVIEW_DECISIONS = ("clear", "warn", "return")
 _REVIEW_TRANSITIONS = {"clear": "clear", "warn": "warn", "return": "send_back"}
 
