@@ -204,3 +204,38 @@ def test_api_closes_the_ids_when_finance_posts_them(client, district, django_cap
     state = client.get(response["Location"]).json()
     assert state["status"] == "succeeded" and state["result"]["done"] == 1
     assert (stage_of(one), stage_of(two)) == (ProjectStage.CLOSED, ProjectStage.EVALUATED)
+
+
+# -- the single close-out on the project's page and through the API ---------------------------
+
+
+def test_project_page_offers_the_close_out_and_closes_it_when_finance_confirms(client, district):
+    [project] = through_evaluation(district, evaluated(district))
+    client.force_login(district.finance)
+    page = client.get(reverse("workflows:project_detail", args=[project.pk]))
+    assert "close_out" in {spec.name for spec, _form in page.context["action_forms"]}
+    response = client.post(reverse("workflows:project_act", args=[project.pk, "close_out"]), {})
+    assert response.status_code == 302 and stage_of(project) == ProjectStage.CLOSED
+
+
+def test_project_page_refuses_the_close_out_with_the_reason_when_a_finding_is_open(client, district):
+    [project] = through_evaluation(district, evaluated(district))
+    finding_add(
+        source=SelfEvaluation.objects.get(project=project), actor=district.finance, problem="问题", requirement="要求"
+    )
+    client.force_login(district.finance)
+    page = client.get(reverse("workflows:project_detail", args=[project.pk]))
+    assert "close_out" not in {spec.name for spec, _form in page.context["action_forms"]}
+    response = client.post(reverse("workflows:project_act", args=[project.pk, "close_out"]), {})
+    assert response.status_code == 409 and "有 1 个评价发现问题尚未下达整改" in response.content.decode()
+    assert stage_of(project) == ProjectStage.EVALUATED
+
+
+def test_api_closes_one_project_and_refuses_the_department_when_they_post_close_out(client, district):
+    one, two = through_evaluation(district, evaluated(district, 2))
+    client.force_login(district.leader_a)
+    assert client.post(f"/api/projects/{one.pk}/close_out/", {}, content_type="application/json").status_code == 403
+    client.force_login(district.finance)
+    response = client.post(f"/api/projects/{one.pk}/close_out/", {}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["stage"] == "closed"
+    assert (stage_of(one), stage_of(two)) == (ProjectStage.CLOSED, ProjectStage.EVALUATED)
