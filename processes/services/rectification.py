@@ -250,7 +250,10 @@ def rectifications_issue(
         errors["deadline"] = _("整改期限必须晚于现在。")
     if errors:
         raise ValidationError(errors)
-    findings = list(findings)
+    wanted = [f.pk for f in findings]
+    # read again with what the notices name (one query, whatever the caller read)
+    by_pk = Finding.objects.select_related("project", "department").in_bulk(wanted)
+    findings = [by_pk[pk] for pk in dict.fromkeys(wanted) if pk in by_pk]
     if progress is not None:
         progress.start(ISSUING, len(findings))
     outcome = transitions.BulkOutcome()
