@@ -205,7 +205,16 @@ ISSUE_RECTIFICATIONS = BulkAction(
         (_("问题来源"), _source_of),
         (_("整改通知"), _issued_in),
     ),
-    related=("department", "project", "rectification_item__rectification"),
+    # the sources too: a finding's link is its source's page
+    related=(
+        "department",
+        "project",
+        "rectification_item__rectification",
+        "self_evaluation",
+        "recheck",
+        "evaluation",
+        "monitoring_report",
+    ),
     ordering=("department__code", "project__code", "pk"),
 )
 

@@ -239,3 +239,20 @@ def test_api_closes_one_project_and_refuses_the_department_when_they_post_close_
     response = client.post(f"/api/projects/{one.pk}/close_out/", {}, content_type="application/json")
     assert response.status_code == 200 and response.json()["stage"] == "closed"
     assert (stage_of(one), stage_of(two)) == (ProjectStage.CLOSED, ProjectStage.EVALUATED)
+
+
+def test_close_out_list_reads_the_same_statements_when_it_shows_two_or_twelve_projects(client, district):
+    def evaluated_rows(n):
+        made = [BudgetProjectFactory(department=district.dept_a, created_by=district.staff_a) for _ in range(n)]
+        BudgetProject.objects.filter(pk__in=[p.pk for p in made]).update(stage=ProjectStage.EVALUATED)
+
+    client.force_login(district.finance)
+    counts = []
+    for n in (2, 10):
+        evaluated_rows(n)
+        client.get(URL)  # the session and the rights read once
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(URL)
+        assert len(page.context["rows"]) == {2: 2, 10: 12}[n]
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -197,3 +197,16 @@ def test_api_refuses_a_lagging_report_when_its_id_is_posted(client, district):
     response = client.post(API, {"ids": [lagging.pk]}, content_type="application/json")
     assert response.status_code == 400 and str(lagging.pk) in str(response.json())
     assert not Job.objects.exists()
+
+
+def test_green_reports_list_reads_the_same_statements_when_it_shows_one_or_five_reports(client, district):
+    client.force_login(district.finance)
+    counts = []
+    for month, (a, b) in ((1, (1, 0)), (2, (2, 1))):
+        green_reports(district, a=a, b=b, start_month=month)
+        client.get(URL)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(URL)
+        assert len(page.context["rows"]) == {1: 1, 2: 5}[month]
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -177,3 +177,18 @@ def test_api_lists_an_issued_finding_as_refused_when_its_id_is_posted(
     assert result["done"] == 1 and result["refused_count"] == 1
     assert result["refused"][0]["id"] == findings[0].pk and "先行下达" in result["refused"][0]["reason"]
     assert Rectification.objects.count() == 2
+
+
+def test_findings_list_reads_the_same_statements_when_it_shows_two_or_twelve_findings(client, district):
+    projects = evaluated(district, {"a": 1, "b": 1})
+    client.force_login(district.finance)
+    counts = []
+    for each in (1, 5):
+        findings = findings_of(district, projects, each=each)
+        rectification_issue(actor=district.finance, findings=findings[:1], title="先行下达")
+        client.get(URL)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(URL)
+        assert len(page.context["rows"]) == {1: 2, 5: 12}[each]
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
