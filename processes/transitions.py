@@ -40,6 +40,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.db import models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import FSMFieldMixin, can_proceed, get_available_FIELD_transitions
 
 from .errors import ActionNotAllowed
@@ -443,7 +444,7 @@ BulkFlowStep = Callable[[list[Step]], list[Mapping["User", "Message"]]]
 _BULK_FLOW_STEPS: dict[tuple[str, str], BulkFlowStep] = {}
 
 #: The refusal of an item that someone else moved between its selection and its lock.
-TAKEN_MESSAGE = "已被他人处理"
+TAKEN_MESSAGE = gettext_noop("已被他人处理")
 
 
 def register_bulk_flow_step(model: type[models.Model], name: str, step: BulkFlowStep) -> None:
