@@ -443,6 +443,8 @@ def audit_detail(obj: models.Model) -> dict[str, Any]:
 BulkFlowStep = Callable[[list[Step]], list[Mapping["User", "Message"]]]
 _BULK_FLOW_STEPS: dict[tuple[str, str], BulkFlowStep] = {}
 
+#: The job phase while a bulk action applies its transition (a message id).
+PHASE_APPLY = gettext_noop("批量办理")
 #: The refusal of an item that someone else moved between its selection and its lock.
 TAKEN_MESSAGE = gettext_noop("已被他人处理")
 
@@ -561,7 +563,7 @@ def apply_many(
             "applying it in bulk would leave its tasks open"
         )
     if progress is not None:
-        progress.start("办理", len(objs))
+        progress.start(PHASE_APPLY, len(objs))
     for start in range(0, len(objs), chunk):
         part = objs[start : start + chunk]
         outcome.extend(
