@@ -246,7 +246,7 @@ class BulkRequestSerializer(serializers.Serializer):
     """Either ``ids`` (the items, each among those the user may act on) or ``filter`` (the
     screen's filter fields; ``{}`` selects every candidate), and an optional comment."""
 
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), required=False)
     filter = serializers.DictField(required=False)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
