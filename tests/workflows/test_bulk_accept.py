@@ -162,3 +162,30 @@ def test_statement_count_is_the_same_when_three_or_thirty_are_accepted(district)
         assert not outcome.refused
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_screen_reads_the_same_statements_when_it_lists_two_or_eight_items(client, district):
+    evaluations = passed(district, 8)
+    client.force_login(district.finance)
+    client.get(URL)  # warm: the first request fills per-process caches (content types, permissions)
+    counts = []
+    for shown in (2, 8):
+        SelfEvaluation.objects.filter(pk__in=[e.pk for e in evaluations[shown:]]).update(
+            status=SelfEvaluationStatus.SUBMITTED
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL)
+        assert len(response.context["rows"]) == shown
+        counts.append(len(queries))
+        SelfEvaluation.objects.filter(pk__in=[e.pk for e in evaluations]).update(
+            status=SelfEvaluationStatus.DEPT_APPROVED
+        )
+    assert counts[0] == counts[1]
+
+
+def test_department_b_items_are_filtered_out_when_finance_filters_by_department_a(client, district):
+    evaluations = passed(district, 2, 2)
+    client.force_login(district.finance)
+    response = client.get(URL, {"department": district.dept_a.pk})
+    listed = [obj.pk for obj, _cells in response.context["rows"]]
+    assert listed == [e.pk for e in evaluations if e.project.department_id == district.dept_a.pk]
