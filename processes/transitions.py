@@ -40,6 +40,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.db import models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import FSMFieldMixin, can_proceed, get_available_FIELD_transitions
 
 from .errors import ActionNotAllowed
@@ -442,8 +443,10 @@ def audit_detail(obj: models.Model) -> dict[str, Any]:
 BulkFlowStep = Callable[[list[Step]], list[Mapping["User", "Message"]]]
 _BULK_FLOW_STEPS: dict[tuple[str, str], BulkFlowStep] = {}
 
+#: The job phase while a bulk action applies its transition (a message id).
+PHASE_APPLY = gettext_noop("批量办理")
 #: The refusal of an item that someone else moved between its selection and its lock.
-TAKEN_MESSAGE = "已被他人处理"
+TAKEN_MESSAGE = gettext_noop("已被他人处理")
 
 
 def register_bulk_flow_step(model: type[models.Model], name: str, step: BulkFlowStep) -> None:
@@ -502,9 +505,13 @@ def _snapshot(obj: models.Model) -> dict[str, Any]:
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if not f.primary_key}
 
 
-def _save_many(model: type[models.Model], objs: list[models.Model], changed: set[str]) -> None:
-    """Save the changed fields of ``objs`` in one UPDATE (bulk_update's CASE per field), the
-    version counter bumped and ``auto_now`` stamped as ``save_versioned`` and ``save`` do."""
+def _save_many(model: type[models.Model], objs: list[models.Model], changed: set[str], counter: str) -> None:
+    """Save the changed fields of ``objs`` as ``save_versioned`` would (the version counter
+    bumped, ``auto_now`` stamped): one ``UPDATE … SET …, counter = counter + 1 WHERE pk IN``
+    when every item has the same new values (a transition usually sets the same state,
+    comment and stamp on all), else one ``bulk_update`` (a CASE per field; Django builds
+    and compiles one expression per item and field, several times slower)."""
+    from django.db.models import F
     from django.utils import timezone
 
     now = timezone.now()
@@ -513,8 +520,20 @@ def _save_many(model: type[models.Model], objs: list[models.Model], changed: set
             for obj in objs:
                 setattr(obj, f.attname, now)
             changed.add(f.attname)
+    has_counter = any(f.attname == counter for f in model._meta.concrete_fields)
+    fields = sorted(changed - {counter})
+    try:
+        distinct = {tuple(getattr(obj, a) for a in fields) for obj in objs}
+    except TypeError:  # an unhashable value (a JSON field): per item
+        distinct = {(), ()} if len(objs) > 1 else set()
+    if len(distinct) <= 1:
+        values: dict[str, Any] = {a: getattr(objs[0], a) for a in fields}
+        if has_counter:
+            values[counter] = F(counter) + 1
+        model._default_manager.filter(pk__in=[o.pk for o in objs]).update(**values)
+        return
     names = {f.attname: f.name for f in model._meta.concrete_fields}
-    model._default_manager.bulk_update(objs, sorted(names[a] for a in changed))
+    model._default_manager.bulk_update(objs, sorted(names[a] for a in changed | ({counter} if has_counter else set())))
 
 
 def apply_many(
@@ -560,7 +579,7 @@ def apply_many(
             "applying it in bulk would leave its tasks open"
         )
     if progress is not None:
-        progress.start("办理", len(objs))
+        progress.start(PHASE_APPLY, len(objs))
     for start in range(0, len(objs), chunk):
         part = objs[start : start + chunk]
         outcome.extend(
@@ -628,16 +647,16 @@ def _apply_chunk(
             getattr(obj, d.name)(**(kwargs or {}))
             if before_save is not None:
                 before_save(obj)
-            if hasattr(obj, counter):
-                setattr(obj, counter, getattr(obj, counter) + 1)
             changed |= _changed_fields(before, obj)
+            if hasattr(obj, counter):  # after the comparison: the UPDATE bumps it in the database
+                setattr(obj, counter, getattr(obj, counter) + 1)
             steps.append(
                 Step(
                     obj=obj, name=d.name, actor=actor, role=acting, from_state=from_state,
                     to_state=getattr(obj, d.field), comment=comment, detail=dict(detail(obj) if detail else {}),
                 )
             )  # fmt: skip
-        _save_many(model, ready, changed)
+        _save_many(model, ready, changed, counter)
         bulk_step = bulk_flow_step_of(model, d.name)
         by_flow = list(bulk_step(steps)) if bulk_step is not None else [{} for _ in steps]
         last = audit_record_many(

@@ -29,7 +29,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -246,7 +246,7 @@ class BulkRequestSerializer(serializers.Serializer):
     """Either ``ids`` (the items, each among those the user may act on) or ``filter`` (the
     screen's filter fields; ``{}`` selects every candidate), and an optional comment."""
 
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), required=False)
     filter = serializers.DictField(required=False)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -265,8 +265,23 @@ class BulkActionAPIView(APIView):
             "按 ids 或筛选条件（filter，与页面的筛选项相同）选定事项并在后台批量办理；"
             "返回 202 和任务，用 GET /api/jobs/{id}/ 查看进度和结果（已办理数，未办理事项及原因）。"
         ),
+        parameters=[
+            OpenApiParameter(
+                "action",
+                str,
+                OpenApiParameter.PATH,
+                description=_(
+                    "批量操作：start_execution、accept_self_evaluations、leader_self_evaluations、leader_targets、leader_reports 等"
+                ),
+            )
+        ],
         request=BulkRequestSerializer,
-        responses={202: JobSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: OpenApiResponse(ErrorSerializer)},
+        responses={
+            202: JobSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: OpenApiResponse(ErrorSerializer, description=_("没有这个批量操作。")),
+        },
     )
     def post(self, request, action: str):
         bulk = bulk_action(action)

@@ -44,7 +44,7 @@ class StartExecutionFilter(BulkFilterForm):
     amount_max = forms.DecimalField(label=_("批复金额不高于（元）"), required=False, min_value=Decimal(0))
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         low, high = data.get("amount_min"), data.get("amount_max")
         if low is not None and high is not None and low > high:
             raise forms.ValidationError(_("金额下限不能高于上限。"))

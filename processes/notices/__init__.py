@@ -128,7 +128,8 @@ def audiences_cached(objs):
         ).values_list("user_id", "group__name"):
             roles_of.setdefault(user_id, set()).add(role)
         for user in users.values():
-            members[user.department_id].append(user)
+            if user.department_id is not None:
+                members[user.department_id].append(user)
     cache = {"members": members, "roles": roles_of, "with_role": {}}
     token = _cache.set(cache)
     try:

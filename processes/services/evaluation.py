@@ -808,8 +808,11 @@ def self_evaluation_review(
 
 
 def _acceptance_stamp(actor: User):
+    """Accepted by ``actor``, now — one instant for every item of a bulk acceptance."""
+    now = timezone.now()
+
     def stamp(evaluation: SelfEvaluation) -> None:
-        evaluation.accepted_by, evaluation.accepted_at = actor, timezone.now()
+        evaluation.accepted_by, evaluation.accepted_at = actor, now
 
     return stamp
 

@@ -196,7 +196,9 @@ def test_single_acceptance_waits_and_is_refused_when_the_bulk_holds_the_locks(di
 
     def run_bulk() -> None:
         try:
-            results["outcome"] = evaluation.self_evaluations_accept_many(evaluations=evaluations, actor=district.finance)
+            results["outcome"] = evaluation.self_evaluations_accept_many(
+                evaluations=evaluations, actor=district.finance
+            )
         finally:
             connections.close_all()
 

@@ -17,6 +17,7 @@ from processes.models import AuditEvent, BudgetProject, Job, SelfEvaluation
 from processes.services import evaluation
 from processes.services.audit import audit_verify
 from processes.services.evaluation import self_evaluations_accept_many
+from processes.services.jobs import job_run
 from processes.states import JobStatus, ProjectStage, SelfEvaluationStatus
 from tests.workflows.test_evaluation_flow import entries, launch
 from workflows.flows import SelfEvaluationFlow
@@ -119,21 +120,21 @@ def test_a_refused_item_is_listed_with_its_reason_and_untouched_while_the_rest_a
     assert BudgetProject.objects.get(pk=taken.project_id).stage == ProjectStage.EVALUATING
 
 
-def test_job_page_lists_the_refused_item_when_one_was_taken_meanwhile(
-    client, district, django_capture_on_commit_callbacks
-):
+def test_job_page_lists_the_refused_item_when_one_was_taken_before_the_job_ran(client, district):
     evaluations = passed(district, 2)
     client.force_login(district.finance)
-    # the list was read; then someone returns the first before the job runs
-    ids = [str(e.pk) for e in evaluations]
-    self_evaluation_review(evaluation=evaluations[0], actor=district.finance, accept=False, comment="退回")
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(API, {"ids": [evaluations[1].pk]}, content_type="application/json")
-    job = Job.objects.get()
-    assert job.result["done"] == 1
-    # the API refuses ids that are not (or no longer) among those the user may act on
-    response = client.post(API, {"ids": [int(i) for i in ids]}, content_type="application/json")
-    assert response.status_code == 400 and ids[0] in str(response.json())
+    response = client.post(API, {"ids": [e.pk for e in evaluations]}, content_type="application/json")
+    assert response.status_code == 202
+    # queued; meanwhile another officer returns the first
+    taken = self_evaluation_review(evaluation=evaluations[0], actor=district.finance, accept=False, comment="退回")
+    job = job_run(Job.objects.get().pk)
+    assert job.result["done"] == 1 and job.result["refused_count"] == 1
+    page = client.get(reverse("processes:job_detail", args=[job.pk])).content.decode()
+    assert "未办理的事项" in page and "已被他人处理" in page
+    assert client.get(response["Location"]).json()["result"]["refused"][0]["id"] == taken.pk
+    # and the API refuses ids that are no longer among those the user may act on
+    again = client.post(API, {"ids": [e.pk for e in evaluations]}, content_type="application/json")
+    assert again.status_code == 400 and str(taken.pk) in str(again.json())
 
 
 def test_department_member_gets_one_notice_when_five_of_its_projects_are_accepted(district):
@@ -161,3 +162,30 @@ def test_statement_count_is_the_same_when_three_or_thirty_are_accepted(district)
         assert not outcome.refused
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_screen_reads_the_same_statements_when_it_lists_two_or_eight_items(client, district):
+    evaluations = passed(district, 8)
+    client.force_login(district.finance)
+    client.get(URL)  # warm: the first request fills per-process caches (content types, permissions)
+    counts = []
+    for shown in (2, 8):
+        SelfEvaluation.objects.filter(pk__in=[e.pk for e in evaluations[shown:]]).update(
+            status=SelfEvaluationStatus.SUBMITTED
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL)
+        assert len(response.context["rows"]) == shown
+        counts.append(len(queries))
+        SelfEvaluation.objects.filter(pk__in=[e.pk for e in evaluations]).update(
+            status=SelfEvaluationStatus.DEPT_APPROVED
+        )
+    assert counts[0] == counts[1]
+
+
+def test_department_b_items_are_filtered_out_when_finance_filters_by_department_a(client, district):
+    evaluations = passed(district, 2, 2)
+    client.force_login(district.finance)
+    response = client.get(URL, {"department": district.dept_a.pk})
+    listed = [obj.pk for obj, _cells in response.context["rows"]]
+    assert listed == [e.pk for e in evaluations if e.project.department_id == district.dept_a.pk]

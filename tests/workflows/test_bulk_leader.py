@@ -129,3 +129,20 @@ def test_another_departments_item_is_refused_when_passed_to_the_service(district
     ((refused, reason),) = outcome.refused
     assert refused.project.department_id == district.dept_b.pk and "权限" in reason
     assert SelfEvaluation.objects.get(pk=refused.pk).status == SelfEvaluationStatus.SUBMITTED
+
+
+def test_leader_screen_reads_the_same_statements_when_it_lists_two_or_six_items(client, district):
+    evaluations = submitted_evaluations(district, 6)
+    client.force_login(district.leader_a)
+    client.get(LEADER)  # warm: the first request fills per-process caches (content types, permissions)
+    counts = []
+    for shown in (2, 6):
+        SelfEvaluation.objects.filter(pk__in=[e.pk for e in evaluations[shown:]]).update(
+            status=SelfEvaluationStatus.ISSUED
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(LEADER)
+        assert len(response.context["sections"][0]["rows"]) == shown
+        counts.append(len(queries))
+        SelfEvaluation.objects.filter(pk__in=[e.pk for e in evaluations]).update(status=SelfEvaluationStatus.SUBMITTED)
+    assert counts[0] == counts[1]

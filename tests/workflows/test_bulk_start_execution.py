@@ -116,3 +116,34 @@ def test_api_refuses_ids_of_another_department_when_a_leader_could_not_see_them(
     response = client.post(API, {"ids": [projects[0].pk, 999999]}, content_type="application/json")
     assert response.status_code == 400 and "999999" in str(response.json())
     assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"filter": {"department": 2**70}},
+        {"filter": {"department": "x"}},
+        {"ids": [2**70]},
+        {"filter": {"fiscal_year": 2**70, "amount_min": "1e400"}},
+        {"filter": {"amount_min": "500", "amount_max": "100"}},
+        {"filter": []},
+        {"ids": []},
+        {"ids": [1], "filter": {}},
+        {},
+    ],
+)
+def test_api_answers_400_and_starts_nothing_when_the_selection_is_bad(client, district, body):
+    budgeted(district, 1)
+    client.force_login(district.finance)
+    response = client.post(API, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert not Job.objects.exists()
+
+
+def test_screen_answers_400_with_the_message_when_nothing_is_ticked(client, district):
+    budgeted(district, 2)
+    client.force_login(district.finance)
+    response = client.post(URL, {"scope": "ticked", "comment": "x"})
+    assert response.status_code == 400
+    assert "请至少选择一项" in response.content.decode()
+    assert not Job.objects.exists()
