@@ -6,6 +6,8 @@ from django.urls import path
 
 from . import (
     board_urls,
+    bulk_actions,
+    bulk_kinds,
     commissioned_urls,
     evaluation_urls,
     execution_urls,
@@ -21,6 +23,10 @@ app_name = "workflows"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("tasks/<id:pk>/", views.task_detail, name="task"),
+    # 批量办理 (workflows/bulk_actions.py)
+    path("bulk/", bulk_actions.bulk_action_index, name="bulk_index"),
+    path("bulk/leader/", bulk_kinds.bulk_leader_page, name="bulk_leader"),
+    path("bulk/<slug:action>/", bulk_actions.bulk_action_page, name="bulk_action"),
     path("projects/", project_views.project_list, name="project_list"),
     path("projects/new/", project_views.project_new, name="project_new"),
     path("projects/<id:pk>/edit/", project_views.project_edit, name="project_edit"),

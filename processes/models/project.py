@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
@@ -85,6 +86,23 @@ def fsm_permission(check: Callable[[BudgetProject, User], bool]) -> Callable[[mo
 # The ignore: workflows.ProjectProcess (related_name="workflow_processes") takes its manager from
 # viewflow, which ships no type information, so django-stubs cannot build that reverse manager's
 # type; `project.workflow_processes` is typed as a plain RelatedManager instead.
+#: Set by a bulk close-out (processes.services.closeout.blockers_read_per_chunk): the
+#: blockers of a project by its key, read for its whole chunk at once, or None to read them here.
+CLOSE_BLOCKERS_READER: ContextVar[Callable[[int], str | None] | None] = ContextVar(
+    "close_blockers_reader", default=None
+)
+
+
+def close_blockers_message(open_rectifications: int, unissued_findings: int) -> str:
+    """The reason a project cannot be closed yet, or "" (see BudgetProject.close_blockers)."""
+    reasons = []
+    if open_rectifications:
+        reasons.append(gettext("有 %(n)s 份整改尚未验收销号") % {"n": open_rectifications})
+    if unissued_findings:
+        reasons.append(gettext("有 %(n)s 个评价发现问题尚未下达整改") % {"n": unissued_findings})
+    return gettext("不能关账：%(reasons)s。") % {"reasons": "；".join(reasons)} if reasons else ""
+
+
 class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[django-manager-missing]
     """预算项目. Amounts are yuan; the stage is moved only by processes.services."""
 
@@ -190,6 +208,27 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
             .exclude(conclusion=Conclusion.REJECT)
             .exists()
         )
+
+    def close_blockers(self) -> str:
+        """Why the project cannot be closed at the year's close-out (年度关账): a rectification
+        still open, or findings not yet issued for rectification; "" when nothing is left.
+        A bulk close-out reads them for a whole chunk of projects in one query
+        (``CLOSE_BLOCKERS_READER``, processes.services.closeout)."""
+        reader = CLOSE_BLOCKERS_READER.get()
+        known = reader(self.pk) if reader is not None else None
+        if known is not None:
+            return known
+        from ..states import RECTIFICATION_OPEN
+
+        open_rectifications = self.rectifications.filter(status__in=RECTIFICATION_OPEN).count()
+        unissued = self.findings.filter(rectification_item__isnull=True).count()
+        return close_blockers_message(open_rectifications, unissued)
+
+    def nothing_left_open(self) -> bool:
+        return not self.close_blockers()
+
+    def refusal_close_out(self) -> str:
+        return self.close_blockers()
 
     def pre_assessment_settled(self) -> bool:
         """No pre-assessment is required, or one was confirmed with support."""
@@ -380,3 +419,16 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
     )
     def close(self) -> None:
         pass
+
+    @transition(
+        field=stage,
+        source=[ProjectStage.EVALUATED, ProjectStage.RECTIFYING],
+        target=ProjectStage.CLOSED,
+        permission=fsm_permission(perms.can_close_out),
+        conditions=[cast("Callable[[models.Model], bool]", nothing_left_open)],
+        custom=action(_("年度关账"), roles=["finance_officer"]),
+    )
+    def close_out(self) -> None:
+        """年度关账: the finance section closes an evaluated project with nothing left open
+        (no finding, or every finding issued and every rectification verified). The
+        cascade ``close`` still closes a project when its last rectification is verified."""

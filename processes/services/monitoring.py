@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -531,6 +532,17 @@ def report_dept_review(*, report: MonitoringReport, actor: User, approve: bool, 
     )
 
 
+def reports_dept_approve_many(
+    *, reports: list[MonitoringReport], actor: User, comment: str = "", progress=None
+) -> transitions.BulkOutcome:
+    """The department leader passes many of the department's submitted monitoring reports
+    at once: the declared ``dept_approve`` of :func:`report_dept_review`, in bulk."""
+    comment = (comment or "").strip()
+    return transitions.apply_many(
+        reports, "dept_approve", actor=actor, comment=comment, arguments={"comment": comment}, progress=progress
+    )
+
+
 REVIEW_DECISIONS = ("clear", "warn", "return")
 _REVIEW_TRANSITIONS = {"clear": "clear", "warn": "warn", "return": "send_back"}
 
@@ -552,10 +564,9 @@ def report_review(*, report: MonitoringReport, actor: User, decision: str, comme
             raise ValidationError({"decision": _("请选择审核通过、预警或退回。")})
 
     def before_save(report: MonitoringReport) -> None:
-        report.reviewed_by, report.reviewed_at = actor, timezone.now()
-        if decision != "return" and report.executed is not None:
-            BudgetProject.objects.filter(pk=report.project_id).update(executed_amount=report.executed)
-        detail["executed"] = report.executed
+        detail.update(_reviewed(report, actor))
+        if decision != "return":
+            record_executed([report])
 
     return transitions.apply(
         report,
@@ -568,6 +579,83 @@ def report_review(*, report: MonitoringReport, actor: User, decision: str, comme
         before_save=before_save,
         detail=detail,
     )
+
+
+def _reviewed(report: MonitoringReport, actor: User) -> dict[str, Any]:
+    """What the finance section's decision writes on the report besides its state (one
+    report or many, processes.services.monitoring.reports_clear): who reviewed it and when;
+    returns the audit row's detail."""
+    report.reviewed_by, report.reviewed_at = actor, timezone.now()
+    return {"executed": report.executed}
+
+
+def record_executed(reports: Iterable[MonitoringReport]) -> None:
+    """A cleared or warned report records its executed amount on its project: one UPDATE
+    for any number of reports (the projects are locked by the transition, first)."""
+    amounts = {r.project_id: r.executed for r in reports if r.executed is not None}
+    if not amounts:
+        return
+    if len(amounts) == 1:
+        [(project_id, executed)] = amounts.items()
+        BudgetProject.objects.filter(pk=project_id).update(executed_amount=executed)
+        return
+    BudgetProject.objects.filter(pk__in=list(amounts)).update(
+        executed_amount=Case(
+            *(When(pk=pk, then=Value(amount)) for pk, amount in amounts.items()),
+            output_field=BudgetProject._meta.get_field("executed_amount"),
+        )
+    )
+
+
+# -- clearing many green reports at once (issue 18, bulk actions) ---------------------------
+
+
+def all_green() -> Q:
+    """Reports whose every light is green: the project's, the spending one and each
+    indicator's (an indicator not read, or any other light, keeps the report out)."""
+    return Q(light=Light.GREEN, spending_light=Light.GREEN) & ~Q(
+        Exists(IndicatorProgress.objects.filter(report=OuterRef("pk")).exclude(light=Light.GREEN))
+    )
+
+
+def clear_candidates() -> QuerySet[MonitoringReport]:
+    """Reports the finance section may clear in bulk: passed by their leader, all green."""
+    return MonitoringReport.objects.filter(status=ReportStatus.DEPT_APPROVED).filter(all_green())
+
+
+NOT_GREEN = gettext_noop("并非全部绿灯，请逐份审核。")
+
+
+def reports_clear(
+    *, actor: User, reports: Iterable[MonitoringReport], comment: str = "", progress=None
+) -> transitions.BulkOutcome:
+    """审核通过 (``clear``) of many green reports at once, each exactly as
+    :func:`report_review` clears one (reviewer and time, the executed amount recorded on the
+    project, the finance task completed, the department told — one notice per person for
+    all their reports). A report not all green, or moved by
+    someone else since it was selected, is refused with the reason and left as it is."""
+    if not can_review(actor):
+        raise PermissionDenied(_("只有财政绩效科可以审核绩效监控报告。"))
+    comment = (comment or "").strip()
+    reports = list(reports)
+    green = set(
+        MonitoringReport.objects.filter(all_green(), pk__in=[r.pk for r in reports]).values_list("pk", flat=True)
+    )
+    outcome = transitions.BulkOutcome(refused=[(r, _(NOT_GREEN)) for r in reports if r.pk not in green])
+    outcome.extend(
+        transitions.apply_many(
+            [r for r in reports if r.pk in green],
+            "clear",
+            actor=actor,
+            comment=comment,
+            arguments={"comment": comment},
+            before_save=lambda report: setattr(report, "_review_detail", _reviewed(report, actor)),
+            detail=lambda report: report.__dict__.pop("_review_detail", {}),
+            after=lambda steps: record_executed(s.obj for s in steps),
+            progress=progress,
+        )
+    )
+    return outcome
 
 
 def report_dispose(

@@ -509,6 +509,17 @@ def target_dept_review(*, target_set: TargetSet, actor: User, approve: bool, com
     )
 
 
+def target_sets_dept_approve_many(
+    *, target_sets: list[TargetSet], actor: User, comment: str = "", progress=None
+) -> transitions.BulkOutcome:
+    """The department leader passes many of the department's submitted target versions at
+    once: the declared ``dept_approve`` of :func:`target_dept_review`, in bulk."""
+    comment = (comment or "").strip()
+    return transitions.apply_many(
+        target_sets, "dept_approve", actor=actor, comment=comment, arguments={"comment": comment}, progress=progress
+    )
+
+
 @transaction.atomic
 def target_rate(
     *,

@@ -487,6 +487,7 @@ ARGUMENTS: dict[tuple[str, str], dict[str, Any]] = {
             "complete_evaluation",
             "open_rectification",
             "close",
+            "close_out",
         )
     },
     ("processes.budgetproject", "await_targets"): {"approved_amount": Decimal("1000000.00")},

@@ -384,3 +384,19 @@ def test_load_demo_leaves_rectifications_closed_extended_due_soon_overdue_and_on
     first = list(Rectification.objects.values_list("pk", "status", "deadline", "revision"))
     load()
     assert list(Rectification.objects.values_list("pk", "status", "deadline", "revision")) == first
+
+
+def test_load_demo_closes_the_years_evaluated_projects_that_have_nothing_left_open(demo_loaded):
+    from processes.models import AuditEvent, BudgetProject
+    from processes.services.closeout import close_blockers
+
+    year = demo_evaluation.YEAR
+    closed_out = AuditEvent.objects.filter(object_type="processes.budgetproject", action="close_out")
+    assert closed_out.exists() and {e.actor_role for e in closed_out} == {"finance_officer"}
+    # what stays evaluated or rectifying has a reason, and the year's stages add up
+    left = BudgetProject.objects.filter(fiscal_year=year, stage__in=[ProjectStage.EVALUATED, ProjectStage.RECTIFYING])
+    assert all(close_blockers(left.values_list("pk", flat=True)).values())
+    assert "year close-out:" in demo_loaded
+    before = closed_out.count()
+    load()
+    assert closed_out.count() == before  # loading again closes nothing twice

@@ -489,7 +489,8 @@ class Command(BaseCommand):
         rect = result.rectification
         out.write(
             f"Rectification {demo_rectification.YEAR}: {rect.get('rectifications', 0)} notices "
-            f"({rect.get('closed', 0)} closed, {rect.get('overdue', 0)} overdue)"
+            f"({rect.get('closed', 0)} closed, {rect.get('overdue', 0)} overdue); "
+            f"year close-out: {rect.get('closed_out', 0)} projects closed, {rect.get('left_open', 0)} left open"
         )
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")
