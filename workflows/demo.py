@@ -105,6 +105,31 @@ USERS: list[DemoUser] = [
     DemoUser("expert7", Role.EXPERT, "专家七", specialties=(S.INFRASTRUCTURE,), employer="某水利水电勘测设计院"),
     DemoUser("expert8", Role.EXPERT, "专家八", specialties=(S.URBAN, S.INFRASTRUCTURE), employer="某高校建筑学院"),
     DemoUser("expert9", Role.EXPERT, "专家九", specialties=(S.URBAN,), employer="某城市更新研究中心"),
+    # at least 3 sector experts for every other category too, so a panel can be drawn for
+    # any project (issue 18: the 人力社保 and 其他 projects could not have one)
+    DemoUser(
+        "expert10", Role.EXPERT, "专家十", specialties=(S.EDUCATION, S.SOCIAL_SECURITY), employer="某师范大学教育学院"
+    ),
+    DemoUser(
+        "expert11",
+        Role.EXPERT,
+        "专家十一",
+        specialties=(S.HEALTH, S.SOCIAL_SECURITY),
+        employer="某医科大学公共卫生学院",
+    ),
+    DemoUser(
+        "expert12",
+        Role.EXPERT,
+        "专家十二",
+        specialties=(S.CIVIL_AFFAIRS, S.SOCIAL_SECURITY),
+        employer="某劳动和社会保障研究所",
+    ),
+    DemoUser("expert13", Role.EXPERT, "专家十三", specialties=(S.POVERTY, S.OTHER), employer="某农业科学院"),
+    DemoUser("expert14", Role.EXPERT, "专家十四", specialties=(S.EDUCATION, S.OTHER), employer="某社会科学院"),
+    DemoUser(
+        "expert15", Role.EXPERT, "专家十五", specialties=(S.HEALTH, S.CIVIL_AFFAIRS), employer="某区疾病预防控制中心"
+    ),
+    DemoUser("expert16", Role.EXPERT, "专家十六", specialties=(S.POVERTY, S.OTHER), employer="某乡村振兴研究院"),
     DemoUser("deputy1", Role.DEPUTY, "人大代表一", delegation="多宝街道代表组"),
     DemoUser("deputy2", Role.DEPUTY, "人大代表二", delegation="东漖街道代表组"),
     DemoUser("agency1", Role.AGENCY_STAFF, "第三方机构项目经理", agency=True),
