@@ -512,9 +512,9 @@ class DemoReport:
 
 P = DemoProgress
 #: By project code; an executing demo project not listed keeps its report unfilled (待填报).
-#: Time pace at July: 7/12 = 58.33 %. Rates and satisfaction are ≥ indicators too, and the
-#: rule paces them like cumulative ones, so a steady 92 % against 90 reads blue mid-year
-#: (docs/processes/monitoring.md, "Choices").
+#: Time pace at July: 7/12 = 58.33 %. Only cumulative indicators are read against the pace;
+#: rates, percentages and satisfaction against the target itself (``lights.cumulative``,
+#: docs/processes/monitoring.md).
 MONITORING: dict[str, DemoReport] = {
     # 31,800,000 budget, 17,490,000 spent: 55.0 % of it, 94.3 % of the time pace → green.
     "2021-LW101-001": DemoReport(
@@ -523,7 +523,7 @@ MONITORING: dict[str, DemoReport] = {
         expected_full_year=Decimal("31800000.00"),
         indicators=(
             P("4.6", CERTAIN),  # 碧道建设长度 of 8.6 km: 91.7 % of pace
-            P("60", CERTAIN),  # 按期完工率: 3 of 5 标段 finished on time so far
+            P("100", CERTAIN),  # 按期完工率: the 3 标段 finished so far all finished on time
             P("362", CERTAIN),  # 单位长度造价, ≤ 370 万元/公里
             P("88.9", POSSIBLE),  # 河涌水质达标率: 8 of 9 断面
             P(ACHIEVED, CERTAIN),  # 管护主体、标准和经费已明确
@@ -576,21 +576,24 @@ MONITORING: dict[str, DemoReport] = {
         decision="clear",
         review_comment="请按纠偏措施加快培训进度，9 月底前报送进度情况。",
     ),
-    # 1,560,000 budget, 840,000 spent: 92.3 % of the pace → green; every indicator far ahead
-    # of its pace (all ≥ 120 %) → blue: the targets were set too low.
+    # 1,560,000 budget, 840,000 spent: 92.3 % of the pace → green; its two cumulative
+    # indicators far ahead of the pace (≥ 120 %) → blue (set too low); its rates a little
+    # above their targets → green, so the project is green.
     "2021-LW104-002": DemoReport(
-        light=Light.BLUE,
+        light=Light.GREEN,
         executed=Decimal("840000.00"),
         expected_full_year=Decimal("1560000.00"),
         indicators=(
             P("35200", CERTAIN),  # 巡查走访户数 of 48,000: 125.7 % of pace
             P("4500", CERTAIN),  # 网格事件上报数量 of 6,000: 128.6 %
-            P("97.8", CERTAIN),  # 办结率, a rate read against the pace: 176.5 %
+            P("97.8", CERTAIN),  # 办结率, a rate read against its target: 102.9 %
             P("96.1", CERTAIN),
             P("93.5", CERTAIN),
             P("94", CERTAIN),
         ),
         decision="clear",
-        review_comment="各项指标均大幅快于时序进度（蓝灯），目标值设定偏低，下一年度请按实际工作量调高目标。",
+        review_comment=(
+            "巡查走访户数和事件上报数量大幅快于时序进度（蓝灯），目标值设定偏低，下一年度请按实际工作量调高目标。"
+        ),
     ),
 }
