@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from . import commissioned_api_urls, evaluation_api_urls, rectification_api_urls
 from .api import ProjectViewSet, TaskViewSet
+from .budget_import_api import BudgetImportViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
 from .pre_assessment_api import PreAssessmentViewSet
 from .target_api import ProjectTargetsViewSet
@@ -26,8 +27,10 @@ target_submit = ProjectTargetsViewSet.as_view({"post": "submit"})
 target_dept_review = ProjectTargetsViewSet.as_view({"post": "dept_review"})
 target_rate = ProjectTargetsViewSet.as_view({"post": "rate"})
 pre_assessment_begin = PreAssessmentViewSet.as_view({"post": "begin"})
+budget_import = BudgetImportViewSet.as_view({"post": "create"})
 
 urlpatterns = [
+    path("projects/import/", budget_import, name="project-import"),
     path("projects/<id:pk>/pre-assessment/", pre_assessment_begin, name="project-pre-assessment"),
     path("projects/<id:pk>/targets/", targets, name="project-targets"),
     path("projects/<id:pk>/targets/draft/", targets_draft, name="project-targets-draft"),

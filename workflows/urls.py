@@ -4,7 +4,16 @@ commissioned evaluations, rectification, the deadline board."""
 
 from django.urls import path
 
-from . import board_urls, commissioned_urls, evaluation_urls, project_views, rectification_urls, target_views, views
+from . import (
+    board_urls,
+    budget_import_views,
+    commissioned_urls,
+    evaluation_urls,
+    project_views,
+    rectification_urls,
+    target_views,
+    views,
+)
 from . import monitoring_views as mon_views
 from . import pre_assessment_views as pa_views
 
@@ -14,6 +23,7 @@ urlpatterns = [
     path("tasks/<id:pk>/", views.task_detail, name="task"),
     path("projects/", project_views.project_list, name="project_list"),
     path("projects/new/", project_views.project_new, name="project_new"),
+    path("projects/import/", budget_import_views.budget_import, name="budget_import"),
     path("projects/<id:pk>/edit/", project_views.project_edit, name="project_edit"),
     # the project form's live 上年度评价结果 (结果应用)
     path("projects/results/", project_views.project_results, name="project_results"),

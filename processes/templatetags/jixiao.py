@@ -69,6 +69,7 @@ OTHER_ACTION_LABELS = {
     "deactivate": _("停用指标"),
     "propose": _("提出新指标"),
     "indicator_import": _("导入绩效指标"),
+    "budget_import": _("导入预算编制项目"),
     "expert_import": _("导入专家库"),
     # account events (processes.account_audit): 三员分立, the auditor reads who did what to whom
     "password_set_by_admin": _("管理员设置密码"),
