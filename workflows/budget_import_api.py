@@ -42,7 +42,8 @@ class ImportErrorSerializer(serializers.Serializer):
 
 class ImportRejectedSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    errors = ImportErrorSerializer(many=True)
+    # The ignore: the stubs see this field shadowing Serializer.errors; the API key is "errors".
+    errors = ImportErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class BudgetImportViewSet(viewsets.ViewSet):

@@ -233,8 +233,8 @@ def budget_import_check(
     errors: list[RowError] = []
     spellings = _spellings()
     headers: dict[str, str] = {}  # field → the header as written
-    for row in rows[:1]:
-        for key in row:
+    for first in rows[:1]:
+        for key in first:
             field = spellings.get(str(key).strip().lstrip("\ufeff").strip())
             if field is not None and field not in headers:
                 headers[field] = str(key)
