@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from accounts.models import ExpertProfile
 from accounts.roles import Role
@@ -31,6 +32,11 @@ from processes.models import ProjectCategory, Recurrence
 from processes.states import Disposal, Light, Likelihood, ProjectStage, QualitativeProgress
 
 FISCAL_YEAR = 2021
+#: Next year's 项目库 from the budget system, imported as drafts by ``load_demo`` (issue 18).
+BUDGET_SAMPLE_YEAR = 2022
+BUDGET_SAMPLE = (
+    Path(__file__).resolve().parent.parent / "data" / "samples" / f"budget-projects-{BUDGET_SAMPLE_YEAR}.xlsx"
+)
 PASSWORD = "Jixiao@2021demo"
 EMAIL_DOMAIN = "demo.jixiao.invalid"  # RFC 2606: never delivered anywhere
 

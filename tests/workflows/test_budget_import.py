@@ -353,3 +353,22 @@ def test_job_checks_again_and_writes_nothing_when_a_draft_was_submitted_after_th
         "message"
     ]
     assert BudgetProject.objects.get(code="2022-LW101-002").requested_amount == Decimal("980000.00")  # untouched
+
+
+def test_demo_loads_next_years_library_as_drafts_once(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("load_demo", stdout=out, stderr=StringIO())
+    assert (
+        "Budget preparation 2022: 12 drafts from budget-projects-2022.xlsx (12 imported by this load)" in out.getvalue()
+    )
+    drafts = BudgetProject.objects.filter(fiscal_year=YEAR, stage=ProjectStage.DRAFT)
+    assert drafts.count() == 12 and drafts.get(code="2022-LW103-001").created_by.username == "renshe_staff"
+    assert Notification.objects.filter(recipient__username="renshe_leader", verb=svc.IMPORTED).count() == 1
+    events = AuditEvent.objects.count()
+    out = StringIO()
+    call_command("load_demo", stdout=out, stderr=StringIO())
+    assert "(0 imported by this load)" in out.getvalue() and AuditEvent.objects.count() == events
