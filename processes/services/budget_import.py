@@ -30,7 +30,7 @@ writing is one short transaction of bulk statements (``budget_import_job``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
@@ -592,7 +592,7 @@ def budget_import_job(job: Job, progress: Progress) -> dict[str, int]:
 
 
 def budget_import(
-    *, actor: User, fiscal_year: Any, rows: list[Mapping[str, Any]], file_name: str = "", first_row: int = 2
+    *, actor: User, fiscal_year: Any, rows: Sequence[Mapping[str, Any]], file_name: str = "", first_row: int = 2
 ) -> dict[str, int]:
     """Check and write at once, without a job (the demo loader and tests of the rules)."""
     _require(actor)

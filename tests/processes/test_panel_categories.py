@@ -49,9 +49,7 @@ def test_demo_library_has_three_sector_experts_when_the_category_is_any(category
 
 
 @pytest.mark.parametrize("category", ProjectCategory.values)
-def test_panel_is_drawn_for_pre_assessment_key_and_department_evaluation_when_the_category_is_any(
-    district, category
-):
+def test_panel_is_drawn_for_pre_assessment_key_and_department_evaluation_when_the_category_is_any(district, category):
     chain = Chain(district)  # 6 基建工程 experts, a 财务 one, two deputies
     ExpertProfile.objects.filter(specialties=["infrastructure"]).delete()  # only the demo library's sectors
     demo_library(district)
