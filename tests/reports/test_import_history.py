@@ -393,9 +393,13 @@ def test_a_rejected_projects_pages_and_the_years_report_open_when_its_amounts_ar
         reverse("reports:year", args=[2019]),
         reverse("reports:xlsx", args=[2019]),
         reverse("reports:print", args=[2019]),
+        reverse("workflows:pre_assessment_summary") + "?year=2019",
+        reverse("workflows:pre_assessment_summary_xlsx") + "?year=2019",
     ):
         response = client.get(url)
         assert response.status_code == 200, url
+    summary = client.get(reverse("workflows:pre_assessment_summary") + "?year=2019").content.decode()
+    assert "丁项目" in summary and "不予支持" in summary and "60.00" in summary  # 600,000 requested = 60.00 万元
     detail = client.get(reverse("workflows:project_detail", args=[p4.pk])).content.decode()
     assert "未予支持" in detail and "丁项目" in detail
 
