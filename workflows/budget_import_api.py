@@ -7,7 +7,7 @@ processes.services.budget_import."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -59,7 +59,10 @@ class BudgetImportViewSet(viewsets.ViewSet):
         request={"application/json": BudgetImportSerializer, "multipart/form-data": BudgetImportSerializer},
         responses={
             202: JobSerializer,
-            400: OpenApiResponse(ImportRejectedSerializer, description=_("数据不合法：按行列出的全部错误。")),
+            400: OpenApiResponse(
+                ImportRejectedSerializer,
+                description=_("数据不合法：按行列出的全部错误（字段错误的 row 为 null，column 为字段名）。"),
+            ),
             403: FORBIDDEN,
         },
     )
@@ -67,17 +70,42 @@ class BudgetImportViewSet(viewsets.ViewSet):
         if not services.can_import(request.user):
             raise PermissionDenied(gettext("只有财政绩效科可以导入预算编制项目。"))
         body = BudgetImportSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():
+            return _rejected([{"row": None, "column": name, "message": str(m)} for name, m in _flat(body.errors)])
         data = body.validated_data
         try:
             job = services.budget_import_start(
                 actor=request.user, fiscal_year=data["fiscal_year"], file=data.get("file"), rows=data.get("rows")
             )
         except services.BudgetImportRejected as rejected:
-            return Response(
-                {"detail": gettext("数据有误，没有导入任何项目。"), "errors": rejected.as_json()},
-                status=status.HTTP_400_BAD_REQUEST,
+            return _rejected(rejected.as_json())
+        except ValidationError as invalid:  # the year, the file's type or size, the batch's shape
+            return _rejected(
+                [
+                    {"row": None, "column": "" if name == NON_FIELD_ERRORS else name, "message": message}
+                    for name, messages in invalid.message_dict.items()
+                    for message in messages
+                ]
             )
         response = Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = reverse("job-detail", args=[job.pk])
         return response
+
+
+def _rejected(errors: list[dict]) -> Response:
+    """The one 400 body of the import: a sentence and every problem as {row, column, message}."""
+    return Response(
+        {"detail": gettext("数据有误，没有导入任何项目。"), "errors": errors}, status=status.HTTP_400_BAD_REQUEST
+    )
+
+
+def _flat(errors, prefix: str = ""):
+    """DRF's nested field errors as (field path, message) pairs."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            yield from _flat(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(errors, list):
+        for value in errors:
+            yield from _flat(value, prefix)
+    else:
+        yield prefix, errors

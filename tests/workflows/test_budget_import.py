@@ -318,7 +318,10 @@ def test_api_answers_400_with_every_error_and_403_for_another_role(district, dem
         (1, "category"),
         (1, "requested_amount"),
     ]
-    assert finance.post("/api/projects/import/", {"rows": bad}, format="json").status_code == 400  # no year
+    no_year = finance.post("/api/projects/import/", {"rows": bad}, format="json")
+    assert no_year.status_code == 400 and [e["column"] for e in no_year.json()["errors"]] == ["fiscal_year"]
+    neither = finance.post("/api/projects/import/", {"fiscal_year": YEAR}, format="json")
+    assert neither.status_code == 400 and neither.json()["errors"][0]["column"] == "file"
     staff = client_for(district.staff_a)
     assert staff.post("/api/projects/import/", {"fiscal_year": YEAR, "rows": bad}, format="json").status_code == 403
     assert not BudgetProject.objects.exists() and not Job.objects.exists()
