@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from . import commissioned_api_urls, evaluation_api_urls, rectification_api_urls
 from .api import ProjectViewSet, TaskViewSet
+from .budget_import_api import BudgetImportViewSet
 from .bulk_actions import BulkActionAPIView
 from .execution_api import PaymentPlanViewSet, PaymentViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
@@ -30,10 +31,12 @@ target_submit = ProjectTargetsViewSet.as_view({"post": "submit"})
 target_dept_review = ProjectTargetsViewSet.as_view({"post": "dept_review"})
 target_rate = ProjectTargetsViewSet.as_view({"post": "rate"})
 pre_assessment_begin = PreAssessmentViewSet.as_view({"post": "begin"})
+budget_import = BudgetImportViewSet.as_view({"post": "create"})
 
 urlpatterns = [
     # 批量办理: POST /api/bulk/<action>/ → 202 and the job (workflows/bulk_actions.py)
     path("bulk/<slug:action>/", BulkActionAPIView.as_view(), name="bulk-action"),
+    path("projects/import/", budget_import, name="project-import"),
     path("projects/<id:pk>/pre-assessment/", pre_assessment_begin, name="project-pre-assessment"),
     path("projects/<id:pk>/targets/", targets, name="project-targets"),
     path("projects/<id:pk>/targets/draft/", targets_draft, name="project-targets-draft"),

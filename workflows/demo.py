@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from accounts.models import ExpertProfile
 from accounts.roles import Role
@@ -31,6 +32,11 @@ from processes.models import ProjectCategory, Recurrence
 from processes.states import Disposal, Light, Likelihood, ProjectStage, QualitativeProgress
 
 FISCAL_YEAR = 2021
+#: Next year's 项目库 from the budget system, imported as drafts by ``load_demo`` (issue 18).
+BUDGET_SAMPLE_YEAR = 2022
+BUDGET_SAMPLE = (
+    Path(__file__).resolve().parent.parent / "data" / "samples" / f"budget-projects-{BUDGET_SAMPLE_YEAR}.xlsx"
+)
 PASSWORD = "Jixiao@2021demo"
 EMAIL_DOMAIN = "demo.jixiao.invalid"  # RFC 2606: never delivered anywhere
 
@@ -105,6 +111,31 @@ USERS: list[DemoUser] = [
     DemoUser("expert7", Role.EXPERT, "专家七", specialties=(S.INFRASTRUCTURE,), employer="某水利水电勘测设计院"),
     DemoUser("expert8", Role.EXPERT, "专家八", specialties=(S.URBAN, S.INFRASTRUCTURE), employer="某高校建筑学院"),
     DemoUser("expert9", Role.EXPERT, "专家九", specialties=(S.URBAN,), employer="某城市更新研究中心"),
+    # at least 3 sector experts for every other category too, so a panel can be drawn for
+    # any project (issue 18: the 人力社保 and 其他 projects could not have one)
+    DemoUser(
+        "expert10", Role.EXPERT, "专家十", specialties=(S.EDUCATION, S.SOCIAL_SECURITY), employer="某师范大学教育学院"
+    ),
+    DemoUser(
+        "expert11",
+        Role.EXPERT,
+        "专家十一",
+        specialties=(S.HEALTH, S.SOCIAL_SECURITY),
+        employer="某医科大学公共卫生学院",
+    ),
+    DemoUser(
+        "expert12",
+        Role.EXPERT,
+        "专家十二",
+        specialties=(S.CIVIL_AFFAIRS, S.SOCIAL_SECURITY),
+        employer="某劳动和社会保障研究所",
+    ),
+    DemoUser("expert13", Role.EXPERT, "专家十三", specialties=(S.POVERTY, S.OTHER), employer="某农业科学院"),
+    DemoUser("expert14", Role.EXPERT, "专家十四", specialties=(S.EDUCATION, S.OTHER), employer="某社会科学院"),
+    DemoUser(
+        "expert15", Role.EXPERT, "专家十五", specialties=(S.HEALTH, S.CIVIL_AFFAIRS), employer="某区疾病预防控制中心"
+    ),
+    DemoUser("expert16", Role.EXPERT, "专家十六", specialties=(S.POVERTY, S.OTHER), employer="某乡村振兴研究院"),
     DemoUser("deputy1", Role.DEPUTY, "人大代表一", delegation="多宝街道代表组"),
     DemoUser("deputy2", Role.DEPUTY, "人大代表二", delegation="东漖街道代表组"),
     DemoUser("agency1", Role.AGENCY_STAFF, "第三方机构项目经理", agency=True),
@@ -498,9 +529,9 @@ class DemoReport:
 
 P = DemoProgress
 #: By project code; an executing demo project not listed keeps its report unfilled (待填报).
-#: Time pace at July: 7/12 = 58.33 %. Rates and satisfaction are ≥ indicators too, and the
-#: rule paces them like cumulative ones, so a steady 92 % against 90 reads blue mid-year
-#: (docs/processes/monitoring.md, "Choices").
+#: Time pace at July: 7/12 = 58.33 %. Only cumulative indicators are read against the pace;
+#: rates, percentages and satisfaction against the target itself (``lights.cumulative``,
+#: docs/processes/monitoring.md).
 MONITORING: dict[str, DemoReport] = {
     # 31,800,000 budget, 17,490,000 spent: 55.0 % of it, 94.3 % of the time pace → green.
     "2021-LW101-001": DemoReport(
@@ -509,7 +540,7 @@ MONITORING: dict[str, DemoReport] = {
         expected_full_year=Decimal("31800000.00"),
         indicators=(
             P("4.6", CERTAIN),  # 碧道建设长度 of 8.6 km: 91.7 % of pace
-            P("60", CERTAIN),  # 按期完工率: 3 of 5 标段 finished on time so far
+            P("100", CERTAIN),  # 按期完工率: the 3 标段 finished so far all finished on time
             P("362", CERTAIN),  # 单位长度造价, ≤ 370 万元/公里
             P("88.9", POSSIBLE),  # 河涌水质达标率: 8 of 9 断面
             P(ACHIEVED, CERTAIN),  # 管护主体、标准和经费已明确
@@ -565,21 +596,24 @@ MONITORING: dict[str, DemoReport] = {
         decision="clear",
         review_comment="请按纠偏措施加快培训进度，9 月底前报送进度情况。",
     ),
-    # 1,560,000 budget, 840,000 spent: 92.3 % of the pace → green; every indicator far ahead
-    # of its pace (all ≥ 120 %) → blue: the targets were set too low.
+    # 1,560,000 budget, 840,000 spent: 92.3 % of the pace → green; its two cumulative
+    # indicators far ahead of the pace (≥ 120 %) → blue (set too low); its rates a little
+    # above their targets → green, so the project is green.
     "2021-LW104-002": DemoReport(
-        light=Light.BLUE,
+        light=Light.GREEN,
         executed=Decimal("840000.00"),
         expected_full_year=Decimal("1560000.00"),
         indicators=(
             P("35200", CERTAIN),  # 巡查走访户数 of 48,000: 125.7 % of pace
             P("4500", CERTAIN),  # 网格事件上报数量 of 6,000: 128.6 %
-            P("97.8", CERTAIN),  # 办结率, a rate read against the pace: 176.5 %
+            P("97.8", CERTAIN),  # 办结率, a rate read against its target: 102.9 %
             P("96.1", CERTAIN),
             P("93.5", CERTAIN),
             P("94", CERTAIN),
         ),
         decision="clear",
-        review_comment="各项指标均大幅快于时序进度（蓝灯），目标值设定偏低，下一年度请按实际工作量调高目标。",
+        review_comment=(
+            "巡查走访户数和事件上报数量大幅快于时序进度（蓝灯），目标值设定偏低，下一年度请按实际工作量调高目标。"
+        ),
     ),
 }

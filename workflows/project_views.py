@@ -23,6 +23,7 @@ from processes.permissions import can_edit
 from processes.results import ResultsApplication, results_application, results_for
 from processes.selectors import project_filter, project_get_for, project_list_for, stage_counts
 from processes.services import projects as project_services
+from processes.services.budget_import import can_import as can_import_budget
 from processes.services.projects import EDITABLE_FIELDS
 from processes.states import ProjectStage
 
@@ -65,6 +66,7 @@ def project_list(request):
             "stage_query": others.urlencode(),
             "show_department": see_all,
             "can_create": can_create_project(user),
+            "can_import": can_import_budget(user),
         },
     )
 

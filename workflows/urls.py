@@ -6,6 +6,7 @@ from django.urls import path
 
 from . import (
     board_urls,
+    budget_import_views,
     bulk_actions,
     bulk_kinds,
     commissioned_urls,
@@ -29,6 +30,7 @@ urlpatterns = [
     path("bulk/<slug:action>/", bulk_actions.bulk_action_page, name="bulk_action"),
     path("projects/", project_views.project_list, name="project_list"),
     path("projects/new/", project_views.project_new, name="project_new"),
+    path("projects/import/", budget_import_views.budget_import, name="budget_import"),
     path("projects/<id:pk>/edit/", project_views.project_edit, name="project_edit"),
     # the project form's live 上年度评价结果 (结果应用)
     path("projects/results/", project_views.project_results, name="project_results"),

@@ -15,6 +15,8 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.models import ProjectCategory  # the one definition, shared with the expert library
+
 from .. import permissions as perms
 from ..fiscal_years import validate_fiscal_year
 from ..notices.project import stage_changed
@@ -44,17 +46,6 @@ class MoneyOptions(TypedDict):
 
 
 MONEY: MoneyOptions = {"max_digits": 16, "decimal_places": 2}
-
-
-class ProjectCategory(models.TextChoices):
-    INFRASTRUCTURE = "infrastructure", _("基建工程")
-    CIVIL_AFFAIRS = "civil_affairs", _("民政")
-    POVERTY = "poverty", _("产业扶贫")
-    URBAN = "urban", _("城市管理")
-    EDUCATION = "education", _("教育")
-    HEALTH = "health", _("医疗卫生")
-    SOCIAL_SECURITY = "social_security", _("人力社保")
-    OTHER = "other", _("其他")
 
 
 class Recurrence(models.TextChoices):

@@ -113,6 +113,17 @@ JOB_KINDS: dict[str, JobKind] = {
             ("payment_plans_import", gettext_lazy("导入资金支付计划")),
         )
     },
+    "budget_import": JobKind(
+        function="processes.services.budget_import.budget_import_job",
+        label=gettext_lazy("导入预算编制项目"),
+        result_labels={
+            "total": gettext_lazy("数据行"),
+            "created": gettext_lazy("新建草稿"),
+            "updated": gettext_lazy("更新草稿"),
+            "unchanged": gettext_lazy("未变"),
+        },
+        return_url="workflows:budget_import",
+    ),
 }
 
 JobFunction = Callable[[Job, "Progress"], dict | None]

@@ -447,6 +447,7 @@ def _read_lights(report: MonitoringReport, rows: dict[int, TargetRow], progress:
             value=item.value,
             progress=item.progress,
             months=months,
+            paced=lights.cumulative(row),
         )
         item.light, item.rate, item.reason = reading.light, _pct(reading.rate), reading.reason
         read.append(reading.light)

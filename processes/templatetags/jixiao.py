@@ -69,6 +69,7 @@ OTHER_ACTION_LABELS = {
     "deactivate": _("停用指标"),
     "propose": _("提出新指标"),
     "indicator_import": _("导入绩效指标"),
+    "budget_import": _("导入预算编制项目"),
     "expert_import": _("导入专家库"),
     "payments_import": _("导入支付数据"),
     "payment_plans_import": _("导入资金支付计划"),

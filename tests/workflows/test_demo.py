@@ -221,7 +221,7 @@ def test_load_demo_prints_the_password_and_a_login_per_account(demo_loaded):
     for u in demo.USERS:
         assert u.username in out
     assert "requested 7,920.00 万元" in out and "cut 1,200.00 万元, rate 15.15 %" in out
-    assert "2021 年 1—7 月绩效运行监控: 5 reports by light — red 1, yellow 1, green 1, blue 1, none 1;" in out
+    assert "2021 年 1—7 月绩效运行监控: 5 reports by light — red 1, yellow 1, green 2, blue 0, none 1;" in out
 
 
 def test_load_demo_loads_the_library_and_reviews_targets_at_every_rating_through_the_real_services():
@@ -265,11 +265,21 @@ def test_load_demo_runs_a_monitoring_round_through_every_light_and_a_budget_adju
         "2021-LW101-002": (ReportStatus.DISPOSED, Light.RED),
         "2021-LW102-001": (ReportStatus.ISSUED, Light.NONE),  # still with its department
         "2021-LW103-001": (ReportStatus.CLEARED, Light.YELLOW),
-        "2021-LW104-002": (ReportStatus.CLEARED, Light.BLUE),
+        "2021-LW104-002": (ReportStatus.CLEARED, Light.GREEN),
     }
-    # the blue project: on pace in spending, every indicator at 120 % of its pace or more
+    # on pace in spending; its cumulative indicators at 120 % of the pace or more (blue), its
+    # rates read against the targets themselves (green: 97.8 % of ≥ 95 % is 102.95 %)
     progress = IndicatorProgress.objects.filter(report__round=round_, report__project__code="2021-LW104-002")
-    assert set(progress.values_list("light", flat=True)) == {Light.BLUE}
+    lights_by_row = dict(progress.values_list("target_row__position", "light"))
+    assert lights_by_row == {
+        1: Light.BLUE,
+        2: Light.BLUE,
+        3: Light.GREEN,
+        4: Light.GREEN,
+        5: Light.GREEN,
+        6: Light.GREEN,
+    }
+    assert progress.get(target_row__position=3).rate == Decimal("102.95")
     assert reports["2021-LW104-002"].spending_light == Light.GREEN
     assert progress.get(target_row__position=1).rate == Decimal("125.71")
     # the warned report was disposed by adjusting the budget: 2,240 万 → 1,600 万

@@ -46,7 +46,7 @@ from processes.models import (
     SelfEvaluation,
     TargetRow,
 )
-from processes.services import execution
+from processes.services import budget_import, execution
 from processes.services.audit import audit_verify
 from processes.services.indicators import indicators_import_rows
 from processes.services.jobs import job_run
@@ -76,6 +76,11 @@ from workflows.services import (
 )
 
 
+def _budget_sample_codes() -> list[str]:
+    with demo.BUDGET_SAMPLE.open("rb") as handle:
+        return [row.get("项目编码", "") for row in budget_import.read_workbook(handle)]
+
+
 @dataclass
 class LoadResult:
     departments_created: list[str] = field(default_factory=list)
@@ -91,6 +96,7 @@ class LoadResult:
     execution_imports: list[str] = field(default_factory=list)  # 支付数据 / 资金支付计划 imported by this load
     evaluation: dict = field(default_factory=dict)
     rectification: dict = field(default_factory=dict)
+    budget_import: dict = field(default_factory=dict)  # next year's 项目库 (issue 18)
 
 
 class Command(BaseCommand):
@@ -123,8 +129,10 @@ class Command(BaseCommand):
         # outside DEBUG, real projects mean a real instance, and the demo stays out of it.
         demo_codes = {p.code for p in demo.PROJECTS}
         evaluation_codes = {p.code for p in demo_evaluation.PROJECTS}
-        foreign = BudgetProject.objects.exclude(fiscal_year=demo.FISCAL_YEAR, code__in=demo_codes).exclude(
-            fiscal_year=demo_evaluation.YEAR, code__in=evaluation_codes
+        foreign = (
+            BudgetProject.objects.exclude(fiscal_year=demo.FISCAL_YEAR, code__in=demo_codes)
+            .exclude(fiscal_year=demo_evaluation.YEAR, code__in=evaluation_codes)
+            .exclude(fiscal_year=demo.BUDGET_SAMPLE_YEAR, code__in=_budget_sample_codes())
         )
         if not settings.DEBUG and not options["force"] and foreign.exists():
             raise CommandError(
@@ -149,6 +157,7 @@ class Command(BaseCommand):
                 self._monitoring(result, users)
                 result.evaluation = demo_evaluation.load(users, agency)
                 result.rectification = demo_rectification.load(users)
+                result.budget_import = self._budget_import(users)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
 
@@ -432,6 +441,17 @@ class Command(BaseCommand):
 
     # -- output --------------------------------------------------------------------------
 
+    def _budget_import(self, users: dict[str, User]) -> dict:
+        """Next year's 项目库 from the sample file, as drafts of their departments, through the
+        import's service (once: a second load finds the year's projects and imports nothing)."""
+        if BudgetProject.objects.filter(fiscal_year=demo.BUDGET_SAMPLE_YEAR).exists():
+            return {}
+        with demo.BUDGET_SAMPLE.open("rb") as handle:
+            rows = budget_import.read_workbook(handle)
+        return budget_import.budget_import(
+            actor=users["finance1"], fiscal_year=demo.BUDGET_SAMPLE_YEAR, rows=rows, file_name=demo.BUDGET_SAMPLE.name
+        )
+
     def _report(self, result: LoadResult, password: str, reset_passwords: bool) -> None:
         out = self.stdout
         codes = [p.code for p in demo.PROJECTS]
@@ -491,6 +511,11 @@ class Command(BaseCommand):
             f"Rectification {demo_rectification.YEAR}: {rect.get('rectifications', 0)} notices "
             f"({rect.get('closed', 0)} closed, {rect.get('overdue', 0)} overdue); "
             f"year close-out: {rect.get('closed_out', 0)} projects closed, {rect.get('left_open', 0)} left open"
+        )
+        drafts = BudgetProject.objects.filter(fiscal_year=demo.BUDGET_SAMPLE_YEAR, stage=ProjectStage.DRAFT).count()
+        out.write(
+            f"Budget preparation {demo.BUDGET_SAMPLE_YEAR}: {drafts} drafts from {demo.BUDGET_SAMPLE.name} "
+            f"({result.budget_import.get('created', 0)} imported by this load)"
         )
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")
