@@ -202,7 +202,9 @@ def _done(request, spec: TransitionSpec, project: BudgetProject) -> None:
 # -- project page and its actions -----------------------------------------------------
 
 
-def _project_page(request, project: BudgetProject, *, bound=None, error=None, status=200):
+def _project_page(request, project: BudgetProject, *, bound=None, error=None, status=200, results_form=None):
+    from .results_views import results_decision_context
+
     user = request.user
     tasks = list(services.open_project_tasks(project))
     mine = set(task_inbox_for(user).filter(pk__in=[t.pk for t in tasks]).values_list("pk", flat=True))
@@ -227,6 +229,9 @@ def _project_page(request, project: BudgetProject, *, bound=None, error=None, st
             "lifecycle": lifecycle_context(project),
             "evaluation_panel": project_evaluation_panel(project, user),
             "results_application": results_for(project) if results_visible_to(user, project) else None,
+            "results_decision": (
+                results_decision_context(project, user, form=results_form) if results_visible_to(user, project) else {}
+            ),
             "error": error,
         },
         status=status,

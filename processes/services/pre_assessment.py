@@ -31,6 +31,7 @@ from ..errors import ActionNotAllowed, Conflict
 from ..files import check_upload
 from ..models import BudgetProject, Opinion, PanelMember, PreAssessment, ReductionItem
 from ..notices import department_members
+from ..results_ledger import decided_cap
 from ..notices.pre_assessment import due as _due
 from ..panel import DEPUTY, EXPERT, Candidate, DrawContext, PanelRuleFailed, PanelRules, draw_panel, draw_replacement
 from ..permissions import pre_assessment as perms
@@ -571,7 +572,7 @@ def pre_assessment_confirm(*, pre_assessment: PreAssessment, actor: User) -> Pre
             name="confirm_pre_assessment" if pa.project.has_approved_targets() else "await_targets",
             role=role,
             detail=detail,
-            approved_amount=pa.approved_amount,
+            approved_amount=decided_cap(pa.project, pa.approved_amount),
         )
     return pa
 
