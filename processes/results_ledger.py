@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -112,20 +113,22 @@ class Proposal:
         return not (self.recommendation.action == "priority" and self.block is not None)
 
 
-def proposals_for(projects: Iterable[BudgetProject]) -> dict[int, Proposal]:
+def proposals_for(projects: Iterable[BudgetProject], *, query: QuerySet | None = None) -> dict[int, Proposal]:
     """{project id: its proposal} for those of ``projects`` that continue a graded project;
-    at most five queries whatever their number."""
+    at most five queries whatever their number. ``query``, the queryset ``projects`` were
+    read from, lets the earlier years be found by a subquery (one query even for none)."""
     projects = list(projects)
-    if not projects:
+    if not projects and query is None:
         return {}
-    years = {p.fiscal_year for p in projects}
-    codes = {p.code for p in projects if p.code}
+    if query is not None:
+        codes: Any = query.values("code")
+        departments: Any = query.values("department_id")
+    else:
+        codes = {p.code for p in projects if p.code}
+        departments = {p.department_id for p in projects}
+    latest = max((p.fiscal_year for p in projects), default=0)
     earlier = list(
-        BudgetProject.objects.filter(
-            code__in=codes,
-            department_id__in={p.department_id for p in projects},
-            fiscal_year__lt=max(years),
-        )
+        BudgetProject.objects.filter(code__in=codes, department_id__in=departments, fiscal_year__lt=latest)
         .only(*PAST_COLUMNS)
         .order_by("-fiscal_year")
     )
@@ -312,10 +315,10 @@ def ledger(year: int, *, department: int | None = None, grade: str = "") -> Ledg
     if department is not None:
         projects = projects.filter(department_id=department)
     listed = list(projects)
-    proposals = proposals_for(listed)
+    proposals = proposals_for(listed, query=projects)
     decisions = {
         d.project_id: d
-        for d in ResultsDecision.objects.filter(project__in=[p.pk for p in listed]).select_related("graded_project")
+        for d in ResultsDecision.objects.filter(project__in=projects.values("pk")).select_related("graded_project")
     }
     rows = [
         LedgerRow(p, proposals.get(p.pk), decisions.get(p.pk))

@@ -851,3 +851,75 @@ def deadline_board_xlsx(rows: Iterable[Any], record: dict[str, Any], now: dateti
                 )
         _append(done, [dept["code"], dept["name"], _("合计"), dept["on_time"], dept["late"], dept["rate"]])
     return _saved(book)
+
+
+def results_ledger_xlsx(ledger: Any) -> bytes:
+    """结果应用台账 (``processes.results_ledger.ledger``): its totals, then one project a row —
+    department, project, last grade, recommendation, requested, proposed, decided (万元),
+    overridden and the reason."""
+
+    def w(amount: Decimal | None) -> float | None:
+        return None if amount is None else float(in_wan(amount))
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("结果应用台账")
+    _append(sheet, [_("%(year)s年度预算评价结果应用台账") % {"year": ledger.year}])
+    sheet["A1"].font = TITLE
+    _header(
+        sheet,
+        [_("项目数"), _("已决定"), _("未采纳建议"), _("送审金额（万元）"), _("建议安排（万元）"), _("决定安排（万元）"), _("因评价结果核减（万元）"), _("核减项目数")],
+    )
+    _append(
+        sheet,
+        [
+            ledger.projects,
+            ledger.decided_count,
+            ledger.overridden_count,
+            w(ledger.requested),
+            w(ledger.proposed),
+            w(ledger.decided),
+            w(ledger.cut),
+            ledger.cut_count,
+        ],
+        [COUNT, COUNT, COUNT, AMOUNT, AMOUNT, AMOUNT, AMOUNT, COUNT],
+    )
+    _append(sheet, [])
+    _header(
+        sheet,
+        [
+            _("预算部门"),
+            _("项目编码"),
+            _("项目名称"),
+            _("评价年度"),
+            _("评价等次"),
+            _("应用建议"),
+            _("送审金额（万元）"),
+            _("建议安排（万元）"),
+            _("决定安排（万元）"),
+            _("状态"),
+            _("是否调整建议"),
+            _("调整理由"),
+        ],
+    )
+    for row in ledger.rows:
+        _append(
+            sheet,
+            [
+                row.project.department.name,
+                row.project.code,
+                row.project.name,
+                row.last_year,
+                row.grade_label,
+                row.recommendation_text,
+                w(row.requested),
+                w(row.proposed),
+                w(row.decided),
+                row.status_label,
+                _("是") if row.overridden else _("否"),
+                row.reason,
+            ],
+            [None, None, None, COUNT, None, None, AMOUNT, AMOUNT, AMOUNT],
+        )
+    return _saved(book)
