@@ -7,6 +7,7 @@ from . import commissioned_api_urls, evaluation_api_urls, rectification_api_urls
 from .api import ProjectViewSet, TaskViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
 from .pre_assessment_api import PreAssessmentViewSet
+from .results_api import ProjectResultsDecisionView
 from .target_api import ProjectTargetsViewSet
 
 router = SimpleRouter(use_regex_path=False)
@@ -29,6 +30,7 @@ pre_assessment_begin = PreAssessmentViewSet.as_view({"post": "begin"})
 
 urlpatterns = [
     path("projects/<id:pk>/pre-assessment/", pre_assessment_begin, name="project-pre-assessment"),
+    path("projects/<id:pk>/results-decision/", ProjectResultsDecisionView.as_view(), name="project-results-decision"),
     path("projects/<id:pk>/targets/", targets, name="project-targets"),
     path("projects/<id:pk>/targets/draft/", targets_draft, name="project-targets-draft"),
     path("projects/<id:pk>/targets/change/", targets_change, name="project-targets-change"),
