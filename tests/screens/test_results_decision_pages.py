@@ -111,7 +111,7 @@ def test_project_page_renders_the_proposal_in_english_when_the_language_is_engli
     client.force_login(district.finance)
     client.post("/accounts/language/", {"language": "en", "next": "/"})
     page = text(client.get(f"/projects/{project.pk}/"))
-    assert "Results application" in page and "Cut the budget 10%" in page
+    assert "Use of results" in page and "Cut the budget by 10%" in page and "Proposed amount" in page
 
 
 # -- the API ------------------------------------------------------------------------------------
