@@ -155,7 +155,7 @@ def proposals_for(projects: Iterable[BudgetProject], *, query: QuerySet | None =
         if last is None:
             continue
         recommendation = graded[last.pk]
-        block = next(
+        block = None if recommendation.action != "priority" else next(
             (blocks[(p.department_id, p.code, p.fiscal_year)] for p in chain if (p.department_id, p.code, p.fiscal_year) in blocks),
             None,
         )

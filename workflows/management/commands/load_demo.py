@@ -51,7 +51,7 @@ from processes.services.targets import target_set_save
 from processes.states import Grade, Light, ProjectStage, ReportStatus
 from processes.units import wan_text
 from reports.figures import pre_assessment_summary
-from workflows import demo, demo_evaluation, demo_rectification
+from workflows import demo, demo_evaluation, demo_rectification, demo_results
 from workflows.services import (
     monitoring_dept_review,
     monitoring_dispose,
@@ -85,6 +85,7 @@ class LoadResult:
     reports_moved: list[str] = field(default_factory=list)
     evaluation: dict = field(default_factory=dict)
     rectification: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)  # 结果应用台账 (workflows/demo_results.py)
 
 
 class Command(BaseCommand):
@@ -117,8 +118,10 @@ class Command(BaseCommand):
         # outside DEBUG, real projects mean a real instance, and the demo stays out of it.
         demo_codes = {p.code for p in demo.PROJECTS}
         evaluation_codes = {p.code for p in demo_evaluation.PROJECTS}
-        foreign = BudgetProject.objects.exclude(fiscal_year=demo.FISCAL_YEAR, code__in=demo_codes).exclude(
-            fiscal_year=demo_evaluation.YEAR, code__in=evaluation_codes
+        foreign = (
+            BudgetProject.objects.exclude(fiscal_year=demo.FISCAL_YEAR, code__in=demo_codes)
+            .exclude(fiscal_year=demo_evaluation.YEAR, code__in=evaluation_codes)
+            .exclude(fiscal_year=demo_results.YEAR, code__in=demo_results.CODES)
         )
         if not settings.DEBUG and not options["force"] and foreign.exists():
             raise CommandError(
@@ -142,6 +145,7 @@ class Command(BaseCommand):
                 self._monitoring(result, users)
                 result.evaluation = demo_evaluation.load(users, agency)
                 result.rectification = demo_rectification.load(users)
+                result.results = demo_results.load(users)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
 
@@ -455,6 +459,12 @@ class Command(BaseCommand):
         out.write(
             f"Rectification {demo_rectification.YEAR}: {rect.get('rectifications', 0)} notices "
             f"({rect.get('closed', 0)} closed, {rect.get('overdue', 0)} overdue)"
+        )
+        ledger = result.results
+        out.write(
+            f"Results application {demo_results.YEAR}: {ledger.get('rows', 0)} ledger rows "
+            f"({ledger.get('decided', 0)} decided, {ledger.get('overridden', 0)} overridden, "
+            f"cut {wan_text(ledger.get('cut', 0))} 万元)"
         )
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")
