@@ -150,14 +150,24 @@ def proposals_for(projects: Iterable[BudgetProject], *, query: QuerySet | None =
         blocks.setdefault((past.department_id, past.code, past.fiscal_year), Block(pk, title, deadline))
     found: dict[int, Proposal] = {}
     for project in projects:
-        chain = [p for p in chains.get((project.department_id, project.code), []) if p.fiscal_year < project.fiscal_year]
+        chain = [
+            p for p in chains.get((project.department_id, project.code), []) if p.fiscal_year < project.fiscal_year
+        ]
         last = next((p for p in chain if p.pk in graded), None)
         if last is None:
             continue
         recommendation = graded[last.pk]
-        block = None if recommendation.action != "priority" else next(
-            (blocks[(p.department_id, p.code, p.fiscal_year)] for p in chain if (p.department_id, p.code, p.fiscal_year) in blocks),
-            None,
+        block = (
+            None
+            if recommendation.action != "priority"
+            else next(
+                (
+                    blocks[(p.department_id, p.code, p.fiscal_year)]
+                    for p in chain
+                    if (p.department_id, p.code, p.fiscal_year) in blocks
+                ),
+                None,
+            )
         )
         found[project.pk] = Proposal(
             project=project,
@@ -321,9 +331,7 @@ def ledger(year: int, *, department: int | None = None, grade: str = "") -> Ledg
         for d in ResultsDecision.objects.filter(project__in=projects.values("pk")).select_related("graded_project")
     }
     rows = [
-        LedgerRow(p, proposals.get(p.pk), decisions.get(p.pk))
-        for p in listed
-        if p.pk in proposals or p.pk in decisions
+        LedgerRow(p, proposals.get(p.pk), decisions.get(p.pk)) for p in listed if p.pk in proposals or p.pk in decisions
     ]
     if grade:
         rows = [r for r in rows if r.grade == grade]

@@ -38,7 +38,9 @@ class ResultsDecisionSerializer(serializers.Serializer):
     recommendation = serializers.CharField(help_text="priority | keep | cut | cancel")
     recommendation_display = serializers.CharField()
     requested_amount = serializers.CharField()
-    proposed_amount = serializers.CharField(help_text=gettext_lazy("建议安排金额（元）：中 按比例压减（四舍五入到分），差 为 0"))
+    proposed_amount = serializers.CharField(
+        help_text=gettext_lazy("建议安排金额（元）：中 按比例压减（四舍五入到分），差 为 0")
+    )
     proposed_priority = serializers.BooleanField(help_text=gettext_lazy("建议优先保障（有未验收整改时为 false）"))
     flagged = serializers.BooleanField(help_text=gettext_lazy("差：建议取消或调整用途"))
     blocked_by = serializers.CharField(help_text=gettext_lazy("阻止优先保障的未验收整改（名称与期限）"))
@@ -120,7 +122,9 @@ class ProjectResultsDecisionView(APIView):
     )
     def get(self, request, pk: int) -> Response:
         project = self._project(request, pk)
-        decision = ResultsDecision.objects.filter(project=project).select_related("graded_project", "decided_by").first()
+        decision = (
+            ResultsDecision.objects.filter(project=project).select_related("graded_project", "decided_by").first()
+        )
         return Response(decision_data(project, decision))
 
     @extend_schema(

@@ -38,7 +38,7 @@ class ResultsDecisionForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("decision") == "override":
             if data.get("amount") is None and "amount" not in self.errors:
                 self.add_error("amount", _("请填写决定安排金额。"))

@@ -62,7 +62,12 @@ class ResultsDecision(ConcurrentTransitionMixin, models.Model):
     priority = models.BooleanField(_("优先保障"), default=False)
     reason = models.TextField(_("调整理由"), blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("决定人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("决定人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
     revision = models.PositiveIntegerField(_("修订号"), default=1)
@@ -104,9 +109,7 @@ class ResultsDecision(ConcurrentTransitionMixin, models.Model):
         source=DecisionStatus.PROPOSED,
         target=DecisionStatus.ACCEPTED,
         permission=fsm_permission(perms.can_intake),
-        custom=declare(
-            _("采纳结果应用建议"), roles=[Role.FINANCE_OFFICER], tells=decided, audit="results_accept"
-        ),
+        custom=declare(_("采纳结果应用建议"), roles=[Role.FINANCE_OFFICER], tells=decided, audit="results_accept"),
     )
     def accept(self) -> None:
         self.decided_amount = self.proposed_amount

@@ -31,10 +31,10 @@ from ..errors import ActionNotAllowed, Conflict
 from ..files import check_upload
 from ..models import BudgetProject, Opinion, PanelMember, PreAssessment, ReductionItem
 from ..notices import department_members
-from ..results_ledger import decided_cap
 from ..notices.pre_assessment import due as _due
 from ..panel import DEPUTY, EXPERT, Candidate, DrawContext, PanelRuleFailed, PanelRules, draw_panel, draw_replacement
 from ..permissions import pre_assessment as perms
+from ..results_ledger import decided_cap
 from ..states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
 from .panel_reminders import panel_remind_hours as panel_remind_hours  # re-exported: views, tests
 from .panel_reminders import remind_members
