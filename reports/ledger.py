@@ -28,11 +28,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Department
+from processes.api.responses import BAD_REQUEST, FORBIDDEN
 from processes.files import xlsx_response
 from processes.results_ledger import Ledger, ledger, ledger_scope, ledger_visible_to
 from processes.states import Grade
 from processes.units import in_wan, in_yuan
 
+from .api import NOT_FOUND as YEAR_NOT_FOUND
 from .exports import results_ledger_xlsx
 from .selectors import valid_year
 
@@ -191,7 +193,7 @@ class ResultsLedgerView(APIView):
             OpenApiParameter("department", OpenApiTypes.INT, description="预算部门 id（仅财政绩效科和领导）"),
             OpenApiParameter("grade", OpenApiTypes.STR, description="excellent | good | fair | poor"),
         ],
-        responses={200: LedgerSerializer},
+        responses={200: LedgerSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: YEAR_NOT_FOUND},
     )
     def get(self, request: Request, year: int) -> Response:
         _check(request.user)
