@@ -233,6 +233,17 @@ def _summary(sheet: Worksheet, report: AnnualReport, *, public: bool) -> None:
         (section, _("涉及财政资金"), in_wan(evaluated.amount), wan),
         (section, _("涉及财政资金"), in_yi(evaluated.amount), yi),
     ]
+    applied = report.results_application
+    section = _("评价结果应用（%(year)s 年度预算）") % {"year": applied.budget_year}
+    rows += [
+        (section, _("延续以前年度已评价项目"), applied.projects, count_unit),
+        (section, _("已决定"), applied.decided, count_unit),
+        (section, _("未采纳建议"), applied.overridden, count_unit),
+        (section, _("因评价结果核减预算"), in_wan(applied.cut), wan),
+        (section, _("核减项目数"), applied.cut_projects, count_unit),
+        (section, _("建议优先保障的项目数"), applied.priority, count_unit),
+        (section, _("建议取消或调整用途的项目数"), applied.cancel, count_unit),
+    ]
 
     formats = {wan: AMOUNT, yi: AMOUNT, pct_unit: PERCENT}
     for category, item, value, unit in rows:

@@ -130,6 +130,10 @@ def inbox(request):
 
 
 def _task_page(request, pk, *, bound=None, error=None, status=200):
+    from processes.permissions import can_intake
+
+    from .results_views import results_decision_context
+
     user = request.user
     task = task_get_visible_to(user, pk)
     project = task.process.projectprocess.project
@@ -151,6 +155,8 @@ def _task_page(request, pk, *, bound=None, error=None, status=200):
             "action_forms": _action_forms(specs, bound),
             "error": error,
             "timeline": project_timeline(project),
+            # 结果应用 at the finance section's intake (workflows/results_views.py)
+            "results_decision": results_decision_context(project, user) if mine and can_intake(project, user) else {},
         },
         status=status,
     )

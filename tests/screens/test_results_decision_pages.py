@@ -266,3 +266,26 @@ def test_stage_after_budget_has_no_form(client, district):
     _, project = continuing(district, "fair", stage=ProjectStage.BUDGETED)
     client.force_login(district.finance)
     assert 'data-testid="results-decision"' not in text(client.get(f"/projects/{project.pk}/"))
+
+
+def test_intake_task_page_shows_the_proposal_to_the_finance_officer(client, district):
+    from viewflow.workflow.models import Task
+
+    _, project = continuing(district, "fair", amount="1000000.00")
+    task = Task.objects.get(
+        process__projectprocess__project=project, status="NEW", owner_permission="processes.intake_project"
+    )
+    client.force_login(district.finance)
+
+    page = text(client.get(f"/tasks/{task.pk}/"))
+
+    assert 'data-testid="results-decision"' in page and "900,000.00" in page and 'data-testid="rd-form"' in page
+
+
+def test_annual_report_workbook_has_the_results_application_figures(client, district, year):
+    client.force_login(district.finance)
+    response = client.get("/reports/2021/xlsx/")
+    sheet = load_workbook(BytesIO(response.content))["汇总"]
+    figures = {(r[0], r[1]): r[2] for r in sheet.iter_rows(values_only=True) if r[0]}
+    assert figures[("评价结果应用（2022 年度预算）", "因评价结果核减预算")] == 28.0
+    assert figures[("评价结果应用（2022 年度预算）", "核减项目数")] == 2
