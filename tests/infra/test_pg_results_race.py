@@ -32,7 +32,7 @@ def test_one_decision_wins_when_two_officers_decide_at_once(district):
         barrier = threading.Barrier(2)
         results: list[BaseException | None] = [None, None]
 
-        def run(i: int, project_pk: int = project.pk) -> None:
+        def run(i: int, project_pk: int = project.pk, barrier=barrier, results=results) -> None:
             try:
                 fresh = BudgetProject.objects.get(pk=project_pk)
                 barrier.wait(timeout=30)
