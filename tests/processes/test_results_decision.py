@@ -17,6 +17,7 @@ from processes.models import AuditEvent, BudgetProject, Rectification, ResultsDe
 from processes.results_ledger import ledger, proposal_for
 from processes.services.results import results_decide
 from processes.states import ProjectStage, RectificationStatus
+from tests.processes.test_pre_assessment import review  # noqa: F401 (a fixture)
 from tests.processes.test_results_application import earlier, self_graded
 
 pytestmark = pytest.mark.django_db
@@ -242,3 +243,27 @@ def test_ledger_takes_a_fixed_number_of_queries_when_rows_grow(district):
     with CaptureQueriesContext(connection) as many:
         assert ledger(2022).projects == 6
     assert len(many.captured_queries) == len(few.captured_queries) <= 8
+
+
+def test_decided_amount_caps_a_confirmed_pre_assessment_when_the_experts_support_it_in_full(review):
+    """The pre-assessment path: 中 last year, the request accepted at 90 %; the panel supports
+    the full request; the project is budgeted at the decided 90 %."""
+    from processes.services import pre_assessment as svc
+    from processes.states import Conclusion
+    from tests.processes.test_pre_assessment import REQUESTED
+
+    district, project = review.d, review.project
+    self_graded(district, earlier(district, year=2020, code=project.code, recurrence="recurring"), "fair")
+    results_decide(project=project, actor=district.finance, accept=True)
+    district.approve_targets(project)
+
+    pa = svc.pre_assessment_form_panel(pre_assessment=review.start(), actor=review.staff)
+    review.submit_all(pa, recommendation=Conclusion.SUPPORT, amount=str(REQUESTED))
+    pa = svc.pre_assessment_conclude(
+        pre_assessment=pa, actor=review.staff, conclusion=Conclusion.SUPPORT, approved_amount=REQUESTED, reasons="支持"
+    )
+    svc.pre_assessment_confirm(pre_assessment=pa, actor=district.finance)
+
+    project.refresh_from_db()
+    assert project.stage == ProjectStage.BUDGETED
+    assert project.approved_amount == (REQUESTED * Decimal("0.9")).quantize(Decimal("0.01"))

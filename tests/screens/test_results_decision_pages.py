@@ -181,6 +181,8 @@ def test_department_sees_only_its_own_rows_whatever_the_filter(client, district,
     assert page.count('data-testid="ledger-row"') == 1 and "Y-4" in page and "Y-1" not in page
     body = client_for(district.staff_b).get(API_LEDGER, {"department": district.dept_a.pk}).json()
     assert [i["code"] for i in body["items"]] == ["Y-4"]
+    sheet = load_workbook(BytesIO(client.get(LEDGER + "xlsx/", {"department": district.dept_a.pk}).content)).active
+    assert [r[1] for r in list(sheet.iter_rows(values_only=True))[5:] if r[0]] == ["Y-4"]
 
 
 @pytest.mark.parametrize("who", ["agency_staff", "expert"])
