@@ -17,7 +17,6 @@ from processes.models import AuditEvent, BudgetProject, Rectification, ResultsDe
 from processes.results_ledger import ledger, proposal_for
 from processes.services.results import results_decide
 from processes.states import ProjectStage, RectificationStatus
-from tests.processes.test_pre_assessment import review  # noqa: F401 (a fixture)
 from tests.processes.test_results_application import earlier, self_graded
 
 pytestmark = pytest.mark.django_db
@@ -243,6 +242,13 @@ def test_ledger_takes_a_fixed_number_of_queries_when_rows_grow(district):
     with CaptureQueriesContext(connection) as many:
         assert ledger(2022).projects == 6
     assert len(many.captured_queries) == len(few.captured_queries) <= 8
+
+
+@pytest.fixture
+def review(district):
+    from tests.processes.test_pre_assessment import Review
+
+    return Review(district)
 
 
 def test_decided_amount_caps_a_confirmed_pre_assessment_when_the_experts_support_it_in_full(review):
