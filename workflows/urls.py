@@ -14,6 +14,7 @@ from . import (
     execution_urls,
     project_views,
     rectification_urls,
+    results_views,
     target_views,
     views,
 )
@@ -36,6 +37,8 @@ urlpatterns = [
     path("projects/results/", project_views.project_results, name="project_results"),
     path("projects/<id:pk>/", views.project_detail, name="project_detail"),
     path("projects/<id:pk>/act/<slug:action>/", views.project_act, name="project_act"),
+    # 结果应用: the finance officer's decision on the proposal (workflows/results_views.py)
+    path("projects/<id:pk>/results-decision/", results_views.project_results_decide, name="project_results_decide"),
     path("projects/<id:pk>/pre-assessment/new/", pa_views.pre_assessment_begin, name="pre_assessment_begin"),
     path("pre-assessments/summary/", pa_views.pre_assessment_year_summary, name="pre_assessment_summary"),
     path("pre-assessments/summary.xlsx", pa_views.pre_assessment_year_summary_xlsx, name="pre_assessment_summary_xlsx"),

@@ -23,6 +23,7 @@ from .pre_assessment import Opinion, PanelMember, PreAssessment, ReductionItem
 from .project import MONEY, BudgetProject, ProjectCategory, Recurrence, action, cascade, fsm_permission
 from .rectification import DeadlineExtension, Evidence, Rectification, RectificationItem
 from .reminders import ReminderSent
+from .results import DecisionStatus, ResultsDecision
 from .targets import TargetRow, TargetSet
 
 __all__ = [
@@ -59,6 +60,8 @@ __all__ = [
     "Recurrence",
     "ReductionItem",
     "ReminderSent",
+    "DecisionStatus",
+    "ResultsDecision",
     "ScoreLine",
     "ScoreSheet",
     "SelfEvaluation",
