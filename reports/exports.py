@@ -926,6 +926,7 @@ def results_ledger_xlsx(ledger: Any) -> bytes:
     _append(sheet, [_("%(year)s年度预算评价结果应用台账") % {"year": ledger.year}])
     sheet["A1"].font = TITLE
     _header(
+        sheet,
         [
             _("项目数"),
             _("已决定"),
@@ -938,6 +939,7 @@ def results_ledger_xlsx(ledger: Any) -> bytes:
         ],
     )
     _append(
+        sheet,
         [
             ledger.projects,
             ledger.decided_count,
@@ -952,6 +954,7 @@ def results_ledger_xlsx(ledger: Any) -> bytes:
     )
     _append(sheet, [])
     _header(
+        sheet,
         [
             _("预算部门"),
             _("项目编码"),
@@ -969,7 +972,11 @@ def results_ledger_xlsx(ledger: Any) -> bytes:
     )
     for row in ledger.rows:
         _append(
+            sheet,
             [
+                row.project.department.name,
+                row.project.code,
+                row.project.name,
                 row.last_year,
                 row.grade_label,
                 row.recommendation_text,
@@ -978,6 +985,7 @@ def results_ledger_xlsx(ledger: Any) -> bytes:
                 w(row.decided),
                 row.status_label,
                 _("是") if row.overridden else _("否"),
+                row.reason,
             ],
             [None, None, None, COUNT, None, None, AMOUNT, AMOUNT, AMOUNT],
         )
