@@ -22,12 +22,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Department
+from processes.api.fields import flat_errors
 from processes.api.responses import BAD_REQUEST, FORBIDDEN
 from processes.files import xlsx_response
 from processes.results_ledger import Ledger, ledger, ledger_scope, ledger_visible_to
@@ -199,5 +200,5 @@ class ResultsLedgerView(APIView):
         _check(request.user)
         book, form, _all = _ledger_for(request.user, _year(year), request.query_params)
         if request.query_params and not form.is_valid():
-            return Response({"detail": _("筛选条件无效。"), "errors": form.errors}, status=400)
+            raise exceptions.ValidationError(flat_errors(form.errors))
         return Response(ledger_json(book))
