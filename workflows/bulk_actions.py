@@ -108,6 +108,15 @@ class BulkFilterForm(forms.Form):
 BULK_ACTIONS: dict[str, BulkAction] = {}
 
 
+#: The list columns every action over projects starts with (项目, 编码, 部门, 年度).
+PROJECT_COLUMNS = (
+    (gettext_lazy("项目"), lambda p: p.name),
+    (gettext_lazy("编码"), lambda p: p.code),
+    (gettext_lazy("部门"), lambda p: p.department.name),
+    (gettext_lazy("年度"), lambda p: p.fiscal_year),
+)
+
+
 def register_bulk_action(action: BulkAction) -> None:
     """Register ``action`` and its job kind (called by workflows.apps at start-up)."""
     BULK_ACTIONS[action.key] = action

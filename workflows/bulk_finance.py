@@ -40,7 +40,7 @@ from processes.services.rectification import rectifications_issue
 from processes.states import RECTIFICATION_OPEN
 from processes.units import in_wan
 
-from .bulk_actions import BulkAction, BulkFilterForm, register_bulk_action
+from .bulk_actions import PROJECT_COLUMNS, BulkAction, BulkFilterForm, register_bulk_action
 from .flows import MonitoringFlow
 
 
@@ -271,10 +271,7 @@ CLOSE_OUT = BulkAction(
         actor=actor, projects=objs, comment=comment, progress=progress
     ),
     columns=(
-        (_("项目"), lambda p: p.name),
-        (_("编码"), lambda p: p.code),
-        (_("部门"), lambda p: p.department.name),
-        (_("年度"), lambda p: p.fiscal_year),
+        *PROJECT_COLUMNS,
         (_("阶段"), lambda p: p.get_stage_display()),
         (_("未结事项"), lambda p: close_blockers_message(p.open_rectifications, p.unissued) or "—"),
     ),

@@ -27,7 +27,7 @@ from processes.services.targets import target_sets_dept_approve_many
 from processes.states import Grade, ProjectStage, ReportStatus, SelfEvaluationStatus, TargetSetStatus
 from processes.units import in_wan
 
-from .bulk_actions import PAGE_SIZE, BulkAction, BulkFilterForm, register_bulk_action
+from .bulk_actions import PAGE_SIZE, PROJECT_COLUMNS, BulkAction, BulkFilterForm, register_bulk_action
 
 
 def _department_field() -> forms.ModelChoiceField:
@@ -81,10 +81,7 @@ START_EXECUTION = BulkAction(
         projects=objs, actor=actor, comment=comment, progress=progress
     ),
     columns=(
-        (_("项目"), lambda p: p.name),
-        (_("编码"), lambda p: p.code),
-        (_("部门"), lambda p: p.department.name),
-        (_("年度"), lambda p: p.fiscal_year),
+        *PROJECT_COLUMNS,
         (_("项目类别"), lambda p: p.get_category_display()),
         (_("批复金额（万元）"), lambda p: in_wan(p.approved_amount) if p.approved_amount is not None else "—"),
     ),
