@@ -28,6 +28,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from processes.lights import cumulative
 from processes.models import BudgetProject, MonitoringReport, SelfEvaluation
 from processes.services.evaluation import self_evaluation_save
 from processes.services.monitoring import approved_rows as monitoring_rows
@@ -99,7 +100,12 @@ def lifecycle(d: district.District, numbers: range) -> None:
         dept = report.project.department_id
         rows = monitoring_rows(report.project)
         indicators = [
-            {"target_row": r.pk, "value": r.target_value * 6 / 12, "likelihood": "certain"}
+            # on pace: half the target by June for what accumulates, the target itself for a rate
+            {
+                "target_row": r.pk,
+                "value": r.target_value * 6 / 12 if cumulative(r) else r.target_value,
+                "likelihood": "certain",
+            }
             if r.quantitative
             else {"target_row": r.pk, "progress": "achieved", "likelihood": "certain"}
             for r in rows
