@@ -44,6 +44,8 @@ from processes.states import (
 )
 from processes.units import half_up, in_yuan
 
+from .participation import Participation, participation, participation_json
+
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 GRADES: tuple[str, ...] = tuple(Grade.values)  # excellent, good, fair, poor
@@ -286,6 +288,8 @@ class AnnualReport:
     department_evaluation: DepartmentTable
     expert_suggestions: int
     evaluated: Evaluated
+    #: deputies' and experts' seats and opinions (reports.participation)
+    participation: dict[str, Participation]
 
     @property
     def imported(self) -> bool:
@@ -526,6 +530,7 @@ def annual_report(year: int) -> AnnualReport:
         department_evaluation=departments,
         expert_suggestions=suggestion_count(year),
         evaluated=evaluated(year, recheck, key, departments),
+        participation=participation(year),
     )
 
 
@@ -606,4 +611,5 @@ def report_json(report: AnnualReport) -> dict[str, Any]:
             "departments": report.evaluated.departments,
             "amount": _yuan(report.evaluated.amount),
         },
+        "participation": participation_json(report.participation),
     }

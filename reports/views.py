@@ -32,6 +32,7 @@ from processes.units import in_wan
 from . import public
 from .exports import annual_report_response, band_labels, grade_label, source_line
 from .figures import GRADES, AnnualReport, ProjectTable, annual_report
+from .participation import participation_rows
 from .selectors import disclosed_years, disclosure_of, reads_reports, report_years, valid_year
 from .services import NOTE_MAX_LENGTH, can_disclose, report_disclose
 from .titles import department_title, district_name, key_evaluation_title, recheck_title, report_title
@@ -71,6 +72,7 @@ def report_context(report: AnnualReport, *, public: bool = False) -> dict[str, A
         "key_title": key_evaluation_title(report.year),
         "department_title": department_title(report.year),
         "source": source_line(report, public=public) if report.imported else "",
+        "participation": participation_rows(report.participation),
         "conclusions": [(label, report.pre_assessment.conclusions[value]) for value, label in Conclusion.choices],
         "self_grades": [
             (grade_label(g), self_evaluation.grades[g], rate_pct(self_evaluation.grades[g], self_evaluation.projects))
