@@ -130,7 +130,8 @@ def panel_drawn(step: Step) -> dict[User, Message]:
 
 def finalized(step: Step) -> dict[User, Message]:
     """finalize: the department is told the result; the finance section is asked to approve
-    its disclosure."""
+    its disclosure; every panel member (expert or deputy) hears it beside their own
+    suggestions."""
     evaluation = step.obj
     with_grade = {
         "title": evaluation.title,
