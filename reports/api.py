@@ -137,6 +137,21 @@ class ReportEvaluatedSerializer(serializers.Serializer):
     amount = _yuan()
 
 
+class ReportParticipationKindSerializer(serializers.Serializer):
+    people = serializers.IntegerField(help_text=_("参加评审的人数"))
+    seats = serializers.IntegerField(help_text=_("参加评审的次数（事前评估与第三方评价评审组席位之和）"))
+    pre_assessment_seats = serializers.IntegerField(help_text=_("事前绩效评估评审组席位"))
+    evaluation_seats = serializers.IntegerField(help_text=_("重点评价、部门整体评价评审组席位"))
+    opinions_given = serializers.IntegerField(help_text=_("提交的评审意见（建议）"))
+    on_time = serializers.IntegerField(help_text=_("在意见截止时间前提交的"))
+    on_time_rate = _percent()
+
+
+class ReportParticipationSerializer(serializers.Serializer):
+    deputy = ReportParticipationKindSerializer(help_text=_("人大代表"))
+    expert = ReportParticipationKindSerializer(help_text=_("专家"))
+
+
 class ReportResultsApplicationSerializer(serializers.Serializer):
     budget_year = serializers.IntegerField(help_text=_("评价结果应用于的预算年度（报告年度 + 1）"))
     projects = serializers.IntegerField(help_text=_("延续以前年度已评价项目的预算申请数"))
@@ -176,6 +191,7 @@ class AnnualReportSerializer(serializers.Serializer):
     department_evaluation = ReportDepartmentEvaluationSerializer()
     expert_suggestions = serializers.IntegerField()
     evaluated = ReportEvaluatedSerializer()
+    participation = ReportParticipationSerializer()
     results_application = ReportResultsApplicationSerializer()
 
 

@@ -45,6 +45,8 @@ from processes.states import (
 )
 from processes.units import half_up, in_yuan
 
+from .participation import Participation, participation, participation_json
+
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 GRADES: tuple[str, ...] = tuple(Grade.values)  # excellent, good, fair, poor
@@ -302,6 +304,8 @@ class AnnualReport:
     department_evaluation: DepartmentTable
     expert_suggestions: int
     evaluated: Evaluated
+    #: deputies' and experts' seats and opinions (reports.participation)
+    participation: dict[str, Participation]
     results_application: ResultsApplication = field(default_factory=lambda: ResultsApplication(0))
 
     @property
@@ -559,6 +563,7 @@ def annual_report(year: int) -> AnnualReport:
         department_evaluation=departments,
         expert_suggestions=suggestion_count(year),
         evaluated=evaluated(year, recheck, key, departments),
+        participation=participation(year),
         results_application=results_application(year),
     )
 
@@ -640,6 +645,7 @@ def report_json(report: AnnualReport) -> dict[str, Any]:
             "departments": report.evaluated.departments,
             "amount": _yuan(report.evaluated.amount),
         },
+        "participation": participation_json(report.participation),
         "results_application": {
             "budget_year": report.results_application.budget_year,
             "projects": report.results_application.projects,

@@ -21,6 +21,9 @@ urlpatterns = [
     path("public/", views.public_index, name="public"),
     path("public/reports/<year:year>/", views.public_report, name="public_report"),
     path("public/reports/<year:year>/xlsx/", views.public_report_xlsx, name="public_report_xlsx"),
+    # 绩效目标随预算公开, 绩效自评结果随决算公开 (reports/public.py)
+    path("public/targets/<year:year>/", views.public_targets, name="public_targets"),
+    path("public/self-evaluations/<year:year>/", views.public_self_evaluations, name="public_self_evaluations"),
     # The published evaluations had a page of their own before the public page served both.
     path(
         "public/evaluations/",

@@ -29,13 +29,17 @@ from processes.selectors import published_evaluations
 from processes.states import Conclusion
 from processes.units import in_wan
 
+from . import public
 from .exports import annual_report_response, band_labels, grade_label, source_line
 from .figures import GRADES, AnnualReport, ProjectTable, annual_report
+from .participation import participation_rows
 from .selectors import disclosed_years, disclosure_of, reads_reports, report_years, valid_year
 from .services import NOTE_MAX_LENGTH, can_disclose, report_disclose
 from .titles import department_title, district_name, key_evaluation_title, recheck_title, report_title
 
 PUBLIC_PAGE_SIZE = 50
+#: Target sets per public page (each with its indicators).
+PUBLIC_TARGETS_PAGE_SIZE = 20
 
 
 def _check(request: HttpRequest) -> None:
@@ -68,6 +72,7 @@ def report_context(report: AnnualReport, *, public: bool = False) -> dict[str, A
         "key_title": key_evaluation_title(report.year),
         "department_title": department_title(report.year),
         "source": source_line(report, public=public) if report.imported else "",
+        "participation": participation_rows(report.participation),
         "conclusions": [(label, report.pre_assessment.conclusions[value]) for value, label in Conclusion.choices],
         "self_grades": [
             (grade_label(g), self_evaluation.grades[g], rate_pct(self_evaluation.grades[g], self_evaluation.projects))
@@ -219,7 +224,46 @@ def public_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/public.html",
-        {"page": page, "evaluations": evaluations, "disclosures": disclosed_years(), "district": district_name()},
+        {
+            "page": page,
+            "evaluations": evaluations,
+            "disclosures": disclosed_years(),
+            "district": district_name(),
+            "target_years": public.target_years(),
+            "self_evaluation_years": public.self_evaluation_years(),
+        },
+    )
+
+
+@require_GET
+def public_targets(request: HttpRequest, year: int) -> HttpResponse:
+    """绩效目标公开: the approved targets of ``year``'s budgeted projects, with their budgets
+    (a page of target sets, their indicators in one more query); a year without any is 404."""
+    if not valid_year(year):
+        raise Http404
+    page = Paginator(public.targets_of_year(year), PUBLIC_TARGETS_PAGE_SIZE).get_page(request.GET.get("page"))
+    if not page.object_list:
+        raise Http404
+    return render(
+        request,
+        "reports/public_targets.html",
+        {"year": year, "page": page, "target_sets": public.with_rows(list(page)), "district": district_name()},
+    )
+
+
+@require_GET
+def public_self_evaluations(request: HttpRequest, year: int) -> HttpResponse:
+    """绩效自评结果公开: ``year``'s accepted self-evaluations by department — project, budget,
+    executed amount (决算), score, grade; a year without any is 404."""
+    if not valid_year(year):
+        raise Http404
+    departments = public.self_evaluations_of_year(year)
+    if not departments:
+        raise Http404
+    return render(
+        request,
+        "reports/public_self_evaluations.html",
+        {"year": year, "departments": departments, "district": district_name()},
     )
 
 

@@ -4,6 +4,7 @@ included by workflows/urls.py (namespace ``workflows``)."""
 from django.urls import path
 
 from . import commissioned_views as views
+from . import outcome_views
 
 urlpatterns = [
     path("evaluations/commissioned/", views.commissioned_list, name="commissioned_list"),
@@ -11,6 +12,9 @@ urlpatterns = [
     path("evaluations/commissioned/<id:pk>/", views.commissioned_detail, name="commissioned_detail"),
     path("evaluations/commissioned/<id:pk>/act/<slug:action>/", views.commissioned_act, name="commissioned_act"),
     path("evaluations/commissioned/<id:pk>/files/<slug:which>/", views.commissioned_file, name="commissioned_file"),
+    # 结论告知: the outcome of a review, to the members of its panel only
+    path("panel/pre-assessments/<id:pk>/outcome/", outcome_views.pre_assessment_outcome_page, name="panel_outcome_pa"),
+    path("panel/evaluations/<id:pk>/outcome/", outcome_views.evaluation_outcome_page, name="panel_outcome_evaluation"),
     # 评价报告公开: no login (the public page that lists them is reports:public)
     path("public/evaluations/<id:pk>/report/", views.public_evaluation_report, name="public_evaluation_report"),
 ]

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 from processes.errors import ActionNotAllowed
 from processes.files import file_response
 from processes.models import AuditEvent, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
+from processes.outcomes import EVALUATION_CONCLUDED
 from processes.selectors import commissioned_for, commissioned_get_for, published_evaluations
 from processes.services import commissioned as svc
 from processes.services.findings import can_record, finding_add, finding_remove, findings_of
@@ -197,6 +198,7 @@ def _page(request, evaluation: CommissionedEvaluation, *, bound=None, error=None
             "remind_hours": panel_remind_hours(),
             "history": [(event, HISTORY_LABELS.get(event.action, event.action)) for event in history],
             "error": error,
+            "outcome_open": evaluation.status in EVALUATION_CONCLUDED and any(m.user_id == user.pk for m in panel),
         },
         status=status,
     )

@@ -34,6 +34,9 @@ PANEL_SEAT = gettext_noop("您已被抽选为「%(title)s」专家评审组成�
 SUGGESTIONS_IN = gettext_noop("「%(title)s」的专家评审建议已全部提交（%(count)s 条），请形成最终评价结果")
 FINALIZED = gettext_noop("「%(title)s」评价完成：%(score)s 分，等次%(grade)s")
 FINALIZED_FINANCE = gettext_noop("「%(title)s」评价完成：%(score)s 分，等次%(grade)s，请审核是否公开")
+FINALIZED_MEMBER = gettext_noop(
+    "您参与评审的「%(title)s」评价完成：%(score)s 分，等次%(grade)s（您提出的评审建议：%(own)s 条）"
+)
 PUBLISHED = gettext_noop("「%(title)s」的评价报告已批准公开")
 PANEL_REMINDER = gettext_noop("请尽快提交「%(title)s」的专家评审建议（截止 %(due)s）。")
 
@@ -127,7 +130,8 @@ def panel_drawn(step: Step) -> dict[User, Message]:
 
 def finalized(step: Step) -> dict[User, Message]:
     """finalize: the department is told the result; the finance section is asked to approve
-    its disclosure."""
+    its disclosure; every panel member (expert or deputy) hears it beside their own
+    suggestions."""
     evaluation = step.obj
     with_grade = {
         "title": evaluation.title,
@@ -136,7 +140,21 @@ def finalized(step: Step) -> dict[User, Message]:
     }
     told = everyone(department_people(evaluation), messages.plain("stage_changed", FINALIZED, ("grade",), **with_grade))
     told.update(everyone(finance_officers(), messages.plain("task", FINALIZED_FINANCE, ("grade",), **with_grade)))
+    told.update(panel_told(evaluation, with_grade))
     return told
+
+
+def panel_told(evaluation: CommissionedEvaluation, with_grade: dict) -> dict[User, Message]:
+    """Every member of the review panel (expert or deputy) hears the result, with the
+    number of suggestions they gave beside it — one notice each, one query for the panel."""
+    from django.db.models import Count
+
+    seats = evaluation.panel.select_related("user").annotate(own=Count("suggestions")).order_by("seat")
+    return {
+        seat.user: messages.plain("approved", FINALIZED_MEMBER, ("grade",), **with_grade, own=seat.own)
+        for seat in seats
+        if seat.user.is_active
+    }
 
 
 def published(step: Step) -> dict[User, Message]:

@@ -38,9 +38,15 @@ def test_the_reference_workbook_reproduces_the_2020_report():
         "department_evaluation",
         "expert_suggestions",
         "evaluated",
+        "participation",
         "results_application",
     }
     assert report["year"] == 2020
+    # the workbook carries no review panels: nobody sat, nothing is invented
+    assert {kind: (p["seats"], p["on_time_rate"]) for kind, p in report["participation"].items()} == {
+        "deputy": (0, "0.00"),
+        "expert": (0, "0.00"),
+    }
 
     # §一(一)2: 7,104 indicators, 225 general and 6,879 department-specific.
     assert report["indicator_library"] == {"total": 7104, "general": 225, "department_specific": 6879}

@@ -378,6 +378,21 @@ def test_load_demo_runs_the_evaluation_year_with_every_grade_a_recheck_and_commi
             evaluation__fiscal_year=year, evaluation__status__in=["final", "published"]
         ).count()
     )
+    # issue 19: the panels' participation, and each member told the result beside their own
+    from notifications.models import Notification as Told
+    from processes.models import EvaluationPanelMember, PanelMember
+    from processes.notices.commissioned import FINALIZED_MEMBER
+
+    for kind, figures in report.participation.items():
+        pa_seats = PanelMember.objects.filter(kind=kind, pre_assessment__project__fiscal_year=year).exclude(
+            pre_assessment__status="cancelled"
+        )
+        ev_seats = EvaluationPanelMember.objects.filter(kind=kind, evaluation__fiscal_year=year)
+        assert (figures.pre_assessment_seats, figures.evaluation_seats) == (pa_seats.count(), ev_seats.count())
+    assert report.participation["deputy"].evaluation_seats >= 1
+    for member in key.panel.all():
+        [note] = Told.objects.filter(recipient_id=member.user_id, verb=FINALIZED_MEMBER, object_id=str(key.pk))
+        assert f"{member.suggestions.count()} 条" in note.text_in("zh-hans")
 
 
 def test_load_demo_leaves_rectifications_closed_extended_due_soon_overdue_and_on_time():
