@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +44,8 @@ from processes.states import (
     SelfEvaluationStatus,
 )
 from processes.units import half_up, in_yuan
+
+from .narrative import Narrative, plain_number, year_narrative
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -286,6 +289,8 @@ class AnnualReport:
     department_evaluation: DepartmentTable
     expert_suggestions: int
     evaluated: Evaluated
+    #: 取得的成绩, 存在的问题, monitoring, target review and rectification (reports.narrative).
+    narrative: Narrative
 
     @property
     def imported(self) -> bool:
@@ -491,11 +496,16 @@ def department_table(year: int) -> DepartmentTable:
     )
 
 
+def counted_suggestions(year: int) -> Q:
+    """The suggestions the report counts: those on the year's final re-checks and finished
+    key and department evaluations."""
+    return Q(recheck__sample__campaign__fiscal_year=year, recheck__status=RecheckStatus.FINAL) | Q(
+        evaluation__fiscal_year=year, evaluation__status__in=FINISHED
+    )
+
+
 def suggestion_count(year: int) -> int:
-    return ExpertSuggestion.objects.filter(
-        Q(recheck__sample__campaign__fiscal_year=year, recheck__status=RecheckStatus.FINAL)
-        | Q(evaluation__fiscal_year=year, evaluation__status__in=FINISHED)
-    ).count()
+    return ExpertSuggestion.objects.filter(counted_suggestions(year)).count()
 
 
 def evaluated(year: int, recheck: ProjectTable, key: ProjectTable, departments: DepartmentTable) -> Evaluated:
@@ -509,8 +519,9 @@ def evaluated(year: int, recheck: ProjectTable, key: ProjectTable, departments: 
     )
 
 
-def annual_report(year: int) -> AnnualReport:
-    """The year's report, in a fixed number of queries whatever the number of projects."""
+def annual_report(year: int, *, now: datetime | None = None) -> AnnualReport:
+    """The year's report, in a fixed number of queries whatever the number of projects;
+    ``now`` is when rectifications count as overdue (default: now)."""
     history = imported_years().get(year)
     recheck = recheck_table(year)
     key = key_evaluation_table(year)
@@ -526,6 +537,7 @@ def annual_report(year: int) -> AnnualReport:
         department_evaluation=departments,
         expert_suggestions=suggestion_count(year),
         evaluated=evaluated(year, recheck, key, departments),
+        narrative=year_narrative(year, imported=history is not None, suggestions=counted_suggestions(year), now=now),
     )
 
 
@@ -606,4 +618,74 @@ def report_json(report: AnnualReport) -> dict[str, Any]:
             "departments": report.evaluated.departments,
             "amount": _yuan(report.evaluated.amount),
         },
+        **narrative_json(report.narrative),
+    }
+
+
+def _achievements_json(items) -> list[dict[str, Any]]:
+    return [
+        {"indicator": a.indicator, "unit": a.unit, "total": plain_number(a.total), "projects": a.projects}
+        for a in items
+    ]
+
+
+def narrative_json(narrative: Narrative) -> dict[str, Any]:
+    """The narrative's keys of the JSON report (docs/reports.md, "Narrative")."""
+    problems, monitoring, rect = narrative.problems, narrative.monitoring, narrative.rectification
+    return {
+        "achievements": {
+            "district": _achievements_json(narrative.achievements.district),
+            "departments": [
+                {"department": d.department, "items": _achievements_json(d.items)}
+                for d in narrative.achievements.departments
+            ],
+        },
+        "problems": {
+            "findings": problems.findings,
+            "by_category": [
+                {"category": c.code, "label": c.label, "count": c.count, "examples": c.examples}
+                for c in problems.categories
+            ],
+            "uncategorised": problems.uncategorised,
+            "suggestions": {"total": problems.suggestion_total, "by_aspect": problems.suggestions},
+        },
+        "monitoring": {
+            "rounds": [
+                {
+                    "title": r.title,
+                    "start_month": r.start_month,
+                    "end_month": r.end_month,
+                    "reports": r.reports,
+                    "lights": r.lights,
+                }
+                for r in monitoring.rounds
+            ],
+            "lights": monitoring.lights,
+            "adjusted": {
+                "projects": monitoring.adjusted.count,
+                "before": _yuan(monitoring.adjusted_before),
+                "after": _yuan(monitoring.adjusted_after),
+                "change": _yuan(monitoring.adjusted.amount),
+            },
+            "suspended": {"projects": monitoring.suspended.count, "budget": _yuan(monitoring.suspended.amount)},
+            "payments_stopped": {"projects": monitoring.stopped.count, "budget": _yuan(monitoring.stopped.amount)},
+        },
+        "target_review": {"rated": narrative.target_review.rated, "ratings": narrative.target_review.ratings},
+        "rectification": {
+            "issued": rect.issued,
+            "verified": rect.verified,
+            "on_time": rect.on_time,
+            "overdue": rect.overdue,
+            "departments": [
+                {
+                    "department": r.department,
+                    "issued": r.issued,
+                    "verified": r.verified,
+                    "on_time": r.on_time,
+                    "overdue": r.overdue,
+                }
+                for r in rect.departments
+            ],
+        },
+        "narrative_missing": narrative.missing,
     }

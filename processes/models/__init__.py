@@ -13,6 +13,8 @@ from .evaluation import (
     ScoreSheet,
     SelfEvaluation,
     completion_rate,
+    finding_categories,
+    finding_category_label,
 )
 from .history import HistoryImport, imported_years
 from .indicators import Indicator
@@ -25,6 +27,8 @@ from .reminders import ReminderSent
 from .targets import TargetRow, TargetSet
 
 __all__ = [
+    "finding_categories",
+    "finding_category_label",
     "MONEY",
     "cascade",
     "AuditChainHead",
