@@ -431,6 +431,13 @@ def _narrative(sheet: Worksheet, report: AnnualReport) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = width
     if narrative.missing:
         _append(sheet, [_("历史导入的年度不含：") + "、".join(narrative.missing_labels)])
+    else:
+        _append(sheet, [_("根据本年度已确认的评分表、评价发现的问题、专家建议、监控报告、绩效目标审核和整改记录计算。")])
+    sheet.freeze_panes = "A4"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     missing = set(narrative.missing)
     if "achievements" not in missing:
         rows: list[list[Any]] = [

@@ -241,7 +241,8 @@ def _added(lines: list[tuple[str, str, Decimal, int]]) -> list[Achievement]:
 
 def achievements(year: int) -> Achievements:
     """Quantitative output and outcome indicators (产出, 效益) of the sheets of record, their
-    actual values added up by indicator name and unit — never across units, never rates."""
+    actual values added up by indicator name and unit (spaces ignored) — never across
+    units, never rates."""
     lines = (
         ScoreLine.objects.filter(
             sheet_id__in=_sheets_of_record(year),
@@ -256,7 +257,7 @@ def achievements(year: int) -> Achievements:
     by_department: dict[str, list[tuple[str, str, Decimal, int]]] = defaultdict(list)
     every: list[tuple[str, str, Decimal, int]] = []
     for department, name, unit, value, project in lines:
-        line = (" ".join(name.split()), unit.strip(), Decimal(value), project)
+        line = ("".join(name.split()), "".join(unit.split()), Decimal(value), project)
         by_department[department].append(line)
         every.append(line)
     return Achievements(
