@@ -163,7 +163,8 @@ class ReportAchievementsSerializer(serializers.Serializer):
 
 class ReportFindingCategorySerializer(serializers.Serializer):
     category = serializers.CharField(help_text=_("问题类别代码（设置 FINDING_CATEGORIES）"))
-    label = serializers.CharField()
+    # The ignore: as "partial" above, the stubs see Field.label; the JSON key is "label".
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
     examples = serializers.ListField(child=serializers.CharField(), help_text=_("典型问题，最多 3 条"))
 

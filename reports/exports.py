@@ -432,7 +432,9 @@ def _narrative(sheet: Worksheet, report: AnnualReport) -> None:
     if narrative.missing:
         _append(sheet, [_("历史导入的年度不含：") + "、".join(narrative.missing_labels)])
     else:
-        _append(sheet, [_("根据本年度已确认的评分表、评价发现的问题、专家建议、监控报告、绩效目标审核和整改记录计算。")])
+        _append(
+            sheet, [_("根据本年度已确认的评分表、评价发现的问题、专家建议、监控报告、绩效目标审核和整改记录计算。")]
+        )
     sheet.freeze_panes = "A4"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1

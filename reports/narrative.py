@@ -257,7 +257,7 @@ def achievements(year: int) -> Achievements:
     by_department: dict[str, list[tuple[str, str, Decimal, int]]] = defaultdict(list)
     every: list[tuple[str, str, Decimal, int]] = []
     for department, name, unit, value, project in lines:
-        line = ("".join(name.split()), "".join(unit.split()), Decimal(value), project)
+        line = ("".join(name.split()), "".join(unit.split()), Decimal(value or 0), project)  # never null: filtered
         by_department[department].append(line)
         every.append(line)
     return Achievements(

@@ -265,4 +265,4 @@ class FindingForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", _("请选择")), *finding_categories()]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("请选择")), *finding_categories()]

@@ -393,7 +393,7 @@ class FindingForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", gettext_lazy("请选择")), *finding_categories()]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", gettext_lazy("请选择")), *finding_categories()]
 
 
 # -- lists and sampling --------------------------------------------------------------------
