@@ -58,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.fill_monitoring",
         "processes.fill_self_evaluation",
         "processes.fill_rectification",
+        "processes.plan_payments",  # 资金支付计划 of the department's executing projects
     ],
     Role.DEPT_LEADER: [
         "processes.review_project",
@@ -83,6 +84,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.approve_disclosure",
         "processes.issue_rectification",
         "processes.import_history",
+        "processes.import_payments",  # 支付数据 and 资金支付计划 from the budget system
+        "processes.plan_payments",
         *LIBRARY_PERMISSIONS,
     ],
     Role.SUPERVISOR: ["processes.view_all_projects", "processes.decide_extension"],

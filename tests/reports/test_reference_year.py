@@ -44,6 +44,7 @@ def test_the_reference_workbook_reproduces_the_2020_report():
         "target_review",
         "rectification",
         "narrative_missing",
+        "results_application",
     }
     assert report["year"] == 2020
 
