@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('processes', '0021_re_extension_fsm'),
+        ('processes', '0023_ra_results_decision'),
     ]
 
     operations = [
