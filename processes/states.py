@@ -247,6 +247,15 @@ class ExecutionHold(models.TextChoices):
     PAYMENTS_STOPPED = "payments_stopped", _("已停止拨款")
 
 
+class SuggestionAspect(models.TextChoices):
+    """The aspect an expert suggestion concerns, as the reference report groups them
+    (专家对项目实施、财务管理、绩效情况等方面共提出 86 条建议)."""
+
+    IMPLEMENTATION = "implementation", _("项目实施")
+    FINANCE = "finance", _("财务管理")
+    PERFORMANCE = "performance", _("绩效情况")
+
+
 class Grade(models.TextChoices):
     """评价等次 (DESIGN §3.5): 90–100 优, 80–<90 良, 60–<80 中, < 60 差."""
 

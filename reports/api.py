@@ -38,7 +38,9 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("年度无效（须�
 CONFLICT = OpenApiResponse(ErrorSerializer, description=_("该年度汇总表已批准公开。"))
 WORKBOOK = OpenApiResponse(
     OpenApiTypes.BINARY,
-    description=_("Excel 工作簿（.xlsx）：汇总、事前评估、附件1 复核、附件2 重点评价、附件3 部门整体；金额单位万元。"),
+    description=_(
+        "Excel 工作簿（.xlsx）：汇总、事前评估、附件1 复核、附件2 重点评价、附件3 部门整体、成绩与问题；金额单位万元。"
+    ),
 )
 
 JSON = "application/json"
@@ -152,6 +154,113 @@ class ReportParticipationSerializer(serializers.Serializer):
     expert = ReportParticipationKindSerializer(help_text=_("专家"))
 
 
+# -- the narrative (reports.narrative, issue 19) ---------------------------------------------
+
+
+class ReportAchievementSerializer(serializers.Serializer):
+    indicator = serializers.CharField(help_text=_("三级指标名称"))
+    unit = serializers.CharField(help_text=_("计量单位（不同单位分别汇总）"))
+    total = serializers.CharField(help_text=_("实际完成值合计，去掉末尾的 0"))
+    projects = serializers.IntegerField(help_text=_("填报该指标的项目数"))
+
+
+class ReportDepartmentAchievementsSerializer(serializers.Serializer):
+    department = serializers.CharField()
+    items = ReportAchievementSerializer(many=True)
+
+
+class ReportAchievementsSerializer(serializers.Serializer):
+    """取得的成绩: quantitative output and outcome indicators added up."""
+
+    district = ReportAchievementSerializer(many=True)
+    departments = ReportDepartmentAchievementsSerializer(many=True)
+
+
+class ReportFindingCategorySerializer(serializers.Serializer):
+    category = serializers.CharField(help_text=_("问题类别代码（设置 FINDING_CATEGORIES）"))
+    # The ignore: as "partial" above, the stubs see Field.label; the JSON key is "label".
+    label = serializers.CharField()  # type: ignore[assignment]
+    count = serializers.IntegerField()
+    examples = serializers.ListField(child=serializers.CharField(), help_text=_("典型问题，最多 3 条"))
+
+
+class ReportAspectsSerializer(serializers.Serializer):
+    implementation = serializers.IntegerField(help_text=_("项目实施"))
+    finance = serializers.IntegerField(help_text=_("财务管理"))
+    performance = serializers.IntegerField(help_text=_("绩效情况"))
+    unstated = serializers.IntegerField(help_text=_("未注明方面"))
+
+
+class ReportSuggestionAspectsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_aspect = ReportAspectsSerializer()
+
+
+class ReportProblemsSerializer(serializers.Serializer):
+    """存在的问题: findings by category, suggestions by aspect."""
+
+    findings = serializers.IntegerField()
+    by_category = ReportFindingCategorySerializer(many=True)
+    uncategorised = serializers.IntegerField(help_text=_("未分类的问题"))
+    suggestions = ReportSuggestionAspectsSerializer()
+
+
+class ReportLightsSerializer(serializers.Serializer):
+    red = serializers.IntegerField(help_text=_("红灯"))
+    yellow = serializers.IntegerField(help_text=_("黄灯"))
+    green = serializers.IntegerField(help_text=_("绿灯"))
+    blue = serializers.IntegerField(help_text=_("蓝灯"))
+    none = serializers.IntegerField(help_text=_("无法判定"))
+
+
+class ReportMonitoringRoundSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    start_month = serializers.IntegerField()
+    end_month = serializers.IntegerField()
+    reports = serializers.IntegerField(help_text=_("已报送的监控报告"))
+    lights = ReportLightsSerializer()
+
+
+class ReportAdjustedSerializer(serializers.Serializer):
+    projects = serializers.IntegerField()
+    before = _yuan()
+    after = _yuan()
+    change = serializers.CharField(help_text=_("调整后减调整前（元），调减为负数"))
+
+
+class ReportDisposedSerializer(serializers.Serializer):
+    projects = serializers.IntegerField()
+    budget = _yuan()
+
+
+class ReportMonitoringSerializer(serializers.Serializer):
+    rounds = ReportMonitoringRoundSerializer(many=True)
+    lights = ReportLightsSerializer()
+    adjusted = ReportAdjustedSerializer(help_text=_("调整预算"))
+    suspended = ReportDisposedSerializer(help_text=_("暂停项目"))
+    payments_stopped = ReportDisposedSerializer(help_text=_("停止拨款"))
+
+
+class ReportTargetReviewSerializer(serializers.Serializer):
+    rated = serializers.IntegerField()
+    ratings = ReportGradesSerializer()
+
+
+class ReportRectificationCountsSerializer(serializers.Serializer):
+    issued = serializers.IntegerField(help_text=_("下达整改"))
+    verified = serializers.IntegerField(help_text=_("验收销号"))
+    on_time = serializers.IntegerField(help_text=_("按期完成（在期限内提交且已销号）"))
+    overdue = serializers.IntegerField(help_text=_("逾期未完成"))
+
+
+class ReportRectificationDepartmentSerializer(ReportRectificationCountsSerializer):
+    department = serializers.CharField()
+
+
+class ReportRectificationSerializer(ReportRectificationCountsSerializer):
+    departments = ReportRectificationDepartmentSerializer(many=True)
+
+
 class ReportResultsApplicationSerializer(serializers.Serializer):
     budget_year = serializers.IntegerField(help_text=_("评价结果应用于的预算年度（报告年度 + 1）"))
     projects = serializers.IntegerField(help_text=_("延续以前年度已评价项目的预算申请数"))
@@ -192,6 +301,15 @@ class AnnualReportSerializer(serializers.Serializer):
     expert_suggestions = serializers.IntegerField()
     evaluated = ReportEvaluatedSerializer()
     participation = ReportParticipationSerializer()
+    achievements = ReportAchievementsSerializer()
+    problems = ReportProblemsSerializer()
+    monitoring = ReportMonitoringSerializer()
+    target_review = ReportTargetReviewSerializer()
+    rectification = ReportRectificationSerializer()
+    narrative_missing = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_("历史导入年度缺少的部分：achievements、findings、monitoring、target_review、rectification"),
+    )
     results_application = ReportResultsApplicationSerializer()
 
 

@@ -1,12 +1,13 @@
 """The annual report as an XLSX workbook (DESIGN §4): 汇总 (the figures of the report's §一
 and §二), 事前评估 (per project with its conclusion), and the three attachments — 附件1 复核,
 附件2 重点评价 (with findings and suggestions), 附件3 部门整体 — each with its title, totals and
-figures below the table.
+figures below the table — and 成绩与问题, the report's narrative from data (reports.narrative).
 
 Amounts are 万元 and rates percent, both rounded half up to two places before they are
 written (``in_wan``, ``rate_pct``), so a cell holds exactly what the screen shows and
 Excel's own (binary) rounding never changes a figure. The public workbook (a disclosed
-year's) leaves out the per-project pre-assessment sheet and the import's file name.
+year's) leaves out the per-project pre-assessment sheet, the narrative sheet (its examples
+quote findings word for word) and the import's file name.
 
 The screens' lists go out from here too, in the same look (bold headers on one fill): a
 campaign's self-evaluations, a monitoring round's reports, a year's pre-assessments and the
@@ -34,10 +35,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from processes.files import xlsx_response
 from processes.scoring import rate_pct
 from processes.services.evaluation import budget_of
-from processes.states import Conclusion, Grade, Light, ReportStatus
+from processes.states import Conclusion, Grade, Light, ReportStatus, SuggestionAspect, TargetRating
 from processes.units import half_up, in_wan, in_yi, percent_text
 
 from .figures import GRADES, AnnualReport, ProjectTable
+from .narrative import LIGHTS
 from .titles import department_title, key_evaluation_title, recheck_title, report_title
 
 AMOUNT = "#,##0.00"
@@ -412,6 +414,130 @@ def _department_table(sheet: Worksheet, report: AnnualReport) -> None:
     _style_row(sheet, _append(sheet, totals, formats), font=BOLD)
 
 
+def _block(sheet: Worksheet, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], formats) -> None:
+    """One table of the narrative sheet: a blank row, its title, its header, its rows (or
+    a row saying there are none)."""
+    sheet.append([])
+    sheet.cell(row=_append(sheet, [title]), column=1).font = BOLD
+    _style_row(sheet, _append(sheet, header), font=BOLD, fill=HEADER_FILL)
+    written = 0
+    for row in rows:
+        _style_row(sheet, _append(sheet, row, formats))
+        written += 1
+    if not written:
+        _append(sheet, [_("无")])
+
+
+def _narrative(sheet: Worksheet, report: AnnualReport) -> None:
+    """成绩与问题: 取得的成绩, 存在的问题, monitoring, target review and rectification
+    (reports.narrative); for an imported year, what its workbook lacks instead."""
+    narrative = report.narrative
+    _heading(
+        sheet,
+        _("%(year)s 年度取得的成绩、存在的问题与整改情况") % {"year": report.year},
+        5,
+        _("金额单位：万元"),
+    )
+    for index, width in enumerate((30, 30, 18, 16, 16, 16, 12), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    if narrative.missing:
+        _append(sheet, [_("历史导入的年度不含：") + "、".join(narrative.missing_labels)])
+    else:
+        _append(
+            sheet, [_("根据本年度已确认的评分表、评价发现的问题、专家建议、监控报告、绩效目标审核和整改记录计算。")]
+        )
+    sheet.freeze_panes = "A4"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    missing = set(narrative.missing)
+    if "achievements" not in missing:
+        rows: list[list[Any]] = [
+            [_("全区"), a.indicator, a.total, a.unit, a.projects] for a in narrative.achievements.district
+        ]
+        rows += [
+            [d.department, a.indicator, a.total, a.unit, a.projects]
+            for d in narrative.achievements.departments
+            for a in d.items
+        ]
+        _block(
+            sheet,
+            _("1. 取得的成绩"),
+            [_("范围"), _("指标"), _("实际完成值合计"), _("计量单位"), _("项目数")],
+            rows,
+            [None, None, "General", None, COUNT],
+        )
+    problems = narrative.problems
+    if "findings" not in missing:
+        _block(
+            sheet,
+            _("2. 存在的问题"),
+            [_("问题类别"), _("问题数"), _("典型问题")],
+            [
+                *([c.label, c.count, numbered(c.examples)] for c in problems.categories),
+                *([[_("未分类"), problems.uncategorised, ""]] if problems.uncategorised else []),
+            ],
+            [None, COUNT, None],
+        )
+    aspects = [(str(label), problems.suggestions[value]) for value, label in SuggestionAspect.choices]
+    _block(
+        sheet,
+        _("专家建议（按方面）"),
+        [_("方面"), _("建议数")],
+        [*([label, n] for label, n in aspects), [_("未注明方面"), problems.suggestions["unstated"]]],
+        [None, COUNT],
+    )
+    monitoring = narrative.monitoring
+    if "monitoring" not in missing:
+        lights = dict(Light.choices)
+        _block(
+            sheet,
+            _("绩效运行监控"),
+            [_("监控轮次"), *(str(lights[light]) for light in LIGHTS), _("报告数")],
+            [[r.title, *(r.lights[light] for light in LIGHTS), r.reports] for r in monitoring.rounds],
+            [None, *([COUNT] * (len(LIGHTS) + 1))],
+        )
+        _block(
+            sheet,
+            _("监控处置"),
+            [_("处置方式"), _("项目数"), _("调整前预算"), _("调整后预算"), _("调整金额")],
+            [
+                [
+                    _("调整预算"),
+                    monitoring.adjusted.count,
+                    in_wan(monitoring.adjusted_before),
+                    in_wan(monitoring.adjusted_after),
+                    in_wan(monitoring.adjusted.amount),
+                ],
+                [_("暂停项目"), monitoring.suspended.count, in_wan(monitoring.suspended.amount), None, None],
+                [_("停止拨款"), monitoring.stopped.count, in_wan(monitoring.stopped.amount), None, None],
+            ],
+            [None, COUNT, AMOUNT, AMOUNT, AMOUNT],
+        )
+    if "target_review" not in missing:
+        ratings = narrative.target_review.ratings
+        _block(
+            sheet,
+            _("绩效目标审核"),
+            [_("审核等次"), _("次数")],
+            [[str(label), ratings[value]] for value, label in TargetRating.choices],
+            [None, COUNT],
+        )
+    rect = narrative.rectification
+    if "rectification" not in missing:
+        _block(
+            sheet,
+            _("评价结果整改"),
+            [_("预算部门"), _("下达整改"), _("验收销号"), _("按期完成"), _("逾期未完成")],
+            [
+                *([d.department, d.issued, d.verified, d.on_time, d.overdue] for d in rect.departments),
+                *([[_("合计"), rect.issued, rect.verified, rect.on_time, rect.overdue]] if rect.departments else []),
+            ],
+            [None, COUNT, COUNT, COUNT, COUNT],
+        )
+
+
 def annual_report_xlsx(report: AnnualReport, *, public: bool = False) -> bytes:
     """The workbook of ``report`` (see the module's docstring); ``public`` for the public page."""
     book = Workbook()
@@ -429,6 +555,8 @@ def annual_report_xlsx(report: AnnualReport, *, public: bool = False) -> bytes:
         findings=True,
     )
     _department_table(book.create_sheet(_("附件3 部门整体")), report)
+    if not public:
+        _narrative(book.create_sheet(_("成绩与问题")), report)
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +46,7 @@ from processes.states import (
 )
 from processes.units import half_up, in_yuan
 
+from .narrative import Narrative, plain_number, year_narrative
 from .participation import Participation, participation, participation_json
 
 ZERO = Decimal("0.00")
@@ -306,6 +308,8 @@ class AnnualReport:
     evaluated: Evaluated
     #: deputies' and experts' seats and opinions (reports.participation)
     participation: dict[str, Participation]
+    #: 取得的成绩, 存在的问题, monitoring, target review and rectification (reports.narrative).
+    narrative: Narrative
     results_application: ResultsApplication = field(default_factory=lambda: ResultsApplication(0))
 
     @property
@@ -512,11 +516,16 @@ def department_table(year: int) -> DepartmentTable:
     )
 
 
+def counted_suggestions(year: int) -> Q:
+    """The suggestions the report counts: those on the year's final re-checks and finished
+    key and department evaluations."""
+    return Q(recheck__sample__campaign__fiscal_year=year, recheck__status=RecheckStatus.FINAL) | Q(
+        evaluation__fiscal_year=year, evaluation__status__in=FINISHED
+    )
+
+
 def suggestion_count(year: int) -> int:
-    return ExpertSuggestion.objects.filter(
-        Q(recheck__sample__campaign__fiscal_year=year, recheck__status=RecheckStatus.FINAL)
-        | Q(evaluation__fiscal_year=year, evaluation__status__in=FINISHED)
-    ).count()
+    return ExpertSuggestion.objects.filter(counted_suggestions(year)).count()
 
 
 def evaluated(year: int, recheck: ProjectTable, key: ProjectTable, departments: DepartmentTable) -> Evaluated:
@@ -546,8 +555,9 @@ def results_application(year: int) -> ResultsApplication:
     )
 
 
-def annual_report(year: int) -> AnnualReport:
-    """The year's report, in a fixed number of queries whatever the number of projects."""
+def annual_report(year: int, *, now: datetime | None = None) -> AnnualReport:
+    """The year's report, in a fixed number of queries whatever the number of projects;
+    ``now`` is when rectifications count as overdue (default: now)."""
     history = imported_years().get(year)
     recheck = recheck_table(year)
     key = key_evaluation_table(year)
@@ -564,6 +574,7 @@ def annual_report(year: int) -> AnnualReport:
         expert_suggestions=suggestion_count(year),
         evaluated=evaluated(year, recheck, key, departments),
         participation=participation(year),
+        narrative=year_narrative(year, imported=history is not None, suggestions=counted_suggestions(year), now=now),
         results_application=results_application(year),
     )
 
@@ -656,4 +667,74 @@ def report_json(report: AnnualReport) -> dict[str, Any]:
             "priority": report.results_application.priority,
             "cancel": report.results_application.cancel,
         },
+        **narrative_json(report.narrative),
+    }
+
+
+def _achievements_json(items) -> list[dict[str, Any]]:
+    return [
+        {"indicator": a.indicator, "unit": a.unit, "total": plain_number(a.total), "projects": a.projects}
+        for a in items
+    ]
+
+
+def narrative_json(narrative: Narrative) -> dict[str, Any]:
+    """The narrative's keys of the JSON report (docs/reports.md, "Narrative")."""
+    problems, monitoring, rect = narrative.problems, narrative.monitoring, narrative.rectification
+    return {
+        "achievements": {
+            "district": _achievements_json(narrative.achievements.district),
+            "departments": [
+                {"department": d.department, "items": _achievements_json(d.items)}
+                for d in narrative.achievements.departments
+            ],
+        },
+        "problems": {
+            "findings": problems.findings,
+            "by_category": [
+                {"category": c.code, "label": c.label, "count": c.count, "examples": c.examples}
+                for c in problems.categories
+            ],
+            "uncategorised": problems.uncategorised,
+            "suggestions": {"total": problems.suggestion_total, "by_aspect": problems.suggestions},
+        },
+        "monitoring": {
+            "rounds": [
+                {
+                    "title": r.title,
+                    "start_month": r.start_month,
+                    "end_month": r.end_month,
+                    "reports": r.reports,
+                    "lights": r.lights,
+                }
+                for r in monitoring.rounds
+            ],
+            "lights": monitoring.lights,
+            "adjusted": {
+                "projects": monitoring.adjusted.count,
+                "before": _yuan(monitoring.adjusted_before),
+                "after": _yuan(monitoring.adjusted_after),
+                "change": _yuan(monitoring.adjusted.amount),
+            },
+            "suspended": {"projects": monitoring.suspended.count, "budget": _yuan(monitoring.suspended.amount)},
+            "payments_stopped": {"projects": monitoring.stopped.count, "budget": _yuan(monitoring.stopped.amount)},
+        },
+        "target_review": {"rated": narrative.target_review.rated, "ratings": narrative.target_review.ratings},
+        "rectification": {
+            "issued": rect.issued,
+            "verified": rect.verified,
+            "on_time": rect.on_time,
+            "overdue": rect.overdue,
+            "departments": [
+                {
+                    "department": r.department,
+                    "issued": r.issued,
+                    "verified": r.verified,
+                    "on_time": r.on_time,
+                    "overdue": r.overdue,
+                }
+                for r in rect.departments
+            ],
+        },
+        "narrative_missing": narrative.missing,
     }

@@ -26,12 +26,13 @@ from processes.errors import ActionNotAllowed
 from processes.models import CommissionedEvaluation
 from processes.scoring import rate_pct
 from processes.selectors import published_evaluations
-from processes.states import Conclusion
+from processes.states import Conclusion, Light, SuggestionAspect, TargetRating
 from processes.units import in_wan
 
 from . import public
 from .exports import annual_report_response, band_labels, grade_label, source_line
 from .figures import GRADES, AnnualReport, ProjectTable, annual_report
+from .narrative import LIGHTS
 from .participation import participation_rows
 from .selectors import disclosed_years, disclosure_of, reads_reports, report_years, valid_year
 from .services import NOTE_MAX_LENGTH, can_disclose, report_disclose
@@ -84,6 +85,25 @@ def report_context(report: AnnualReport, *, public: bool = False) -> dict[str, A
         "key_bands": [(bands[band], n) for band, n in report.key_evaluation.completion.items()],
         "department_rate": rate_pct(report.department_evaluation.executed, report.department_evaluation.budget),
         "figure_charts": figure_charts(report),
+        **({} if public else narrative_context(report)),
+    }
+
+
+def narrative_context(report: AnnualReport) -> dict[str, Any]:
+    """The labels the narrative's tables need (reports.narrative computes the figures).
+    The public pages leave the narrative out: its examples quote findings word for word."""
+    narrative = report.narrative
+    lights = dict(Light.choices)
+    return {
+        "narrative": narrative,
+        "light_labels": [lights[light] for light in LIGHTS],
+        "monitoring_rows": [(r, [r.lights[light] for light in LIGHTS]) for r in narrative.monitoring.rounds],
+        "monitoring_totals": [narrative.monitoring.lights[light] for light in LIGHTS],
+        "target_ratings": [(label, narrative.target_review.ratings[value]) for value, label in TargetRating.choices],
+        "suggestion_aspects": [
+            *((label, narrative.problems.suggestions[value]) for value, label in SuggestionAspect.choices),
+            (_("未注明方面"), narrative.problems.suggestions["unstated"]),
+        ],
     }
 
 

@@ -36,7 +36,7 @@ from processes.models import BudgetProject, CommissionedEvaluation, EvaluationPa
 from processes.selectors import commissioned_for, commissioned_get_for
 from processes.services import commissioned as services
 from processes.services.findings import finding_add, finding_remove, findings_of
-from processes.states import EvaluationKind, EvaluationStatus, FrameworkDimension
+from processes.states import EvaluationKind, EvaluationStatus, FrameworkDimension, SuggestionAspect
 from processes.units import percent
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("评价不存在，或不在您的可见范围内。"))
@@ -85,7 +85,7 @@ class StatusChoiceField(serializers.ChoiceField):
 class CommissionedSuggestionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExpertSuggestion
-        fields = ["id", "position", "text", "created_at"]
+        fields = ["id", "position", "text", "aspect", "created_at"]
         read_only_fields = fields
 
 
@@ -108,7 +108,7 @@ class CommissionedFindingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Finding
-        fields = ["id", "problem", "basis", "requirement", "created_by", "created_at"]
+        fields = ["id", "category", "problem", "basis", "requirement", "created_by", "created_at"]
         read_only_fields = fields
 
 
@@ -272,11 +272,31 @@ class CommissionedCommentSerializer(serializers.Serializer):
     comment = serializers.CharField(allow_blank=True, max_length=5000, help_text=_("没有意见请填写“无异议”"))
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string"},
+            {
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string"},
+                    "aspect": {"type": "string", "enum": ["", *SuggestionAspect.values]},
+                },
+                "required": ["text"],
+            },
+        ]
+    }
+)
+class SuggestionItemField(serializers.JSONField):
+    """One suggestion: its text, or {"text", "aspect"} (implementation 项目实施 / finance 财务管理 /
+    performance 绩效情况); the service checks both."""
+
+
 class CommissionedSuggestionsSerializer(serializers.Serializer):
     suggestions = serializers.ListField(
-        child=serializers.CharField(allow_blank=True, max_length=100000),
+        child=SuggestionItemField(),
         allow_empty=True,
-        help_text=_("评审建议，每条一项，1 至 20 条，每条不超过 2000 字"),
+        help_text=_("评审建议，每条一项，1 至 20 条，每条不超过 2000 字；可写成 {text, aspect} 注明方面"),
     )
 
 
@@ -309,6 +329,13 @@ class CommissionedRemindedSerializer(serializers.Serializer):
 
 
 class CommissionedFindingInputSerializer(serializers.Serializer):
+    category = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=32,
+        help_text=_("问题类别，取值见设置 FINDING_CATEGORIES（如 targets 目标设置）"),
+    )
     problem = serializers.CharField(allow_blank=True, max_length=5000)
     basis = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     requirement = serializers.CharField(allow_blank=True, max_length=5000)

@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Agency, Department
 from processes.form_fields import fiscal_year_formfield
 from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
-from processes.models import BudgetProject, CommissionedEvaluation
+from processes.models import BudgetProject, CommissionedEvaluation, finding_categories
 from processes.services.commissioned import DIMENSIONS, KEY_STAGES
-from processes.states import EvaluationKind, EvaluationStatus, FrameworkDimension
+from processes.states import EvaluationKind, EvaluationStatus, FrameworkDimension, SuggestionAspect
 
 
 def _number_input(label, help_text="", *, yuan: bool = False) -> forms.CharField:
@@ -184,7 +184,9 @@ class SuggestionsForm(ServiceErrorsMixin, forms.Form):
     suggestions = forms.CharField(
         label=_("评审建议"),
         max_length=50000,
-        help_text=_("每行一条建议，最多 20 条；提交后不能修改。"),
+        help_text=_(
+            "每行一条建议，最多 20 条；可在行首注明方面，如「财务管理：……」（项目实施、财务管理、绩效情况）；提交后不能修改。"
+        ),
         widget=forms.Textarea(attrs={"rows": 8}),
     )
 
@@ -192,8 +194,19 @@ class SuggestionsForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.service_fields = {f"suggestions.{i}": "suggestions" for i in range(1, 100)}
 
-    def items(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data["suggestions"].splitlines() if line.strip()]
+    def items(self) -> list[dict]:
+        """Each line a suggestion; a line that begins with an aspect and a colon
+        (「财务管理：…」) is recorded under that aspect."""
+        aspects = {str(label): value for value, label in SuggestionAspect.choices}
+        items = []
+        for line in self.cleaned_data["suggestions"].splitlines():
+            text, aspect = line.strip(), ""
+            head, colon, rest = text.replace(":", "：", 1).partition("：")
+            if colon and head.strip() in aspects and rest.strip():
+                text, aspect = rest.strip(), aspects[head.strip()]
+            if text:
+                items.append({"text": text, "aspect": aspect})
+        return items
 
 
 class FinalizeForm(ServiceErrorsMixin, forms.Form):
@@ -243,8 +256,13 @@ class FinalizeForm(ServiceErrorsMixin, forms.Form):
 
 
 class FindingForm(ServiceErrorsMixin, forms.Form):
-    """评价发现的问题: problem, basis, requirement."""
+    """评价发现的问题: category, problem, basis, requirement."""
 
+    category = forms.ChoiceField(label=_("问题类别"), choices=())
     problem = forms.CharField(label=_("存在问题"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     basis = forms.CharField(label=_("依据"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     requirement = forms.CharField(label=_("整改要求"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("请选择")), *finding_categories()]

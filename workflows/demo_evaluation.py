@@ -9,7 +9,11 @@ a small district of its own:
 - the year's campaign, with the self-evaluations at every stage and all four grades;
 - two re-checks: one final with its difference, one waiting for the department's feedback;
 - a key evaluation, published, with its panel's suggestions and findings;
-- a department overall evaluation, final.
+- a department overall evaluation, final;
+- a January–July monitoring round: one report cleared (green), one warned (red) and its
+  budget adjusted;
+- findings with their categories and suggestions with their aspects (the report's
+  narrative, issue 19).
 
 Everything is moved through the real services. The projects, scores and texts are
 invented; only the shape follows the report. The amounts stay below the pre-assessment
@@ -30,6 +34,8 @@ from processes.models import (
     BudgetProject,
     CommissionedEvaluation,
     EvaluationCampaign,
+    MonitoringReport,
+    MonitoringRound,
     ProjectCategory,
     Recheck,
     Recurrence,
@@ -46,12 +52,19 @@ from processes.services.evaluation import (
     self_evaluation_save,
 )
 from processes.services.findings import finding_add
+from processes.services.monitoring import approved_rows as approved_monitoring_rows
+from processes.services.monitoring import report_save
 from processes.services.projects import project_create
 from processes.services.targets import target_draft_open, target_set_save
 from processes.states import EvaluationKind, EvaluationStatus, SelfEvaluationStatus
 
 from .services import (
     campaign_launch,
+    monitoring_dept_review,
+    monitoring_dispose,
+    monitoring_review,
+    monitoring_round_open,
+    monitoring_submit,
     project_act,
     self_evaluation_dept_review,
     self_evaluation_review,
@@ -208,19 +221,22 @@ KEY_SCORES = {"decision": "13.5", "process": "16", "output": "31", "outcome": "2
 DEPARTMENT_KEY = "nongshui"
 DEPARTMENT_FRAMEWORK = {"decision": "20", "process": "20", "output": "30", "outcome": "30"}
 DEPARTMENT_SCORES = {"decision": "17", "process": "16.5", "output": "26", "outcome": "25"}
+#: Each with the aspect it concerns, as the report groups them (项目实施 / 财务管理 / 绩效情况).
 SUGGESTIONS = [
-    "建议将居民议事会意见征集纳入改造方案论证的必经程序。",
-    "建议对已改造小区建立长效管养机制，明确管养经费来源。",
-    "建议细化绩效目标，增加加装电梯、雨污分流等可量化指标。",
-    "建议加强工程结算审核，防止超概算。",
+    {"text": "建议将居民议事会意见征集纳入改造方案论证的必经程序。", "aspect": "implementation"},
+    {"text": "建议对已改造小区建立长效管养机制，明确管养经费来源。", "aspect": "finance"},
+    {"text": "建议细化绩效目标，增加加装电梯、雨污分流等可量化指标。", "aspect": "performance"},
+    {"text": "建议加强工程结算审核，防止超概算。", "aspect": "finance"},
 ]
+#: (problem, basis, requirement, category of settings FINDING_CATEGORIES).
 FINDINGS = [
     (
         "绩效目标设置偏笼统，部分效益指标难以量化考核。",
         "《项目支出绩效评价管理办法》（财预〔2020〕10号）",
         "下年度申报时细化量化绩效指标。",
+        "targets",
     ),
-    ("个别小区改造后管养主体未落实。", "区老旧小区微改造实施方案", "2021 年底前明确管养主体和经费。"),
+    ("个别小区改造后管养主体未落实。", "区老旧小区微改造实施方案", "2021 年底前明确管养主体和经费。", "implementation"),
 ]
 
 
@@ -294,9 +310,88 @@ def _executing(plan: DemoEvaluationProject, users: dict[str, User]) -> BudgetPro
     return project_act(project=project, actor=users["finance1"], action="start_execution", comment="预算已下达。")
 
 
+#: The year's January–July monitoring round (issue 19: the report's monitoring summary) over
+#: two projects, before the year closes: (project, spent to July in yuan, the four target
+#: rows' progress, the deviation's causes and measures, the finance section's decision, the
+#: disposal and its new amount).
+#: 高标准农田水利设施维护 spent 52 % of its budget (89 % of the 7/12 time pace), its 定性 row
+#: partly done → yellow, cleared; 居家养老服务补贴 spent 24.5 % (42 % of the pace) → red, warned, its budget cut.
+MONITORING_ROUND = (1, 7)
+MONITORING_PLAN = [
+    (
+        "2020-LW101-002",
+        Decimal("500000.00"),
+        ("55", "100", "partly", "88"),
+        ("部分沟渠清淤受汛期影响顺延。", "汛后集中开展清淤，9 月底前完成。"),
+        "clear",
+        "",
+        None,
+    ),
+    (
+        "2020-LW107-001",
+        Decimal("600000.00"),
+        ("30", "60", "partly", "72"),
+        (
+            "上半年受疫情防控影响，上门服务暂停三个月，补贴发放滞后。",
+            "下半年恢复上门服务，核减无法实施的服务量，相应调减预算。",
+        ),
+        "warn",
+        "adjust",
+        Decimal("2000000.00"),
+    ),
+]
+
+
+def _monitoring(projects: dict[str, BudgetProject], users: dict[str, User]) -> None:
+    """Open the year's round once (while its projects execute) and take each planned report
+    through the real review: filled, submitted, passed by the leader, cleared or warned by
+    the finance section, a warned one disposed of (its budget adjusted)."""
+    start, end = MONITORING_ROUND
+    if MonitoringRound.objects.filter(fiscal_year=YEAR, start_month=start, end_month=end).exists():
+        return
+    finance = users["finance2"]
+    opened = monitoring_round_open(
+        actor=finance,
+        fiscal_year=YEAR,
+        start_month=start,
+        end_month=end,
+        due_at=timezone.now() + timedelta(days=14),
+        project_ids=[projects[code].pk for code, *_rest in MONITORING_PLAN],
+    )
+    for code, spent, progress, (causes, measures), decision, disposal, new_amount in MONITORING_PLAN:
+        report = MonitoringReport.objects.get(round=opened.round, project=projects[code])
+        plan = next(p for p in PROJECTS if p.code == code)
+        staff, leader = users[f"{plan.department}_staff"], users[f"{plan.department}_leader"]
+        budget = projects[code].requested_amount
+        report = report_save(
+            report=report,
+            actor=staff,
+            executed=spent,
+            expected_full_year=budget if new_amount is None else new_amount,
+            deviation_causes=causes,
+            measures=measures,
+            indicators=[
+                {"target_row": row.pk, ("value" if row.quantitative else "progress"): value, "likelihood": "possible"}
+                for row, value in zip(approved_monitoring_rows(projects[code]), progress, strict=True)
+            ],
+        )
+        report = monitoring_submit(report=report, actor=staff)
+        report = monitoring_dept_review(report=report, actor=leader, approve=True, comment="同意报送。")
+        report = monitoring_review(report=report, actor=finance, decision=decision, comment="按监控结果处理。")
+        if disposal:
+            monitoring_dispose(
+                report=report,
+                actor=finance,
+                disposal=disposal,
+                reason="服务量年内无法完成，预算由 245 万元调减至 200 万元，调减资金收回统筹。",
+                new_amount=new_amount,
+            )
+
+
 def load(users: dict[str, User], agency: Agency) -> dict[str, int]:
     """Load (or complete) the evaluation year; a second load changes nothing."""
     projects = {p.code: _executing(p, users) for p in PROJECTS}
+    _monitoring(projects, users)
     if not EvaluationCampaign.objects.filter(fiscal_year=YEAR).exists():
         campaign_launch(
             actor=users["finance1"],
@@ -371,6 +466,7 @@ def _rechecks(campaign: EvaluationCampaign, projects, users: dict[str, User], ag
                 problem="年度工作量完成数与佐证材料不一致，自评结果偏高。",
                 basis="复核抽查佐证材料",
                 requirement="完善绩效自评佐证材料，据实填报。",
+                category="management",
             )
 
 
@@ -408,8 +504,15 @@ def _through(evaluation: CommissionedEvaluation, users: dict[str, User], dept_us
             conclusion="项目决策程序规范，资金使用合规，产出基本完成；长效管养机制有待健全。",
             report=_pdf(f"report-{evaluation.pk}"),
         )
-        for problem, basis, requirement in FINDINGS:
-            finding_add(source=evaluation, actor=finance, problem=problem, basis=basis, requirement=requirement)
+        for problem, basis, requirement, category in FINDINGS:
+            finding_add(
+                source=evaluation,
+                actor=finance,
+                problem=problem,
+                basis=basis,
+                requirement=requirement,
+                category=category,
+            )
 
 
 def _key_evaluation(project: BudgetProject, users: dict[str, User], agency: Agency) -> None:

@@ -40,11 +40,11 @@ def _self_evaluation(code: str) -> SelfEvaluation:
     return SelfEvaluation.objects.get(project__fiscal_year=YEAR, project__code=code)
 
 
-def _finding(source, users, problem: str, requirement: str, basis: str = "") -> Finding:
-    """The source's finding with this problem, recorded once."""
+def _finding(source, users, problem: str, requirement: str, basis: str = "", *, category: str) -> Finding:
+    """The source's finding with this problem, recorded once under its category."""
     existing = next((f for f in source.findings.all() if f.problem == problem), None)
     return existing or finding_add(
-        source=source, actor=users["finance1"], problem=problem, requirement=requirement, basis=basis
+        source=source, actor=users["finance1"], problem=problem, requirement=requirement, basis=basis, category=category
     )
 
 
@@ -89,7 +89,11 @@ def load(users: dict[str, User]) -> dict[str, int]:
     # extended: the 中 project's finding; the supervisor grants 30 more days
     renshe = _self_evaluation("2020-LW103-001")
     finding = _finding(
-        renshe, users, "培训补贴发放进度滞后，部分学员补贴未及时到账。", "2021 年 6 月底前完成补贴发放。"
+        renshe,
+        users,
+        "培训补贴发放进度滞后，部分学员补贴未及时到账。",
+        "2021 年 6 月底前完成补贴发放。",
+        category="funds",
     )
     extended = _issued([finding], users, "职业技能提升培训补贴整改", 30)
     if extended is not None:
@@ -118,6 +122,7 @@ def load(users: dict[str, User]) -> dict[str, int]:
         users,
         "服务对象覆盖率低，补贴标准与服务内容不匹配。",
         "重新核定补贴对象和标准，完善服务评价机制。",
+        category="targets",
     )
     overdue = _issued([finding], users, "居家养老服务补贴整改", 30)
     if overdue is not None:
@@ -135,7 +140,9 @@ def load(users: dict[str, User]) -> dict[str, int]:
 
     # on time: the submitted self-evaluation's finding, the default 30 days
     weijian = _self_evaluation("2020-LW106-001")
-    finding = _finding(weijian, users, "设备采购验收资料不齐全。", "补齐设备验收资料并归档。")
+    finding = _finding(
+        weijian, users, "设备采购验收资料不齐全。", "补齐设备验收资料并归档。", category="implementation"
+    )
     _issued([finding], users, "基层医疗卫生机构能力提升整改", 30)
 
     # 年度关账: the year's evaluated projects with nothing left open close (issue 18); the

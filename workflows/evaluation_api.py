@@ -259,6 +259,7 @@ def sheet_data(sheet: ScoreSheet | None, rows: list[RowView], *, budget, execute
 
 class EvaluationFindingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    category = serializers.CharField()
     problem = serializers.CharField()
     basis = serializers.CharField()
     requirement = serializers.CharField()
@@ -532,6 +533,13 @@ class SelfEvaluationReviewSerializer(serializers.Serializer):
 
 
 class EvaluationFindingWriteSerializer(serializers.Serializer):
+    category = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=32,
+        help_text=gettext_lazy("问题类别，取值见设置 FINDING_CATEGORIES（如 targets 目标设置）"),
+    )
     problem = serializers.CharField(required=False, allow_blank=True, default="", max_length=evaluation.MAX_TEXT)
     basis = serializers.CharField(required=False, allow_blank=True, default="", max_length=evaluation.MAX_TEXT)
     requirement = serializers.CharField(required=False, allow_blank=True, default="", max_length=evaluation.MAX_TEXT)
@@ -582,6 +590,7 @@ def _findings(source) -> list[dict[str, Any]]:
     return [
         {
             "id": f.pk,
+            "category": f.category,
             "problem": f.problem,
             "basis": f.basis,
             "requirement": f.requirement,
@@ -852,6 +861,7 @@ def _finding_add(request, source) -> Response:
         EvaluationFindingSerializer(
             {
                 "id": found.pk,
+                "category": found.category,
                 "problem": found.problem,
                 "basis": found.basis,
                 "requirement": found.requirement,

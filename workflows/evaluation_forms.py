@@ -24,7 +24,7 @@ from accounts.models import Agency, Department, User
 from processes import scoring
 from processes.form_fields import IdFormField, fiscal_year_formfield
 from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
-from processes.models import Job, ScoreSheet, SelfEvaluation
+from processes.models import Job, ScoreSheet, SelfEvaluation, finding_categories
 from processes.services import evaluation
 from processes.services.evaluation import SheetRow
 from processes.services.jobs import job_start
@@ -401,8 +401,9 @@ class FeedbackForm(ServiceErrorsMixin, forms.Form):
 
 
 class FindingForm(ServiceErrorsMixin, forms.Form):
-    """评价发现的问题: problem, basis, requirement."""
+    """评价发现的问题: category, problem, basis, requirement (the service checks them all)."""
 
+    category = forms.ChoiceField(label=gettext_lazy("问题类别"), required=False, choices=())
     problem = forms.CharField(
         label=gettext_lazy("存在问题"), required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -412,6 +413,10 @@ class FindingForm(ServiceErrorsMixin, forms.Form):
     requirement = forms.CharField(
         label=gettext_lazy("整改要求"), required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", gettext_lazy("请选择")), *finding_categories()]
 
 
 # -- lists and sampling --------------------------------------------------------------------

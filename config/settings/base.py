@@ -460,6 +460,15 @@ JIXIAO: dict[str, Any] = {
     # ("2020 年度荔湾区财政支出项目绩效自评复核汇总表"); shown through gettext, so a catalog
     # may give its English name.
     "DISTRICT_NAME": gettext_noop("荔湾区"),
+    # The categories of a finding (评价发现问题的类别, issue 19): code and label (a message id).
+    # The finding forms and API ask for one; the annual report counts findings by them
+    # (存在的问题). A code once used should stay in the list (past findings keep it).
+    "FINDING_CATEGORIES": [
+        {"code": "targets", "label": gettext_noop("目标设置")},
+        {"code": "funds", "label": gettext_noop("资金管理")},
+        {"code": "implementation", "label": gettext_noop("项目实施")},
+        {"code": "management", "label": gettext_noop("绩效管理")},
+    ],
     # Uploaded files (reports, evidence): largest accepted, in bytes.
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
     # Indicator library imports (DESIGN §2): largest file accepted, in bytes.

@@ -13,6 +13,8 @@ from .evaluation import (
     ScoreSheet,
     SelfEvaluation,
     completion_rate,
+    finding_categories,
+    finding_category_label,
 )
 from .execution import Payment, PaymentPlan
 from .history import HistoryImport, imported_years
@@ -27,6 +29,8 @@ from .results import DecisionStatus, ResultsDecision
 from .targets import TargetRow, TargetSet
 
 __all__ = [
+    "finding_categories",
+    "finding_category_label",
     "MONEY",
     "cascade",
     "AuditChainHead",

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.roles import Role
@@ -35,6 +35,7 @@ from ..states import (
     SampleMethod,
     ScoreSection,
     SelfEvaluationStatus,
+    SuggestionAspect,
 )
 from ..transitions import declare, system
 from .fields import BoundedDecimalField
@@ -46,6 +47,17 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 SCORE: MoneyOptions = {"max_digits": 5, "decimal_places": 2}  # points, 0–100.00
+
+
+def finding_categories() -> list[tuple[str, str]]:
+    """The categories of a finding, (code, translated label), from settings
+    JIXIAO["FINDING_CATEGORIES"], in their order."""
+    return [(c["code"], gettext(c["label"])) for c in settings.JIXIAO["FINDING_CATEGORIES"]]
+
+
+def finding_category_label(code: str) -> str:
+    """The label of a category code; a code no longer in the settings shows as itself."""
+    return dict(finding_categories()).get(code, code)
 
 
 def completion_rate(executed: Decimal | None, budget: Decimal | None) -> Decimal | None:
@@ -732,6 +744,8 @@ class ExpertSuggestion(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("序号"))
     text = models.TextField(_("建议"))
+    #: 项目实施 / 财务管理 / 绩效情况 (blank: not stated, e.g. imported history).
+    aspect = models.CharField(_("建议方面"), max_length=16, choices=SuggestionAspect.choices, blank=True)
     created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
 
     class Meta:
@@ -778,6 +792,9 @@ class Finding(models.Model):
         "processes.MonitoringReport", null=True, blank=True, on_delete=models.CASCADE, related_name="findings"
     )
     problem = models.TextField(_("存在问题"))
+    #: A code of settings JIXIAO["FINDING_CATEGORIES"] (目标设置, 资金管理, …); blank for
+    #: findings recorded before categories were asked for.
+    category = models.CharField(_("问题类别"), max_length=32, blank=True, db_index=True)
     basis = models.TextField(_("依据"), blank=True)
     requirement = models.TextField(_("整改要求"))
     created_by = models.ForeignKey(
@@ -826,6 +843,9 @@ class Finding(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.source.get_absolute_url()  # type: ignore[attr-defined]
+
+    def get_category_display(self) -> str:
+        return finding_category_label(self.category)
 
     @property
     def source(self) -> models.Model:

@@ -59,7 +59,7 @@ from ..permissions.commissioned import can_commission as can_commission  # views
 from ..permissions.commissioned import is_agency_of as is_agency_of
 from ..permissions.commissioned import is_department_of as is_department_of
 from ..scoring import grade_of
-from ..states import EvaluationKind, EvaluationStatus, FrameworkDimension, ProjectStage
+from ..states import EvaluationKind, EvaluationStatus, FrameworkDimension, ProjectStage, SuggestionAspect
 from .audit import audit_and_notify
 from .panel_reminders import remind_members
 from .pre_assessment import _pool_json, library_candidates, stored_pool
@@ -569,13 +569,30 @@ def evaluation_replay_draw(evaluation: CommissionedEvaluation) -> list[int]:
     return [c.user_id for c in panel]
 
 
-def clean_suggestions(suggestions: Any, errors: dict[str, str]) -> list[str]:
-    """1–20 suggestions, each non-empty and at most 2,000 characters (``suggestions.<n>``
-    counts from 1)."""
+def _suggestion_item(item: Any) -> tuple[str, str | None]:
+    """(text, aspect) of one submitted suggestion: a text, or {"text", "aspect"}; the aspect
+    None when it is not one of SuggestionAspect (blank is allowed: not stated)."""
+    if isinstance(item, dict):
+        aspect = item.get("aspect") or ""
+        text = item.get("text")
+        return (text if isinstance(text, str) else "").strip(), (
+            aspect if aspect in ("", *SuggestionAspect.values) else None
+        )
+    return (item if isinstance(item, str) else "").strip(), ""
+
+
+def clean_aspected_suggestions(suggestions: Any, errors: dict[str, str]) -> list[tuple[str, str]]:
+    """1–20 suggestions as (text, aspect): each a text or {"text", "aspect"} (aspect 项目实施 /
+    财务管理 / 绩效情况, blank when not stated); each text non-empty and at most 2,000
+    characters (``suggestions.<n>`` counts from 1)."""
     if isinstance(suggestions, str) or not isinstance(suggestions, list | tuple):
         errors["suggestions"] = _("请逐条填写评审建议。")
         return []
-    texts = [(s if isinstance(s, str) else "").strip() for s in suggestions]
+    items = [_suggestion_item(s) for s in suggestions]
+    texts = [text for text, _aspect in items]
+    for i, (_text, aspect) in enumerate(items, start=1):
+        if aspect is None:
+            errors[f"suggestions.{i}"] = _("第 %(n)s 条建议的方面应为项目实施、财务管理或绩效情况。") % {"n": i}
     for i, text in enumerate(texts, start=1):
         if not text:
             errors[f"suggestions.{i}"] = _("第 %(n)s 条建议为空。") % {"n": i}
@@ -588,13 +605,16 @@ def clean_suggestions(suggestions: Any, errors: dict[str, str]) -> list[str]:
         errors["suggestions"] = _("请至少填写一条评审建议。")
     elif len(texts) > MAX_SUGGESTIONS:
         errors["suggestions"] = _("评审建议最多 %(max)s 条。") % {"max": MAX_SUGGESTIONS}
-    return texts
+    return [(text, aspect or "") for text, aspect in items]
 
 
 @transaction.atomic
-def suggestion_submit(*, member: EvaluationPanelMember, actor: User, suggestions: list[str]) -> EvaluationPanelMember:
+def suggestion_submit(
+    *, member: EvaluationPanelMember, actor: User, suggestions: list[str] | list[dict]
+) -> EvaluationPanelMember:
     """A seated panel member (expert or deputy) submits their suggestions, each recorded as
-    its own item; once submitted they are final (Conflict). When every member has
+    its own item (a text, or {"text", "aspect"} naming the aspect it concerns: 项目实施 /
+    财务管理 / 绩效情况); once submitted they are final (Conflict). When every member has
     submitted, the agency is told to finalize."""
     evaluation = _lock(member.evaluation)
     member = EvaluationPanelMember.objects.select_for_update().select_related("user").get(pk=member.pk)
@@ -604,12 +624,12 @@ def suggestion_submit(*, member: EvaluationPanelMember, actor: User, suggestions
     if member.submitted_at is not None:
         raise Conflict(_("您已提交评审建议，不能再次提交。"))
     errors: dict[str, str] = {}
-    texts = clean_suggestions(suggestions, errors)
+    texts = clean_aspected_suggestions(suggestions, errors)
     if errors:
         raise ValidationError(errors)
     ExpertSuggestion.objects.bulk_create(
-        ExpertSuggestion(evaluation=evaluation, member=member, position=i, text=text)
-        for i, text in enumerate(texts, start=1)
+        ExpertSuggestion(evaluation=evaluation, member=member, position=i, text=text, aspect=aspect)
+        for i, (text, aspect) in enumerate(texts, start=1)
     )
     member.submitted_at = timezone.now()
     member.save(update_fields=["submitted_at"])

@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Role
 
-from ..models import CommissionedEvaluation, Finding, MonitoringReport, Recheck, SelfEvaluation
+from ..models import (
+    CommissionedEvaluation,
+    Finding,
+    MonitoringReport,
+    Recheck,
+    SelfEvaluation,
+    finding_categories,
+)
 from ..notices.rectification import finding_added
 from ..permissions import holds
 from ..states import EvaluationStatus, RecheckStatus
@@ -100,10 +107,15 @@ def findings_of(source: Source):
 
 
 @transaction.atomic
-def finding_add(*, source: Source, actor: User, problem: str, requirement: str, basis: str = "") -> Finding:
-    """Record one finding. ValidationError (keyed by field) when the problem or the
-    requirement is missing; PermissionDenied for anyone but the finance section or the
-    source's own agency (before it is final)."""
+def finding_add(
+    *, source: Source, actor: User, problem: str, requirement: str, basis: str = "", category: str | None = None
+) -> Finding:
+    """Record one finding. ``category`` is a code of settings JIXIAO["FINDING_CATEGORIES"]
+    (目标设置, 资金管理, …): the forms and the API always pass it, so a blank or unknown one is
+    refused there; None (scripts written before categories) records it without one.
+    ValidationError (keyed by field) when the problem, the requirement or the category is
+    missing or wrong; PermissionDenied for anyone but the finance section or the source's
+    own agency (before it is final)."""
     role = acting_role(source, actor)
     if role is None:
         raise PermissionDenied(_("只有财政绩效科或受托第三方机构可以记录评价发现的问题。"))
@@ -113,12 +125,21 @@ def finding_add(*, source: Source, actor: User, problem: str, requirement: str, 
         errors["problem"] = [_("请填写存在的问题。")]
     if not requirement:
         errors["requirement"] = [_("请填写整改要求。")]
+    if category is not None:
+        category = category.strip()
+        if category not in dict(finding_categories()):
+            errors["category"] = [_("请选择问题类别。")]
     if errors:
         raise ValidationError(errors)
     if findings_of(source).count() >= MAX_FINDINGS:
         raise ValidationError({"problem": _("每项评价最多记录 %(n)s 个问题。") % {"n": MAX_FINDINGS}})
     finding = Finding.objects.create(
-        **_source_fields(source), problem=problem, basis=basis, requirement=requirement, created_by=actor
+        **_source_fields(source),
+        problem=problem,
+        category=category or "",
+        basis=basis,
+        requirement=requirement,
+        created_by=actor,
     )
     audit_and_notify(
         obj=finding,
@@ -128,7 +149,12 @@ def finding_add(*, source: Source, actor: User, problem: str, requirement: str, 
         from_state="",
         to_state="",
         url=source.get_absolute_url(),
-        detail={"source": source._meta.label_lower, "source_id": source.pk, "project": finding.project_id},
+        detail={
+            "source": source._meta.label_lower,
+            "source_id": source.pk,
+            "project": finding.project_id,
+            "category": finding.category,
+        },
         told=finding_added(finding, _subject(source)),
     )
     return finding

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import template
 
 from processes.units import yi_text
+from reports.narrative import plain_number
 
 register = template.Library()
 
@@ -27,3 +28,9 @@ def pct(rate: Decimal | None) -> str:
 @register.filter
 def score(value: Decimal | None) -> str:
     return "—" if value is None else str(value)
+
+
+@register.filter
+def quantity(value: Decimal | None) -> str:
+    """An indicator's total as written, without trailing zeros: 1234.5000 → "1234.5"."""
+    return "—" if value is None else plain_number(value)

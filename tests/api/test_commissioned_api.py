@@ -81,8 +81,10 @@ def test_key_chain_runs_through_the_api_as_real_role_users(chain):
     again = client_for(members[0].user).post(url(ev, "suggestions"), {"suggestions": ["再来"]}, format="json")
     assert again.status_code == 409 and "不能再次提交" in again.json()["detail"]
 
-    r = agency.post(url(ev, "findings"), {"problem": "指标不细", "requirement": "细化"}, format="json")
-    assert r.status_code == 201 and r.json()["problem"] == "指标不细"
+    r = agency.post(
+        url(ev, "findings"), {"category": "targets", "problem": "指标不细", "requirement": "细化"}, format="json"
+    )
+    assert r.status_code == 201 and r.json()["problem"] == "指标不细" and r.json()["category"] == "targets"
     r = agency.post(
         url(ev, "finalize"), {**scores_form(), "conclusion": "较好", "report": SimpleUploadedFile("r.pdf", PDF)}
     )
@@ -224,8 +226,12 @@ def test_findings_are_added_and_deleted_when_the_finance_section_or_agency_recor
     ev = chain.commission_key()
     finance = client_for(chain.d.finance)
     bad = finance.post(url(ev, "findings"), {"problem": "", "requirement": ""}, format="json")
-    assert bad.status_code == 400 and set(bad.json()) == {"problem", "requirement"}
-    r = finance.post(url(ev, "findings"), {"problem": "问题", "basis": "依据", "requirement": "要求"}, format="json")
+    assert bad.status_code == 400 and set(bad.json()) == {"category", "problem", "requirement"}
+    r = finance.post(
+        url(ev, "findings"),
+        {"category": "funds", "problem": "问题", "basis": "依据", "requirement": "要求"},
+        format="json",
+    )
     assert r.status_code == 201 and r.json()["basis"] == "依据"
     finding_id = r.json()["id"]
     assert client_for(chain.d.staff_a).delete(f"{url(ev)}findings/{finding_id}/").status_code == 403
@@ -278,3 +284,27 @@ def test_agency_reminds_the_panel_through_the_api_and_a_repeat_is_409(chain):
     assert client_for(done.user).post(url(ev, "remind")).status_code == 403
     assert client_for(chain.outsider_staff).post(url(ev, "remind")).status_code == 404
     assert notes.count() == len(waiting)
+
+
+def test_finding_with_an_unknown_category_is_refused_and_nothing_written_when_posted(chain):
+    ev = chain.commission_key()
+    finance = client_for(chain.d.finance)
+    r = finance.post(url(ev, "findings"), {"category": "weather", "problem": "p", "requirement": "r"}, format="json")
+    assert r.status_code == 400 and r.json() == {"category": ["请选择问题类别。"]}
+    assert not Finding.objects.exists()
+
+
+def test_suggestions_keep_their_aspects_when_members_name_them(chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    member = chain.panel(ev)[0]
+    client = client_for(member.user)
+    wrong = client.post(url(ev, "suggestions"), {"suggestions": [{"text": "建议", "aspect": "weather"}]}, format="json")
+    assert wrong.status_code == 400 and set(wrong.json()) == {"suggestions.1"}
+    given = [{"text": "加快支付", "aspect": "finance"}, {"text": "细化指标", "aspect": "performance"}, "其他"]
+    assert client.post(url(ev, "suggestions"), {"suggestions": given}, format="json").status_code == 200
+    seat = client_for(chain.d.finance).get(url(ev)).json()["panel"][0]["suggestions"]
+    assert [(s["text"], s["aspect"]) for s in seat] == [
+        ("加快支付", "finance"),
+        ("细化指标", "performance"),
+        ("其他", ""),
+    ]

@@ -230,7 +230,9 @@ def test_recheck_chain_through_the_api(district, agency, ses):
         client_for(district.staff_a).post(rurl(recheck, "feedback"), {}, format="json").json()["status"] == "fed_back"
     )
     finding = agency_client.post(
-        rurl(recheck, "findings"), {"problem": "台账不全", "requirement": "补齐"}, format="json"
+        rurl(recheck, "findings"),
+        {"category": "management", "problem": "台账不全", "requirement": "补齐"},
+        format="json",
     )
     assert finding.status_code == 201
     assert agency_client.post(rurl(recheck, "findings"), {"problem": ""}, format="json").status_code == 400
@@ -253,7 +255,9 @@ def test_self_evaluation_findings_are_recorded_by_the_finance_section_only(distr
     assert (
         client_for(district.staff_a).post(url(se, "findings"), {"problem": "x", "requirement": "y"}).status_code == 403
     )
-    created = client_for(district.finance).post(url(se, "findings"), {"problem": "台账不全", "requirement": "补齐"})
+    created = client_for(district.finance).post(
+        url(se, "findings"), {"category": "management", "problem": "台账不全", "requirement": "补齐"}
+    )
     assert created.status_code == 201
     assert client_for(district.staff_a).get(url(se)).json()["findings"][0]["problem"] == "台账不全"
     fid = created.json()["id"]

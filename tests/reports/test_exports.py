@@ -22,7 +22,7 @@ from .pages import figures_below, sheet_rows, summary_figures, workbook
 
 pytestmark = pytest.mark.django_db
 
-SHEETS = ["汇总", "事前评估", "附件1 复核", "附件2 重点评价", "附件3 部门整体"]
+SHEETS = ["汇总", "事前评估", "附件1 复核", "附件2 重点评价", "附件3 部门整体", "成绩与问题"]
 
 
 def d(value) -> Decimal:
@@ -36,7 +36,7 @@ def book(district):
     return workbook(annual_report_xlsx(annual_report(2022)))
 
 
-def test_workbook_has_the_five_sheets_with_titles_and_frozen_headers(book):
+def test_workbook_has_the_six_sheets_with_titles_and_frozen_headers(book):
     assert book.sheetnames == SHEETS
     attachment = book["附件1 复核"]
     assert attachment["A1"].value == "2022 年度荔湾区财政支出项目绩效自评复核汇总表"

@@ -39,6 +39,12 @@ def test_the_reference_workbook_reproduces_the_2020_report():
         "expert_suggestions",
         "evaluated",
         "participation",
+        "achievements",
+        "problems",
+        "monitoring",
+        "target_review",
+        "rectification",
+        "narrative_missing",
         "results_application",
     }
     assert report["year"] == 2020
@@ -106,3 +112,16 @@ def test_the_reference_workbook_reproduces_the_2020_report():
     assert report["evaluated"]["departments"] == 2
     assert yi(report["evaluated"]["amount"]) == Decimal("7.66")
     assert report["expert_suggestions"] == 86
+
+    # §二(二) (issue 19): the workbook carries the 86 suggestions, without their aspects
+    # (the report only names them: 项目实施、财务管理、绩效情况), and none of the records the
+    # rest of the narrative is computed from — so the report says what the year lacks.
+    assert report["problems"]["suggestions"] == {
+        "total": 86,
+        "by_aspect": {"implementation": 0, "finance": 0, "performance": 0, "unstated": 86},
+    }
+    assert report["narrative_missing"] == ["achievements", "findings", "monitoring", "target_review", "rectification"]
+    assert report["achievements"] == {"district": [], "departments": []}
+    assert report["problems"]["findings"] == 0
+    assert report["monitoring"]["rounds"] == [] and report["rectification"]["issued"] == 0
+    assert report["target_review"]["rated"] == 0

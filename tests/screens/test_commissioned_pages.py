@@ -159,7 +159,9 @@ def test_key_chain_runs_through_the_page_forms_as_real_role_users(client, chain)
     assert again.status_code == 409 and "不能再次提交" in text(again)
 
     as_user(client, chain.staff)
-    r = client.post(act(ev, "finding-add"), {"problem": "指标不细", "basis": "", "requirement": "细化指标"})
+    r = client.post(
+        act(ev, "finding-add"), {"category": "targets", "problem": "指标不细", "basis": "", "requirement": "细化指标"}
+    )
     assert r.status_code == 302 and Finding.objects.filter(evaluation=ev).count() == 1
     scores = {"score_decision": "14", "score_process": "22", "score_output": "27", "score_outcome": "26"}
     over = client.post(
@@ -320,3 +322,19 @@ def test_remind_is_refused_when_not_the_commissioned_agency(client, chain, perso
     as_user(client, user)
     assert client.post(act(ev, "remind")).status_code == (404 if person == "outsider" else 403)
     assert not reminders(ev).exists()
+
+
+def test_suggestion_lines_record_the_aspect_they_begin_with_when_a_member_names_one(client, chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.EXPERT_REVIEW)
+    member = chain.panel(ev)[0]
+    as_user(client, member.user)
+    lines = "财务管理：加强资金拨付审核\n绩效情况:细化产出指标\n其他：无方面的一条\n项目实施：\n"
+    assert client.post(act(ev, "suggestions"), {"suggestions": lines}).status_code == 302
+    given = ExpertSuggestion.objects.filter(member=member).order_by("position")
+    assert [(s.text, s.aspect) for s in given] == [
+        ("加强资金拨付审核", "finance"),
+        ("细化产出指标", "performance"),
+        ("其他：无方面的一条", ""),
+        ("项目实施：", ""),
+    ]
+    assert '<span class="badge">财务管理</span>' in text(as_user(client, chain.d.finance).get(detail(ev)))

@@ -390,7 +390,13 @@ def test_findings_are_added_and_removed_by_the_finance_section_only(client, dist
     finance = login(client, district.finance)
     refused = finance.post(act(se, "finding-add"), {"problem": "", "requirement": ""})
     assert refused.status_code == 400 and "请填写存在的问题。" in cell(refused, "problem")
-    assert finance.post(act(se, "finding-add"), {"problem": "台账不全", "requirement": "补齐"}).status_code == 302
+    assert "请选择问题类别。" in cell(refused, "category")
+    assert (
+        finance.post(
+            act(se, "finding-add"), {"category": "management", "problem": "台账不全", "requirement": "补齐"}
+        ).status_code
+        == 302
+    )
     finding = Finding.objects.get(self_evaluation=se)
     assert "台账不全" in text(login(client, district.staff_a).get(page(se)))
     assert client.post(act(se, "finding-remove"), {"finding": finding.pk}).status_code == 403

@@ -24,7 +24,9 @@ def test_finance_records_a_monitoring_finding_and_is_offered_to_issue_it(distric
 
     client.force_login(district.finance)
     assert client.post(f"{url}act/finding-add/", {"problem": "", "requirement": ""}).status_code == 400
-    response = client.post(f"{url}act/finding-add/", {"problem": "支出进度严重滞后", "requirement": "加快支出进度"})
+    response = client.post(
+        f"{url}act/finding-add/", {"category": "funds", "problem": "支出进度严重滞后", "requirement": "加快支出进度"}
+    )
     assert response.status_code == 302
     assert Finding.objects.get(monitoring_report=report).department_id == district.dept_a.pk
     page = client.get(url).content.decode()

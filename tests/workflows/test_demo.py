@@ -310,7 +310,9 @@ def test_load_demo_runs_a_monitoring_round_through_every_light_and_a_budget_adju
         ("2021-LW102-001", "processes.fill_monitoring")
     ]
     # one round-opening notice per department member, not one per report
-    opened = AuditEvent.objects.get(object_type="processes.monitoringround", action="round_open")
+    opened = AuditEvent.objects.get(
+        object_type="processes.monitoringround", object_id=str(round_.pk), action="round_open"
+    )
     told = Notification.objects.filter(event_key=f"audit:{opened.sequence}")
     assert told.get(recipient__username="nongshui_staff").params["count"] == 2
     assert told.get(recipient__username="zhujian_staff").params["count"] == 1
@@ -413,6 +415,58 @@ def test_load_demo_leaves_rectifications_closed_extended_due_soon_overdue_and_on
     first = list(Rectification.objects.values_list("pk", "status", "deadline", "revision"))
     load()
     assert list(Rectification.objects.values_list("pk", "status", "deadline", "revision")) == first
+
+
+def test_demo_2020_report_tells_its_narrative_from_its_records_when_loaded():
+    """Issue 19: the demo's 2020 shows every part of the report's narrative, each figure
+    computed from the records the demo moved through the services."""
+    from django.db.models import Q
+
+    from processes.models import Finding, MonitoringReport, Rectification
+    from reports.figures import report_json
+
+    year = demo_evaluation.YEAR
+    report = report_json(annual_report(year))
+
+    # 取得的成绩: the accepted sheets' 年度工作量完成数 (the re-checked project at the
+    # agency's 90, not its own 100): 90 + 90 + 100 + 75 + 50 + 95; the % rows never added.
+    assert report["achievements"]["district"] == [
+        {"indicator": "年度工作量完成数", "unit": "项", "total": "500", "projects": 6}
+    ]
+    nongshui = next(d for d in report["achievements"]["departments"] if d["department"] == "区农水局")
+    assert nongshui["items"] == [{"indicator": "年度工作量完成数", "unit": "项", "total": "180", "projects": 2}]
+
+    # 存在的问题: every category used, counted as recorded; every aspect given
+    problems = report["problems"]
+    recorded = Finding.objects.filter(Q(project__fiscal_year=year) | Q(evaluation__fiscal_year=year))
+    assert problems["findings"] == recorded.count() and problems["uncategorised"] == 0
+    for row in problems["by_category"]:
+        assert row["count"] == recorded.filter(category=row["category"]).count() > 0, row
+        assert row["examples"]
+    aspects = problems["suggestions"]["by_aspect"]
+    assert aspects["unstated"] == 0 and all(aspects[a] > 0 for a in ("implementation", "finance", "performance"))
+    assert problems["suggestions"]["total"] == report["expert_suggestions"]
+
+    # monitoring: the January–July round's two reports, one budget cut 245万 → 200万
+    (round_,) = report["monitoring"]["rounds"]
+    handed_in = MonitoringReport.objects.filter(round__fiscal_year=year)
+    assert round_["reports"] == handed_in.count() == 2
+    assert round_["lights"] == {
+        light: handed_in.filter(light=light).count() for light in ("red", "yellow", "green", "blue", "none")
+    }
+    assert report["monitoring"]["adjusted"] == {
+        "projects": 1,
+        "before": "2450000.00",
+        "after": "2000000.00",
+        "change": "-450000.00",
+    }
+
+    # target review and rectification
+    assert report["target_review"]["ratings"]["excellent"] == len(demo_evaluation.PROJECTS)
+    rectification = report["rectification"]
+    assert rectification["issued"] == Rectification.objects.filter(project__fiscal_year=year).count() > 0
+    assert (rectification["verified"], rectification["on_time"], rectification["overdue"]) == (1, 1, 1)
+    assert report["narrative_missing"] == []
 
 
 def test_load_demo_closes_the_years_evaluated_projects_that_have_nothing_left_open(demo_loaded):
