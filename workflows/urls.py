@@ -18,6 +18,7 @@ from . import (
     views,
 )
 from . import monitoring_views as mon_views
+from . import policy_views
 from . import pre_assessment_views as pa_views
 
 app_name = "workflows"
@@ -37,6 +38,9 @@ urlpatterns = [
     path("projects/<id:pk>/", views.project_detail, name="project_detail"),
     path("projects/<id:pk>/act/<slug:action>/", views.project_act, name="project_act"),
     path("projects/<id:pk>/pre-assessment/new/", pa_views.pre_assessment_begin, name="pre_assessment_begin"),
+    path("policies/", policy_views.policy_list, name="policy_list"),
+    path("policies/new/", policy_views.policy_new, name="policy_new"),
+    path("policies/<id:pk>/", policy_views.policy_detail, name="policy_detail"),
     path("pre-assessments/summary/", pa_views.pre_assessment_year_summary, name="pre_assessment_summary"),
     path("pre-assessments/summary.xlsx", pa_views.pre_assessment_year_summary_xlsx, name="pre_assessment_summary_xlsx"),
     path("pre-assessments/<id:pk>/", pa_views.pre_assessment_detail, name="pre_assessment"),
