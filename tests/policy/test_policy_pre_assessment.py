@@ -90,6 +90,11 @@ def test_policy_is_decided_when_each_role_acts_on_the_screens_and_the_api(review
     pa = PreAssessment.objects.get(project=carrier)
     assert pa.status == PreAssessmentStatus.INITIATED
 
+    shown = finance_web.get(reverse("workflows:pre_assessment", args=[pa.pk])).content.decode()
+    assert "重大政策事前绩效评估" in shown
+    assert reverse("workflows:policy_detail", args=[policy.pk]) in shown
+    assert "三年内农村集中供水覆盖率达到 98%。" in shown
+
     agency = client_for(review.staff)
     drawn = agency.post(f"/api/pre-assessments/{pa.pk}/draw/", {}, format="json")
     assert drawn.status_code == 200, drawn.json()
@@ -137,6 +142,11 @@ def test_policy_is_decided_when_each_role_acts_on_the_screens_and_the_api(review
     # every member is told the outcome, as for a project
     for member in seated(pa):
         assert Notification.objects.filter(recipient=member.user).exists()
+    # and a panel member sees the policy's review page and the policy itself
+    member_web = client.__class__()
+    member_web.force_login(seated(pa)[0].user)
+    assert member_web.get(reverse("workflows:pre_assessment", args=[pa.pk])).status_code == 200
+    assert member_web.get(reverse("workflows:policy_detail", args=[policy.pk])).status_code == 200
 
     listed = client_for(review.d.finance).get(f"/api/policies/{policy.pk}/").json()
     assert listed["stage"] == "budgeted"
