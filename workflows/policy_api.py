@@ -56,7 +56,9 @@ class PolicySerializer(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(summary=gettext_lazy("重大政策列表"), responses={200: PolicySerializer(many=True)}),
     retrieve=extend_schema(summary=gettext_lazy("重大政策详情"), responses={200: PolicySerializer, **ERRORS}),
-    create=extend_schema(summary=gettext_lazy("登记重大政策（财政绩效科）"), responses={201: PolicySerializer, **ERRORS}),
+    create=extend_schema(
+        summary=gettext_lazy("登记重大政策（财政绩效科）"), responses={201: PolicySerializer, **ERRORS}
+    ),
 )
 class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """重大政策. A policy outside the user's visibility is 404, never 403."""

@@ -12,13 +12,13 @@ from . import (
     commissioned_urls,
     evaluation_urls,
     execution_urls,
+    policy_views,
     project_views,
     rectification_urls,
     target_views,
     views,
 )
 from . import monitoring_views as mon_views
-from . import policy_views
 from . import pre_assessment_views as pa_views
 
 app_name = "workflows"

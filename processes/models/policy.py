@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .fields import BoundedDecimalField
 from ..fiscal_years import validate_fiscal_year
+from .fields import BoundedDecimalField
 from .project import MONEY, BudgetProject
 
 #: The longest period a policy may cover, in years.
@@ -54,7 +54,9 @@ class Policy(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "重大政策")
         ordering = ["-start_year", "department_id", "name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end_year__gte=models.F("start_year")), name="policy_period_order"),
+            models.CheckConstraint(
+                condition=models.Q(end_year__gte=models.F("start_year")), name="policy_period_order"
+            ),
             models.CheckConstraint(condition=models.Q(funding__gt=0), name="policy_funding_positive"),
         ]
         permissions = [("register_policy", _("登记重大政策"))]
@@ -74,6 +76,4 @@ class Policy(models.Model):
             if self.end_year < self.start_year:
                 raise ValidationError({"end_year": _("终止年度不能早于起始年度。")})
             if self.end_year - self.start_year + 1 > MAX_POLICY_YEARS:
-                raise ValidationError(
-                    {"end_year": _("政策期最长 %(n)s 年。") % {"n": MAX_POLICY_YEARS}}
-                )
+                raise ValidationError({"end_year": _("政策期最长 %(n)s 年。") % {"n": MAX_POLICY_YEARS}})

@@ -109,7 +109,5 @@ def policy_register(
             "funding": funding,
         },
     )
-    project_system_transition(
-        project=project, actor=actor, name="register_policy", detail={"policy": policy.pk}
-    )
+    project_system_transition(project=project, actor=actor, name="register_policy", detail={"policy": policy.pk})
     return policy
