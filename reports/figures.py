@@ -30,6 +30,7 @@ from processes.models import (
     SelfEvaluation,
     imported_years,
 )
+from processes.results_ledger import ledger
 from processes.scoring import rate_pct
 from processes.states import (
     Conclusion,
@@ -275,6 +276,21 @@ class Evaluated:
 
 
 @dataclass(frozen=True)
+class ResultsApplication:
+    """§三 结果应用: how the grades of record carried into the next year's budget — the
+    next year's 结果应用台账 (processes.results_ledger; decision 0025)."""
+
+    budget_year: int
+    projects: int = 0
+    decided: int = 0
+    overridden: int = 0
+    cut: Decimal = ZERO
+    cut_projects: int = 0
+    priority: int = 0
+    cancel: int = 0
+
+
+@dataclass(frozen=True)
 class AnnualReport:
     year: int
     history: HistoryImport | None
@@ -288,6 +304,7 @@ class AnnualReport:
     evaluated: Evaluated
     #: 重大政策事前评估 (decision 0027), apart from the projects' (``pre_assessment``).
     policy_pre_assessment: PreAssessmentSummary = PreAssessmentSummary(rows=[])
+    results_application: ResultsApplication = field(default_factory=lambda: ResultsApplication(0))
 
     @property
     def imported(self) -> bool:
@@ -516,6 +533,22 @@ def evaluated(year: int, recheck: ProjectTable, key: ProjectTable, departments: 
     )
 
 
+def results_application(year: int) -> ResultsApplication:
+    """The grades of ``year`` (and before) applied to the budget of ``year + 1``."""
+    book = ledger(year + 1)
+    actions = Counter(r.decision.recommendation if r.decision else r.proposal.recommendation.action for r in book.rows)  # type: ignore[union-attr]
+    return ResultsApplication(
+        budget_year=year + 1,
+        projects=book.projects,
+        decided=book.decided_count,
+        overridden=book.overridden_count,
+        cut=book.cut,
+        cut_projects=book.cut_count,
+        priority=actions["priority"],
+        cancel=actions["cancel"],
+    )
+
+
 def annual_report(year: int) -> AnnualReport:
     """The year's report, in a fixed number of queries whatever the number of projects."""
     history = imported_years().get(year)
@@ -534,6 +567,7 @@ def annual_report(year: int) -> AnnualReport:
         expert_suggestions=suggestion_count(year),
         evaluated=evaluated(year, recheck, key, departments),
         policy_pre_assessment=pre_assessment_summary(year, policies=True),
+        results_application=results_application(year),
     )
 
 
@@ -638,5 +672,15 @@ def report_json(report: AnnualReport) -> dict[str, Any]:
             "projects": report.evaluated.projects,
             "departments": report.evaluated.departments,
             "amount": _yuan(report.evaluated.amount),
+        },
+        "results_application": {
+            "budget_year": report.results_application.budget_year,
+            "projects": report.results_application.projects,
+            "decided": report.results_application.decided,
+            "overridden": report.results_application.overridden,
+            "cut": _yuan(report.results_application.cut),
+            "cut_projects": report.results_application.cut_projects,
+            "priority": report.results_application.priority,
+            "cancel": report.results_application.cancel,
         },
     }

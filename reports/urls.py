@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import views
+from . import ledger, views
 
 app_name = "reports"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("reports/<year:year>/xlsx/", views.report_xlsx, name="xlsx"),
     path("reports/<year:year>/print/", views.report_print, name="print"),
     path("reports/<year:year>/disclose/", views.report_disclose_view, name="disclose"),
+    # 结果应用台账 (reports/ledger.py)
+    path("results/ledger/<year:year>/", ledger.results_ledger, name="results_ledger"),
+    path("results/ledger/<year:year>/xlsx/", ledger.results_ledger_xlsx_view, name="results_ledger_xlsx"),
     # 信息公开: no login. Everything else the public may open is the published evaluations'
     # report files (processes/commissioned_urls.py).
     path("public/", views.public_index, name="public"),

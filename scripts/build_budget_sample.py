@@ -1,5 +1,5 @@
 """Build data/samples/budget-projects-2022.xlsx: the demo district's 2022 项目库 as the budget
-system exports it (the budget-preparation import's sample; docs/processes/execution-data-budget.md).
+system exports it (the budget-preparation import's sample; docs/processes/execution-data.md, "Budget-preparation import").
 
     .venv/bin/python scripts/build_budget_sample.py
 

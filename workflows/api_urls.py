@@ -11,6 +11,7 @@ from .execution_api import PaymentPlanViewSet, PaymentViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
 from .policy_api import PolicyViewSet
 from .pre_assessment_api import PreAssessmentViewSet
+from .results_api import ProjectResultsDecisionView
 from .target_api import ProjectTargetsViewSet
 
 router = SimpleRouter(use_regex_path=False)
@@ -40,6 +41,7 @@ urlpatterns = [
     path("bulk/<slug:action>/", BulkActionAPIView.as_view(), name="bulk-action"),
     path("projects/import/", budget_import, name="project-import"),
     path("projects/<id:pk>/pre-assessment/", pre_assessment_begin, name="project-pre-assessment"),
+    path("projects/<id:pk>/results-decision/", ProjectResultsDecisionView.as_view(), name="project-results-decision"),
     path("projects/<id:pk>/targets/", targets, name="project-targets"),
     path("projects/<id:pk>/targets/draft/", targets_draft, name="project-targets-draft"),
     path("projects/<id:pk>/targets/change/", targets_change, name="project-targets-change"),

@@ -15,6 +15,7 @@ from . import (
     policy_views,
     project_views,
     rectification_urls,
+    results_views,
     target_views,
     views,
 )
@@ -37,6 +38,8 @@ urlpatterns = [
     path("projects/results/", project_views.project_results, name="project_results"),
     path("projects/<id:pk>/", views.project_detail, name="project_detail"),
     path("projects/<id:pk>/act/<slug:action>/", views.project_act, name="project_act"),
+    # 结果应用: the finance officer's decision on the proposal (workflows/results_views.py)
+    path("projects/<id:pk>/results-decision/", results_views.project_results_decide, name="project_results_decide"),
     path("projects/<id:pk>/pre-assessment/new/", pa_views.pre_assessment_begin, name="pre_assessment_begin"),
     path("policies/", policy_views.policy_list, name="policy_list"),
     path("policies/new/", policy_views.policy_new, name="policy_new"),

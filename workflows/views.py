@@ -132,6 +132,10 @@ def inbox(request):
 
 
 def _task_page(request, pk, *, bound=None, error=None, status=200):
+    from processes.permissions import can_intake
+
+    from .results_views import results_decision_context
+
     user = request.user
     task = task_get_visible_to(user, pk)
     project = task.process.projectprocess.project
@@ -153,6 +157,8 @@ def _task_page(request, pk, *, bound=None, error=None, status=200):
             "action_forms": _action_forms(specs, bound),
             "error": error,
             "timeline": project_timeline(project),
+            # 结果应用 at the finance section's intake (workflows/results_views.py)
+            "results_decision": results_decision_context(project, user) if mine and can_intake(project, user) else {},
         },
         status=status,
     )
@@ -216,7 +222,9 @@ def execution_summary(project: BudgetProject, user) -> dict | None:
     }
 
 
-def _project_page(request, project: BudgetProject, *, bound=None, error=None, status=200):
+def _project_page(request, project: BudgetProject, *, bound=None, error=None, status=200, results_form=None):
+    from .results_views import results_decision_context
+
     user = request.user
     tasks = list(services.open_project_tasks(project))
     mine = set(task_inbox_for(user).filter(pk__in=[t.pk for t in tasks]).values_list("pk", flat=True))
@@ -242,6 +250,9 @@ def _project_page(request, project: BudgetProject, *, bound=None, error=None, st
             "evaluation_panel": project_evaluation_panel(project, user),
             "results_application": results_for(project) if results_visible_to(user, project) else None,
             "execution": execution_summary(project, user),
+            "results_decision": (
+                results_decision_context(project, user, form=results_form) if results_visible_to(user, project) else {}
+            ),
             "error": error,
         },
         status=status,

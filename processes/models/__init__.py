@@ -24,6 +24,7 @@ from .pre_assessment import Opinion, PanelMember, PreAssessment, ReductionItem
 from .project import MONEY, BudgetProject, ProjectCategory, Recurrence, action, cascade, fsm_permission
 from .rectification import DeadlineExtension, Evidence, Rectification, RectificationItem
 from .reminders import ReminderSent
+from .results import DecisionStatus, ResultsDecision
 from .targets import TargetRow, TargetSet
 
 __all__ = [
@@ -61,6 +62,8 @@ __all__ = [
     "Recurrence",
     "ReductionItem",
     "ReminderSent",
+    "DecisionStatus",
+    "ResultsDecision",
     "ScoreLine",
     "ScoreSheet",
     "SelfEvaluation",

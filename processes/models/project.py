@@ -346,11 +346,12 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         ],
         custom=cascade(_("绩效目标审核通过，纳入预算")),
     )
-    def approve_targets(self) -> None:
+    def approve_targets(self, approved_amount: Decimal | None = None) -> None:
         """The targets are approved: budgeted with the pre-assessment's amount if there was
-        one, else with the amount requested."""
+        one, else with ``approved_amount`` (the results-application decision's cap) or the
+        amount requested."""
         if self.approved_amount is None:
-            self.approved_amount = self.requested_amount
+            self.approved_amount = approved_amount if approved_amount is not None else self.requested_amount
 
     @transition(
         field=stage,

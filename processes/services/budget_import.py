@@ -1,7 +1,7 @@
 """Budget-preparation import (预算编制导入, issue 18 item 2): next year's projects from the
 budget system's 项目库, created as drafts for their departments in one action.
 
-The format (docs/processes/execution-data-budget.md): one worksheet, a header row, one
+The format (docs/processes/execution-data.md, "Budget-preparation import"): one worksheet, a header row, one
 project a row. Headers are the Chinese ones of ``COLUMNS`` (English keys accepted, the
 same as the JSON batch's keys); other columns are ignored.
 

@@ -240,6 +240,22 @@ def build_rectification(world: World, seat: User | None):
     )
 
 
+def build_results_decision(world: World, seat: User | None):
+    from processes.models import ResultsDecision
+
+    graded = world.new_project()
+    return ResultsDecision.objects.create(
+        project=world.new_project(),
+        graded_project=graded,
+        grade="fair",
+        grade_source="self",
+        recommendation="cut",
+        cut_percent=Decimal("10"),
+        requested_amount=Decimal("1000000.00"),
+        proposed_amount=Decimal("900000.00"),
+    )
+
+
 def build_extension(world: World, seat: User | None):
     from processes.models import DeadlineExtension
 
@@ -266,6 +282,7 @@ BUILDERS: dict[str, Callable[[World, User | None], models.Model]] = {
     "processes.commissionedevaluation": build_commissioned,
     "processes.rectification": build_rectification,
     "processes.deadlineextension": build_extension,
+    "processes.resultsdecision": build_results_decision,
 }
 
 # -- states reached through the services, where a flow waits ----------------------------
@@ -553,6 +570,8 @@ ARGUMENTS: dict[tuple[str, str], dict[str, Any]] = {
     ("processes.rectification", "reject"): _comment,
     ("processes.deadlineextension", "grant"): {"new_deadline": timezone.now() + timedelta(days=45), "comment": COMMENT},
     ("processes.deadlineextension", "refuse"): _comment,
+    ("processes.resultsdecision", "accept"): {},
+    ("processes.resultsdecision", "override"): {"amount": Decimal("950000.00"), "comment": COMMENT},
 }
 
 

@@ -23,6 +23,7 @@ from processes.models import (
     MonitoringReport,
     MonitoringRound,
     Recheck,
+    ResultsDecision,
     SelfEvaluation,
     TargetRow,
     TargetSet,
@@ -100,6 +101,9 @@ def snapshot() -> dict:
         "notifications": Notification.objects.count(),
         "processes": Process.objects.count(),
         "tasks": list(Task.objects.values_list("pk", "status", "owner_id").order_by("pk")),
+        "results_decisions": list(
+            ResultsDecision.objects.values_list("project__code", "status", "decided_amount", "revision").order_by("pk")
+        ),
     }
 
 
@@ -438,3 +442,27 @@ def test_load_demo_pre_assesses_a_major_policy_through_the_one_flow_when_loaded(
     assert data["policy_pre_assessment"]["reduction"] == "9000000.00"
     assert data["policy_pre_assessment"]["reduction_rate"] == "15.00"
     assert data["pre_assessment"]["projects"] == 3  # the projects' figures are the report's still
+
+
+def test_load_demo_keeps_a_results_application_ledger_with_accepted_and_overridden_proposals():
+    from processes.results_ledger import ledger
+    from workflows import demo_results
+
+    book = ledger(demo_results.YEAR)
+    rows = {r.project.code: r for r in book.rows}
+
+    assert set(rows) == demo_results.CODES
+    assert {code: (r.grade, r.status_label) for code, r in rows.items()} == {
+        "2020-LW105-001": ("excellent", "采纳建议"),
+        "2020-LW101-001": ("good", "采纳建议"),  # self 优, re-checked 良: the re-check is of record
+        "2020-LW101-002": ("good", "采纳建议"),
+        "2020-LW103-001": ("fair", "采纳建议"),
+        "2020-LW107-001": ("poor", "调整建议"),
+        "2020-LW102-001": ("good", "待决定"),  # the key evaluation's grade
+    }
+    fair = rows["2020-LW103-001"]
+    assert fair.proposed == fair.decided == Decimal("2211110.10")  # 2,456,789 less 10 %, half-up
+    assert rows["2020-LW105-001"].decision.priority
+    assert rows["2020-LW107-001"].overridden and "调整用于社区长者饭堂" in rows["2020-LW107-001"].reason
+    assert book.cut == (fair.requested - fair.decided) + Decimal("540000.00")
+    assert AuditEvent.objects.filter(action__in=["results_accept", "results_override"]).count() == 5

@@ -56,7 +56,7 @@ from processes.services.targets import target_set_save
 from processes.states import Grade, JobStatus, Light, ProjectStage, ReportStatus
 from processes.units import wan_text
 from reports.figures import pre_assessment_summary
-from workflows import demo, demo_evaluation, demo_policy, demo_rectification
+from workflows import demo, demo_evaluation, demo_policy, demo_rectification, demo_results
 from workflows.services import (
     monitoring_dept_review,
     monitoring_dispose,
@@ -98,6 +98,7 @@ class LoadResult:
     rectification: dict = field(default_factory=dict)
     budget_import: dict = field(default_factory=dict)  # next year's 项目库 (issue 18)
     policy: dict = field(default_factory=dict)  # 重大政策事前评估 (decision 0027)
+    results: dict = field(default_factory=dict)  # 结果应用台账 (workflows/demo_results.py)
 
 
 class Command(BaseCommand):
@@ -135,6 +136,7 @@ class Command(BaseCommand):
             .exclude(fiscal_year=demo_evaluation.YEAR, code__in=evaluation_codes)
             .exclude(fiscal_year=demo.BUDGET_SAMPLE_YEAR, code__in=_budget_sample_codes())
             .exclude(fiscal_year=demo_policy.YEAR, policy__name=demo_policy.NAME)
+            .exclude(fiscal_year=demo_results.YEAR, code__in=demo_results.CODES)
         )
         if not settings.DEBUG and not options["force"] and foreign.exists():
             raise CommandError(
@@ -161,6 +163,7 @@ class Command(BaseCommand):
                 result.evaluation = demo_evaluation.load(users, agency)
                 result.rectification = demo_rectification.load(users)
                 result.budget_import = self._budget_import(users)
+                result.results = demo_results.load(users)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
 
@@ -525,6 +528,12 @@ class Command(BaseCommand):
         out.write(
             f"Budget preparation {demo.BUDGET_SAMPLE_YEAR}: {drafts} drafts from {demo.BUDGET_SAMPLE.name} "
             f"({result.budget_import.get('created', 0)} imported by this load)"
+        )
+        ledger = result.results
+        out.write(
+            f"Results application {demo_results.YEAR}: {ledger.get('rows', 0)} ledger rows "
+            f"({ledger.get('decided', 0)} decided, {ledger.get('overridden', 0)} overridden, "
+            f"cut {wan_text(ledger.get('cut', 0))} 万元)"
         )
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")

@@ -32,6 +32,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("processes", "0023_pol_policy")]
+    dependencies = [("processes", "0024_pol_policy")]
 
     operations = [migrations.RunPython(grant, revoke)]
