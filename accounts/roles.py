@@ -73,6 +73,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.cancel_project",
         "processes.view_all_projects",
         "processes.start_pre_assessment",
+        "processes.register_policy",  # 重大政策 (decision 0027)
         "processes.confirm_pre_assessment",
         "processes.rate_targets",
         "processes.approve_indicator",

@@ -38,6 +38,7 @@ from .models import (
     MonitoringReport,
     MonitoringRound,
     PanelMember,
+    Policy,
     PreAssessment,
     Recheck,
     Rectification,
@@ -936,3 +937,24 @@ def _rectification_work(user: User, parties: set[str], limit: int | None) -> lis
             for x in pending[:limit]
         ]
     return work
+
+
+# -- 重大政策 (decision 0027) -------------------------------------------------------------
+
+
+def policy_list_for(user: User | AnonymousUser) -> QuerySet[Policy]:
+    """The major policies ``user`` may see: those whose carrier project they see (the
+    bureau-wide readers, the lead department, the agency and the panel of its review), and a
+    co-department's people their department's policies."""
+    qs = Policy.objects.select_related("department", "project")
+    if not user.is_authenticated:
+        return qs.none()
+    visible = Q(project__in=project_list_for(user).values("pk"))
+    if user.is_department_user and user.department_id is not None:
+        visible |= Q(co_departments=user.department_id)
+    return qs.filter(visible).distinct()
+
+
+def policy_get_for(user: User | AnonymousUser, pk) -> Policy:
+    """The policy if ``user`` may see it; 404 otherwise."""
+    return get_object_or_404(policy_list_for(user), pk=pk)

@@ -95,6 +95,28 @@ class ReportPreAssessmentSerializer(serializers.Serializer):
     conclusions = ReportConclusionsSerializer()
 
 
+class ReportPolicyItemSerializer(serializers.Serializer):
+    department = serializers.CharField(help_text=_("牵头部门"))
+    name = serializers.CharField(help_text=_("政策名称"))
+    agency = serializers.CharField()
+    requested = _yuan()
+    approved = _yuan()
+    reduction_rate = _percent()
+    conclusion = serializers.CharField(help_text="support | partial | reject")
+
+
+class ReportPolicyPreAssessmentSerializer(serializers.Serializer):
+    """重大政策事前评估 (decision 0027), apart from the projects'."""
+
+    policies = serializers.IntegerField()
+    requested = _yuan()
+    approved = _yuan()
+    reduction = _yuan()
+    reduction_rate = _percent()
+    conclusions = ReportConclusionsSerializer()
+    items = ReportPolicyItemSerializer(many=True)
+
+
 class ReportSelfEvaluationSerializer(serializers.Serializer):
     departments = serializers.IntegerField()
     projects = serializers.IntegerField()
@@ -294,6 +316,7 @@ class AnnualReportSerializer(serializers.Serializer):
     disclosure = ReportDisclosureSerializer(allow_null=True)
     indicator_library = ReportIndicatorLibrarySerializer()
     pre_assessment = ReportPreAssessmentSerializer()
+    policy_pre_assessment = ReportPolicyPreAssessmentSerializer()
     self_evaluation = ReportSelfEvaluationSerializer()
     recheck = ReportProjectTableSerializer()
     key_evaluation = ReportProjectTableSerializer()

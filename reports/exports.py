@@ -273,13 +273,14 @@ def _table_figures(section: str, table: ProjectTable) -> list[tuple[str, str, An
     return rows
 
 
-def _pre_assessment(sheet: Worksheet, report: AnnualReport) -> None:
-    pre = report.pre_assessment
+def _pre_assessment(sheet: Worksheet, report: AnnualReport, *, policies: bool = False) -> None:
+    """事前绩效评估汇总表 of the projects, or with ``policies`` of the major policies (0027)."""
+    pre = report.policy_pre_assessment if policies else report.pre_assessment
     header = [
         _("序号"),
-        _("预算部门"),
-        _("项目编码"),
-        _("项目名称"),
+        _("牵头部门") if policies else _("预算部门"),
+        _("评估载体编码") if policies else _("项目编码"),
+        _("政策名称") if policies else _("项目名称"),
         _("评估机构"),
         _("送审金额"),
         _("审定金额"),
@@ -289,7 +290,8 @@ def _pre_assessment(sheet: Worksheet, report: AnnualReport) -> None:
     ]
     _table_sheet(
         sheet,
-        title=_("%(year)s 年度事前绩效评估汇总表") % {"year": report.year},
+        title=(_("%(year)s 年度重大政策事前绩效评估汇总表") if policies else _("%(year)s 年度事前绩效评估汇总表"))
+        % {"year": report.year},
         header=header,
         widths=(6, 22, 16, 36, 24, 14, 14, 14, 12, 14),
     )
@@ -312,7 +314,7 @@ def _pre_assessment(sheet: Worksheet, report: AnnualReport) -> None:
         None,
         _("合计"),
         None,
-        _("%(n)s 个项目") % {"n": pre.projects},
+        (_("%(n)s 项政策") if policies else _("%(n)s 个项目")) % {"n": pre.projects},
         None,
         in_wan(pre.requested),
         in_wan(pre.approved),
@@ -547,6 +549,8 @@ def annual_report_xlsx(report: AnnualReport, *, public: bool = False) -> bytes:
     _summary(summary, report, public=public)
     if not public:
         _pre_assessment(book.create_sheet(_("事前评估")), report)
+        if report.policy_pre_assessment.rows:
+            _pre_assessment(book.create_sheet(_("重大政策事前评估")), report, policies=True)
     _project_table(book.create_sheet(_("附件1 复核")), report.recheck, title=recheck_title(report.year), findings=False)
     _project_table(
         book.create_sheet(_("附件2 重点评价")),

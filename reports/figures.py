@@ -310,6 +310,8 @@ class AnnualReport:
     participation: dict[str, Participation]
     #: 取得的成绩, 存在的问题, monitoring, target review and rectification (reports.narrative).
     narrative: Narrative
+    #: 重大政策事前评估 (decision 0027), apart from the projects' (``pre_assessment``).
+    policy_pre_assessment: PreAssessmentSummary = PreAssessmentSummary(rows=[])
     results_application: ResultsApplication = field(default_factory=lambda: ResultsApplication(0))
 
     @property
@@ -364,9 +366,14 @@ def indicator_library(year: int, history: HistoryImport | None) -> IndicatorLibr
     )
 
 
-def pre_assessment_summary(year: int) -> PreAssessmentSummary:
+def pre_assessment_summary(year: int, *, policies: bool = False) -> PreAssessmentSummary:
+    """The year's confirmed pre-assessments of projects, or with ``policies`` of major
+    policies (重大政策, decision 0027: a policy's review is carried by a project of its lead
+    department, in the policy's first year) — the report shows them apart."""
     rows = (
-        PreAssessment.objects.filter(status=PreAssessmentStatus.CONFIRMED, project__fiscal_year=year)
+        PreAssessment.objects.filter(
+            status=PreAssessmentStatus.CONFIRMED, project__fiscal_year=year, project__policy__isnull=not policies
+        )
         .order_by("project__department__code", "project__code")
         .values(
             "project__department__name",
@@ -575,6 +582,7 @@ def annual_report(year: int, *, now: datetime | None = None) -> AnnualReport:
         evaluated=evaluated(year, recheck, key, departments),
         participation=participation(year),
         narrative=year_narrative(year, imported=history is not None, suggestions=counted_suggestions(year), now=now),
+        policy_pre_assessment=pre_assessment_summary(year, policies=True),
         results_application=results_application(year),
     )
 
@@ -606,6 +614,30 @@ def _table_json(table: ProjectTable) -> dict[str, Any]:
     }
 
 
+def _policy_json(pre: PreAssessmentSummary) -> dict[str, Any]:
+    """重大政策事前评估 (decision 0027): the same figures as the projects', and each policy."""
+    return {
+        "policies": pre.projects,
+        "requested": _yuan(pre.requested),
+        "approved": _yuan(pre.approved),
+        "reduction": _yuan(pre.reduction),
+        "reduction_rate": _pct(pre.reduction_rate),
+        "conclusions": pre.conclusions,
+        "items": [
+            {
+                "department": row.department,
+                "name": row.project_name,
+                "agency": row.agency,
+                "requested": _yuan(row.requested),
+                "approved": _yuan(row.approved),
+                "reduction_rate": _pct(row.reduction_rate),
+                "conclusion": row.conclusion,
+            }
+            for row in pre.rows
+        ],
+    }
+
+
 def report_json(report: AnnualReport) -> dict[str, Any]:
     """The machine-readable report (docs/reports.md): amounts in yuan and rates in percent,
     as strings with two decimals (half up); grades keyed excellent / good / fair / poor."""
@@ -626,6 +658,7 @@ def report_json(report: AnnualReport) -> dict[str, Any]:
             "reduction_rate": _pct(pre.reduction_rate),
             "conclusions": pre.conclusions,
         },
+        "policy_pre_assessment": _policy_json(report.policy_pre_assessment),
         "self_evaluation": {
             "departments": self_evaluation.departments,
             "projects": self_evaluation.projects,

@@ -9,6 +9,7 @@ from .budget_import_api import BudgetImportViewSet
 from .bulk_actions import BulkActionAPIView
 from .execution_api import PaymentPlanViewSet, PaymentViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
+from .policy_api import PolicyViewSet
 from .pre_assessment_api import PreAssessmentViewSet
 from .results_api import ProjectResultsDecisionView
 from .target_api import ProjectTargetsViewSet
@@ -17,6 +18,7 @@ router = SimpleRouter(use_regex_path=False)
 router.register("projects", ProjectViewSet, basename="project")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("pre-assessments", PreAssessmentViewSet, basename="pre-assessment")
+router.register("policies", PolicyViewSet, basename="policy")
 router.register("monitoring/rounds", MonitoringRoundViewSet, basename="monitoring-round")
 router.register("monitoring/reports", MonitoringReportViewSet, basename="monitoring-report")
 router.register("payments", PaymentViewSet, basename="payment")

@@ -49,7 +49,7 @@ def pre_assessment_get_for(user, pk) -> PreAssessment:
     """The pre-assessment if ``user`` may see its project; 404 otherwise."""
     return get_object_or_404(
         PreAssessment.objects.filter(project__in=project_list_for(user).values("pk")).select_related(
-            "project__department", "agency"
+            "project__department", "project__policy", "agency"
         ),
         pk=pk,
     )

@@ -12,6 +12,7 @@ from . import (
     commissioned_urls,
     evaluation_urls,
     execution_urls,
+    policy_views,
     project_views,
     rectification_urls,
     results_views,
@@ -40,6 +41,9 @@ urlpatterns = [
     # 结果应用: the finance officer's decision on the proposal (workflows/results_views.py)
     path("projects/<id:pk>/results-decision/", results_views.project_results_decide, name="project_results_decide"),
     path("projects/<id:pk>/pre-assessment/new/", pa_views.pre_assessment_begin, name="pre_assessment_begin"),
+    path("policies/", policy_views.policy_list, name="policy_list"),
+    path("policies/new/", policy_views.policy_new, name="policy_new"),
+    path("policies/<id:pk>/", policy_views.policy_detail, name="policy_detail"),
     path("pre-assessments/summary/", pa_views.pre_assessment_year_summary, name="pre_assessment_summary"),
     path("pre-assessments/summary.xlsx", pa_views.pre_assessment_year_summary_xlsx, name="pre_assessment_summary_xlsx"),
     path("pre-assessments/<id:pk>/", pa_views.pre_assessment_detail, name="pre_assessment"),

@@ -21,6 +21,7 @@ from .history import HistoryImport, imported_years
 from .indicators import Indicator
 from .jobs import Job
 from .monitoring import IndicatorProgress, MonitoringReport, MonitoringRound
+from .policy import Policy
 from .pre_assessment import Opinion, PanelMember, PreAssessment, ReductionItem
 from .project import MONEY, BudgetProject, ProjectCategory, Recurrence, action, cascade, fsm_permission
 from .rectification import DeadlineExtension, Evidence, Rectification, RectificationItem
@@ -38,6 +39,7 @@ __all__ = [
     "AuditEventQuerySet",
     "AuditVerification",
     "BudgetProject",
+    "Policy",
     "CommissionedEvaluation",
     "DeadlineExtension",
     "Evidence",

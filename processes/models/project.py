@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -362,6 +363,38 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
     def reject(self) -> None:
         pass
 
+    # A major policy (processes.models.policy, decision 0027) is pre-assessed through a
+    # carrier project: it enters pre-assessment when the policy is registered, and is
+    # adopted with the approved amount when its pre-assessment is confirmed (no targets).
+
+    def is_policy_carrier(self) -> bool:
+        return _has_policy(self)
+
+    @transition(
+        field=stage,
+        source=ProjectStage.DRAFT,
+        target=ProjectStage.PRE_ASSESSMENT,
+        permission=fsm_permission(perms.system_only),
+        conditions=[cast("Callable[[models.Model], bool]", is_policy_carrier)],
+        custom=cascade(_("重大政策登记，进入事前绩效评估")),
+    )
+    def register_policy(self) -> None:
+        pass
+
+    @transition(
+        field=stage,
+        source=ProjectStage.PRE_ASSESSMENT,
+        target=ProjectStage.BUDGETED,
+        permission=fsm_permission(perms.system_only),
+        conditions=[
+            cast("Callable[[models.Model], bool]", is_policy_carrier),
+            cast("Callable[[models.Model], bool]", has_confirmed_pre_assessment),
+        ],
+        custom=cascade(_("重大政策评估确认，按审定金额安排")),
+    )
+    def adopt_policy(self, approved_amount: Decimal) -> None:
+        self.approved_amount = approved_amount
+
     @transition(
         field=stage,
         source=ProjectStage.BUDGETED,
@@ -424,3 +457,12 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         """年度关账: the finance section closes an evaluated project with nothing left open
         (no finding, or every finding issued and every rectification verified). The
         cascade ``close`` still closes a project when its last rectification is verified."""
+
+
+def _has_policy(project: BudgetProject) -> bool:
+    """The project carries a major policy (its reverse one-to-one row exists)."""
+    try:
+        project.policy  # noqa: B018 - the reverse accessor's query is the check
+    except ObjectDoesNotExist:
+        return False
+    return True

@@ -564,6 +564,16 @@ def pre_assessment_confirm(*, pre_assessment: PreAssessment, actor: User) -> Pre
     detail = {"pre_assessment": pa.pk, "conclusion": pa.conclusion, "approved_amount": pa.approved_amount}
     if pa.conclusion == Conclusion.REJECT:
         project_system_transition(project=pa.project, actor=actor, name="reject", role=role, detail=detail)
+    elif pa.project.is_policy_carrier():
+        # A major policy has no targets to wait for: adopted with the approved amount (0027).
+        project_system_transition(
+            project=pa.project,
+            actor=actor,
+            name="adopt_policy",
+            role=role,
+            detail=detail,
+            approved_amount=pa.approved_amount,
+        )
     else:
         # Budgeted if the targets are already approved; else the targets' review decides.
         project_system_transition(

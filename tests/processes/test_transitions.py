@@ -509,6 +509,8 @@ ARGUMENTS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("processes.budgetproject", "await_targets"): {"approved_amount": Decimal("1000000.00")},
     ("processes.budgetproject", "confirm_pre_assessment"): {"approved_amount": Decimal("1000000.00")},
+    ("processes.budgetproject", "register_policy"): {},
+    ("processes.budgetproject", "adopt_policy"): {"approved_amount": Decimal("1000000.00")},
     ("processes.preassessment", "form_panel"): {"seed": 7, "pool": []},
     ("processes.preassessment", "open_review"): {},
     ("processes.preassessment", "collect"): {},

@@ -32,6 +32,7 @@ def test_the_reference_workbook_reproduces_the_2020_report():
         "year",
         "indicator_library",
         "pre_assessment",
+        "policy_pre_assessment",
         "self_evaluation",
         "recheck",
         "key_evaluation",
@@ -67,6 +68,16 @@ def test_the_reference_workbook_reproduces_the_2020_report():
     assert Decimal(pre["approved"]) == Decimal(pre["requested"]) - Decimal(pre["reduction"])
     assert pre["reduction_rate"] == "15.15"
     assert pre["conclusions"] == {"support": 2, "partial": 1, "reject": 0}
+    # The reference year pre-assessed no major policy (重大政策, decision 0027): its key says so.
+    assert report["policy_pre_assessment"] == {
+        "policies": 0,
+        "requested": "0.00",
+        "approved": "0.00",
+        "reduction": "0.00",
+        "reduction_rate": "0.00",
+        "conclusions": {"support": 0, "partial": 0, "reject": 0},
+        "items": [],
+    }
 
     # §一(二)4: 77 departments, 3,755 projects self-evaluated, 3,406 优良, 90.71 %.
     self_evaluation = report["self_evaluation"]

@@ -165,7 +165,9 @@ def test_load_demo_runs_the_reports_three_projects_through_pre_assessment_to_a_1
 
 
 def test_load_demo_leaves_projects_at_every_intake_stage_and_in_execution_with_their_open_tasks():
-    stages = set(BudgetProject.objects.filter(fiscal_year=demo.FISCAL_YEAR).values_list("stage", flat=True))
+    stages = set(
+        BudgetProject.objects.filter(fiscal_year=demo.FISCAL_YEAR, policy__isnull=True).values_list("stage", flat=True)
+    )  # the demo's major policy is adopted (budgeted): test_load_demo_pre_assesses_a_major_policy...
     assert stages == {
         ProjectStage.DRAFT,
         ProjectStage.SUBMITTED,
@@ -483,6 +485,32 @@ def test_load_demo_closes_the_years_evaluated_projects_that_have_nothing_left_op
     before = closed_out.count()
     load()
     assert closed_out.count() == before  # loading again closes nothing twice
+
+
+def test_load_demo_pre_assesses_a_major_policy_through_the_one_flow_when_loaded():
+    from processes.models import Policy, PreAssessment
+    from reports.figures import annual_report, report_json
+    from workflows import demo_policy
+
+    policy = Policy.objects.select_related("project", "department").get(name=demo_policy.NAME)
+    assert policy.department.name == "区农水局"
+    assert [d.code for d in policy.co_departments.all()] == list(demo_policy.CO)
+    assert policy.project.stage == ProjectStage.BUDGETED
+    assert policy.project.approved_amount == demo_policy.APPROVED
+    pa = PreAssessment.objects.get(project=policy.project)
+    assert pa.status == "confirmed" and pa.conclusion == "partial"
+    assert {m.kind for m in pa.panel.filter(active=True)} == {"expert", "deputy"}
+    assert [
+        a
+        for a in AuditEvent.objects.filter(object_type="processes.budgetproject", object_id=str(policy.project.pk))
+        .order_by("sequence")
+        .values_list("action", flat=True)
+    ] == ["register_policy", "adopt_policy"]
+    data = report_json(annual_report(demo.FISCAL_YEAR))
+    assert data["policy_pre_assessment"]["policies"] == 1
+    assert data["policy_pre_assessment"]["reduction"] == "9000000.00"
+    assert data["policy_pre_assessment"]["reduction_rate"] == "15.00"
+    assert data["pre_assessment"]["projects"] == 3  # the projects' figures are the report's still
 
 
 def test_load_demo_keeps_a_results_application_ledger_with_accepted_and_overridden_proposals():

@@ -56,7 +56,7 @@ from processes.services.targets import target_set_save
 from processes.states import Grade, JobStatus, Light, ProjectStage, ReportStatus
 from processes.units import wan_text
 from reports.figures import pre_assessment_summary
-from workflows import demo, demo_evaluation, demo_rectification, demo_results
+from workflows import demo, demo_evaluation, demo_policy, demo_rectification, demo_results
 from workflows.services import (
     monitoring_dept_review,
     monitoring_dispose,
@@ -97,6 +97,7 @@ class LoadResult:
     evaluation: dict = field(default_factory=dict)
     rectification: dict = field(default_factory=dict)
     budget_import: dict = field(default_factory=dict)  # next year's 项目库 (issue 18)
+    policy: dict = field(default_factory=dict)  # 重大政策事前评估 (decision 0027)
     results: dict = field(default_factory=dict)  # 结果应用台账 (workflows/demo_results.py)
 
 
@@ -134,6 +135,7 @@ class Command(BaseCommand):
             BudgetProject.objects.exclude(fiscal_year=demo.FISCAL_YEAR, code__in=demo_codes)
             .exclude(fiscal_year=demo_evaluation.YEAR, code__in=evaluation_codes)
             .exclude(fiscal_year=demo.BUDGET_SAMPLE_YEAR, code__in=_budget_sample_codes())
+            .exclude(fiscal_year=demo_policy.YEAR, policy__name=demo_policy.NAME)
             .exclude(fiscal_year=demo_results.YEAR, code__in=demo_results.CODES)
         )
         if not settings.DEBUG and not options["force"] and foreign.exists():
@@ -153,6 +155,7 @@ class Command(BaseCommand):
                 self._projects(result, users, project_act)
                 self._targets(result, users, after_pre_assessment=False)
                 self._pre_assessments(result, users, agency)
+                result.policy = demo_policy.load(users, agency)
                 self._targets(result, users, after_pre_assessment=True)
                 self._execution(result, users)
                 self._execution_data(result, users)
@@ -487,6 +490,12 @@ class Command(BaseCommand):
             f"Pre-assessment {demo.FISCAL_YEAR} (confirmed, from data): {summary.projects} projects, requested "
             f"{_wan(summary.requested)} 万元, approved {_wan(summary.approved)} 万元, cut {_wan(summary.reduction)} 万元, "
             f"rate {rate}; {len(result.pre_assessed)} run through the flow by this load"
+        )
+        policies = pre_assessment_summary(demo.FISCAL_YEAR, policies=True)
+        out.write(
+            f"Major policies pre-assessed {demo.FISCAL_YEAR}: {policies.projects}, funding "
+            f"{_wan(policies.requested)} 万元, approved {_wan(policies.approved)} 万元; "
+            f"{result.policy.get('policies_pre_assessed', 0)} by this load"
         )
         library = Indicator.objects.filter(status="approved")
         out.write(
