@@ -4,7 +4,9 @@ helper that moves a project to a stage through the real services."""
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from accounts.roles import sync_role_groups
 from processes.services.projects import project_create
@@ -21,6 +23,15 @@ def pytest_collection_modifyitems(config, items):
             item.fixturenames.append("_require_postgres")
         if item.get_closest_marker("redis"):
             item.fixturenames.append("_require_redis")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (zh-hans): a request in English leaves
+    English active in the thread (LocaleMiddleware), and the next test must not inherit it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
