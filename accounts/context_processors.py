@@ -5,9 +5,11 @@ from .roles import API_ROLES, Role
 
 def landing_url_for(user) -> str:
     """Where a user lands after logging in (and where the brand links): the supervisors'
-    board, everybody else's inbox."""
+    board, the congress reader's reports, everybody else's inbox."""
     if user.is_authenticated and Role.SUPERVISOR in user.role_names:
         return reverse("workflows:deadline_board")
+    if user.is_authenticated and user.role_names == {Role.CONGRESS_READER}:
+        return reverse("reports:overview")
     return reverse("workflows:inbox")
 
 

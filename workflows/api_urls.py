@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from . import commissioned_api_urls, evaluation_api_urls, rectification_api_urls
 from .api import ProjectViewSet, TaskViewSet
+from .committee_api import CommitteeItemViewSet, CommitteeOpinionViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
 from .pre_assessment_api import PreAssessmentViewSet
 from .target_api import ProjectTargetsViewSet
@@ -15,6 +16,8 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("pre-assessments", PreAssessmentViewSet, basename="pre-assessment")
 router.register("monitoring/rounds", MonitoringRoundViewSet, basename="monitoring-round")
 router.register("monitoring/reports", MonitoringReportViewSet, basename="monitoring-report")
+router.register("committee-opinions", CommitteeOpinionViewSet, basename="committee-opinion")
+router.register("committee-items", CommitteeItemViewSet, basename="committee-item")
 
 # The targets are a project's, the review begins on one: ViewSet methods mapped on the
 # project's paths, where a router (which routes under the ViewSet's own prefix) cannot put them.

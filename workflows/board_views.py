@@ -1,8 +1,10 @@
 """督办看板 — the supervisors' deadline board (DESIGN §3.6, issue 7 item 7).
 
 Lists the open items whose due time has passed (overdue) or comes within
-``JIXIAO["REMINDERS"]["SOON_DAYS"]`` days (due soon), of two kinds: open rectifications (due
-= their deadline in force) and open human flow tasks (due = their TaskDue). Above the list,
+``JIXIAO["REMINDERS"]["SOON_DAYS"]`` days (due soon), of three kinds: open rectifications (due
+= their deadline in force), open human flow tasks (due = their TaskDue) and the people's
+congress committee's review opinion items not yet accepted (issue 19; due = their deadline;
+the department column names the assignee, the finance bureau's own listed under none). Above the list,
 the counts by department and kind; below it, each department's completion record of the
 last twelve months (rectifications verified on time and late). The same rows and record
 go out as XLSX.
@@ -41,8 +43,8 @@ from accounts.models import Department
 from processes import charts
 from processes.clock import deadline_clock
 from processes.files import xlsx_response
-from processes.models import Rectification
-from processes.states import RECTIFICATION_OPEN, RectificationStatus
+from processes.models import CommitteeOpinionItem, Rectification
+from processes.states import OPINION_ITEM_OPEN, RECTIFICATION_OPEN, OpinionItemStatus, RectificationStatus
 from reports import exports
 
 from .nodes import task_title_of
@@ -54,7 +56,12 @@ BOARD_PERMISSION = "processes.view_all_projects"
 
 RECTIFICATION = "rectification"
 TASK = "task"
-KIND_LABELS = {RECTIFICATION: gettext_lazy("整改"), TASK: gettext_lazy("流程任务")}
+COMMITTEE = "committee"
+KIND_LABELS = {
+    RECTIFICATION: gettext_lazy("整改"),
+    TASK: gettext_lazy("流程任务"),
+    COMMITTEE: gettext_lazy("人大审议意见"),
+}
 OVERDUE = "overdue"
 SOON = "soon"
 
@@ -139,6 +146,29 @@ def open_tasks(now: datetime) -> QuerySet[Task]:
     )
 
 
+def open_committee_items(now: datetime) -> QuerySet[CommitteeOpinionItem]:
+    """The committee's review opinion items not yet accepted (issue 19), due within the horizon."""
+    return CommitteeOpinionItem.objects.filter(status__in=OPINION_ITEM_OPEN, deadline__lte=_horizon(now))
+
+
+def _committee_keys(filters: dict[str, Any], now: datetime) -> QuerySet | None:
+    kind, department, state = filters.get("kind"), filters.get("department"), filters.get("state")
+    if kind not in ("", None, COMMITTEE):
+        return None
+    items = open_committee_items(now)
+    if department is not None:
+        items = items.filter(department=department)
+    if state == OVERDUE:
+        items = items.filter(deadline__lt=now)
+    elif state == SOON:
+        items = items.filter(deadline__gte=now)
+    return (
+        items.order_by()
+        .annotate(kind=Value(COMMITTEE, output_field=CharField()), due=F("deadline"))
+        .values_list("kind", "pk", "due")
+    )
+
+
 def _filtered(filters: dict[str, Any], now: datetime) -> tuple[QuerySet | None, QuerySet | None]:
     """The (kind, pk, due) keys of each kind under the filters; None for a kind filtered out."""
     kind, department, state = filters.get("kind"), filters.get("department"), filters.get("state")
@@ -175,12 +205,16 @@ def _filtered(filters: dict[str, Any], now: datetime) -> tuple[QuerySet | None, 
 
 
 def board_keys(filters: dict[str, Any], now: datetime):
-    """One query (union of both kinds) of (kind, pk, due), soonest due first."""
+    """One query (union of the kinds) of (kind, pk, due), soonest due first."""
     rects, tasks = _filtered(filters, now)
-    if rects is not None and tasks is not None:
-        return rects.union(tasks, all=True).order_by("due", "kind", "pk")
+    committee = _committee_keys(filters, now)
+    parts = [q for q in (rects, tasks, committee) if q is not None]
+    if len(parts) > 1:
+        return parts[0].union(*parts[1:], all=True).order_by("due", "kind", "pk")
     if rects is not None:
         return rects.order_by("due", "pk")
+    if committee is not None:
+        return committee.order_by("due", "pk")
     assert tasks is not None
     return tasks.order_by("due_time", "pk")
 
@@ -190,6 +224,15 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
     keys = list(keys)
     rect_ids = [pk for kind, pk, _due in keys if kind == RECTIFICATION]
     task_ids = [pk for kind, pk, _due in keys if kind == TASK]
+    committee_ids = [pk for kind, pk, _due in keys if kind == COMMITTEE]
+    committee = (
+        {
+            i.pk: i
+            for i in CommitteeOpinionItem.objects.filter(pk__in=committee_ids).select_related("opinion", "department")
+        }
+        if committee_ids
+        else {}
+    )
     rects = (
         {r.pk: r for r in Rectification.objects.filter(pk__in=rect_ids).select_related("department", "project")}
         if rect_ids
@@ -211,7 +254,24 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
             rows.append(_rectification_row(rects[pk], now))
         elif kind == TASK and pk in tasks:
             rows.append(_task_row(tasks[pk], now))
+        elif kind == COMMITTEE and pk in committee:
+            rows.append(_committee_row(committee[pk], now))
     return rows
+
+
+def _committee_row(item: CommitteeOpinionItem, now: datetime) -> BoardRow:
+    return BoardRow(
+        kind=COMMITTEE,
+        pk=item.pk,
+        title=item.title,
+        department=item.assignee_name,
+        project="",
+        due_at=item.deadline,
+        original_due_at=None,
+        status=str(OpinionItemStatus(item.status).label),
+        url=item.get_absolute_url(),
+        now=now,
+    )
 
 
 def _rectification_row(r: Rectification, now: datetime) -> BoardRow:

@@ -4,7 +4,16 @@ commissioned evaluations, rectification, the deadline board."""
 
 from django.urls import path
 
-from . import board_urls, commissioned_urls, evaluation_urls, project_views, rectification_urls, target_views, views
+from . import (
+    board_urls,
+    commissioned_urls,
+    committee_urls,
+    evaluation_urls,
+    project_views,
+    rectification_urls,
+    target_views,
+    views,
+)
 from . import monitoring_views as mon_views
 from . import pre_assessment_views as pa_views
 
@@ -52,4 +61,6 @@ urlpatterns = [
     *board_urls.urlpatterns,
     # 整改 (workflows/rectification_urls.py)
     *rectification_urls.urlpatterns,
+    # 人大审议意见 (workflows/committee_urls.py; the year's table is reports:committee_opinions)
+    *committee_urls.urlpatterns,
 ]

@@ -1,6 +1,7 @@
 """The domain's models, one module per area; imported from here (``processes.models``)."""
 
 from .audit import AuditChainHead, AuditEvent, AuditEventQuerySet, AuditVerification
+from .committee import CommitteeEvidence, CommitteeOpinion, CommitteeOpinionItem
 from .evaluation import (
     CommissionedEvaluation,
     EvaluationCampaign,
@@ -33,6 +34,9 @@ __all__ = [
     "AuditVerification",
     "BudgetProject",
     "CommissionedEvaluation",
+    "CommitteeEvidence",
+    "CommitteeOpinion",
+    "CommitteeOpinionItem",
     "DeadlineExtension",
     "Evidence",
     "EvaluationCampaign",
