@@ -16,9 +16,11 @@ def landing_url_for(user) -> str:
 def roles(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"user_roles": frozenset(), "uses_api": False}
+        return {"user_roles": frozenset(), "uses_api": False, "congress_only": False}
     return {
         "user_roles": user.role_names,
         "uses_api": bool(API_ROLES & set(user.role_names)),
         "landing_url": landing_url_for(user),
+        # 人大预算工委 alone: the menu shows the reports only (accounts.middleware)
+        "congress_only": user.role_names == {Role.CONGRESS_READER},
     }

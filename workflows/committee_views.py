@@ -128,12 +128,12 @@ def _rows(post, errors: dict[str, str]) -> list[dict[str, Any]]:
 def _flat_errors(exc: ValidationError) -> dict[str, str]:
     """Field errors keyed as the service keys them (``items.3.deadline`` → ``deadline_3``)."""
     if not hasattr(exc, "error_dict"):
-        return {"__all__": " ".join(exc.messages)}
+        return {"general": " ".join(exc.messages)}
     out = {}
     for key, errors in exc.message_dict.items():
         parts = key.split(".")
         name = f"{parts[2]}_{parts[1]}" if len(parts) == 3 else key
-        out[name] = " ".join(errors)
+        out["general" if name == "__all__" else name] = " ".join(errors)
     return out
 
 
