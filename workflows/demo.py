@@ -107,6 +107,8 @@ USERS: list[DemoUser] = [
     DemoUser("expert9", Role.EXPERT, "专家九", specialties=(S.URBAN,), employer="某城市更新研究中心"),
     DemoUser("deputy1", Role.DEPUTY, "人大代表一", delegation="多宝街道代表组"),
     DemoUser("deputy2", Role.DEPUTY, "人大代表二", delegation="东漖街道代表组"),
+    # 人大预算工委 (issue 19): reads the reports of every year and the 审议意见落实情况 table
+    DemoUser("congress1", Role.CONGRESS_READER, "人大预算工委"),
     DemoUser("agency1", Role.AGENCY_STAFF, "第三方机构项目经理", agency=True),
     DemoUser("agency2", Role.AGENCY_STAFF, "第三方机构评审助理", agency=True),
 ]

@@ -51,7 +51,7 @@ from processes.services.targets import target_set_save
 from processes.states import Grade, Light, ProjectStage, ReportStatus
 from processes.units import wan_text
 from reports.figures import pre_assessment_summary
-from workflows import demo, demo_evaluation, demo_rectification
+from workflows import demo, demo_committee, demo_evaluation, demo_rectification
 from workflows.services import (
     monitoring_dept_review,
     monitoring_dispose,
@@ -85,6 +85,7 @@ class LoadResult:
     reports_moved: list[str] = field(default_factory=list)
     evaluation: dict = field(default_factory=dict)
     rectification: dict = field(default_factory=dict)
+    committee: dict = field(default_factory=dict)
 
 
 class Command(BaseCommand):
@@ -142,6 +143,7 @@ class Command(BaseCommand):
                 self._monitoring(result, users)
                 result.evaluation = demo_evaluation.load(users, agency)
                 result.rectification = demo_rectification.load(users)
+                result.committee = demo_committee.load(users)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
 
@@ -455,6 +457,11 @@ class Command(BaseCommand):
         out.write(
             f"Rectification {demo_rectification.YEAR}: {rect.get('rectifications', 0)} notices "
             f"({rect.get('closed', 0)} closed, {rect.get('overdue', 0)} overdue)"
+        )
+        com = result.committee
+        out.write(
+            f"Committee opinion on {demo_committee.YEAR}: {com.get('items', 0)} items "
+            f"({com.get('accepted', 0)} accepted, {com.get('responded', 0)} responded)"
         )
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")
