@@ -115,7 +115,7 @@ def committee_opinions_xlsx_bytes(table: YearTable) -> bytes:
                     timezone.localtime(item.deadline).strftime("%Y-%m-%d"),
                     item.get_status_display(),
                     item.response,
-                    item.evidence_count,
+                    getattr(item, "evidence_count", 0),
                     item.review_comment,
                     item_clock(item, table.now),
                 ],

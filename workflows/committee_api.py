@@ -110,7 +110,7 @@ class CommitteeOpinionInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=services.MAX_TITLE)
     text = serializers.CharField(max_length=services.MAX_TEXT)
     session_date = serializers.DateField()
-    items = CommitteeItemInputSerializer(many=True, min_length=1, max_length=services.MAX_ITEMS)
+    items = serializers.ListField(child=CommitteeItemInputSerializer(), min_length=1, max_length=services.MAX_ITEMS)
 
 
 class CommitteeYearFilterSerializer(serializers.Serializer):
@@ -144,7 +144,7 @@ class CommitteeOpinionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, vi
     serializer_class = CommitteeOpinionSerializer
 
     def get_queryset(self):
-        if not can_read_all(self.request.user):
+        if not can_read_all(self.request.user):  # type: ignore[arg-type]
             raise PermissionDenied(_("您没有查看人大审议意见的权限。"))
         filters = CommitteeYearFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
@@ -178,16 +178,16 @@ class CommitteeOpinionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, vi
 )
 class CommitteeItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
-        return items_visible_to(self.request.user).order_by("deadline", "pk")
+        return items_visible_to(self.request.user).order_by("deadline", "pk")  # type: ignore[arg-type]
 
     def get_serializer_class(self):
         return CommitteeItemSerializer if self.action == "list" else CommitteeItemDetailSerializer
 
     def get_object(self):
-        return item_get_for(self.request.user, self.kwargs["pk"])
+        return item_get_for(self.request.user, self.kwargs["pk"])  # type: ignore[arg-type]
 
     def _detail(self, item: CommitteeOpinionItem) -> Response:
-        fresh = item_get_for(self.request.user, item.pk)
+        fresh = item_get_for(self.request.user, item.pk)  # type: ignore[arg-type]
         return Response(CommitteeItemDetailSerializer(fresh, context=self.get_serializer_context()).data)
 
     def _body(self, serializer_class) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -216,7 +216,7 @@ def committee_item_act(request: HttpRequest, pk: int, action: str) -> HttpRespon
 
 @login_required
 @require_GET
-def committee_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def committee_evidence(request: HttpRequest, pk: int) -> FileResponse:
     """An evidence file, to those who may see its item (never a public URL)."""
     evidence = get_object_or_404(CommitteeEvidence, pk=pk)
     item_get_for(request.user, evidence.item_id)  # type: ignore[arg-type]

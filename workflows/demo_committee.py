@@ -72,11 +72,11 @@ def load(users: dict[str, User]) -> dict[str, int]:
             files=[SimpleUploadedFile("微改造进度表.pdf", PDF, content_type="application/pdf")],
         )
         # the civil affairs bureau's: still open
-    items = opinion.items.all()
+    rows = opinion.items.all()
     return {
-        "items": items.count(),
-        "accepted": items.filter(status=OpinionItemStatus.ACCEPTED).count(),
-        "responded": items.filter(status=OpinionItemStatus.RESPONDED).count(),
+        "items": rows.count(),
+        "accepted": rows.filter(status=OpinionItemStatus.ACCEPTED).count(),
+        "responded": rows.filter(status=OpinionItemStatus.RESPONDED).count(),
     }
 
 

@@ -127,7 +127,8 @@ class CommitteeOpinionItem(ConcurrentTransitionMixin, models.Model):
 
     @property
     def assignee_name(self) -> str:
-        return self.department.name if self.department_id is not None else _gettext("财政局")
+        department = self.department  # no query when there is none
+        return department.name if department is not None else _gettext("财政局")
 
     @property
     def is_open(self) -> bool:

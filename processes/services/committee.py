@@ -126,6 +126,7 @@ def committee_opinion_record(
         rows.append(CommitteeOpinionItem(position=n, requirement=requirement, department=department, deadline=deadline))
     if errors:
         raise ValidationError(errors)
+    assert session is not None
     opinion = CommitteeOpinion.objects.create(
         fiscal_year=fiscal_year, title=title, text=text, session_date=session, recorded_by=actor
     )
