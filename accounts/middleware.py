@@ -116,7 +116,8 @@ class CongressReaderScopeMiddleware:
     year, the committee opinions' 落实情况 table and the public pages — nothing else. An
     account whose only role it is gets those paths (accounts.roles.CONGRESS_READER_PATHS),
     its own notifications and its account pages; the site's root takes it to the reports;
-    any other page is 403 and any API call a 403 with the reason. The views check their own
+    any other page is 403 and any API call a 403 with the reason (and the token endpoint,
+    accounts.api, never issues it a token, so it cannot reach the API past this wall). The views check their own
     rights besides (a reader holds no other permission); this is the one place that says
     what the role may open. Reads the user's roles (``role_names``, one query cached on the
     user, which the menu and most checks read anyway)."""
@@ -142,9 +143,14 @@ class CongressReaderScopeMiddleware:
     def refuse(self, request):
         from django.core.exceptions import PermissionDenied
         from django.http import JsonResponse
-        from django.utils.translation import gettext as _
 
-        message = _("人大预算工委只能查看绩效报告、审议意见落实情况和公开信息。")
+        message = congress_reader_message()
         if request.path_info.startswith("/api/"):
             return JsonResponse({"detail": message}, status=403)
         raise PermissionDenied(message)
+
+
+def congress_reader_message() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("人大预算工委只能查看绩效报告、审议意见落实情况和公开信息。")

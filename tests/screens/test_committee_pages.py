@@ -109,6 +109,23 @@ def test_congress_reader_is_refused_every_other_area_when_logged_in(client, dist
     assert CommitteeOpinionItem.objects.get(pk=item.pk).status == OpinionItemStatus.ASSIGNED
 
 
+def test_congress_reader_is_refused_every_api_path_and_a_token_when_asking(client, district):
+    import json
+    import re
+
+    from tests.factories import PASSWORD
+
+    schema = json.loads(client.get("/api/schema/", {"format": "json"}).content)
+    client.force_login(district.congress)
+    paths = [re.sub(r"\{\w+\}", "1", p) for p, ops in schema["paths"].items() if "get" in ops]
+    assert len(paths) > 20
+    for path in paths:
+        assert client.get(path).status_code == 403, path
+    client.logout()
+    token = client.post("/api/auth/token/", {"username": "congress", "password": PASSWORD})
+    assert token.status_code == 403 and "人大预算工委" in token.json()["detail"]
+
+
 def test_congress_reader_menu_shows_the_reports_only_when_logged_in(client, district):
     client.force_login(district.congress)
 
