@@ -177,6 +177,8 @@ class CommitteeOpinionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, vi
     ),
 )
 class CommitteeItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_converter = "id"
+
     def get_queryset(self):
         return items_visible_to(self.request.user).order_by("deadline", "pk")  # type: ignore[arg-type]
 
