@@ -138,17 +138,32 @@ class User(AbstractUser):
         return [str(Role(r).label) for r in Role.values if r in self.role_names]
 
 
+class ProjectCategory(models.TextChoices):
+    """A budget project's category (项目类别) — also the expert library's sector specialties
+    (``ExpertProfile.Specialty`` is derived from it). Defined here, at the bottom layer, so the
+    expert library can use it; ``processes.models.ProjectCategory`` is this class."""
+
+    INFRASTRUCTURE = "infrastructure", _("基建工程")
+    CIVIL_AFFAIRS = "civil_affairs", _("民政")
+    POVERTY = "poverty", _("产业扶贫")
+    URBAN = "urban", _("城市管理")
+    EDUCATION = "education", _("教育")
+    HEALTH = "health", _("医疗卫生")
+    SOCIAL_SECURITY = "social_security", _("人力社保")
+    OTHER = "other", _("其他")
+
+
 class ExpertProfile(models.Model):
     """专家库 entry."""
 
-    class Specialty(models.TextChoices):
-        INFRASTRUCTURE = "infrastructure", _("基建工程")
-        CIVIL_AFFAIRS = "civil_affairs", _("民政")
-        POVERTY = "poverty", _("产业扶贫")
-        URBAN = "urban", _("城市管理")
-        EDUCATION = "education", _("教育")
-        HEALTH = "health", _("医疗卫生")
-        FINANCE = "finance", _("财务")
+    #: Every project category (the sector specialties: a sector expert's specialty is the
+    #: project's category) and the general 财务, which fits any project without counting as
+    #: a sector expert (settings JIXIAO["PANEL"]["general_specialties"]). Derived, so a new
+    #: category is a specialty at once.
+    Specialty = models.TextChoices(  # type: ignore[call-overload]
+        "Specialty",
+        [*((c.name, (c.value, c.label)) for c in ProjectCategory), ("FINANCE", ("finance", _("财务")))],
+    )
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="expert_profile")
     specialties = models.JSONField(_("专业领域"), default=list, blank=True)

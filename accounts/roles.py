@@ -64,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.fill_self_evaluation",
         "processes.fill_rectification",
         "processes.respond_committee_opinion",
+        "processes.plan_payments",  # 资金支付计划 of the department's executing projects
     ],
     Role.DEPT_LEADER: [
         "processes.review_project",
@@ -92,6 +93,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.record_committee_opinion",
         "processes.read_committee_opinions",
         "processes.import_history",
+        "processes.import_payments",  # 支付数据 and 资金支付计划 from the budget system
+        "processes.plan_payments",
         *LIBRARY_PERMISSIONS,
     ],
     Role.SUPERVISOR: [

@@ -33,6 +33,7 @@ SCENARIOS = {
     "notifications": "notifications",
     "storage": "storage",
     "imports": "imports",
+    "acceptance": "acceptance",
 }
 
 

@@ -52,6 +52,7 @@ def notify(
     url: str = "",
     object_type: str = "",
     object_id: str = "",
+    urls: dict | None = None,  # {User: url}: a recipient's own link instead of ``url``
 ) -> list[Notification]:
     """Write one notification per recipient for the event ``event_key``.
 
@@ -71,7 +72,7 @@ def notify(
             verb=msg.verb,
             params=msg.params,
             translated_params=list(msg.translated_params),
-            url=url,
+            url=(urls or {}).get(user, url),
             object_type=object_type,
             object_id=object_id,
             event_key=event_key,

@@ -174,6 +174,16 @@ def project_filter(
     return qs
 
 
+def stage_counts(qs: QuerySet[BudgetProject]) -> list[tuple[str, str, int]]:
+    """(stage, label, count) of every stage with projects in ``qs``, in the lifecycle's
+    order: one query. The counts add up to the projects of ``qs`` (issue 18: an evaluated
+    project leaves 已评价 for 已关闭 at the year's close-out, or stays with a reason)."""
+    from .states import ProjectStage
+
+    counts = dict(qs.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+    return [(value, str(label), counts[value]) for value, label in ProjectStage.choices if counts.get(value)]
+
+
 # -- 绩效指标库 (DESIGN §2) ------------------------------------------------------------------
 
 #: Roles that read every department's library rows: the bureau-wide readers, and those who

@@ -23,3 +23,18 @@ def send_reminders() -> int | None:
     from .services.reminders import reminders_send
 
     return reminders_send().sent
+
+
+@shared_task
+@periodic_once("processes.tasks.import_payment_drops")
+def import_payment_drops() -> list[dict] | None:
+    """The nightly import of the treasury's files (支付数据, 资金支付计划) from
+    JIXIAO_PAYMENTS_DROP_DIR, as JIXIAO_PAYMENTS_IMPORT_USER; off when the folder is not set
+    (processes.services.execution.import_drop_folder)."""
+    from django.conf import settings
+
+    from .services.execution import import_drop_folder
+
+    if not settings.JIXIAO_PAYMENTS_DROP_DIR:
+        return None
+    return import_drop_folder(folder=settings.JIXIAO_PAYMENTS_DROP_DIR, username=settings.JIXIAO_PAYMENTS_IMPORT_USER)

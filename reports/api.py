@@ -137,6 +137,17 @@ class ReportEvaluatedSerializer(serializers.Serializer):
     amount = _yuan()
 
 
+class ReportResultsApplicationSerializer(serializers.Serializer):
+    budget_year = serializers.IntegerField(help_text=_("评价结果应用于的预算年度（报告年度 + 1）"))
+    projects = serializers.IntegerField(help_text=_("延续以前年度已评价项目的预算申请数"))
+    decided = serializers.IntegerField()
+    overridden = serializers.IntegerField(help_text=_("未采纳建议的项目数"))
+    cut = _yuan()
+    cut_projects = serializers.IntegerField(help_text=_("因评价结果核减预算的项目数"))
+    priority = serializers.IntegerField(help_text=_("建议优先保障的项目数"))
+    cancel = serializers.IntegerField(help_text=_("建议取消或调整用途的项目数"))
+
+
 class ReportHistorySerializer(serializers.Serializer):
     file_name = serializers.CharField()
     imported_at = serializers.DateTimeField()
@@ -165,6 +176,7 @@ class AnnualReportSerializer(serializers.Serializer):
     department_evaluation = ReportDepartmentEvaluationSerializer()
     expert_suggestions = serializers.IntegerField()
     evaluated = ReportEvaluatedSerializer()
+    results_application = ReportResultsApplicationSerializer()
 
 
 class ReportYearSerializer(serializers.Serializer):

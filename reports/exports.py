@@ -233,6 +233,17 @@ def _summary(sheet: Worksheet, report: AnnualReport, *, public: bool) -> None:
         (section, _("涉及财政资金"), in_wan(evaluated.amount), wan),
         (section, _("涉及财政资金"), in_yi(evaluated.amount), yi),
     ]
+    applied = report.results_application
+    section = _("评价结果应用（%(year)s 年度预算）") % {"year": applied.budget_year}
+    rows += [
+        (section, _("延续以前年度已评价项目"), applied.projects, count_unit),
+        (section, _("已决定"), applied.decided, count_unit),
+        (section, _("未采纳建议"), applied.overridden, count_unit),
+        (section, _("因评价结果核减预算"), in_wan(applied.cut), wan),
+        (section, _("核减项目数"), applied.cut_projects, count_unit),
+        (section, _("建议优先保障的项目数"), applied.priority, count_unit),
+        (section, _("建议取消或调整用途的项目数"), applied.cancel, count_unit),
+    ]
 
     formats = {wan: AMOUNT, yi: AMOUNT, pct_unit: PERCENT}
     for category, item, value, unit in rows:
@@ -850,4 +861,132 @@ def deadline_board_xlsx(rows: Iterable[Any], record: dict[str, Any], now: dateti
                     [dept["code"], dept["name"], month.strftime("%Y-%m"), cell["on_time"], cell["late"], cell["rate"]],
                 )
         _append(done, [dept["code"], dept["name"], _("合计"), dept["on_time"], dept["late"], dept["rate"]])
+    return _saved(book)
+
+
+def execution_exceptions_xlsx(rows: Iterable[Any], *, year: int | None) -> bytes:
+    """执行数差异清单: every monitoring report and self-evaluation whose declared executed
+    amount differs from the imported payments' (processes.execution_selectors
+    .execution_exceptions' rows), amounts in yuan, the difference declared − imported."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("执行数差异清单")
+    _append(sheet, [_("执行数差异清单"), _("年度"), year if year is not None else _("全部")])
+    _header(
+        sheet,
+        [
+            _("类型"),
+            _("项目编码"),
+            _("项目名称"),
+            _("预算部门"),
+            _("轮次 / 自评工作"),
+            _("状态"),
+            _("支付数据执行数（元）"),
+            _("填报执行数（元）"),
+            _("差额（元）"),
+            _("差异说明"),
+        ],
+    )
+    kinds = {"monitoring": _("绩效监控报告"), "self_evaluation": _("绩效自评")}
+    for row in rows:
+        _append(
+            sheet,
+            [
+                kinds.get(row.kind, row.kind),
+                row.project.code,
+                row.project.name,
+                row.project.department.name,
+                row.period,
+                row.status,
+                row.imported,
+                row.declared,
+                row.difference,
+                row.reason,
+            ],
+            [None, None, None, None, None, None, AMOUNT, AMOUNT, AMOUNT, None],
+        )
+    for column, width in zip("ABCDEFGHIJ", (14, 16, 30, 20, 30, 12, 18, 18, 16, 40), strict=True):
+        sheet.column_dimensions[column].width = width
+    return _saved(book)
+
+
+def results_ledger_xlsx(ledger: Any) -> bytes:
+    """结果应用台账 (``processes.results_ledger.ledger``): its totals, then one project a row —
+    department, project, last grade, recommendation, requested, proposed, decided (万元),
+    overridden and the reason."""
+
+    def w(amount: Decimal | None) -> float | None:
+        return None if amount is None else float(in_wan(amount))
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("结果应用台账")
+    _append(sheet, [_("%(year)s年度预算评价结果应用台账") % {"year": ledger.year}])
+    sheet["A1"].font = TITLE
+    _header(
+        sheet,
+        [
+            _("项目数"),
+            _("已决定"),
+            _("未采纳建议"),
+            _("送审金额（万元）"),
+            _("建议安排（万元）"),
+            _("决定安排（万元）"),
+            _("因评价结果核减（万元）"),
+            _("核减项目数"),
+        ],
+    )
+    _append(
+        sheet,
+        [
+            ledger.projects,
+            ledger.decided_count,
+            ledger.overridden_count,
+            w(ledger.requested),
+            w(ledger.proposed),
+            w(ledger.decided),
+            w(ledger.cut),
+            ledger.cut_count,
+        ],
+        [COUNT, COUNT, COUNT, AMOUNT, AMOUNT, AMOUNT, AMOUNT, COUNT],
+    )
+    _append(sheet, [])
+    _header(
+        sheet,
+        [
+            _("预算部门"),
+            _("项目编码"),
+            _("项目名称"),
+            _("评价年度"),
+            _("评价等次"),
+            _("应用建议"),
+            _("送审金额（万元）"),
+            _("建议安排（万元）"),
+            _("决定安排（万元）"),
+            _("状态"),
+            _("是否调整建议"),
+            _("调整理由"),
+        ],
+    )
+    for row in ledger.rows:
+        _append(
+            sheet,
+            [
+                row.project.department.name,
+                row.project.code,
+                row.project.name,
+                row.last_year,
+                row.grade_label,
+                row.recommendation_text,
+                w(row.requested),
+                w(row.proposed),
+                w(row.decided),
+                row.status_label,
+                _("是") if row.overridden else _("否"),
+                row.reason,
+            ],
+            [None, None, None, COUNT, None, None, AMOUNT, AMOUNT, AMOUNT],
+        )
     return _saved(book)

@@ -30,6 +30,7 @@ from processes.models import (
     SelfEvaluation,
     imported_years,
 )
+from processes.results_ledger import ledger
 from processes.scoring import rate_pct
 from processes.states import (
     Conclusion,
@@ -275,6 +276,21 @@ class Evaluated:
 
 
 @dataclass(frozen=True)
+class ResultsApplication:
+    """§三 结果应用: how the grades of record carried into the next year's budget — the
+    next year's 结果应用台账 (processes.results_ledger; decision 0025)."""
+
+    budget_year: int
+    projects: int = 0
+    decided: int = 0
+    overridden: int = 0
+    cut: Decimal = ZERO
+    cut_projects: int = 0
+    priority: int = 0
+    cancel: int = 0
+
+
+@dataclass(frozen=True)
 class AnnualReport:
     year: int
     history: HistoryImport | None
@@ -286,6 +302,7 @@ class AnnualReport:
     department_evaluation: DepartmentTable
     expert_suggestions: int
     evaluated: Evaluated
+    results_application: ResultsApplication = field(default_factory=lambda: ResultsApplication(0))
 
     @property
     def imported(self) -> bool:
@@ -509,6 +526,22 @@ def evaluated(year: int, recheck: ProjectTable, key: ProjectTable, departments: 
     )
 
 
+def results_application(year: int) -> ResultsApplication:
+    """The grades of ``year`` (and before) applied to the budget of ``year + 1``."""
+    book = ledger(year + 1)
+    actions = Counter(r.decision.recommendation if r.decision else r.proposal.recommendation.action for r in book.rows)  # type: ignore[union-attr]
+    return ResultsApplication(
+        budget_year=year + 1,
+        projects=book.projects,
+        decided=book.decided_count,
+        overridden=book.overridden_count,
+        cut=book.cut,
+        cut_projects=book.cut_count,
+        priority=actions["priority"],
+        cancel=actions["cancel"],
+    )
+
+
 def annual_report(year: int) -> AnnualReport:
     """The year's report, in a fixed number of queries whatever the number of projects."""
     history = imported_years().get(year)
@@ -526,6 +559,7 @@ def annual_report(year: int) -> AnnualReport:
         department_evaluation=departments,
         expert_suggestions=suggestion_count(year),
         evaluated=evaluated(year, recheck, key, departments),
+        results_application=results_application(year),
     )
 
 
@@ -605,5 +639,15 @@ def report_json(report: AnnualReport) -> dict[str, Any]:
             "projects": report.evaluated.projects,
             "departments": report.evaluated.departments,
             "amount": _yuan(report.evaluated.amount),
+        },
+        "results_application": {
+            "budget_year": report.results_application.budget_year,
+            "projects": report.results_application.projects,
+            "decided": report.results_application.decided,
+            "overridden": report.results_application.overridden,
+            "cut": _yuan(report.results_application.cut),
+            "cut_projects": report.results_application.cut_projects,
+            "priority": report.results_application.priority,
+            "cancel": report.results_application.cancel,
         },
     }

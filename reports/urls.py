@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import committee, views
+from . import committee, ledger, views
 
 app_name = "reports"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("reports/<year:year>/committee-opinions/", committee.committee_opinions, name="committee_opinions"),
     path("reports/<year:year>/committee-opinions/xlsx/", committee.committee_opinions_xlsx, name="committee_xlsx"),
     path("reports/<year:year>/committee-opinions/print/", committee.committee_opinions_print, name="committee_print"),
+    # 结果应用台账 (reports/ledger.py)
+    path("results/ledger/<year:year>/", ledger.results_ledger, name="results_ledger"),
+    path("results/ledger/<year:year>/xlsx/", ledger.results_ledger_xlsx_view, name="results_ledger_xlsx"),
     # 信息公开: no login. Everything else the public may open is the published evaluations'
     # report files (processes/commissioned_urls.py).
     path("public/", views.public_index, name="public"),

@@ -238,6 +238,12 @@ class ProjectViewSet(project_views.ProjectViewSet):
     cancel = project_action(
         "cancel", transition="cancel", url_path="cancel", summary=_("取消项目（财政绩效科，需理由）")
     )
+    close_out = project_action(
+        "close_out",
+        transition="close_out",
+        url_path="close_out",
+        summary=_("年度关账（财政绩效科，已评价且无未下达问题、无未销号整改的项目）"),
+    )
 
 
 # -- task inbox ------------------------------------------------------------------------

@@ -46,6 +46,13 @@ class WorkflowsConfig(AppConfig):
             result_labels={"created": _("新生成自评任务"), "already": _("已在自评中")},
             return_url="workflows:evaluations",
         )
+        # 批量办理: each bulk action and its job kind (workflows/bulk_kinds.py).
+        from .bulk_kinds import register as register_bulk_actions
+
+        register_bulk_actions()
+        from .bulk_finance import register as register_finance_bulk_actions
+
+        register_finance_bulk_actions()
         # The embedded default fires the beat schedule from the dev server's serving
         # process (RUN_MAIN is set in the autoreloader's child), never in tests or commands.
         if settings.EMBEDDED_SCHEDULER and os.environ.get("RUN_MAIN") == "true":

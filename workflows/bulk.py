@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 from viewflow.workflow.models import Process, Task
@@ -132,3 +133,126 @@ def _bulk_start_postgresql(
     if len(process_ids) != len(items):
         raise RuntimeError(f"bulk_start: {len(process_ids)} processes for {len(items)} items")
     return process_ids
+
+
+# -- completing one open task per item, for many items (decision 0023) ------------------------
+
+
+def bulk_finish(node, *, data_key: str, keys: Sequence[int], actor, then: Sequence[Any]) -> dict[int, dict]:
+    """Complete, for each of ``keys``, the open task of ``node`` in the running process of
+    ``node``'s flow whose ``data[data_key]`` is that key — claimed for ``actor`` if queued —
+    and route each process along ``then``: gateway nodes (recorded as done, the way
+    viewflow records a passed ``If``), ending in an ``End`` (the process is done) or a
+    human ProjectTask (queued for its permission, due per its kind). The same rows
+    ``_finish_task`` leaves one item at a time, in a constant number of statements: the
+    process rows locked (SELECT … FOR UPDATE, pk order: the flow lock), the tasks read,
+    one UPDATE, one INSERT per node of ``then`` and one for its links to the task before.
+
+    Returns, per key, what the next task's holders are told ({} for an End). Raises
+    Conflict when a key's task is missing or held by someone else (the caller's
+    transaction — one chunk of a bulk action — is rolled back)."""
+    from processes.errors import Conflict
+
+    from .services import OPEN
+
+    keys = list(keys)
+    if not keys:
+        return {}
+    flow_class = node.flow_class
+    now = timezone.now()
+    process_ids = list(
+        Process.objects.select_for_update()
+        .filter(flow_class=flow_class, status=PROCESS.NEW, **{f"data__{data_key}__in": keys})
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    tasks = list(
+        Task.objects.filter(process_id__in=process_ids, flow_task=node, status__in=OPEN)
+        .select_related("process__projectprocess__project")
+        .order_by("pk")
+    )
+    by_key = {t.process.data.get(data_key): t for t in tasks}
+    if set(by_key) != set(keys) or any(t.owner_id not in (None, actor.pk) for t in tasks):
+        raise Conflict()
+    tasks = [by_key[k] for k in keys]
+    Task.objects.filter(pk__in=[t.pk for t in tasks]).update(
+        status=STATUS.DONE, owner_id=actor.pk, started=now, finished=now
+    )
+    previous = [t.pk for t in tasks]
+    told: dict[int, dict] = {k: {} for k in keys}
+    for step in then:
+        kind = type(step).__name__
+        same: dict[str, Any] = {"flow_task": step, "token": Token("start")}
+        each: dict[str, list] = {"process_id": [t.process_id for t in tasks]}
+        if kind == "If":
+            same.update(flow_task_type="EXCLUSIVE_GATEWAY", status=STATUS.DONE, finished=now)
+        elif kind == "End":
+            same.update(flow_task_type="END", status=STATUS.DONE, started=now, finished=now)
+        else:  # a human ProjectTask, as ProjectTaskActivation.create makes it
+            due_at = now + timedelta(days=settings.JIXIAO["TASK_DUE_DAYS"][step.due_key])
+            same.update(
+                flow_task_type="HUMAN",
+                status=STATUS.NEW,
+                owner_permission=step._owner_permission,
+                data={"due_at": due_at.isoformat()},
+            )
+        each["created"] = [now + timedelta(microseconds=i) for i in range(len(tasks))]
+        created = insert_rows(Task, same=same, each=each)
+        insert_rows(
+            Task.previous.through,
+            same={},
+            each={"from_task_id": created, "to_task_id": previous},
+            returning=False,
+        )
+        previous = created
+        if kind == "End":
+            Process.objects.filter(pk__in=[t.process_id for t in tasks]).update(status=PROCESS.DONE, finished=now)
+        elif kind != "If":
+            insert_rows(TaskDue, same={"due_at": due_at}, each={"task_id": created}, returning=False)
+            told = _queue_told(step, tasks, keys, due_at)
+    from notifications.services import board_changed
+
+    board_changed("task_done")
+    return told
+
+
+def _queue_told(step, tasks: Sequence[Task], keys: Sequence[int], due_at: datetime) -> dict[int, dict]:
+    """Each new task's queue told of it (task_assigned, as ``_next_actor_messages`` says it).
+    The queue is read once per department (its holders who see the department's
+    projects), not once per task."""
+    from processes.messages import task_assigned
+    from processes.transitions import msgid
+
+    from .nodes import _QUEUE_HOLDERS as holders
+
+    app_label, codename = step._owner_permission.split(".", 1)
+    due = timezone.localtime(due_at).date().isoformat()
+    title = msgid(step.task_title)
+    queues: dict[int, list] = {}
+    told: dict[int, dict] = {}
+    for key, task in zip(keys, tasks, strict=True):
+        project = task.process.projectprocess.project
+        if project.department_id not in queues:
+            queues[project.department_id] = list(
+                holders(
+                    app_label=app_label, codename=codename, project_id=project.pk, department_id=project.department_id
+                )
+            )
+        told[key] = dict.fromkeys(queues[project.department_id], task_assigned(title, project.name, due))
+    return told
+
+
+def bulk_step(node, *, data_key: str, then: Sequence[Any]):
+    """The bulk flow step (processes.transitions.register_bulk_flow_step) that completes
+    ``node``'s task of every applied record's process (``data[data_key]`` = the record's
+    id) and routes it along ``then``: see :func:`bulk_finish`."""
+
+    def step(steps) -> list[dict]:
+        actor = steps[0].actor
+        if actor is None:  # pragma: no cover - every declared step is a person's
+            raise RuntimeError("a flow task is completed by a person")
+        keys = [s.obj.pk for s in steps]
+        told = bulk_finish(node, data_key=data_key, keys=keys, actor=actor, then=then)
+        return [told[k] for k in keys]
+
+    return step

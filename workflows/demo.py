@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from accounts.models import ExpertProfile
 from accounts.roles import Role
@@ -31,6 +32,11 @@ from processes.models import ProjectCategory, Recurrence
 from processes.states import Disposal, Light, Likelihood, ProjectStage, QualitativeProgress
 
 FISCAL_YEAR = 2021
+#: Next year's 项目库 from the budget system, imported as drafts by ``load_demo`` (issue 18).
+BUDGET_SAMPLE_YEAR = 2022
+BUDGET_SAMPLE = (
+    Path(__file__).resolve().parent.parent / "data" / "samples" / f"budget-projects-{BUDGET_SAMPLE_YEAR}.xlsx"
+)
 PASSWORD = "Jixiao@2021demo"
 EMAIL_DOMAIN = "demo.jixiao.invalid"  # RFC 2606: never delivered anywhere
 
@@ -105,6 +111,31 @@ USERS: list[DemoUser] = [
     DemoUser("expert7", Role.EXPERT, "专家七", specialties=(S.INFRASTRUCTURE,), employer="某水利水电勘测设计院"),
     DemoUser("expert8", Role.EXPERT, "专家八", specialties=(S.URBAN, S.INFRASTRUCTURE), employer="某高校建筑学院"),
     DemoUser("expert9", Role.EXPERT, "专家九", specialties=(S.URBAN,), employer="某城市更新研究中心"),
+    # at least 3 sector experts for every other category too, so a panel can be drawn for
+    # any project (issue 18: the 人力社保 and 其他 projects could not have one)
+    DemoUser(
+        "expert10", Role.EXPERT, "专家十", specialties=(S.EDUCATION, S.SOCIAL_SECURITY), employer="某师范大学教育学院"
+    ),
+    DemoUser(
+        "expert11",
+        Role.EXPERT,
+        "专家十一",
+        specialties=(S.HEALTH, S.SOCIAL_SECURITY),
+        employer="某医科大学公共卫生学院",
+    ),
+    DemoUser(
+        "expert12",
+        Role.EXPERT,
+        "专家十二",
+        specialties=(S.CIVIL_AFFAIRS, S.SOCIAL_SECURITY),
+        employer="某劳动和社会保障研究所",
+    ),
+    DemoUser("expert13", Role.EXPERT, "专家十三", specialties=(S.POVERTY, S.OTHER), employer="某农业科学院"),
+    DemoUser("expert14", Role.EXPERT, "专家十四", specialties=(S.EDUCATION, S.OTHER), employer="某社会科学院"),
+    DemoUser(
+        "expert15", Role.EXPERT, "专家十五", specialties=(S.HEALTH, S.CIVIL_AFFAIRS), employer="某区疾病预防控制中心"
+    ),
+    DemoUser("expert16", Role.EXPERT, "专家十六", specialties=(S.POVERTY, S.OTHER), employer="某乡村振兴研究院"),
     DemoUser("deputy1", Role.DEPUTY, "人大代表一", delegation="多宝街道代表组"),
     DemoUser("deputy2", Role.DEPUTY, "人大代表二", delegation="东漖街道代表组"),
     # 人大预算工委 (issue 19): reads the reports of every year and the 审议意见落实情况 table
@@ -450,6 +481,15 @@ TARGETS: dict[str, DemoTargets] = {
 #: Once the targets are through, the finance section issues every budgeted demo project's
 #: budget (start_execution) and opens the January–July round over them, due
 #: MONITORING_DUE_DAYS after the load (the service refuses a due date in the past).
+#: The treasury's exports for the demo year (workflows/demo_data), imported through the real
+#: importer (a job and an audit row each) once the budgets are issued, before the monitoring
+#: round: payments January–July of the five executing projects (to July they equal what the
+#: reports declare, but for 2021-LW103-001), and payment plans of three of them, which the
+#: spending light reads (to July: 2021-LW101-001 97.2 % of plan → green, 2021-LW104-002 92.3 %).
+#: data/samples/ holds the same rows as the treasury's XLSX and GBK CSV (scripts/execution_samples.py).
+PAYMENTS_FILE = "workflows/demo_data/payments-2021.csv"
+PLANS_FILE = "workflows/demo_data/payment-plans-2021.csv"
+
 START_EXECUTION = Step("start_execution", "finance1", "预算已批复下达，项目进入执行阶段。")
 MONITORING_MONTHS = (1, 7)
 MONITORING_DUE_DAYS = 14
@@ -478,6 +518,8 @@ class DemoReport:
     indicators: tuple[DemoProgress, ...]
     deviation_causes: str = ""
     measures: str = ""
+    #: Why ``executed`` differs from the imported payments to July (the prefill rule), if it does.
+    executed_reason: str = ""
     proposed_amount: Decimal | None = None  # the department asks to adjust the budget
     leader_comment: str = "同意报送。"
     decision: str = ""  # the finance section's: clear / warn
@@ -489,9 +531,9 @@ class DemoReport:
 
 P = DemoProgress
 #: By project code; an executing demo project not listed keeps its report unfilled (待填报).
-#: Time pace at July: 7/12 = 58.33 %. Rates and satisfaction are ≥ indicators too, and the
-#: rule paces them like cumulative ones, so a steady 92 % against 90 reads blue mid-year
-#: (docs/processes/monitoring.md, "Choices").
+#: Time pace at July: 7/12 = 58.33 %. Only cumulative indicators are read against the pace;
+#: rates, percentages and satisfaction against the target itself (``lights.cumulative``,
+#: docs/processes/monitoring.md).
 MONITORING: dict[str, DemoReport] = {
     # 31,800,000 budget, 17,490,000 spent: 55.0 % of it, 94.3 % of the time pace → green.
     "2021-LW101-001": DemoReport(
@@ -500,7 +542,7 @@ MONITORING: dict[str, DemoReport] = {
         expected_full_year=Decimal("31800000.00"),
         indicators=(
             P("4.6", CERTAIN),  # 碧道建设长度 of 8.6 km: 91.7 % of pace
-            P("60", CERTAIN),  # 按期完工率: 3 of 5 标段 finished on time so far
+            P("100", CERTAIN),  # 按期完工率: the 3 标段 finished so far all finished on time
             P("362", CERTAIN),  # 单位长度造价, ≤ 370 万元/公里
             P("88.9", POSSIBLE),  # 河涌水质达标率: 8 of 9 断面
             P(ACHIEVED, CERTAIN),  # 管护主体、标准和经费已明确
@@ -536,9 +578,12 @@ MONITORING: dict[str, DemoReport] = {
         new_amount=Decimal("16000000.00"),
     ),
     # 1,800,000 budget, 745,000 spent: 71.0 % of the pace → yellow; training behind too.
+    # The treasury paid 705,000 to July: the department declares 40,000 more, with its reason
+    # (the exceptions list, 执行数差异清单, shows it).
     "2021-LW103-001": DemoReport(
         light=Light.YELLOW,
         executed=Decimal("745000.00"),
+        executed_reason="7 月已完成培训并报账的培训费 4 万元，国库于 8 月初支付，尚未计入支付数据。",
         expected_full_year=Decimal("1700000.00"),
         indicators=(
             P("640", POSSIBLE),  # 培训人次 of 1,500 (the 良 edit): 73.1 % of pace
@@ -553,21 +598,24 @@ MONITORING: dict[str, DemoReport] = {
         decision="clear",
         review_comment="请按纠偏措施加快培训进度，9 月底前报送进度情况。",
     ),
-    # 1,560,000 budget, 840,000 spent: 92.3 % of the pace → green; every indicator far ahead
-    # of its pace (all ≥ 120 %) → blue: the targets were set too low.
+    # 1,560,000 budget, 840,000 spent: 92.3 % of the pace → green; its two cumulative
+    # indicators far ahead of the pace (≥ 120 %) → blue (set too low); its rates a little
+    # above their targets → green, so the project is green.
     "2021-LW104-002": DemoReport(
-        light=Light.BLUE,
+        light=Light.GREEN,
         executed=Decimal("840000.00"),
         expected_full_year=Decimal("1560000.00"),
         indicators=(
             P("35200", CERTAIN),  # 巡查走访户数 of 48,000: 125.7 % of pace
             P("4500", CERTAIN),  # 网格事件上报数量 of 6,000: 128.6 %
-            P("97.8", CERTAIN),  # 办结率, a rate read against the pace: 176.5 %
+            P("97.8", CERTAIN),  # 办结率, a rate read against its target: 102.9 %
             P("96.1", CERTAIN),
             P("93.5", CERTAIN),
             P("94", CERTAIN),
         ),
         decision="clear",
-        review_comment="各项指标均大幅快于时序进度（蓝灯），目标值设定偏低，下一年度请按实际工作量调高目标。",
+        review_comment=(
+            "巡查走访户数和事件上报数量大幅快于时序进度（蓝灯），目标值设定偏低，下一年度请按实际工作量调高目标。"
+        ),
     ),
 }

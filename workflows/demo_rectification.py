@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from processes.models import BudgetProject, Finding, Recheck, Rectification, SelfEvaluation
 from processes.services.audit import audit_record
+from processes.services.closeout import close_out_candidates, projects_close_out
 from processes.services.findings import finding_add
 from processes.services.rectification import (
     extension_decide,
@@ -137,8 +138,16 @@ def load(users: dict[str, User]) -> dict[str, int]:
     finding = _finding(weijian, users, "设备采购验收资料不齐全。", "补齐设备验收资料并归档。")
     _issued([finding], users, "基层医疗卫生机构能力提升整改", 30)
 
+    # 年度关账: the year's evaluated projects with nothing left open close (issue 18); the
+    # others stay, each refused with its reason — as the finance section's bulk action does
+    closed_out = projects_close_out(
+        actor=users["finance1"], projects=close_out_candidates(fiscal_year=YEAR), comment="2020 年度关账"
+    )
+
     rectifications = Rectification.objects.filter(project__fiscal_year=YEAR)
     return {
+        "closed_out": len(closed_out.done),
+        "left_open": len(closed_out.refused),
         "rectifications": rectifications.count(),
         "closed": rectifications.filter(status=RectificationStatus.VERIFIED).count(),
         "overdue": rectifications.exclude(status=RectificationStatus.VERIFIED)

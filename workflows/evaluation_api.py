@@ -233,6 +233,8 @@ class ScoreSheetSerializer(serializers.Serializer):
     total = score(allow_null=True)
     grade = GradeField()
     summary = serializers.CharField()
+    executed_imported = money(allow_null=True, help_text=gettext_lazy("国库支付数据的全年累计支付数；未导入时为 null"))
+    executed_reason = serializers.CharField(help_text=gettext_lazy("执行数与支付数据不一致时的说明"))
     lines = ScoreLineSerializer(many=True)
 
 
@@ -249,6 +251,8 @@ def sheet_data(sheet: ScoreSheet | None, rows: list[RowView], *, budget, execute
         "total": sheet.total if sheet is not None else None,
         "grade": sheet.grade if sheet is not None else "",
         "summary": sheet.summary if sheet is not None else "",
+        "executed_imported": sheet.executed_imported if sheet is not None else None,
+        "executed_reason": sheet.executed_reason if sheet is not None else "",
         "lines": [line_data(row) for row in rows],
     }
 
@@ -501,6 +505,17 @@ class ScoreSheetWriteSerializer(serializers.Serializer):
     revision = IdField(required=False, allow_null=True, max_value=MAX_INT, help_text=gettext_lazy("填报开始时的修订号"))
 
 
+class SelfEvaluationSheetWriteSerializer(ScoreSheetWriteSerializer):
+    """The department's sheet: also the reason when ``executed`` differs from the imported payments."""
+
+    executed_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=gettext_lazy("执行数与国库支付数据不一致时必填；新表的执行数取支付数据"),
+    )
+
+
 class ScorePreviewWriteSerializer(serializers.Serializer):
     executed = amount_text(ScoreSheet, "executed")
     lines = ScoreLineWriteSerializer(many=True, required=False)
@@ -685,7 +700,7 @@ def _se_queryset(user):
             "金额以元为单位。指标错误以 lines.<指标行 id>.<字段> 为键返回；完整性和未满分指标的偏差原因、"
             "改进措施在提交时检查。带上 revision 时，若已被他人修改则返回 409。"
         ),
-        request=ScoreSheetWriteSerializer,
+        request=SelfEvaluationSheetWriteSerializer,
         responses={200: SelfEvaluationDetailSerializer, **ACTION_ERRORS},
     ),
 )
@@ -754,7 +769,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
 
     def update(self, request, pk=None):
         se = self.get_object()
-        data = _sheet_kwargs(_valid(ScoreSheetWriteSerializer, request.data))
+        data = _sheet_kwargs(_valid(SelfEvaluationSheetWriteSerializer, request.data))
         return self._answer(evaluation.self_evaluation_save(evaluation=se, actor=request.user, **data))
 
     @extend_schema(

@@ -275,6 +275,29 @@ def _parse(raw: Any) -> tuple[Decimal | None, bool]:
     return (value, True) if value.is_finite() else (None, False)
 
 
+class SelfEvaluationSheetForm(SheetForm):
+    """The department's 绩效自评表: the sheet, and the reason when the executed amount typed
+    differs from the year's imported payments (the prefill rule)."""
+
+    executed_reason = forms.CharField(
+        label=gettext_lazy("执行数差异说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("执行数取自国库支付数据；填报的执行数与之不同时必须说明原因。"),
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "executed_reason": self.cleaned_data.get("executed_reason", "")}
+
+    @classmethod
+    def initial_from(cls, sheet: ScoreSheet | None, rows: list[RowView], *, revision: int, executed=None) -> dict:
+        return {
+            **super().initial_from(sheet, rows, revision=revision, executed=executed),
+            "executed_reason": sheet.executed_reason if sheet is not None else "",
+        }
+
+
 def sheet_preview(*, rows: list[RowView], budget: Decimal | None, executed: Any, lines: Any) -> dict[str, Any]:
     """Score what was typed, without saving (the page's live total and the API's preview):
     the same entries the save service takes (``executed``, ``lines`` of ``target_row`` with

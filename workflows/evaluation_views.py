@@ -39,6 +39,7 @@ from accounts.models import User
 from accounts.roles import Role
 from processes import charts, transitions
 from processes.errors import ActionNotAllowed
+from processes.execution_selectors import project_paid_to
 from processes.files import xlsx_response
 from processes.models import AuditEvent, EvaluationCampaign, Finding, Job, Recheck, SelfEvaluation
 from processes.permissions import holds
@@ -66,6 +67,7 @@ from .evaluation_forms import (
     RecheckSampleForm,
     RowView,
     SelfEvaluationFilterForm,
+    SelfEvaluationSheetForm,
     SheetForm,
     campaign_job_start,
     rows_of,
@@ -626,6 +628,13 @@ def _se_budget(se: SelfEvaluation) -> Decimal | None:
     return se.sheet.budget if se.sheet is not None else evaluation.budget_of(se.project)
 
 
+def _se_executed_default(se: SelfEvaluation) -> Decimal | None:
+    """What a sheet not saved yet starts from: the year's imported payments (the prefill
+    rule), else the project's executed amount."""
+    paid = project_paid_to(se.project, 12)
+    return paid if paid is not None else se.project.executed_amount
+
+
 def _se_page(request, se: SelfEvaluation, *, bound=None, error=None, status=200):
     user = request.user
     bound = bound or {}
@@ -634,9 +643,9 @@ def _se_page(request, se: SelfEvaluation, *, bound=None, error=None, status=200)
     editable = "submit" in actions
     form = None
     if editable:
-        form = bound.get("fill") or SheetForm(
-            initial=SheetForm.initial_from(
-                se.sheet, rows, revision=se.revision, executed=se.project.executed_amount or None
+        form = bound.get("fill") or SelfEvaluationSheetForm(
+            initial=SelfEvaluationSheetForm.initial_from(
+                se.sheet, rows, revision=se.revision, executed=_se_executed_default(se) or None
             ),
             rows=rows,
         )
@@ -661,7 +670,7 @@ def _se_page(request, se: SelfEvaluation, *, bound=None, error=None, status=200)
                 budget=_se_budget(se),
                 form=form,
                 bound="fill" in bound,
-                executed_default=se.project.executed_amount,
+                executed_default=_se_executed_default(se),
             ),
             "preview_url": reverse("workflows:self_evaluation_preview", args=[se.pk]) if form else "",
             "fill_url": reverse("workflows:self_evaluation_act", args=[se.pk, "fill"]),
@@ -716,7 +725,7 @@ def _se_fill(request, se: SelfEvaluation):
     user = request.user
     if not evaluation.can_fill(se, user):
         raise PermissionDenied(_("只有本部门经办人可以填报绩效自评。"))
-    form = SheetForm(request.POST, rows=_se_rows(se))
+    form = SelfEvaluationSheetForm(request.POST, rows=_se_rows(se))
     bound = {"fill": form}
     if not form.is_valid():
         return _se_page(request, se, bound=bound, status=400)

@@ -312,6 +312,10 @@ class ReportDetailSerializer(ReportSerializer):
     spending_reason = serializers.SerializerMethodField()
     deviation_causes = serializers.CharField()
     measures = serializers.CharField()
+    executed_imported = money(
+        allow_null=True, help_text=gettext_lazy("国库支付数据截至期末的累计支付数；未导入时为 null")
+    )
+    executed_reason = serializers.CharField(help_text=gettext_lazy("执行数与支付数据不一致时的说明"))
     adjustment_requested = serializers.BooleanField()
     proposed_amount = money(allow_null=True)
     leader_comment = serializers.CharField()
@@ -404,6 +408,12 @@ class ReportWriteSerializer(serializers.Serializer):
     expected_full_year = amount_text()
     deviation_causes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     measures = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    executed_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=gettext_lazy("执行数与国库支付数据不一致时必填；未填执行数时取支付数据"),
+    )
     adjustment_requested = serializers.BooleanField(required=False)
     proposed_amount = amount_text()
     indicators = IndicatorWriteSerializer(many=True, required=False)

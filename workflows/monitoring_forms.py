@@ -25,7 +25,7 @@ from processes.form_fields import IdFormField, fiscal_year_formfield
 from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
 from processes.models import BudgetProject, IndicatorProgress, Job, MonitoringReport, TargetRow
 from processes.services.jobs import job_start
-from processes.services.monitoring import can_open
+from processes.services.monitoring import can_open, imported_executed
 from processes.states import Disposal, Light, Likelihood, ProjectStage, QualitativeProgress, ReportStatus
 
 ROUND_JOB = "monitoring_round_open"
@@ -219,6 +219,13 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("出现红灯或黄灯时必填。"),
     )
+    executed_reason = forms.CharField(
+        label=gettext_lazy("执行数差异说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("执行数取自国库支付数据；填报的执行数与之不同时必须说明原因。"),
+    )
     adjustment_requested = forms.BooleanField(label=gettext_lazy("申请调整预算"), required=False)
     proposed_amount = _amount_input(gettext_lazy("申请调整后金额（元）"))
 
@@ -304,6 +311,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
             **{name: data[name] for name in self.TYPED},
             "deviation_causes": data["deviation_causes"],
             "measures": data["measures"],
+            "executed_reason": data["executed_reason"],
             "adjustment_requested": data["adjustment_requested"],
             "proposed_amount": data["proposed_amount"],
             "indicators": indicators,
@@ -316,6 +324,8 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
         project = report.project
         budget, adjusted = project.approved_amount, project.adjusted_amount
         executed = report.executed
+        if executed is None:  # the imported payments' cumulative paid first (the prefill rule)
+            executed = imported_executed(report)
         if executed is None and project.executed_amount:
             executed = project.executed_amount
         initial: dict[str, Any] = {
@@ -326,6 +336,7 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
             "expected_full_year": amount_text(report.expected_full_year),
             "deviation_causes": report.deviation_causes,
             "measures": report.measures,
+            "executed_reason": report.executed_reason,
             "adjustment_requested": report.adjustment_requested,
             "proposed_amount": amount_text(report.proposed_amount),
         }

@@ -21,8 +21,9 @@ from processes.errors import ActionNotAllowed
 from processes.models import Recurrence
 from processes.permissions import can_edit
 from processes.results import ResultsApplication, results_application, results_for
-from processes.selectors import project_filter, project_get_for, project_list_for
+from processes.selectors import project_filter, project_get_for, project_list_for, stage_counts
 from processes.services import projects as project_services
+from processes.services.budget_import import can_import as can_import_budget
 from processes.services.projects import EDITABLE_FIELDS
 from processes.states import ProjectStage
 
@@ -46,16 +47,26 @@ def project_list(request):
     user = request.user
     see_all = user.has_perm("processes.view_all_projects")
     form = ProjectFilterForm(request.GET or None, show_department=see_all)
-    projects = project_filter(project_list_for(user), **form.filters())
+    filters = form.filters()
+    projects = project_filter(project_list_for(user), **filters)
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    # the stages of the projects the other filters select (one query): they add up to them
+    stages = stage_counts(project_filter(project_list_for(user), **{**filters, "stage": None}))
+    others = request.GET.copy()
+    for key in ("stage", "page"):
+        others.pop(key, None)
     return render(
         request,
         "processes/project_list.html",
         {
             "form": form,
             "page": page,
+            "stages": stages,
+            "stages_total": sum(n for _stage, _label, n in stages),
+            "stage_query": others.urlencode(),
             "show_department": see_all,
             "can_create": can_create_project(user),
+            "can_import": can_import_budget(user),
         },
     )
 

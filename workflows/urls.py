@@ -6,11 +6,16 @@ from django.urls import path
 
 from . import (
     board_urls,
+    budget_import_views,
+    bulk_actions,
+    bulk_kinds,
     commissioned_urls,
     committee_urls,
     evaluation_urls,
+    execution_urls,
     project_views,
     rectification_urls,
+    results_views,
     target_views,
     views,
 )
@@ -21,13 +26,20 @@ app_name = "workflows"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("tasks/<id:pk>/", views.task_detail, name="task"),
+    # 批量办理 (workflows/bulk_actions.py)
+    path("bulk/", bulk_actions.bulk_action_index, name="bulk_index"),
+    path("bulk/leader/", bulk_kinds.bulk_leader_page, name="bulk_leader"),
+    path("bulk/<slug:action>/", bulk_actions.bulk_action_page, name="bulk_action"),
     path("projects/", project_views.project_list, name="project_list"),
     path("projects/new/", project_views.project_new, name="project_new"),
+    path("projects/import/", budget_import_views.budget_import, name="budget_import"),
     path("projects/<id:pk>/edit/", project_views.project_edit, name="project_edit"),
     # the project form's live 上年度评价结果 (结果应用)
     path("projects/results/", project_views.project_results, name="project_results"),
     path("projects/<id:pk>/", views.project_detail, name="project_detail"),
     path("projects/<id:pk>/act/<slug:action>/", views.project_act, name="project_act"),
+    # 结果应用: the finance officer's decision on the proposal (workflows/results_views.py)
+    path("projects/<id:pk>/results-decision/", results_views.project_results_decide, name="project_results_decide"),
     path("projects/<id:pk>/pre-assessment/new/", pa_views.pre_assessment_begin, name="pre_assessment_begin"),
     path("pre-assessments/summary/", pa_views.pre_assessment_year_summary, name="pre_assessment_summary"),
     path("pre-assessments/summary.xlsx", pa_views.pre_assessment_year_summary_xlsx, name="pre_assessment_summary_xlsx"),
@@ -63,4 +75,6 @@ urlpatterns = [
     *rectification_urls.urlpatterns,
     # 人大审议意见 (workflows/committee_urls.py; the year's table is reports:committee_opinions)
     *committee_urls.urlpatterns,
+    # 支付数据 and 资金支付计划 from the budget system (workflows/execution_urls.py)
+    *execution_urls.urlpatterns,
 ]

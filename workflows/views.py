@@ -32,11 +32,13 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from processes.errors import ActionNotAllowed, Conflict
+from processes.execution_selectors import project_paid_to, project_planned_to
 from processes.lifecycle import lifecycle_context
 from processes.models import BudgetProject
 from processes.permissions import can_edit
 from processes.results import results_for, results_visible_to
 from processes.selectors import project_get_for, project_timeline
+from processes.services import execution
 from processes.services.projects import TransitionSpec, available_transitions, transition_spec
 from processes.states import ProjectStage
 
@@ -130,6 +132,10 @@ def inbox(request):
 
 
 def _task_page(request, pk, *, bound=None, error=None, status=200):
+    from processes.permissions import can_intake
+
+    from .results_views import results_decision_context
+
     user = request.user
     task = task_get_visible_to(user, pk)
     project = task.process.projectprocess.project
@@ -151,6 +157,8 @@ def _task_page(request, pk, *, bound=None, error=None, status=200):
             "action_forms": _action_forms(specs, bound),
             "error": error,
             "timeline": project_timeline(project),
+            # 结果应用 at the finance section's intake (workflows/results_views.py)
+            "results_decision": results_decision_context(project, user) if mine and can_intake(project, user) else {},
         },
         status=status,
     )
@@ -202,7 +210,21 @@ def _done(request, spec: TransitionSpec, project: BudgetProject) -> None:
 # -- project page and its actions -----------------------------------------------------
 
 
-def _project_page(request, project: BudgetProject, *, bound=None, error=None, status=200):
+def execution_summary(project: BudgetProject, user) -> dict | None:
+    """The project page's 资金支付 panel (paid and planned for the year), for a project with a
+    budget; None before (two queries)."""
+    if project.stage not in execution.PAYABLE_STAGES:
+        return None
+    return {
+        "paid": project_paid_to(project, 12),
+        "planned": project_planned_to(project, 12),
+        "can_plan": execution.can_plan(project, user),
+    }
+
+
+def _project_page(request, project: BudgetProject, *, bound=None, error=None, status=200, results_form=None):
+    from .results_views import results_decision_context
+
     user = request.user
     tasks = list(services.open_project_tasks(project))
     mine = set(task_inbox_for(user).filter(pk__in=[t.pk for t in tasks]).values_list("pk", flat=True))
@@ -227,6 +249,10 @@ def _project_page(request, project: BudgetProject, *, bound=None, error=None, st
             "lifecycle": lifecycle_context(project),
             "evaluation_panel": project_evaluation_panel(project, user),
             "results_application": results_for(project) if results_visible_to(user, project) else None,
+            "execution": execution_summary(project, user),
+            "results_decision": (
+                results_decision_context(project, user, form=results_form) if results_visible_to(user, project) else {}
+            ),
             "error": error,
         },
         status=status,

@@ -471,6 +471,15 @@ JIXIAO: dict[str, Any] = {
 # process when True (the embedded default, no broker), else as Celery tasks (production),
 # or inline when Celery is eager and this is False (tests).
 JOBS_IN_THREAD = False
+# Execution data from the budget system (docs/processes/execution-data.md): a periodic task
+# imports each treasury file dropped in this folder once (payments-*.xlsx|csv, payment-plans-*),
+# as this finance officer, and moves it to done/ or failed/ (with its errors). Empty: off.
+JIXIAO_PAYMENTS_DROP_DIR = env("JIXIAO_PAYMENTS_DROP_DIR", default="")
+JIXIAO_PAYMENTS_IMPORT_USER = env("JIXIAO_PAYMENTS_IMPORT_USER", default="")
+CELERY_BEAT_SCHEDULE["import-payment-drops"] = {
+    "task": "processes.tasks.import_payment_drops",
+    "schedule": env.float("JIXIAO_PAYMENTS_DROP_SECONDS", default=3600.0),
+}
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # axes.W006 asks to lock by IP address too. A bureau's staff share a few NAT addresses,

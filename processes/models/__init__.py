@@ -15,6 +15,7 @@ from .evaluation import (
     SelfEvaluation,
     completion_rate,
 )
+from .execution import Payment, PaymentPlan
 from .history import HistoryImport, imported_years
 from .indicators import Indicator
 from .jobs import Job
@@ -23,6 +24,7 @@ from .pre_assessment import Opinion, PanelMember, PreAssessment, ReductionItem
 from .project import MONEY, BudgetProject, ProjectCategory, Recurrence, action, cascade, fsm_permission
 from .rectification import DeadlineExtension, Evidence, Rectification, RectificationItem
 from .reminders import ReminderSent
+from .results import DecisionStatus, ResultsDecision
 from .targets import TargetRow, TargetSet
 
 __all__ = [
@@ -50,6 +52,8 @@ __all__ = [
     "MonitoringReport",
     "MonitoringRound",
     "Opinion",
+    "Payment",
+    "PaymentPlan",
     "PanelMember",
     "PreAssessment",
     "ProjectCategory",
@@ -60,6 +64,8 @@ __all__ = [
     "Recurrence",
     "ReductionItem",
     "ReminderSent",
+    "DecisionStatus",
+    "ResultsDecision",
     "ScoreLine",
     "ScoreSheet",
     "SelfEvaluation",

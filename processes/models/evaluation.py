@@ -99,6 +99,10 @@ class ScoreSheet(models.Model):
     )
     budget = BoundedDecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
     executed = BoundedDecimalField(_("执行数"), **MONEY, null=True, blank=True)
+    #: The year's paid total from the imported payments when a department's sheet was last
+    #: saved (None: no payments imported); a different ``executed`` needs ``executed_reason``.
+    executed_imported = BoundedDecimalField(_("支付数据执行数"), **MONEY, null=True, blank=True)
+    executed_reason = models.TextField(_("执行数差异说明"), blank=True)
     execution_rate = BoundedDecimalField(_("预算执行率"), max_digits=12, decimal_places=2, null=True, blank=True)
     execution_score = BoundedDecimalField(_("预算执行得分"), **SCORE, default=Decimal("0"))
     output_score = BoundedDecimalField(_("产出得分"), **SCORE, default=Decimal("0"))

@@ -92,6 +92,11 @@ class MonitoringReport(ConcurrentTransitionMixin, models.Model):
     budget = BoundedDecimalField(_("年初预算数"), **MONEY, null=True, blank=True)
     adjusted_budget = BoundedDecimalField(_("调整后预算"), **MONEY, null=True, blank=True)
     executed = BoundedDecimalField(_("截至期末执行数"), **MONEY, null=True, blank=True)
+    #: The cumulative paid to the round's end month from the imported payments when the
+    #: report was last saved (None: no payments imported); a different ``executed`` needs
+    #: ``executed_reason`` (processes.services.execution).
+    executed_imported = BoundedDecimalField(_("支付数据执行数"), **MONEY, null=True, blank=True)
+    executed_reason = models.TextField(_("执行数差异说明"), blank=True)
     expected_full_year = BoundedDecimalField(_("预计全年执行数"), **MONEY, null=True, blank=True)
     deviation_causes = models.TextField(_("偏差原因"), blank=True)
     measures = models.TextField(_("纠偏措施"), blank=True)

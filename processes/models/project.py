@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
@@ -13,6 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from accounts.models import ProjectCategory  # the one definition, shared with the expert library
 
 from .. import permissions as perms
 from ..fiscal_years import validate_fiscal_year
@@ -45,17 +48,6 @@ class MoneyOptions(TypedDict):
 MONEY: MoneyOptions = {"max_digits": 16, "decimal_places": 2}
 
 
-class ProjectCategory(models.TextChoices):
-    INFRASTRUCTURE = "infrastructure", _("基建工程")
-    CIVIL_AFFAIRS = "civil_affairs", _("民政")
-    POVERTY = "poverty", _("产业扶贫")
-    URBAN = "urban", _("城市管理")
-    EDUCATION = "education", _("教育")
-    HEALTH = "health", _("医疗卫生")
-    SOCIAL_SECURITY = "social_security", _("人力社保")
-    OTHER = "other", _("其他")
-
-
 class Recurrence(models.TextChoices):
     RECURRING = "recurring", _("经常性项目")
     ONE_OFF = "one_off", _("一次性项目")
@@ -85,6 +77,23 @@ def fsm_permission(check: Callable[[BudgetProject, User], bool]) -> Callable[[mo
 # The ignore: workflows.ProjectProcess (related_name="workflow_processes") takes its manager from
 # viewflow, which ships no type information, so django-stubs cannot build that reverse manager's
 # type; `project.workflow_processes` is typed as a plain RelatedManager instead.
+#: Set by a bulk close-out (processes.services.closeout.blockers_read_per_chunk): the
+#: blockers of a project by its key, read for its whole chunk at once, or None to read them here.
+CLOSE_BLOCKERS_READER: ContextVar[Callable[[int], str | None] | None] = ContextVar(
+    "close_blockers_reader", default=None
+)
+
+
+def close_blockers_message(open_rectifications: int, unissued_findings: int) -> str:
+    """The reason a project cannot be closed yet, or "" (see BudgetProject.close_blockers)."""
+    reasons = []
+    if open_rectifications:
+        reasons.append(gettext("有 %(n)s 份整改尚未验收销号") % {"n": open_rectifications})
+    if unissued_findings:
+        reasons.append(gettext("有 %(n)s 个评价发现问题尚未下达整改") % {"n": unissued_findings})
+    return gettext("不能关账：%(reasons)s。") % {"reasons": "；".join(reasons)} if reasons else ""
+
+
 class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[django-manager-missing]
     """预算项目. Amounts are yuan; the stage is moved only by processes.services."""
 
@@ -190,6 +199,27 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
             .exclude(conclusion=Conclusion.REJECT)
             .exists()
         )
+
+    def close_blockers(self) -> str:
+        """Why the project cannot be closed at the year's close-out (年度关账): a rectification
+        still open, or findings not yet issued for rectification; "" when nothing is left.
+        A bulk close-out reads them for a whole chunk of projects in one query
+        (``CLOSE_BLOCKERS_READER``, processes.services.closeout)."""
+        reader = CLOSE_BLOCKERS_READER.get()
+        known = reader(self.pk) if reader is not None else None
+        if known is not None:
+            return known
+        from ..states import RECTIFICATION_OPEN
+
+        open_rectifications = self.rectifications.filter(status__in=RECTIFICATION_OPEN).count()
+        unissued = self.findings.filter(rectification_item__isnull=True).count()
+        return close_blockers_message(open_rectifications, unissued)
+
+    def nothing_left_open(self) -> bool:
+        return not self.close_blockers()
+
+    def refusal_close_out(self) -> str:
+        return self.close_blockers()
 
     def pre_assessment_settled(self) -> bool:
         """No pre-assessment is required, or one was confirmed with support."""
@@ -315,11 +345,12 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
         ],
         custom=cascade(_("绩效目标审核通过，纳入预算")),
     )
-    def approve_targets(self) -> None:
+    def approve_targets(self, approved_amount: Decimal | None = None) -> None:
         """The targets are approved: budgeted with the pre-assessment's amount if there was
-        one, else with the amount requested."""
+        one, else with ``approved_amount`` (the results-application decision's cap) or the
+        amount requested."""
         if self.approved_amount is None:
-            self.approved_amount = self.requested_amount
+            self.approved_amount = approved_amount if approved_amount is not None else self.requested_amount
 
     @transition(
         field=stage,
@@ -380,3 +411,16 @@ class BudgetProject(ConcurrentTransitionMixin, models.Model):  # type: ignore[dj
     )
     def close(self) -> None:
         pass
+
+    @transition(
+        field=stage,
+        source=[ProjectStage.EVALUATED, ProjectStage.RECTIFYING],
+        target=ProjectStage.CLOSED,
+        permission=fsm_permission(perms.can_close_out),
+        conditions=[cast("Callable[[models.Model], bool]", nothing_left_open)],
+        custom=action(_("年度关账"), roles=["finance_officer"]),
+    )
+    def close_out(self) -> None:
+        """年度关账: the finance section closes an evaluated project with nothing left open
+        (no finding, or every finding issued and every rectification verified). The
+        cascade ``close`` still closes a project when its last rectification is verified."""

@@ -45,6 +45,11 @@ def can_cancel(project: BudgetProject, user: User) -> bool:
     return holds(user, "processes.cancel_project")
 
 
+def can_close_out(project: BudgetProject, user: User) -> bool:
+    """财政绩效科 closes a year's evaluated projects (年度关账); the one who verifies rectifications."""
+    return holds(user, "processes.issue_rectification")
+
+
 def system_only(project: BudgetProject, user: User) -> bool:
     """Transitions driven by later sub-processes' services, never by a person directly."""
     return False

@@ -46,6 +46,7 @@ from .. import messages as msg
 from .. import numbers, results, scoring, transitions
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
+from ..execution_selectors import project_paid_to
 from ..models import (
     AuditChainHead,
     BudgetProject,
@@ -91,6 +92,7 @@ from ..states import (
     TargetSetStatus,
 )
 from .audit import audit_and_notify, audit_record, audit_record_many
+from .execution import executed_difference_error
 from .projects import project_system_transition
 from .records import save_versioned
 
@@ -522,7 +524,11 @@ def _sheet_for(project: BudgetProject, sheet: ScoreSheet | None) -> tuple[ScoreS
     if not rows:
         raise ValidationError({"lines": _("项目没有已批复的绩效目标，无法评分。")})
     if sheet is None:
-        sheet = ScoreSheet(project=project, budget=budget_of(project), executed=project.executed_amount)
+        # The imported payments' year total where there are any (the prefill rule), else the project's.
+        paid = project_paid_to(project, 12)
+        sheet = ScoreSheet(
+            project=project, budget=budget_of(project), executed=project.executed_amount if paid is None else paid
+        )
     lines = [
         ScoreLine(
             target_row=row,
@@ -712,7 +718,9 @@ def self_evaluation_save(
                 _("绩效自评已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": evaluation.revision}
             )
         sheet, sheet_lines = _sheet_for(evaluation.project, evaluation.sheet)
+        reason = values.pop("executed_reason", None)
         _apply_entries(sheet, sheet_lines, executed=executed, summary=summary, entries=lines, values=values)
+        _check_executed(sheet, reason=sheet.executed_reason if reason is None else str(reason).strip())
         _score(sheet, sheet_lines, strict=False)
         _store(sheet, sheet_lines)
         evaluation.sheet = sheet
@@ -732,6 +740,18 @@ def self_evaluation_save(
     return evaluation
 
 
+def _check_executed(sheet: ScoreSheet, *, reason: str) -> None:
+    """The prefill rule on a department's sheet: the executed amount is the year's imported
+    payments unless the department gives another with a reason (ValidationError on
+    ``executed_reason``). Records the imported amount and the reason on the sheet."""
+    imported = project_paid_to(sheet.project, 12)
+    sheet.executed_imported = imported
+    sheet.executed_reason = "" if imported is None or sheet.executed == imported else reason
+    message = executed_difference_error(executed=sheet.executed, imported=imported, reason=sheet.executed_reason)
+    if message:
+        raise ValidationError({"executed_reason": [message]})
+
+
 def self_evaluation_submit(*, evaluation: SelfEvaluation, actor: User) -> SelfEvaluation:
     """The department submits the sheet to its leader. It must be complete (every indicator
     scored, the executed amount given) and explain every indicator short of full points."""
@@ -741,6 +761,7 @@ def self_evaluation_submit(*, evaluation: SelfEvaluation, actor: User) -> SelfEv
 def _submit(evaluation: SelfEvaluation, actor: User, *, locked: bool) -> SelfEvaluation:
     def complete(evaluation: SelfEvaluation) -> None:
         sheet, lines = _sheet_for(evaluation.project, evaluation.sheet)
+        _check_executed(sheet, reason=sheet.executed_reason)  # payments imported since the last save count too
         stored = _scored(sheet, lines)
         _score(sheet, lines, strict=True)
         _require_reasons(lines)
@@ -780,16 +801,16 @@ def self_evaluation_review(
     if not accept:
         return transitions.apply(evaluation, "send_back", actor=actor, comment=comment, arguments={"comment": comment})
 
-    def stamp(evaluation: SelfEvaluation) -> None:
-        evaluation.accepted_by, evaluation.accepted_at = actor, timezone.now()
-
     with transaction.atomic():
         evaluation = transitions.apply(
-            evaluation, "accept", actor=actor, comment=comment, arguments={"comment": comment}, before_save=stamp
+            evaluation,
+            "accept",
+            actor=actor,
+            comment=comment,
+            arguments={"comment": comment},
+            before_save=_acceptance_stamp(actor),
         )
-        sheet = evaluation.sheet
-        if sheet is not None and sheet.executed is not None:
-            BudgetProject.objects.filter(pk=evaluation.project_id).update(executed_amount=sheet.executed)
+        _record_executed([evaluation])
         project = BudgetProject.objects.get(pk=evaluation.project_id)
         if project.stage == ProjectStage.EVALUATING:
             project_system_transition(
@@ -798,9 +819,101 @@ def self_evaluation_review(
                 name="complete_evaluation",
                 # the project moves under the role the acceptance was recorded with
                 role=transitions.acting_role(actor, transitions.declared(SelfEvaluation, "accept").roles),
-                detail={"self_evaluation": evaluation.pk, "score": evaluation.score, "grade": evaluation.grade},
+                detail=_acceptance_detail(evaluation),
             )
     return evaluation
+
+
+# What an acceptance does besides its transition, the same for one (self_evaluation_review)
+# and for many (self_evaluations_accept_many).
+
+
+def _acceptance_stamp(actor: User):
+    """Accepted by ``actor``, now — one instant for every item of a bulk acceptance."""
+    now = timezone.now()
+
+    def stamp(evaluation: SelfEvaluation) -> None:
+        evaluation.accepted_by, evaluation.accepted_at = actor, now
+
+    return stamp
+
+
+def _acceptance_detail(evaluation: SelfEvaluation) -> dict[str, Any]:
+    """The audit detail of the project's stage change an acceptance causes."""
+    return {"self_evaluation": evaluation.pk, "score": evaluation.score, "grade": evaluation.grade}
+
+
+def _record_executed(evaluations: list[SelfEvaluation]) -> None:
+    """The accepted sheets' executed amounts recorded on their projects: one UPDATE."""
+    amounts = {
+        e.project_id: e.sheet.executed for e in evaluations if e.sheet is not None and e.sheet.executed is not None
+    }
+    if amounts:
+        BudgetProject.objects.filter(pk__in=amounts).update(
+            executed_amount=models.Case(
+                *[models.When(pk=pk, then=models.Value(amount)) for pk, amount in amounts.items()],
+                output_field=BudgetProject._meta.get_field("executed_amount"),
+            )
+        )
+
+
+def self_evaluations_accept_many(
+    *, evaluations: list[SelfEvaluation], actor: User, comment: str = "", progress=None
+) -> transitions.BulkOutcome:
+    """确认绩效自评 for many self-evaluations passed by their leaders (批量确认): the same
+    declared transition ``accept`` as :func:`self_evaluation_review`, applied in bulk
+    (processes.transitions.apply_many), each exactly as the single acceptance does it —
+    accepted by and when, the executed amount recorded on the project, the project moved
+    to 已评价 under the acceptance's role (its ``complete_evaluation`` cascade, in bulk),
+    the self-evaluation flow ended, the department told (once per member per chunk). An
+    item refused (its state, the actor's right) is listed with its reason and untouched."""
+    comment = (comment or "").strip()
+    role = transitions.acting_role(actor, transitions.declared(SelfEvaluation, "accept").roles)
+
+    def cascade(steps: list[transitions.Step]) -> None:
+        accepted = [s.obj for s in steps]
+        _record_executed(accepted)
+        of_project = {e.project_id: e for e in accepted}
+        projects = list(
+            BudgetProject.objects.filter(pk__in=list(of_project), stage=ProjectStage.EVALUATING)
+            .select_related(*BudgetProject.lock_related)
+            .order_by("pk")
+        )
+        if not projects:
+            return
+        moved = transitions.apply_many(
+            projects,
+            "complete_evaluation",
+            actor=actor,
+            role=role,
+            detail=lambda project: _acceptance_detail(of_project[project.pk]),
+            chunk=len(projects),
+        )
+        if moved.refused:  # as the single acceptance: the stage cannot follow, nothing is accepted
+            project, reason = moved.refused[0]
+            raise ActionNotAllowed(_("项目「%(project)s」：%(reason)s") % {"project": project.name, "reason": reason})
+
+    return transitions.apply_many(
+        evaluations,
+        "accept",
+        actor=actor,
+        comment=comment,
+        arguments={"comment": comment},
+        before_save=_acceptance_stamp(actor),
+        after=cascade,
+        progress=progress,
+    )
+
+
+def self_evaluations_dept_approve_many(
+    *, evaluations: list[SelfEvaluation], actor: User, comment: str = "", progress=None
+) -> transitions.BulkOutcome:
+    """The department leader passes many of the department's self-evaluations at once: the
+    declared ``dept_approve`` of :func:`self_evaluation_dept_review`, in bulk."""
+    comment = (comment or "").strip()
+    return transitions.apply_many(
+        evaluations, "dept_approve", actor=actor, comment=comment, arguments={"comment": comment}, progress=progress
+    )
 
 
 def self_evaluations_cancel_open(

@@ -282,6 +282,7 @@ class _Plan:
     department_evaluations: dict[tuple[str, int], tuple[str, Decimal, Decimal, Decimal]] = field(default_factory=dict)
     suggestions: list[tuple[str, str, str]] = field(default_factory=list)
     indicators: list[dict[str, str]] | None = None
+    rejected: set[str] = field(default_factory=set)  # codes pre-assessed 不予支持
 
     @property
     def years(self) -> list[int]:
@@ -448,7 +449,7 @@ def _check(data: dict[str, list[dict[str, str]]]) -> _Plan:
         if requested is not None and requested <= 0:
             c.error(PROJECTS, row, "requested", _("送审金额必须大于 0。"))
             requested = None
-        if adjusted is not None and adjusted <= 0:
+        if adjusted is not None and adjusted < 0:
             c.error(PROJECTS, row, "adjusted", _("调整后预算必须大于 0，完成率以它为分母。"))
             adjusted = None
         if dept_code and dept_name:
@@ -502,6 +503,7 @@ def _check(data: dict[str, list[dict[str, str]]]) -> _Plan:
 
     # pre-assessments
     seen = {}
+    rejected: set[str] = set()
     for row, v in _rows(data, PRE_ASSESSMENTS):
         code = project_ref(PRE_ASSESSMENTS, row, v)
         name = agency(PRE_ASSESSMENTS, row, v)
@@ -512,6 +514,11 @@ def _check(data: dict[str, list[dict[str, str]]]) -> _Plan:
         if code and approved is not None and approved > plan.projects[code].requested:
             c.error(PRE_ASSESSMENTS, row, "approved", _("审定金额不能大于项目的送审金额。"))
             approved = None
+        if conclusion == Conclusion.REJECT and code:
+            rejected.add(code)  # even when another cell of the row is wrong: its amounts are 0
+            if approved:
+                c.error(PRE_ASSESSMENTS, row, "approved", _("结论为不予支持时，审定金额应为 0。"))
+                approved = None
         if (
             code
             and c.once(PRE_ASSESSMENTS, row, "project_code", code, seen)
@@ -521,11 +528,34 @@ def _check(data: dict[str, list[dict[str, str]]]) -> _Plan:
         ):
             plan.pre_assessments.append((code, name, conclusion, approved))
 
+    # A project pre-assessed 不予支持 was never budgeted: approved, adjusted and executed are
+    # 0, it is written as 未予支持 and counts in the pre-assessment summary (cut 100 %). Any
+    # other project needs an adjusted budget above 0: its completion rate divides by it.
+    for code, p in plan.projects.items():
+        if code in rejected:
+            for column, amount in (("approved", p.approved), ("adjusted", p.adjusted), ("executed", p.executed)):
+                if amount != 0:
+                    c.error(PROJECTS, p.row, column, _("事前评估不予支持的项目，该金额应为 0。"))
+        elif p.adjusted == 0:
+            c.error(
+                PROJECTS, p.row, "adjusted", _("调整后预算必须大于 0，完成率以它为分母（事前评估不予支持的项目除外）。")
+            )
+    plan.rejected = rejected
+
+    def unbudgeted(sheet: str, row: int, code: str | None) -> bool:
+        """A rejected project has no budget: nothing was executed, evaluated or re-checked."""
+        if code in rejected:
+            c.error(sheet, row, "project_code", _("该项目事前评估不予支持，没有预算，不能有绩效评价数据。"))
+            return True
+        return False
+
     # self-evaluations
     seen = {}
     for row, v in _rows(data, SELF_EVALUATIONS):
         code = project_ref(SELF_EVALUATIONS, row, v)
         score = c.score(SELF_EVALUATIONS, row, v, "score")
+        if unbudgeted(SELF_EVALUATIONS, row, code):
+            continue
         if code and c.once(SELF_EVALUATIONS, row, "project_code", code, seen):
             if score is not None:
                 plan.self_evaluations[code] = score
@@ -542,6 +572,9 @@ def _check(data: dict[str, list[dict[str, str]]]) -> _Plan:
             code = project_ref(sheet, row, v)
             name = agency(sheet, row, v)
             score = c.score(sheet, row, v, score_column)
+            if unbudgeted(sheet, row, code):
+                invalid[kind].add(code or "")
+                continue
             if sheet == RECHECKS and code and code not in plan.self_evaluations and code not in invalid["self"]:
                 c.error(
                     sheet, row, "project_code", _("复核的是绩效自评：该项目在「self_evaluations」表中没有自评得分。")
@@ -668,7 +701,7 @@ def history_import(
     account is recorded); a person must hold processes.import_history. The same file
     (by SHA-256) imported again returns its first import with ``created`` False and writes
     nothing. Writes in one transaction: departments and agencies the workbook names and
-    the system lacks, the projects (stage 已关闭, marked with the import), a closed
+    the system lacks, the projects (stage 已关闭, or 未予支持 when pre-assessed 不予支持; marked with the import), a closed
     campaign per year with its accepted self-evaluations, the re-checks (final), the key
     and department evaluations (final), the suggestions, the indicator library rows, and
     one audit event ``history_import``.
@@ -737,7 +770,7 @@ def _write(plan: _Plan, *, digest: str, file_name: str, actor: User) -> HistoryI
                 approved_amount=p.approved,
                 adjusted_amount=p.adjusted,
                 executed_amount=p.executed,
-                stage=ProjectStage.CLOSED,
+                stage=ProjectStage.REJECTED if p.code in plan.rejected else ProjectStage.CLOSED,
                 history=history,
                 created_by=actor,
             )

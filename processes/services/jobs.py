@@ -94,6 +94,36 @@ JOB_KINDS: dict[str, JobKind] = {
         },
         return_url="processes:indicator_list",
     ),
+    # 支付数据 and 资金支付计划 from the budget system (processes.services.execution)
+    **{
+        kind: JobKind(
+            function=f"processes.services.execution.{kind}_job",
+            label=label,
+            result_labels={
+                "total": gettext_lazy("数据行"),
+                "created": gettext_lazy("新增"),
+                "replaced": gettext_lazy("替换"),
+                "unchanged": gettext_lazy("未变"),
+                "projects": gettext_lazy("涉及项目"),
+            },
+            return_url="workflows:execution_import",
+        )
+        for kind, label in (
+            ("payments_import", gettext_lazy("导入支付数据")),
+            ("payment_plans_import", gettext_lazy("导入资金支付计划")),
+        )
+    },
+    "budget_import": JobKind(
+        function="processes.services.budget_import.budget_import_job",
+        label=gettext_lazy("导入预算编制项目"),
+        result_labels={
+            "total": gettext_lazy("数据行"),
+            "created": gettext_lazy("新建草稿"),
+            "updated": gettext_lazy("更新草稿"),
+            "unchanged": gettext_lazy("未变"),
+        },
+        return_url="workflows:budget_import",
+    ),
 }
 
 JobFunction = Callable[[Job, "Progress"], dict | None]
@@ -225,13 +255,17 @@ class NoProgress(Progress):
 
 
 @transaction.atomic
-def job_start(*, kind: str, actor: User, params: dict | None = None, file: File | None = None) -> Job:
+def job_start(
+    *, kind: str, actor: User, params: dict | None = None, file: File | None = None, dispatch: bool = True
+) -> Job:
     """Queue a job of ``kind`` for ``actor`` and dispatch it when this transaction commits.
 
     ``file`` (an upload) is stored with the job in the private storage
     (PRIVATE_MEDIA_ROOT/jobs/<year>/, never served; processes.files), so a worker on
     another host needs the same private storage. The caller checks the actor's right to
     start this kind and the file's content. Raises ValueError for an unknown kind.
+    With ``dispatch=False`` the job is only stored: the caller runs it itself with
+    ``job_run`` (the nightly drop-folder import, which must know the outcome).
     """
     job_kind(kind)
     job = Job(kind=kind, created_by=actor, params=_json_safe(params or {}))
@@ -239,7 +273,8 @@ def job_start(*, kind: str, actor: User, params: dict | None = None, file: File 
         job.file.save(Path(file.name or "upload").name, file, save=False)
     job.save()
     job_id = job.pk
-    transaction.on_commit(lambda: _dispatch(job_id), robust=True)
+    if dispatch:
+        transaction.on_commit(lambda: _dispatch(job_id), robust=True)
     return job
 
 

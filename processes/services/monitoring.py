@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -33,6 +34,7 @@ from notifications.services import notify
 from .. import lights, numbers, transitions
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
+from ..execution_selectors import paid_to, planned_to
 from ..models import MONEY, BudgetProject, IndicatorProgress, MonitoringReport, MonitoringRound, TargetRow
 from ..notices.monitoring import round_told
 from ..permissions.monitoring import can_dept_review, can_fill, can_open, can_review
@@ -49,6 +51,7 @@ from ..states import (
     TargetSetStatus,
 )
 from .audit import audit_record, audit_record_many
+from .execution import executed_difference_error
 from .records import save_versioned
 
 __all__ = ["can_dept_review", "can_fill", "can_open", "can_review"]  # rights: processes.permissions.monitoring
@@ -286,7 +289,14 @@ def report_save(
         )
     if revision is not None and int(revision) != report.revision:
         raise Conflict(_("监控报告已被他人修改（当前修订号 %(r)s），请刷新后重新填写。") % {"r": report.revision})
-    unknown = set(values) - {*AMOUNT_FIELDS, *BUDGET_FIELDS, *TEXT_FIELDS, "adjustment_requested", "proposed_amount"}
+    unknown = set(values) - {
+        *AMOUNT_FIELDS,
+        *BUDGET_FIELDS,
+        *TEXT_FIELDS,
+        "adjustment_requested",
+        "proposed_amount",
+        "executed_reason",
+    }
     if unknown:
         raise ValidationError({f: _("此字段不能填写。") for f in sorted(unknown)})
     errors: dict[str, list[str]] = {}
@@ -307,6 +317,7 @@ def report_save(
         changes["proposed_amount"] = _amount(values["proposed_amount"], "proposed_amount", errors)
     rows = {row.pk: row for row in approved_rows(report.project)}
     progress_rows = _clean_indicators(rows, indicators, errors)
+    _prefill_executed(report, changes, values, errors)
     if errors:
         raise ValidationError(errors)
     for name, value in changes.items():
@@ -336,6 +347,34 @@ def report_save(
         detail={"project": report.project_id, "light": report.light, "revision": report.revision},
     )
     return report
+
+
+def imported_executed(report: MonitoringReport) -> Decimal | None:
+    """The cumulative paid to the round's end month from the imported payments (None: none imported)."""
+    return paid_to([report.project_id], report.round.months).get(report.project_id)
+
+
+def _prefill_executed(
+    report: MonitoringReport, changes: dict[str, Any], values: Mapping[str, Any], errors: dict[str, list[str]]
+) -> None:
+    """The prefill rule (processes.services.execution): the executed amount is the imported
+    payments' unless the department gives another with a reason. Sets ``executed`` (when
+    none was ever given), ``executed_imported`` and ``executed_reason`` in ``changes``."""
+    imported = imported_executed(report)
+    changes["executed_imported"] = imported
+    if imported is None:
+        changes["executed_reason"] = ""
+        return
+    executed = changes["executed"] if "executed" in changes else report.executed
+    if executed is None and "executed" not in errors:
+        executed = changes["executed"] = imported
+    reason = str(values.get("executed_reason", report.executed_reason) or "").strip()
+    if executed == imported:
+        reason = ""
+    message = executed_difference_error(executed=executed, imported=imported, reason=reason)
+    if message and "executed" not in errors:
+        errors.setdefault("executed_reason", []).append(message)
+    changes["executed_reason"] = reason
 
 
 def _clean_indicators(
@@ -384,7 +423,14 @@ def _clean_indicators(
 
 def _read_lights(report: MonitoringReport, rows: dict[int, TargetRow], progress: dict[int, IndicatorProgress]) -> None:
     months = report.round.months
-    spending = lights.spending_light(executed=report.executed, budget=report.budget_in_force, months=months)
+    # Against the project's payment plan where it has one (资金支付计划), else the straight line.
+    planned = planned_to([report.project_id], months).get(report.project_id)
+    if planned is not None:
+        spending = lights.spending_light_against_plan(
+            executed=report.executed, budget=report.budget_in_force, planned=planned
+        )
+    else:
+        spending = lights.spending_light(executed=report.executed, budget=report.budget_in_force, months=months)
     report.spending_light, report.spending_rate, report.spending_reason = (
         spending.light,
         _pct(spending.rate),
@@ -401,6 +447,7 @@ def _read_lights(report: MonitoringReport, rows: dict[int, TargetRow], progress:
             value=item.value,
             progress=item.progress,
             months=months,
+            paced=lights.cumulative(row),
         )
         item.light, item.rate, item.reason = reading.light, _pct(reading.rate), reading.reason
         read.append(reading.light)
@@ -444,6 +491,13 @@ def report_save_and_submit(
 
 def _check_complete(report: MonitoringReport) -> None:
     errors: dict[str, list[str]] = {}
+    # Payments imported since the last save count too.
+    report.executed_imported = imported_executed(report)
+    message = executed_difference_error(
+        executed=report.executed, imported=report.executed_imported, reason=report.executed_reason
+    )
+    if message:
+        errors["executed_reason"] = [message]
     for name in ("budget", "executed", "expected_full_year"):
         if getattr(report, name) is None:
             errors[name] = [_("提交前请填写此项。")]
@@ -479,6 +533,17 @@ def report_dept_review(*, report: MonitoringReport, actor: User, approve: bool, 
     )
 
 
+def reports_dept_approve_many(
+    *, reports: list[MonitoringReport], actor: User, comment: str = "", progress=None
+) -> transitions.BulkOutcome:
+    """The department leader passes many of the department's submitted monitoring reports
+    at once: the declared ``dept_approve`` of :func:`report_dept_review`, in bulk."""
+    comment = (comment or "").strip()
+    return transitions.apply_many(
+        reports, "dept_approve", actor=actor, comment=comment, arguments={"comment": comment}, progress=progress
+    )
+
+
 REVIEW_DECISIONS = ("clear", "warn", "return")
 _REVIEW_TRANSITIONS = {"clear": "clear", "warn": "warn", "return": "send_back"}
 
@@ -500,10 +565,9 @@ def report_review(*, report: MonitoringReport, actor: User, decision: str, comme
             raise ValidationError({"decision": _("请选择审核通过、预警或退回。")})
 
     def before_save(report: MonitoringReport) -> None:
-        report.reviewed_by, report.reviewed_at = actor, timezone.now()
-        if decision != "return" and report.executed is not None:
-            BudgetProject.objects.filter(pk=report.project_id).update(executed_amount=report.executed)
-        detail["executed"] = report.executed
+        detail.update(_reviewed(report, actor))
+        if decision != "return":
+            record_executed([report])
 
     return transitions.apply(
         report,
@@ -516,6 +580,83 @@ def report_review(*, report: MonitoringReport, actor: User, decision: str, comme
         before_save=before_save,
         detail=detail,
     )
+
+
+def _reviewed(report: MonitoringReport, actor: User) -> dict[str, Any]:
+    """What the finance section's decision writes on the report besides its state (one
+    report or many, processes.services.monitoring.reports_clear): who reviewed it and when;
+    returns the audit row's detail."""
+    report.reviewed_by, report.reviewed_at = actor, timezone.now()
+    return {"executed": report.executed}
+
+
+def record_executed(reports: Iterable[MonitoringReport]) -> None:
+    """A cleared or warned report records its executed amount on its project: one UPDATE
+    for any number of reports (the projects are locked by the transition, first)."""
+    amounts = {r.project_id: r.executed for r in reports if r.executed is not None}
+    if not amounts:
+        return
+    if len(amounts) == 1:
+        [(project_id, executed)] = amounts.items()
+        BudgetProject.objects.filter(pk=project_id).update(executed_amount=executed)
+        return
+    BudgetProject.objects.filter(pk__in=list(amounts)).update(
+        executed_amount=Case(
+            *(When(pk=pk, then=Value(amount)) for pk, amount in amounts.items()),
+            output_field=BudgetProject._meta.get_field("executed_amount"),
+        )
+    )
+
+
+# -- clearing many green reports at once (issue 18, bulk actions) ---------------------------
+
+
+def all_green() -> Q:
+    """Reports whose every light is green: the project's, the spending one and each
+    indicator's (an indicator not read, or any other light, keeps the report out)."""
+    return Q(light=Light.GREEN, spending_light=Light.GREEN) & ~Q(
+        Exists(IndicatorProgress.objects.filter(report=OuterRef("pk")).exclude(light=Light.GREEN))
+    )
+
+
+def clear_candidates() -> QuerySet[MonitoringReport]:
+    """Reports the finance section may clear in bulk: passed by their leader, all green."""
+    return MonitoringReport.objects.filter(status=ReportStatus.DEPT_APPROVED).filter(all_green())
+
+
+NOT_GREEN = gettext_noop("并非全部绿灯，请逐份审核。")
+
+
+def reports_clear(
+    *, actor: User, reports: Iterable[MonitoringReport], comment: str = "", progress=None
+) -> transitions.BulkOutcome:
+    """审核通过 (``clear``) of many green reports at once, each exactly as
+    :func:`report_review` clears one (reviewer and time, the executed amount recorded on the
+    project, the finance task completed, the department told — one notice per person for
+    all their reports). A report not all green, or moved by
+    someone else since it was selected, is refused with the reason and left as it is."""
+    if not can_review(actor):
+        raise PermissionDenied(_("只有财政绩效科可以审核绩效监控报告。"))
+    comment = (comment or "").strip()
+    reports = list(reports)
+    green = set(
+        MonitoringReport.objects.filter(all_green(), pk__in=[r.pk for r in reports]).values_list("pk", flat=True)
+    )
+    outcome = transitions.BulkOutcome(refused=[(r, _(NOT_GREEN)) for r in reports if r.pk not in green])
+    outcome.extend(
+        transitions.apply_many(
+            [r for r in reports if r.pk in green],
+            "clear",
+            actor=actor,
+            comment=comment,
+            arguments={"comment": comment},
+            before_save=lambda report: setattr(report, "_review_detail", _reviewed(report, actor)),
+            detail=lambda report: report.__dict__.pop("_review_detail", {}),
+            after=lambda steps: record_executed(s.obj for s in steps),
+            progress=progress,
+        )
+    )
+    return outcome
 
 
 def report_dispose(

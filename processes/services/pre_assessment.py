@@ -34,6 +34,7 @@ from ..notices import department_members
 from ..notices.pre_assessment import due as _due
 from ..panel import DEPUTY, EXPERT, Candidate, DrawContext, PanelRuleFailed, PanelRules, draw_panel, draw_replacement
 from ..permissions import pre_assessment as perms
+from ..results_ledger import decided_cap
 from ..states import Conclusion, OpinionStatus, PreAssessmentStatus, ProjectStage
 from .panel_reminders import panel_remind_hours as panel_remind_hours  # re-exported: views, tests
 from .panel_reminders import remind_members
@@ -571,7 +572,7 @@ def pre_assessment_confirm(*, pre_assessment: PreAssessment, actor: User) -> Pre
             name="confirm_pre_assessment" if pa.project.has_approved_targets() else "await_targets",
             role=role,
             detail=detail,
-            approved_amount=pa.approved_amount,
+            approved_amount=decided_cap(pa.project, pa.approved_amount),
         )
     return pa
 

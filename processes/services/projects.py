@@ -262,3 +262,13 @@ def project_system_transition(
             _("项目当前处于「%(stage)s」阶段，不能进入下一阶段。")
             % {"stage": BudgetProject.objects.get(pk=project.pk).get_stage_display()}
         ) from exc
+
+
+def projects_start_execution_many(
+    *, projects: list[BudgetProject], actor: User, comment: str = "", progress=None
+) -> transitions.BulkOutcome:
+    """下达预算 for many budgeted projects at once (批量下达): the same declared transition
+    ``start_execution`` as :func:`project_transition`, applied in bulk
+    (processes.transitions.apply_many): each project refused with its reason stays as it
+    is, the others go to 执行中; one audit row each; each department told once."""
+    return transitions.apply_many(projects, "start_execution", actor=actor, comment=comment, progress=progress)

@@ -26,12 +26,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.roles import Role
+from notifications.services import Message
 
 from .. import transitions
 from ..errors import ActionNotAllowed, Conflict
@@ -76,6 +79,7 @@ __all__ = [
     "rectification_people",
     "rectification_report_save",
     "rectification_review",
+    "rectifications_issue",
     "rectification_submit",
 ]
 
@@ -174,19 +178,7 @@ def rectification_issue(
     )
     try:
         with transaction.atomic():
-            RectificationItem.objects.bulk_create(
-                [
-                    RectificationItem(
-                        rectification=rectification,
-                        finding=f,
-                        position=i,
-                        problem=f.problem,
-                        basis=f.basis,
-                        requirement=((requirements or {}).get(f.pk) or f.requirement).strip(),
-                    )
-                    for i, f in enumerate(findings, start=1)
-                ]
-            )
+            RectificationItem.objects.bulk_create(_items_of(rectification, findings, requirements))
     except IntegrityError as exc:  # the same finding issued by someone else meanwhile
         raise Conflict(_("所选问题已被他人下达整改。")) from exc
     role = transitions.acting_role(actor, [Role.FINANCE_OFFICER])
@@ -210,6 +202,207 @@ def rectification_issue(
         messages=notices.issued(rectification, len(findings)),
     )
     return rectification
+
+
+# -- issuing from many findings at once (issue 18, bulk actions) ------------------------------
+
+#: The refusal of a finding already in a notice.
+ALREADY_ISSUED = gettext_noop("该问题已下达过整改（%(title)s）。")
+#: The job's phase while it writes the notices.
+ISSUING = gettext_noop("下达整改通知")
+
+
+def _notice_title(title: str, finding: Finding) -> str:
+    """A bulk notice's title: the common title and the project (or department) it concerns."""
+    subject = finding.project.name if finding.project is not None else finding.department.name
+    return f"{title}：{subject}"[:200]
+
+
+def rectifications_issue(
+    *,
+    actor: User,
+    findings: Iterable[Finding],
+    title: str,
+    deadline: datetime | None = None,
+    progress=None,
+) -> transitions.BulkOutcome:
+    """Issue notices for many findings at once: ONE notice per department and source (the
+    evaluation or report the findings come from) with its findings as items — each notice
+    the rows :func:`rectification_issue` writes for it (items copied from the findings, the
+    project moved to 整改中 by its cascade, one audit row per notice) — and each department
+    told once for all its notices. A finding already in a notice is refused with the
+    notice's title and left as it is; so is one issued by someone else while this runs
+    (the unique item per finding decides: its insert is retried without them).
+
+    Returns the outcome over the findings: ``done`` the findings issued, ``refused`` the
+    others with the reason. A constant number of statements whatever the number of
+    findings and notices."""
+    from .audit import audit_record_many
+
+    if not can_issue(actor):
+        raise PermissionDenied(_("只有财政绩效科可以下达整改。"))
+    title = (title or "").strip()
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = _("请填写整改事项名称。")
+    deadline = deadline or default_deadline()
+    if deadline <= timezone.now():
+        errors["deadline"] = _("整改期限必须晚于现在。")
+    if errors:
+        raise ValidationError(errors)
+    wanted = [f.pk for f in findings]
+    # read again with what the notices name (one query, whatever the caller read)
+    by_pk = Finding.objects.select_related("project", "department").in_bulk(wanted)
+    findings = [by_pk[pk] for pk in dict.fromkeys(wanted) if pk in by_pk]
+    if progress is not None:
+        progress.start(ISSUING, len(findings))
+    outcome = transitions.BulkOutcome()
+    role = transitions.acting_role(actor, [Role.FINANCE_OFFICER])
+    with transaction.atomic():
+        while True:
+            taken = dict(
+                RectificationItem.objects.filter(finding__in=[f.pk for f in findings]).values_list(
+                    "finding_id", "rectification__title"
+                )
+            )
+            ready = [f for f in findings if f.pk not in taken]
+            groups: dict[tuple, list[Finding]] = {}
+            for finding in ready:
+                groups.setdefault((finding.department_id, _source_key(finding)), []).append(finding)
+            try:
+                with transaction.atomic():  # a savepoint: a finding issued meanwhile retries without it
+                    notices_ = _issue_groups(list(groups.values()), actor=actor, title=title, deadline=deadline)
+                break
+            except IntegrityError:
+                continue
+        outcome.refused = [(f, _(ALREADY_ISSUED) % {"title": taken[f.pk]}) for f in findings if f.pk in taken]
+        if not notices_:
+            return outcome
+        rectifications = [r for r, _group in notices_]
+        evaluated = list(
+            BudgetProject.objects.filter(
+                pk__in={r.project_id for r in rectifications if r.project_id is not None},
+                stage=ProjectStage.EVALUATED,
+            )
+        )
+        first_of: dict[int | None, int] = {}
+        for r in rectifications:
+            first_of.setdefault(r.project_id, r.pk)
+        moved = transitions.apply_many(
+            evaluated,
+            "open_rectification",
+            actor=actor,
+            role=role,
+            detail=lambda project: {"rectification": first_of[project.pk]},
+        )
+        for project, reason in moved.refused:
+            # a notice issued meanwhile for another source of the project moved it already;
+            # anything else (it cannot happen: a close-out sees these findings) undoes it all
+            if project.stage != ProjectStage.RECTIFYING:
+                raise ActionNotAllowed(
+                    _("项目「%(project)s」不能进入整改：%(reason)s") % {"project": project.name, "reason": reason}
+                )
+        sequence = audit_record_many(
+            [
+                {
+                    "object_type": r._meta.label_lower,
+                    "object_id": str(r.pk),
+                    "object_repr": str(r),
+                    "action": "rectification_issue",
+                    "from_state": "",
+                    "to_state": r.status,
+                    "detail": {
+                        **r.audit_detail(),
+                        "findings": [f.pk for f in group],
+                        "deadline": deadline,
+                    },
+                }
+                for r, group in notices_
+            ],
+            actor=actor,
+            role=role,
+        )
+        _tell_issued(notices_, actor=actor, event_key=f"audit:{sequence}")
+        outcome.done = [f for _r, group in notices_ for f in group]
+    if progress is not None:
+        progress.advance(len(findings))
+    return outcome
+
+
+def _issue_groups(
+    groups: list[list[Finding]], *, actor: User, title: str, deadline: datetime
+) -> list[tuple[Rectification, list[Finding]]]:
+    """One notice per group and its items: one INSERT each (IntegrityError if a finding was
+    issued meanwhile)."""
+    if not groups:
+        return []
+    rectifications = Rectification.objects.bulk_create(
+        [
+            Rectification(
+                department_id=group[0].department_id,
+                project_id=group[0].project_id,
+                title=_notice_title(title, group[0]),
+                deadline=deadline,
+                original_deadline=deadline,
+                issued_by=actor,
+            )
+            for group in groups
+        ]
+    )
+    RectificationItem.objects.bulk_create(
+        [item for r, group in zip(rectifications, groups, strict=True) for item in _items_of(r, group)]
+    )
+    return list(zip(rectifications, groups, strict=True))
+
+
+def _items_of(
+    rectification: Rectification, findings: Sequence[Finding], requirements: Mapping[int, str] | None = None
+) -> list[RectificationItem]:
+    """A notice's items: each finding's problem, basis and requirement (or the one restated)."""
+    return [
+        RectificationItem(
+            rectification=rectification,
+            finding=f,
+            position=i,
+            problem=f.problem,
+            basis=f.basis,
+            requirement=((requirements or {}).get(f.pk) or f.requirement).strip(),
+        )
+        for i, f in enumerate(findings, start=1)
+    ]
+
+
+def _tell_issued(notices_: list[tuple[Rectification, list[Finding]]], *, actor: User, event_key: str) -> None:
+    """Each department's people told once: the notice itself if they have one, else one
+    message naming all their notices."""
+    from notifications.services import notify
+
+    from ..notices import audiences_cached, bulk_message
+
+    per_user: dict[User, list[tuple[Rectification, Message]]] = {}
+    with audiences_cached([r for r, _group in notices_]):
+        for r, group in notices_:
+            for user, message in notices.issued(r, len(group)).items():
+                if user != actor:
+                    per_user.setdefault(user, []).append((r, message))
+    if not per_user:
+        return
+    told: dict[User, Message] = {}
+    urls: dict[User, str] = {}
+    for user, items in per_user.items():
+        if len(items) == 1:
+            told[user] = items[0][1]
+            urls[user] = items[0][0].get_absolute_url()
+        else:
+            told[user] = bulk_message(ISSUING, [r for r, _m in items], kind="task")
+    notify(
+        messages=told,
+        event_key=event_key,
+        url=reverse("workflows:rectification_list"),
+        urls=urls,
+        object_type=Rectification._meta.label_lower,
+        object_id="",
+    )
 
 
 # -- the department's side ---------------------------------------------------------------------

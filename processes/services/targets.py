@@ -29,6 +29,7 @@ from .. import transitions
 from ..errors import ActionNotAllowed, Conflict
 from ..models import BudgetProject, Indicator, TargetRow, TargetSet
 from ..permissions.targets import can_fill, can_rate, can_review
+from ..results_ledger import decided_cap
 from ..states import (
     LEVEL2_PARENT,
     QUANTITATIVE,
@@ -509,6 +510,17 @@ def target_dept_review(*, target_set: TargetSet, actor: User, approve: bool, com
     )
 
 
+def target_sets_dept_approve_many(
+    *, target_sets: list[TargetSet], actor: User, comment: str = "", progress=None
+) -> transitions.BulkOutcome:
+    """The department leader passes many of the department's submitted target versions at
+    once: the declared ``dept_approve`` of :func:`target_dept_review`, in bulk."""
+    comment = (comment or "").strip()
+    return transitions.apply_many(
+        target_sets, "dept_approve", actor=actor, comment=comment, arguments={"comment": comment}, progress=progress
+    )
+
+
 @transaction.atomic
 def target_rate(
     *,
@@ -645,7 +657,12 @@ def _move_project(target_set: TargetSet, *, actor: User, rating: str) -> None:
     if rating in (TargetRating.EXCELLENT, TargetRating.GOOD):
         if project.stage == ProjectStage.TARGET_REVIEW and project.pre_assessment_settled():
             project_system_transition(
-                project=project, actor=actor, name="approve_targets", role=Role.FINANCE_OFFICER, detail=detail
+                project=project,
+                actor=actor,
+                name="approve_targets",
+                role=Role.FINANCE_OFFICER,
+                detail=detail,
+                approved_amount=decided_cap(project, project.requested_amount),
             )
     elif rating == TargetRating.POOR:
         project_system_transition(

@@ -69,7 +69,11 @@ OTHER_ACTION_LABELS = {
     "deactivate": _("停用指标"),
     "propose": _("提出新指标"),
     "indicator_import": _("导入绩效指标"),
+    "budget_import": _("导入预算编制项目"),
     "expert_import": _("导入专家库"),
+    "payments_import": _("导入支付数据"),
+    "payment_plans_import": _("导入资金支付计划"),
+    "payment_plan_save": _("填报资金支付计划"),
     # account events (processes.account_audit): 三员分立, the auditor reads who did what to whom
     "password_set_by_admin": _("管理员设置密码"),
     "password_changed": _("本人修改密码"),

@@ -16,6 +16,7 @@ ACTIONS = [
     "route_to_target_review",
     "withdraw",
     "cancel",
+    "close_out",
 ]
 
 

@@ -241,6 +241,22 @@ def build_rectification(world: World, seat: User | None):
     )
 
 
+def build_results_decision(world: World, seat: User | None):
+    from processes.models import ResultsDecision
+
+    graded = world.new_project()
+    return ResultsDecision.objects.create(
+        project=world.new_project(),
+        graded_project=graded,
+        grade="fair",
+        grade_source="self",
+        recommendation="cut",
+        cut_percent=Decimal("10"),
+        requested_amount=Decimal("1000000.00"),
+        proposed_amount=Decimal("900000.00"),
+    )
+
+
 def build_extension(world: World, seat: User | None):
     from processes.models import DeadlineExtension
 
@@ -289,6 +305,7 @@ BUILDERS: dict[str, Callable[[World, User | None], models.Model]] = {
     "processes.commissionedevaluation": build_commissioned,
     "processes.rectification": build_rectification,
     "processes.deadlineextension": build_extension,
+    "processes.resultsdecision": build_results_decision,
     "processes.committeeopinionitem": build_committee_item,
 }
 
@@ -511,6 +528,7 @@ ARGUMENTS: dict[tuple[str, str], dict[str, Any]] = {
             "complete_evaluation",
             "open_rectification",
             "close",
+            "close_out",
         )
     },
     ("processes.budgetproject", "await_targets"): {"approved_amount": Decimal("1000000.00")},
@@ -574,6 +592,8 @@ ARGUMENTS: dict[tuple[str, str], dict[str, Any]] = {
     ("processes.rectification", "reject"): _comment,
     ("processes.deadlineextension", "grant"): {"new_deadline": timezone.now() + timedelta(days=45), "comment": COMMENT},
     ("processes.deadlineextension", "refuse"): _comment,
+    ("processes.resultsdecision", "accept"): {},
+    ("processes.resultsdecision", "override"): {"amount": Decimal("950000.00"), "comment": COMMENT},
     ("processes.committeeopinionitem", "respond"): {"response": "测试落实情况。"},
     ("processes.committeeopinionitem", "accept"): _comment,
     ("processes.committeeopinionitem", "send_back"): _comment,

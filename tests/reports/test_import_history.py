@@ -10,6 +10,7 @@ from io import BytesIO, StringIO
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from accounts.models import Agency, Department
 from processes.models import (
@@ -332,3 +333,85 @@ def test_the_commands_import_then_report_and_say_when_nothing_changed(tmp_path):
 
     assert "已导入 2019 年度" in out.getvalue() and "没有任何改变" in out.getvalue()
     assert json.loads(report.getvalue())["self_evaluation"]["projects"] == 3
+
+
+# -- a project pre-assessed 不予支持 (issue 18 item 4) ---------------------------------------------
+
+
+def with_a_rejected_project(**extra_sheets):
+    """The small year plus P4, pre-assessed 不予支持: requested 600,000, approved, adjusted and
+    executed 0."""
+    data = sheets(**extra_sheets)
+    data = with_row("projects", [2019, "H02", "乙街办事处", "P4", "丁项目", "人力社保", 600000, 0, 0, 0], data)
+    return with_row("pre_assessments", ["P4", "甲咨询公司", "不予支持", 0], data)
+
+
+def test_a_rejected_project_imports_and_counts_in_the_pre_assessment_summary_when_its_amounts_are_zero():
+    result = run(with_a_rejected_project())
+
+    assert result.created and result.counts["projects"] == 4 and result.counts["pre_assessments"] == 2
+    p4 = BudgetProject.objects.get(code="P4")
+    assert (p4.approved_amount, p4.adjusted_amount, p4.executed_amount) == (Decimal(0), Decimal(0), Decimal(0))
+    assert p4.stage == ProjectStage.REJECTED  # as a project rejected in the system ends
+    figures = report_json(annual_report(2019))
+    assert figures["pre_assessment"] == {
+        "projects": 2,
+        "requested": "1600000.00",
+        "approved": "800000.00",
+        "reduction": "800000.00",
+        "reduction_rate": "50.00",
+        "conclusions": {"support": 0, "partial": 1, "reject": 1},
+    }
+    # the other figures are the small year's: P4 has no evaluation and no money spent
+    assert figures["evaluated"] == {"projects": 2, "departments": 1, "amount": "3200000.00"}
+
+
+def test_zero_adjusted_budget_is_still_refused_when_the_project_was_not_rejected():
+    data = replace_cell("projects", 3, "adjusted", 0)  # P2: no pre-assessment at all
+    assert errors_of(data) == [("projects", 3, "adjusted")]
+    data = with_a_rejected_project()
+    rows = [list(r) for r in data["pre_assessments"]]
+    rows[-1][rows[0].index("conclusion")] = "部分予以支持"  # P4 supported in part, yet adjusted 0
+    assert errors_of({**data, "pre_assessments": rows}) == [("projects", 5, "adjusted")]
+    assert nothing_written()
+
+
+def test_a_rejected_project_with_money_is_refused_naming_the_cells():
+    data = with_a_rejected_project()
+    rows = [list(r) for r in data["projects"]]
+    rows[-1][rows[0].index("executed")] = 1000  # 不予支持, yet something spent
+    assert errors_of({**data, "projects": rows}) == [("projects", 5, "executed")]
+
+
+def test_a_rejected_projects_pages_and_the_years_report_open_when_its_amounts_are_zero(client, district):
+    run(with_a_rejected_project())
+    client.force_login(district.finance)
+    p4 = BudgetProject.objects.get(code="P4")
+    for url in (
+        reverse("workflows:project_list") + "?fiscal_year=2019",
+        reverse("workflows:project_detail", args=[p4.pk]),
+        reverse("reports:year", args=[2019]),
+        reverse("reports:xlsx", args=[2019]),
+        reverse("reports:print", args=[2019]),
+        reverse("workflows:pre_assessment_summary") + "?year=2019",
+        reverse("workflows:pre_assessment_summary_xlsx") + "?year=2019",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    summary = client.get(reverse("workflows:pre_assessment_summary") + "?year=2019").content.decode()
+    assert "丁项目" in summary and "不予支持" in summary and "60.00" in summary  # 600,000 requested = 60.00 万元
+    detail = client.get(reverse("workflows:project_detail", args=[p4.pk])).content.decode()
+    assert "未予支持" in detail and "丁项目" in detail
+
+
+def test_a_rejected_project_with_an_evaluation_or_an_approved_amount_is_refused_naming_the_row():
+    data = with_a_rejected_project(
+        self_evaluations=[["project_code", "score"], ["P1", 92.5], ["P2", 85], ["P3", 59.99], ["P4", 80]],
+        key_evaluations=[["project_code", "agency", "score"], ["P1", "乙评价所", 90], ["P4", "乙评价所", 70]],
+    )
+    assert errors_of(data) == [("self_evaluations", 5, "project_code"), ("key_evaluations", 3, "project_code")]
+    data = with_a_rejected_project()
+    rows = [list(r) for r in data["pre_assessments"]]
+    rows[-1][rows[0].index("approved")] = 1000
+    assert errors_of({**data, "pre_assessments": rows}) == [("pre_assessments", 3, "approved")]
+    assert nothing_written()

@@ -38,6 +38,7 @@ def test_the_reference_workbook_reproduces_the_2020_report():
         "department_evaluation",
         "expert_suggestions",
         "evaluated",
+        "results_application",
     }
     assert report["year"] == 2020
 

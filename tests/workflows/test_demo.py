@@ -23,6 +23,7 @@ from processes.models import (
     MonitoringReport,
     MonitoringRound,
     Recheck,
+    ResultsDecision,
     SelfEvaluation,
     TargetRow,
     TargetSet,
@@ -100,6 +101,9 @@ def snapshot() -> dict:
         "notifications": Notification.objects.count(),
         "processes": Process.objects.count(),
         "tasks": list(Task.objects.values_list("pk", "status", "owner_id").order_by("pk")),
+        "results_decisions": list(
+            ResultsDecision.objects.values_list("project__code", "status", "decided_amount", "revision").order_by("pk")
+        ),
     }
 
 
@@ -221,7 +225,7 @@ def test_load_demo_prints_the_password_and_a_login_per_account(demo_loaded):
     for u in demo.USERS:
         assert u.username in out
     assert "requested 7,920.00 万元" in out and "cut 1,200.00 万元, rate 15.15 %" in out
-    assert "2021 年 1—7 月绩效运行监控: 5 reports by light — red 1, yellow 1, green 1, blue 1, none 1;" in out
+    assert "2021 年 1—7 月绩效运行监控: 5 reports by light — red 1, yellow 1, green 2, blue 0, none 1;" in out
 
 
 def test_load_demo_loads_the_library_and_reviews_targets_at_every_rating_through_the_real_services():
@@ -265,11 +269,21 @@ def test_load_demo_runs_a_monitoring_round_through_every_light_and_a_budget_adju
         "2021-LW101-002": (ReportStatus.DISPOSED, Light.RED),
         "2021-LW102-001": (ReportStatus.ISSUED, Light.NONE),  # still with its department
         "2021-LW103-001": (ReportStatus.CLEARED, Light.YELLOW),
-        "2021-LW104-002": (ReportStatus.CLEARED, Light.BLUE),
+        "2021-LW104-002": (ReportStatus.CLEARED, Light.GREEN),
     }
-    # the blue project: on pace in spending, every indicator at 120 % of its pace or more
+    # on pace in spending; its cumulative indicators at 120 % of the pace or more (blue), its
+    # rates read against the targets themselves (green: 97.8 % of ≥ 95 % is 102.95 %)
     progress = IndicatorProgress.objects.filter(report__round=round_, report__project__code="2021-LW104-002")
-    assert set(progress.values_list("light", flat=True)) == {Light.BLUE}
+    lights_by_row = dict(progress.values_list("target_row__position", "light"))
+    assert lights_by_row == {
+        1: Light.BLUE,
+        2: Light.BLUE,
+        3: Light.GREEN,
+        4: Light.GREEN,
+        5: Light.GREEN,
+        6: Light.GREEN,
+    }
+    assert progress.get(target_row__position=3).rate == Decimal("102.95")
     assert reports["2021-LW104-002"].spending_light == Light.GREEN
     assert progress.get(target_row__position=1).rate == Decimal("125.71")
     # the warned report was disposed by adjusting the budget: 2,240 万 → 1,600 万
@@ -384,6 +398,46 @@ def test_load_demo_leaves_rectifications_closed_extended_due_soon_overdue_and_on
     first = list(Rectification.objects.values_list("pk", "status", "deadline", "revision"))
     load()
     assert list(Rectification.objects.values_list("pk", "status", "deadline", "revision")) == first
+
+
+def test_load_demo_closes_the_years_evaluated_projects_that_have_nothing_left_open(demo_loaded):
+    from processes.models import AuditEvent, BudgetProject
+    from processes.services.closeout import close_blockers
+
+    year = demo_evaluation.YEAR
+    closed_out = AuditEvent.objects.filter(object_type="processes.budgetproject", action="close_out")
+    assert closed_out.exists() and {e.actor_role for e in closed_out} == {"finance_officer"}
+    # what stays evaluated or rectifying has a reason, and the year's stages add up
+    left = BudgetProject.objects.filter(fiscal_year=year, stage__in=[ProjectStage.EVALUATED, ProjectStage.RECTIFYING])
+    assert all(close_blockers(left.values_list("pk", flat=True)).values())
+    assert "year close-out:" in demo_loaded
+    before = closed_out.count()
+    load()
+    assert closed_out.count() == before  # loading again closes nothing twice
+
+
+def test_load_demo_keeps_a_results_application_ledger_with_accepted_and_overridden_proposals():
+    from processes.results_ledger import ledger
+    from workflows import demo_results
+
+    book = ledger(demo_results.YEAR)
+    rows = {r.project.code: r for r in book.rows}
+
+    assert set(rows) == demo_results.CODES
+    assert {code: (r.grade, r.status_label) for code, r in rows.items()} == {
+        "2020-LW105-001": ("excellent", "采纳建议"),
+        "2020-LW101-001": ("good", "采纳建议"),  # self 优, re-checked 良: the re-check is of record
+        "2020-LW101-002": ("good", "采纳建议"),
+        "2020-LW103-001": ("fair", "采纳建议"),
+        "2020-LW107-001": ("poor", "调整建议"),
+        "2020-LW102-001": ("good", "待决定"),  # the key evaluation's grade
+    }
+    fair = rows["2020-LW103-001"]
+    assert fair.proposed == fair.decided == Decimal("2211110.10")  # 2,456,789 less 10 %, half-up
+    assert rows["2020-LW105-001"].decision.priority
+    assert rows["2020-LW107-001"].overridden and "调整用于社区长者饭堂" in rows["2020-LW107-001"].reason
+    assert book.cut == (fair.requested - fair.decided) + Decimal("540000.00")
+    assert AuditEvent.objects.filter(action__in=["results_accept", "results_override"]).count() == 5
 
 
 def test_load_demo_works_a_committee_opinion_through_with_one_item_accepted_one_responded_one_open():

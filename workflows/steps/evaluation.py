@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from processes.models import SelfEvaluation
 from processes.services.evaluation import CAMPAIGN_FLOWS
-from processes.transitions import register_bulk_start, register_flow_step
+from processes.transitions import register_bulk_flow_step, register_bulk_start, register_flow_step
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -75,6 +75,21 @@ def start_flows(campaign: EvaluationCampaign, evaluations: list[SelfEvaluation],
 
 def register() -> None:
     """Register this lifecycle's flow steps and the campaign's bulk start with processes.transitions."""
+    from ..bulk import bulk_step
+    from ..flows import SelfEvaluationFlow as Flow
+
     for name, (node_name, tell_next) in STEPS.items():
         register_flow_step(SelfEvaluation, name, complete_task(node_name, tell_next=tell_next))
+    # the bulk actions' twins (decision 0023): the finance section's acceptance ends the
+    # flow; the leader's approval hands it to the finance section
+    register_bulk_flow_step(
+        SelfEvaluation,
+        "accept",
+        bulk_step(Flow.finance_review, data_key="self_evaluation", then=[Flow.reviewed, Flow.end]),
+    )
+    register_bulk_flow_step(
+        SelfEvaluation,
+        "dept_approve",
+        bulk_step(Flow.leader_review, data_key="self_evaluation", then=[Flow.leader_decided, Flow.finance_review]),
+    )
     register_bulk_start(CAMPAIGN_FLOWS, start_flows)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from processes.models import TargetSet
 from processes.states import TargetSetStatus
-from processes.transitions import Step, register_flow_step
+from processes.transitions import Step, register_bulk_flow_step, register_flow_step
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -62,6 +62,14 @@ def register() -> None:
 
     register_flow_step(TargetSet, "submit", finishing(TargetReviewFlow.fill))
     register_flow_step(TargetSet, "dept_approve", finishing(TargetReviewFlow.leader_review))
+    from ..bulk import bulk_step
+
+    flow = TargetReviewFlow
+    register_bulk_flow_step(
+        TargetSet,
+        "dept_approve",
+        bulk_step(flow.leader_review, data_key="target_set", then=[flow.leader_decided, flow.finance_review]),
+    )
     register_flow_step(TargetSet, "dept_return", finishing(TargetReviewFlow.leader_review, outcome_wins=True))
     rated = _rated(TargetReviewFlow.finance_review)
     for name in ("approve", "send_back", "reject"):

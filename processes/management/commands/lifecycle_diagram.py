@@ -73,6 +73,9 @@ NOTIFIED = {
     "docs/processes/rectification.md)",
     "close": "department staff and leaders: stage change (taken when the finance officer verifies the project's "
     "last open rectification)",
+    "close_out": "department staff and leaders: stage change — one notice per person for all their projects "
+    "when the finance officer closes a year's evaluated projects at once (年度关账: refused, with the reason, "
+    "while a rectification is open or a finding is not issued: docs/processes/bulk-actions.md)",
     "withdraw": "whoever could take a task the withdrawal cancels: task cancelled; other department staff "
     "and leaders: stage change with the reason",
     "cancel": "whoever could take a task the cancellation cancels: task cancelled; department staff and "

@@ -70,6 +70,9 @@ PAGES: dict[str, Page] = {
     "processes.committeeopinionitem": Page(
         "committee-opinions.md", "committee-opinion", "审议意见事项 CommitteeOpinionItem.status"
     ),
+    "processes.resultsdecision": Page(
+        "results-application.md", "results-decision", "结果应用决定 ResultsDecision.status"
+    ),
 }
 
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
@@ -39,19 +40,23 @@ from processes.models import (
     MonitoringReport,
     MonitoringRound,
     PanelMember,
+    Payment,
+    PaymentPlan,
     Recheck,
     SelfEvaluation,
     TargetRow,
 )
+from processes.services import budget_import, execution
 from processes.services.audit import audit_verify
 from processes.services.indicators import indicators_import_rows
+from processes.services.jobs import job_run
 from processes.services.monitoring import approved_rows, report_save
 from processes.services.projects import project_create
 from processes.services.targets import target_set_save
-from processes.states import Grade, Light, ProjectStage, ReportStatus
+from processes.states import Grade, JobStatus, Light, ProjectStage, ReportStatus
 from processes.units import wan_text
 from reports.figures import pre_assessment_summary
-from workflows import demo, demo_committee, demo_evaluation, demo_rectification
+from workflows import demo, demo_committee, demo_evaluation, demo_rectification, demo_results
 from workflows.services import (
     monitoring_dept_review,
     monitoring_dispose,
@@ -71,6 +76,11 @@ from workflows.services import (
 )
 
 
+def _budget_sample_codes() -> list[str]:
+    with demo.BUDGET_SAMPLE.open("rb") as handle:
+        return [row.get("项目编码", "") for row in budget_import.read_workbook(handle)]
+
+
 @dataclass
 class LoadResult:
     departments_created: list[str] = field(default_factory=list)
@@ -83,9 +93,12 @@ class LoadResult:
     executing: list[str] = field(default_factory=list)  # issued into execution by this load
     reports_created: int = 0
     reports_moved: list[str] = field(default_factory=list)
+    execution_imports: list[str] = field(default_factory=list)  # 支付数据 / 资金支付计划 imported by this load
     evaluation: dict = field(default_factory=dict)
     rectification: dict = field(default_factory=dict)
     committee: dict = field(default_factory=dict)
+    budget_import: dict = field(default_factory=dict)  # next year's 项目库 (issue 18)
+    results: dict = field(default_factory=dict)  # 结果应用台账 (workflows/demo_results.py)
 
 
 class Command(BaseCommand):
@@ -118,8 +131,11 @@ class Command(BaseCommand):
         # outside DEBUG, real projects mean a real instance, and the demo stays out of it.
         demo_codes = {p.code for p in demo.PROJECTS}
         evaluation_codes = {p.code for p in demo_evaluation.PROJECTS}
-        foreign = BudgetProject.objects.exclude(fiscal_year=demo.FISCAL_YEAR, code__in=demo_codes).exclude(
-            fiscal_year=demo_evaluation.YEAR, code__in=evaluation_codes
+        foreign = (
+            BudgetProject.objects.exclude(fiscal_year=demo.FISCAL_YEAR, code__in=demo_codes)
+            .exclude(fiscal_year=demo_evaluation.YEAR, code__in=evaluation_codes)
+            .exclude(fiscal_year=demo.BUDGET_SAMPLE_YEAR, code__in=_budget_sample_codes())
+            .exclude(fiscal_year=demo_results.YEAR, code__in=demo_results.CODES)
         )
         if not settings.DEBUG and not options["force"] and foreign.exists():
             raise CommandError(
@@ -140,9 +156,12 @@ class Command(BaseCommand):
                 self._pre_assessments(result, users, agency)
                 self._targets(result, users, after_pre_assessment=True)
                 self._execution(result, users)
+                self._execution_data(result, users)
                 self._monitoring(result, users)
                 result.evaluation = demo_evaluation.load(users, agency)
                 result.rectification = demo_rectification.load(users)
+                result.budget_import = self._budget_import(users)
+                result.results = demo_results.load(users)
                 result.committee = demo_committee.load(users)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
@@ -328,6 +347,25 @@ class Command(BaseCommand):
             project_act(project=project, actor=users[step.actor], action=step.action, comment=step.comment)
             result.executing.append(p.code)
 
+    def _execution_data(self, result: LoadResult, users: dict[str, User]) -> None:
+        """Import the treasury's payments and payment plans of the demo year through the real
+        importer, as a finance officer's upload would (a job run here, its audit row) — once:
+        a year that already has payments (or plans) is left as it is."""
+        for kind, path, model in (
+            (execution.PAYMENTS, demo.PAYMENTS_FILE, Payment),
+            (execution.PLANS, demo.PLANS_FILE, PaymentPlan),
+        ):
+            if model.objects.filter(project__fiscal_year=demo.FISCAL_YEAR).exists():
+                continue
+            with open(Path(settings.BASE_DIR) / path, "rb") as handle:
+                job = execution.import_file_start(
+                    kind=kind, actor=users["finance1"], file=File(handle, name=Path(path).name), dispatch=False
+                )
+            job = job_run(job.pk) or job
+            if job.status != JobStatus.SUCCEEDED:
+                raise CommandError(f"{path}: {job.errors}")
+            result.execution_imports.append(f"{Path(path).name}: {job.result}")
+
     def _monitoring(self, result: LoadResult, users: dict[str, User]) -> None:
         """Open the January–July round over the executing demo projects (once: an existing
         round is not opened again), then take each report in demo.MONITORING through the
@@ -375,6 +413,7 @@ class Command(BaseCommand):
                 expected_full_year=plan.expected_full_year,
                 deviation_causes=plan.deviation_causes,
                 measures=plan.measures,
+                executed_reason=plan.executed_reason,
                 adjustment_requested=plan.proposed_amount is not None,
                 proposed_amount=plan.proposed_amount,
                 indicators=[
@@ -406,6 +445,17 @@ class Command(BaseCommand):
         return report.status != before
 
     # -- output --------------------------------------------------------------------------
+
+    def _budget_import(self, users: dict[str, User]) -> dict:
+        """Next year's 项目库 from the sample file, as drafts of their departments, through the
+        import's service (once: a second load finds the year's projects and imports nothing)."""
+        if BudgetProject.objects.filter(fiscal_year=demo.BUDGET_SAMPLE_YEAR).exists():
+            return {}
+        with demo.BUDGET_SAMPLE.open("rb") as handle:
+            rows = budget_import.read_workbook(handle)
+        return budget_import.budget_import(
+            actor=users["finance1"], fiscal_year=demo.BUDGET_SAMPLE_YEAR, rows=rows, file_name=demo.BUDGET_SAMPLE.name
+        )
 
     def _report(self, result: LoadResult, password: str, reset_passwords: bool) -> None:
         out = self.stdout
@@ -452,11 +502,31 @@ class Command(BaseCommand):
         round_ = MonitoringRound.objects.filter(fiscal_year=demo.FISCAL_YEAR, start_month=start, end_month=end).first()
         if round_ is not None:
             out.write(_round_line(round_, result))
+        paid = Payment.objects.filter(project__fiscal_year=demo.FISCAL_YEAR)
+        planned = PaymentPlan.objects.filter(project__fiscal_year=demo.FISCAL_YEAR)
+        out.write(
+            f"Execution data {demo.FISCAL_YEAR}: {paid.count()} monthly payments of "
+            f"{paid.values('project').distinct().count()} projects, {planned.count()} plan months of "
+            f"{planned.values('project').distinct().count()}; this load: "
+            + ("; ".join(result.execution_imports) or "nothing imported")
+        )
         out.write(_evaluation_line())
         rect = result.rectification
         out.write(
             f"Rectification {demo_rectification.YEAR}: {rect.get('rectifications', 0)} notices "
-            f"({rect.get('closed', 0)} closed, {rect.get('overdue', 0)} overdue)"
+            f"({rect.get('closed', 0)} closed, {rect.get('overdue', 0)} overdue); "
+            f"year close-out: {rect.get('closed_out', 0)} projects closed, {rect.get('left_open', 0)} left open"
+        )
+        drafts = BudgetProject.objects.filter(fiscal_year=demo.BUDGET_SAMPLE_YEAR, stage=ProjectStage.DRAFT).count()
+        out.write(
+            f"Budget preparation {demo.BUDGET_SAMPLE_YEAR}: {drafts} drafts from {demo.BUDGET_SAMPLE.name} "
+            f"({result.budget_import.get('created', 0)} imported by this load)"
+        )
+        ledger = result.results
+        out.write(
+            f"Results application {demo_results.YEAR}: {ledger.get('rows', 0)} ledger rows "
+            f"({ledger.get('decided', 0)} decided, {ledger.get('overridden', 0)} overridden, "
+            f"cut {wan_text(ledger.get('cut', 0))} 万元)"
         )
         com = result.committee
         out.write(

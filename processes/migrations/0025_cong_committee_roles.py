@@ -39,6 +39,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("processes", "0022_cong_committee_opinions")]
+    dependencies = [("processes", "0024_cong_committee_opinions")]
 
     operations = [migrations.RunPython(grant, revoke)]

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_accounts_temporary_password_token_activity'),
-        ('processes', '0021_re_extension_fsm'),
+        ('processes', '0023_ra_results_decision'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
