@@ -57,6 +57,8 @@ BOARD_PERMISSION = "processes.view_all_projects"
 RECTIFICATION = "rectification"
 TASK = "task"
 COMMITTEE = "committee"
+#: board_counts' key of the finance bureau's own committee items (they have no department)
+BUREAU = "bureau"
 KIND_LABELS = {
     RECTIFICATION: gettext_lazy("整改"),
     TASK: gettext_lazy("流程任务"),
@@ -307,8 +309,9 @@ def _task_row(task: Task, now: datetime) -> BoardRow:
 
 def board_counts(now: datetime) -> list[dict[str, Any]]:
     """Overdue and due-soon counts by department and kind (the whole board, unfiltered),
-    departments by code; three queries."""
-    counts: dict[int | None, dict[str, int]] = {}
+    departments by code, then the finance bureau (its own committee items, ``department_id``
+    BUREAU); four queries whatever the number of items."""
+    counts: dict[int | str | None, dict[str, int]] = {}
     overdue_r, soon_r = Q(deadline__lt=now), Q(deadline__gte=now)
     for row in (
         open_rectifications(now)
@@ -325,25 +328,45 @@ def board_counts(now: datetime) -> list[dict[str, Any]]:
     ):
         cell = counts.setdefault(row["dept"], _zero())
         cell["task_overdue"], cell["task_soon"] = row["overdue"], row["soon"]
-    departments = Department.objects.in_bulk([pk for pk in counts if pk is not None])
+    for row in (
+        open_committee_items(now)
+        .values("department_id")
+        .annotate(overdue=Count("pk", filter=overdue_r), soon=Count("pk", filter=soon_r))
+    ):
+        # the finance bureau's own items (no department) are counted under the bureau
+        cell = counts.setdefault(row["department_id"] or BUREAU, _zero())
+        cell["committee_overdue"], cell["committee_soon"] = row["overdue"], row["soon"]
+    departments = Department.objects.in_bulk([pk for pk in counts if isinstance(pk, int)])
     table = []
     for pk, cell in counts.items():
-        dept = departments.get(pk) if pk is not None else None
+        dept = departments.get(pk) if isinstance(pk, int) else None
+        if pk == BUREAU:
+            name = _("财政局")
+        else:
+            name = dept.name if dept else _("（无部门）")
         table.append(
             {
                 "department_id": pk,
-                "name": dept.name if dept else _("（无部门）"),
+                "name": name,
                 "code": dept.code if dept else "",
                 **cell,
                 "total": sum(cell.values()),
             }
         )
-    table.sort(key=lambda d: (d["code"] == "", d["code"]))
+    # departments by code, then the finance bureau, then anything without a department
+    table.sort(key=lambda d: (d["code"] == "", d["department_id"] != BUREAU, d["code"]))
     return table
 
 
 def _zero() -> dict[str, int]:
-    return {"rect_overdue": 0, "rect_soon": 0, "task_overdue": 0, "task_soon": 0}
+    return {
+        "rect_overdue": 0,
+        "rect_soon": 0,
+        "task_overdue": 0,
+        "task_soon": 0,
+        "committee_overdue": 0,
+        "committee_soon": 0,
+    }
 
 
 def _months(now: datetime) -> list[datetime]:
@@ -480,8 +503,9 @@ def deadline_board(request):
 @login_required
 @require_GET
 def deadline_board_xlsx(request):
-    """The filtered rows (all of them) and the completion record as an XLSX workbook with
-    Chinese headers; times in Asia/Shanghai."""
+    """The filtered rows (all of them), the counts by department (the whole board, as on the
+    screen) and the completion record as an XLSX workbook with Chinese headers; times in
+    Asia/Shanghai."""
     _check(request)
     now = timezone.now()
     _form, filters = _board_filters(request)
@@ -489,7 +513,9 @@ def deadline_board_xlsx(request):
     stamp = timezone.localtime(now, SHANGHAI).strftime("%Y%m%d")
     filename = f"deadline-board-{stamp}.xlsx"
     return xlsx_response(
-        exports.deadline_board_xlsx(rows, completion_record(now), now, site_url=settings.SITE_URL),
+        exports.deadline_board_xlsx(
+            rows, completion_record(now), now, site_url=settings.SITE_URL, counts=board_counts(now)
+        ),
         filename,
         fallback=filename,
     )
