@@ -8,13 +8,15 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 
 from .authentication import expiry_reason, touch
-from .middleware import must_change_password_message
+from .middleware import congress_reader_message, must_change_password_message
+from .roles import Role
 
 
 class ObtainApiToken(ObtainAuthToken):
     """POST username + password → ``{"token": ...}``: the user's token, a new one if they
     had none or theirs had expired (which is then deleted). 403 while the password is a
-    temporary one: it must be changed on the site first."""
+    temporary one: it must be changed on the site first; 403 for the congress reader, who
+    has no API (accounts.middleware.CongressReaderScopeMiddleware)."""
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -22,6 +24,8 @@ class ObtainApiToken(ObtainAuthToken):
         user = serializer.validated_data["user"]
         if user.must_change_password:
             raise exceptions.PermissionDenied(must_change_password_message())
+        if user.role_names == {Role.CONGRESS_READER}:  # it has no API (decision 0026)
+            raise exceptions.PermissionDenied(congress_reader_message())
         now = timezone.now()
         with transaction.atomic():
             token = Token.objects.select_related("activity").select_for_update(of=("self",)).filter(user=user).first()

@@ -109,3 +109,48 @@ def must_change_password_message() -> str:
     from django.utils.translation import gettext as _
 
     return _("您的密码是管理员设置的临时密码，请先在网页上修改密码，之后才能继续使用。")
+
+
+class CongressReaderScopeMiddleware:
+    """人大预算工委 (the congress reader role, decision 0026) reads the annual reports of any
+    year, the committee opinions' 落实情况 table and the public pages — nothing else. An
+    account whose only role it is gets those paths (accounts.roles.CONGRESS_READER_PATHS),
+    its own notifications and its account pages; the site's root takes it to the reports;
+    any other page is 403 and any API call a 403 with the reason (and the token endpoint,
+    accounts.api, never issues it a token, so it cannot reach the API past this wall). The views check their own
+    rights besides (a reader holds no other permission); this is the one place that says
+    what the role may open. Reads the user's roles (``role_names``, one query cached on the
+    user, which the menu and most checks read anyway)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .roles import CONGRESS_READER_PATHS, Role
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.role_names == {Role.CONGRESS_READER}:
+            path = request.path_info
+            if path == "/":
+                from django.shortcuts import redirect
+
+                return redirect("reports:overview")
+            static = "/" + settings.STATIC_URL.lstrip("/")
+            if not (path.startswith(CONGRESS_READER_PATHS) or path.startswith(static)):
+                return self.refuse(request)
+        return self.get_response(request)
+
+    def refuse(self, request):
+        from django.core.exceptions import PermissionDenied
+        from django.http import JsonResponse
+
+        message = congress_reader_message()
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=403)
+        raise PermissionDenied(message)
+
+
+def congress_reader_message() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("人大预算工委只能查看绩效报告、审议意见落实情况和公开信息。")

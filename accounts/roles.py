@@ -19,6 +19,7 @@ class Role(models.TextChoices):
     AGENCY_STAFF = "agency_staff", _("第三方机构")
     AUDITOR = "auditor", _("审计管理员")
     SYSADMIN = "sysadmin", _("系统管理员")
+    CONGRESS_READER = "congress_reader", _("人大预算工委")
 
 
 #: Roles scoped to one department: they see their own department's objects only.
@@ -27,9 +28,13 @@ DEPARTMENT_ROLES = frozenset({Role.DEPT_STAFF, Role.DEPT_LEADER})
 BUREAU_WIDE_READERS = frozenset({Role.FINANCE_OFFICER, Role.SUPERVISOR, Role.AUDITOR})
 #: Roles whose work the REST API serves (the API docs link is shown to them): every role but
 #: the experts' and deputies', who only give opinions on their screens.
-API_ROLES = frozenset(Role) - {Role.EXPERT, Role.DEPUTY}
-#: 三员分立: no account may hold two of these.
-SEPARATED_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR, Role.FINANCE_OFFICER})
+API_ROLES = frozenset(Role) - {Role.EXPERT, Role.DEPUTY, Role.CONGRESS_READER}
+#: 三员分立: no account may hold two of these. The congress reader (人大预算工委, issue 19)
+#: oversees the bureau and may not also be its finance section, auditor or administrator.
+SEPARATED_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR, Role.FINANCE_OFFICER, Role.CONGRESS_READER})
+#: Roles that only read: the congress reader reads the annual reports (any year, disclosed or
+#: not), the 审议意见落实情况 table and the public pages — nothing else (decision 0026).
+CONGRESS_READER_PATHS = ("/reports/", "/public/", "/accounts/", "/notifications/", "/favicon.ico")
 
 #: The libraries (专家库, 人大代表, 第三方机构) in the admin: kept by the finance section and
 #: the sysadmin alike.
@@ -58,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.fill_monitoring",
         "processes.fill_self_evaluation",
         "processes.fill_rectification",
+        "processes.respond_committee_opinion",
         "processes.plan_payments",  # 资金支付计划 of the department's executing projects
     ],
     Role.DEPT_LEADER: [
@@ -67,6 +73,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.review_monitoring_dept",
         "processes.review_self_evaluation_dept",
         "processes.fill_rectification",
+        "processes.respond_committee_opinion",
     ],
     Role.FINANCE_OFFICER: [
         "processes.intake_project",
@@ -84,15 +91,27 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "processes.accept_self_evaluation",
         "processes.approve_disclosure",
         "processes.issue_rectification",
+        "processes.record_committee_opinion",
+        "processes.read_committee_opinions",
         "processes.import_history",
         "processes.import_payments",  # 支付数据 and 资金支付计划 from the budget system
         "processes.plan_payments",
         *LIBRARY_PERMISSIONS,
     ],
-    Role.SUPERVISOR: ["processes.view_all_projects", "processes.decide_extension"],
-    Role.AUDITOR: ["processes.view_all_projects", "processes.view_auditevent", "processes.verify_audit"],
+    Role.SUPERVISOR: [
+        "processes.view_all_projects",
+        "processes.decide_extension",
+        "processes.read_committee_opinions",
+    ],
+    Role.AUDITOR: [
+        "processes.view_all_projects",
+        "processes.view_auditevent",
+        "processes.verify_audit",
+        "processes.read_committee_opinions",
+    ],
     Role.EXPERT: [],
     Role.DEPUTY: [],
+    Role.CONGRESS_READER: ["processes.read_committee_opinions"],
     Role.AGENCY_STAFF: ["processes.organise_review", "processes.conduct_evaluation"],
     Role.SYSADMIN: [
         "accounts.add_user",

@@ -29,6 +29,7 @@ from .models import (
     AuditEvent,
     BudgetProject,
     CommissionedEvaluation,
+    CommitteeOpinionItem,
     DeadlineExtension,
     EvaluationCampaign,
     EvaluationPanelMember,
@@ -51,6 +52,7 @@ from .states import (
     IndicatorScope,
     IndicatorStatus,
     Light,
+    OpinionItemStatus,
     RecheckStatus,
     RectificationStatus,
     ReportStatus,
@@ -725,6 +727,7 @@ STEP_KINDS = {
     "panel_review": gettext_lazy("专家评审"),
     "rectification": gettext_lazy("整改"),
     "extension": gettext_lazy("整改延期"),
+    "committee_item": gettext_lazy("人大审议意见"),
     "pre_assessment_start": gettext_lazy("事前绩效评估"),
     "execution_start": gettext_lazy("预算执行"),
 }
@@ -817,6 +820,7 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int | None = 50) -> l
                 )
             )
     work.extend(_rectification_work(user, parties, limit))
+    work.extend(_committee_work(user, limit))
     work.extend(_project_step_work(user, limit))
     work.sort(key=lambda w: (w.due_at is None, w.due_at))
     return work[:limit]
@@ -876,6 +880,48 @@ def _project_step_work(user: User, limit: int | None) -> list[EvaluationWork]:
             for p in budgeted.order_by("pk")[:limit]
         ]
     return work
+
+
+#: A committee opinion item's next step (issue 19): the assignee's, then the finance section's.
+COMMITTEE_STEPS = {
+    OpinionItemStatus.ASSIGNED: gettext_lazy("报送落实情况"),
+    OpinionItemStatus.RESPONDED: gettext_lazy("验收落实情况"),
+}
+
+
+def _committee_work(user: User, limit: int | None) -> list[EvaluationWork]:
+    """The people's congress committee's review opinion items waiting for the user (issue 19),
+    as processes.permissions.committee says who acts: an assigned item for its department's
+    staff and leaders (the finance section for the bureau's own items), a responded one for the
+    finance section to accept or return. One query whatever the number of items; none for a
+    user who may do neither."""
+    parts: list[Q] = []
+    if holds(user, "processes.respond_committee_opinion") and user.department_id is not None:
+        parts.append(Q(status=OpinionItemStatus.ASSIGNED, department_id=user.department_id))
+    if holds(user, "processes.record_committee_opinion"):
+        parts.append(Q(status=OpinionItemStatus.ASSIGNED, department__isnull=True))
+        parts.append(Q(status=OpinionItemStatus.RESPONDED))
+    if not parts:
+        return []
+    scope = parts[0]
+    for part in parts[1:]:
+        scope |= part
+    items = CommitteeOpinionItem.objects.filter(scope).select_related("opinion", "department")
+    return [
+        EvaluationWork(
+            str(gettext_lazy("人大审议意见")),
+            item.title,
+            item.assignee_name,
+            str(COMMITTEE_STEPS[OpinionItemStatus(item.status)]),
+            item.deadline,
+            item.get_absolute_url(),
+            kind="committee_item",
+            object_id=item.pk,
+            department_id=item.department_id,
+            created=item.created_at,
+        )
+        for item in items.order_by("deadline", "pk")[:limit]
+    ]
 
 
 #: A rectification's next step and whose it is (DESIGN §3.6).

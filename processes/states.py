@@ -400,3 +400,15 @@ def state_label(object_type: str, value: str) -> str:
         return str(choices(value).label)
     except ValueError:
         return value or ""
+
+
+class OpinionItemStatus(models.TextChoices):
+    """审议意见的一项 (issue 19): assigned → responded → accepted, or returned (with the
+    reason) back to assigned. Overdue is a fact of the clock, not a state."""
+
+    ASSIGNED = "assigned", _("落实中")
+    RESPONDED = "responded", _("已报送待验收")
+    ACCEPTED = "accepted", _("已落实")
+
+
+OPINION_ITEM_OPEN = [OpinionItemStatus.ASSIGNED, OpinionItemStatus.RESPONDED]

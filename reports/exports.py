@@ -938,10 +938,19 @@ def _local(value: datetime | None) -> datetime | None:
     return timezone.localtime(value, SHANGHAI).replace(tzinfo=None)
 
 
-def deadline_board_xlsx(rows: Iterable[Any], record: dict[str, Any], now: datetime, *, site_url: str) -> bytes:
+def deadline_board_xlsx(
+    rows: Iterable[Any],
+    record: dict[str, Any],
+    now: datetime,
+    *,
+    site_url: str,
+    counts: Iterable[dict[str, Any]] = (),
+) -> bytes:
     """督办清单 (every row of the board — kind_label, title, department, project, due_at,
-    original_due_at, overdue, days, status, url — its link absolute under ``site_url``) and
-    按期完成情况 (``completion_record``: department × month); times in Asia/Shanghai."""
+    original_due_at, overdue, days, status, url — its link absolute under ``site_url``),
+    分部门统计 (``board_counts``: overdue and due-soon rectifications, flow tasks and the
+    committee's review opinion items by department, the finance bureau's own items under the
+    bureau) and 按期完成情况 (``completion_record``: department × month); times in Asia/Shanghai."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -982,6 +991,40 @@ def deadline_board_xlsx(rows: Iterable[Any], record: dict[str, Any], now: dateti
         )
     for column, width in zip("ABCDEFGHIJ", (10, 40, 20, 30, 18, 18, 10, 8, 14, 40), strict=True):
         sheet.column_dimensions[column].width = width
+
+    by_dept = book.create_sheet(_("分部门统计"))
+    _header(
+        by_dept,
+        [
+            _("预算部门编码"),
+            _("预算部门"),
+            _("整改已逾期"),
+            _("整改即将到期"),
+            _("流程任务已逾期"),
+            _("流程任务即将到期"),
+            _("人大审议意见已逾期"),
+            _("人大审议意见即将到期"),
+            _("合计"),
+        ],
+    )
+    for d in counts:
+        _append(
+            by_dept,
+            [
+                d["code"],
+                d["name"],
+                d["rect_overdue"],
+                d["rect_soon"],
+                d["task_overdue"],
+                d["task_soon"],
+                d["committee_overdue"],
+                d["committee_soon"],
+                d["total"],
+            ],
+            [None, None, *[COUNT] * 7],
+        )
+    for column, width in zip("ABCDEFGHI", (12, 24, 10, 12, 14, 16, 18, 20, 8), strict=True):
+        by_dept.column_dimensions[column].width = width
 
     done = book.create_sheet(_("按期完成情况"))
     _header(done, [_("预算部门编码"), _("预算部门"), _("月份"), _("按期销号"), _("逾期销号"), _("按期率")])

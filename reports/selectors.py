@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
+from accounts.roles import Role
 from processes.models import BudgetProject, CommissionedEvaluation, EvaluationCampaign, HistoryImport, imported_years
 
 from .models import ReportDisclosure
@@ -29,8 +30,9 @@ class ReportYear:
 
 
 def reads_reports(user: User | AnonymousUser) -> bool:
-    """The annual report is for the bureau-wide readers: finance section, supervisors, auditors."""
-    return user.is_authenticated and user.reads_all_projects
+    """The annual report is for the bureau-wide readers (finance section, supervisors,
+    auditors) and the people's congress (人大预算工委, any year, disclosed or not)."""
+    return user.is_authenticated and (user.reads_all_projects or Role.CONGRESS_READER in user.role_names)
 
 
 def valid_year(year: int) -> bool:

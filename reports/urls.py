@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import ledger, views
+from . import committee, ledger, views
 
 app_name = "reports"
 
@@ -13,6 +13,10 @@ urlpatterns = [
     path("reports/<year:year>/xlsx/", views.report_xlsx, name="xlsx"),
     path("reports/<year:year>/print/", views.report_print, name="print"),
     path("reports/<year:year>/disclose/", views.report_disclose_view, name="disclose"),
+    # 审议意见落实情况 (issue 19): also the congress reader's
+    path("reports/<year:year>/committee-opinions/", committee.committee_opinions, name="committee_opinions"),
+    path("reports/<year:year>/committee-opinions/xlsx/", committee.committee_opinions_xlsx, name="committee_xlsx"),
+    path("reports/<year:year>/committee-opinions/print/", committee.committee_opinions_print, name="committee_print"),
     # 结果应用台账 (reports/ledger.py)
     path("results/ledger/<year:year>/", ledger.results_ledger, name="results_ledger"),
     path("results/ledger/<year:year>/xlsx/", ledger.results_ledger_xlsx_view, name="results_ledger_xlsx"),

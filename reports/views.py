@@ -45,7 +45,7 @@ PUBLIC_TARGETS_PAGE_SIZE = 20
 
 def _check(request: HttpRequest) -> None:
     if not reads_reports(request.user):
-        raise PermissionDenied(_("只有财政绩效科、督办和审计人员可以查看年度绩效报告。"))
+        raise PermissionDenied(_("只有财政绩效科、督办、审计人员和人大预算工委可以查看年度绩效报告。"))
 
 
 def _year(year: int) -> int:

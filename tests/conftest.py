@@ -63,6 +63,7 @@ class District:
         "expert",
         "deputy",
         "agency_staff",
+        "congress",
     )
 
     def __init__(self):
@@ -81,6 +82,7 @@ class District:
         self.expert = make_user("expert", username="expert")
         self.deputy = make_user("deputy", username="deputy")
         self.agency_staff = make_user("agency_staff", username="agency")
+        self.congress = make_user("congress_reader", username="congress")
         self._seq = 0
 
     def project(self, stage=ProjectStage.DRAFT, dept="a", amount=Decimal("1200000.00"), **kw):

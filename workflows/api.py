@@ -94,7 +94,8 @@ class InboxObjectSerializer(serializers.Serializer):
         help_text=_(
             "project（流程任务，预算项目）、recheck（复核）、commissioned_evaluation（委托评价）、"
             "panel_review（专家评审席位）、rectification（整改）、extension（整改延期申请）、"
-            "pre_assessment_start（待发起的事前绩效评估）、execution_start（待下达预算的项目）"
+            "pre_assessment_start（待发起的事前绩效评估）、execution_start（待下达预算的项目）、"
+            "committee_item（人大审议意见事项）"
         )
     )
     id = serializers.IntegerField(allow_null=True)
@@ -257,7 +258,7 @@ TASK_ORDERING = {"due_at": "due", "-due_at": "-due", "created": "created"}
         summary=_("我的待办"),
         description=_(
             "当前用户的全部待办：流程任务（kind=task，指派给本人或本人有权办理的队列任务）与评价、整改等状态机事项"
-            "（kind=step，轮到本人或本单位办理的复核、委托评价、整改、延期申请、项目下一步），同一组字段，"
+            "（kind=step，轮到本人或本单位办理的复核、委托评价、整改、延期申请、人大审议意见、项目下一步），同一组字段，"
             "可见范围与各自页面相同。默认按办理期限排序，无期限的排在最后。"
         ),
         parameters=[

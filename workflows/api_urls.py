@@ -7,6 +7,7 @@ from . import commissioned_api_urls, evaluation_api_urls, rectification_api_urls
 from .api import ProjectViewSet, TaskViewSet
 from .budget_import_api import BudgetImportViewSet
 from .bulk_actions import BulkActionAPIView
+from .committee_api import CommitteeItemViewSet, CommitteeOpinionViewSet
 from .execution_api import PaymentPlanViewSet, PaymentViewSet
 from .monitoring_api import MonitoringReportViewSet, MonitoringRoundViewSet
 from .policy_api import PolicyViewSet
@@ -21,6 +22,8 @@ router.register("pre-assessments", PreAssessmentViewSet, basename="pre-assessmen
 router.register("policies", PolicyViewSet, basename="policy")
 router.register("monitoring/rounds", MonitoringRoundViewSet, basename="monitoring-round")
 router.register("monitoring/reports", MonitoringReportViewSet, basename="monitoring-report")
+router.register("committee-opinions", CommitteeOpinionViewSet, basename="committee-opinion")
+router.register("committee-items", CommitteeItemViewSet, basename="committee-item")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("payment-plans", PaymentPlanViewSet, basename="payment-plan")
 

@@ -1,8 +1,10 @@
 """督办看板 — the supervisors' deadline board (DESIGN §3.6, issue 7 item 7).
 
 Lists the open items whose due time has passed (overdue) or comes within
-``JIXIAO["REMINDERS"]["SOON_DAYS"]`` days (due soon), of two kinds: open rectifications (due
-= their deadline in force) and open human flow tasks (due = their TaskDue). Above the list,
+``JIXIAO["REMINDERS"]["SOON_DAYS"]`` days (due soon), of three kinds: open rectifications (due
+= their deadline in force), open human flow tasks (due = their TaskDue) and the people's
+congress committee's review opinion items not yet accepted (issue 19; due = their deadline;
+the department column names the assignee, the finance bureau's own listed under none). Above the list,
 the counts by department and kind; below it, each department's completion record of the
 last twelve months (rectifications verified on time and late). The same rows and record
 go out as XLSX.
@@ -41,8 +43,8 @@ from accounts.models import Department
 from processes import charts
 from processes.clock import deadline_clock
 from processes.files import xlsx_response
-from processes.models import Rectification
-from processes.states import RECTIFICATION_OPEN, RectificationStatus
+from processes.models import CommitteeOpinionItem, Rectification
+from processes.states import OPINION_ITEM_OPEN, RECTIFICATION_OPEN, OpinionItemStatus, RectificationStatus
 from reports import exports
 
 from .nodes import task_title_of
@@ -54,7 +56,14 @@ BOARD_PERMISSION = "processes.view_all_projects"
 
 RECTIFICATION = "rectification"
 TASK = "task"
-KIND_LABELS = {RECTIFICATION: gettext_lazy("整改"), TASK: gettext_lazy("流程任务")}
+COMMITTEE = "committee"
+#: board_counts' key of the finance bureau's own committee items (they have no department)
+BUREAU = "bureau"
+KIND_LABELS = {
+    RECTIFICATION: gettext_lazy("整改"),
+    TASK: gettext_lazy("流程任务"),
+    COMMITTEE: gettext_lazy("人大审议意见"),
+}
 OVERDUE = "overdue"
 SOON = "soon"
 
@@ -139,6 +148,29 @@ def open_tasks(now: datetime) -> QuerySet[Task]:
     )
 
 
+def open_committee_items(now: datetime) -> QuerySet[CommitteeOpinionItem]:
+    """The committee's review opinion items not yet accepted (issue 19), due within the horizon."""
+    return CommitteeOpinionItem.objects.filter(status__in=OPINION_ITEM_OPEN, deadline__lte=_horizon(now))
+
+
+def _committee_keys(filters: dict[str, Any], now: datetime) -> QuerySet | None:
+    kind, department, state = filters.get("kind"), filters.get("department"), filters.get("state")
+    if kind not in ("", None, COMMITTEE):
+        return None
+    items = open_committee_items(now)
+    if department is not None:
+        items = items.filter(department=department)
+    if state == OVERDUE:
+        items = items.filter(deadline__lt=now)
+    elif state == SOON:
+        items = items.filter(deadline__gte=now)
+    return (
+        items.order_by()
+        .annotate(kind=Value(COMMITTEE, output_field=CharField()), due=F("deadline"))
+        .values_list("kind", "pk", "due")
+    )
+
+
 def _filtered(filters: dict[str, Any], now: datetime) -> tuple[QuerySet | None, QuerySet | None]:
     """The (kind, pk, due) keys of each kind under the filters; None for a kind filtered out."""
     kind, department, state = filters.get("kind"), filters.get("department"), filters.get("state")
@@ -175,12 +207,16 @@ def _filtered(filters: dict[str, Any], now: datetime) -> tuple[QuerySet | None, 
 
 
 def board_keys(filters: dict[str, Any], now: datetime):
-    """One query (union of both kinds) of (kind, pk, due), soonest due first."""
+    """One query (union of the kinds) of (kind, pk, due), soonest due first."""
     rects, tasks = _filtered(filters, now)
-    if rects is not None and tasks is not None:
-        return rects.union(tasks, all=True).order_by("due", "kind", "pk")
+    committee = _committee_keys(filters, now)
+    parts = [q for q in (rects, tasks, committee) if q is not None]
+    if len(parts) > 1:
+        return parts[0].union(*parts[1:], all=True).order_by("due", "kind", "pk")
     if rects is not None:
         return rects.order_by("due", "pk")
+    if committee is not None:
+        return committee.order_by("due", "pk")
     assert tasks is not None
     return tasks.order_by("due_time", "pk")
 
@@ -190,6 +226,15 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
     keys = list(keys)
     rect_ids = [pk for kind, pk, _due in keys if kind == RECTIFICATION]
     task_ids = [pk for kind, pk, _due in keys if kind == TASK]
+    committee_ids = [pk for kind, pk, _due in keys if kind == COMMITTEE]
+    committee = (
+        {
+            i.pk: i
+            for i in CommitteeOpinionItem.objects.filter(pk__in=committee_ids).select_related("opinion", "department")
+        }
+        if committee_ids
+        else {}
+    )
     rects = (
         {r.pk: r for r in Rectification.objects.filter(pk__in=rect_ids).select_related("department", "project")}
         if rect_ids
@@ -211,7 +256,24 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
             rows.append(_rectification_row(rects[pk], now))
         elif kind == TASK and pk in tasks:
             rows.append(_task_row(tasks[pk], now))
+        elif kind == COMMITTEE and pk in committee:
+            rows.append(_committee_row(committee[pk], now))
     return rows
+
+
+def _committee_row(item: CommitteeOpinionItem, now: datetime) -> BoardRow:
+    return BoardRow(
+        kind=COMMITTEE,
+        pk=item.pk,
+        title=item.title,
+        department=item.assignee_name,
+        project="",
+        due_at=item.deadline,
+        original_due_at=None,
+        status=str(OpinionItemStatus(item.status).label),
+        url=item.get_absolute_url(),
+        now=now,
+    )
 
 
 def _rectification_row(r: Rectification, now: datetime) -> BoardRow:
@@ -247,8 +309,9 @@ def _task_row(task: Task, now: datetime) -> BoardRow:
 
 def board_counts(now: datetime) -> list[dict[str, Any]]:
     """Overdue and due-soon counts by department and kind (the whole board, unfiltered),
-    departments by code; three queries."""
-    counts: dict[int | None, dict[str, int]] = {}
+    departments by code, then the finance bureau (its own committee items, ``department_id``
+    BUREAU); four queries whatever the number of items."""
+    counts: dict[int | str | None, dict[str, int]] = {}
     overdue_r, soon_r = Q(deadline__lt=now), Q(deadline__gte=now)
     for row in (
         open_rectifications(now)
@@ -265,25 +328,45 @@ def board_counts(now: datetime) -> list[dict[str, Any]]:
     ):
         cell = counts.setdefault(row["dept"], _zero())
         cell["task_overdue"], cell["task_soon"] = row["overdue"], row["soon"]
-    departments = Department.objects.in_bulk([pk for pk in counts if pk is not None])
+    for row in (
+        open_committee_items(now)
+        .values("department_id")
+        .annotate(overdue=Count("pk", filter=overdue_r), soon=Count("pk", filter=soon_r))
+    ):
+        # the finance bureau's own items (no department) are counted under the bureau
+        cell = counts.setdefault(row["department_id"] or BUREAU, _zero())
+        cell["committee_overdue"], cell["committee_soon"] = row["overdue"], row["soon"]
+    departments = Department.objects.in_bulk([pk for pk in counts if isinstance(pk, int)])
     table = []
     for pk, cell in counts.items():
-        dept = departments.get(pk) if pk is not None else None
+        dept = departments.get(pk) if isinstance(pk, int) else None
+        if pk == BUREAU:
+            name = _("财政局")
+        else:
+            name = dept.name if dept else _("（无部门）")
         table.append(
             {
                 "department_id": pk,
-                "name": dept.name if dept else _("（无部门）"),
+                "name": name,
                 "code": dept.code if dept else "",
                 **cell,
                 "total": sum(cell.values()),
             }
         )
-    table.sort(key=lambda d: (d["code"] == "", d["code"]))
+    # departments by code, then the finance bureau, then anything without a department
+    table.sort(key=lambda d: (d["code"] == "", d["department_id"] != BUREAU, d["code"]))
     return table
 
 
 def _zero() -> dict[str, int]:
-    return {"rect_overdue": 0, "rect_soon": 0, "task_overdue": 0, "task_soon": 0}
+    return {
+        "rect_overdue": 0,
+        "rect_soon": 0,
+        "task_overdue": 0,
+        "task_soon": 0,
+        "committee_overdue": 0,
+        "committee_soon": 0,
+    }
 
 
 def _months(now: datetime) -> list[datetime]:
@@ -420,8 +503,9 @@ def deadline_board(request):
 @login_required
 @require_GET
 def deadline_board_xlsx(request):
-    """The filtered rows (all of them) and the completion record as an XLSX workbook with
-    Chinese headers; times in Asia/Shanghai."""
+    """The filtered rows (all of them), the counts by department (the whole board, as on the
+    screen) and the completion record as an XLSX workbook with Chinese headers; times in
+    Asia/Shanghai."""
     _check(request)
     now = timezone.now()
     _form, filters = _board_filters(request)
@@ -429,7 +513,9 @@ def deadline_board_xlsx(request):
     stamp = timezone.localtime(now, SHANGHAI).strftime("%Y%m%d")
     filename = f"deadline-board-{stamp}.xlsx"
     return xlsx_response(
-        exports.deadline_board_xlsx(rows, completion_record(now), now, site_url=settings.SITE_URL),
+        exports.deadline_board_xlsx(
+            rows, completion_record(now), now, site_url=settings.SITE_URL, counts=board_counts(now)
+        ),
         filename,
         fallback=filename,
     )

@@ -138,6 +138,8 @@ USERS: list[DemoUser] = [
     DemoUser("expert16", Role.EXPERT, "专家十六", specialties=(S.POVERTY, S.OTHER), employer="某乡村振兴研究院"),
     DemoUser("deputy1", Role.DEPUTY, "人大代表一", delegation="多宝街道代表组"),
     DemoUser("deputy2", Role.DEPUTY, "人大代表二", delegation="东漖街道代表组"),
+    # 人大预算工委 (issue 19): reads the reports of every year and the 审议意见落实情况 table
+    DemoUser("congress1", Role.CONGRESS_READER, "人大预算工委"),
     DemoUser("agency1", Role.AGENCY_STAFF, "第三方机构项目经理", agency=True),
     DemoUser("agency2", Role.AGENCY_STAFF, "第三方机构评审助理", agency=True),
 ]

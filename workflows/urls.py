@@ -10,6 +10,7 @@ from . import (
     bulk_actions,
     bulk_kinds,
     commissioned_urls,
+    committee_urls,
     evaluation_urls,
     execution_urls,
     policy_views,
@@ -76,6 +77,8 @@ urlpatterns = [
     *board_urls.urlpatterns,
     # 整改 (workflows/rectification_urls.py)
     *rectification_urls.urlpatterns,
+    # 人大审议意见 (workflows/committee_urls.py; the year's table is reports:committee_opinions)
+    *committee_urls.urlpatterns,
     # 支付数据 and 资金支付计划 from the budget system (workflows/execution_urls.py)
     *execution_urls.urlpatterns,
 ]

@@ -115,8 +115,9 @@ def _refuse_busy() -> str:
 def inbox(request):
     """待办: everything waiting for the user in one list (workflows.selectors.inbox_for): the
     flow tasks assigned to them or queued for them, and the state-machine steps that are
-    theirs (re-checks, commissioned evaluations, rectifications, project steps); by due date
-    unless ``?sort=`` says otherwise, ``?kind=task|step`` keeps one kind."""
+    theirs (re-checks, commissioned evaluations, rectifications, committee opinion items,
+    project steps); by due date unless ``?sort=`` says otherwise, ``?kind=task|step`` keeps
+    one kind."""
     sort = request.GET.get("sort", "")
     sort = sort if sort in INBOX_SORTS else DEFAULT_SORT
     kind = request.GET.get("kind", "")

@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "processes.middleware.DomainErrorMiddleware",
     # after authentication: who changes accounts; a temporary password must be changed first
     "accounts.middleware.PasswordChangeRequiredMiddleware",
+    # the congress reader (人大预算工委) reads the reports and nothing else (decision 0026)
+    "accounts.middleware.CongressReaderScopeMiddleware",
     # axes last, as its documentation asks
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,6 +1,7 @@
 """The domain's models, one module per area; imported from here (``processes.models``)."""
 
 from .audit import AuditChainHead, AuditEvent, AuditEventQuerySet, AuditVerification
+from .committee import CommitteeEvidence, CommitteeOpinion, CommitteeOpinionItem
 from .evaluation import (
     CommissionedEvaluation,
     EvaluationCampaign,
@@ -41,6 +42,9 @@ __all__ = [
     "BudgetProject",
     "Policy",
     "CommissionedEvaluation",
+    "CommitteeEvidence",
+    "CommitteeOpinion",
+    "CommitteeOpinionItem",
     "DeadlineExtension",
     "Evidence",
     "EvaluationCampaign",

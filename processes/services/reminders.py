@@ -8,7 +8,8 @@ the item). A person with more than one reminder in a run gets one summary, so a 
 that was down catches up without a flood. Overdue slots of an item that escalates also go
 to the supervisors.
 
-Items: open rectifications (to the department's staff and leaders); re-checks and
+Items: open rectifications (to the department's staff and leaders); the committee's review
+opinion items not yet accepted (to their assignee); re-checks and
 commissioned evaluations (to whoever moves next); and, registered by workflows, open flow
 tasks. The engine takes any provider of ``DueItem``s.
 """
@@ -33,12 +34,13 @@ from accounts.roles import Role
 from notifications.services import Message, notify
 
 from .. import messages as msg
-from ..models import CommissionedEvaluation, Recheck, Rectification, ReminderSent
+from ..models import CommissionedEvaluation, CommitteeOpinionItem, Recheck, Rectification, ReminderSent
 from ..notices import supervisors
+from ..notices.committee import assignee_people
 from ..notices.rectification import rectification_people
 from ..reminders import Schedule, Slot, due_now
 from ..selectors import EVALUATION_STEPS, RECHECK_STEPS
-from ..states import RECTIFICATION_OPEN
+from ..states import OPINION_ITEM_OPEN, RECTIFICATION_OPEN, OpinionItemStatus
 from .pre_assessment import agency_staff, finance_officers
 
 BEFORE = gettext_noop("提醒：%(title)s 将于 %(deadline)s 到期")
@@ -147,7 +149,39 @@ def evaluations_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
         )
 
 
-PROVIDERS: list[Callable[[datetime, Schedule], Iterable[DueItem]]] = [rectifications_due, evaluations_due]
+def _committee_people(item: CommitteeOpinionItem) -> list[User]:
+    """Whoever moves the item next: the finance section once it is responded, else the assignee."""
+    return finance_officers() if item.status == OpinionItemStatus.RESPONDED else assignee_people(item)
+
+
+def committee_items_due(now: datetime, schedule: Schedule) -> Iterable[DueItem]:
+    """The committee's review opinion items (审议意见, issue 19) not yet accepted: the assignee
+    (the department, or the finance section for the bureau's own; the finance section once
+    it is responded) is reminded; overdue ones
+    escalate to the supervisors like rectifications. A returned item keeps its deadline."""
+    horizon = now + timedelta(days=max(schedule.before_days, default=0))
+    items = CommitteeOpinionItem.objects.filter(status__in=OPINION_ITEM_OPEN, deadline__lte=horizon).select_related(
+        "opinion", "department"
+    )
+    for item in items:
+        yield DueItem(
+            object_type="processes.committeeopinionitem",
+            object_id=item.pk,
+            title=item.title,
+            department=item.assignee_name,
+            deadline=item.deadline,
+            url=item.get_absolute_url(),
+            assignees=partial(_committee_people, item),
+            escalates=True,
+            since=item.created_at,
+        )
+
+
+PROVIDERS: list[Callable[[datetime, Schedule], Iterable[DueItem]]] = [
+    rectifications_due,
+    evaluations_due,
+    committee_items_due,
+]
 
 
 def _when(value: datetime) -> str:

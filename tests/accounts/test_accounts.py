@@ -32,6 +32,13 @@ def test_migration_creates_every_role_with_its_permissions_when_database_is_new(
         ("sysadmin", "auditor"),
         ("auditor", "finance_officer"),
         ("finance_officer", "sysadmin"),
+        # the congress reader (人大预算工委, issue 19) oversees the bureau: never also its
+        # finance section, auditor or administrator
+        ("congress_reader", "finance_officer"),
+        ("finance_officer", "congress_reader"),
+        ("congress_reader", "auditor"),
+        ("auditor", "congress_reader"),
+        ("congress_reader", "sysadmin"),
     ],
 )
 def test_second_separated_role_is_refused_when_added(db, first, second):
@@ -52,6 +59,12 @@ def test_other_role_combinations_are_allowed_when_not_separated(db):
     user = make_user("finance_officer")
     user.groups.add(Group.objects.get(name="supervisor"))
     assert user.groups.count() == 2
+
+
+def test_congress_reader_may_be_a_deputy_when_given_both(db):
+    user = make_user("deputy")
+    user.groups.add(Group.objects.get(name="congress_reader"))
+    assert set(user.groups.values_list("name", flat=True)) == {"deputy", "congress_reader"}
 
 
 def test_admin_form_shows_error_when_two_separated_roles_chosen(db):

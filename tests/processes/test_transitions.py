@@ -110,6 +110,7 @@ def make_world() -> World:
         Role.AGENCY_STAFF.value: d.agency_staff,
         Role.AUDITOR.value: d.auditor,
         Role.SYSADMIN.value: d.sysadmin,
+        Role.CONGRESS_READER.value: d.congress,
     }
     assert set(users) == set(Role.values), "a role without a user in the test world"
     return World(d, d.dept_a, d.dept_b, agency, users)
@@ -269,6 +270,28 @@ def build_extension(world: World, seat: User | None):
     )
 
 
+def build_committee_item(world: World, seat: User | None):
+    """An item of a committee opinion: assigned to the department, or to the finance bureau
+    when the one about to act is the finance section (who answers for the bureau's items)."""
+    from processes.models import CommitteeOpinion, CommitteeOpinionItem
+
+    opinion = CommitteeOpinion.objects.create(
+        fiscal_year=FISCAL_YEAR,
+        title="测试审议意见",
+        text="测试审议意见正文。",
+        session_date=timezone.localdate(),
+        recorded_by=world.user(Role.FINANCE_OFFICER),
+    )
+    bureau = seat is not None and Role.FINANCE_OFFICER in seat.role_names
+    return CommitteeOpinionItem.objects.create(
+        opinion=opinion,
+        position=1,
+        requirement="测试审议意见事项。",
+        department=None if bureau else world.department,
+        deadline=timezone.now() + timedelta(days=30),
+    )
+
+
 #: model label → a function building one object of it (in its default state) in the world;
 #: ``seat`` is the user about to act, for objects whose permission is a panel seat.
 BUILDERS: dict[str, Callable[[World, User | None], models.Model]] = {
@@ -283,6 +306,7 @@ BUILDERS: dict[str, Callable[[World, User | None], models.Model]] = {
     "processes.rectification": build_rectification,
     "processes.deadlineextension": build_extension,
     "processes.resultsdecision": build_results_decision,
+    "processes.committeeopinionitem": build_committee_item,
 }
 
 # -- states reached through the services, where a flow waits ----------------------------
@@ -572,6 +596,9 @@ ARGUMENTS: dict[tuple[str, str], dict[str, Any]] = {
     ("processes.deadlineextension", "refuse"): _comment,
     ("processes.resultsdecision", "accept"): {},
     ("processes.resultsdecision", "override"): {"amount": Decimal("950000.00"), "comment": COMMENT},
+    ("processes.committeeopinionitem", "respond"): {"response": "测试落实情况。"},
+    ("processes.committeeopinionitem", "accept"): _comment,
+    ("processes.committeeopinionitem", "send_back"): _comment,
 }
 
 

@@ -535,3 +535,20 @@ def test_load_demo_keeps_a_results_application_ledger_with_accepted_and_overridd
     assert rows["2020-LW107-001"].overridden and "调整用于社区长者饭堂" in rows["2020-LW107-001"].reason
     assert book.cut == (fair.requested - fair.decided) + Decimal("540000.00")
     assert AuditEvent.objects.filter(action__in=["results_accept", "results_override"]).count() == 5
+
+
+def test_load_demo_works_a_committee_opinion_through_with_one_item_accepted_one_responded_one_open():
+    from processes.models import CommitteeOpinion
+    from workflows import demo_committee
+
+    opinion = CommitteeOpinion.objects.get(fiscal_year=demo_committee.YEAR)
+    states = list(opinion.items.order_by("position").values_list("department__code", "status"))
+    assert states == [(None, "accepted"), ("LW102", "responded"), ("LW107", "assigned")]
+    accepted = opinion.items.get(position=1)
+    assert accepted.accepted_by.username == "finance1" and accepted.evidence.count() == 1
+    congress = User.objects.get(username="congress1")
+    assert congress.role_names == {Role.CONGRESS_READER}
+    first = list(opinion.items.values_list("pk", "status", "revision"))
+    load()
+    assert CommitteeOpinion.objects.count() == 1
+    assert list(opinion.items.values_list("pk", "status", "revision")) == first

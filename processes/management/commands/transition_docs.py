@@ -67,6 +67,9 @@ PAGES: dict[str, Page] = {
     ),
     "processes.rectification": Page("rectification.md", "rectification", "整改 Rectification.status"),
     "processes.deadlineextension": Page("extension.md", "extension", "整改延期 DeadlineExtension.status"),
+    "processes.committeeopinionitem": Page(
+        "committee-opinions.md", "committee-opinion", "审议意见事项 CommitteeOpinionItem.status"
+    ),
     "processes.resultsdecision": Page(
         "results-application.md", "results-decision", "结果应用决定 ResultsDecision.status"
     ),

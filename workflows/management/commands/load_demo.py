@@ -56,7 +56,7 @@ from processes.services.targets import target_set_save
 from processes.states import Grade, JobStatus, Light, ProjectStage, ReportStatus
 from processes.units import wan_text
 from reports.figures import pre_assessment_summary
-from workflows import demo, demo_evaluation, demo_policy, demo_rectification, demo_results
+from workflows import demo, demo_committee, demo_evaluation, demo_policy, demo_rectification, demo_results
 from workflows.services import (
     monitoring_dept_review,
     monitoring_dispose,
@@ -96,6 +96,7 @@ class LoadResult:
     execution_imports: list[str] = field(default_factory=list)  # 支付数据 / 资金支付计划 imported by this load
     evaluation: dict = field(default_factory=dict)
     rectification: dict = field(default_factory=dict)
+    committee: dict = field(default_factory=dict)
     budget_import: dict = field(default_factory=dict)  # next year's 项目库 (issue 18)
     policy: dict = field(default_factory=dict)  # 重大政策事前评估 (decision 0027)
     results: dict = field(default_factory=dict)  # 结果应用台账 (workflows/demo_results.py)
@@ -164,6 +165,7 @@ class Command(BaseCommand):
                 result.rectification = demo_rectification.load(users)
                 result.budget_import = self._budget_import(users)
                 result.results = demo_results.load(users)
+                result.committee = demo_committee.load(users)
         except ValidationError as exc:  # e.g. 三员分立 refused a role on an existing account
             raise CommandError("; ".join(exc.messages)) from exc
 
@@ -534,6 +536,11 @@ class Command(BaseCommand):
             f"Results application {demo_results.YEAR}: {ledger.get('rows', 0)} ledger rows "
             f"({ledger.get('decided', 0)} decided, {ledger.get('overridden', 0)} overridden, "
             f"cut {wan_text(ledger.get('cut', 0))} 万元)"
+        )
+        com = result.committee
+        out.write(
+            f"Committee opinion on {demo_committee.YEAR}: {com.get('items', 0)} items "
+            f"({com.get('accepted', 0)} accepted, {com.get('responded', 0)} responded)"
         )
         out.write(f"Audit trail: {AuditEvent.objects.count()} events, chain intact")
         out.write("")
