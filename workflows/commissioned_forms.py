@@ -158,6 +158,17 @@ class ReviewPlanForm(ServiceErrorsMixin, forms.Form):
     )
 
 
+class ReturnFinalForm(ServiceErrorsMixin, forms.Form):
+    """退回最终报告: the reason the agency must rework its final report."""
+
+    comment = forms.CharField(
+        label=_("退回理由"),
+        max_length=2000,
+        help_text=_("受托机构将收到此理由，修改后重新形成评价结果。"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class DraftForm(ServiceErrorsMixin, forms.Form):
     """报告初稿: the fieldwork note and the draft file."""
 

@@ -48,6 +48,7 @@ from .commissioned_forms import (
     FinalizeForm,
     FindingForm,
     PlanForm,
+    ReturnFinalForm,
     ReviewPlanForm,
     SuggestionsForm,
 )
@@ -67,6 +68,7 @@ HISTORY_LABELS = {
     "submit_suggestions": gettext_lazy("提交评审建议"),
     "remind_panel": gettext_lazy("提醒评审组成员"),
     "finalize": gettext_lazy("形成评价结果"),
+    "return_final": gettext_lazy("退回最终报告"),
     "publish": gettext_lazy("批准公开"),
 }
 
@@ -151,6 +153,8 @@ def _forms(evaluation: CommissionedEvaluation, user, bound: dict[str, Any]) -> d
             forms[slug] = SuggestionsForm()
         elif slug == "finalize":
             forms[slug] = FinalizeForm(evaluation=evaluation)
+        elif slug == "return-final":
+            forms[slug] = ReturnFinalForm()
         else:  # fieldwork, draw, remind, disclose: a button only
             forms[slug] = None
     return {slug.replace("-", "_"): form for slug, form in forms.items()}
@@ -221,6 +225,7 @@ DONE = {
     "suggestions": gettext_lazy("评审建议已提交。"),
     "finalize": gettext_lazy("评价结果已形成，等待财政绩效科审核公开。"),
     "disclose": gettext_lazy("已批准公开，评价报告已在公开页面发布。"),
+    "return-final": gettext_lazy("最终报告已退回受托机构修改。"),
     "finding-add": gettext_lazy("已记录问题。"),
     "finding-remove": gettext_lazy("已删除问题。"),
 }
@@ -356,6 +361,17 @@ def _finalize(request, ev):
     )
 
 
+def _return_final(request, ev):
+    form = ReturnFinalForm(request.POST)
+    return _run(
+        request,
+        ev,
+        "return-final",
+        form,
+        lambda: svc.evaluation_return_final(evaluation=ev, actor=request.user, comment=form.cleaned_data["comment"]),
+    )
+
+
 def _disclose(request, ev):
     return _run(
         request, ev, "disclose", None, lambda: svc.evaluation_approve_disclosure(evaluation=ev, actor=request.user)
@@ -389,6 +405,7 @@ HANDLERS = {
     "suggestions": _suggestions,
     "remind": _remind,
     "finalize": _finalize,
+    "return-final": _return_final,
     "disclose": _disclose,
     "finding-add": _finding_add,
     "finding-remove": _finding_remove,

@@ -3,7 +3,8 @@ its expert panel and the panel's suggestions.
 
 The chain, for a project (key) or a department and year (department):
 commissioned → plan_submitted → plan_approved (or back to commissioned) → fieldwork →
-draft_report → dept_commented → expert_review → final → published.
+draft_report → dept_commented → expert_review → final (or back to expert_review, the final
+report returned for rework) → published.
 
 Every change of status goes through processes.transitions.apply: the transitions are
 declared on the model (who may: processes.permissions.commissioned; who is told:
@@ -111,6 +112,7 @@ TRANSITION_SLUGS: dict[str, str] = {
     "comment": "comment",
     "open_review": "draw",
     "finalize": "finalize",
+    "return_final": "return-final",
     "publish": "disclose",
 }
 
@@ -766,6 +768,22 @@ def evaluation_finalize(
         before_save=record,
         detail=stored,  # read after before_save
         locked=True,
+    )
+
+
+def evaluation_return_final(*, evaluation: CommissionedEvaluation, actor: User, comment: str) -> CommissionedEvaluation:
+    """The finance section returns a final report to the agency for rework, with a reason:
+    the evaluation goes back to expert_review (the panel's suggestions stand), the agency
+    is told and finalizes it again (new scores, conclusion and report file). Until then it
+    is not final: nothing reads it as a result, nothing is disclosed."""
+    comment = (comment or "").strip()
+    return transitions.apply(
+        evaluation,
+        "return_final",
+        actor=actor,
+        comment=comment,
+        arguments={"comment": comment},
+        detail={"score": str(evaluation.score) if evaluation.score is not None else None},
     )
 
 
