@@ -83,7 +83,13 @@ class CommissionForm(ServiceErrorsMixin, forms.Form):
         help_text=_("部门整体绩效评价：被评价的部门。"),
     )
     fiscal_year = fiscal_year_formfield(label=_("评价年度"), required=False, help_text=_("部门整体绩效评价：年度。"))
-    agency = forms.ModelChoiceField(label=_("第三方机构"), queryset=Agency.objects.none())
+    agency = forms.ModelChoiceField(
+        label=_("第三方机构"),
+        required=False,
+        queryset=Agency.objects.none(),
+        empty_label=_("按该年度整体委托"),
+        help_text=_("已预填该年度整体委托的机构，可改选；留空则按评价年度的整体委托。"),
+    )
     due_at = ShanghaiDateTimeField(label=_("完成期限"), help_text=_("北京时间。"))
     title = forms.CharField(
         label=_("评价名称"), required=False, max_length=200, help_text=_("不填则按项目或部门自动命名。")
@@ -259,3 +265,20 @@ class FindingForm(ServiceErrorsMixin, forms.Form):
     problem = forms.CharField(label=_("存在问题"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     basis = forms.CharField(label=_("依据"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     requirement = forms.CharField(label=_("整改要求"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FrameworkCommissionForm(ServiceErrorsMixin, forms.Form):
+    """整体委托: the year, the agency contracted for its re-checks and key evaluations, the
+    contract number and scope."""
+
+    fiscal_year = fiscal_year_formfield(label=_("年度"))
+    agency = forms.ModelChoiceField(label=_("第三方机构"), queryset=Agency.objects.none())
+    contract_no = forms.CharField(label=_("合同编号"), required=False, max_length=64)
+    scope = forms.CharField(
+        label=_("委托范围"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        agency = cast(forms.ModelChoiceField, self.fields["agency"])
+        agency.queryset = Agency.objects.filter(status=Agency.Status.ACTIVE).order_by("name")

@@ -32,7 +32,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from processes.errors import ActionNotAllowed
 from processes.files import file_response
-from processes.models import AuditEvent, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
+from processes.models import (
+    AuditEvent,
+    CommissionedEvaluation,
+    EvaluationPanelMember,
+    ExpertSuggestion,
+    Finding,
+    FrameworkCommission,
+)
 from processes.selectors import commissioned_for, commissioned_get_for, published_evaluations
 from processes.services import commissioned as svc
 from processes.services.findings import can_record, finding_add, finding_remove, findings_of
@@ -117,16 +124,17 @@ def commissioned_new(request):
     user = request.user
     if not svc.can_commission(user):
         raise PermissionDenied(_("只有财政绩效科可以委托重点评价或部门整体绩效评价。"))
+    frameworks = list(FrameworkCommission.objects.select_related("agency").order_by("-fiscal_year")[:10])
     if request.method != "POST":
-        return render(request, "workflows/commissioned/new.html", {"form": CommissionForm()})
+        return render(request, "workflows/commissioned/new.html", {"form": CommissionForm(), "frameworks": frameworks})
     form = CommissionForm(request.POST)
     if not form.is_valid():
-        return render(request, "workflows/commissioned/new.html", {"form": form}, status=400)
+        return render(request, "workflows/commissioned/new.html", {"form": form, "frameworks": frameworks}, status=400)
     try:
         evaluation = svc.evaluation_commission(actor=user, **form.service_kwargs())
     except ValidationError as exc:
         form.add_service_errors(exc)
-        return render(request, "workflows/commissioned/new.html", {"form": form}, status=400)
+        return render(request, "workflows/commissioned/new.html", {"form": form, "frameworks": frameworks}, status=400)
     messages.success(request, _("已委托「%(title)s」，已通知受托机构。") % {"title": evaluation.title})
     return redirect(evaluation)
 

@@ -52,6 +52,7 @@ from processes.selectors import (
     self_evaluations_for,
 )
 from processes.services import evaluation, findings
+from processes.services.agencies import framework_agency
 from processes.states import Grade, SampleMethod, ScoreSection, SelfEvaluationStatus
 from reports import exports
 from reports.figures import excellent_or_good_rate
@@ -444,8 +445,9 @@ def _rechecks_page(request, campaign, *, form: RecheckSampleForm | None = None, 
         )
         pool_count = pool_qs.count()
         pool = list(pool_qs.select_related("project__department")[:POOL_SHOWN])
-        if form is None:
-            form = RecheckSampleForm(pool=pool)
+        if form is None:  # the agency pre-filled with the year's framework commission (整体委托)
+            framework = framework_agency(campaign.fiscal_year)
+            form = RecheckSampleForm(pool=pool, initial={"agency": framework.pk} if framework else None)
         else:
             form.pool = pool
     samples = (

@@ -1,5 +1,6 @@
 """The domain's models, one module per area; imported from here (``processes.models``)."""
 
+from .agencies import FrameworkCommission
 from .audit import AuditChainHead, AuditEvent, AuditEventQuerySet, AuditVerification
 from .evaluation import (
     CommissionedEvaluation,
@@ -41,6 +42,7 @@ __all__ = [
     "EvaluationPanelMember",
     "ExpertSuggestion",
     "Finding",
+    "FrameworkCommission",
     "HistoryImport",
     "Indicator",
     "IndicatorProgress",

@@ -61,6 +61,7 @@ from ..permissions.commissioned import is_agency_of as is_agency_of
 from ..permissions.commissioned import is_department_of as is_department_of
 from ..scoring import grade_of
 from ..states import EvaluationKind, EvaluationStatus, FrameworkDimension, ProjectStage
+from .agencies import framework_agency
 from .audit import audit_and_notify
 from .panel_reminders import remind_members
 from .pre_assessment import _pool_json, library_candidates, stored_pool
@@ -222,7 +223,8 @@ def evaluation_commission(
     fiscal_year: int | None = None,
     title: str = "",
 ) -> CommissionedEvaluation:
-    """The finance section commissions ``agency`` to evaluate a project (kind key: the
+    """The finance section commissions ``agency`` (None: the year's framework commission's,
+    processes.services.agencies) to evaluate a project (kind key: the
     project must be executing, evaluating or evaluated; one key evaluation per project) or
     a department's year (kind department: one per department and year). Budget and
     executed are prefilled (the project's adjusted or approved amount and executed
@@ -235,10 +237,6 @@ def evaluation_commission(
     title = (title or "").strip()
     if len(title) > 200:
         errors["title"] = _("评价名称不能超过 200 个字。")
-    if agency is None:
-        errors["agency"] = _("请选择第三方机构。")
-    elif agency.status != Agency.Status.ACTIVE:
-        errors["agency"] = _("该第三方机构已暂停，不能委托。")
     if due_at is None:
         errors["due_at"] = _("请填写完成期限。")
     elif due_at <= timezone.now():
@@ -276,6 +274,12 @@ def evaluation_commission(
                 budget, executed = department_budget(department, int(fiscal_year))
     else:
         errors["kind"] = _("请选择评价类型。")
+    if agency is None and fiscal_year is not None and "fiscal_year" not in errors:
+        agency = framework_agency(int(fiscal_year))  # the year's 整体委托, when none is named
+    if agency is None:
+        errors["agency"] = _("请选择第三方机构（该年度尚未整体委托）。")
+    elif agency.status != Agency.Status.ACTIVE:
+        errors["agency"] = _("该第三方机构已暂停，不能委托。")
     if errors:
         raise ValidationError(errors)
     assert department is not None and fiscal_year is not None and agency is not None and due_at is not None

@@ -4,13 +4,19 @@ wrong role and the wrong status refused with nothing changed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
+from accounts.models import Agency
+from notifications.models import Notification
 from processes.errors import ActionNotAllowed
-from processes.models import AuditEvent, CommissionedEvaluation
+from processes.models import AuditEvent, CommissionedEvaluation, FrameworkCommission
+from processes.services import agencies as svc_agencies
 from processes.services import commissioned as svc
-from processes.states import EvaluationStatus
+from processes.states import EvaluationKind, EvaluationStatus
 from tests.processes.test_commissioned import SCORES, actions, chain, notes, pdf, person, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +74,81 @@ def test_return_final_is_refused_when_the_report_is_not_final(chain, status):
         svc.evaluation_return_final(evaluation=ev, actor=chain.d.finance, comment="理由")
     assert snapshot(ev) == before
     assert CommissionedEvaluation.objects.get(pk=ev.pk).status == status
+
+
+# -- the year's framework commission (整体委托) -------------------------------------------------
+
+
+def framework_rows():
+    return list(FrameworkCommission.objects.values_list("fiscal_year", "agency_id", "revision"))
+
+
+def test_commission_takes_the_years_framework_agency_when_none_is_named(chain):
+    svc_agencies.framework_set(actor=chain.d.finance, fiscal_year=chain.project.fiscal_year, agency=chain.agency)
+    assert "整体委托" in notes_of(chain.staff)[-1]
+    ev = svc.evaluation_commission(
+        actor=chain.d.finance,
+        kind=EvaluationKind.KEY,
+        agency=None,
+        due_at=timezone.now() + timedelta(days=30),
+        project=chain.project,
+    )
+    assert ev.agency == chain.agency
+    row = AuditEvent.objects.get(action="framework_commission")
+    assert row.actor == chain.d.finance and row.to_state == chain.agency.name
+
+
+def test_commission_keeps_the_named_agency_when_the_year_has_another_framework_agency(chain):
+    svc_agencies.framework_set(actor=chain.d.finance, fiscal_year=chain.project.fiscal_year, agency=chain.agency)
+    ev = svc.evaluation_commission(
+        actor=chain.d.finance,
+        kind=EvaluationKind.KEY,
+        agency=chain.other_agency,
+        due_at=timezone.now() + timedelta(days=30),
+        project=chain.project,
+    )
+    assert ev.agency == chain.other_agency
+
+
+def test_commission_is_refused_when_no_agency_is_named_and_the_year_has_no_framework(chain):
+    with pytest.raises(ValidationError) as refused:
+        svc.evaluation_commission(
+            actor=chain.d.finance,
+            kind=EvaluationKind.KEY,
+            agency=None,
+            due_at=timezone.now() + timedelta(days=30),
+            project=chain.project,
+        )
+    assert "agency" in refused.value.message_dict and not CommissionedEvaluation.objects.exists()
+
+
+def test_changing_the_framework_agency_tells_both_agencies_when_the_year_was_contracted(chain):
+    svc_agencies.framework_set(actor=chain.d.finance, fiscal_year=2021, agency=chain.agency, contract_no="HT-1")
+    found = svc_agencies.framework_set(actor=chain.d.finance, fiscal_year=2021, agency=chain.other_agency)
+    assert framework_rows() == [(2021, chain.other_agency.pk, 2)]
+    assert found.contract_no == ""
+    assert "其他机构" in notes_of(chain.staff)[-1]
+    assert "整体委托给本机构" in notes_of(chain.outsider_staff)[-1]
+    assert AuditEvent.objects.filter(action="framework_commission").count() == 2
+
+
+@pytest.mark.parametrize("name", ["staff", "staff_a", "leader_a", "supervisor", "auditor", "expert", "deputy"])
+def test_framework_set_is_refused_when_not_the_finance_section(chain, name):
+    with pytest.raises(PermissionDenied):
+        svc_agencies.framework_set(actor=person(chain, name), fiscal_year=2021, agency=chain.agency)
+    assert framework_rows() == []
+
+
+def test_framework_set_reports_every_problem_when_the_input_is_wrong(chain):
+    chain.other_agency.status = Agency.Status.SUSPENDED
+    chain.other_agency.save()
+    with pytest.raises(ValidationError) as refused:
+        svc_agencies.framework_set(
+            actor=chain.d.finance, fiscal_year=1800, agency=chain.other_agency, contract_no="x" * 65
+        )
+    assert set(refused.value.message_dict) == {"fiscal_year", "agency", "contract_no"}
+    assert framework_rows() == [] and not AuditEvent.objects.filter(action="framework_commission").exists()
+
+
+def notes_of(user) -> list[str]:
+    return [n.text for n in Notification.objects.filter(recipient=user).order_by("pk")]
