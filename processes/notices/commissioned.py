@@ -34,7 +34,9 @@ PANEL_SEAT = gettext_noop("您已被抽选为「%(title)s」专家评审组成�
 SUGGESTIONS_IN = gettext_noop("「%(title)s」的专家评审建议已全部提交（%(count)s 条），请形成最终评价结果")
 FINALIZED = gettext_noop("「%(title)s」评价完成：%(score)s 分，等次%(grade)s")
 FINALIZED_FINANCE = gettext_noop("「%(title)s」评价完成：%(score)s 分，等次%(grade)s，请审核是否公开")
-FINAL_RETURNED = gettext_noop("「%(title)s」的最终评价报告被财政绩效科退回修改，请修改后重新形成评价结果。理由：%(comment)s")
+FINAL_RETURNED = gettext_noop(
+    "「%(title)s」的最终评价报告被财政绩效科退回修改，请修改后重新形成评价结果。理由：%(comment)s"
+)
 PUBLISHED = gettext_noop("「%(title)s」的评价报告已批准公开")
 PANEL_REMINDER = gettext_noop("请尽快提交「%(title)s」的专家评审建议（截止 %(due)s）。")
 
