@@ -239,7 +239,14 @@ class CommissionedCreateSerializer(serializers.Serializer):
     """委托: kind key needs project; kind department needs department and fiscal_year."""
 
     kind = KindChoiceField(choices=EvaluationKind.choices)
-    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), pk_field=IdField())
+    agency = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.all(),
+        pk_field=IdField(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("不填则按评价年度的整体委托机构"),
+    )
     due_at = serializers.DateTimeField()
     project = serializers.PrimaryKeyRelatedField(
         queryset=BudgetProject.objects.all(), required=False, allow_null=True, pk_field=IdField()

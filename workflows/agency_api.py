@@ -1,0 +1,62 @@
+"""/api/evaluations/frameworks/ — the year's framework commission (整体委托, issue 19 §4):
+GET lists them (the finance section: all; an agency's staff: its own years; everyone else
+403); POST sets or changes a year's (the finance section), through
+processes.services.agencies.framework_set."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from accounts.models import Agency
+from accounts.roles import Role
+from processes.api.fields import FiscalYearField, IdField
+from processes.api.responses import BAD_REQUEST, FORBIDDEN
+from processes.models import FrameworkCommission
+from processes.services import agencies as svc
+
+
+class FrameworkCommissionSerializer(serializers.ModelSerializer):
+    agency_name = serializers.CharField(source="agency.name", read_only=True)
+
+    class Meta:
+        model = FrameworkCommission
+        fields = ["id", "fiscal_year", "agency", "agency_name", "contract_no", "scope", "revision", "updated_at"]
+
+
+class FrameworkCommissionInputSerializer(serializers.Serializer):
+    fiscal_year = FiscalYearField()
+    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), pk_field=IdField())
+    contract_no = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    scope = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("整体委托列表（财政绩效科；受托机构只见本机构的年度）")),
+    create=extend_schema(
+        summary=_("设置年度整体委托（财政绩效科）"),
+        request=FrameworkCommissionInputSerializer,
+        responses={201: FrameworkCommissionSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    ),
+)
+class FrameworkCommissionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = FrameworkCommissionSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        user = self.request.user
+        rows = FrameworkCommission.objects.select_related("agency").order_by("-fiscal_year")
+        if svc.can_manage(user):
+            return rows
+        if user.has_role(Role.AGENCY_STAFF) and user.agency_id is not None:
+            return rows.filter(agency_id=user.agency_id)
+        raise PermissionDenied(_("只有财政绩效科和受托机构可以查看整体委托。"))
+
+    def create(self, request, *args, **kwargs):
+        body = FrameworkCommissionInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        found = svc.framework_set(actor=request.user, **body.validated_data)
+        return Response(FrameworkCommissionSerializer(found).data, status=status.HTTP_201_CREATED)
