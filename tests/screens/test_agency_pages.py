@@ -15,7 +15,7 @@ from processes.models import CommissionedEvaluation, FrameworkCommission
 from processes.services import agencies
 from processes.states import EvaluationStatus
 from tests.processes.test_commissioned import Chain
-from tests.screens.test_commissioned_pages import SHANGHAI, NEW, act, action_forms, as_user, detail, fresh, text
+from tests.screens.test_commissioned_pages import NEW, SHANGHAI, act, action_forms, as_user, detail, fresh, text
 
 pytestmark = pytest.mark.django_db
 
