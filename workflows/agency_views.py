@@ -7,12 +7,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
-from processes.models import FrameworkCommission
+from processes.fiscal_years import check_fiscal_year
+from processes.models import Deliverable, DeliverableScore, FrameworkCommission
 from processes.services import agencies as svc
+from processes.states import Grade
 
 from .commissioned_forms import FrameworkCommissionForm
 
@@ -53,4 +57,48 @@ def framework_commissions(request):
         "workflows/commissioned/frameworks.html",
         {"rows": list(rows.order_by("-fiscal_year")), "form": form},
         status=status,
+    )
+
+
+@login_required
+def agency_ratings(request):
+    """第三方机构年度质量评级: the finance section sees every agency's rating of a year, an
+    agency's staff their own; ``?format=xlsx`` downloads it. Everyone else is refused
+    (departments never see scores)."""
+    user = request.user
+    if svc.can_manage(user):
+        scope = None
+    elif user.has_role(Role.AGENCY_STAFF) and user.agency_id is not None:
+        scope = user.agency_id
+    else:
+        raise PermissionDenied(_("只有财政绩效科和受托机构可以查看机构质量评级。"))
+    years = list(DeliverableScore.objects.order_by("-fiscal_year").values_list("fiscal_year", flat=True).distinct())
+    try:
+        year = check_fiscal_year(request.GET["fiscal_year"]) if request.GET.get("fiscal_year") else None
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages))
+    if year is None:
+        year = years[0] if years else timezone.localdate().year
+    rows = svc.agency_ratings(year, agency_id=scope)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            svc.ratings_xlsx(year, rows),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="agency-ratings-{year}.xlsx"'
+        return response
+    table = [
+        {**row, "cells": [row["means"][k] for k in Deliverable.values], "grade_label": Grade(row["grade"]).label}
+        for row in rows
+    ]
+    return render(
+        request,
+        "workflows/commissioned/ratings.html",
+        {
+            "year": year,
+            "years": years,
+            "rows": table,
+            "kinds": Deliverable.labels,
+            "weights": [(Deliverable(k).label, w) for k, w in svc.RATING_WEIGHTS.items()],
+        },
     )

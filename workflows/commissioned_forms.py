@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Agency, Department
 from processes.form_fields import fiscal_year_formfield
 from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
-from processes.models import BudgetProject, CommissionedEvaluation
+from processes.models import BudgetProject, CommissionedEvaluation, Deliverable
 from processes.services.commissioned import DIMENSIONS, KEY_STAGES
 from processes.states import EvaluationKind, EvaluationStatus, FrameworkDimension
 
@@ -282,3 +282,17 @@ class FrameworkCommissionForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         agency = cast(forms.ModelChoiceField, self.fields["agency"])
         agency.queryset = Agency.objects.filter(status=Agency.Status.ACTIVE).order_by("name")
+
+
+class QualityScoreForm(ServiceErrorsMixin, forms.Form):
+    """质量评分 of one deliverable of the evaluation (the finance section)."""
+
+    kind = forms.ChoiceField(label=_("成果类型"), choices=[])
+    score = forms.DecimalField(label=_("质量得分"), min_value=0, max_value=100, decimal_places=2, max_digits=5)
+    comment = forms.CharField(
+        label=_("评分意见"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [(k, Deliverable(k).label) for k in kinds]

@@ -41,6 +41,7 @@ from processes.models import (
     FrameworkCommission,
 )
 from processes.selectors import commissioned_for, commissioned_get_for, published_evaluations
+from processes.services import agencies
 from processes.services import commissioned as svc
 from processes.services.findings import can_record, finding_add, finding_remove, findings_of
 from processes.services.panel_reminders import panel_remind_hours
@@ -55,6 +56,7 @@ from .commissioned_forms import (
     FinalizeForm,
     FindingForm,
     PlanForm,
+    QualityScoreForm,
     ReturnFinalForm,
     ReviewPlanForm,
     SuggestionsForm,
@@ -76,6 +78,7 @@ HISTORY_LABELS = {
     "remind_panel": gettext_lazy("提醒评审组成员"),
     "finalize": gettext_lazy("形成评价结果"),
     "return_final": gettext_lazy("退回最终报告"),
+    "quality_score": gettext_lazy("成果质量评分"),
     "publish": gettext_lazy("批准公开"),
 }
 
@@ -192,6 +195,8 @@ def _page(request, evaluation: CommissionedEvaluation, *, bound=None, error=None
         .select_related("actor")
         .order_by("sequence")
     )
+    if not agencies.may_see_scores(evaluation, user):  # departments never see quality scores
+        history = history.exclude(action="quality_score")
     return render(
         request,
         "workflows/commissioned/detail.html",
@@ -208,6 +213,15 @@ def _page(request, evaluation: CommissionedEvaluation, *, bound=None, error=None
             "remind_pending": [str(m.user) for m in panel if m.submitted_at is None],
             "remind_hours": panel_remind_hours(),
             "history": [(event, HISTORY_LABELS.get(event.action, event.action)) for event in history],
+            "quality": list(agencies.scores_of(evaluation).values())
+            if agencies.may_see_scores(evaluation, user)
+            else None,
+            "quality_form": bound.get("quality")
+            or (
+                QualityScoreForm(kinds=agencies.scorable_kinds(evaluation))
+                if agencies.can_manage(user) and agencies.scorable_kinds(evaluation)
+                else None
+            ),
             "error": error,
         },
         status=status,
@@ -234,6 +248,7 @@ DONE = {
     "finalize": gettext_lazy("评价结果已形成，等待财政绩效科审核公开。"),
     "disclose": gettext_lazy("已批准公开，评价报告已在公开页面发布。"),
     "return-final": gettext_lazy("最终报告已退回受托机构修改。"),
+    "quality": gettext_lazy("质量评分已保存，已通知受托机构。"),
     "finding-add": gettext_lazy("已记录问题。"),
     "finding-remove": gettext_lazy("已删除问题。"),
 }
@@ -380,6 +395,19 @@ def _return_final(request, ev):
     )
 
 
+def _quality(request, ev):
+    if not agencies.can_manage(request.user):
+        raise PermissionDenied(_("只有财政绩效科可以对第三方机构的成果评分。"))
+    form = QualityScoreForm(request.POST, kinds=agencies.scorable_kinds(ev))
+    return _run(
+        request,
+        ev,
+        "quality",
+        form,
+        lambda: agencies.quality_score(actor=request.user, evaluation=ev, **form.cleaned_data),
+    )
+
+
 def _disclose(request, ev):
     return _run(
         request, ev, "disclose", None, lambda: svc.evaluation_approve_disclosure(evaluation=ev, actor=request.user)
@@ -414,6 +442,7 @@ HANDLERS = {
     "remind": _remind,
     "finalize": _finalize,
     "return-final": _return_final,
+    "quality": _quality,
     "disclose": _disclose,
     "finding-add": _finding_add,
     "finding-remove": _finding_remove,

@@ -1,6 +1,6 @@
 """The domain's models, one module per area; imported from here (``processes.models``)."""
 
-from .agencies import FrameworkCommission
+from .agencies import Deliverable, DeliverableScore, FrameworkCommission
 from .audit import AuditChainHead, AuditEvent, AuditEventQuerySet, AuditVerification
 from .evaluation import (
     CommissionedEvaluation,
@@ -37,6 +37,8 @@ __all__ = [
     "BudgetProject",
     "CommissionedEvaluation",
     "DeadlineExtension",
+    "Deliverable",
+    "DeliverableScore",
     "Evidence",
     "EvaluationCampaign",
     "EvaluationPanelMember",

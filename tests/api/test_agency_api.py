@@ -70,3 +70,21 @@ def test_commission_without_an_agency_takes_the_years_framework_agency(chain):
     )
     assert response.status_code == 201
     assert CommissionedEvaluation.objects.get().agency == chain.agency
+
+
+def test_quality_scores_and_ratings_through_the_api_per_role(chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.FINAL)
+    scores = "/api/evaluations/quality-scores/"
+    ratings = f"/api/evaluations/quality-scores/ratings/?fiscal_year={ev.fiscal_year}"
+    body = {"kind": "final", "score": "90", "comment": "好", "evaluation": ev.pk}
+    assert client_for(chain.staff).post(scores, body, format="json").status_code == 403
+    assert client_for(chain.d.staff_a).post(scores, body, format="json").status_code == 403
+    assert client_for(chain.d.finance).post(scores, {**body, "score": "x"}, format="json").status_code == 400
+    assert client_for(chain.d.finance).post(scores, body, format="json").status_code == 201
+    [row] = client_for(chain.d.finance).get(ratings).json()
+    assert row["agency_name"] == chain.agency.name and row["rating"] == "90.00" and row["grade"] == "excellent"
+    assert len(client_for(chain.staff).get(ratings).json()) == 1
+    assert client_for(chain.outsider_staff).get(ratings).json() == []
+    for user in [chain.d.staff_a, chain.d.leader_a, chain.d.expert]:
+        assert client_for(user).get(ratings).status_code == 403
+    assert client_for(chain.d.finance).get("/api/evaluations/quality-scores/ratings/").status_code == 400

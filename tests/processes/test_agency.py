@@ -5,6 +5,7 @@ wrong role and the wrong status refused with nothing changed."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Agency
 from notifications.models import Notification
 from processes.errors import ActionNotAllowed
-from processes.models import AuditEvent, CommissionedEvaluation, FrameworkCommission
+from processes.models import AuditEvent, CommissionedEvaluation, DeliverableScore, FrameworkCommission
 from processes.services import agencies as svc_agencies
 from processes.services import commissioned as svc
 from processes.states import EvaluationKind, EvaluationStatus
@@ -152,3 +153,53 @@ def test_framework_set_reports_every_problem_when_the_input_is_wrong(chain):
 
 def notes_of(user) -> list[str]:
     return [n.text for n in Notification.objects.filter(recipient=user).order_by("pk")]
+
+
+# -- quality scores and the yearly rating ---------------------------------------------------
+
+
+def test_finance_scores_each_handed_in_deliverable_and_the_agency_is_told(chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.FINAL)
+    found = svc_agencies.quality_score(actor=chain.d.finance, evaluation=ev, kind="plan", score="85", comment="规范")
+    assert (found.agency, found.fiscal_year, found.score) == (chain.agency, ev.fiscal_year, Decimal("85"))
+    assert "85" in notes_of(chain.staff)[-1]
+    again = svc_agencies.quality_score(actor=chain.d.finance, evaluation=ev, kind="plan", score="80.5")
+    assert again.pk == found.pk and again.revision == 2 and again.score == Decimal("80.5")
+    rows = AuditEvent.objects.filter(action="quality_score", object_id=str(ev.pk))
+    assert [(r.from_state, r.to_state) for r in rows.order_by("sequence")] == [("", "85.00"), ("85.00", "80.50")]
+
+
+def test_yearly_rating_weighs_the_final_report_twice_when_computed(chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.FINAL)
+    for kind, score in [("plan", "70"), ("draft", "80"), ("final", "95")]:
+        svc_agencies.quality_score(actor=chain.d.finance, evaluation=ev, kind=kind, score=score)
+    [row] = svc_agencies.agency_ratings(ev.fiscal_year)
+    # (70 + 80 + 2 × 95) / 4 = 85.00 → 良
+    assert row["agency"] == chain.agency and row["count"] == 3
+    assert row["rating"] == Decimal("85.00") and row["grade"] == "good"
+    assert row["means"] == {
+        "plan": Decimal("70.00"),
+        "draft": Decimal("80.00"),
+        "final": Decimal("95.00"),
+        "recheck": None,
+    }
+    assert svc_agencies.agency_ratings(ev.fiscal_year, agency_id=chain.other_agency.pk) == []
+
+
+def test_quality_score_is_refused_with_nothing_written_when_not_handed_in_or_out_of_range(chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.FIELDWORK)
+    with pytest.raises(ValidationError) as refused:
+        svc_agencies.quality_score(actor=chain.d.finance, evaluation=ev, kind="draft", score="101")
+    assert set(refused.value.message_dict) == {"kind", "score"}
+    for bad in ["abc", "-1", "88.123", "NaN"]:
+        with pytest.raises(ValidationError):
+            svc_agencies.quality_score(actor=chain.d.finance, evaluation=ev, kind="plan", score=bad)
+    assert not DeliverableScore.objects.exists() and not AuditEvent.objects.filter(action="quality_score").exists()
+
+
+@pytest.mark.parametrize("name", ["staff", "staff_a", "leader_a", "supervisor", "auditor", "expert"])
+def test_quality_score_is_refused_when_not_the_finance_section(chain, name):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.PLAN_APPROVED)
+    with pytest.raises(PermissionDenied):
+        svc_agencies.quality_score(actor=person(chain, name), evaluation=ev, kind="plan", score="90")
+    assert not DeliverableScore.objects.exists()

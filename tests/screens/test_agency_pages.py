@@ -5,13 +5,15 @@ refused to everyone else; a commission left without an agency takes the year's."
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+import openpyxl
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from processes.models import CommissionedEvaluation, FrameworkCommission
+from processes.models import CommissionedEvaluation, DeliverableScore, FrameworkCommission
 from processes.services import agencies
 from processes.states import EvaluationStatus
 from tests.processes.test_commissioned import Chain
@@ -91,3 +93,42 @@ def test_commission_form_left_on_the_framework_takes_the_years_agency_when_poste
     response = client.post(NEW, {"kind": "key", "project": chain.project.pk, "agency": "", "due_at": due})
     assert response.status_code == 302
     assert CommissionedEvaluation.objects.get().agency == chain.agency
+
+
+RATINGS = reverse("workflows:agency_ratings")
+
+
+def test_finance_scores_on_the_page_and_sees_the_rating_and_its_xlsx(client, chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.FINAL)
+    as_user(client, chain.d.finance)
+    assert "quality" in action_forms(client.get(detail(ev)))
+    assert client.post(act(ev, "quality"), {"kind": "final", "score": "150"}).status_code == 400
+    response = client.post(act(ev, "quality"), {"kind": "final", "score": "92", "comment": "报告扎实"})
+    assert response.status_code == 302
+    page = client.get(f"{RATINGS}?fiscal_year={ev.fiscal_year}")
+    assert page.status_code == 200 and chain.agency.name in text(page) and "92.00" in text(page)
+    book = client.get(f"{RATINGS}?fiscal_year={ev.fiscal_year}&format=xlsx")
+    assert book.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(book.content)).active
+    assert [c.value for c in sheet[3]][0] == chain.agency.name and 92.0 in [c.value for c in sheet[3]]
+
+
+def test_agency_sees_its_own_scores_and_rating_but_departments_see_none(client, chain):
+    ev = chain.step(chain.commission_key(), EvaluationStatus.FINAL)
+    agencies.quality_score(actor=chain.d.finance, evaluation=ev, kind="final", score="77", comment="需改进的结论")
+    as_user(client, chain.staff)
+    page = client.get(detail(ev))
+    assert "需改进的结论" in text(page) and "quality" not in action_forms(page)
+    assert client.post(act(ev, "quality"), {"kind": "final", "score": "100"}).status_code == 403
+    assert chain.agency.name in text(client.get(f"{RATINGS}?fiscal_year={ev.fiscal_year}"))
+    as_user(client, chain.outsider_staff)
+    assert chain.agency.name not in text(client.get(f"{RATINGS}?fiscal_year={ev.fiscal_year}"))
+    for user in [chain.d.staff_a, chain.d.leader_a]:
+        as_user(client, user)
+        page = client.get(detail(ev))
+        assert (
+            page.status_code == 200 and "需改进的结论" not in text(page) and 'data-testid="quality"' not in text(page)
+        )
+        assert client.get(RATINGS).status_code == 403
+        assert client.post(act(ev, "quality"), {"kind": "final", "score": "100"}).status_code == 403
+    assert DeliverableScore.objects.get().score == 77
