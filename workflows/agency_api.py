@@ -5,6 +5,8 @@ processes.services.agencies.framework_set."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -12,7 +14,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import Agency
+from accounts.models import Agency, User
 from accounts.roles import Role
 from processes.api.fields import FiscalYearField, IdField
 from processes.api.responses import BAD_REQUEST, FORBIDDEN
@@ -48,7 +50,7 @@ class FrameworkCommissionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
     pagination_class = None
 
     def get_queryset(self):
-        user = self.request.user
+        user = cast(User, self.request.user)  # IsAuthenticated is the default permission
         rows = FrameworkCommission.objects.select_related("agency").order_by("-fiscal_year")
         if svc.can_manage(user):
             return rows
@@ -125,7 +127,7 @@ class QualityScoreViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["get"])
     def ratings(self, request):
-        scope = _ratings_scope(request.user)
+        scope = _ratings_scope(cast(User, request.user))
         year = FiscalYearField().run_validation(request.query_params.get("fiscal_year"))
         rows = svc.agency_ratings(year, agency_id=scope)
         return Response(AgencyRatingSerializer(rows, many=True).data)

@@ -173,40 +173,46 @@ def quality_score(
     comment = (comment or "").strip()
     if len(comment) > 2000:
         errors["comment"] = _("评分意见不能超过 2000 个字。")
+    locked_recheck: Recheck | None = None
+    locked_evaluation: CommissionedEvaluation | None = None
     target: CommissionedEvaluation | Recheck
     if kind == Deliverable.RECHECK:
         if recheck is None:
             raise ValidationError({"kind": _("请指定复核。")})
-        target = (
+        locked_recheck = (
             Recheck.objects.select_for_update().select_related("sample__campaign", "sample__agency").get(pk=recheck.pk)
         )
-        if target.status != RecheckStatus.FINAL:
+        if locked_recheck.status != RecheckStatus.FINAL:
             errors["kind"] = _("复核完成后才能评分。")
-        agency, year, subject = target.sample.agency, target.sample.campaign.fiscal_year, str(target.project)
+        agency, year = locked_recheck.sample.agency, locked_recheck.sample.campaign.fiscal_year
+        subject, target = str(locked_recheck.project), locked_recheck
     elif kind in _HANDED_IN:
         if evaluation is None:
             raise ValidationError({"kind": _("请指定委托评价。")})
-        target = CommissionedEvaluation.objects.select_for_update().select_related("agency").get(pk=evaluation.pk)
-        if target.status not in _HANDED_IN[kind]:
+        locked_evaluation = (
+            CommissionedEvaluation.objects.select_for_update().select_related("agency").get(pk=evaluation.pk)
+        )
+        if locked_evaluation.status not in _HANDED_IN[kind]:
             errors["kind"] = _("该成果尚未提交（或尚未通过审核），不能评分。")
-        agency, year, subject = target.agency, target.fiscal_year, target.title
+        agency, year = locked_evaluation.agency, locked_evaluation.fiscal_year
+        subject, target = locked_evaluation.title, locked_evaluation
     else:
         raise ValidationError({"kind": _("请选择成果类型。")})
     if errors:
         raise ValidationError(errors)
     assert value is not None
-    if kind == Deliverable.RECHECK:
-        found = DeliverableScore.objects.filter(recheck=target).first()
+    if locked_recheck is not None:
+        found = DeliverableScore.objects.filter(recheck=locked_recheck).first()
     else:
-        found = DeliverableScore.objects.filter(evaluation=target, kind=kind).first()
+        found = DeliverableScore.objects.filter(evaluation=locked_evaluation, kind=kind).first()
     before = str(found.score) if found is not None else ""
     if found is None:
         found = DeliverableScore(
             agency=agency,
             fiscal_year=year,
             kind=kind,
-            evaluation=target if kind != Deliverable.RECHECK else None,
-            recheck=target if kind == Deliverable.RECHECK else None,
+            evaluation=locked_evaluation,
+            recheck=locked_recheck,
             score=value,
             comment=comment,
             scored_by=actor,
