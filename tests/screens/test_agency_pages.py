@@ -6,6 +6,7 @@ refused to everyone else; a commission left without an agency takes the year's."
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import openpyxl
@@ -16,10 +17,13 @@ from django.utils import timezone
 from processes.models import CommissionedEvaluation, DeliverableScore, FrameworkCommission
 from processes.services import agencies
 from processes.states import EvaluationStatus
+from tests.factories import AgencyFactory
 from tests.processes.test_commissioned import Chain
 from tests.screens.test_commissioned_pages import NEW, SHANGHAI, act, action_forms, as_user, detail, fresh, text
+from tests.screens.test_evaluation_pages import campaign_ses
 
 pytestmark = pytest.mark.django_db
+__all__ = ["campaign_ses"]  # the fixture, shared with test_evaluation_pages
 
 FRAMEWORKS = reverse("workflows:framework_commissions")
 
@@ -132,3 +136,13 @@ def test_agency_sees_its_own_scores_and_rating_but_departments_see_none(client, 
         assert client.get(RATINGS).status_code == 403
         assert client.post(act(ev, "quality"), {"kind": "final", "score": "100"}).status_code == 403
     assert DeliverableScore.objects.get().score == 77
+
+
+def test_recheck_sample_form_is_prefilled_with_the_years_framework_agency(client, district, campaign_ses):
+    contracted = AgencyFactory(name="整体委托事务所")
+    AgencyFactory(name="另一家事务所")
+    agencies.framework_set(actor=district.finance, fiscal_year=2021, agency=contracted)
+    url = reverse("workflows:evaluation_rechecks", args=[campaign_ses[0].campaign_id])
+    as_user(client, district.finance)
+    page = client.get(url).content.decode()
+    assert re.search(rf'<option value="{contracted.pk}"\s+selected', page)
