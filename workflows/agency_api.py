@@ -9,7 +9,7 @@ from typing import cast
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -65,8 +65,18 @@ class FrameworkCommissionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
         return Response(FrameworkCommissionSerializer(found).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_field({"type": "string", "description": " | ".join(Deliverable.values)})
+class DeliverableChoiceField(serializers.ChoiceField):
+    """评价方案 / 报告初稿 / 最终报告 / 复核报告."""
+
+
+@extend_schema_field({"type": "string", "description": " | ".join(Deliverable.values)})
+class DeliverableField(serializers.CharField):
+    pass
+
+
 class QualityScoreInputSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Deliverable.choices)
+    kind = DeliverableChoiceField(choices=Deliverable.choices)
     score = serializers.CharField(max_length=12, help_text=_("0–100，最多两位小数"))
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     evaluation = serializers.PrimaryKeyRelatedField(
@@ -78,6 +88,8 @@ class QualityScoreInputSerializer(serializers.Serializer):
 
 
 class QualityScoreSerializer(serializers.ModelSerializer):
+    kind = DeliverableField(read_only=True)
+
     class Meta:
         model = DeliverableScore
         fields = ["id", "agency", "fiscal_year", "kind", "evaluation", "recheck", "score", "comment", "revision"]
