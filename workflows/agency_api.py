@@ -38,7 +38,10 @@ class FrameworkCommissionInputSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary=_("整体委托列表（财政绩效科；受托机构只见本机构的年度）")),
+    list=extend_schema(
+        summary=_("整体委托列表（财政绩效科；受托机构只见本机构的年度）"),
+        responses={200: FrameworkCommissionSerializer(many=True), 403: FORBIDDEN},
+    ),
     create=extend_schema(
         summary=_("设置年度整体委托（财政绩效科）"),
         request=FrameworkCommissionInputSerializer,
@@ -95,6 +98,10 @@ class QualityScoreSerializer(serializers.ModelSerializer):
         fields = ["id", "agency", "fiscal_year", "kind", "evaluation", "recheck", "score", "comment", "revision"]
 
 
+class RatingsQuerySerializer(serializers.Serializer):
+    fiscal_year = FiscalYearField()
+
+
 class AgencyRatingSerializer(serializers.Serializer):
     agency = serializers.IntegerField(source="agency.pk")
     agency_name = serializers.CharField(source="agency.name")
@@ -140,6 +147,8 @@ class QualityScoreViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def ratings(self, request):
         scope = _ratings_scope(cast(User, request.user))
-        year = FiscalYearField().run_validation(request.query_params.get("fiscal_year"))
+        query = RatingsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data["fiscal_year"]
         rows = svc.agency_ratings(year, agency_id=scope)
         return Response(AgencyRatingSerializer(rows, many=True).data)
