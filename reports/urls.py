@@ -21,6 +21,7 @@ urlpatterns = [
     path("public/", views.public_index, name="public"),
     path("public/reports/<year:year>/", views.public_report, name="public_report"),
     path("public/reports/<year:year>/xlsx/", views.public_report_xlsx, name="public_report_xlsx"),
+    path("public/rechecks/<id:pk>/report/", views.public_recheck_report, name="public_recheck_report"),
     # The published evaluations had a page of their own before the public page served both.
     path(
         "public/evaluations/",

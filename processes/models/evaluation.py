@@ -375,6 +375,9 @@ class Recheck(ConcurrentTransitionMixin, models.Model):
     final_grade = models.CharField(_("复核等次"), max_length=12, choices=Grade.choices, blank=True)
     agency_opinion = models.TextField(_("复核意见"), blank=True)
     department_comment = models.TextField(_("部门反馈意见"), blank=True)
+    #: 复核报告: uploaded by the agency when it finishes the re-check; private (served to those
+    #: who may see the re-check, and to the public once the year's disclosure is approved).
+    report = models.FileField(_("复核报告"), storage=private_storage, upload_to="evaluations/rechecks/", blank=True)
     rescored_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
     finalized_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     revision = models.PositiveIntegerField(_("修订号"), default=1)

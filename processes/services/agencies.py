@@ -25,6 +25,7 @@ from ..fiscal_years import check_fiscal_year
 from ..models import CommissionedEvaluation, Deliverable, DeliverableScore, FrameworkCommission, Recheck
 from ..notices import agency_staff, everyone
 from ..permissions import commissioned as perms
+from ..permissions import evaluation as ev_perms
 from ..scoring import grade_of
 from ..states import EvaluationStatus, Grade, RecheckStatus
 from .audit import audit_and_notify
@@ -259,6 +260,17 @@ def scorable_kinds(evaluation: CommissionedEvaluation) -> list[str]:
 def may_see_scores(evaluation: CommissionedEvaluation, user: User) -> bool:
     """The finance section and the evaluation's own agency; never a department."""
     return can_manage(user) or perms.is_agency_of(evaluation, user)
+
+
+def may_see_recheck_score(recheck: Recheck, user: User) -> bool:
+    """A re-check's quality score: the finance section and the re-checking agency's staff;
+    never a department (not even the re-checked project's)."""
+    return can_manage(user) or ev_perms.can_rescore(recheck, user)
+
+
+def recheck_score_of(recheck: Recheck) -> DeliverableScore | None:
+    """The quality score of a finished re-check, if the finance section gave one."""
+    return DeliverableScore.objects.filter(recheck=recheck).select_related("scored_by").first()
 
 
 def scores_of(evaluation: CommissionedEvaluation) -> dict[str, DeliverableScore]:
