@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -259,7 +259,7 @@ def public_report_xlsx(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_GET
-def public_recheck_report(request: HttpRequest, pk: int) -> HttpResponse:
+def public_recheck_report(request: HttpRequest, pk: int) -> FileResponse:
     """A finished re-check's report once its year was approved for disclosure (no login);
     anything else is 404."""
     recheck = get_object_or_404(disclosed_recheck_reports(), pk=pk)

@@ -146,3 +146,34 @@ def test_recheck_sample_form_is_prefilled_with_the_years_framework_agency(client
     as_user(client, district.finance)
     page = client.get(url).content.decode()
     assert re.search(rf'<option value="{contracted.pk}"\s+selected', page)
+
+
+# -- the menu ------------------------------------------------------------------------------------
+
+
+def nav(response) -> str:
+    return re.search(r'<nav class="mainnav".*?</nav>', text(response), re.S).group(0)
+
+
+def test_menu_offers_ratings_and_framework_commissions_when_the_user_is_the_finance_section(client, chain):
+    as_user(client, chain.d.finance)
+    menu = nav(client.get(reverse("workflows:inbox")))
+    assert reverse("workflows:agency_ratings") in menu and FRAMEWORKS in menu
+    ratings = nav(client.get(reverse("workflows:agency_ratings")))
+    assert re.search(r'data-testid="nav-agency-ratings"[^>]*class="active"', ratings)
+    frameworks = nav(client.get(FRAMEWORKS))
+    assert re.search(r'data-testid="nav-frameworks"[^>]*class="active"', frameworks)
+
+
+def test_menu_offers_the_agency_staff_only_the_ratings(client, chain):
+    as_user(client, chain.staff)
+    menu = nav(client.get(reverse("workflows:inbox")))
+    assert reverse("workflows:agency_ratings") in menu and FRAMEWORKS not in menu
+    assert client.get(reverse("workflows:agency_ratings")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["staff_a", "leader_a", "supervisor", "auditor", "expert"])
+def test_menu_offers_neither_when_the_user_may_open_neither(client, chain, name):
+    as_user(client, getattr(chain.d, name))
+    menu = nav(client.get(reverse("workflows:inbox")))
+    assert reverse("workflows:agency_ratings") not in menu and FRAMEWORKS not in menu
