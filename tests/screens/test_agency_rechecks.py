@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from processes.errors import ActionNotAllowed
 from processes.models import AuditEvent, DeliverableScore, Recheck
 from processes.services import agencies, evaluation
 from processes.states import RecheckStatus
@@ -264,3 +266,18 @@ def test_public_never_gets_an_unfinished_recheck_or_one_without_a_report(client,
     Recheck.objects.filter(pk=done.pk).update(report="")
     assert client.get(public_url(done)).status_code == 404  # finished without a report
     assert f'data-recheck="{done.pk}"' not in text(client.get(reverse("reports:public")))
+
+
+@pytest.mark.parametrize("name", ["staff_a", "leader_a", "finance"])
+def test_service_refuses_the_actor_before_reading_the_file_when_not_the_agency(district, fed_back, name):
+    bad = SimpleUploadedFile("x.pdf", b"plain text", content_type="application/pdf")
+    with pytest.raises(PermissionDenied):
+        evaluation.recheck_finalize(recheck=fed_back, actor=getattr(district, name), report=bad)
+    kept = fresh(fed_back)
+    assert kept.status == RecheckStatus.FED_BACK and not kept.report
+
+
+def test_service_refuses_a_report_on_a_recheck_already_finished(district, final):
+    with pytest.raises(ActionNotAllowed):
+        evaluation.recheck_finalize(recheck=final, actor=district.agency_staff, report=pdf("第二份.pdf"))
+    assert fresh(final).report.name == final.report.name
