@@ -5,10 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.roles import Role
-from processes.models import BudgetProject, CommissionedEvaluation, EvaluationCampaign, HistoryImport, imported_years
+from processes.models import (
+    BudgetProject,
+    CommissionedEvaluation,
+    EvaluationCampaign,
+    HistoryImport,
+    Recheck,
+    imported_years,
+)
+from processes.states import RecheckStatus
 
 from .models import ReportDisclosure
 
@@ -66,3 +75,18 @@ def disclosure_of(year: int) -> ReportDisclosure | None:
 def disclosed_years() -> list[ReportDisclosure]:
     """What the public page lists: the years whose summary tables were approved, newest first."""
     return list(ReportDisclosure.objects.order_by("-fiscal_year"))
+
+
+def disclosed_recheck_reports() -> QuerySet[Recheck]:
+    """What the public may download of the re-checks (decision 0028): the 复核报告 of a
+    finished re-check whose year's summary tables (with their 自评复核 table) a finance
+    officer approved for disclosure. Anything else — a re-check not finished, a year not
+    disclosed, a re-check without a report — is not public."""
+    return (
+        Recheck.objects.filter(
+            status=RecheckStatus.FINAL,
+            sample__campaign__fiscal_year__in=ReportDisclosure.objects.values("fiscal_year"),
+        )
+        .exclude(report="")
+        .select_related("project__department", "sample__campaign", "sample__agency")
+    )

@@ -28,6 +28,7 @@ urlpatterns = [
     # 绩效目标随预算公开, 绩效自评结果随决算公开 (reports/public.py)
     path("public/targets/<year:year>/", views.public_targets, name="public_targets"),
     path("public/self-evaluations/<year:year>/", views.public_self_evaluations, name="public_self_evaluations"),
+    path("public/rechecks/<id:pk>/report/", views.public_recheck_report, name="public_recheck_report"),
     # The published evaluations had a page of their own before the public page served both.
     path(
         "public/evaluations/",

@@ -16,13 +16,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from processes import charts
 from processes.errors import ActionNotAllowed
+from processes.files import file_response
 from processes.models import CommissionedEvaluation
 from processes.scoring import rate_pct
 from processes.selectors import published_evaluations
@@ -34,7 +35,14 @@ from .exports import annual_report_response, band_labels, grade_label, source_li
 from .figures import GRADES, AnnualReport, ProjectTable, annual_report
 from .narrative import LIGHTS
 from .participation import participation_rows
-from .selectors import disclosed_years, disclosure_of, reads_reports, report_years, valid_year
+from .selectors import (
+    disclosed_recheck_reports,
+    disclosed_years,
+    disclosure_of,
+    reads_reports,
+    report_years,
+    valid_year,
+)
 from .services import NOTE_MAX_LENGTH, can_disclose, report_disclose
 from .titles import department_title, district_name, key_evaluation_title, recheck_title, report_title
 
@@ -241,12 +249,17 @@ def public_index(request: HttpRequest) -> HttpResponse:
     for evaluation in evaluations:
         rate = evaluation.completion_rate
         evaluation.rate = None if rate is None else rate_pct(rate, 1)  # type: ignore[attr-defined]
+    rechecks = disclosed_recheck_reports().order_by(
+        "-sample__campaign__fiscal_year", "project__department__code", "project__code", "pk"
+    )
+    recheck_page = Paginator(rechecks, PUBLIC_PAGE_SIZE).get_page(request.GET.get("rechecks_page"))
     return render(
         request,
         "reports/public.html",
         {
             "page": page,
             "evaluations": evaluations,
+            "recheck_page": recheck_page,
             "disclosures": disclosed_years(),
             "district": district_name(),
             "target_years": public.target_years(),
@@ -302,3 +315,11 @@ def public_report(request: HttpRequest, year: int) -> HttpResponse:
 @require_GET
 def public_report_xlsx(request: HttpRequest, year: int) -> HttpResponse:
     return annual_report_response(_disclosed(year), public=True)
+
+
+@require_GET
+def public_recheck_report(request: HttpRequest, pk: int) -> FileResponse:
+    """A finished re-check's report once its year was approved for disclosure (no login);
+    anything else is 404."""
+    recheck = get_object_or_404(disclosed_recheck_reports(), pk=pk)
+    return file_response(recheck.report)

@@ -4,7 +4,7 @@ detail (framework, scores, panel with each member's suggestions, findings, the a
 the caller may take now), and one POST per step of the chain: plan, review-plan,
 fieldwork, draft (multipart), comment, draw, suggestions (the caller's own seat),
 remind (the agency reminds the members yet to submit: the user ids reminded and skipped),
-finalize (multipart), disclose; findings (POST) and findings/{id} (DELETE).
+finalize (multipart), return-final, disclose; findings (POST) and findings/{id} (DELETE).
 
 Reads go through processes.selectors.commissioned_for (an evaluation the caller may not
 see is 404); writes through processes.services.commissioned and services.findings; errors
@@ -179,6 +179,7 @@ class CommissionedDetailSerializer(CommissionedListSerializer):
             "framework",
             "plan",
             "plan_comment",
+            "final_return_comment",
             "fieldwork_note",
             "draft_report_url",
             "department_comment",
@@ -238,7 +239,14 @@ class CommissionedCreateSerializer(serializers.Serializer):
     """委托: kind key needs project; kind department needs department and fiscal_year."""
 
     kind = KindChoiceField(choices=EvaluationKind.choices)
-    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), pk_field=IdField())
+    agency = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.all(),
+        pk_field=IdField(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("不填则按评价年度的整体委托机构"),
+    )
     due_at = serializers.DateTimeField()
     project = serializers.PrimaryKeyRelatedField(
         queryset=BudgetProject.objects.all(), required=False, allow_null=True, pk_field=IdField()
@@ -261,6 +269,10 @@ class CommissionedPlanSerializer(serializers.Serializer):
 class CommissionedReviewPlanSerializer(serializers.Serializer):
     approve = serializers.BooleanField(help_text=_("true 批准；false 退回（须填 comment）"))
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class CommissionedReturnFinalSerializer(serializers.Serializer):
+    comment = serializers.CharField(allow_blank=True, max_length=2000, help_text=_("退回理由（必填）"))
 
 
 class CommissionedDraftSerializer(serializers.Serializer):
@@ -526,6 +538,17 @@ class CommissionedEvaluationViewSet(
             "executed": data.get("executed") or None,
         }
         return self._detail(services.evaluation_finalize(evaluation=evaluation, actor=request.user, **kwargs))
+
+    @extend_schema(
+        summary=_("退回最终报告修改（财政绩效科）"),
+        request=CommissionedReturnFinalSerializer,
+        responses={200: CommissionedDetailSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="return-final", url_name="return-final")
+    def return_final(self, request, pk=None):
+        evaluation = self.get_object()
+        data = self._body(CommissionedReturnFinalSerializer)
+        return self._detail(services.evaluation_return_final(evaluation=evaluation, actor=request.user, **data))
 
     @extend_schema(
         summary=_("批准评价报告公开（财政绩效科）"),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Agency, Department
 from processes.form_fields import fiscal_year_formfield
 from processes.forms import DepartmentFilterMixin, ServiceErrorsMixin, ShanghaiDateTimeField
-from processes.models import BudgetProject, CommissionedEvaluation, finding_categories
+from processes.models import BudgetProject, CommissionedEvaluation, Deliverable, finding_categories
 from processes.services.commissioned import DIMENSIONS, KEY_STAGES
 from processes.states import EvaluationKind, EvaluationStatus, FrameworkDimension, SuggestionAspect
 
@@ -83,7 +83,13 @@ class CommissionForm(ServiceErrorsMixin, forms.Form):
         help_text=_("部门整体绩效评价：被评价的部门。"),
     )
     fiscal_year = fiscal_year_formfield(label=_("评价年度"), required=False, help_text=_("部门整体绩效评价：年度。"))
-    agency = forms.ModelChoiceField(label=_("第三方机构"), queryset=Agency.objects.none())
+    agency = forms.ModelChoiceField(
+        label=_("第三方机构"),
+        required=False,
+        queryset=Agency.objects.none(),
+        empty_label=_("按该年度整体委托"),
+        help_text=_("已预填该年度整体委托的机构，可改选；留空则按评价年度的整体委托。"),
+    )
     due_at = ShanghaiDateTimeField(label=_("完成期限"), help_text=_("北京时间。"))
     title = forms.CharField(
         label=_("评价名称"), required=False, max_length=200, help_text=_("不填则按项目或部门自动命名。")
@@ -154,6 +160,17 @@ class ReviewPlanForm(ServiceErrorsMixin, forms.Form):
         required=False,
         max_length=2000,
         help_text=_("退回时必填。"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReturnFinalForm(ServiceErrorsMixin, forms.Form):
+    """退回最终报告: the reason the agency must rework its final report."""
+
+    comment = forms.CharField(
+        label=_("退回理由"),
+        max_length=2000,
+        help_text=_("受托机构将收到此理由，修改后重新形成评价结果。"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -266,3 +283,34 @@ class FindingForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("请选择")), *finding_categories()]
+
+
+class FrameworkCommissionForm(ServiceErrorsMixin, forms.Form):
+    """整体委托: the year, the agency contracted for its re-checks and key evaluations, the
+    contract number and scope."""
+
+    fiscal_year = fiscal_year_formfield(label=_("年度"))
+    agency = forms.ModelChoiceField(label=_("第三方机构"), queryset=Agency.objects.none())
+    contract_no = forms.CharField(label=_("合同编号"), required=False, max_length=64)
+    scope = forms.CharField(
+        label=_("委托范围"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        agency = cast(forms.ModelChoiceField, self.fields["agency"])
+        agency.queryset = Agency.objects.filter(status=Agency.Status.ACTIVE).order_by("name")
+
+
+class QualityScoreForm(ServiceErrorsMixin, forms.Form):
+    """质量评分 of one deliverable of the evaluation (the finance section)."""
+
+    kind = forms.ChoiceField(label=_("成果类型"), choices=[])
+    score = forms.DecimalField(label=_("质量得分"), min_value=0, max_value=100, decimal_places=2, max_digits=5)
+    comment = forms.CharField(
+        label=_("评分意见"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [(k, Deliverable(k).label) for k in kinds]

@@ -3,11 +3,13 @@ included by workflows/urls.py (namespace ``workflows``)."""
 
 from django.urls import path
 
+from . import agency_views, outcome_views
 from . import commissioned_views as views
-from . import outcome_views
 
 urlpatterns = [
     path("evaluations/commissioned/", views.commissioned_list, name="commissioned_list"),
+    path("evaluations/agency-ratings/", agency_views.agency_ratings, name="agency_ratings"),
+    path("evaluations/frameworks/", agency_views.framework_commissions, name="framework_commissions"),
     path("evaluations/commissioned/new/", views.commissioned_new, name="commissioned_new"),
     path("evaluations/commissioned/<id:pk>/", views.commissioned_detail, name="commissioned_detail"),
     path("evaluations/commissioned/<id:pk>/act/<slug:action>/", views.commissioned_act, name="commissioned_act"),

@@ -32,9 +32,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from processes.errors import ActionNotAllowed
 from processes.files import file_response
-from processes.models import AuditEvent, CommissionedEvaluation, EvaluationPanelMember, ExpertSuggestion, Finding
+from processes.models import (
+    AuditEvent,
+    CommissionedEvaluation,
+    EvaluationPanelMember,
+    ExpertSuggestion,
+    Finding,
+    FrameworkCommission,
+)
 from processes.outcomes import EVALUATION_CONCLUDED
 from processes.selectors import commissioned_for, commissioned_get_for, published_evaluations
+from processes.services import agencies
 from processes.services import commissioned as svc
 from processes.services.findings import can_record, finding_add, finding_remove, findings_of
 from processes.services.panel_reminders import panel_remind_hours
@@ -49,6 +57,8 @@ from .commissioned_forms import (
     FinalizeForm,
     FindingForm,
     PlanForm,
+    QualityScoreForm,
+    ReturnFinalForm,
     ReviewPlanForm,
     SuggestionsForm,
 )
@@ -68,6 +78,8 @@ HISTORY_LABELS = {
     "submit_suggestions": gettext_lazy("提交评审建议"),
     "remind_panel": gettext_lazy("提醒评审组成员"),
     "finalize": gettext_lazy("形成评价结果"),
+    "return_final": gettext_lazy("退回最终报告"),
+    "quality_score": gettext_lazy("成果质量评分"),
     "publish": gettext_lazy("批准公开"),
 }
 
@@ -116,16 +128,17 @@ def commissioned_new(request):
     user = request.user
     if not svc.can_commission(user):
         raise PermissionDenied(_("只有财政绩效科可以委托重点评价或部门整体绩效评价。"))
+    frameworks = list(FrameworkCommission.objects.select_related("agency").order_by("-fiscal_year")[:10])
     if request.method != "POST":
-        return render(request, "workflows/commissioned/new.html", {"form": CommissionForm()})
+        return render(request, "workflows/commissioned/new.html", {"form": CommissionForm(), "frameworks": frameworks})
     form = CommissionForm(request.POST)
     if not form.is_valid():
-        return render(request, "workflows/commissioned/new.html", {"form": form}, status=400)
+        return render(request, "workflows/commissioned/new.html", {"form": form, "frameworks": frameworks}, status=400)
     try:
         evaluation = svc.evaluation_commission(actor=user, **form.service_kwargs())
     except ValidationError as exc:
         form.add_service_errors(exc)
-        return render(request, "workflows/commissioned/new.html", {"form": form}, status=400)
+        return render(request, "workflows/commissioned/new.html", {"form": form, "frameworks": frameworks}, status=400)
     messages.success(request, _("已委托「%(title)s」，已通知受托机构。") % {"title": evaluation.title})
     return redirect(evaluation)
 
@@ -152,6 +165,8 @@ def _forms(evaluation: CommissionedEvaluation, user, bound: dict[str, Any]) -> d
             forms[slug] = SuggestionsForm()
         elif slug == "finalize":
             forms[slug] = FinalizeForm(evaluation=evaluation)
+        elif slug == "return-final":
+            forms[slug] = ReturnFinalForm()
         else:  # fieldwork, draw, remind, disclose: a button only
             forms[slug] = None
     return {slug.replace("-", "_"): form for slug, form in forms.items()}
@@ -181,6 +196,8 @@ def _page(request, evaluation: CommissionedEvaluation, *, bound=None, error=None
         .select_related("actor")
         .order_by("sequence")
     )
+    if not agencies.may_see_scores(evaluation, user):  # departments never see quality scores
+        history = history.exclude(action="quality_score")
     return render(
         request,
         "workflows/commissioned/detail.html",
@@ -197,6 +214,15 @@ def _page(request, evaluation: CommissionedEvaluation, *, bound=None, error=None
             "remind_pending": [str(m.user) for m in panel if m.submitted_at is None],
             "remind_hours": panel_remind_hours(),
             "history": [(event, HISTORY_LABELS.get(event.action, event.action)) for event in history],
+            "quality": list(agencies.scores_of(evaluation).values())
+            if agencies.may_see_scores(evaluation, user)
+            else None,
+            "quality_form": bound.get("quality")
+            or (
+                QualityScoreForm(kinds=agencies.scorable_kinds(evaluation))
+                if agencies.can_manage(user) and agencies.scorable_kinds(evaluation)
+                else None
+            ),
             "error": error,
             "outcome_open": evaluation.status in EVALUATION_CONCLUDED and any(m.user_id == user.pk for m in panel),
         },
@@ -223,6 +249,8 @@ DONE = {
     "suggestions": gettext_lazy("评审建议已提交。"),
     "finalize": gettext_lazy("评价结果已形成，等待财政绩效科审核公开。"),
     "disclose": gettext_lazy("已批准公开，评价报告已在公开页面发布。"),
+    "return-final": gettext_lazy("最终报告已退回受托机构修改。"),
+    "quality": gettext_lazy("质量评分已保存，已通知受托机构。"),
     "finding-add": gettext_lazy("已记录问题。"),
     "finding-remove": gettext_lazy("已删除问题。"),
 }
@@ -358,6 +386,30 @@ def _finalize(request, ev):
     )
 
 
+def _return_final(request, ev):
+    form = ReturnFinalForm(request.POST)
+    return _run(
+        request,
+        ev,
+        "return-final",
+        form,
+        lambda: svc.evaluation_return_final(evaluation=ev, actor=request.user, comment=form.cleaned_data["comment"]),
+    )
+
+
+def _quality(request, ev):
+    if not agencies.can_manage(request.user):
+        raise PermissionDenied(_("只有财政绩效科可以对第三方机构的成果评分。"))
+    form = QualityScoreForm(request.POST, kinds=agencies.scorable_kinds(ev))
+    return _run(
+        request,
+        ev,
+        "quality",
+        form,
+        lambda: agencies.quality_score(actor=request.user, evaluation=ev, **form.cleaned_data),
+    )
+
+
 def _disclose(request, ev):
     return _run(
         request, ev, "disclose", None, lambda: svc.evaluation_approve_disclosure(evaluation=ev, actor=request.user)
@@ -391,6 +443,8 @@ HANDLERS = {
     "suggestions": _suggestions,
     "remind": _remind,
     "finalize": _finalize,
+    "return-final": _return_final,
+    "quality": _quality,
     "disclose": _disclose,
     "finding-add": _finding_add,
     "finding-remove": _finding_remove,

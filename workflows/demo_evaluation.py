@@ -33,7 +33,10 @@ from accounts.models import Agency, Department, User
 from processes.models import (
     BudgetProject,
     CommissionedEvaluation,
+    Deliverable,
+    DeliverableScore,
     EvaluationCampaign,
+    FrameworkCommission,
     MonitoringReport,
     MonitoringRound,
     ProjectCategory,
@@ -41,6 +44,7 @@ from processes.models import (
     Recurrence,
     SelfEvaluation,
 )
+from processes.services import agencies as agency_services
 from processes.services import commissioned as commissioned_services
 from processes.services.evaluation import (
     approved_rows,
@@ -56,7 +60,7 @@ from processes.services.monitoring import approved_rows as approved_monitoring_r
 from processes.services.monitoring import report_save
 from processes.services.projects import project_create
 from processes.services.targets import target_draft_open, target_set_save
-from processes.states import EvaluationKind, EvaluationStatus, SelfEvaluationStatus
+from processes.states import EvaluationKind, EvaluationStatus, RecheckStatus, SelfEvaluationStatus
 
 from .services import (
     campaign_launch,
@@ -400,17 +404,66 @@ def load(users: dict[str, User], agency: Agency) -> dict[str, int]:
             title=f"{YEAR} 年度项目支出绩效自评",
         )
     campaign = EvaluationCampaign.objects.get(fiscal_year=YEAR)
+    _framework(users, agency)
     for plan in PROJECTS:
         _self_evaluate(plan, projects[plan.code], users)
     _rechecks(campaign, projects, users, agency)
     _key_evaluation(projects[KEY_PROJECT], users, agency)
     _department_evaluation(users, agency)
+    _quality_scores(projects, users)
     return {
         "self_evaluations": SelfEvaluation.objects.filter(campaign=campaign).count(),
         "accepted": SelfEvaluation.objects.filter(campaign=campaign, status=SelfEvaluationStatus.ACCEPTED).count(),
         "rechecks": Recheck.objects.filter(sample__campaign=campaign).count(),
         "evaluations": CommissionedEvaluation.objects.filter(fiscal_year=YEAR).count(),
+        "frameworks": FrameworkCommission.objects.filter(fiscal_year=YEAR).count(),
+        "quality_scores": DeliverableScore.objects.filter(fiscal_year=YEAR).count(),
     }
+
+
+#: The finance section's quality scores (decision 0028): the key evaluation's plan, draft
+#: and final report, and the first finished re-check; the year's rating is their weighted
+#: mean (plan 1, draft 1, final 2, re-check 1).
+QUALITY_SCORES: dict[str, tuple[str, str]] = {
+    Deliverable.PLAN: ("92", "评价方案指标体系完整，权重设置合理。"),
+    Deliverable.DRAFT: ("85", "初稿问卷分析较充分，成本效益分析略显薄弱。"),
+    Deliverable.FINAL: ("88", "最终报告吸收了评审意见，问题和建议具体可行。"),
+    Deliverable.RECHECK: ("80", "复核抽查充分，佐证材料核减有据。"),
+}
+
+
+def _framework(users: dict[str, User], agency: Agency) -> None:
+    """整体委托 of the evaluation year to the demo agency (set once)."""
+    if FrameworkCommission.objects.filter(fiscal_year=YEAR).exists():
+        return
+    agency_services.framework_set(
+        actor=users["finance1"],
+        fiscal_year=YEAR,
+        agency=agency,
+        contract_no=f"LWCZ-JX-{YEAR}-01",
+        scope="年度绩效自评复核、重点绩效评价和部门整体绩效评价。",
+    )
+
+
+def _quality_scores(projects, users: dict[str, User]) -> None:
+    """Score the key evaluation's deliverables and the first finished re-check, each once
+    (a second load finds them scored and scores nothing again)."""
+    finance = users["finance1"]
+    key = CommissionedEvaluation.objects.filter(project=projects[KEY_PROJECT]).first()
+    if key is not None:
+        scored = set(DeliverableScore.objects.filter(evaluation=key).values_list("kind", flat=True))
+        for kind in agency_services.scorable_kinds(key):
+            if kind not in scored:
+                score, comment = QUALITY_SCORES[kind]
+                agency_services.quality_score(actor=finance, kind=kind, score=score, comment=comment, evaluation=key)
+    recheck = (
+        Recheck.objects.filter(sample__campaign__fiscal_year=YEAR, status=RecheckStatus.FINAL).order_by("pk").first()
+    )
+    if recheck is not None and not DeliverableScore.objects.filter(recheck=recheck).exists():
+        score, comment = QUALITY_SCORES[Deliverable.RECHECK]
+        agency_services.quality_score(
+            actor=finance, kind=Deliverable.RECHECK, score=score, comment=comment, recheck=recheck
+        )
 
 
 def _self_evaluate(plan: DemoEvaluationProject, project: BudgetProject, users: dict[str, User]) -> None:
@@ -459,7 +512,7 @@ def _rechecks(campaign: EvaluationCampaign, projects, users: dict[str, User], ag
             continue
         recheck = recheck_feedback(recheck=recheck, actor=users[f"{plan.department}_staff"], comment=feedback)
         if finalize:
-            recheck = recheck_finalize(recheck=recheck, actor=agency_user)
+            recheck = recheck_finalize(recheck=recheck, actor=agency_user, report=_pdf(f"recheck-{recheck.pk}"))
             finding_add(
                 source=recheck,
                 actor=users["finance1"],

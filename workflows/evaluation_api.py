@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Agency, User
@@ -431,6 +432,9 @@ class RecheckExtraSerializer(serializers.Serializer):
     sample_seed = serializers.IntegerField(allow_null=True)
     due_at = serializers.DateTimeField()
     findings = EvaluationFindingSerializer(many=True)
+    report_url = serializers.CharField(
+        allow_null=True, help_text=gettext_lazy("复核报告的下载地址（须登录，可查看该复核者可下载）；未上传为 null")
+    )
 
 
 class RecheckDetailSerializer(RecheckSerializer, RecheckExtraSerializer):
@@ -568,6 +572,14 @@ class RecheckSampleWriteSerializer(serializers.Serializer):
 
 class RecheckOpinionSerializer(serializers.Serializer):
     opinion = serializers.CharField(required=False, allow_blank=True, default="", max_length=4 * evaluation.MAX_TEXT)
+
+
+class RecheckFinalizeSerializer(serializers.Serializer):
+    """完成复核, as multipart form fields: the optional 复核报告 file."""
+
+    report = serializers.FileField(
+        required=False, allow_null=True, help_text=gettext_lazy("复核报告：PDF、图片或 Office 文件（可选）")
+    )
 
 
 class RecheckFeedbackSerializer(serializers.Serializer):
@@ -953,6 +965,7 @@ class RecheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             "sample_seed": recheck.sample.seed,
             "due_at": recheck.sample.due_at,
             "findings": _findings(recheck),
+            "report_url": reverse("workflows:recheck_report", args=[recheck.pk]) if recheck.report else None,
         }
         return Response({**RecheckSerializer(recheck).data, **RecheckExtraSerializer(extra).data})
 
@@ -1015,13 +1028,18 @@ class RecheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         summary=gettext_lazy("完成复核（受托第三方机构）"),
-        description=gettext_lazy("以复核评分表的得分为复核得分，与自评得分并列保存。"),
-        request=None,
+        description=gettext_lazy(
+            "以复核评分表的得分为复核得分，与自评得分并列保存。可同时上传复核报告（multipart 的 report 字段），"
+            "财政批准公开该年度汇总表后向社会公开。"
+        ),
+        request={"multipart/form-data": RecheckFinalizeSerializer, "application/json": RecheckFinalizeSerializer},
         responses={200: RecheckDetailSerializer, **ACTION_ERRORS},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def finalize(self, request, pk=None):
-        return self._answer(evaluation.recheck_finalize(recheck=self.get_object(), actor=request.user))
+        recheck = self.get_object()
+        data = _valid(RecheckFinalizeSerializer, request.data)
+        return self._answer(evaluation.recheck_finalize(recheck=recheck, actor=request.user, report=data.get("report")))
 
     @extend_schema(
         summary=gettext_lazy("记录复核发现的问题（财政绩效科或受托机构）"),

@@ -400,6 +400,16 @@ class FeedbackForm(ServiceErrorsMixin, forms.Form):
     )
 
 
+class RecheckFinalizeForm(ServiceErrorsMixin, forms.Form):
+    """完成复核: the agency's 复核报告 (optional; checked by the service like every upload)."""
+
+    report = forms.FileField(
+        label=gettext_lazy("复核报告"),
+        required=False,
+        help_text=gettext_lazy("PDF、图片或 Office 文件，不超过 20 MB；批准公开年度汇总表后向社会公开。"),
+    )
+
+
 class FindingForm(ServiceErrorsMixin, forms.Form):
     """评价发现的问题: category, problem, basis, requirement (the service checks them all)."""
 

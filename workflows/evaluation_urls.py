@@ -15,5 +15,6 @@ urlpatterns = [
     path("evaluations/self/<id:pk>/act/<slug:action>/", views.self_evaluation_act, name="self_evaluation_act"),
     path("evaluations/rechecks/<id:pk>/", views.recheck, name="recheck"),
     path("evaluations/rechecks/<id:pk>/preview/", views.recheck_preview, name="recheck_preview"),
+    path("evaluations/rechecks/<id:pk>/report/", views.recheck_report, name="recheck_report"),
     path("evaluations/rechecks/<id:pk>/act/<slug:action>/", views.recheck_act, name="recheck_act"),
 ]

@@ -40,8 +40,8 @@ from accounts.roles import Role
 from processes import charts, transitions
 from processes.errors import ActionNotAllowed
 from processes.execution_selectors import project_paid_to
-from processes.files import xlsx_response
-from processes.models import AuditEvent, EvaluationCampaign, Finding, Job, Recheck, SelfEvaluation
+from processes.files import file_response, xlsx_response
+from processes.models import AuditEvent, Deliverable, EvaluationCampaign, Finding, Job, Recheck, SelfEvaluation
 from processes.permissions import holds
 from processes.scoring import rate_pct
 from processes.selectors import (
@@ -51,11 +51,13 @@ from processes.selectors import (
     self_evaluation_get_for,
     self_evaluations_for,
 )
-from processes.services import evaluation, findings
-from processes.states import Grade, SampleMethod, ScoreSection, SelfEvaluationStatus
+from processes.services import agencies, evaluation, findings
+from processes.services.agencies import framework_agency
+from processes.states import Grade, RecheckStatus, SampleMethod, ScoreSection, SelfEvaluationStatus
 from reports import exports
 from reports.figures import excellent_or_good_rate
 
+from .commissioned_forms import QualityScoreForm
 from .evaluation_forms import (
     CAMPAIGN_JOB,
     CampaignLaunchForm,
@@ -64,6 +66,7 @@ from .evaluation_forms import (
     FindingForm,
     OpinionForm,
     RecheckFilterForm,
+    RecheckFinalizeForm,
     RecheckSampleForm,
     RowView,
     SelfEvaluationFilterForm,
@@ -92,6 +95,7 @@ HISTORY_LABELS = {
     "recheck_rescore": gettext_lazy("提交复核结果"),
     "recheck_feedback": gettext_lazy("部门反馈意见"),
     "recheck_finalize": gettext_lazy("完成复核"),
+    "quality_score": gettext_lazy("成果质量评分"),
 }
 
 
@@ -444,8 +448,9 @@ def _rechecks_page(request, campaign, *, form: RecheckSampleForm | None = None, 
         )
         pool_count = pool_qs.count()
         pool = list(pool_qs.select_related("project__department")[:POOL_SHOWN])
-        if form is None:
-            form = RecheckSampleForm(pool=pool)
+        if form is None:  # the agency pre-filled with the year's framework commission (整体委托)
+            framework = framework_agency(campaign.fiscal_year)
+            form = RecheckSampleForm(pool=pool, initial={"agency": framework.pk} if framework else None)
         else:
             form.pool = pool
     samples = (
@@ -599,9 +604,10 @@ def _sheet_for_page(rows, sheet, *, budget, form, bound: bool, executed_default=
     )
 
 
-def _history(obj) -> list[tuple[AuditEvent, Any]]:
+def _history(obj, *, hide=()) -> list[tuple[AuditEvent, Any]]:
     events = (
         AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        .exclude(action__in=hide)
         .select_related("actor")
         .order_by("sequence")
     )
@@ -897,6 +903,12 @@ def _recheck_page(request, recheck: Recheck, *, bound=None, error=None, status=2
     if "feed_back" in actions:
         forms["feedback"] = bound.get("feedback") or FeedbackForm()
     can_finalize = "finalize" in actions
+    if can_finalize:
+        forms["finalize"] = bound.get("finalize") or RecheckFinalizeForm()
+    sees_score = agencies.may_see_recheck_score(recheck, user)  # departments never see it
+    quality_form = bound.get("quality")  # a refused score is shown with its errors
+    if quality_form is None and agencies.can_manage(user) and recheck.status == RecheckStatus.FINAL:
+        quality_form = QualityScoreForm(kinds=[Deliverable.RECHECK])
     return render(
         request,
         "workflows/evaluation/recheck.html",
@@ -920,7 +932,9 @@ def _recheck_page(request, recheck: Recheck, *, bound=None, error=None, status=2
             "fill_url": reverse("workflows:recheck_act", args=[recheck.pk, "fill"]),
             "forms": forms,
             "can_finalize": can_finalize,
-            "history": _history(recheck),
+            "history": _history(recheck, hide=() if sees_score else ("quality_score",)),
+            "quality": ([q] if (q := agencies.recheck_score_of(recheck)) else []) if sees_score else None,
+            "quality_form": quality_form,
             "is_reader": reads_all(user),
             "error": error,
             **findings_context(recheck, user, bound.get("finding")),
@@ -1021,13 +1035,21 @@ def _recheck_finalize(request, recheck_: Recheck):
     user = request.user
     if not evaluation.can_rescore(recheck_, user):
         raise PermissionDenied(_("只有受托第三方机构可以完成复核。"))
+    form = RecheckFinalizeForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _recheck_page(request, recheck_, bound={"finalize": form}, status=400)
     try:
-        done = evaluation.recheck_finalize(recheck=recheck_, actor=user)
+        done = evaluation.recheck_finalize(recheck=recheck_, actor=user, report=form.cleaned_data.get("report"))
     except ActionNotAllowed as exc:
         return _recheck_page(request, _fresh_recheck(request, recheck_), error=exc.message, status=409)
     except ValidationError as exc:
-        error = " ".join(str(m) for messages_ in exc.message_dict.values() for m in messages_)
-        return _recheck_page(request, _fresh_recheck(request, recheck_), error=error, status=400)
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        if "report" in errors:
+            form.add_error("report", errors.pop("report"))
+        error = " ".join(str(m) for messages_ in errors.values() for m in messages_) or None
+        return _recheck_page(
+            request, _fresh_recheck(request, recheck_), bound={"finalize": form}, error=error, status=400
+        )
     messages.success(
         request,
         _("复核完成：%(score)s 分，%(grade)s。") % {"score": done.final_score, "grade": done.get_final_grade_display()},
@@ -1035,15 +1057,43 @@ def _recheck_finalize(request, recheck_: Recheck):
     return redirect("workflows:recheck", pk=recheck_.pk)
 
 
+def _recheck_quality(request, recheck_: Recheck):
+    """质量评分 of the finished re-check (the finance section), as on the evaluation page."""
+    user = request.user
+    if not agencies.can_manage(user):
+        raise PermissionDenied(_("只有财政绩效科可以对第三方机构的成果评分。"))
+    form = QualityScoreForm(request.POST, kinds=[Deliverable.RECHECK])
+    if not form.is_valid():
+        return _recheck_page(request, recheck_, bound={"quality": form}, status=400)
+    try:
+        agencies.quality_score(actor=user, recheck=recheck_, **form.cleaned_data)
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return _recheck_page(request, _fresh_recheck(request, recheck_), bound={"quality": form}, status=400)
+    messages.success(request, _("质量评分已保存，已通知受托机构。"))
+    return redirect("workflows:recheck", pk=recheck_.pk)
+
+
 RECHECK_HANDLERS = {
     "fill": _recheck_fill,
     "feedback": _recheck_feedback,
     "finalize": _recheck_finalize,
+    "quality": _recheck_quality,
     "finding-add": lambda request, r: add_finding_from_page(request, r, _recheck_page, "workflows:recheck"),
     "finding-remove": lambda request, r: remove_finding_from_page(
         request, r, _recheck_page, "workflows:recheck", "recheck"
     ),
 }
+
+
+@login_required
+@require_GET
+def recheck_report(request, pk):
+    """The re-check's report file, to those who may see the re-check (never a public URL)."""
+    recheck_ = _recheck_get(request.user, pk)
+    if not recheck_.report:
+        raise Http404
+    return file_response(recheck_.report)
 
 
 @login_required

@@ -1,5 +1,6 @@
 """The domain's models, one module per area; imported from here (``processes.models``)."""
 
+from .agencies import Deliverable, DeliverableScore, FrameworkCommission
 from .audit import AuditChainHead, AuditEvent, AuditEventQuerySet, AuditVerification
 from .committee import CommitteeEvidence, CommitteeOpinion, CommitteeOpinionItem
 from .evaluation import (
@@ -46,11 +47,14 @@ __all__ = [
     "CommitteeOpinion",
     "CommitteeOpinionItem",
     "DeadlineExtension",
+    "Deliverable",
+    "DeliverableScore",
     "Evidence",
     "EvaluationCampaign",
     "EvaluationPanelMember",
     "ExpertSuggestion",
     "Finding",
+    "FrameworkCommission",
     "HistoryImport",
     "Indicator",
     "IndicatorProgress",

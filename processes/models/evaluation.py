@@ -387,6 +387,9 @@ class Recheck(ConcurrentTransitionMixin, models.Model):
     final_grade = models.CharField(_("复核等次"), max_length=12, choices=Grade.choices, blank=True)
     agency_opinion = models.TextField(_("复核意见"), blank=True)
     department_comment = models.TextField(_("部门反馈意见"), blank=True)
+    #: 复核报告: uploaded by the agency when it finishes the re-check; private (served to those
+    #: who may see the re-check, and to the public once the year's disclosure is approved).
+    report = models.FileField(_("复核报告"), storage=private_storage, upload_to="evaluations/rechecks/", blank=True)
     rescored_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
     finalized_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     revision = models.PositiveIntegerField(_("修订号"), default=1)
@@ -521,6 +524,7 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
     executed = BoundedDecimalField(_("执行数"), **MONEY, null=True, blank=True)
     conclusion = models.TextField(_("评价结论"), blank=True)
     report = models.FileField(_("评价报告"), storage=private_storage, upload_to="evaluations/reports/", blank=True)
+    final_return_comment = models.TextField(_("最终报告退回理由"), blank=True)
     disclosure_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("批准公开人"),
@@ -692,6 +696,26 @@ class CommissionedEvaluation(ConcurrentTransitionMixin, models.Model):
         self.score = score
         self.grade = grade
         self.conclusion = conclusion
+
+    @transition(
+        field=status,
+        source=EvaluationStatus.FINAL,
+        target=EvaluationStatus.EXPERT_REVIEW,
+        permission=_evaluation_permission(commissioned_perms.can_review_plan),
+        custom=declare(
+            _("退回最终报告"),
+            roles=[Role.FINANCE_OFFICER],
+            tells=commissioned_notices.final_returned,
+            needs_reason=True,
+            style="warning",
+            audit="return_final",
+        ),
+    )
+    def return_final(self, *, comment: str) -> None:
+        """The finance section sends the final report back to the agency for rework: the
+        result stands as it was until the agency finalizes again (it is no longer final)."""
+        self.final_return_comment = comment
+        self.finalized_at = None
 
     @transition(
         field=status,

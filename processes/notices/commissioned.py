@@ -37,6 +37,9 @@ FINALIZED_FINANCE = gettext_noop("「%(title)s」评价完成：%(score)s 分，
 FINALIZED_MEMBER = gettext_noop(
     "您参与评审的「%(title)s」评价完成：%(score)s 分，等次%(grade)s（您提出的评审建议：%(own)s 条）"
 )
+FINAL_RETURNED = gettext_noop(
+    "「%(title)s」的最终评价报告被财政绩效科退回修改，请修改后重新形成评价结果。理由：%(comment)s"
+)
 PUBLISHED = gettext_noop("「%(title)s」的评价报告已批准公开")
 PANEL_REMINDER = gettext_noop("请尽快提交「%(title)s」的专家评审建议（截止 %(due)s）。")
 
@@ -155,6 +158,13 @@ def panel_told(evaluation: CommissionedEvaluation, with_grade: dict) -> dict[Use
         for seat in seats
         if seat.user.is_active
     }
+
+
+def final_returned(step: Step) -> dict[User, Message]:
+    """return_final: the agency is told why its final report came back (it is in its hands
+    again, to finalize anew)."""
+    message = messages.plain("returned", FINAL_RETURNED, title=step.obj.title, comment=step.comment)
+    return everyone(agency_of(step.obj), message)
 
 
 def published(step: Step) -> dict[User, Message]:

@@ -3,7 +3,8 @@ its expert panel and the panel's suggestions.
 
 The chain, for a project (key) or a department and year (department):
 commissioned → plan_submitted → plan_approved (or back to commissioned) → fieldwork →
-draft_report → dept_commented → expert_review → final → published.
+draft_report → dept_commented → expert_review → final (or back to expert_review, the final
+report returned for rework) → published.
 
 Every change of status goes through processes.transitions.apply: the transitions are
 declared on the model (who may: processes.permissions.commissioned; who is told:
@@ -60,6 +61,7 @@ from ..permissions.commissioned import is_agency_of as is_agency_of
 from ..permissions.commissioned import is_department_of as is_department_of
 from ..scoring import grade_of
 from ..states import EvaluationKind, EvaluationStatus, FrameworkDimension, ProjectStage, SuggestionAspect
+from .agencies import framework_agency
 from .audit import audit_and_notify
 from .panel_reminders import remind_members
 from .pre_assessment import _pool_json, library_candidates, stored_pool
@@ -111,6 +113,7 @@ TRANSITION_SLUGS: dict[str, str] = {
     "comment": "comment",
     "open_review": "draw",
     "finalize": "finalize",
+    "return_final": "return-final",
     "publish": "disclose",
 }
 
@@ -220,7 +223,8 @@ def evaluation_commission(
     fiscal_year: int | None = None,
     title: str = "",
 ) -> CommissionedEvaluation:
-    """The finance section commissions ``agency`` to evaluate a project (kind key: the
+    """The finance section commissions ``agency`` (None: the year's framework commission's,
+    processes.services.agencies) to evaluate a project (kind key: the
     project must be executing, evaluating or evaluated; one key evaluation per project) or
     a department's year (kind department: one per department and year). Budget and
     executed are prefilled (the project's adjusted or approved amount and executed
@@ -233,10 +237,6 @@ def evaluation_commission(
     title = (title or "").strip()
     if len(title) > 200:
         errors["title"] = _("评价名称不能超过 200 个字。")
-    if agency is None:
-        errors["agency"] = _("请选择第三方机构。")
-    elif agency.status != Agency.Status.ACTIVE:
-        errors["agency"] = _("该第三方机构已暂停，不能委托。")
     if due_at is None:
         errors["due_at"] = _("请填写完成期限。")
     elif due_at <= timezone.now():
@@ -274,6 +274,12 @@ def evaluation_commission(
                 budget, executed = department_budget(department, int(fiscal_year))
     else:
         errors["kind"] = _("请选择评价类型。")
+    if agency is None and fiscal_year is not None and "fiscal_year" not in errors:
+        agency = framework_agency(int(fiscal_year))  # the year's 整体委托, when none is named
+    if agency is None:
+        errors["agency"] = _("请选择第三方机构（该年度尚未整体委托）。")
+    elif agency.status != Agency.Status.ACTIVE:
+        errors["agency"] = _("该第三方机构已暂停，不能委托。")
     if errors:
         raise ValidationError(errors)
     assert department is not None and fiscal_year is not None and agency is not None and due_at is not None
@@ -786,6 +792,22 @@ def evaluation_finalize(
         before_save=record,
         detail=stored,  # read after before_save
         locked=True,
+    )
+
+
+def evaluation_return_final(*, evaluation: CommissionedEvaluation, actor: User, comment: str) -> CommissionedEvaluation:
+    """The finance section returns a final report to the agency for rework, with a reason:
+    the evaluation goes back to expert_review (the panel's suggestions stand), the agency
+    is told and finalizes it again (new scores, conclusion and report file). Until then it
+    is not final: nothing reads it as a result, nothing is disclosed."""
+    comment = (comment or "").strip()
+    return transitions.apply(
+        evaluation,
+        "return_final",
+        actor=actor,
+        comment=comment,
+        arguments={"comment": comment},
+        detail={"score": str(evaluation.score) if evaluation.score is not None else None},
     )
 
 

@@ -21,6 +21,7 @@ Locks, as everywhere: project row → record row → flow rows → audit chain h
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 from collections import defaultdict
@@ -32,6 +33,7 @@ from typing import Any, cast
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -47,6 +49,7 @@ from .. import numbers, results, scoring, transitions
 from ..bulk_insert import insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
 from ..execution_selectors import project_paid_to
+from ..files import check_upload
 from ..models import (
     AuditChainHead,
     BudgetProject,
@@ -1150,14 +1153,20 @@ def recheck_feedback(*, recheck: Recheck, actor: User, comment: str = "") -> Rec
     return transitions.apply(recheck, "feed_back", actor=actor, comment=comment, arguments={"comment": comment})
 
 
-def recheck_finalize(*, recheck: Recheck, actor: User) -> Recheck:
+def recheck_finalize(*, recheck: Recheck, actor: User, report: UploadedFile | None = None) -> Recheck:
     """The agency closes the re-check: its sheet's score (after any correction following the
-    feedback) is the final score, kept beside the self-score."""
+    feedback) is the final score, kept beside the self-score. ``report`` is the agency's
+    复核报告 (PDF, image or Office file, checked like every upload): optional, stored only
+    when the re-check is finished (a refused call stores nothing). The public reads it once
+    the finance section has approved the year's disclosure (decision 0028)."""
+    name = (os.path.basename(report.name or "report")[-100:] or "report") if report is not None else ""
     # filled by ``complete`` under the lock; the engine reads both after it
     arguments: dict[str, Any] = {}
     detail: dict[str, Any] = {}
 
     def complete(recheck: Recheck) -> None:
+        if report is not None:  # after the engine's checks, before any write
+            check_upload(report, field="report")
         sheet, lines = _recheck_sheet(recheck)
         score = _score(sheet, lines, strict=True)
         _store(sheet, lines)
@@ -1166,6 +1175,9 @@ def recheck_finalize(*, recheck: Recheck, actor: User) -> Recheck:
 
     def stamp(recheck: Recheck) -> None:
         recheck.finalized_at = timezone.now()
+        if report is not None:  # every check has passed
+            recheck.report.save(name, report, save=False)
+            detail["report"] = recheck.report.name
 
     return transitions.apply(
         recheck,

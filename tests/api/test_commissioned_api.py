@@ -93,7 +93,7 @@ def test_key_chain_runs_through_the_api_as_real_role_users(chain):
     assert (body["status"], body["score"], body["grade"], body["grade_display"]) == ("final", "88.50", "good", "良")
     assert body["scores"] == {"decision": "14.00", "process": "22.50", "output": "27.00", "outcome": "25.00"}
     assert body["report_url"].endswith("/files/report/") and body["findings"][0]["requirement"] == "细化"
-    assert finance.get(url(ev)).json()["actions"] == ["disclose"]
+    assert finance.get(url(ev)).json()["actions"] == ["disclose", "return-final"]
 
     r = finance.post(url(ev, "disclose"))
     assert r.status_code == 200 and r.json()["status"] == "published" and r.json()["published_at"]

@@ -743,6 +743,7 @@ AUDIT_NAMES = {
     "comment": "comment",
     "open_review": "draw_panel",
     "finalize": "finalize",
+    "return_final": "return_final",
     "publish": "publish",
 }
 

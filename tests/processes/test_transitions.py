@@ -587,6 +587,7 @@ ARGUMENTS: dict[tuple[str, str], dict[str, Any]] = {
         "grade": "good",
         "conclusion": "测试评价结论。",
     },
+    ("processes.commissionedevaluation", "return_final"): _comment,
     ("processes.commissionedevaluation", "publish"): {},
     ("processes.rectification", "acknowledge"): {},
     ("processes.rectification", "submit"): {},

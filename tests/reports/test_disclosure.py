@@ -9,12 +9,14 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, reverse
 
 from processes.errors import ActionNotAllowed
-from processes.models import AuditEvent, CommissionedEvaluation
+from processes.models import AuditEvent, CommissionedEvaluation, Recheck
 from processes.services.audit import audit_verify
-from processes.states import EvaluationStatus
+from processes.states import EvaluationStatus, RecheckStatus
 from reports import urls as report_urls
 from reports.figures import annual_report, report_json
 from reports.models import ReportDisclosure
@@ -215,6 +217,57 @@ def test_undisclosed_year_and_unpublished_report_are_404_for_a_visitor(client, d
     assert final.status_code == 404
     published = client.get(reverse("workflows:public_evaluation_report", args=[disclosed["published"].pk]))
     assert published.status_code == 200 and b"".join(published.streaming_content) == PDF
+
+
+def recheck_with_report(recheck: Recheck, status: str = RecheckStatus.FINAL) -> Recheck:
+    """``recheck`` with its 复核报告 file, in ``status``."""
+    recheck.report.save("复核报告.pdf", ContentFile(PDF))
+    Recheck.objects.filter(pk=recheck.pk).update(status=status)
+    return Recheck.objects.get(pk=recheck.pk)
+
+
+def public_recheck(recheck: Recheck) -> str:
+    return reverse("reports:public_recheck_report", args=[recheck.pk])
+
+
+def test_recheck_report_is_404_for_a_visitor_until_its_year_is_disclosed(client, district, year):
+    r1 = recheck_with_report(year.rechecks["R1"])
+    assert client.get(public_recheck(r1)).status_code == 404
+    assert public_recheck(r1) not in text(client.get(PUBLIC))
+
+    report_disclose(year=2022, actor=district.finance)
+
+    response = client.get(public_recheck(r1))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert response["Content-Disposition"].startswith("attachment")
+    rows = read(client.get(PUBLIC)).tables["public-rechecks-table"][1:]
+    assert len(rows) == 1 and rows[0][0] == "2022" and rows[0][5] == "92.50"
+
+
+def test_public_never_gets_a_recheck_report_not_final_or_never_uploaded(client, district, year):
+    unfinished = recheck_with_report(year.rechecks["R3"], RecheckStatus.FED_BACK)
+    without = year.rechecks["R2"]  # final, no file
+    report_disclose(year=2022, actor=district.finance)
+
+    assert client.get(public_recheck(unfinished)).status_code == 404
+    assert client.get(public_recheck(without)).status_code == 404
+    body = text(client.get(PUBLIC))
+    assert "尚无公开的复核报告。" in body
+    assert f'data-recheck="{unfinished.pk}"' not in body and f'data-recheck="{without.pk}"' not in body
+
+
+def test_public_recheck_list_takes_the_same_number_of_queries_whatever_its_length(client, district, year):
+    report_disclose(year=2022, actor=district.finance)
+    recheck_with_report(year.rechecks["R1"])
+    client.get(PUBLIC)
+    with CaptureQueriesContext(connection) as one:
+        client.get(PUBLIC)
+    recheck_with_report(year.rechecks["R2"])
+    recheck_with_report(year.rechecks["R3"])
+    with CaptureQueriesContext(connection) as three:
+        response = client.get(PUBLIC)
+    assert text(response).count('data-testid="public-recheck-report"') == 3
+    assert len(three) == len(one)
 
 
 def test_old_public_evaluations_address_leads_to_the_public_page(client):

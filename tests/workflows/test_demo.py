@@ -16,8 +16,10 @@ from processes.models import (
     AuditEvent,
     BudgetProject,
     CommissionedEvaluation,
+    DeliverableScore,
     ExpertSuggestion,
     Finding,
+    FrameworkCommission,
     Indicator,
     IndicatorProgress,
     MonitoringReport,
@@ -28,6 +30,7 @@ from processes.models import (
     TargetRow,
     TargetSet,
 )
+from processes.services import agencies
 from processes.services.audit import audit_verify
 from processes.states import Disposal, Grade, Light, ProjectStage, ReportStatus
 from reports.figures import annual_report, pre_assessment_summary
@@ -94,6 +97,10 @@ def snapshot() -> dict:
         "rechecks": list(Recheck.objects.values_list("pk", "status", "final_score", "revision").order_by("pk")),
         "evaluations": list(
             CommissionedEvaluation.objects.values_list("pk", "status", "score", "revision", "updated_at").order_by("pk")
+        ),
+        "frameworks": list(FrameworkCommission.objects.values_list("fiscal_year", "agency_id", "updated_at")),
+        "quality_scores": list(
+            DeliverableScore.objects.values_list("pk", "kind", "score", "revision", "scored_at").order_by("pk")
         ),
         "suggestions": ExpertSuggestion.objects.count(),
         "findings": Finding.objects.count(),
@@ -397,6 +404,30 @@ def test_load_demo_runs_the_evaluation_year_with_every_grade_a_recheck_and_commi
     for member in key.panel.all():
         [note] = Told.objects.filter(recipient_id=member.user_id, verb=FINALIZED_MEMBER, object_id=str(key.pk))
         assert f"{member.suggestions.count()} 条" in note.text_in("zh-hans")
+
+
+def test_load_demo_contracts_the_evaluation_year_and_scores_its_agency_so_the_ratings_show_a_rating(client):
+    year = demo_evaluation.YEAR
+    framework = FrameworkCommission.objects.get(fiscal_year=year)
+    agency = User.objects.get(username="agency1").agency
+    assert framework.agency == agency and framework.contract_no
+    key = CommissionedEvaluation.objects.get(kind="key", fiscal_year=year)
+    assert sorted(DeliverableScore.objects.filter(evaluation=key).values_list("kind", flat=True)) == [
+        "draft",
+        "final",
+        "plan",
+    ]
+    final = Recheck.objects.get(status="final", sample__campaign__fiscal_year=year)
+    assert DeliverableScore.objects.filter(recheck=final, kind="recheck").count() == 1
+    assert final.report.name.startswith("evaluations/rechecks/")  # the re-check report, uploaded when finished
+    # plan 92, draft 85, final report 88 (weight 2), re-check 80: (92 + 85 + 176 + 80) / 5
+    [row] = agencies.agency_ratings(year)
+    assert (row["agency"], str(row["rating"]), row["grade"]) == (agency, "86.60", Grade.GOOD)
+    url = f"/evaluations/agency-ratings/?fiscal_year={year}"
+    for username in ("finance1", "agency1"):
+        client.force_login(User.objects.get(username=username))
+        page = client.get(url).content.decode()
+        assert agency.name in page and "86.60" in page, username
 
 
 def test_load_demo_leaves_rectifications_closed_extended_due_soon_overdue_and_on_time():

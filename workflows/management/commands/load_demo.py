@@ -34,7 +34,9 @@ from processes.models import (
     AuditEvent,
     BudgetProject,
     CommissionedEvaluation,
+    DeliverableScore,
     ExpertSuggestion,
+    FrameworkCommission,
     Indicator,
     IndicatorProgress,
     MonitoringReport,
@@ -578,7 +580,9 @@ def _evaluation_line() -> str:
         f"(accepted by grade: {grades}); {rechecks.count()} re-checks ({rechecks.filter(status='final').count()} final); "
         f"{evaluations.filter(kind='key').count()} key and {evaluations.filter(kind='department').count()} "
         f"department evaluation(s); {ExpertSuggestion.objects.filter(evaluation__fiscal_year=year).count()} "
-        "expert suggestions"
+        f"expert suggestions; framework commission: "
+        f"{FrameworkCommission.objects.filter(fiscal_year=year).first() or '—'}; "
+        f"{DeliverableScore.objects.filter(fiscal_year=year).count()} quality scores"
     )
 
 
