@@ -22,6 +22,7 @@ from ..notices import committee as notices
 from ..permissions import committee as perms
 from ..states import OPINION_ITEM_OPEN, OpinionItemStatus
 from ..transitions import declare
+from .rectification import EvidenceFile
 
 
 class CommitteeOpinion(models.Model):
@@ -183,24 +184,12 @@ class CommitteeOpinionItem(ConcurrentTransitionMixin, models.Model):
         self.returns += 1
 
 
-class CommitteeEvidence(models.Model):
-    """佐证材料 of one item's response (the rectification's conventions: PDF, image or Office,
-    checked by content and size, kept outside the web root)."""
+class CommitteeEvidence(EvidenceFile):
+    """佐证材料 of one item's response (the rectification's conventions)."""
 
     item = models.ForeignKey(CommitteeOpinionItem, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(_("文件"), storage=private_storage, upload_to="committee/%Y/")
-    name = models.CharField(_("文件名"), max_length=200)
-    kind = models.CharField(_("类型"), max_length=8)
-    size = models.PositiveIntegerField(_("大小（字节）"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
-    class Meta:
+    class Meta(EvidenceFile.Meta):
         verbose_name = _("审议意见佐证材料")
         verbose_name_plural = pgettext_lazy("plural", "审议意见佐证材料")
-        ordering = ["item_id", "pk"]
-
-    def __str__(self) -> str:
-        return self.name

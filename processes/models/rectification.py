@@ -184,12 +184,13 @@ class RectificationItem(models.Model):
         return self.problem[:60]
 
 
-class Evidence(models.Model):
-    """佐证材料 of one item: a PDF, image or Office file, checked by content, kept outside the
-    web root and served only to those who may see the rectification."""
+class EvidenceFile(models.Model):
+    """A file uploaded as evidence (佐证材料): a PDF, image or Office file, checked by content
+    (``files.check_upload``), kept outside the web root and served only to those who may see
+    what it supports. A concrete model adds the ``item`` it belongs to and its ``file``'s
+    folder."""
 
-    item = models.ForeignKey(RectificationItem, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField(_("文件"), storage=private_storage, upload_to="rectifications/%Y/")
+    file = models.FileField(_("文件"), storage=private_storage)
     name = models.CharField(_("文件名"), max_length=200)
     kind = models.CharField(_("类型"), max_length=8)
     size = models.PositiveIntegerField(_("大小（字节）"))
@@ -199,12 +200,22 @@ class Evidence(models.Model):
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("佐证材料")
-        verbose_name_plural = pgettext_lazy("plural", "佐证材料")
+        abstract = True
         ordering = ["item_id", "pk"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Evidence(EvidenceFile):
+    """佐证材料 of one rectification item."""
+
+    item = models.ForeignKey(RectificationItem, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("文件"), storage=private_storage, upload_to="rectifications/%Y/")
+
+    class Meta(EvidenceFile.Meta):
+        verbose_name = _("佐证材料")
+        verbose_name_plural = pgettext_lazy("plural", "佐证材料")
 
 
 class DeadlineExtension(ConcurrentTransitionMixin, models.Model):
