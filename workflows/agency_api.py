@@ -144,7 +144,7 @@ class QualityScoreViewSet(viewsets.GenericViewSet):
         parameters=[OpenApiParameter("fiscal_year", int, required=True)],
         responses={200: AgencyRatingSerializer(many=True), 400: BAD_REQUEST, 403: FORBIDDEN},
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def ratings(self, request):
         scope = _ratings_scope(cast(User, request.user))
         query = RatingsQuerySerializer(data=request.query_params)
