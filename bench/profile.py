@@ -435,30 +435,32 @@ def main(argv: list[str] | None = None) -> int:
         commit, dirty = git_commit()
         profdir = ctx.workdir / "profiles"
         profiles: list[Profile] = []
+
+        def header() -> list[str]:
+            return [
+                f"- {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}{' (uncommitted changes)' if dirty else ''}, "
+                f"{'smoke size' if args.smoke else 'full size'}",
+                f"- database: {ctx.report.database['description']}; channel layer "
+                f"{settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}",
+                f"- machine: {os.cpu_count()} cores, load average {load_before[0]:.2f} at the start, "
+                f"{os.getloadavg()[0]:.2f} now (other processes share the cores)",
+                "- cProfile timed by each thread's CPU clock; the profiler's own cost inflates every figure",
+            ]
+
         for name in args.names:
             print(f"--- {name}", flush=True)
             if name == "completion":
-                profiles.append(completion_in_process(ctx, out, stem, html=not args.no_html))
+                done = [completion_in_process(ctx, out, stem, html=not args.no_html)]
             elif name == "completion-http":
-                profiles.append(completion_http(ctx, profdir))
+                done = [completion_http(ctx, profdir)]
             else:
-                profiles.extend(lists(ctx, profdir))
-        load_after = os.getloadavg()
-        header = [
-            f"- {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}{' (uncommitted changes)' if dirty else ''}, "
-            f"{'smoke size' if args.smoke else 'full size'}",
-            f"- database: {ctx.report.database['description']}; channel layer "
-            f"{settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}",
-            f"- machine: {os.cpu_count()} cores, load average {load_before[0]:.2f} before, "
-            f"{load_after[0]:.2f} after (other processes share the cores)",
-            "- cProfile timed by each thread's CPU clock; the profiler's own cost inflates every figure",
-        ]
-        written = [write(p, out, stem, header) for p in profiles]
-        text = summary(profiles, header)
+                done = lists(ctx, profdir)
+            for profile in done:  # each target's tables as soon as it is done
+                print(f"written: {write(profile, out, stem, header())}", flush=True)
+            profiles.extend(done)
+        text = summary(profiles, header())
         (out / f"{stem}.md").write_text(text)
         print(text)
-        for path in written:
-            print(f"written: {path}")
         print(f"written: {out / f'{stem}.md'}")
         shutil.rmtree(profdir, ignore_errors=True)
     print(f"\nprofile: {len(args.names)} target(s) in {time.perf_counter() - started:.0f} s")
