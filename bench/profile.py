@@ -1,6 +1,6 @@
 """Where the CPU goes (issue 20, item 1): `make profile`.
 
-    .venv/bin/python -m bench.profile [--smoke] [--only completion,completion-http,lists] [--out DIR] [--no-html]
+    .venv/bin/python -m bench.profile [--smoke] [--only completion,completion-http,lists] [--out DIR] [--html]
 
 Profiles, on the benchmark's throwaway database (bench/database.py, the states of
 bench/context.py and the scenarios), with cProfile timed by the thread's CPU clock
@@ -8,8 +8,8 @@ bench/context.py and the scenarios), with cProfile timed by the thread's CPU clo
 
 - ``completion``: the completion scenario's in-process loop — ``self_evaluation_submit``
   on saved self-evaluations of every department in turn (after a few unprofiled ones);
-  also its CPU per completion without the profiler, and (if pyinstrument is installed)
-  a pyinstrument HTML of another pass;
+  also its CPU per completion without the profiler, and with --html a pyinstrument
+  HTML of another pass (not kept in git: ~100 MB at full size);
 - ``completion-http``: the same completions POSTed to /api/evaluations/self/<id>/submit/
   by the scenario's first client count of department staff, against one daphne process
   that profiles itself (bench/profiling.py: its main thread and the Django thread);
@@ -53,7 +53,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="every target at a tiny size (seconds)")
     parser.add_argument("--only", default="", help=f"comma-separated targets: {', '.join(TARGETS)}")
     parser.add_argument("--out", type=Path, default=None, help="directory (default bench/results/profiles)")
-    parser.add_argument("--no-html", action="store_true", help="no pyinstrument HTML of the in-process completion")
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also a pyinstrument HTML of the in-process completion (~100 MB at full size)",
+    )
     args = parser.parse_args(argv)
     args.names = [n.strip() for n in args.only.split(",") if n.strip()] or list(TARGETS)
     unknown = [n for n in args.names if n not in TARGETS]
@@ -450,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.names:
             print(f"--- {name}", flush=True)
             if name == "completion":
-                done = [completion_in_process(ctx, out, stem, html=not args.no_html)]
+                done = [completion_in_process(ctx, out, stem, html=args.html)]
             elif name == "completion-http":
                 done = [completion_http(ctx, profdir)]
             else:

@@ -29,7 +29,7 @@ def _calls(path, function: str) -> int:
 def test_profile_smoke_profiles_every_target_and_writes_its_tables(tmp_path):
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}  # SQLite: no DATABASE_URL
     run = subprocess.run(
-        [sys.executable, "-m", "bench.profile", "--smoke", "--out", str(tmp_path)],
+        [sys.executable, "-m", "bench.profile", "--smoke", "--html", "--out", str(tmp_path)],
         cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
