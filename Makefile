@@ -42,6 +42,7 @@ help:
 	@echo "make venv          just (re)build .venv when a requirements file changed"
 	@echo "make bench         the benchmarks at district scale (SQLite; PostgreSQL/Redis with DATABASE_URL/REDIS_URL): table + bench/results/*.json"
 	@echo "make bench-smoke   every benchmark at a tiny size, in seconds (CI runs it; see docs/performance.md)"
+	@echo "make profile       where a completion's and the list pages' CPU goes (cProfile): bench/results/profiles/"
 	@echo "make fuzz          schemathesis over every API operation as three roles (also part of make test)"
 	@echo "make test-deep     the lifecycles' stateful test at 1,000 examples (make test runs 200; .ci/run runs this)"
 
@@ -171,6 +172,12 @@ bench: venv
 
 bench-smoke: venv
 	$(BIN)/python -m bench.run --smoke $(BENCH_ARGS)
+
+# Where the CPU goes (issue 20): bench/results/profiles/, e.g. `make profile PROFILE_ARGS="--smoke"`.
+PROFILE_ARGS ?=
+.PHONY: profile
+profile: venv
+	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 clean:
 	rm -rf $(VENV) var test-results

@@ -64,13 +64,21 @@ class Servers:
 
 
 @contextmanager
-def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterator[Servers]:
+def serve(
+    workdir: Path,
+    database_url: str,
+    count: int | None = None,
+    application: str = "config.asgi:application",
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Servers]:
     """``count`` daphne processes on the benchmark database, with the bench settings;
     stopped (and their logs kept in ``workdir``) on exit. By default one per core, as
     docs/deployment.md runs production, on either database: the databases are compared
     on the same servers. (One process on SQLite, as `make run` serves, did worse under
     50 writers: every request thread shares one interpreter, so the thread holding
-    SQLite's write lock runs slower the more threads wait — docs/performance.md.)"""
+    SQLite's write lock runs slower the more threads wait — docs/performance.md.)
+    ``application`` and ``extra_env``: another ASGI application (bench/profile.py's
+    profiling wrapper) and its settings."""
     if count is None:
         count = os.cpu_count() or 1
     env = {
@@ -79,6 +87,7 @@ def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterato
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
         "BENCH_SERVER": "1",
+        **(extra_env or {}),
     }
     ports = [free_port() for _ in range(count)]
     processes: list[subprocess.Popen] = []
@@ -90,7 +99,7 @@ def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterato
             with open(log, "wb") as out:
                 processes.append(
                     subprocess.Popen(
-                        [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                        [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), application],
                         cwd=BASE_DIR,
                         env=env,
                         stdout=out,

@@ -17,6 +17,8 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
 
@@ -58,9 +60,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    started = time.perf_counter()
+@contextmanager
+def bench_context(*, smoke: bool, runs: int, keep: bool = False) -> Iterator[Context]:
+    """The throwaway database created (see bench/database.py), Django set up on it with the
+    bench settings, and the context the scenarios (and bench/profile.py) run in; the
+    database dropped at the end."""
     db = BenchDatabase(os.environ.get("DATABASE_URL"))
     try:
         os.environ["DATABASE_URL"] = db.url
@@ -70,11 +74,21 @@ def main(argv: list[str] | None = None) -> int:
         import django
 
         django.setup()
-        report = Report(smoke=args.smoke, runs=args.runs)
-        ctx = Context(
-            db=db, report=report, smoke=args.smoke, runs=args.runs, size=SIZES["smoke" if args.smoke else "full"]
-        )
+        report = Report(smoke=smoke, runs=runs)
+        ctx = Context(db=db, report=report, smoke=smoke, runs=runs, size=SIZES["smoke" if smoke else "full"])
         describe(ctx)
+        yield ctx
+    finally:
+        db.drop(keep_files=keep)
+        if keep:
+            print(f"kept: {db.workdir}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    started = time.perf_counter()
+    with bench_context(smoke=args.smoke, runs=args.runs, keep=args.keep) as ctx:
+        report = ctx.report
         failed = []
         for name in args.names:
             print(f"--- {name}", flush=True)
@@ -93,10 +107,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nbench: {len(args.names)} scenario(s) in {time.perf_counter() - started:.0f} s", end="")
         print(f"; FAILED: {', '.join(failed)}" if failed else "")
         return 1 if failed else 0
-    finally:
-        db.drop(keep_files=args.keep)
-        if args.keep:
-            print(f"kept: {db.workdir}")
 
 
 def describe(ctx: Context) -> None:

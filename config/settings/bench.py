@@ -40,3 +40,5 @@ MIDDLEWARE = [
     "bench.middleware.StatementCountMiddleware",
     *(m for m in MIDDLEWARE if not m.startswith("whitenoise")),  # noqa: F405
 ]
+if env.bool("BENCH_PROFILE", default=False):  # bench/profile.py's servers: the profiler, not the counter
+    MIDDLEWARE = ["bench.profiling.ProfileMiddleware", *MIDDLEWARE[1:]]
