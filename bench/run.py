@@ -48,7 +48,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", default="", help=f"comma-separated scenarios: {', '.join(SCENARIOS)}")
     parser.add_argument("--city", action="store_true", help="add the city scale (opt-in at full size; make bench-city)")
     parser.add_argument(
-        "--city-scale", type=float, default=1.0, help="share of the city to build (e.g. 0.1: 4,100 projects, 100,000 tasks)"
+        "--city-scale",
+        type=float,
+        default=1.0,
+        help="share of the city to build (e.g. 0.1: 4,100 projects, 100,000 tasks)",
     )
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 3; smoke 1)")
     parser.add_argument("--out", type=Path, default=None, help="directory for the JSON (default bench/results)")

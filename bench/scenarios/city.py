@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import statistics
+from functools import partial
 
 from django.core.management import call_command
 from django.db import connection
@@ -68,7 +69,12 @@ def _build(ctx: Context, s: Scenario, name: str, label: str, build, base: str | 
 def city(ctx: Context, s: Scenario, n: dict[str, int]) -> None:
     """The city: district.setup at the city's size, freshly restored."""
     _build(
-        ctx, s, "city", f"the city ({n['projects']:,} projects)", lambda: district.setup(n["projects"], n["departments"]), "migrated"
+        ctx,
+        s,
+        "city",
+        f"the city ({n['projects']:,} projects)",
+        lambda: district.setup(n["projects"], n["departments"]),
+        "migrated",
     )
 
 
@@ -114,7 +120,7 @@ def _district_launch(ctx: Context) -> tuple[float, int, int]:
     seconds = []
     for _ in range(ctx.runs):
         d = ctx.district()
-        seconds.append(timed(lambda d=d: district.launch(d))[0])
+        seconds.append(timed(partial(district.launch, d))[0])
     return statistics.median(seconds), len(q.captured_queries), projects
 
 
@@ -187,8 +193,10 @@ def _annual_report(ctx: Context, s: Scenario, n: dict[str, int], judged: bool | 
 
     with CaptureQueriesContext(connection) as q:
         text = report()
-    assert f'"{district.YEAR}' in text or str(district.YEAR) in text, "the report names its year"
-    s.note(f"annual_report --year {district.YEAR}: {len(text):,} characters of JSON; {district.statements(q.captured_queries)}")
+    assert str(district.YEAR) in text, "the report names its year"
+    s.note(
+        f"annual_report --year {district.YEAR}: {len(text):,} characters of JSON; {district.statements(q.captured_queries)}"
+    )
     seconds = [timed(report)[0] for _ in range(ctx.runs)]
     s.add("annual_report --year (JSON)", seconds, "s")
     s.add("annual_report --year (JSON): statements", len(q.captured_queries), "statements")
