@@ -27,6 +27,7 @@ import io
 import statistics
 from functools import partial
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -111,17 +112,27 @@ def _parts() -> Parts:
     )
 
 
-def _district_launch(ctx: Context) -> tuple[float, int, int]:
-    """The reference district's launch in this run: median seconds, statements, projects."""
+def _in_transaction(queries: list[dict]) -> int:
+    """The statements up to the service's COMMIT (as bulk.measure counts them)."""
+    return next((i for i, x in enumerate(queries) if x["sql"].strip().upper() == "COMMIT"), len(queries) - 1) + 1
+
+
+def _district_launch(ctx: Context) -> dict[str, float]:
+    """The reference district's launch in this run: median seconds, statements (in all and
+    in its transaction), projects."""
     d = ctx.district()
     with CaptureQueriesContext(connection) as q:
         launched = district.launch(d)
-    projects = len(launched.created)
     seconds = []
     for _ in range(ctx.runs):
         d = ctx.district()
         seconds.append(timed(partial(district.launch, d))[0])
-    return statistics.median(seconds), len(q.captured_queries), projects
+    return {
+        "seconds": statistics.median(seconds),
+        "statements": len(q.captured_queries),
+        "in_transaction": _in_transaction(q.captured_queries),
+        "projects": len(launched.created),
+    }
 
 
 def _campaign(ctx: Context, s: Scenario, n: dict[str, int], judged: bool | None) -> None:
@@ -147,28 +158,48 @@ def _campaign(ctx: Context, s: Scenario, n: dict[str, int], judged: bool | None)
         )
     finally:
         ctx.size = size
-    ref_seconds, ref_statements, ref_projects = _district_launch(ctx)
-    s.add(f"district campaign_launch ({ref_projects:,} projects)", ref_seconds, "s")
-    s.add(f"district campaign_launch ({ref_projects:,} projects): statements in all", ref_statements, "statements")
+    ref = _district_launch(ctx)
+    projects = int(ref["projects"])
+    s.add(f"district campaign_launch ({projects:,} projects)", ref["seconds"], "s")
+    s.add(f"district campaign_launch ({projects:,} projects): statements in all", ref["statements"], "statements")
+    s.add(
+        f"district campaign_launch ({projects:,} projects): statements in its transaction",
+        ref["in_transaction"],
+        "statements",
+    )
     per_city = result["seconds"] / n["projects"] * 1000
-    per_district = ref_seconds / ref_projects * 1000
+    per_district = ref["seconds"] / projects * 1000
     s.add("city campaign_launch: ms per project", per_city, "ms")
     s.add("district campaign_launch: ms per project", per_district, "ms")
     time_ratio = s.ratio("campaign ms per project: city ÷ district", per_city / per_district)
-    st_city = result["statements"] / n["projects"]
-    st_district = ref_statements / ref_projects
+    in_transaction = s.get("city campaign_launch: statements in its transaction").median
     s.target(
-        f"campaign statements per project at {n['projects']:,} vs {ref_projects:,}",
+        f"campaign statements in its transaction at {n['projects']:,} vs {projects:,} projects",
+        "≤ the district's (constant)",
+        f"{in_transaction:.0f} / {ref['in_transaction']:.0f}",
+        judged and in_transaction <= ref["in_transaction"],
+    )
+    st_city = result["statements"] / n["projects"]
+    st_district = ref["statements"] / projects
+    s.target(
+        f"campaign statements in all per project at {n['projects']:,} vs {projects:,}",
         "≤ the district's",
-        f"{st_city:.5f} / {st_district:.5f} ({result['statements']} / {ref_statements})",
+        f"{st_city:.4f} / {st_district:.4f} ({result['statements']} / {ref['statements']:.0f})",
         judged and st_city <= st_district,
     )
     s.target(
-        f"campaign time per project at {n['projects']:,} ÷ at {ref_projects:,}",
+        f"campaign time per project at {n['projects']:,} ÷ at {projects:,}",
         "recorded (1 = linear)",
         f"{time_ratio:.2f}",
         None,
     )
+    if result["statements"] > in_transaction + 10:
+        s.note(
+            "the statements after commit are the e-mails of the department notices, sent inside the "
+            "benchmark process (CELERY_TASK_ALWAYS_EAGER, the embedded default): a lease per "
+            f"{settings.NOTIFICATION_EMAIL_CHUNK} notices and an UPDATE per e-mail sent — they grow "
+            "with the departments (notices), not the projects; a worker sends them in production"
+        )
 
 
 # -- the annual report ----------------------------------------------------------------------
