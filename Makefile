@@ -43,6 +43,7 @@ help:
 	@echo "make bench         the benchmarks at district scale (SQLite; PostgreSQL/Redis with DATABASE_URL/REDIS_URL): table + bench/results/*.json"
 	@echo "make bench-smoke   every benchmark at a tiny size, in seconds (CI runs it; see docs/performance.md)"
 	@echo "make profile       where a completion's and the list pages' CPU goes (cProfile): bench/results/profiles/"
+	@echo "make bench-city    the city scale (41,000 projects, 1,000,000 tasks; opt-in, a quiet machine; issue 20)"
 	@echo "make fuzz          schemathesis over every API operation as three roles (also part of make test)"
 	@echo "make test-deep     the lifecycles' stateful test at 1,000 examples (make test runs 200; .ci/run runs this)"
 
@@ -166,7 +167,7 @@ test-production: venv production-deps
 # Benchmarks (docs/performance.md): each on a throwaway database of its own, never db.sqlite3.
 # Extra arguments, e.g. `make bench BENCH_ARGS="--only campaign,lists"`.
 BENCH_ARGS ?=
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-city
 bench: venv
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
@@ -178,6 +179,10 @@ PROFILE_ARGS ?=
 .PHONY: profile
 profile: venv
 	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
+
+.PHONY: bench-city
+bench-city: venv
+	$(BIN)/python -m bench.run --only city $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var test-results

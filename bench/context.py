@@ -25,6 +25,11 @@ SIZES: dict[str, dict[str, Any]] = {
         "latency_departments": 10,
         "storage_projects": 40,
         "indicator_rows": 10_000,
+        # issue 20's city: 11 districts (11 × 77 departments, 41,000 projects); the lists
+        # with 1,000 open tasks and with 1,000,000 in all (bench/scenarios/city.py)
+        "city_projects": 41_000,
+        "city_departments": 847,
+        "city_tasks": [1_000, 1_000_000],
     },
     "smoke": {
         "projects": 24,
@@ -38,6 +43,9 @@ SIZES: dict[str, dict[str, Any]] = {
         "latency_departments": 2,
         "storage_projects": 2,
         "indicator_rows": 60,
+        "city_projects": 44,
+        "city_departments": 4,
+        "city_tasks": [12, 120],
     },
 }
 
@@ -49,6 +57,8 @@ class Context:
     smoke: bool
     runs: int
     size: dict[str, Any]
+    #: the share of the city scenario's size to build (``--city-scale``; 1 = 41,000 projects)
+    city_scale: float = 1.0
 
     @property
     def workdir(self) -> Path:
