@@ -45,6 +45,7 @@ from processes.clock import deadline_clock
 from processes.files import xlsx_response
 from processes.models import CommitteeOpinionItem, Rectification
 from processes.states import OPINION_ITEM_OPEN, RECTIFICATION_OPEN, OpinionItemStatus, RectificationStatus
+from processes.widgets import FastSelect
 from reports import exports
 
 from .nodes import task_title_of
@@ -73,17 +74,20 @@ class BoardFilterForm(forms.Form):
         label=gettext_lazy("类型"),
         required=False,
         choices=[("", gettext_lazy("全部")), *KIND_LABELS.items()],
+        widget=FastSelect,
     )
     department = forms.ModelChoiceField(
         label=gettext_lazy("预算部门"),
         required=False,
         queryset=Department.objects.order_by("code"),
         empty_label=gettext_lazy("全部"),
+        widget=FastSelect,
     )
     state = forms.ChoiceField(
         label=gettext_lazy("期限状态"),
         required=False,
         choices=[("", gettext_lazy("全部")), (OVERDUE, gettext_lazy("已逾期")), (SOON, gettext_lazy("即将到期"))],
+        widget=FastSelect,
     )
 
 
