@@ -249,7 +249,18 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
             t.pk: t
             for t in Task.objects.filter(pk__in=task_ids)
             .select_related("due", "process__projectprocess__project__department")
-            .defer("process__data")
+            # what a row shows (_task_row, task_title_of): the rest of six wide rows, each
+            # converted into its model, was most of the board's row cost (issue 20)
+            .only(
+                "flow_task",
+                "status",
+                "owner_id",
+                "data",
+                "due__due_at",
+                "process__projectprocess__project__name",
+                "process__projectprocess__project__stage",  # read on load (ConcurrentTransitionMixin)
+                "process__projectprocess__project__department__name",
+            )
         }
         if task_ids
         else {}
