@@ -31,13 +31,13 @@ def _attrs(attrs: dict) -> str:
 class FastSelect(forms.Select):
     """A ``forms.Select`` whose HTML is built in Python (the same HTML as the template)."""
 
-    def _render(self, template_name, context, renderer=None) -> SafeString:
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         if (
-            template_name != forms.Select.template_name
+            self.template_name != forms.Select.template_name
             or self.option_template_name != forms.Select.option_template_name
         ):
-            return super()._render(template_name, context, renderer)
-        widget = context["widget"]
+            return super().render(name, value, attrs, renderer)
+        widget = self.get_context(name, value, attrs)["widget"]
         out = [format_html('<select name="{}"', widget["name"]), _attrs(widget["attrs"]), ">"]
         for group_name, group_choices, _index in widget["optgroups"]:
             if group_name:

@@ -54,7 +54,7 @@ def project_list(request):
     # on each call; once per page here
     categories = {value: str(label) for value, label in BudgetProject._meta.get_field("category").flatchoices}
     for project in page:
-        project.category_label = categories.get(project.category, project.category)
+        project.category_label = categories.get(project.category, project.category)  # type: ignore[attr-defined]
     # the stages of the projects the other filters select (one query): they add up to them
     stages = stage_counts(project_filter(project_list_for(user), **{**filters, "stage": None}))
     others = request.GET.copy()
