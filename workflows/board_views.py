@@ -45,6 +45,7 @@ from processes.clock import deadline_clock
 from processes.files import xlsx_response
 from processes.models import CommitteeOpinionItem, Rectification
 from processes.states import OPINION_ITEM_OPEN, RECTIFICATION_OPEN, OpinionItemStatus, RectificationStatus
+from processes.widgets import FastSelect
 from reports import exports
 
 from .nodes import task_title_of
@@ -73,17 +74,20 @@ class BoardFilterForm(forms.Form):
         label=gettext_lazy("类型"),
         required=False,
         choices=[("", gettext_lazy("全部")), *KIND_LABELS.items()],
+        widget=FastSelect,
     )
     department = forms.ModelChoiceField(
         label=gettext_lazy("预算部门"),
         required=False,
         queryset=Department.objects.order_by("code"),
         empty_label=gettext_lazy("全部"),
+        widget=FastSelect,
     )
     state = forms.ChoiceField(
         label=gettext_lazy("期限状态"),
         required=False,
         choices=[("", gettext_lazy("全部")), (OVERDUE, gettext_lazy("已逾期")), (SOON, gettext_lazy("即将到期"))],
+        widget=FastSelect,
     )
 
 
@@ -245,7 +249,18 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
             t.pk: t
             for t in Task.objects.filter(pk__in=task_ids)
             .select_related("due", "process__projectprocess__project__department")
-            .defer("process__data")
+            # what a row shows (_task_row, task_title_of): the rest of six wide rows, each
+            # converted into its model, was most of the board's row cost (issue 20)
+            .only(
+                "flow_task",
+                "status",
+                "owner_id",
+                "data",
+                "due__due_at",
+                "process__projectprocess__project__name",
+                "process__projectprocess__project__stage",  # read on load (ConcurrentTransitionMixin)
+                "process__projectprocess__project__department__name",
+            )
         }
         if task_ids
         else {}

@@ -13,6 +13,7 @@ from processes.forms import WAN, DepartmentFilterMixin
 from processes.models import BudgetProject, ProjectCategory, Recurrence
 from processes.services.projects import EDITABLE_FIELDS
 from processes.states import ProjectStage
+from processes.widgets import FastSelect
 
 
 class ProjectForm(forms.Form):
@@ -101,10 +102,16 @@ class ActionForm(forms.Form):
 class ProjectFilterForm(DepartmentFilterMixin, forms.Form):
     """The project list's filters (GET). The department filter is for bureau-wide readers."""
 
-    stage = forms.ChoiceField(label=_("阶段"), required=False, choices=[("", _("全部阶段")), *ProjectStage.choices])
+    stage = forms.ChoiceField(
+        label=_("阶段"), required=False, choices=[("", _("全部阶段")), *ProjectStage.choices], widget=FastSelect
+    )
     fiscal_year = fiscal_year_formfield(label=_("预算年度"), required=False)
     department = forms.ModelChoiceField(
-        label=_("预算部门"), required=False, queryset=Department.objects.none(), empty_label=_("全部部门")
+        label=_("预算部门"),
+        required=False,
+        queryset=Department.objects.none(),
+        empty_label=_("全部部门"),
+        widget=FastSelect,
     )
     q = forms.CharField(
         label=_("搜索"),

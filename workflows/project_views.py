@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from processes.errors import ActionNotAllowed
-from processes.models import Recurrence
+from processes.models import BudgetProject, Recurrence
 from processes.permissions import can_edit
 from processes.results import ResultsApplication, results_application, results_for
 from processes.selectors import project_filter, project_get_for, project_list_for, stage_counts
@@ -50,6 +50,11 @@ def project_list(request):
     filters = form.filters()
     projects = project_filter(project_list_for(user), **filters)
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    # the 类别 column: get_category_display builds its lookup (and translates every label)
+    # on each call; once per page here
+    categories = {value: str(label) for value, label in BudgetProject._meta.get_field("category").flatchoices}
+    for project in page:
+        project.category_label = categories.get(project.category, project.category)  # type: ignore[attr-defined]
     # the stages of the projects the other filters select (one query): they add up to them
     stages = stage_counts(project_filter(project_list_for(user), **{**filters, "stage": None}))
     others = request.GET.copy()

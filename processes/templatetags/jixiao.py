@@ -161,7 +161,10 @@ def cst(value: datetime | None, fmt: str = "Y-m-d H:i") -> str:
         return ""
     if timezone.is_naive(value):
         value = timezone.make_aware(value, timezone.get_default_timezone())
-    return dateformat.format(timezone.localtime(value, SHANGHAI), fmt)
+    local = timezone.localtime(value, SHANGHAI)
+    if fmt == "Y-m-d H:i":  # the lists' format, written directly (what dateformat writes)
+        return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+    return dateformat.format(local, fmt)
 
 
 @register.filter

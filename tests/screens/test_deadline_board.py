@@ -118,6 +118,17 @@ def test_board_counts_by_department_and_kind_when_items_are_overdue_or_due_soon(
     assert (b["rect_overdue"], b["rect_soon"], b["task_overdue"], b["task_soon"], b["total"]) == (0, 0, 0, 1, 1)
 
 
+def test_board_count_cells_show_the_counts_as_plain_numbers_when_items_are_due(client, district, board):
+    """The count tables are written without number localisation (issue 20): the same digits."""
+    client.force_login(district.finance)
+    html = client.get(BOARD).content.decode()
+    row = html.split(f'<tr data-department="{district.dept_a.pk}">')[1].split("</tr>")[0]
+    assert 'cell-red" data-count="rect-overdue">1</td>' in row
+    assert 'cell-yellow" data-count="rect-soon">1</td>' in row
+    assert '<td class="num" data-count="task-soon">0</td>' in row
+    assert 'data-count="total">3</td>' in row
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
