@@ -169,7 +169,7 @@ _INT_FIELDS = (
 
 
 def _kind(field: models.Field) -> str:
-    """"text", "int", "datetime" for a field whose preparation of a value of its own type
+    """The kind ("text", "int", "datetime") of a field whose preparation of a value of its own type
     is known (its exact class one of Django's own, a key to such a column), else ""."""
     if isinstance(field, models.ForeignKey) and type(field) in (models.ForeignKey, models.OneToOneField):
         return _kind(field.target_field)
@@ -218,15 +218,14 @@ def _sqlite_converter(field: models.Field) -> Callable[[Any], Any]:
     """``_sqlite_value`` for one column's values."""
     if isinstance(field, models.JSONField):
         return _json_encoder(field)
-    prepare = _converter(field)
-
-    def convert(value: Any) -> Any:
-        prepared = prepare(value)
-        if prepared is None or isinstance(prepared, int | float | str):
-            return prepared
-        return str(prepared)
-
-    return convert
+    kind = _kind(field)
+    if kind == "text":
+        return lambda value: value if type(value) is str else _sqlite_value(field, value)
+    if kind == "int":
+        return lambda value: value if type(value) is int else _sqlite_value(field, value)
+    if kind == "datetime":
+        return _converter(field)  # the naive UTC text, or the field's own for another value
+    return lambda value: _sqlite_value(field, value)
 
 
 def insert_instances(template: M, each: Mapping[str, Sequence[Any]]) -> list[M]:

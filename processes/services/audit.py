@@ -69,6 +69,8 @@ _BATCH_COLUMNS = (
     "hash",
 )
 _JSON_SCALARS = (str, int, bool, type(None))
+#: how json encodes a str with ensure_ascii=False (what JSONEncoder.encode calls for one)
+_encode_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 def _json_safe_fast(value: Any) -> Any:
@@ -113,29 +115,29 @@ class _CanonicalBatch:
         detail: Any,
         prev_hash: str,
     ) -> bytes:
-        enc = self.encode
+        enc, text = self.encode, _encode_text
         return "".join(
             (
                 '{"action":',
-                enc(action),
+                text(action) if type(action) is str else enc(action),
                 self.actor,
-                enc(comment),
+                text(comment) if type(comment) is str else enc(comment),
                 ',"detail":',
                 enc(detail),
                 ',"from_state":',
-                enc(from_state),
+                text(from_state) if type(from_state) is str else enc(from_state),
                 self.ip,
-                enc(object_id),
+                text(object_id) if type(object_id) is str else enc(object_id),
                 ',"object_repr":',
-                enc(object_repr),
+                text(object_repr) if type(object_repr) is str else enc(object_repr),
                 ',"object_type":',
-                enc(object_type),
+                text(object_type) if type(object_type) is str else enc(object_type),
                 self.occurred_at,
-                enc(prev_hash),
+                text(prev_hash) if type(prev_hash) is str else enc(prev_hash),
                 ',"sequence":',
-                enc(sequence),
+                int.__repr__(sequence) if type(sequence) is int else enc(sequence),
                 ',"to_state":',
-                enc(to_state),
+                text(to_state) if type(to_state) is str else enc(to_state),
                 "}",
             )
         ).encode()
