@@ -73,6 +73,12 @@ _JSON_SCALARS = (str, int, bool, type(None))
 _encode_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
+def _plain(value: Any) -> Any:
+    """A str subclass (a state's TextChoices member) as the plain str it is stored and
+    hashed as (its text); anything else unchanged."""
+    return str.__str__(value) if type(value) is not str and isinstance(value, str) else value
+
+
 def _json_safe_fast(value: Any) -> Any:
     """``_json_safe(value)``; a flat dict of strings, ints, booleans and nulls (what the
     bulk actions' events carry) comes back from JSON equal to itself, so it is copied
@@ -228,7 +234,8 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "", head: A
         sequence += 1
         object_id = str(item["object_id"])
         object_repr = str(item.get("object_repr", ""))[:255]
-        from_state, to_state, comment = item.get("from_state", ""), item.get("to_state", ""), item.get("comment", "")
+        from_state, to_state = _plain(item.get("from_state", "")), _plain(item.get("to_state", ""))
+        comment = item.get("comment", "")
         detail = _json_safe_fast(item.get("detail") or {})
         payload = canonical.of(
             sequence,

@@ -19,6 +19,7 @@ from processes.services.audit import (
     _CanonicalBatch,
     _json_safe,
     _json_safe_fast,
+    _plain,
     audit_record_many,
     audit_verify,
     compute_hash,
@@ -83,6 +84,17 @@ def test_json_safe_fast_stringifies_like_json_safe_when_a_detail_holds_a_date_or
     assert _json_safe_fast(detail)["amount"] == "1.50"
 
 
+def test_state_members_are_stored_and_hashed_as_their_text_when_batched():
+    plain = _plain(ProjectStage.EXECUTING)
+    assert type(plain) is str and plain == "executing"
+    assert _plain(7) == 7 and _plain(None) is None and _plain("x") == "x"
+    common = {"occurred_at": AWARE[0], "actor_id": 1, "actor_username": "u", "actor_role": "r", "ip": None}
+    row = dict.fromkeys(("object_type", "object_id", "object_repr", "action", "comment", "prev_hash"), "x")
+    enum_row = {**row, "sequence": 1, "detail": {}, "from_state": ProjectStage.EXECUTING, "to_state": "evaluating"}
+    text_row = {**enum_row, "from_state": "executing"}
+    assert _CanonicalBatch(common).of(**enum_row) == _CanonicalBatch(common).of(**text_row)
+
+
 def test_batch_rows_hash_and_chain_as_verify_reads_them_when_recorded(district):
     district.project(ProjectStage.SUBMITTED)  # a chain already under way
     events = [
@@ -104,6 +116,7 @@ def test_batch_rows_hash_and_chain_as_verify_reads_them_when_recorded(district):
     assert AuditEvent.objects.count() == before + 5 and rows[-1].sequence == last
     assert [r.object_id for r in rows] == ["1", "2", "3", "4", "5"]
     assert all(len(r.object_repr) == 255 for r in rows)
+    assert all((r.from_state, r.to_state) == ("executing", "evaluating") for r in rows)
     assert rows[0].detail == {"campaign": 7} or rows[0].detail["nested"] == {"b": [1, "二", None], "a": True}
     for row in rows:
         assert row.hash == compute_hash(row)  # the stored row hashes to its stored hash
