@@ -193,6 +193,12 @@ def _converter(field: models.Field) -> Callable[[Any], Any]:
     if kind == "text":
         return lambda value: value if type(value) is str else slow(value)
     if kind == "int":
+        target = field.target_field if isinstance(field, models.ForeignKey) else field
+        # PostgreSQL (psycopg 3): an integer column's value goes as its sized type (Int4…),
+        # an auto key's as the int itself
+        sized = getattr(connection.ops, "integerfield_type_map", {}).get(target.get_internal_type())
+        if sized is not None:
+            return lambda value: sized(value) if type(value) is int else slow(value)
         return lambda value: value if type(value) is int else slow(value)
     if kind == "datetime":
         if connection.vendor == "postgresql":  # the driver adapts an aware datetime itself
