@@ -70,7 +70,7 @@ _BATCH_COLUMNS = (
 )
 _JSON_SCALARS = (str, int, bool, type(None))
 #: how json encodes a str with ensure_ascii=False (what JSONEncoder.encode calls for one)
-_encode_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_text = json.encoder.encode_basestring
 
 
 def _plain(value: Any) -> Any:
