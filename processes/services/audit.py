@@ -55,6 +55,100 @@ def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
+_BATCH_COLUMNS = (
+    "sequence",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "action",
+    "from_state",
+    "to_state",
+    "comment",
+    "detail",
+    "prev_hash",
+    "hash",
+)
+_JSON_SCALARS = (str, int, bool, type(None))
+#: how json encodes a str with ensure_ascii=False (what JSONEncoder.encode calls for one)
+_encode_text = json.encoder.encode_basestring
+
+
+def _plain(value: Any) -> Any:
+    """A str subclass (a state's TextChoices member) as the plain str it is stored and
+    hashed as (its text); anything else unchanged."""
+    return str.__str__(value) if type(value) is not str and isinstance(value, str) else value
+
+
+def _json_safe_fast(value: Any) -> Any:
+    """``_json_safe(value)``; a flat dict of strings, ints, booleans and nulls (what the
+    bulk actions' events carry) comes back from JSON equal to itself, so it is copied
+    rather than encoded and decoded."""
+    if type(value) is dict and all(type(k) is str and type(v) in _JSON_SCALARS for k, v in value.items()):
+        return dict(value)
+    return _json_safe(value)
+
+
+class _CanonicalBatch:
+    """``_canonical`` of a batch's events, which share their actor, role, address and time:
+    those parts encoded once, each event's own values encoded one by one into the same
+    text ``json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``
+    gives (keys in sorted order; tested equal to ``_canonical`` for any values)."""
+
+    def __init__(self, common: dict[str, Any]) -> None:
+        self.encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+        enc = self.encode
+        occurred_at = common["occurred_at"].astimezone(UTC).isoformat(timespec="microseconds")
+        # the sorted keys: action, actor_id, actor_role, actor_username, comment, detail,
+        # from_state, ip, object_id, object_repr, object_type, occurred_at, prev_hash,
+        # sequence, to_state
+        self.actor = (
+            f',"actor_id":{enc(common["actor_id"])},"actor_role":{enc(common["actor_role"])}'
+            f',"actor_username":{enc(common["actor_username"])},"comment":'
+        )
+        self.ip = f',"ip":{enc(common["ip"])},"object_id":'
+        self.occurred_at = f',"occurred_at":{enc(occurred_at)},"prev_hash":'
+
+    def of(
+        self,
+        sequence: int,
+        object_type: str,
+        object_id: str,
+        object_repr: str,
+        action: str,
+        from_state: str,
+        to_state: str,
+        comment: str,
+        detail: Any,
+        prev_hash: str,
+    ) -> bytes:
+        enc, text = self.encode, _encode_text
+        return "".join(
+            (
+                '{"action":',
+                text(action) if type(action) is str else enc(action),
+                self.actor,
+                text(comment) if type(comment) is str else enc(comment),
+                ',"detail":',
+                enc(detail),
+                ',"from_state":',
+                text(from_state) if type(from_state) is str else enc(from_state),
+                self.ip,
+                text(object_id) if type(object_id) is str else enc(object_id),
+                ',"object_repr":',
+                text(object_repr) if type(object_repr) is str else enc(object_repr),
+                ',"object_type":',
+                text(object_type) if type(object_type) is str else enc(object_type),
+                self.occurred_at,
+                text(prev_hash) if type(prev_hash) is str else enc(prev_hash),
+                ',"sequence":',
+                int.__repr__(sequence) if type(sequence) is int else enc(sequence),
+                ',"to_state":',
+                text(to_state) if type(to_state) is str else enc(to_state),
+                "}",
+            )
+        ).encode()
+
+
 def audit_record(
     *,
     obj: models.Model,
@@ -120,39 +214,53 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "", head: A
         "ip": client_ip(),
     }
     sequence, prev_hash = head.last_sequence, head.last_hash
-    columns: dict[str, list] = {
-        name: []
-        for name in (
-            "sequence",
-            "object_type",
-            "object_id",
-            "object_repr",
-            "action",
-            "from_state",
-            "to_state",
-            "comment",
-            "detail",
-            "prev_hash",
-            "hash",
-        )
-    }
+    columns: dict[str, list] = {name: [] for name in _BATCH_COLUMNS}
+    (
+        sequences,
+        object_types,
+        object_ids,
+        object_reprs,
+        actions,
+        from_states,
+        to_states,
+        comments,
+        details,
+        prev_hashes,
+        hashes,
+    ) = columns.values()
+    canonical = _CanonicalBatch(common)
+    sha256 = hashlib.sha256
     for item in events:
         sequence += 1
-        row = {
-            "sequence": sequence,
-            "object_type": item["object_type"],
-            "object_id": str(item["object_id"]),
-            "object_repr": str(item.get("object_repr", ""))[:255],
-            "action": item["action"],
-            "from_state": item.get("from_state", ""),
-            "to_state": item.get("to_state", ""),
-            "comment": item.get("comment", ""),
-            "detail": _json_safe(item.get("detail") or {}),
-            "prev_hash": prev_hash,
-        }
-        row["hash"] = prev_hash = compute_hash(SimpleNamespace(**common, **row))
-        for name, value in row.items():
-            columns[name].append(value)
+        object_id = str(item["object_id"])
+        object_repr = str(item.get("object_repr", ""))[:255]
+        from_state, to_state = _plain(item.get("from_state", "")), _plain(item.get("to_state", ""))
+        comment = item.get("comment", "")
+        detail = _json_safe_fast(item.get("detail") or {})
+        payload = canonical.of(
+            sequence,
+            item["object_type"],
+            object_id,
+            object_repr,
+            item["action"],
+            from_state,
+            to_state,
+            comment,
+            detail,
+            prev_hash,
+        )
+        sequences.append(sequence)
+        object_types.append(item["object_type"])
+        object_ids.append(object_id)
+        object_reprs.append(object_repr)
+        actions.append(item["action"])
+        from_states.append(from_state)
+        to_states.append(to_state)
+        comments.append(comment)
+        details.append(detail)
+        prev_hashes.append(prev_hash)
+        prev_hash = sha256(payload).hexdigest()
+        hashes.append(prev_hash)
     head.last_sequence, head.last_hash = sequence, prev_hash
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":

@@ -46,7 +46,7 @@ from notifications.services import Message, notify
 
 from .. import messages as msg
 from .. import numbers, results, scoring, transitions
-from ..bulk_insert import insert_unless_exists
+from ..bulk_insert import insert_instances, insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
 from ..execution_selectors import project_paid_to
 from ..files import check_upload
@@ -257,9 +257,8 @@ def _issue(campaign: EvaluationCampaign, progress) -> Issued:
     )
     if progress is not None:
         progress.start(LAUNCHING, len(projects))
-    evaluations = SelfEvaluation.objects.bulk_create(
-        [SelfEvaluation(campaign=campaign, project_id=pk) for pk, *_rest in projects]
-    )
+    # one INSERT (bulk_create: one per ~60 rows on SQLite, and an instance prepared per row)
+    evaluations = insert_instances(SelfEvaluation(campaign=campaign), {"project_id": [pk for pk, *_rest in projects]})
     _phase_done(progress, len(evaluations), MOVING)
     # The stage change of every launched project, in one UPDATE (the FSM field is protected
     # against attribute writes, not against a queryset update) and one batch of audit rows.

@@ -32,7 +32,7 @@ from accounts.roles import Role
 from notifications.services import notify
 
 from .. import lights, numbers, transitions
-from ..bulk_insert import insert_unless_exists
+from ..bulk_insert import insert_instances, insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
 from ..execution_selectors import paid_to, planned_to
 from ..models import MONEY, BudgetProject, IndicatorProgress, MonitoringReport, MonitoringRound, TargetRow
@@ -178,16 +178,15 @@ def round_open(
     already = executing.filter(pk__in=have).count()
     if progress is not None:
         progress.start(OPENING, len(projects))
-    reports = [
-        MonitoringReport(
-            round=round_,
-            project_id=p.pk,
-            budget=p.approved_amount,
-            adjusted_budget=p.adjusted_amount,
-        )
-        for p in projects
-    ]
-    reports = MonitoringReport.objects.bulk_create(reports)  # one INSERT on PostgreSQL
+    # one INSERT, without an instance built and prepared per row (processes.bulk_insert)
+    reports = insert_instances(
+        MonitoringReport(round=round_),
+        {
+            "project_id": [p.pk for p in projects],
+            "budget": [p.approved_amount for p in projects],
+            "adjusted_budget": [p.adjusted_amount for p in projects],
+        },
+    )
     for report, project in zip(reports, projects, strict=True):
         report.project = project
     if progress is not None:
