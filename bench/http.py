@@ -29,6 +29,7 @@ from .harness import BASE_DIR, percentile, process_seconds
 from .middleware import HEADER
 
 DAPHNE = Path(sys.executable).parent / "daphne"
+CELERY = Path(sys.executable).parent / "celery"
 
 
 def free_port() -> int:
@@ -70,7 +71,12 @@ def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterato
     docs/deployment.md runs production, on either database: the databases are compared
     on the same servers. (One process on SQLite, as `make run` serves, did worse under
     50 writers: every request thread shares one interpreter, so the thread holding
-    SQLite's write lock runs slower the more threads wait — docs/performance.md.)"""
+    SQLite's write lock runs slower the more threads wait — docs/performance.md.)
+
+    With REDIS_URL set (the PostgreSQL runs) the servers queue their e-mail tasks on
+    Redis, as production does (config/settings/bench.py), and a Celery worker started
+    here beside them sends them (`Procfile`'s worker, one process: the machine has two
+    cores); without it, they run eagerly inside the request, as the embedded default."""
     if count is None:
         count = os.cpu_count() or 1
     env = {
@@ -83,7 +89,22 @@ def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterato
     ports = [free_port() for _ in range(count)]
     processes: list[subprocess.Popen] = []
     logs: list[Path] = []
+    workers: list[subprocess.Popen] = []
     try:
+        if env.get("REDIS_URL"):
+            log = workdir / "celery-worker.log"
+            logs.append(log)
+            with open(log, "wb") as out:
+                workers.append(
+                    subprocess.Popen(
+                        [str(CELERY), "-A", "config", "worker", "--loglevel=WARNING", "--concurrency=1"]
+                        + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
+                        cwd=BASE_DIR,
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         for port in ports:
             log = workdir / f"daphne-{port}.log"
             logs.append(log)
@@ -101,9 +122,9 @@ def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterato
             _wait_for(port, process, log)
         yield Servers(ports, processes)
     finally:
-        for process in processes:
+        for process in processes + workers:
             process.terminate()
-        for process in processes:
+        for process in processes + workers:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
