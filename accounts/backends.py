@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db import connections, router
@@ -24,6 +26,7 @@ class PermissionBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
+            rows: Iterable[tuple[str, str]]
             if user_obj.is_superuser:
                 rows = Permission.objects.values_list("content_type__app_label", "codename").order_by()
             else:

@@ -90,7 +90,8 @@ class PreparedModels(Prepared):
 
     def _prepare(self, using: str) -> tuple[QuerySet, Any, str, list, list[tuple[int, str]]]:
         queryset = self.build(**self.stand_ins)
-        if queryset._prefetch_related_lookups or not issubclass(queryset._iterable_class, ModelIterable):
+        prefetch = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+        if prefetch or not issubclass(queryset._iterable_class, ModelIterable):
             raise ValueError("prepared models: only plain querysets of model instances")
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
@@ -123,4 +124,4 @@ class PreparedModels(Prepared):
         # a shallow copy by hand: copy.copy() of a queryset evaluates it (__getstate__)
         evaluated = queryset.__class__.__new__(queryset.__class__)
         evaluated.__dict__ = {**queryset.__dict__, "_query": query, "_db": using, "_result_cache": None}
-        return list(queryset._iterable_class(evaluated))
+        return list(queryset._iterable_class(evaluated))  # type: ignore[call-overload]

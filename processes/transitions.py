@@ -309,7 +309,9 @@ def lock(obj: models.Model) -> models.Model:
         prepared = _LOCKED[model] = PreparedModels(partial(_locked_query, model), pk=int)
     found = prepared(pk=obj.pk)
     if not found:
-        raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+        raise model.DoesNotExist(  # type: ignore[attr-defined]
+            f"{model._meta.object_name} matching query does not exist."
+        )
     return found[0]
 
 

@@ -111,8 +111,13 @@ def main() -> None:
                     depth[0] -= 1
                 if depth[0] == 0:
                     where = next(
-                        (f"{f.filename.split('wt-comp/')[-1]}:{f.lineno}" for f in reversed(traceback.extract_stack()[:-1])
-                         if "wt-comp/" in f.filename and ".venv" not in f.filename and "profile_completion" not in f.filename),
+                        (
+                            f"{f.filename.split('wt-comp/')[-1]}:{f.lineno}"
+                            for f in reversed(traceback.extract_stack()[:-1])
+                            if "wt-comp/" in f.filename
+                            and ".venv" not in f.filename
+                            and "profile_completion" not in f.filename
+                        ),
                         "?",
                     )
                     key = f"{where} {type(self).__name__} {out[0][:90]}"
@@ -136,8 +141,7 @@ def main() -> None:
             print(f"{sum(ts) / len(pks) * 1000:6.2f} ms/completion  x{len(ts) / len(pks):.1f}  {key}")
         print(
             f"{'http' if args.http else 'service'} {connection.vendor} n={len(pks)}: "
-            f"CPU {cpu:.2f} ms/completion, wall {wall:.2f} ms, statements {stmts:.1f}"
-            + (" (profiled)" if prof else "")
+            f"CPU {cpu:.2f} ms/completion, wall {wall:.2f} ms, statements {stmts:.1f}" + (" (profiled)" if prof else "")
         )
     finally:
         db.drop()

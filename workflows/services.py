@@ -17,7 +17,6 @@ from accounts.models import User
 from notifications.services import Message, board_changed, notify
 from processes import messages
 from processes.errors import Conflict
-from processes.prepared import PreparedModels
 from processes.models import (
     BudgetProject,
     MonitoringReport,
@@ -25,6 +24,7 @@ from processes.models import (
     PreAssessment,
     TargetSet,
 )
+from processes.prepared import PreparedModels
 from processes.services import evaluation as evaluation_services
 from processes.services import monitoring as monitoring_services
 from processes.services import pre_assessment as pa_services
@@ -259,9 +259,11 @@ def _open_task_of_node(node) -> PreparedModels:
     prepared = _OPEN_TASK_OF_NODE.get(node)
     if prepared is None:
         prepared = _OPEN_TASK_OF_NODE[node] = PreparedModels(
-            lambda process_id: Task.objects.filter(process_id=process_id, flow_task=node, status__in=OPEN)
-            .select_related("process__projectprocess__project")
-            .order_by("pk")[:1],
+            lambda process_id: (
+                Task.objects.filter(process_id=process_id, flow_task=node, status__in=OPEN)
+                .select_related("process__projectprocess__project")
+                .order_by("pk")[:1]
+            ),
             process_id=int,
         )
     return prepared
