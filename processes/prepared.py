@@ -111,7 +111,14 @@ class PreparedModels(Prepared):
         if vendor not in self._ready:
             self._ready[vendor] = self._prepare(using)
         queryset, compiler, sql, params, slots = self._ready[vendor]
-        if queryset.query.select_for_update and connections[using].get_autocommit():
+        connection = connections[using]
+        features = connection.features
+        if (  # as the compiler refuses it
+            queryset.query.select_for_update
+            and features.has_select_for_update
+            and connection.get_autocommit()
+            and features.supports_transactions
+        ):
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         bound = list(params)
         for position, name in slots:

@@ -104,15 +104,23 @@ def test_prepared_models_serve_every_thread_on_its_own_connection(transactional_
     assert outcome == [[]]
 
 
-def test_prepared_models_keep_the_row_lock_rule(db):
+def test_prepared_models_keep_the_row_lock_rule(transactional_db):
+    from django.db import connection, transaction
     from django.db.transaction import TransactionManagementError
 
     from processes.models import BudgetProject
     from processes.prepared import PreparedModels
 
     locked = PreparedModels(lambda pk: BudgetProject.objects.select_for_update().filter(pk=pk), pk=int)
-    with pytest.raises(TransactionManagementError):
-        locked(pk=1)  # outside a transaction, as the ORM refuses it
+    with transaction.atomic():
+        assert locked(pk=1) == []
+    if connection.features.has_select_for_update:  # PostgreSQL: refused outside a transaction, as the ORM does
+        with pytest.raises(TransactionManagementError):
+            locked(pk=1)
+        with pytest.raises(TransactionManagementError):
+            list(BudgetProject.objects.select_for_update().filter(pk=1))
+    else:
+        assert locked(pk=1) == list(BudgetProject.objects.select_for_update().filter(pk=1)) == []
 
 
 def test_prepared_models_refuse_prefetch_and_values(db):
