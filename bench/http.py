@@ -90,11 +90,11 @@ def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterato
     processes: list[subprocess.Popen] = []
     logs: list[Path] = []
     workers: list[subprocess.Popen] = []
+    worker_log: Path | None = None
     try:
         if env.get("REDIS_URL"):
-            log = workdir / "celery-worker.log"
-            logs.append(log)
-            with open(log, "wb") as out:
+            worker_log = workdir / "celery-worker.log"
+            with open(worker_log, "wb") as out:
                 workers.append(
                     subprocess.Popen(
                         [str(CELERY), "-A", "config", "worker", "--loglevel=WARNING", "--concurrency=1"]
@@ -130,7 +130,7 @@ def serve(workdir: Path, database_url: str, count: int | None = None) -> Iterato
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        for log in logs:  # a server error is the benchmark's business: show it
+        for log in logs + ([worker_log] if worker_log else []):  # a server error is the benchmark's business
             text = log.read_text(errors="replace") if log.exists() else ""
             if "Traceback" in text:
                 tail = text[text.index("Traceback") :][:4000]
