@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
+from django.db import connections, router
 from django.db.models import Q
+
+#: A user id no user has: where it lands among the compiled query's parameters, the
+#: user's id goes (within a 32-bit column's range, which Django would otherwise empty).
+_STAND_IN = -2_100_000_077
+#: The permission query's SQL and parameters, compiled once per database vendor.
+_COMPILED: dict[str, tuple[str, list, list[int]]] = {}
 
 
 class PermissionBackend(ModelBackend):
@@ -17,11 +26,39 @@ class PermissionBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            perms = Permission.objects.all()
-            if not user_obj.is_superuser:
-                perms = perms.filter(Q(user=user_obj) | Q(group__user=user_obj))
-            user_obj._perm_cache = {
-                f"{app_label}.{codename}"
-                for app_label, codename in perms.values_list("content_type__app_label", "codename").order_by()
-            }
+            rows: Iterable[tuple[str, str]]
+            if user_obj.is_superuser:
+                rows = Permission.objects.values_list("content_type__app_label", "codename").order_by()
+            else:
+                rows = _held_permissions(user_obj.pk)
+            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
         return user_obj._perm_cache
+
+
+def _permissions_query(user_id: int):
+    return (
+        Permission.objects.filter(Q(user=user_id) | Q(group__user=user_id))
+        .values_list("content_type__app_label", "codename")
+        .order_by()
+    )
+
+
+def _held_permissions(user_id: int) -> list[tuple[str, str]]:
+    """(app label, codename) of every permission the user holds, their own or a group's:
+    ``_permissions_query``'s SQL, compiled once (it costs more to compile than to run,
+    on nearly every request) and run with the user's id."""
+    using = router.db_for_read(Permission)
+    connection = connections[using]
+    if connection.vendor not in _COMPILED:
+        sql, params = _permissions_query(_STAND_IN).query.get_compiler(using=using).as_sql()
+        slots = [i for i, value in enumerate(params) if type(value) is int and value == _STAND_IN]
+        if len(slots) != 2:  # the user, and the user of a group
+            raise RuntimeError("the permission query's user id did not reach its parameters")
+        _COMPILED[connection.vendor] = (sql, list(params), slots)
+    sql, params, slots = _COMPILED[connection.vendor]
+    bound = list(params)
+    for i in slots:
+        bound[i] = user_id
+    with connection.cursor() as cursor:
+        cursor.execute(sql, bound)
+        return cursor.fetchall()

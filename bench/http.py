@@ -29,6 +29,7 @@ from .harness import BASE_DIR, percentile, process_seconds
 from .middleware import HEADER
 
 DAPHNE = Path(sys.executable).parent / "daphne"
+CELERY = Path(sys.executable).parent / "celery"
 
 
 def free_port() -> int:
@@ -78,7 +79,13 @@ def serve(
     50 writers: every request thread shares one interpreter, so the thread holding
     SQLite's write lock runs slower the more threads wait — docs/performance.md.)
     ``application`` and ``extra_env``: another ASGI application (bench/profile.py's
-    profiling wrapper) and its settings."""
+    profiling wrapper) and its settings.
+
+
+    With REDIS_URL set (the PostgreSQL runs) the servers queue their e-mail tasks on
+    Redis, as production does (config/settings/bench.py), and a Celery worker started
+    here beside them sends them (`Procfile`'s worker, one process: the machine has two
+    cores); without it, they run eagerly inside the request, as the embedded default."""
     if count is None:
         count = os.cpu_count() or 1
     env = {
@@ -92,7 +99,22 @@ def serve(
     ports = [free_port() for _ in range(count)]
     processes: list[subprocess.Popen] = []
     logs: list[Path] = []
+    workers: list[subprocess.Popen] = []
+    worker_log: Path | None = None
     try:
+        if env.get("REDIS_URL"):
+            worker_log = workdir / "celery-worker.log"
+            with open(worker_log, "wb") as out:
+                workers.append(
+                    subprocess.Popen(
+                        [str(CELERY), "-A", "config", "worker", "--loglevel=WARNING", "--concurrency=1"]
+                        + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
+                        cwd=BASE_DIR,
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         for port in ports:
             log = workdir / f"daphne-{port}.log"
             logs.append(log)
@@ -110,15 +132,15 @@ def serve(
             _wait_for(port, process, log)
         yield Servers(ports, processes)
     finally:
-        for process in processes:
+        for process in processes + workers:
             process.terminate()
-        for process in processes:
+        for process in processes + workers:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        for log in logs:  # a server error is the benchmark's business: show it
+        for log in logs + ([worker_log] if worker_log else []):  # a server error is the benchmark's business
             text = log.read_text(errors="replace") if log.exists() else ""
             if "Traceback" in text:
                 tail = text[text.index("Traceback") :][:4000]

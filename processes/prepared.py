@@ -12,16 +12,19 @@ values and runs the same SQL (``Model.objects.raw``), yielding model instances.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import RawQuerySet
+from django.db.models.query import ModelIterable, RawQuerySet
+from django.db.transaction import TransactionManagementError
 
 #: Stand-in values no real argument takes: negative ids, and text no code contains.
 _INT_BASE = -7_319_000_000
 _TEXT_MARK = "\x1fprepared-"
+_INT32_BASE = -2_100_000_000
 
 
 class Prepared:
@@ -65,3 +68,67 @@ class Prepared:
         for position, name in slots:
             bound[position] = values[name]
         return model._default_manager.db_manager(using).raw(sql, bound)
+
+
+class PreparedModels(Prepared):
+    """A prepared queryset run through the ORM's own machinery: ``__call__`` returns the
+    list of model instances the queryset itself would give — its ``select_related``
+    objects, annotations and row locks included — without compiling it again.
+
+    The queryset compiled with the stand-ins keeps its compiler (the selected columns,
+    how rows map to instances); each call runs a copy of it with the SQL and the real
+    values. Only plain evaluation is served: the built queryset carries its own filters,
+    ordering and slice (``[:1]`` for "the first"); no ``prefetch_related``, no
+    ``values()``."""
+
+    def __init__(self, build: Callable[..., QuerySet], **arguments: type) -> None:
+        super().__init__(build, **arguments)
+        for i, (name, kind) in enumerate(arguments.items()):
+            if kind is int:  # within a 32-bit column's range: Django empties a lookup beyond it
+                self.stand_ins[name] = _INT32_BASE - i
+        self._ready: dict[str, tuple[QuerySet, Any, str, list, list[tuple[int, str]]]] = {}
+
+    def _prepare(self, using: str) -> tuple[QuerySet, Any, str, list, list[tuple[int, str]]]:
+        queryset = self.build(**self.stand_ins)
+        prefetch = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+        if prefetch or not issubclass(queryset._iterable_class, ModelIterable):
+            raise ValueError("prepared models: only plain querysets of model instances")
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        slots = [
+            (position, name)
+            for position, value in enumerate(params)
+            for name, stand_in in self.stand_ins.items()
+            if type(value) is type(stand_in) and value == stand_in
+        ]
+        missing = set(self.stand_ins) - {name for _, name in slots}
+        if missing:
+            raise ValueError(f"prepared query: {', '.join(sorted(missing))} did not reach the SQL as parameters")
+        return queryset, compiler, sql, list(params), slots
+
+    def __call__(self, using: str = "default", **values: Any) -> list:  # type: ignore[override]
+        vendor = connections[using].vendor
+        if vendor not in self._ready:
+            self._ready[vendor] = self._prepare(using)
+        queryset, compiler, sql, params, slots = self._ready[vendor]
+        connection = connections[using]
+        features = connection.features
+        if (  # as the compiler refuses it
+            queryset.query.select_for_update
+            and features.has_select_for_update
+            and connection.get_autocommit()
+            and features.supports_transactions
+        ):
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        bound = list(params)
+        for position, name in slots:
+            bound[position] = values[name]
+        run = copy.copy(compiler)
+        run.using, run.connection = using, connections[using]
+        run.as_sql = lambda *args, **kwargs: (sql, tuple(bound))
+        query = copy.copy(queryset.query)
+        query.get_compiler = lambda *args, **kwargs: run  # type: ignore[method-assign]
+        # a shallow copy by hand: copy.copy() of a queryset evaluates it (__getstate__)
+        evaluated = queryset.__class__.__new__(queryset.__class__)
+        evaluated.__dict__ = {**queryset.__dict__, "_query": query, "_db": using, "_result_cache": None}
+        return list(queryset._iterable_class(evaluated))  # type: ignore[call-overload]

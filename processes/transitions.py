@@ -32,18 +32,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models.query import MAX_GET_RESULTS
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import FSMFieldMixin, can_proceed, get_available_FIELD_transitions
 
 from .errors import ActionNotAllowed
+from .prepared import PreparedModels
 from .services.records import save_versioned
 
 if TYPE_CHECKING:
@@ -302,11 +304,29 @@ def lock(obj: models.Model) -> models.Model:
         from .models import BudgetProject
 
         BudgetProject.objects.select_for_update().filter(pk=project_id).exists()
+    prepared = _LOCKED.get(model)
+    if prepared is None:
+        prepared = _LOCKED[model] = PreparedModels(partial(_locked_query, model), pk=int)
+    found = prepared(pk=obj.pk)
+    if not found:
+        raise model.DoesNotExist(  # type: ignore[attr-defined]
+            f"{model._meta.object_name} matching query does not exist."
+        )
+    return found[0]
+
+
+#: lock()'s query of each model, compiled once (it runs in every transition)
+_LOCKED: dict[type[models.Model], PreparedModels] = {}
+
+
+def _locked_query(model: type[models.Model], pk: int) -> models.QuerySet:
+    """``model``'s row ``pk`` under a row lock, with its ``lock_related`` rows — as
+    ``get(pk=…)`` reads it (no ordering, at most MAX_GET_RESULTS rows)."""
     related = getattr(model, "lock_related", ())
     query = model._default_manager.select_for_update(of=("self",))
     if related:
         query = query.select_related(*related)
-    return query.get(pk=obj.pk)
+    return query.filter(pk=pk).order_by()[:MAX_GET_RESULTS]
 
 
 def _state_refusal(obj: models.Model, d: Declared) -> str:

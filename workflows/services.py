@@ -24,6 +24,7 @@ from processes.models import (
     PreAssessment,
     TargetSet,
 )
+from processes.prepared import PreparedModels
 from processes.services import evaluation as evaluation_services
 from processes.services import monitoring as monitoring_services
 from processes.services import pre_assessment as pa_services
@@ -67,9 +68,17 @@ def open_project_tasks(project: BudgetProject):
     )
 
 
+#: open_project_tasks(project) of one process, compiled once (run on every completion)
+_OPEN_TASKS_OF_PROCESS = PreparedModels(
+    lambda project_id, process_id: open_project_tasks(BudgetProject(pk=project_id)).filter(process_id=process_id),
+    project_id=int,
+    process_id=int,
+)
+
+
 def _next_actor_messages(project: BudgetProject, process_id: int) -> dict[User, Message]:
     told: dict[User, Message] = {}
-    for task in open_project_tasks(project).filter(process_id=process_id):
+    for task in _OPEN_TASKS_OF_PROCESS(project_id=project.pk, process_id=process_id):
         node = task.flow_task
         due_at = task_due(task)
         due = timezone.localtime(due_at).date().isoformat() if due_at else ""
@@ -192,9 +201,25 @@ def project_act(*, project: BudgetProject, actor: User, action: str, comment: st
 # -- pre-assessment (DESIGN §3.2) ----------------------------------------------------------
 
 
+#: _running_process and _finish_task's task without ``data``/``seat``, compiled once per
+#: flow class and node (their queries on every completion)
+_RUNNING_PROCESS: dict[type, PreparedModels] = {}
+_OPEN_TASK_OF_NODE: dict[object, PreparedModels] = {}
+
+
 def _running_process(project_id: int, flow_class, data: dict | None = None) -> ProjectProcess | None:
     """The project's running process of ``flow_class`` — the one whose ``process.data``
     holds ``data`` when a project runs several (one monitoring report per round)."""
+    if not data:
+        prepared = _RUNNING_PROCESS.get(flow_class)
+        if prepared is None:
+            prepared = _RUNNING_PROCESS[flow_class] = PreparedModels(
+                lambda project_id: ProjectProcess.objects.filter(
+                    project_id=project_id, status=PROCESS.NEW, flow_class=flow_class
+                ).order_by("-pk")[:1],
+                project_id=int,
+            )
+        return next(iter(prepared(project_id=project_id)), None)
     processes = ProjectProcess.objects.filter(project_id=project_id, status=PROCESS.NEW, flow_class=flow_class)
     for key, value in (data or {}).items():
         processes = processes.filter(**{f"data__{key}": value})
@@ -214,17 +239,34 @@ def _finish_task(
     with flow_class.lock(process.pk):
         # the activation and the node read the task's process (coerced to the project
         # process) and its project: one query with the task, not three after it
-        tasks = Task.objects.filter(process=process, flow_task=node, status__in=OPEN).select_related(
-            "process__projectprocess__project"
-        )
-        if seat is not None:
-            tasks = tasks.filter(data__seat=seat)
-        task = tasks.order_by("pk").first()
+        if seat is None:
+            task = next(iter(_open_task_of_node(node)(process_id=process.pk)), None)
+        else:
+            tasks = Task.objects.filter(process=process, flow_task=node, status__in=OPEN).select_related(
+                "process__projectprocess__project"
+            )
+            task = tasks.filter(data__seat=seat).order_by("pk").first()
         if task is None:
             raise Conflict()
         _do_task(node, task, actor)
     board_changed("task_done")  # the deadline boards list open tasks
     return process
+
+
+def _open_task_of_node(node) -> PreparedModels:
+    """The process's first open task of ``node``, with its process (coerced to the project
+    process) and project: the activation and the node read them."""
+    prepared = _OPEN_TASK_OF_NODE.get(node)
+    if prepared is None:
+        prepared = _OPEN_TASK_OF_NODE[node] = PreparedModels(
+            lambda process_id: (
+                Task.objects.filter(process_id=process_id, flow_task=node, status__in=OPEN)
+                .select_related("process__projectprocess__project")
+                .order_by("pk")[:1]
+            ),
+            process_id=int,
+        )
+    return prepared
 
 
 @transaction.atomic

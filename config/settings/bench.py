@@ -5,7 +5,9 @@ Differs from base only where a benchmark must:
 - DATABASE_URL is required: bench/run.py points it at the database it created (a temp
   SQLite file, or ``jixiao_bench`` on the PostgreSQL server of the caller's DATABASE_URL);
 - passwords use a fast hasher: logins are set up before the clock starts, never measured;
-- e-mail goes to memory (the eager Celery task still builds and "sends" every message);
+- e-mail goes to memory; its Celery task runs eagerly in the request, except in the
+  servers bench/http.py starts with REDIS_URL set, which queue it on Redis for the
+  worker started beside them, as production does;
 - the channel layer is Redis when REDIS_URL is set (as in production), else in memory;
 - the servers it starts (BENCH_SERVER=1) borrow PostgreSQL connections from a pool, as
   production does; the benchmark process itself does not (an open connection would
@@ -32,6 +34,9 @@ if env("REDIS_URL", default=""):
             "CONFIG": {"hosts": [env("REDIS_URL")]},
         }
     }
+    if env.bool("BENCH_SERVER", default=False):  # bench/http.py starts a worker beside them
+        CELERY_BROKER_URL = env("REDIS_URL")
+        CELERY_TASK_ALWAYS_EAGER = False
 MEDIA_ROOT = env("MEDIA_ROOT", default=MEDIA_ROOT)  # noqa: F405
 PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=PRIVATE_MEDIA_ROOT)  # noqa: F405
 

@@ -210,3 +210,21 @@ def test_a_login_stamps_the_session_so_the_next_request_writes_nothing(client, d
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("workflows:inbox")).status_code == 200
     assert not [q for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+
+
+def test_the_compiled_permission_query_answers_each_user_as_the_orm_does(db, django_assert_num_queries):
+    """The permission query is compiled once and run with each user's id: every user gets
+    their own permissions, not those of the user it was compiled for."""
+    from django.contrib.auth.backends import ModelBackend
+
+    from accounts.backends import PermissionBackend
+    from accounts.models import User
+
+    users = [make_user(role) for role in ("dept_staff", "finance_officer", "dept_leader")]
+    users.append(User.objects.create_user(username="nobody-in-particular", password=PASSWORD))
+    for user in users + users[::-1]:
+        expected = ModelBackend().get_all_permissions(User.objects.get(pk=user.pk))
+        fresh = User.objects.get(pk=user.pk)
+        with django_assert_num_queries(1):
+            assert PermissionBackend().get_all_permissions(fresh) == expected
+    assert PermissionBackend().get_all_permissions(User.objects.get(pk=users[-1].pk)) == set()
