@@ -81,7 +81,6 @@ def serve(
     ``application`` and ``extra_env``: another ASGI application (bench/profile.py's
     profiling wrapper) and its settings.
 
-
     With REDIS_URL set (the PostgreSQL runs) the servers queue their e-mail tasks on
     Redis, as production does (config/settings/bench.py), and a Celery worker started
     here beside them sends them (`Procfile`'s worker, one process: the machine has two
