@@ -45,9 +45,8 @@ class Prepared:
                 raise TypeError(f"{name}: only int and str arguments can be prepared")
         self._compiled: dict[str, tuple[type[Model], str, list, list[tuple[int, str]]]] = {}
 
-    def _compile(self, using: str) -> tuple[type[Model], str, list, list[tuple[int, str]]]:
-        queryset = self.build(**self.stand_ins)
-        sql, params = queryset.query.get_compiler(using=using).as_sql()
+    def _slots(self, params: Any) -> list[tuple[int, str]]:
+        """Where each argument's stand-in landed among the compiled SQL's parameters."""
         slots = [
             (position, name)
             for position, value in enumerate(params)
@@ -57,6 +56,12 @@ class Prepared:
         missing = set(self.stand_ins) - {name for _, name in slots}
         if missing:
             raise ValueError(f"prepared query: {', '.join(sorted(missing))} did not reach the SQL as parameters")
+        return slots
+
+    def _compile(self, using: str) -> tuple[type[Model], str, list, list[tuple[int, str]]]:
+        queryset = self.build(**self.stand_ins)
+        sql, params = queryset.query.get_compiler(using=using).as_sql()
+        slots = self._slots(params)
         return queryset.model, sql, list(params), slots
 
     def __call__(self, using: str = "default", **values: Any) -> RawQuerySet:
@@ -95,15 +100,7 @@ class PreparedModels(Prepared):
             raise ValueError("prepared models: only plain querysets of model instances")
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        slots = [
-            (position, name)
-            for position, value in enumerate(params)
-            for name, stand_in in self.stand_ins.items()
-            if type(value) is type(stand_in) and value == stand_in
-        ]
-        missing = set(self.stand_ins) - {name for _, name in slots}
-        if missing:
-            raise ValueError(f"prepared query: {', '.join(sorted(missing))} did not reach the SQL as parameters")
+        slots = self._slots(params)
         return queryset, compiler, sql, list(params), slots
 
     def __call__(self, using: str = "default", **values: Any) -> list:  # type: ignore[override]

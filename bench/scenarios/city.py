@@ -297,17 +297,4 @@ def _lists(ctx: Context, s: Scenario, n: dict[str, int], judged: bool | None) ->
         lists_scenario.measure(ctx, s, large, clients)
         for client in clients.values():
             client.close()
-    for page, _path, _who in lists_scenario.PAGES[:-1]:
-        p95_small = s.get(f"{page}, {small:,} tasks: p95").median
-        p95_large = s.get(f"{page}, {large:,} tasks: p95").median
-        ratio = s.ratio(f"{page}: p95 at {large:,} ÷ p95 at {small:,} tasks", p95_large / p95_small)
-        s.target(f"{page}: p95 {large:,} ÷ {small:,} tasks", "≤ 1.5", f"{ratio:.2f}", judged and ratio <= 1.5)
-        st_small = s.get(f"{page}, {small:,} tasks: statements").runs
-        st_large = s.get(f"{page}, {large:,} tasks: statements").runs
-        equal = len(set(st_small) | set(st_large)) == 1
-        s.target(
-            f"{page}: statements at {small:,} and {large:,} tasks",
-            "equal",
-            f"{st_small[0]:.0f} / {st_large[0]:.0f}",
-            judged and equal,
-        )
+    lists_scenario.judge_growth(s, small, large, judged)
