@@ -27,20 +27,31 @@ def db_file(tmp_path, django_db_blocker):
     leaves transactions as Django's does), with database access allowed."""
     path = tmp_path / "writers.sqlite3"
     with sqlite3.connect(path) as conn:
+        # already in write-ahead logging, as `migrate` leaves every database of the embedded
+        # default: twenty threads opening a file still in rollback-journal mode at once
+        # race to switch it (each connection's init_command), and a switch waiting for the
+        # exclusive lock while a writer waits to commit is a deadlock SQLite breaks with
+        # "database is locked" — the first-connection race, not the writers' queue
+        conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
         conn.execute("INSERT INTO counter (id, n) VALUES (1, 0)")
     with django_db_blocker.unblock():
         yield path
 
 
-def test_tuned_settings_use_the_queueing_backend_in_wal_mode(db_file):
-    handler = _handler(db_file)
-    connection = handler["default"]
-    assert type(connection).__module__ == "config.sqlite.base"
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode")
-        assert cursor.fetchone()[0] == "wal"
-    handler.close_all()
+def test_tuned_settings_use_the_queueing_backend_in_wal_mode(tmp_path, django_db_blocker):
+    path = tmp_path / "fresh.sqlite3"
+    with sqlite3.connect(path) as conn:  # a new file, in SQLite's rollback-journal mode
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    with django_db_blocker.unblock():
+        handler = _handler(path)
+        connection = handler["default"]
+        assert type(connection).__module__ == "config.sqlite.base"
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+        handler.close_all()
 
 
 def test_every_writer_gets_its_turn_when_many_write_at_once(db_file):
