@@ -79,6 +79,10 @@ class Scenario:
     def get(self, name: str) -> Figure:
         return next(f for f in self.figures if f.name == name)
 
+    def find(self, name: str) -> Figure | None:
+        """The figure ``name``, or None when this run did not record it."""
+        return next((f for f in self.figures if f.name == name), None)
+
     def ratio(self, name: str, value: float) -> float:
         self.ratios.append((name, value))
         return value

@@ -1,6 +1,7 @@
 """Recorded runs side by side, as the Markdown tables of docs/performance.md:
 
     .venv/bin/python -m bench.markdown bench/results/<date>-sqlite.json bench/results/<date>-postgresql.json
+    .venv/bin/python -m bench.markdown --targets A.json B.json   # every target in one table
 
 One table per scenario: each figure's median and [min–max] per run file, then the
 ratios and the targets. Reads only the JSON files (no Django, no database)."""
@@ -80,12 +81,35 @@ def tables(runs: list[dict]) -> str:
     return "\n".join(out)
 
 
+def targets(runs: list[dict]) -> str:
+    """Every scenario's targets in one table (``--targets``): goal, then per run file the
+    value with ✔ (met), ✘ (missed) or no mark (not judged, e.g. a smoke run)."""
+    heads = [r["database"]["description"].split(" (")[0] for r in runs]
+    out = ["| Target | Goal | " + " | ".join(heads) + " |", "|---|---|" + "---|" * len(runs)]
+    rows: list[tuple[str, str, str]] = []
+    for r in runs:
+        for sname, s in r["scenarios"].items():
+            for t in s.get("targets", []):
+                if (sname, t["name"], t["goal"]) not in rows:
+                    rows.append((sname, t["name"], t["goal"]))
+    for sname, tname, goal in rows:
+        cells = []
+        for r in runs:
+            t = next((t for t in r["scenarios"].get(sname, {}).get("targets", []) if t["name"] == tname), None)
+            mark = {True: " ✔", False: " ✘", None: ""}[t["met"]] if t else ""
+            cells.append(f"{t['value']}{mark}" if t else "—")
+        out.append(f"| {tname} | {goal} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
 def main(argv: list[str]) -> int:
+    only_targets = "--targets" in argv
+    argv = [a for a in argv if a != "--targets"]
     if not argv:
         print(__doc__)
         return 2
     runs = [json.loads(Path(p).read_text()) for p in argv]
-    print(tables(runs))
+    print(targets(runs) if only_targets else tables(runs))
     return 0
 
 

@@ -133,4 +133,13 @@ def measure(
     s.ratio(f"{label} ÷ ORM bulk_create of its rows", wall / orm)
     s.ratio(f"{label} ÷ raw {raw} of its rows", wall / raw_seconds)
     s.ratio(f"{label}: projects per second", n / wall)
+    judged = ctx.full or None
+    # issue 20: ≤ 1.0 s over the district's projects, ≤ 2 × the driver's insert of its rows
+    s.target(f"{label} wall time (issue 20)", "≤ 1.0 s", f"{wall:.2f} s", judged and wall <= 1.0)
+    s.target(
+        f"{label} ÷ raw {raw} of its rows",
+        "≤ 2",
+        f"{wall / raw_seconds:.2f}",
+        judged and wall / raw_seconds <= 2,
+    )
     return {"seconds": wall, "statements": len(logged)}

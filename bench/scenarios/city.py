@@ -297,4 +297,4 @@ def _lists(ctx: Context, s: Scenario, n: dict[str, int], judged: bool | None) ->
         lists_scenario.measure(ctx, s, large, clients)
         for client in clients.values():
             client.close()
-    lists_scenario.judge_growth(s, small, large, judged)
+    lists_scenario.judge_growth(s, small, large, judged, against_trivial=False)

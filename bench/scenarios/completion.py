@@ -260,5 +260,13 @@ def judge(ctx: Context, s) -> None:
         s.target(f"HTTP {k} clients: completions per second", "≥ 50", f"{rate:.1f}", judged and rate >= 50)
         s.target(f"HTTP {k} clients: errors", "0", f"{errors:.0f}", judged and errors == 0)
         s.target(f"HTTP {k} clients: statements per completion", "≤ 30", f"{per:.0f}", judged and per <= 30)
+        cpu = s.find(f"HTTP {k} clients: daphne CPU per completion")
+        if cpu is not None:  # issue 20 (the CPU is read from /proc: Linux only)
+            s.target(
+                f"HTTP {k} clients: daphne CPU per completion",
+                "≤ 30 ms",
+                f"{cpu.median:.1f} ms",
+                judged and cpu.median <= 30,
+            )
     per = s.get("in-process: statements per completion").median
     s.target("in-process: statements per completion", "≤ 30", f"{per:.1f}", judged and per <= 30)

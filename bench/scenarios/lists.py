@@ -160,10 +160,17 @@ def measure(ctx: Context, s, tasks: int, clients: dict[str, Client]) -> None:
         s.add(f"{page}, {tasks:,} tasks: statements", series[page]["st"], "statements")
 
 
-def judge_growth(s, small: int, large: int, judged: bool | None) -> None:
+def judge_growth(s, small: int, large: int, judged: bool | None, *, against_trivial: bool = True) -> None:
     """The lists' targets as the tasks grow from ``small`` to ``large``: each page's p95
-    within 1.5 times, and the same statements (the city scale judges the same way)."""
+    within 1.5 times, and the same statements (the city scale judges the same way); with
+    ``against_trivial`` (the district, issue 20) also each page's p50 within 3 times the
+    trivial signed-in request's at both sizes."""
+    trivial = PAGES[-1][0]
     for page, _path, _who in PAGES[:-1]:
+        for tasks in (small, large) if against_trivial else ():  # issue 20: p50 ≤ 3 × the trivial request's, same run
+            times = s.get(f"{page}, {tasks:,} tasks: p50").median / s.get(f"{trivial}, {tasks:,} tasks: p50").median
+            s.ratio(f"{page}, {tasks:,} tasks: p50 ÷ the trivial request's", times)
+            s.target(f"{page}, {tasks:,} tasks: p50 ÷ trivial", "≤ 3", f"{times:.1f}", judged and times <= 3)
         p95_small = s.get(f"{page}, {small:,} tasks: p95").median
         p95_large = s.get(f"{page}, {large:,} tasks: p95").median
         ratio = s.ratio(f"{page}: p95 at {large:,} ÷ p95 at {small:,} tasks", p95_large / p95_small)
