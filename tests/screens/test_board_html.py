@@ -160,3 +160,49 @@ def test_the_board_takes_fewer_statements(client, district, full_board):
     # the four counts and the two departments' reads before: now one UNION and one read
     assert sum('FROM "accounts_department"' in s for s in sql) == 1
     assert sum(" UNION ALL " in s and "COUNT(" in s and "GROUP BY" in s for s in sql) == 1
+
+
+SHAPES = [
+    {"kind": kind, "department": department, "state": state}
+    for kind in ("", "rectification", "task", "committee")
+    for department in (None, "a", "b")
+    for state in ("", "overdue", "soon")
+]
+
+
+def test_the_compiled_keys_are_board_keys_under_every_filter(district, full_board):
+    """The page's keys are compiled once per filter shape and run with the real moment and
+    department: the same count and the same rows, page by page, as the ORM's board_keys."""
+    now = timezone.now()
+    departments = {"a": district.dept_a, "b": district.dept_b, None: None}
+    seen = 0
+    for shape in SHAPES:
+        filters = {**shape, "department": departments[shape["department"]]}
+        expected = [(kind, pk) for kind, pk, _due in board_views.board_keys(filters, now)]
+        compiled = board_views.BoardKeys(filters, now)
+        assert compiled.count() == len(expected), shape
+        pages = [compiled[start : start + 2] for start in range(0, len(expected) + 2, 2)]
+        assert [(kind, pk) for page in pages for kind, pk, _due in page] == expected, shape
+        seen += len(expected)
+    assert seen > 20
+    # a later moment (a rectification due soon becomes overdue) is bound, not compiled in
+    later = now + timedelta(days=2)
+    filters = {"kind": "", "department": None, "state": "overdue"}
+    expected = [(kind, pk) for kind, pk, _due in board_views.board_keys(filters, later)]
+    assert [(k, pk) for k, pk, _due in board_views.BoardKeys(filters, later)[0:50]] == expected
+    assert len(expected) > len(list(board_views.board_keys(filters, now)))
+
+
+def test_the_compiled_counts_are_the_orms_grouped_counts(district, full_board):
+    for moment in (timezone.now(), timezone.now() + timedelta(days=2)):
+        expected = sorted(board_views._counts_union(moment), key=repr)
+        assert sorted(board_views._fetch(*board_views._COUNTS({}, moment)), key=repr) == expected
+        assert expected
+
+
+def test_a_compiled_query_refuses_a_moment_folded_into_its_sql():
+    from processes.models import Rectification as R
+
+    folded = board_views._Compiled(lambda _filters, now: R.objects.extra(where=[f"deadline < '{now:%Y-%m-%d}'"]))
+    with pytest.raises(ValueError, match="stand-in"):
+        folded({}, timezone.now())
