@@ -127,9 +127,13 @@ class BoardRow:
 
     @property
     def age_text(self) -> str:
-        if self.overdue:
-            return ngettext("逾期 %(n)s 天", "逾期 %(n)s 天", self.days) % {"n": self.days}
-        return ngettext("剩余 %(n)s 天", "剩余 %(n)s 天", self.days) % {"n": self.days}
+        return _age_text(self.overdue, self.days)
+
+
+def _age_text(overdue: bool, days: int) -> str:
+    if overdue:
+        return ngettext("逾期 %(n)s 天", "逾期 %(n)s 天", days) % {"n": days}
+    return ngettext("剩余 %(n)s 天", "剩余 %(n)s 天", days) % {"n": days}
 
 
 # -- reads ----------------------------------------------------------------------------------------
@@ -246,6 +250,16 @@ def _url_maker(name: str) -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
+def _task_title(titles: dict[tuple[Any, Any], str], flow_task: Any, data: Any) -> str:
+    """task_title_of, translated once per (node, seat kind) of a page."""
+    if not flow_task:
+        return ""
+    key = (flow_task, data.get("kind") if isinstance(data, dict) else None)
+    if key not in titles:
+        titles[key] = str(task_title_of(_TaskRef(flow_task, data)))
+    return titles[key]
+
+
 def _labeller(choices) -> Callable[[str], str]:
     """A status's label, translated once per value (not once per row)."""
     labels: dict[str, str] = {}
@@ -288,6 +302,8 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
             )
     if ids[TASK]:
         task_url = _url_maker("workflows:task")
+        titles: dict[tuple[Any, Any], str] = {}  # each node's title translated once
+        states: dict[str, str] = {}
         for pk, flow_task, status, owner_id, data, due_at, project, department in (
             Task.objects.filter(pk__in=ids[TASK])
             .order_by()
@@ -305,12 +321,13 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
             built[TASK, pk] = BoardRow(
                 kind=TASK,
                 pk=pk,
-                title=str(task_title_of(_TaskRef(flow_task, data))) if flow_task else "",
+                title=_task_title(titles, flow_task, data),
                 department=department or "",
                 project=project or "",
                 due_at=due_at,
                 original_due_at=None,
-                status=task_state_label(task_state(status, owner_id)),
+                status=states.get(state := task_state(status, owner_id))
+                or states.setdefault(state, task_state_label(state)),
                 url=task_url(pk),
                 now=now,
             )
@@ -641,6 +658,7 @@ def rows_html(rows: list[BoardRow]) -> SafeString:
     """The 督办清单 table's rows."""
     originally = None
     kind_labels = {kind: _e(str(label)) for kind, label in KIND_LABELS.items()}
+    ages: dict[tuple[bool, int], str] = {}
     out = []
     for row in rows:
         overdue = row.overdue
@@ -649,11 +667,13 @@ def rows_html(rows: list[BoardRow]) -> SafeString:
             if originally is None:
                 originally = _e(_("原定"))
             due += f'<br><span class="muted small" data-testid="original-due">{originally} {cst(row.original_due_at)}</span>'
-        age = (
-            f'<span class="tag-overdue">{_e(row.age_text)}</span>'
-            if overdue
-            else (f'<span class="tag-due-soon">{_e(row.age_text)}</span>')
-        )
+        days = row.days  # BoardRow.age_text, translated once per (overdue, days)
+        if (overdue, days) not in ages:
+            text = _e(_age_text(overdue, days))
+            ages[overdue, days] = (
+                f'<span class="tag-overdue">{text}</span>' if overdue else f'<span class="tag-due-soon">{text}</span>'
+            )
+        age = ages[overdue, days]
         out.append(
             f'\n        <tr class="{"overdue" if overdue else "due-soon"}" data-testid="board-row"'
             f' data-kind="{_e(row.kind)}" data-pk="{row.pk:d}">'
@@ -716,13 +736,15 @@ def deadline_board(request):
     _check(request)
     now = timezone.now()
     form, filters = _board_filters(request)
-    page = Paginator(BoardKeys(filters, now), PAGE_SIZE).get_page(request.GET.get("page"))
+    keys: Any = BoardKeys(filters, now)  # count() and slices: what Paginator asks of a queryset
+    page = Paginator(keys, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     for key in ("page", "fragment"):
         query.pop(key, None)
     departments = department_names()
     # the 预算部门 filter's options from the same rows (its queryset would read them again)
     department_field = form.fields["department"]
+    assert isinstance(department_field, forms.ModelChoiceField)
     department_field.widget.choices = [
         ("", department_field.empty_label),
         *((pk, name) for pk, (_code, name) in departments.items()),
