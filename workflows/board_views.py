@@ -368,19 +368,26 @@ class _Compiled:
     """``build(filters, now) -> QuerySet`` compiled once per (vendor, shape, SOON_DAYS); each
     call binds the real ``now``, its horizon and the department filter's key."""
 
-    def __init__(self, build: Callable[[dict[str, Any], datetime], QuerySet], *, uses_now: bool = False) -> None:
-        self.build, self.uses_now = build, uses_now
-        self._sql: dict[tuple, tuple[str, list, list[tuple[int, str]]]] = {}
+    def __init__(
+        self,
+        build: Callable[[dict[str, Any], datetime], QuerySet],
+        *,
+        uses_now: bool = False,
+        uses_horizon: bool = True,
+    ) -> None:
+        self.build, self.uses_now, self.uses_horizon = build, uses_now, uses_horizon
+        self._sql: dict[tuple, tuple[str, list, list[tuple[int, str]], Any]] = {}
 
     @staticmethod
     def shape(filters: dict[str, Any]) -> tuple[str, bool, str]:
         return (filters.get("kind") or "", filters.get("department") is not None, filters.get("state") or "")
 
-    def _compile(self, shape: tuple[str, bool, str]) -> tuple[str, list, list[tuple[int, str]]]:
+    def _compile(self, shape: tuple[str, bool, str]) -> tuple[str, list, list[tuple[int, str]], Any]:
         kind, department, state = shape
         filters = {"kind": kind, "department": Department(pk=_DEPARTMENT_STAND_IN) if department else None}
         filters["state"] = state
-        sql, params = self.build(filters, _NOW_STAND_IN).query.get_compiler(connection=connection).as_sql()
+        compiler = self.build(filters, _NOW_STAND_IN).query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
         adapt = connection.ops.adapt_datetimefield_value
         stand_ins = {"now": adapt(_NOW_STAND_IN), "horizon": adapt(_horizon(_NOW_STAND_IN))}
         slots = []
@@ -394,18 +401,28 @@ class _Compiled:
                     break
         # every board query reads the horizon; ``now`` when it tells overdue from due soon
         needed = (
-            {"horizon"} | ({"now"} if self.uses_now or state else set()) | ({"department"} if department else set())
+            ({"horizon"} if self.uses_horizon else set())
+            | ({"now"} if self.uses_now or state else set())
+            | ({"department"} if department else set())
         )
         if needed - {name for _position, name in slots} or "1901" in sql:
             raise ValueError(f"board query {shape}: a stand-in did not reach the SQL as a parameter")
-        return sql, list(params), slots
+        return sql, list(params), slots, compiler
+
+    def _compiled(self, filters: dict[str, Any]) -> tuple[str, list, list[tuple[int, str]], Any]:
+        key = (connection.vendor, self.shape(filters), settings.JIXIAO["REMINDERS"]["SOON_DAYS"])
+        if key not in self._sql:
+            self._sql[key] = self._compile(key[1])
+        return self._sql[key]
+
+    def rows(self, filters: dict[str, Any], now: datetime) -> list[tuple]:
+        """The rows, each value converted as the ORM converts it (by the compiled query's own
+        converters: a database's datetime text into an aware datetime, for one)."""
+        compiler = self._compiled(filters)[3]
+        return list(compiler.results_iter(results=[_fetch(*self(filters, now))], tuple_expected=True))
 
     def __call__(self, filters: dict[str, Any], now: datetime) -> tuple[str, list]:
-        shape = self.shape(filters)
-        key = (connection.vendor, shape, settings.JIXIAO["REMINDERS"]["SOON_DAYS"])
-        if key not in self._sql:
-            self._sql[key] = self._compile(shape)
-        sql, params, slots = self._sql[key]
+        sql, params, slots, _compiler = self._compiled(filters)
         adapt = connection.ops.adapt_datetimefield_value
         department = filters.get("department")
         values = {"now": adapt(now), "horizon": adapt(_horizon(now)), "department": department and department.pk}
@@ -537,6 +554,24 @@ def _months(now: datetime) -> list[datetime]:
     return firsts[::-1]
 
 
+def _record_query(since: datetime) -> QuerySet:
+    """(department, month, on time, late) of the rectifications verified since ``since``."""
+    return (
+        Rectification.objects.filter(status=RectificationStatus.VERIFIED, verified_at__gte=since)
+        .annotate(month=TruncMonth("verified_at", tzinfo=SHANGHAI))
+        .values("department_id", "month")
+        .annotate(
+            on_time=Count("pk", filter=Q(verified_at__lte=F("deadline"))),
+            late=Count("pk", filter=Q(verified_at__gt=F("deadline"))),
+        )
+        .values_list("department_id", "month", "on_time", "late")
+    )
+
+
+#: its moment is the first month's start (not the board's now), and it has no horizon
+_RECORD = _Compiled(lambda _filters, since: _record_query(since), uses_now=True, uses_horizon=False)
+
+
 def completion_record(now: datetime, departments: dict[int, tuple[str, str]] | None = None) -> dict[str, Any]:
     """Each department's rectifications verified in each of the last twelve months (by
     ``verified_at``, Asia/Shanghai months): closed on time (verified_at ≤ deadline in force),
@@ -545,25 +580,16 @@ def completion_record(now: datetime, departments: dict[int, tuple[str, str]] | N
     if departments is None:
         departments = department_names()
     months = _months(now)
-    rows = (
-        Rectification.objects.filter(status=RectificationStatus.VERIFIED, verified_at__gte=months[0])
-        .annotate(month=TruncMonth("verified_at", tzinfo=SHANGHAI))
-        .values("department_id", "month")
-        .annotate(
-            on_time=Count("pk", filter=Q(verified_at__lte=F("deadline"))),
-            late=Count("pk", filter=Q(verified_at__gt=F("deadline"))),
-        )
-    )
     index = {(m.year, m.month): i for i, m in enumerate(months)}
     by_dept: dict[int, list[list[int]]] = {}
-    for row in rows:
-        month = timezone.localtime(row["month"], SHANGHAI) if timezone.is_aware(row["month"]) else row["month"]
+    for department_id, month, on_time, late in _RECORD.rows({}, months[0]):
+        month = timezone.localtime(month, SHANGHAI) if timezone.is_aware(month) else month
         i = index.get((month.year, month.month))
         if i is None:
             continue
-        cells = by_dept.setdefault(row["department_id"], [[0, 0] for _m in months])
-        cells[i][0] += row["on_time"]
-        cells[i][1] += row["late"]
+        cells = by_dept.setdefault(department_id, [[0, 0] for _m in months])
+        cells[i][0] += on_time
+        cells[i][1] += late
     table: list[dict[str, Any]] = []
     for pk, cells in by_dept.items():
         code, name = departments[pk]

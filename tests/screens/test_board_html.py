@@ -206,3 +206,16 @@ def test_a_compiled_query_refuses_a_moment_folded_into_its_sql():
     folded = board_views._Compiled(lambda _filters, now: R.objects.extra(where=[f"deadline < '{now:%Y-%m-%d}'"]))
     with pytest.raises(ValueError, match="stand-in"):
         folded({}, timezone.now())
+
+
+def test_the_compiled_completion_record_is_the_orms(district, full_board):
+    now = timezone.now()
+    for i in range(3):  # more months, both on time and late
+        _plain(district, days=-60, status=RectificationStatus.VERIFIED, verified_at=now - timedelta(days=31 * i + 2),
+               deadline=now - timedelta(days=31 * i + 1 - 2 * (i % 2)))  # fmt: skip
+    since = board_views._months(now)[0]
+    expected = list(board_views._record_query(since))
+    assert len(expected) >= 3 and all(month.tzinfo is not None for _d, month, _a, _b in expected)
+    assert sorted(board_views._RECORD.rows({}, since), key=repr) == sorted(expected, key=repr)
+    later = board_views._months(now + timedelta(days=100))[0]  # a later moment is bound, not compiled in
+    assert sorted(board_views._RECORD.rows({}, later), key=repr) == sorted(board_views._record_query(later), key=repr)
