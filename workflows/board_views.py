@@ -283,11 +283,7 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
     built: dict[tuple[str, int], BoardRow] = {}
     if ids[RECTIFICATION]:
         rect_url, rect_status = _url_maker("workflows:rectification_detail"), _labeller(RectificationStatus)
-        for pk, title, department, project, deadline, original, status in (
-            Rectification.objects.filter(pk__in=ids[RECTIFICATION])
-            .order_by()
-            .values_list("pk", "title", "department__name", "project__name", "deadline", "original_deadline", "status")
-        ):
+        for pk, title, department, project, deadline, original, status in _RECTIFICATION_ROWS(ids[RECTIFICATION]):
             built[RECTIFICATION, pk] = BoardRow(
                 kind=RECTIFICATION,
                 pk=pk,
@@ -304,20 +300,7 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
         task_url = _url_maker("workflows:task")
         titles: dict[tuple[Any, Any], str] = {}  # each node's title translated once
         states: dict[str, str] = {}
-        for pk, flow_task, status, owner_id, data, due_at, project, department in (
-            Task.objects.filter(pk__in=ids[TASK])
-            .order_by()
-            .values_list(
-                "pk",
-                "flow_task",
-                "status",
-                "owner_id",
-                "data",
-                "due__due_at",
-                "process__projectprocess__project__name",
-                "process__projectprocess__project__department__name",
-            )
-        ):
+        for pk, flow_task, status, owner_id, data, due_at, project, department in _TASK_ROWS(ids[TASK]):
             built[TASK, pk] = BoardRow(
                 kind=TASK,
                 pk=pk,
@@ -333,11 +316,7 @@ def board_rows(keys, now: datetime) -> list[BoardRow]:
             )
     if ids[COMMITTEE]:
         item_url, item_status = _url_maker("workflows:committee_item"), _labeller(OpinionItemStatus)
-        for pk, opinion, position, department_id, department, deadline, status in (
-            CommitteeOpinionItem.objects.filter(pk__in=ids[COMMITTEE])
-            .order_by()
-            .values_list("pk", "opinion__title", "position", "department_id", "department__name", "deadline", "status")
-        ):
+        for pk, opinion, position, department_id, department, deadline, status in _COMMITTEE_ROWS(ids[COMMITTEE]):
             built[COMMITTEE, pk] = BoardRow(
                 kind=COMMITTEE,
                 pk=pk,
@@ -436,6 +415,71 @@ def _fetch(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+class _CompiledIn:
+    """``build(ids) -> QuerySet`` of the rows with those keys (``pk__in``), compiled once per
+    vendor for a page (up to PAGE_SIZE keys) and run with a page's keys, the list padded by
+    repeating its first key (the same rows: IN ignores repeats); the values converted by the
+    compiled query's own converters. More keys (the XLSX's every row) go through the ORM."""
+
+    def __init__(self, build: Callable[[list[int]], QuerySet]) -> None:
+        self.build = build
+        self._sql: dict[str, tuple[str, list, list[int], Any]] = {}
+
+    def _compile(self) -> tuple[str, list, list[int], Any]:
+        stand_ins = [_ID_STAND_IN - i for i in range(PAGE_SIZE)]
+        compiler = self.build(stand_ins).query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        wanted = set(stand_ins)
+        positions = {value: i for i, value in enumerate(params) if type(value) is int and value in wanted}
+        if len(positions) != PAGE_SIZE:
+            raise ValueError("board rows: the keys did not reach the SQL as parameters")
+        return sql, list(params), [positions[value] for value in stand_ins], compiler
+
+    def __call__(self, ids: list[int]) -> list[tuple]:
+        if len(ids) > PAGE_SIZE:
+            return list(self.build(ids))
+        if connection.vendor not in self._sql:
+            self._sql[connection.vendor] = self._compile()
+        sql, params, slots, compiler = self._sql[connection.vendor]
+        bound = list(params)
+        for position, pk in zip(slots, [*ids, *[ids[0]] * (PAGE_SIZE - len(ids))], strict=True):
+            bound[position] = pk
+        return list(compiler.results_iter(results=[_fetch(sql, bound)], tuple_expected=True))
+
+
+_ID_STAND_IN = -2_100_000_100
+_RECTIFICATION_ROWS = _CompiledIn(
+    lambda ids: (
+        Rectification.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list("pk", "title", "department__name", "project__name", "deadline", "original_deadline", "status")
+    )
+)
+_TASK_ROWS = _CompiledIn(
+    lambda ids: (
+        Task.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list(
+            "pk",
+            "flow_task",
+            "status",
+            "owner_id",
+            "data",
+            "due__due_at",
+            "process__projectprocess__project__name",
+            "process__projectprocess__project__department__name",
+        )
+    )
+)
+_COMMITTEE_ROWS = _CompiledIn(
+    lambda ids: (
+        CommitteeOpinionItem.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list("pk", "opinion__title", "position", "department_id", "department__name", "deadline", "status")
+    )
+)
 
 
 _KEYS_PAGE = _Compiled(lambda filters, now: board_keys(filters, now))

@@ -219,3 +219,26 @@ def test_the_compiled_completion_record_is_the_orms(district, full_board):
     assert sorted(board_views._RECORD.rows({}, since), key=repr) == sorted(expected, key=repr)
     later = board_views._months(now + timedelta(days=100))[0]  # a later moment is bound, not compiled in
     assert sorted(board_views._RECORD.rows({}, later), key=repr) == sorted(board_views._record_query(later), key=repr)
+
+
+def test_the_compiled_rows_are_the_orms_for_a_page_and_beyond(district, full_board):
+    now = timezone.now()
+    keys = list(board_views.board_keys({}, now))
+    for kind, rows in (
+        (board_views.RECTIFICATION, board_views._RECTIFICATION_ROWS),
+        (board_views.TASK, board_views._TASK_ROWS),
+        (board_views.COMMITTEE, board_views._COMMITTEE_ROWS),
+    ):
+        ids = [pk for k, pk, _due in keys if k == kind]
+        assert ids, kind
+        for some in (ids, ids[:1], ids[::-1]):
+            assert sorted(rows(some), key=repr) == sorted(rows.build(some), key=repr), kind
+    for _i in range(board_views.PAGE_SIZE + 5):
+        _plain(district, days=-1)
+    many = list(Rectification.objects.values_list("pk", flat=True))
+    assert len(many) > board_views.PAGE_SIZE  # the XLSX's every row: through the ORM
+    assert sorted(board_views._RECTIFICATION_ROWS(many), key=repr) == sorted(
+        board_views._RECTIFICATION_ROWS(many[: board_views.PAGE_SIZE])
+        + board_views._RECTIFICATION_ROWS(many[board_views.PAGE_SIZE :]),
+        key=repr,
+    )
