@@ -21,6 +21,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
 from accounts.roles import ROLE_PERMISSIONS, role_labels
+from processes.compiled import compiled_queries, user_shape
 from processes.models import BudgetProject
 from processes.selectors import EvaluationWork, evaluation_work_for, project_list_for
 
@@ -213,7 +214,7 @@ class Inbox:
     merges the two. Django's Paginator and DRF's pagination page it like a queryset: two
     queries for the tasks (count, page) whatever the page, plus one per kind of step."""
 
-    def __init__(self, tasks: QuerySet[Task] | None, steps: list[InboxRow], sort: str):
+    def __init__(self, tasks: QuerySet[Task] | _CompiledTasks | None, steps: list[InboxRow], sort: str):
         self._tasks = tasks
         self._key = _order(sort)
         self._steps = sorted(steps, key=self._key)
@@ -269,6 +270,28 @@ class Inbox:
         return merged[start - at : stop - at]
 
 
+class _CompiledTasks:
+    """task_inbox_for(user, sort=sort) as Inbox reads it (a count, slices), each statement
+    compiled once per process for the user's shape (processes.compiled: the user's id,
+    roles, permissions, department and agency — all the query is built from), the sort
+    and the slice."""
+
+    def __init__(self, user: User, sort: str):
+        self._user = user
+        self._sort = sort
+        self._key = ("task_inbox_for", user_shape(user), sort)
+
+    def _build(self) -> QuerySet[Task]:
+        return task_inbox_for(self._user, sort=self._sort)
+
+    def count(self) -> int:
+        return compiled_queries.count((*self._key, "count"), self._build)
+
+    def __getitem__(self, index: slice) -> list[Task]:
+        start, stop = index.start or 0, index.stop
+        return compiled_queries.rows((*self._key, start, stop), lambda: self._build()[start:stop])
+
+
 def inbox_for(user: User | AnonymousUser, *, sort: str = DEFAULT_SORT, kind: str = "") -> Inbox:
     """Everything waiting for ``user``, as one sorted list: their flow tasks (task_inbox_for)
     and the state-machine steps that are theirs to take (processes.selectors.
@@ -284,6 +307,6 @@ def inbox_for(user: User | AnonymousUser, *, sort: str = DEFAULT_SORT, kind: str
     sort = sort if sort in INBOX_SORTS else DEFAULT_SORT
     if not user.is_authenticated:
         return Inbox(None, [], sort)
-    tasks = task_inbox_for(user, sort=sort) if kind != STEP else None
+    tasks = _CompiledTasks(user, sort) if kind != STEP else None
     steps = [step_row(work, user) for work in evaluation_work_for(user, limit=None)] if kind != TASK else []
     return Inbox(tasks, steps, sort)
