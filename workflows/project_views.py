@@ -13,7 +13,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -26,6 +31,7 @@ from processes.services import projects as project_services
 from processes.services.budget_import import can_import as can_import_budget
 from processes.services.projects import EDITABLE_FIELDS
 from processes.states import ProjectStage
+from processes.templatetags.jixiao import cst, stage_badge, wan
 
 from .project_forms import ProjectEditForm, ProjectFilterForm, ProjectForm, ResultsLookupForm
 
@@ -41,6 +47,53 @@ def _results_of(data: QueryDict, department_id: int) -> ResultsApplication:
     return results_application(department=department_id, **ResultsLookupForm(data).lookup_kwargs())
 
 
+#: an id no project has, reversed once per page: the detail URL of each row is it with the id swapped
+_URL_MARK = 987654321987654321
+
+
+class ProjectRows:
+    """The project list's rows, written in Python: the template's ten cells per row went
+    through ~60 node renders, filters and escapes each (two thirds of the page's CPU in
+    issue 20's profile). The HTML is exactly what the row template wrote (tested against
+    it): the same cells, filters (wan, stage_badge, cst), escaping and whitespace."""
+
+    def __init__(self, *, show_department: bool):
+        self.show_department = show_department
+        before, _mark, after = reverse("workflows:project_detail", args=[_URL_MARK]).partition(str(_URL_MARK))
+        self._url = (before, after)
+        self._stages: dict[str, str] = {}
+
+    def _stage(self, stage: str) -> str:
+        badge = self._stages.get(stage)
+        if badge is None:
+            badge = self._stages[stage] = conditional_escape(stage_badge(stage))
+        return badge
+
+    def html(self, p: BudgetProject) -> SafeString:
+        url = conditional_escape(f"{self._url[0]}{p.pk}{self._url[1]}")
+        history = ""
+        if p.history_id:
+            history = " " + get_template("includes/history_mark.html").render({"history": p.history})
+        department = f"<td>{conditional_escape(p.department.name)}</td>" if self.show_department else ""
+        approved = wan(p.approved_amount) or "—"
+        return mark_safe(  # noqa: S308 -- every value below is escaped
+            f"""
+      <tr>
+        <td class="nowrap"><a href="{url}">{conditional_escape(p.code)}</a></td>
+        <td><a href="{url}">{conditional_escape(p.name)}</a>{history}</td>
+        {department}
+        <td>{conditional_escape(localize(p.fiscal_year))}</td>
+        <td>{conditional_escape(p.category_label)}</td>
+        <td class="num">{conditional_escape(wan(p.requested_amount))}</td>
+        <td class="num">{conditional_escape(approved)}</td>
+        <td>{self._stage(p.stage)}</td>
+        <td>{conditional_escape(p.created_by)}</td>
+        <td class="nowrap">{conditional_escape(cst(p.updated_at))}</td>
+      </tr>
+"""
+        )
+
+
 @login_required
 def project_list(request):
     """项目列表: the projects the user may see, filtered and paginated."""
@@ -53,8 +106,10 @@ def project_list(request):
     # the 类别 column: get_category_display builds its lookup (and translates every label)
     # on each call; once per page here
     categories = {value: str(label) for value, label in BudgetProject._meta.get_field("category").flatchoices}
+    rows = ProjectRows(show_department=see_all)
     for project in page:
         project.category_label = categories.get(project.category, project.category)  # type: ignore[attr-defined]
+        project.row_html = rows.html(project)  # type: ignore[attr-defined]
     # the stages of the projects the other filters select (one query): they add up to them
     stages = stage_counts(project_filter(project_list_for(user), **{**filters, "stage": None}))
     others = request.GET.copy()
