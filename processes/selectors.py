@@ -184,7 +184,7 @@ def stage_counts(qs: QuerySet[BudgetProject]) -> list[tuple[str, str, int]]:
     project leaves 已评价 for 已关闭 at the year's close-out, or stays with a reason)."""
     from .states import ProjectStage
 
-    counts = dict(qs.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+    counts = dict(qs.order_by().values("stage").annotate(n=Count("*")).values_list("stage", "n"))
     return [(value, str(label), counts[value]) for value, label in ProjectStage.choices if counts.get(value)]
 
 

@@ -57,6 +57,28 @@ class ProjectRows:
     issue 20's profile). The HTML is exactly what the row template wrote (tested against
     it): the same cells, filters (wan, stage_badge, cst), escaping and whitespace."""
 
+    #: the columns a row shows (QuerySet.only): not the project's texts and amounts it does
+    #: not show, nor the creator's password and settings; ``stage``, which the state machine
+    #: reads as a project loads, is shown anyway
+    columns = (
+        "code",
+        "name",
+        "fiscal_year",
+        "category",
+        "requested_amount",
+        "approved_amount",
+        "stage",
+        "updated_at",
+        "department",
+        "department__name",
+        "created_by",
+        "created_by__username",
+        "created_by__full_name",
+        "history",
+        "history__file_name",
+        "history__imported_at",
+    )
+
     def __init__(self, *, show_department: bool):
         self.show_department = show_department
         before, _mark, after = reverse("workflows:project_detail", args=[_URL_MARK]).partition(str(_URL_MARK))
@@ -101,7 +123,7 @@ def project_list(request):
     see_all = user.has_perm("processes.view_all_projects")
     form = ProjectFilterForm(request.GET or None, show_department=see_all)
     filters = form.filters()
-    projects = project_filter(project_list_for(user), **filters)
+    projects = project_filter(project_list_for(user), **filters).only(*ProjectRows.columns)
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
     # the 类别 column: get_category_display builds its lookup (and translates every label)
     # on each call; once per page here

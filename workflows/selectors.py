@@ -10,12 +10,15 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, overload
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -132,7 +135,29 @@ class InboxRow:
 
 def queue_label(permission: str) -> str:
     """The roles whose members may take a queued task needing ``permission``."""
+    return _queue_label(permission, get_language())
+
+
+@lru_cache(maxsize=512)
+def _queue_label(permission: str, language: str | None) -> str:
+    # ROLE_PERMISSIONS is a constant of the code: the label changes with the language only
     return role_labels(r for r, perms in ROLE_PERMISSIONS.items() if permission in perms)
+
+
+#: an id no task has: the task page's URL is reversed once, then the id swapped in
+_URL_MARK = 987654321987654321
+
+
+@lru_cache(maxsize=16)
+def _task_url_parts(script_prefix: str, urlconf: str) -> tuple[str, str]:
+    before, _mark, after = reverse("workflows:task", args=[_URL_MARK]).partition(str(_URL_MARK))
+    return before, after
+
+
+def task_url(pk: int) -> str:
+    """reverse("workflows:task", args=[pk]), without resolving the pattern for each row."""
+    before, after = _task_url_parts(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return f"{before}{pk}{after}"
 
 
 def task_row(task: Task) -> InboxRow:
@@ -155,7 +180,7 @@ def task_row(task: Task) -> InboxRow:
         action=" / ".join(node.action_label(a) for a in getattr(node, "actions", ())),
         due=getattr(task, "due_at", None),
         created=task.created,
-        url=reverse("workflows:task", args=[task.pk]),
+        url=task_url(task.pk),
         state=task_state(task.status, task.owner_id),
         queue=queue_label(task.owner_permission or ""),
         owner=task.owner if task.owner_id else None,
