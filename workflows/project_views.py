@@ -17,7 +17,6 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -34,6 +33,7 @@ from processes.states import ProjectStage
 from processes.templatetags.jixiao import cst, stage_badge, wan
 
 from .project_forms import ProjectEditForm, ProjectFilterForm, ProjectForm, ResultsLookupForm
+from .text import esc
 
 PAGE_SIZE = 50
 
@@ -88,29 +88,29 @@ class ProjectRows:
     def _stage(self, stage: str) -> str:
         badge = self._stages.get(stage)
         if badge is None:
-            badge = self._stages[stage] = conditional_escape(stage_badge(stage))
+            badge = self._stages[stage] = esc(stage_badge(stage))
         return badge
 
     def html(self, p: BudgetProject) -> SafeString:
-        url = conditional_escape(f"{self._url[0]}{p.pk}{self._url[1]}")
+        url = esc(f"{self._url[0]}{p.pk}{self._url[1]}")
         history = ""
         if p.history_id:
             history = " " + get_template("includes/history_mark.html").render({"history": p.history})
-        department = f"<td>{conditional_escape(p.department.name)}</td>" if self.show_department else ""
+        department = f"<td>{esc(p.department.name)}</td>" if self.show_department else ""
         approved = wan(p.approved_amount) or "—"
         return mark_safe(  # noqa: S308 -- every value below is escaped
             f"""
       <tr>
-        <td class="nowrap"><a href="{url}">{conditional_escape(p.code)}</a></td>
-        <td><a href="{url}">{conditional_escape(p.name)}</a>{history}</td>
+        <td class="nowrap"><a href="{url}">{esc(p.code)}</a></td>
+        <td><a href="{url}">{esc(p.name)}</a>{history}</td>
         {department}
-        <td>{conditional_escape(localize(p.fiscal_year))}</td>
-        <td>{conditional_escape(p.category_label)}</td>
-        <td class="num">{conditional_escape(wan(p.requested_amount))}</td>
-        <td class="num">{conditional_escape(approved)}</td>
+        <td>{esc(localize(p.fiscal_year))}</td>
+        <td>{esc(p.category_label)}</td>
+        <td class="num">{esc(wan(p.requested_amount))}</td>
+        <td class="num">{esc(approved)}</td>
         <td>{self._stage(p.stage)}</td>
-        <td>{conditional_escape(p.created_by)}</td>
-        <td class="nowrap">{conditional_escape(cst(p.updated_at))}</td>
+        <td>{esc(p.created_by)}</td>
+        <td class="nowrap">{esc(cst(p.updated_at))}</td>
       </tr>
 """
         )
