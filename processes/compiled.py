@@ -80,7 +80,8 @@ class CompiledQueries:
             entry = self._rows[full]
         except KeyError:
             queryset = build()
-            if queryset._prefetch_related_lookups or not issubclass(queryset._iterable_class, ModelIterable):
+            prefetch = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+            if prefetch or not issubclass(queryset._iterable_class, ModelIterable):
                 raise ValueError("compiled queries: only plain querysets of model instances") from None
             if queryset.query.select_for_update:
                 raise ValueError("compiled queries: no row locks") from None

@@ -153,8 +153,9 @@ class ProjectFilterForm(DepartmentFilterMixin, forms.Form):
             # (the field's queryset still validates a submitted choice): the same options —
             # a department's label is its name (Department.__str__), its value its id
             field = cast(forms.ModelChoiceField, department)
-            names = field.queryset.values_list("pk", "name")
-            field.widget.choices = _DepartmentOptions(field.empty_label, names)
+            if field.queryset is not None:
+                names = field.queryset.values_list("pk", "name")
+                field.widget.choices = _DepartmentOptions(field.empty_label, names)
 
     def filters(self) -> dict:
         """The valid filters as keyword arguments of processes.selectors.project_filter."""

@@ -98,6 +98,7 @@ class ProjectRows:
             history = " " + get_template("includes/history_mark.html").render({"history": p.history})
         department = f"<td>{esc(p.department.name)}</td>" if self.show_department else ""
         approved = wan(p.approved_amount) or "—"
+        category = p.category_label  # type: ignore[attr-defined]  # set by project_list
         return mark_safe(  # noqa: S308 -- every value below is escaped
             f"""
       <tr>
@@ -105,7 +106,7 @@ class ProjectRows:
         <td><a href="{url}">{esc(p.name)}</a>{history}</td>
         {department}
         <td>{esc(localize(p.fiscal_year))}</td>
-        <td>{esc(p.category_label)}</td>
+        <td>{esc(category)}</td>
         <td class="num">{esc(wan(p.requested_amount))}</td>
         <td class="num">{esc(approved)}</td>
         <td>{self._stage(p.stage)}</td>
