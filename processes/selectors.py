@@ -25,6 +25,7 @@ from accounts.models import Department, User
 from accounts.roles import BUREAU_WIDE_READERS, DEPARTMENT_ROLES, Role
 
 from . import lights
+from .compiled import compiled_queries, user_shape
 from .models import (
     AuditEvent,
     BudgetProject,
@@ -183,7 +184,7 @@ def stage_counts(qs: QuerySet[BudgetProject]) -> list[tuple[str, str, int]]:
     project leaves 已评价 for 已关闭 at the year's close-out, or stays with a reason)."""
     from .states import ProjectStage
 
-    counts = dict(qs.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+    counts = dict(qs.order_by().values("stage").annotate(n=Count("*")).values_list("stage", "n"))
     return [(value, str(label), counts[value]) for value, label in ProjectStage.choices if counts.get(value)]
 
 
@@ -733,12 +734,19 @@ STEP_KINDS = {
 }
 
 
+def _compiled_rows(key: tuple, build) -> list:
+    """``build()``'s rows, compiled once per ``key`` (processes.compiled): ``key`` names the
+    query and holds the user's shape (every input the query is built from) and the limit."""
+    return compiled_queries.rows(("evaluation_work_for", *key), build)
+
+
 def evaluation_work_for(user: User | AnonymousUser, limit: int | None = 50) -> list[EvaluationWork]:
     """The re-checks, commissioned evaluations, rectifications and project steps whose next
     step is ``user``'s, oldest due first (a fixed number of queries whatever the number of
     records: one per kind the user may have). ``limit=None``: all of them (the inbox)."""
     if not user.is_authenticated:
         return []
+    shape = user_shape(user)
     parties: set[str] = set()
     if user.is_department_user and user.department_id is not None:
         parties.add("department")
@@ -761,8 +769,15 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int | None = 50) -> l
     if "finance" in parties:
         scope_eval |= Q(status__in=_states_for(EVALUATION_STEPS, {"finance"}))
     if parties:
-        rechecks = Recheck.objects.filter(scope_recheck).select_related("project__department", "sample")
-        for r in rechecks.order_by("pk")[:limit]:
+        rechecks = _compiled_rows(
+            ("recheck", shape, limit),
+            lambda: (
+                Recheck.objects.filter(scope_recheck)
+                .select_related("project__department", "sample")
+                .order_by("pk")[:limit]
+            ),
+        )
+        for r in rechecks:
             work.append(
                 EvaluationWork(
                     str(gettext_lazy("复核")),
@@ -778,10 +793,15 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int | None = 50) -> l
                     created=r.created_at,
                 )
             )
-        evaluations = CommissionedEvaluation.objects.filter(scope_eval).select_related(
-            "department", "project__department"
+        evaluations = _compiled_rows(
+            ("commissioned_evaluation", shape, limit),
+            lambda: (
+                CommissionedEvaluation.objects.filter(scope_eval)
+                .select_related("department", "project__department")
+                .order_by("pk")[:limit]
+            ),
         )
-        for e in evaluations.order_by("pk")[:limit]:
+        for e in evaluations:
             work.append(
                 EvaluationWork(
                     e.get_kind_display(),
@@ -798,10 +818,17 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int | None = 50) -> l
                 )
             )
     if user.has_role(Role.EXPERT) or user.has_role(Role.DEPUTY):
-        seats = EvaluationPanelMember.objects.filter(
-            user_id=user.pk, submitted_at__isnull=True, evaluation__status=EvaluationStatus.EXPERT_REVIEW
-        ).select_related("evaluation__department", "evaluation__project__department")
-        for seat in seats.order_by("pk")[:limit]:
+        seats = _compiled_rows(
+            ("panel_review", shape, limit),
+            lambda: (
+                EvaluationPanelMember.objects.filter(
+                    user_id=user.pk, submitted_at__isnull=True, evaluation__status=EvaluationStatus.EXPERT_REVIEW
+                )
+                .select_related("evaluation__department", "evaluation__project__department")
+                .order_by("pk")[:limit]
+            ),
+        )
+        for seat in seats:
             e = seat.evaluation
             work.append(
                 EvaluationWork(
@@ -819,14 +846,14 @@ def evaluation_work_for(user: User | AnonymousUser, limit: int | None = 50) -> l
                     assigned=True,
                 )
             )
-    work.extend(_rectification_work(user, parties, limit))
-    work.extend(_committee_work(user, limit))
-    work.extend(_project_step_work(user, limit))
+    work.extend(_rectification_work(user, parties, limit, shape))
+    work.extend(_committee_work(user, limit, shape))
+    work.extend(_project_step_work(user, limit, shape))
     work.sort(key=lambda w: (w.due_at is None, w.due_at))
     return work[:limit]
 
 
-def _project_step_work(user: User, limit: int | None) -> list[EvaluationWork]:
+def _project_step_work(user: User, limit: int | None, shape: tuple) -> list[EvaluationWork]:
     """The finance section's project steps that no flow task stands for (issue 21): a project
     routed to pre-assessment with none begun (发起事前绩效评估), and a budgeted project
     waiting for execution to start (下达预算，开始执行). One query each, whatever the number."""
@@ -836,14 +863,18 @@ def _project_step_work(user: User, limit: int | None) -> list[EvaluationWork]:
 
     work: list[EvaluationWork] = []
     if holds(user, "processes.start_pre_assessment"):
-        begun = PreAssessment.objects.exclude(
-            status__in=[PreAssessmentStatus.CONFIRMED, PreAssessmentStatus.CANCELLED]
-        ).values("project_id")
-        waiting = (
-            BudgetProject.objects.filter(stage=ProjectStage.PRE_ASSESSMENT)
-            .exclude(pk__in=begun)
-            .select_related("department")
-            .order_by("pk")[:limit]
+        waiting = _compiled_rows(
+            ("pre_assessment_start", shape, limit),
+            lambda: (
+                BudgetProject.objects.filter(stage=ProjectStage.PRE_ASSESSMENT)
+                .exclude(
+                    pk__in=PreAssessment.objects.exclude(
+                        status__in=[PreAssessmentStatus.CONFIRMED, PreAssessmentStatus.CANCELLED]
+                    ).values("project_id")
+                )
+                .select_related("department")
+                .order_by("pk")[:limit]
+            ),
         )
         work += [
             EvaluationWork(
@@ -862,7 +893,14 @@ def _project_step_work(user: User, limit: int | None) -> list[EvaluationWork]:
             for p in waiting
         ]
     if holds(user, "processes.intake_project"):
-        budgeted = BudgetProject.objects.filter(stage=ProjectStage.BUDGETED).select_related("department")
+        budgeted = _compiled_rows(
+            ("execution_start", shape, limit),
+            lambda: (
+                BudgetProject.objects.filter(stage=ProjectStage.BUDGETED)
+                .select_related("department")
+                .order_by("pk")[:limit]
+            ),
+        )
         work += [
             EvaluationWork(
                 str(gettext_lazy("预算执行")),
@@ -877,7 +915,7 @@ def _project_step_work(user: User, limit: int | None) -> list[EvaluationWork]:
                 department_id=p.department_id,
                 created=p.created_at,
             )
-            for p in budgeted.order_by("pk")[:limit]
+            for p in budgeted
         ]
     return work
 
@@ -889,7 +927,7 @@ COMMITTEE_STEPS = {
 }
 
 
-def _committee_work(user: User, limit: int | None) -> list[EvaluationWork]:
+def _committee_work(user: User, limit: int | None, shape: tuple) -> list[EvaluationWork]:
     """The people's congress committee's review opinion items waiting for the user (issue 19),
     as processes.permissions.committee says who acts: an assigned item for its department's
     staff and leaders (the finance section for the bureau's own items), a responded one for the
@@ -906,7 +944,14 @@ def _committee_work(user: User, limit: int | None) -> list[EvaluationWork]:
     scope = parts[0]
     for part in parts[1:]:
         scope |= part
-    items = CommitteeOpinionItem.objects.filter(scope).select_related("opinion", "department")
+    items = _compiled_rows(
+        ("committee_item", shape, limit),
+        lambda: (
+            CommitteeOpinionItem.objects.filter(scope)
+            .select_related("opinion", "department")
+            .order_by("deadline", "pk")[:limit]
+        ),
+    )
     return [
         EvaluationWork(
             str(gettext_lazy("人大审议意见")),
@@ -920,7 +965,7 @@ def _committee_work(user: User, limit: int | None) -> list[EvaluationWork]:
             department_id=item.department_id,
             created=item.created_at,
         )
-        for item in items.order_by("deadline", "pk")[:limit]
+        for item in items
     ]
 
 
@@ -932,7 +977,7 @@ RECTIFICATION_STEPS = {
 }
 
 
-def _rectification_work(user: User, parties: set[str], limit: int | None) -> list[EvaluationWork]:
+def _rectification_work(user: User, parties: set[str], limit: int | None, shape: tuple) -> list[EvaluationWork]:
     """Open rectifications waiting for the user's department or for the finance section, and
     extension requests waiting for a supervisor."""
     scope: Q = Q(pk__in=[])
@@ -956,15 +1001,23 @@ def _rectification_work(user: User, parties: set[str], limit: int | None) -> lis
             department_id=r.department_id,
             created=r.issued_at,
         )
-        for r in Rectification.objects.filter(scope)
-        .select_related("department", "project__department")
-        .order_by("deadline", "pk")[:limit]
+        for r in _compiled_rows(
+            ("rectification", shape, limit),
+            lambda: (
+                Rectification.objects.filter(scope)
+                .select_related("department", "project__department")
+                .order_by("deadline", "pk")[:limit]
+            ),
+        )
     ]
     if holds(user, "processes.decide_extension"):
-        pending = (
-            DeadlineExtension.objects.filter(status=ExtensionStatus.REQUESTED)
-            .select_related("rectification__department", "rectification__project__department")
-            .order_by("pk")
+        pending = _compiled_rows(
+            ("extension", shape, limit),
+            lambda: (
+                DeadlineExtension.objects.filter(status=ExtensionStatus.REQUESTED)
+                .select_related("rectification__department", "rectification__project__department")
+                .order_by("pk")[:limit]
+            ),
         )
         work += [
             EvaluationWork(
@@ -980,7 +1033,7 @@ def _rectification_work(user: User, parties: set[str], limit: int | None) -> lis
                 department_id=x.rectification.department_id,
                 created=x.requested_at,
             )
-            for x in pending[:limit]
+            for x in pending
         ]
     return work
 

@@ -3,8 +3,11 @@ stage actions). They clean input only; rules live in processes.services.projects
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
@@ -99,6 +102,26 @@ class ActionForm(forms.Form):
             self.add_error(None, error.messages)
 
 
+class _DepartmentOptions(BaseChoiceIterator):
+    """The choices of the 预算部门 filter, read when the <select> is drawn (not when the form
+    is made): the empty choice, then (id, name) of each department in the field's order."""
+
+    def __init__(self, empty_label, rows) -> None:
+        self.empty_label = empty_label
+        self.rows = rows
+
+    def __iter__(self):
+        if self.empty_label is not None:
+            yield ("", self.empty_label)
+        yield from self.rows
+
+    def __len__(self) -> int:
+        return len(self.rows) + (self.empty_label is not None)
+
+    def __bool__(self) -> bool:
+        return True
+
+
 class ProjectFilterForm(DepartmentFilterMixin, forms.Form):
     """The project list's filters (GET). The department filter is for bureau-wide readers."""
 
@@ -121,6 +144,18 @@ class ProjectFilterForm(DepartmentFilterMixin, forms.Form):
     )
 
     show_department_default = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        department = self.fields.get("department")
+        if department is not None:
+            # the <select>'s options from (id, name) rows rather than 77 Department objects
+            # (the field's queryset still validates a submitted choice): the same options —
+            # a department's label is its name (Department.__str__), its value its id
+            field = cast(forms.ModelChoiceField, department)
+            if field.queryset is not None:
+                names = field.queryset.values_list("pk", "name")
+                field.widget.choices = _DepartmentOptions(field.empty_label, names)
 
     def filters(self) -> dict:
         """The valid filters as keyword arguments of processes.selectors.project_filter."""

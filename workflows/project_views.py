@@ -13,7 +13,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -26,8 +30,10 @@ from processes.services import projects as project_services
 from processes.services.budget_import import can_import as can_import_budget
 from processes.services.projects import EDITABLE_FIELDS
 from processes.states import ProjectStage
+from processes.templatetags.jixiao import cst, stage_badge, wan
 
 from .project_forms import ProjectEditForm, ProjectFilterForm, ProjectForm, ResultsLookupForm
+from .text import esc
 
 PAGE_SIZE = 50
 
@@ -41,6 +47,76 @@ def _results_of(data: QueryDict, department_id: int) -> ResultsApplication:
     return results_application(department=department_id, **ResultsLookupForm(data).lookup_kwargs())
 
 
+#: an id no project has, reversed once per page: the detail URL of each row is it with the id swapped
+_URL_MARK = 987654321987654321
+
+
+class ProjectRows:
+    """The project list's rows, written in Python: the template's ten cells per row went
+    through ~60 node renders, filters and escapes each (two thirds of the page's CPU in
+    issue 20's profile). The HTML is exactly what the row template wrote (tested against
+    it): the same cells, filters (wan, stage_badge, cst), escaping and whitespace."""
+
+    #: the columns a row shows (QuerySet.only): not the project's texts and amounts it does
+    #: not show, nor the creator's password and settings; ``stage``, which the state machine
+    #: reads as a project loads, is shown anyway
+    columns = (
+        "code",
+        "name",
+        "fiscal_year",
+        "category",
+        "requested_amount",
+        "approved_amount",
+        "stage",
+        "updated_at",
+        "department",
+        "department__name",
+        "created_by",
+        "created_by__username",
+        "created_by__full_name",
+        "history",
+        "history__file_name",
+        "history__imported_at",
+    )
+
+    def __init__(self, *, show_department: bool):
+        self.show_department = show_department
+        before, _mark, after = reverse("workflows:project_detail", args=[_URL_MARK]).partition(str(_URL_MARK))
+        self._url = (before, after)
+        self._stages: dict[str, str] = {}
+
+    def _stage(self, stage: str) -> str:
+        badge = self._stages.get(stage)
+        if badge is None:
+            badge = self._stages[stage] = esc(stage_badge(stage))
+        return badge
+
+    def html(self, p: BudgetProject) -> SafeString:
+        url = esc(f"{self._url[0]}{p.pk}{self._url[1]}")
+        history = ""
+        if p.history_id:
+            history = " " + get_template("includes/history_mark.html").render({"history": p.history})
+        department = f"<td>{esc(p.department.name)}</td>" if self.show_department else ""
+        approved = wan(p.approved_amount) or "—"
+        category = p.category_label  # type: ignore[attr-defined]  # set by project_list
+        return mark_safe(  # noqa: S308 -- every value below is escaped
+            f"""
+      <tr>
+        <td class="nowrap"><a href="{url}">{esc(p.code)}</a></td>
+        <td><a href="{url}">{esc(p.name)}</a>{history}</td>
+        {department}
+        <td>{esc(localize(p.fiscal_year))}</td>
+        <td>{esc(category)}</td>
+        <td class="num">{esc(wan(p.requested_amount))}</td>
+        <td class="num">{esc(approved)}</td>
+        <td>{self._stage(p.stage)}</td>
+        <td>{esc(p.created_by)}</td>
+        <td class="nowrap">{esc(cst(p.updated_at))}</td>
+      </tr>
+"""
+        )
+
+
 @login_required
 def project_list(request):
     """项目列表: the projects the user may see, filtered and paginated."""
@@ -48,13 +124,15 @@ def project_list(request):
     see_all = user.has_perm("processes.view_all_projects")
     form = ProjectFilterForm(request.GET or None, show_department=see_all)
     filters = form.filters()
-    projects = project_filter(project_list_for(user), **filters)
+    projects = project_filter(project_list_for(user), **filters).only(*ProjectRows.columns)
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
     # the 类别 column: get_category_display builds its lookup (and translates every label)
     # on each call; once per page here
     categories = {value: str(label) for value, label in BudgetProject._meta.get_field("category").flatchoices}
+    rows = ProjectRows(show_department=see_all)
     for project in page:
         project.category_label = categories.get(project.category, project.category)  # type: ignore[attr-defined]
+        project.row_html = rows.html(project)  # type: ignore[attr-defined]
     # the stages of the projects the other filters select (one query): they add up to them
     stages = stage_counts(project_filter(project_list_for(user), **{**filters, "stage": None}))
     others = request.GET.copy()

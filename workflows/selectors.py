@@ -10,17 +10,21 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, overload
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
 from accounts.roles import ROLE_PERMISSIONS, role_labels
+from processes.compiled import compiled_queries, user_shape
 from processes.models import BudgetProject
 from processes.selectors import EvaluationWork, evaluation_work_for, project_list_for
 
@@ -131,7 +135,29 @@ class InboxRow:
 
 def queue_label(permission: str) -> str:
     """The roles whose members may take a queued task needing ``permission``."""
+    return _queue_label(permission, get_language())
+
+
+@lru_cache(maxsize=512)
+def _queue_label(permission: str, language: str | None) -> str:
+    # ROLE_PERMISSIONS is a constant of the code: the label changes with the language only
     return role_labels(r for r, perms in ROLE_PERMISSIONS.items() if permission in perms)
+
+
+#: an id no task has: the task page's URL is reversed once, then the id swapped in
+_URL_MARK = 987654321987654321
+
+
+@lru_cache(maxsize=16)
+def _task_url_parts(script_prefix: str, urlconf: str) -> tuple[str, str]:
+    before, _mark, after = reverse("workflows:task", args=[_URL_MARK]).partition(str(_URL_MARK))
+    return before, after
+
+
+def task_url(pk: int) -> str:
+    """reverse("workflows:task", args=[pk]), without resolving the pattern for each row."""
+    before, after = _task_url_parts(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return f"{before}{pk}{after}"
 
 
 def task_row(task: Task) -> InboxRow:
@@ -154,7 +180,7 @@ def task_row(task: Task) -> InboxRow:
         action=" / ".join(node.action_label(a) for a in getattr(node, "actions", ())),
         due=getattr(task, "due_at", None),
         created=task.created,
-        url=reverse("workflows:task", args=[task.pk]),
+        url=task_url(task.pk),
         state=task_state(task.status, task.owner_id),
         queue=queue_label(task.owner_permission or ""),
         owner=task.owner if task.owner_id else None,
@@ -213,7 +239,7 @@ class Inbox:
     merges the two. Django's Paginator and DRF's pagination page it like a queryset: two
     queries for the tasks (count, page) whatever the page, plus one per kind of step."""
 
-    def __init__(self, tasks: QuerySet[Task] | None, steps: list[InboxRow], sort: str):
+    def __init__(self, tasks: QuerySet[Task] | _CompiledTasks | None, steps: list[InboxRow], sort: str):
         self._tasks = tasks
         self._key = _order(sort)
         self._steps = sorted(steps, key=self._key)
@@ -269,6 +295,28 @@ class Inbox:
         return merged[start - at : stop - at]
 
 
+class _CompiledTasks:
+    """task_inbox_for(user, sort=sort) as Inbox reads it (a count, slices), each statement
+    compiled once per process for the user's shape (processes.compiled: the user's id,
+    roles, permissions, department and agency — all the query is built from), the sort
+    and the slice."""
+
+    def __init__(self, user: User, sort: str):
+        self._user = user
+        self._sort = sort
+        self._key = ("task_inbox_for", user_shape(user), sort)
+
+    def _build(self) -> QuerySet[Task]:
+        return task_inbox_for(self._user, sort=self._sort)
+
+    def count(self) -> int:
+        return compiled_queries.count((*self._key, "count"), self._build)
+
+    def __getitem__(self, index: slice) -> list[Task]:
+        start, stop = index.start or 0, index.stop
+        return compiled_queries.rows((*self._key, start, stop), lambda: self._build()[start:stop])
+
+
 def inbox_for(user: User | AnonymousUser, *, sort: str = DEFAULT_SORT, kind: str = "") -> Inbox:
     """Everything waiting for ``user``, as one sorted list: their flow tasks (task_inbox_for)
     and the state-machine steps that are theirs to take (processes.selectors.
@@ -284,6 +332,6 @@ def inbox_for(user: User | AnonymousUser, *, sort: str = DEFAULT_SORT, kind: str
     sort = sort if sort in INBOX_SORTS else DEFAULT_SORT
     if not user.is_authenticated:
         return Inbox(None, [], sort)
-    tasks = task_inbox_for(user, sort=sort) if kind != STEP else None
+    tasks = _CompiledTasks(user, sort) if kind != STEP else None
     steps = [step_row(work, user) for work in evaluation_work_for(user, limit=None)] if kind != TASK else []
     return Inbox(tasks, steps, sort)

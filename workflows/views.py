@@ -44,6 +44,7 @@ from processes.states import ProjectStage
 
 from . import services
 from .evaluation_views import project_evaluation_panel
+from .inbox_html import set_rows_html
 from .nodes import task_due, task_title_of
 from .project_forms import ActionForm
 from .selectors import DEFAULT_SORT, INBOX_SORTS, KINDS, inbox_for, queue_label, task_get_visible_to, task_inbox_for
@@ -123,6 +124,7 @@ def inbox(request):
     kind = request.GET.get("kind", "")
     kind = kind if kind in KINDS else ""
     page = Paginator(inbox_for(request.user, sort=sort, kind=kind), PAGE_SIZE).get_page(request.GET.get("page"))
+    set_rows_html(page.object_list)
     context = {"page": page, "rows": page.object_list, "sort": sort, "kind": kind}
     if request.GET.get("rows"):  # the rows alone, fetched by static/js/inbox_live.js when a notice arrives
         return render(request, "workflows/inbox_rows.html", context)
