@@ -154,3 +154,28 @@ def test_inbox_tasks_are_rows_of_the_task_kind(district):
     district.project(ProjectStage.SUBMITTED, name="渠道清淤")
     rows = inbox_for(fresh(district.leader_a), kind=TASK)[0:10]
     assert [(r.kind, r.subject) for r in rows] == [(TASK, "渠道清淤")]
+
+
+def test_the_task_query_joins_no_users_and_an_assigned_task_carries_its_owner_without_a_query(district):
+    """The open tasks' query does not join accounts_user (issue 20, city scale: with a
+    million finished tasks PostgreSQL nested-looped every user per open task); a task in
+    the inbox is queued or the user's own, and its row names the user as owner."""
+    from viewflow.workflow.models import Task
+
+    from workflows.selectors import task_get_for
+
+    district.project(ProjectStage.SUBMITTED, name="渠道清淤")
+    leader = fresh(district.leader_a)
+    assert "accounts_user" not in str(task_inbox_for(leader).query)
+    task = task_inbox_for(leader).get()
+    Task.objects.filter(pk=task.pk).update(owner=leader, status="ASSIGNED")
+    leader = fresh(district.leader_a)
+    leader.get_all_permissions(), leader.role_names  # noqa: B018 -- loaded as the request's middleware loads them
+    with CaptureQueriesContext(connection) as queries:
+        rows = inbox_for(leader)[0:50]
+        own = task_get_for(leader, task.pk)
+        fetched = len(queries)
+        assert [r.owner for r in rows] == [leader] and rows[0].state == "assigned"
+        assert own.owner == leader
+    assert len(queries) == fetched  # the owner came without a query
+    assert inbox_for(fresh(district.leader_b)).count() == 0
