@@ -48,7 +48,7 @@ from .. import messages as msg
 from .. import numbers, results, scoring, transitions
 from ..bulk_insert import insert_instances, insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
-from ..execution_selectors import project_paid_to
+from ..execution_selectors import paid_to, project_paid_to
 from ..files import check_upload
 from ..models import (
     AuditChainHead,
@@ -745,8 +745,9 @@ def self_evaluation_save(
 def _check_executed(sheet: ScoreSheet, *, reason: str) -> None:
     """The prefill rule on a department's sheet: the executed amount is the year's imported
     payments unless the department gives another with a reason (ValidationError on
-    ``executed_reason``). Records the imported amount and the reason on the sheet."""
-    imported = project_paid_to(sheet.project, 12)
+    ``executed_reason``). Records the imported amount and the reason on the sheet. Reads
+    the payments by the sheet's project id: the project row itself is not needed."""
+    imported = paid_to([sheet.project_id], 12).get(sheet.project_id)
     sheet.executed_imported = imported
     sheet.executed_reason = "" if imported is None or sheet.executed == imported else reason
     message = executed_difference_error(executed=sheet.executed, imported=imported, reason=sheet.executed_reason)
