@@ -44,8 +44,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import FSMFieldMixin, can_proceed, get_available_FIELD_transitions
 
+from config.prepared import PreparedModels
+
 from .errors import ActionNotAllowed
-from .prepared import PreparedModels
 from .services.records import save_versioned
 
 if TYPE_CHECKING:
