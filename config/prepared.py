@@ -143,7 +143,7 @@ class PreparedModelsIn:
         self._by_count: dict[int, PreparedModels] = {}
 
     def __call__(self, ids: Any, using: str = "default") -> list:
-        ids = sorted({int(pk) for pk in ids})
+        ids = sorted({int(pk) for pk in ids if pk is not None})  # an IN list drops None too
         count = len(ids)
         if not 0 < count <= self.most:
             return list(self.build(ids).using(using))

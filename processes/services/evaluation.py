@@ -42,6 +42,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import Agency, User
 from accounts.roles import DEPARTMENT_ROLES, Role
+from config.prepared import PreparedModelsIn
 from notifications.services import Message, notify
 
 from .. import messages as msg
@@ -475,12 +476,15 @@ class SheetRow:
         return self.line.section if self.line else SECTION_OF_LEVEL1[self.row.level1]
 
 
+#: a sheet's target rows by id, compiled once per number of rows (every answer on a sheet)
+_ROWS_BY_ID = PreparedModelsIn(lambda ids: TargetRow.objects.filter(pk__in=ids).order_by("position"), most=40)
+
+
 def sheet_rows(project: BudgetProject, sheet: ScoreSheet | None) -> list[SheetRow]:
     """The sheet's indicators: saved lines, else the approved targets prefilled (two queries)."""
     lines = {line.target_row_id: line for line in sheet.lines.all()} if sheet is not None else {}
     if lines:
-        rows = TargetRow.objects.filter(pk__in=lines).order_by("position")
-        return [SheetRow(row, lines[row.pk]) for row in rows]
+        return [SheetRow(row, lines[row.pk]) for row in _ROWS_BY_ID(lines)]
     return [SheetRow(row, None) for row in approved_rows(project)]
 
 

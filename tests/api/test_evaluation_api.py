@@ -239,6 +239,20 @@ def test_recheck_chain_through_the_api(district, agency, ses):
     final = agency_client.post(rurl(recheck, "finalize")).json()
     assert final["status"] == RecheckStatus.FINAL
     assert Decimal(final["difference"]) == Decimal(final["final_score"]) - se.score < 0
+    # the self-evaluation's answer names its re-check (read by a query compiled once), and
+    # the recheck's answer its finding; a self-evaluation without a re-check says none
+    answer = client_for(district.finance).get(url(se)).json()
+    assert answer["recheck"] == {
+        "id": recheck.pk,
+        "status": RecheckStatus.FINAL,
+        "final_score": final["final_score"],
+        "final_grade": final["final_grade"],
+        "difference": final["difference"],
+    }
+    assert [f["problem"] for f in final["findings"]] == ["台账不全"] and answer["findings"] == []
+    unchecked = SelfEvaluation.objects.exclude(pk__in=Recheck.objects.values("self_evaluation_id")).first()
+    if unchecked is not None:
+        assert client_for(district.finance).get(url(unchecked)).json()["recheck"] is None
     listed = results(finance.get(RECHECKS, {"campaign": campaign.pk}))
     assert len(listed) == 3 and {r["agency_name"] for r in listed} == {agency.name}
     assert len(results(client_for(district.agency_staff).get(RECHECKS))) == 3
