@@ -216,8 +216,7 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "", head: A
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record_many must run inside the transition's transaction")
     if head is None:
-        found = _HEAD(pk=1)  # every transition: compiled once
-    head = found[0] if found else AuditChainHead.objects.select_for_update().get_or_create(pk=1)[0]
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
     common = {
         "occurred_at": timezone.now(),
         "actor_id": actor.pk if actor is not None and actor.is_authenticated else None,
