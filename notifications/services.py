@@ -25,6 +25,8 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config.prepared import PreparedModelsIn
+
 from .models import Notification
 
 logger = logging.getLogger("jixiao.notifications")
@@ -129,19 +131,7 @@ def deliver(notification_ids: Iterable[int]) -> None:
     for the whole delivery: a campaign tells hundreds of people at once). Neither raises:
     a failed push is logged (the client's replay on reconnect brings it), a failed queuing
     is logged (the outbox sweep sends those e-mails)."""
-    # each notice with its recipient's unread count, in one query
-    unread_of_recipient = (
-        Notification.objects.filter(recipient=OuterRef("recipient_id"), read_at__isnull=True)
-        .order_by()
-        .values("recipient_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    notes = list(
-        Notification.objects.filter(pk__in=list(notification_ids))
-        .select_related("recipient")
-        .annotate(recipient_unread=Coalesce(Subquery(unread_of_recipient), 0))
-    )
+    notes = _TO_DELIVER(notification_ids)
     pushes: list[tuple[int, str, dict]] = []
     emails: list[int] = []
     for note in notes:
@@ -157,6 +147,26 @@ def deliver(notification_ids: Iterable[int]) -> None:
             logger.exception("push of %s notifications failed", len(pushes))
     if emails:
         queue_emails(emails)
+
+
+def _notices_with_unread(ids: list[int]):
+    """The notices with their recipients, each with its recipient's unread count, in one query."""
+    unread_of_recipient = (
+        Notification.objects.filter(recipient=OuterRef("recipient_id"), read_at__isnull=True)
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Notification.objects.filter(pk__in=ids)
+        .select_related("recipient")
+        .annotate(recipient_unread=Coalesce(Subquery(unread_of_recipient), 0))
+    )
+
+
+#: deliver()'s read, compiled once per number of notices (after every transition that tells)
+_TO_DELIVER = PreparedModelsIn(_notices_with_unread)
 
 
 def queue_emails(notification_ids: list[int]) -> bool:

@@ -34,6 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.beat_lock import periodic_once
+from config.prepared import PreparedModelsIn
 
 from .models import Notification
 
@@ -177,7 +178,13 @@ def _lease(notification_ids: list[int]) -> tuple[datetime, list[Notification]]:
         leased = [row[0] for row in cursor.fetchall()]
     if not leased:
         return lease, []
-    return lease, list(Notification.objects.filter(pk__in=leased).select_related("recipient").order_by("pk"))
+    return lease, _LEASED(leased)
+
+
+#: the leased notices with their recipients, compiled once per number of notices
+_LEASED = PreparedModelsIn(
+    lambda ids: Notification.objects.filter(pk__in=ids).select_related("recipient").order_by("pk")
+)
 
 
 def _release(notification_ids: list[int], lease: datetime) -> None:

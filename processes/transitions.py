@@ -44,8 +44,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import FSMFieldMixin, can_proceed, get_available_FIELD_transitions
 
+from config.prepared import PreparedModels
+
 from .errors import ActionNotAllowed
-from .prepared import PreparedModels
 from .services.records import save_versioned
 
 if TYPE_CHECKING:
@@ -297,10 +298,14 @@ def msgid(label) -> str:
 
 
 def lock(obj: models.Model) -> models.Model:
-    """Re-read ``obj`` under a row lock, after its project's row (the one lock order)."""
+    """Re-read ``obj`` under a row lock, after its project's row (the one lock order).
+
+    A database without row locks (SQLite: the transaction's BEGIN IMMEDIATE already holds
+    the one write lock) gets no project statement: there it would be a bare existence
+    check whose answer nobody reads."""
     model = type(obj)
     project_id = getattr(obj, "project_id", None)
-    if project_id is not None:
+    if project_id is not None and transaction.get_connection().features.has_select_for_update:
         from .models import BudgetProject
 
         BudgetProject.objects.select_for_update().filter(pk=project_id).exists()

@@ -25,6 +25,7 @@ def main() -> None:
     p.add_argument("--http", action="store_true", help="POST the API through the test client")
     p.add_argument("--profile", default="")
     p.add_argument("--compile-report", action="store_true", help="time spent compiling each query")
+    p.add_argument("--sql", action="store_true", help="print the statements of one completion")
     p.add_argument("--deferred", action="store_true", help="CELERY_TASK_ALWAYS_EAGER off (tasks not run here)")
     args = p.parse_args()
 
@@ -93,6 +94,25 @@ def main() -> None:
             for pk in warm[10:]:
                 one(pk)
         stmts = sum(header_counts[-10:]) / 10 if args.http else len(q.captured_queries) / 10
+        if args.sql:
+            import traceback
+
+            root = str(Path(__file__).resolve().parent.parent) + "/"
+            calls: list[tuple[str, str]] = []
+
+            def where(execute, sql, params, many, context):
+                frames = [
+                    f"{f.filename.removeprefix(root)}:{f.lineno} {f.name}"
+                    for f in traceback.extract_stack()[:-1]
+                    if f.filename.startswith(root) and "/.venv/" not in f.filename and "scripts/" not in f.filename
+                ]
+                calls.append((sql, " < ".join(reversed(frames[-3:]))))
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(where):
+                one(pks.pop())
+            for i, (sql, frames) in enumerate(calls, 1):
+                print(f"{i:3d} {sql[:160]}\n      {frames}")
         compile_times: dict[str, list[float]] = {}
         if args.compile_report:
             import traceback

@@ -31,6 +31,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Agency, User
+from config.prepared import PreparedModels
 from processes import transitions
 from processes.api.fields import DecimalText, FiscalYearField, IdField
 from processes.api.indicators import JobSerializer
@@ -598,6 +599,29 @@ def _sheet_kwargs(data: dict) -> dict:
     return data
 
 
+#: a source's findings with their authors, compiled once per kind of source (every answer)
+_FINDINGS: dict[type, PreparedModels] = {}
+
+
+def _findings_of(source) -> list[Finding]:
+    model = type(source)
+    prepared = _FINDINGS.get(model)
+    if prepared is None:
+        prepared = _FINDINGS[model] = PreparedModels(
+            lambda pk: findings.findings_of(model(pk=pk)).select_related("created_by"), pk=int
+        )
+    return prepared(pk=source.pk)
+
+
+def _recheck_query(pk: int):
+    """``Recheck.objects.filter(self_evaluation=…).first()`` as a queryset to compile once."""
+    rechecks = Recheck.objects.filter(self_evaluation_id=pk)
+    return (rechecks if rechecks.ordered else rechecks.order_by("pk"))[:1]
+
+
+_RECHECK_OF = PreparedModels(_recheck_query, pk=int)
+
+
 def _findings(source) -> list[dict[str, Any]]:
     return [
         {
@@ -609,7 +633,7 @@ def _findings(source) -> list[dict[str, Any]]:
             "created_by": str(f.created_by),
             "created_at": f.created_at,
         }
-        for f in findings.findings_of(source).select_related("created_by")
+        for f in _findings_of(source)
     ]
 
 
@@ -757,7 +781,7 @@ class SelfEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         the service that just changed it (re-read under its lock, with the campaign, the
         project and its department, the sheet) — and visible: it is not read again."""
         rows = rows_of(se.project, se.sheet)
-        recheck = Recheck.objects.filter(self_evaluation=se).first()
+        recheck = next(iter(_RECHECK_OF(pk=se.pk)), None)
         actions = transitions.available(se, cast(User, self.request.user))
         extra = {
             "editable": any(d.name == "submit" for d in actions),

@@ -34,13 +34,19 @@ class ProcessRowLock(SelectForUpdateLock):
     transaction when one is open — every service step runs in one — rather than in a
     savepoint of its own: the savepoint cost two statements per task and protected
     nothing, since a failed lock ends the whole step anyway. Outside a transaction
-    (viewflow's own timers and cancels) it is viewflow's lock unchanged."""
+    (viewflow's own timers and cancels) it is viewflow's lock unchanged. Inside one on a
+    database without row locks (SQLite, whose BEGIN IMMEDIATE already holds the one write
+    lock) there is nothing to take: no statement."""
 
     @contextmanager
     def __call__(self, flow_class, process_pk):
-        if not transaction.get_connection().in_atomic_block:
+        connection = transaction.get_connection()
+        if not connection.in_atomic_block:
             with super().__call__(flow_class, process_pk):
                 yield
+            return
+        if not connection.features.has_select_for_update:
+            yield
             return
         try:
             flow_class.process_class._default_manager.filter(pk=process_pk).select_for_update(

@@ -14,6 +14,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
+from config.prepared import PreparedModels
 from notifications.services import Message, board_changed, notify
 from processes import messages
 from processes.errors import Conflict
@@ -24,7 +25,6 @@ from processes.models import (
     PreAssessment,
     TargetSet,
 )
-from processes.prepared import PreparedModels
 from processes.services import evaluation as evaluation_services
 from processes.services import monitoring as monitoring_services
 from processes.services import pre_assessment as pa_services

@@ -15,7 +15,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models.query import MAX_GET_RESULTS
 from django.utils import timezone
+
+from config.prepared import PreparedModels
 
 from ..audit_context import client_ip
 from ..bulk_insert import insert_rows, insert_sql
@@ -149,6 +152,13 @@ class _CanonicalBatch:
         ).encode()
 
 
+#: the chain's head under a row lock, as ``select_for_update().get(pk=…)`` reads it (no
+#: ordering, at most MAX_GET_RESULTS rows); a missing head is created by get_or_create
+_HEAD = PreparedModels(
+    lambda pk: AuditChainHead.objects.select_for_update().filter(pk=pk).order_by()[:MAX_GET_RESULTS], pk=int
+)
+
+
 def audit_record(
     *,
     obj: models.Model,
@@ -163,7 +173,8 @@ def audit_record(
     """Append one event for ``obj``. Must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transition's transaction")
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    found = _HEAD(pk=1)  # every transition: compiled once
+    head = found[0] if found else AuditChainHead.objects.select_for_update().get_or_create(pk=1)[0]
     event = AuditEvent(
         sequence=head.last_sequence + 1,
         occurred_at=timezone.now(),

@@ -42,13 +42,14 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import Agency, User
 from accounts.roles import DEPARTMENT_ROLES, Role
+from config.prepared import PreparedModelsIn
 from notifications.services import Message, notify
 
 from .. import messages as msg
 from .. import numbers, results, scoring, transitions
 from ..bulk_insert import insert_instances, insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
-from ..execution_selectors import project_paid_to
+from ..execution_selectors import paid_to, project_paid_to
 from ..files import check_upload
 from ..models import (
     AuditChainHead,
@@ -475,12 +476,15 @@ class SheetRow:
         return self.line.section if self.line else SECTION_OF_LEVEL1[self.row.level1]
 
 
+#: a sheet's target rows by id, compiled once per number of rows (every answer on a sheet)
+_ROWS_BY_ID = PreparedModelsIn(lambda ids: TargetRow.objects.filter(pk__in=ids).order_by("position"), most=40)
+
+
 def sheet_rows(project: BudgetProject, sheet: ScoreSheet | None) -> list[SheetRow]:
     """The sheet's indicators: saved lines, else the approved targets prefilled (two queries)."""
     lines = {line.target_row_id: line for line in sheet.lines.all()} if sheet is not None else {}
     if lines:
-        rows = TargetRow.objects.filter(pk__in=lines).order_by("position")
-        return [SheetRow(row, lines[row.pk]) for row in rows]
+        return [SheetRow(row, lines[row.pk]) for row in _ROWS_BY_ID(lines)]
     return [SheetRow(row, None) for row in approved_rows(project)]
 
 
@@ -745,8 +749,9 @@ def self_evaluation_save(
 def _check_executed(sheet: ScoreSheet, *, reason: str) -> None:
     """The prefill rule on a department's sheet: the executed amount is the year's imported
     payments unless the department gives another with a reason (ValidationError on
-    ``executed_reason``). Records the imported amount and the reason on the sheet."""
-    imported = project_paid_to(sheet.project, 12)
+    ``executed_reason``). Records the imported amount and the reason on the sheet. Reads
+    the payments by the sheet's project id: the project row itself is not needed."""
+    imported = paid_to([sheet.project_id], 12).get(sheet.project_id)
     sheet.executed_imported = imported
     sheet.executed_reason = "" if imported is None or sheet.executed == imported else reason
     message = executed_difference_error(executed=sheet.executed, imported=imported, reason=sheet.executed_reason)

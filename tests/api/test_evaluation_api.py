@@ -239,6 +239,20 @@ def test_recheck_chain_through_the_api(district, agency, ses):
     final = agency_client.post(rurl(recheck, "finalize")).json()
     assert final["status"] == RecheckStatus.FINAL
     assert Decimal(final["difference"]) == Decimal(final["final_score"]) - se.score < 0
+    # the self-evaluation's answer names its re-check (read by a query compiled once), and
+    # the recheck's answer its finding; a self-evaluation without a re-check says none
+    answer = client_for(district.finance).get(url(se)).json()
+    assert answer["recheck"] == {
+        "id": recheck.pk,
+        "status": RecheckStatus.FINAL,
+        "final_score": final["final_score"],
+        "final_grade": final["final_grade"],
+        "difference": final["difference"],
+    }
+    assert [f["problem"] for f in final["findings"]] == ["台账不全"] and answer["findings"] == []
+    unchecked = SelfEvaluation.objects.exclude(pk__in=Recheck.objects.values("self_evaluation_id")).first()
+    if unchecked is not None:
+        assert client_for(district.finance).get(url(unchecked)).json()["recheck"] is None
     listed = results(finance.get(RECHECKS, {"campaign": campaign.pk}))
     assert len(listed) == 3 and {r["agency_name"] for r in listed} == {agency.name}
     assert len(results(client_for(district.agency_staff).get(RECHECKS))) == 3
@@ -279,3 +293,28 @@ def test_available_actions_are_the_declared_transitions_the_requester_may_take_w
     assert {a["name"]: a["needs_reason"] for a in offered} == {"dept_approve": False, "dept_return": True}
     assert all(a["label"] for a in offered)
     assert client_for(district.finance).get(url(se)).json()["available_actions"] == []
+
+
+def test_submitting_a_self_evaluation_over_the_api_takes_a_fixed_number_of_statements(
+    district, ses, django_capture_on_commit_callbacks
+):
+    """The completion request of the benchmark (issue 20): the statements of one submit,
+    with its delivery after commit (the leader's notice pushed and e-mailed), are counted
+    so that one more cannot come in unnoticed. The executed-amount check reads the
+    payments by project id (no project row), and a database without row locks (SQLite)
+    runs no bare existence check for a lock."""
+    se = ses[0]
+    staff = client_for(district.staff_a)
+    assert staff.put(url(se), body(se), format="json").status_code == 200
+    with CaptureQueriesContext(connection) as done, django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(url(se, "submit"))
+    assert response.status_code == 200 and response.json()["status"] == SelfEvaluationStatus.SUBMITTED
+    statements = [q["sql"] for q in done.captured_queries]
+    locks = connection.features.has_select_for_update  # PostgreSQL: the project's and the process's row locks
+    # the evaluation (visibility), the savepoint, the evaluation under lock, its lines, the
+    # payments, its update; the flow step (process, task, done, next task, its due date, its
+    # link, the next actors' open task and eligible users); the audit (head, event, head);
+    # the notice; the savepoint's release; the answer (target rows, re-check, findings);
+    # after commit the delivery's read and the e-mail (lease, leased notices, 2 sent marks)
+    assert len(statements) == 27 + (2 if locks else 0), "\n".join(s[:120] for s in statements)
+    assert not [s for s in statements if s.startswith('SELECT "processes_budgetproject"."id"')]  # no project row

@@ -84,3 +84,27 @@ def test_audit_row_records_the_leaders_role_when_a_leader_withdraws(district):
     project_act(project=project, actor=district.leader_a, action="withdraw", comment="不再实施")
     event = AuditEvent.objects.order_by("sequence").last()
     assert (event.action, event.actor_role, event.comment) == ("withdraw", "dept_leader", "不再实施")
+
+
+def test_the_chain_head_read_compiled_once_continues_the_chain_and_a_missing_head_is_created(district):
+    """audit_record reads the chain's head through a query compiled once (issue 20): each
+    event continues from the head as the ORM reads it; with no head row at all (an empty chain
+    whose head row is missing) the first event creates it, as get_or_create did."""
+    from django.db import transaction
+
+    from processes.models import AuditChainHead
+    from processes.services.audit import audit_record
+
+    project = district.project(ProjectStage.DRAFT)
+    with transaction.atomic():
+        first = audit_record(obj=project, action="t1")
+        second = audit_record(obj=project, action="t2")
+    head = AuditChainHead.objects.get(pk=1)
+    assert second.sequence == first.sequence + 1 == head.last_sequence
+    assert second.prev_hash == first.hash and head.last_hash == second.hash
+    with connection.cursor() as cursor:  # an empty chain without its head row
+        cursor.execute("DELETE FROM processes_auditevent")
+        cursor.execute("DELETE FROM processes_auditchainhead")
+    with transaction.atomic():
+        again = audit_record(obj=project, action="t3")
+    assert again.sequence == 1 and AuditChainHead.objects.get(pk=1).last_sequence == 1

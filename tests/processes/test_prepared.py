@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import User
 from accounts.roles import ROLE_PERMISSIONS
-from processes.prepared import Prepared
+from config.prepared import Prepared
 from processes.states import ProjectStage
 from workflows.nodes import _QUEUE_HOLDERS, _queue_holders
 
@@ -53,8 +53,8 @@ def _fields(instance) -> dict:
 
 
 def test_prepared_models_give_the_orms_instances_with_their_related_rows(district, django_assert_num_queries):
+    from config.prepared import PreparedModels
     from processes.models import BudgetProject
-    from processes.prepared import PreparedModels
 
     by_department = PreparedModels(
         lambda department_id: (
@@ -81,8 +81,8 @@ def test_prepared_models_serve_every_thread_on_its_own_connection(transactional_
 
     from django.db import connection
 
+    from config.prepared import PreparedModels
     from processes.models import BudgetProject
-    from processes.prepared import PreparedModels
 
     one = PreparedModels(lambda pk: BudgetProject.objects.filter(pk=pk), pk=int)
     assert one(pk=1) == []  # compiled on this thread
@@ -108,8 +108,8 @@ def test_prepared_models_keep_the_row_lock_rule(transactional_db):
     from django.db import connection, transaction
     from django.db.transaction import TransactionManagementError
 
+    from config.prepared import PreparedModels
     from processes.models import BudgetProject
-    from processes.prepared import PreparedModels
 
     locked = PreparedModels(lambda pk: BudgetProject.objects.select_for_update().filter(pk=pk), pk=int)
     with transaction.atomic():
@@ -124,8 +124,8 @@ def test_prepared_models_keep_the_row_lock_rule(transactional_db):
 
 
 def test_prepared_models_refuse_prefetch_and_values(db):
+    from config.prepared import PreparedModels
     from processes.models import BudgetProject
-    from processes.prepared import PreparedModels
 
     with pytest.raises(ValueError):
         PreparedModels(lambda pk: BudgetProject.objects.filter(pk=pk).values("pk"), pk=int)(pk=1)
