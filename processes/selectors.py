@@ -23,9 +23,9 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Department, User
 from accounts.roles import BUREAU_WIDE_READERS, DEPARTMENT_ROLES, Role
+from config.prepared import compiled_queries
 
 from . import lights
-from .compiled import compiled_queries, user_shape
 from .models import (
     AuditEvent,
     BudgetProject,
@@ -58,6 +58,25 @@ from .states import (
     RectificationStatus,
     ReportStatus,
 )
+
+
+def user_shape(user: Any) -> tuple:
+    """Everything of ``user`` the visibility rules read (processes.selectors.project_list_for,
+    evaluation_work_for, workflows.selectors.task_inbox_for): who they are, whether active,
+    a superuser (a system account, holding no business permission), their department and
+    agency, roles and permissions. No query beyond those the rules make themselves (the
+    role and permission caches of the user object)."""
+    business = user.is_active and not user.is_superuser
+    perms = frozenset(user.get_all_permissions()) if business else frozenset()
+    return (
+        user.pk,
+        user.is_active,
+        user.is_superuser,
+        user.department_id,
+        user.agency_id,
+        user.role_names,
+        perms,
+    )
 
 
 def project_list_for(user: User | AnonymousUser) -> QuerySet[BudgetProject]:
@@ -735,7 +754,7 @@ STEP_KINDS = {
 
 
 def _compiled_rows(key: tuple, build) -> list:
-    """``build()``'s rows, compiled once per ``key`` (processes.compiled): ``key`` names the
+    """``build()``'s rows, compiled once per ``key`` (config.prepared.CompiledQueries): ``key`` names the
     query and holds the user's shape (every input the query is built from) and the limit."""
     return compiled_queries.rows(("evaluation_work_for", *key), build)
 

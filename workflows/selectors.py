@@ -24,9 +24,9 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
 from accounts.roles import ROLE_PERMISSIONS, role_labels
-from processes.compiled import compiled_queries, user_shape
+from config.prepared import compiled_queries
 from processes.models import BudgetProject
-from processes.selectors import EvaluationWork, evaluation_work_for, project_list_for
+from processes.selectors import EvaluationWork, evaluation_work_for, project_list_for, user_shape
 
 from .reminders import due_state
 from .task_status import ASSIGNED, QUEUED, task_state, task_state_label
@@ -67,7 +67,7 @@ def task_inbox_for(user: User | AnonymousUser, *, sort: str = "created") -> Quer
     )
 
 
-def with_owner(tasks: list[Task], user: User) -> list[Task]:
+def with_owner(tasks: list[Task], user: User | AnonymousUser) -> list[Task]:
     """Tasks of task_inbox_for(user) with their owner set without a query: a task there is
     either queued (no owner) or assigned to ``user``."""
     for task in tasks:
@@ -309,7 +309,7 @@ class Inbox:
 
 class _CompiledTasks:
     """task_inbox_for(user, sort=sort) as Inbox reads it (a count, slices), each statement
-    compiled once per process for the user's shape (processes.compiled: the user's id,
+    compiled once per process for the user's shape (config.prepared.CompiledQueries: the user's id,
     roles, permissions, department and agency — all the query is built from), the sort
     and the slice."""
 

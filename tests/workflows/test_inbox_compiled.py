@@ -1,5 +1,5 @@
 """The inbox's queries are compiled once per process for the user's shape
-(processes/compiled.py, issue 20): what is cached is SQL, keyed by every value the query is
+(config/prepared.py CompiledQueries, issue 20): what is cached is SQL, keyed by every value the query is
 built from, never rows — so a write that changes who sees what (a user's department, roles,
 permissions) or what there is to see (a new task, a done task) shows on the next visit."""
 
@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from processes.compiled import CompiledQueries, compiled_queries, user_shape
+from config.prepared import CompiledQueries, compiled_queries
 from processes.models import BudgetProject
-from processes.selectors import evaluation_work_for
+from processes.selectors import evaluation_work_for, user_shape
 from processes.services.findings import finding_add
 from processes.services.rectification import rectification_issue
 from processes.states import ProjectStage
