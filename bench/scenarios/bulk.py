@@ -73,10 +73,13 @@ def measure(
     created: Callable[[Any], int],
     parts: Parts,
     check: Callable[[Any], str],
+    judge_insert: bool = False,
 ) -> dict[str, Any]:
     """Record, for the action and its limit, wall time (every run from ``state``),
     statements (all, in the transaction, after commit) and the rows it inserted. Returns
-    the medians the scenario judges its targets by."""
+    the medians the scenario judges its targets by. ``judge_insert``: judge issue 20's
+    targets for the district's campaign and monitoring round (≤ 1.0 s, ≤ 2 × the driver's
+    insert of the same rows)."""
     n = ctx.size["projects"]
 
     # the logged pass: statements, the rows written (kept for the limit), a correctness check
@@ -133,13 +136,13 @@ def measure(
     s.ratio(f"{label} ÷ ORM bulk_create of its rows", wall / orm)
     s.ratio(f"{label} ÷ raw {raw} of its rows", wall / raw_seconds)
     s.ratio(f"{label}: projects per second", n / wall)
-    judged = ctx.full or None
-    # issue 20: ≤ 1.0 s over the district's projects, ≤ 2 × the driver's insert of its rows
-    s.target(f"{label} wall time (issue 20)", "≤ 1.0 s", f"{wall:.2f} s", judged and wall <= 1.0)
-    s.target(
-        f"{label} ÷ raw {raw} of its rows",
-        "≤ 2",
-        f"{wall / raw_seconds:.2f}",
-        judged and wall / raw_seconds <= 2,
-    )
+    if judge_insert:
+        judged = ctx.full or None
+        s.target(f"{label} wall time (issue 20)", "≤ 1.0 s", f"{wall:.2f} s", judged and wall <= 1.0)
+        s.target(
+            f"{label} ÷ raw {raw} of its rows",
+            "≤ 2",
+            f"{wall / raw_seconds:.2f}",
+            judged and wall / raw_seconds <= 2,
+        )
     return {"seconds": wall, "statements": len(logged)}

@@ -79,6 +79,7 @@ def run(ctx: Context) -> None:
             created=lambda launched: len(launched.created),
             parts=parts,
             check=check,
+            judge_insert=True,
         )
         postgres = connection.vendor == "postgresql"
         judged = ctx.full or None

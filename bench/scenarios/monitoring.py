@@ -69,4 +69,5 @@ def run(ctx: Context) -> None:
             created=lambda opened: len(opened.created),
             parts=parts,
             check=check,
+            judge_insert=True,
         )
