@@ -251,7 +251,7 @@ class Inbox:
     merges the two. Django's Paginator and DRF's pagination page it like a queryset: two
     queries for the tasks (count, page) whatever the page, plus one per kind of step."""
 
-    def __init__(self, tasks: QuerySet[Task] | _CompiledTasks | None, steps: list[InboxRow], sort: str):
+    def __init__(self, tasks: _CompiledTasks | None, steps: list[InboxRow], sort: str):
         self._tasks = tasks
         self._key = _order(sort)
         self._steps = sorted(steps, key=self._key)
