@@ -41,6 +41,7 @@ from ..context import Context
 from ..district import statements
 from ..harness import busy_seconds, percentile, timed
 from ..http import Client, run_load, serve
+from ..mail import Mail
 
 
 def _state(ctx: Context, per_department: int) -> dict[int, list[int]]:
@@ -110,14 +111,19 @@ def run(ctx: Context) -> None:
     with ctx.report.timing(s):
         ready(ctx)
         s.size["sheets_ready"] = SelfEvaluation.objects.filter(sheet__isnull=False).count()
-        in_process(ctx, s, per_department_)
+        mail = Mail()
+        s.note(f"in-process e-mail: {mail.how}")
+        with mail.production():
+            in_process(ctx, s, per_department_, mail)
         over_http(ctx, s)
         judge(ctx, s)
 
 
-def in_process(ctx: Context, s, per_department: int) -> None:
+def in_process(ctx: Context, s, per_department: int, mail: Mail) -> None:
+    """The completions through the service in this process; with REDIS_URL their e-mail
+    tasks published to Redis, as production (bench/mail.py), purged and counted per run."""
     n = ctx.size["completions"]
-    rates, p50s, p95s, limits, cpus = [], [], [], [], []
+    rates, p50s, p95s, limits, cpus, queued = [], [], [], [], [], []
     d = district.load()
     for run_ in range(ctx.runs + 1):  # the first pass is logged (statements), the rest timed
         saved = _state(ctx, per_department)
@@ -134,6 +140,7 @@ def in_process(ctx: Context, s, per_department: int) -> None:
             per = (len(first.captured_queries) + len(rest.captured_queries)) / len(sample)
             s.add("in-process: statements per completion", per, "statements")
             s.note(f"one completion through the service: {statements(first.captured_queries)}")
+            mail.drain()
             continue
         latencies = []
         started, cpu = time.perf_counter(), time.process_time()
@@ -144,6 +151,7 @@ def in_process(ctx: Context, s, per_department: int) -> None:
             )
         wall = time.perf_counter() - started
         cpus.append((time.process_time() - cpu) / n * 1000)
+        queued.append(mail.drain())
         assert SelfEvaluation.objects.filter(pk__in=pks, status=SelfEvaluationStatus.SUBMITTED).count() == n
         rates.append(n / wall)
         p50s.append(percentile(latencies, 50) * 1000)
@@ -158,6 +166,8 @@ def in_process(ctx: Context, s, per_department: int) -> None:
     s.add("in-process: latency p95", p95s, "ms")
     s.add("in-process: CPU per completion (this process)", cpus, "ms")
     s.add("limit: one-row UPDATE transactions per second", limits, "/s")
+    if mail.queued:
+        s.add("in-process: e-mail tasks queued on Redis (purged)", queued, "tasks")
     s.ratio(
         "in-process completions ÷ one-row transactions (per second)",
         statistics.median(rates) / statistics.median(limits),

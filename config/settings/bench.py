@@ -7,7 +7,8 @@ Differs from base only where a benchmark must:
 - passwords use a fast hasher: logins are set up before the clock starts, never measured;
 - e-mail goes to memory; its Celery task runs eagerly in the request, except in the
   servers bench/http.py starts with REDIS_URL set, which queue it on Redis for the
-  worker started beside them, as production does;
+  worker started beside them, as production does, and in the benchmark's own process
+  inside bench/mail.py's ``Mail.production()`` (REDIS_URL set: published, then purged);
 - the channel layer is Redis when REDIS_URL is set (as in production), else in memory;
 - the servers it starts (BENCH_SERVER=1) borrow PostgreSQL connections from a pool, as
   production does; the benchmark process itself does not (an open connection would
