@@ -253,6 +253,18 @@ def insert_instances(template: M, each: Mapping[str, Sequence[Any]]) -> list[M]:
         if f.attname not in each and not (f is pk and getattr(template, f.attname) is None)
     }
     keys = insert_rows(model, same=same, each=each)
+    return copies_of(template, each, keys)
+
+
+def copies_of(template: M, each: Mapping[str, Sequence[Any]], keys: Sequence[Any]) -> list[M]:
+    """Saved instances of ``template``'s model, one per key: each a copy of ``template``
+    with row i's ``each`` values and ``keys[i]`` as its key (``template``'s cached related
+    objects shared) — what building each through ``__init__`` (and django-fsm's initial
+    state) would give, without the per-row cost."""
+    model = type(template)
+    pk = template._meta.pk
+    if pk is None:  # pragma: no cover - every model here has a key
+        raise ValueError(f"{template._meta.label}: no primary key")
     base = {name: value for name, value in template.__dict__.items() if name != "_state"}
     cache = template._state.fields_cache
     names = list(each)

@@ -47,7 +47,7 @@ from notifications.services import Message, notify
 
 from .. import messages as msg
 from .. import numbers, results, scoring, transitions
-from ..bulk_insert import insert_instances, insert_unless_exists
+from ..bulk_insert import copies_of, insert_instances, insert_unless_exists
 from ..errors import ActionNotAllowed, Conflict
 from ..execution_selectors import paid_to, project_paid_to
 from ..files import check_upload
@@ -390,17 +390,11 @@ def _issue_in_one_statement(campaign: EvaluationCampaign, progress, *, insert_ca
     if progress is not None:
         progress.start(LAUNCHING, len(launched))
     projects = [(pk, department_id, code, name) for pk, department_id, code, name, _e, _m in launched]
-    evaluations = []
-    for pk, *_rest in launched:
-        evaluation = SelfEvaluation(
-            pk=issued[pk],
-            campaign=campaign,
-            project_id=pk,
-            created_at=values["created_at"],
-            updated_at=values["updated_at"],
-        )
-        evaluation._state.adding, evaluation._state.db = False, connection.alias
-        evaluations.append(evaluation)
+    # copies of the template (its timestamps, as pre_save set them above), not an
+    # instance built through __init__ per row (insert_instances' copies, as on SQLite)
+    template.campaign = campaign  # its key, now that a new campaign has one
+    project_ids = [pk for pk, *_rest in launched]
+    evaluations = copies_of(template, {"project_id": project_ids}, [issued[pk] for pk in project_ids])
     _phase_done(progress, len(evaluations), MOVING)
     moved = launched[0][5] if launched else 0
     return Issued(projects, evaluations, moved, head=head, members=members)

@@ -103,6 +103,18 @@ def test_one_statement_launch_writes_the_rows_of_the_per_table_path_when_on_post
         (e.project.department_id, e.project.code) for e in evaluations
     )
     assert all(abs(e.updated_at - e.created_at) < timedelta(seconds=1) for e in evaluations)
+    # the returned instances (copies of one template) hold what the rows hold, field by
+    # field, are saved instances of their campaign, and take their first transition
+    fields = [f.attname for f in SelfEvaluation._meta.concrete_fields]
+    assert [[getattr(e, a) for a in fields] for e in launched.created] == [
+        [getattr(e, a) for a in fields] for e in evaluations
+    ]
+    assert all(not e._state.adding and e._state.db == "default" for e in launched.created)
+    assert {e.campaign.pk for e in launched.created} == {launched.campaign.pk}
+    assert len({id(e.__dict__) for e in launched.created}) == len(launched.created)
+    assert [t.name for t in launched.created[0].get_available_status_transitions()] == [
+        t.name for t in evaluations[0].get_available_status_transitions()
+    ]
     fill = Task.objects.filter(flow_task=SelfEvaluationFlow.fill, process__projectprocess__project__fiscal_year=2021)
     by_evaluation = {t.process.data["self_evaluation"]: t for t in fill.select_related("process__projectprocess")}
     assert {pk: t.process.projectprocess.project_id for pk, t in by_evaluation.items()} == {
