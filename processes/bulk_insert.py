@@ -108,12 +108,14 @@ def insert_sql(
                 arrays.append("%s::text[]")
                 picks.append(f"v.c{i}::jsonb")
                 encode = _json_encoder(field)
-                params.append([encode(value) for value in values])
+                params.append(array_literal([encode(value) for value in values]))
             else:
                 arrays.append(f"%s::{field.cast_db_type(connection)}[]")
                 picks.append(f"v.c{i}")
                 prepare = _converter(field)
-                params.append([prepare(value) for value in values])
+                prepared = [prepare(value) for value in values]
+                literal = array_literal(prepared) if _kind(field) in ("text", "int") else None
+                params.append(prepared if literal is None else literal)
         source = f"UNNEST({', '.join(arrays)}) AS v({', '.join(f'c{i}' for i in range(len(varying)))})"
     elif connection.vendor == "sqlite":
         for i, _fv in enumerate(varying):
@@ -129,6 +131,36 @@ def insert_sql(
         raise NotImplementedError(connection.vendor)
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {', '.join(picks)} FROM {source}"
     return sql, params
+
+
+def array_literal(values: Sequence[Any]) -> str | None:
+    """PostgreSQL's text form of a one-dimensional array of ``values`` (``{"a","b\\"c",NULL}``),
+    cast by the statement to the column's array type: the same array the driver sends for
+    the list, built by a few string operations over the whole column rather than a dumper
+    call and a regular expression per element (the driver's cost for a campaign's columns
+    of 3,755 values). Only for values that are all str, int (psycopg's sized ints too) or
+    None; otherwise None (the caller sends the list)."""
+    if not values:
+        return "{}"
+    if all(type(v) is str for v in values):
+        joined = "\x00".join(values)  # NUL: never in a PostgreSQL text (the driver refuses it)
+        if joined.count("\x00") != len(values) - 1:
+            return None
+        escaped = joined.replace("\\", "\\\\").replace('"', '\\"').replace("\x00", '","')
+        return '{"' + escaped + '"}'
+    if all(isinstance(v, int) and type(v) is not bool for v in values):
+        return "{" + ",".join(map(str, map(int, values))) + "}"
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif type(value) is str:
+            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        elif isinstance(value, int) and type(value) is not bool:
+            parts.append(str(int(value)))
+        else:
+            return None
+    return "{" + ",".join(parts) + "}"
 
 
 def _prepared(field: models.Field, value: Any) -> Any:

@@ -1,0 +1,61 @@
+"""processes.bulk_insert.array_literal: the text form of a column's values that
+insert_sql sends to PostgreSQL instead of the list — the server reads back the very array
+the driver's own adaptation of the list gives, for any text, integers and NULLs."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from psycopg.types.numeric import Int4, Int8
+
+from processes.bulk_insert import array_literal
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+#: text as PostgreSQL stores it: any character but NUL (the driver refuses it either way)
+TEXT = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=12)
+TRICKY = ["", "NULL", "null", '"', "\\", '\\"', "a,b", "{x}", " lead", "trail ", "tab\there", "line\nbreak", "绩效"]
+
+
+def _read(sql_type: str, param) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT %s::{sql_type}[]", [param])
+        return cursor.fetchone()[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(TEXT, st.sampled_from(TRICKY)), max_size=20))
+def test_text_literal_reads_back_as_the_drivers_list_when_any_text_is_given(values):
+    literal = array_literal(values)
+    assert literal is not None
+    assert _read("text", literal) == _read("text", values) == values
+    assert _read("varchar(255)", literal) == values
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.none(), TEXT, st.sampled_from(TRICKY)), max_size=12))
+def test_text_with_nulls_reads_back_as_the_drivers_list_when_nulls_are_mixed_in(values):
+    literal = array_literal(values)
+    assert literal is not None
+    assert _read("text", literal) == _read("text", values) == values
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.integers(-(2**31), 2**31 - 1), st.none()), max_size=20))
+def test_integer_literal_reads_back_as_the_drivers_list_when_any_ints_are_given(values):
+    sized = [None if v is None else Int4(v) for v in values]
+    assert _read("integer", array_literal(sized)) == _read("integer", sized) == values
+    assert _read("bigint", array_literal([None if v is None else Int8(v) for v in values])) == values
+
+
+def test_other_values_are_left_to_the_driver():
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    assert array_literal([True, False]) is None
+    assert array_literal([1, Decimal("1.5")]) is None
+    assert array_literal(["a", datetime.now(UTC)]) is None
+    assert array_literal(["a\x00b", "c"]) is None
+    assert array_literal([]) == "{}"
