@@ -108,13 +108,24 @@ def insert_sql(
                 arrays.append("%s::text[]")
                 picks.append(f"v.c{i}::jsonb")
                 encode = _json_encoder(field)
-                params.append(array_literal([encode(value) for value in values]))
+                texts = [encode(value) for value in values]
+                literal = array_literal(texts)
+                params.append(texts if literal is None else literal)
             else:
                 arrays.append(f"%s::{field.cast_db_type(connection)}[]")
                 picks.append(f"v.c{i}")
+                kind = _kind(field)
+                exact = {"text": str, "int": int}.get(kind)
+                literal = None
+                if exact is not None and all(type(value) is exact for value in values):
+                    # what the converter would leave as is (a str) or size (an int)
+                    literal = array_literal(values)
+                if literal is not None:
+                    params.append(literal)
+                    continue
                 prepare = _converter(field)
                 prepared = [prepare(value) for value in values]
-                literal = array_literal(prepared) if _kind(field) in ("text", "int") else None
+                literal = array_literal(prepared) if kind in ("text", "int") else None
                 params.append(prepared if literal is None else literal)
         source = f"UNNEST({', '.join(arrays)}) AS v({', '.join(f'c{i}' for i in range(len(varying)))})"
     elif connection.vendor == "sqlite":

@@ -59,3 +59,34 @@ def test_other_values_are_left_to_the_driver():
     assert array_literal(["a", datetime.now(UTC)]) is None
     assert array_literal(["a\x00b", "c"]) is None
     assert array_literal([]) == "{}"
+
+
+def test_insert_rows_reads_back_what_was_given_when_columns_go_as_literals(district):
+    """The audit batch's columns (text, integers, JSON) through insert_sql's literals: the
+    rows hold the values given, quotes, backslashes and NULL-looking text included."""
+    from django.db import transaction
+
+    from processes.models import AuditEvent
+    from processes.services.audit import audit_record_many, audit_verify
+
+    reprs = ['a "quoted" name', "back\\slash", "NULL", "", "{brace},comma", "绩效\n项目"]
+    with transaction.atomic():
+        last = audit_record_many(
+            [
+                {
+                    "object_type": "processes.budgetproject",
+                    "object_id": str(i),
+                    "object_repr": text,
+                    "action": "start_evaluation",
+                    "comment": text,
+                    "detail": {"text": text, "n": i},
+                }
+                for i, text in enumerate(reprs)
+            ],
+            actor=district.finance,
+        )
+    rows = list(AuditEvent.objects.filter(sequence__gt=last - len(reprs)).order_by("sequence"))
+    assert [(r.object_repr, r.comment, r.detail, r.object_id) for r in rows] == [
+        (text, text, {"text": text, "n": i}, str(i)) for i, text in enumerate(reprs)
+    ]
+    assert audit_verify() is None
