@@ -14,7 +14,7 @@ order of the rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -88,10 +88,15 @@ def fixed_value(field: models.Field, same: Mapping[str, Any]) -> Any:
 
 
 def insert_sql(
-    model: type[models.Model], *, same: Mapping[str, Any], each: Mapping[str, Sequence[Any]]
+    model: type[models.Model],
+    *,
+    same: Mapping[str, Any],
+    each: Mapping[str, Sequence[Any]],
+    encoded: Collection[str] = (),
 ) -> tuple[str, list[Any]]:
     """The ``INSERT … SELECT`` statement ``insert_rows`` runs (without RETURNING) and its
-    parameters, for a caller that runs it inside a larger statement."""
+    parameters, for a caller that runs it inside a larger statement. ``encoded``: JSON
+    columns (PostgreSQL) whose ``each`` values are their JSON text already."""
     _row_count(each)
     meta = model._meta
     fixed = fixed_columns(model, same=same, given=set(each))
@@ -108,7 +113,7 @@ def insert_sql(
                 arrays.append("%s::text[]")
                 picks.append(f"v.c{i}::jsonb")
                 encode = _json_encoder(field)
-                texts = [encode(value) for value in values]
+                texts = list(values) if field.attname in encoded else [encode(value) for value in values]
                 literal = array_literal(texts)
                 params.append(texts if literal is None else literal)
             else:

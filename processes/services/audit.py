@@ -91,6 +91,14 @@ def _json_safe_fast(value: Any) -> Any:
     return _json_safe(value)
 
 
+def _flat_key(detail: Any) -> tuple | None:
+    """A hashable key of a flat detail of JSON scalars (types kept apart: 1, 1.0 and True
+    are different texts), else None."""
+    if type(detail) is dict and all(type(v) in _JSON_SCALARS for v in detail.values()):
+        return tuple((k, type(v), v) for k, v in detail.items())
+    return None
+
+
 class _CanonicalBatch:
     """``_canonical`` of a batch's events, which share their actor, role, address and time:
     those parts encoded once, each event's own values encoded one by one into the same
@@ -123,7 +131,11 @@ class _CanonicalBatch:
         comment: str,
         detail: Any,
         prev_hash: str,
+        *,
+        detail_text: str | None = None,
     ) -> bytes:
+        """The canonical bytes of one event; ``detail_text``: ``detail`` already encoded
+        (by ``self.encode``), when the caller has it."""
         enc, text = self.encode, _encode_text
         return "".join(
             (
@@ -132,7 +144,7 @@ class _CanonicalBatch:
                 self.actor,
                 text(comment) if type(comment) is str else enc(comment),
                 ',"detail":',
-                enc(detail),
+                enc(detail) if detail_text is None else detail_text,
                 ',"from_state":',
                 text(from_state) if type(from_state) is str else enc(from_state),
                 self.ip,
@@ -241,6 +253,11 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "", head: A
     ) = columns.values()
     canonical = _CanonicalBatch(common)
     sha256 = hashlib.sha256
+    # each detail's canonical text, for the hash and (PostgreSQL) the jsonb column — the
+    # same value as the field's encoding of a JSON-safe detail; a flat detail met before
+    # (a campaign's thousands of {"campaign": pk}) encoded once
+    postgres = transaction.get_connection().vendor == "postgresql"
+    encoded: dict[tuple, str] = {}
     for item in events:
         sequence += 1
         object_id = str(item["object_id"])
@@ -248,6 +265,12 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "", head: A
         from_state, to_state = _plain(item.get("from_state", "")), _plain(item.get("to_state", ""))
         comment = item.get("comment", "")
         detail = _json_safe_fast(item.get("detail") or {})
+        key = _flat_key(detail)
+        detail_text = encoded.get(key) if key is not None else None
+        if detail_text is None:
+            detail_text = canonical.encode(detail)
+            if key is not None:
+                encoded[key] = detail_text
         payload = canonical.of(
             sequence,
             item["object_type"],
@@ -259,6 +282,7 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "", head: A
             comment,
             detail,
             prev_hash,
+            detail_text=detail_text,
         )
         sequences.append(sequence)
         object_types.append(item["object_type"])
@@ -268,7 +292,7 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "", head: A
         from_states.append(from_state)
         to_states.append(to_state)
         comments.append(comment)
-        details.append(detail)
+        details.append(detail_text if postgres else detail)
         prev_hashes.append(prev_hash)
         prev_hash = sha256(payload).hexdigest()
         hashes.append(prev_hash)
@@ -276,7 +300,7 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "", head: A
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
         # the rows and the head's move in one statement (a data-modifying WITH)
-        insert, params = insert_sql(AuditEvent, same=common, each=columns)
+        insert, params = insert_sql(AuditEvent, same=common, each=columns, encoded={"detail"})
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH inserted AS ({insert}) UPDATE {connection.ops.quote_name(AuditChainHead._meta.db_table)} "

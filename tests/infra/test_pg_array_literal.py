@@ -90,3 +90,27 @@ def test_insert_rows_reads_back_what_was_given_when_columns_go_as_literals(distr
         (text, text, {"text": text, "n": i}, str(i)) for i, text in enumerate(reprs)
     ]
     assert audit_verify() is None
+
+
+def test_batch_details_are_stored_as_given_when_repeated_or_alike(district):
+    """A detail met before is encoded once for the hash and the column: repeated details,
+    True against 1, nested values and non-ASCII text are each stored as their own."""
+    from django.db import transaction
+
+    from processes.models import AuditEvent
+    from processes.services.audit import audit_record_many, audit_verify
+
+    details = [{"campaign": 7}, {"campaign": 7}, {"x": True}, {"x": 1}, {"x": None}, {"n": {"a": [1, "二"]}}, {}]
+    with transaction.atomic():
+        last = audit_record_many(
+            [
+                {"object_type": "t", "object_id": str(i), "object_repr": "", "action": "a", "detail": detail}
+                for i, detail in enumerate(details)
+            ],
+            actor=district.finance,
+        )
+    rows = AuditEvent.objects.filter(sequence__gt=last - len(details)).order_by("sequence")
+    stored = [r.detail for r in rows]
+    assert stored == details
+    assert [type(d.get("x")) for d in stored[2:5]] == [bool, int, type(None)]
+    assert audit_verify() is None
