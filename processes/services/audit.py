@@ -94,7 +94,7 @@ def _json_safe_fast(value: Any) -> Any:
 def _flat_key(detail: Any) -> tuple | None:
     """A hashable key of a flat detail of JSON scalars (types kept apart: 1, 1.0 and True
     are different texts), else None."""
-    if type(detail) is dict and all(type(v) in _JSON_SCALARS for v in detail.values()):
+    if type(detail) is dict and all(type(k) is str and type(v) in _JSON_SCALARS for k, v in detail.items()):
         return tuple((k, type(v), v) for k, v in detail.items())
     return None
 
@@ -257,20 +257,23 @@ def audit_record_many(events: list[dict], *, actor=None, role: str = "", head: A
     # same value as the field's encoding of a JSON-safe detail; a flat detail met before
     # (a campaign's thousands of {"campaign": pk}) encoded once
     postgres = transaction.get_connection().vendor == "postgresql"
-    encoded: dict[tuple, str] = {}
+    encoded: dict[tuple, tuple[dict, str]] = {}
     for item in events:
         sequence += 1
         object_id = str(item["object_id"])
         object_repr = str(item.get("object_repr", ""))[:255]
         from_state, to_state = _plain(item.get("from_state", "")), _plain(item.get("to_state", ""))
         comment = item.get("comment", "")
-        detail = _json_safe_fast(item.get("detail") or {})
-        key = _flat_key(detail)
-        detail_text = encoded.get(key) if key is not None else None
-        if detail_text is None:
+        raw = item.get("detail") or {}
+        key = _flat_key(raw)
+        known = encoded.get(key) if key is not None else None
+        if known is None:
+            detail = _json_safe_fast(raw)
             detail_text = canonical.encode(detail)
             if key is not None:
-                encoded[key] = detail_text
+                encoded[key] = (detail, detail_text)
+        else:
+            detail, detail_text = known
         payload = canonical.of(
             sequence,
             item["object_type"],
