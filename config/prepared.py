@@ -22,7 +22,14 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import ModelIterable, RawQuerySet
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    NamedValuesListIterable,
+    RawQuerySet,
+    ValuesIterable,
+    ValuesListIterable,
+)
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 
@@ -143,7 +150,11 @@ class PreparedModels(Prepared):
     how rows map to instances); each call runs a copy of it with the SQL and the real
     values. Only plain evaluation is served: the built queryset carries its own filters,
     ordering and slice (``[:1]`` for "the first"); no ``prefetch_related``, no
-    ``values()``."""
+    ``values()`` (``PreparedValues`` below)."""
+
+    #: the kinds of results served, and what the check says when refusing another
+    _iterables: tuple[type, ...] = (ModelIterable,)
+    _refusal = "prepared models: only plain querysets of model instances"
 
     def __init__(self, build: Callable[..., QuerySet], **arguments: type) -> None:
         super().__init__(build, **arguments)
@@ -155,8 +166,8 @@ class PreparedModels(Prepared):
     def _prepare(self, using: str) -> tuple[QuerySet, Any, str, list, list[tuple[int, str]], _Converters]:
         queryset = self.build(**self.stand_ins)
         prefetch = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
-        if prefetch or not issubclass(queryset._iterable_class, ModelIterable):
-            raise ValueError("prepared models: only plain querysets of model instances")
+        if prefetch or not issubclass(queryset._iterable_class, self._iterables):
+            raise ValueError(self._refusal)
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
         slots = self._slots(params)
@@ -180,6 +191,15 @@ class PreparedModels(Prepared):
         for position, name in slots:
             bound[position] = values[name]
         return _run(queryset, compiler, sql, tuple(bound), converters, using, connection)
+
+
+class PreparedValues(PreparedModels):
+    """``PreparedModels`` for a ``values()`` / ``values_list()`` queryset (an aggregate per
+    group, say): ``__call__`` returns the list of dicts or tuples the queryset would give,
+    each column converted as the ORM converts it."""
+
+    _iterables = (ValuesIterable, ValuesListIterable, FlatValuesListIterable, NamedValuesListIterable)
+    _refusal = "prepared values: only values() or values_list() querysets, without prefetch"
 
 
 class PreparedModelsIn:
@@ -238,6 +258,7 @@ class CompiledQueries:
         #: per key: (queryset, compiler, sql, params), or None for a query that can match nothing
         self._rows: OrderedDict[Hashable, tuple[QuerySet, Any, str, tuple, _Converters] | None] = OrderedDict()
         self._counts: OrderedDict[Hashable, tuple[str, tuple]] = OrderedDict()
+        self._prepared: OrderedDict[Hashable, PreparedModels] = OrderedDict()
         self._lock = threading.Lock()
         #: how many times a queryset was built and compiled (tests read it)
         self.compiled = 0
@@ -246,6 +267,7 @@ class CompiledQueries:
         with self._lock:
             self._rows.clear()
             self._counts.clear()
+            self._prepared.clear()
 
     def _remember(self, store: OrderedDict, key: Hashable, value: Any) -> None:
         with self._lock:
@@ -279,6 +301,20 @@ class CompiledQueries:
             return []
         queryset, compiler, sql, params, converters = entry
         return _run(queryset, compiler, sql, params, converters, using, connection)
+
+    def prepared(self, key: Hashable, build: Callable[..., QuerySet], **arguments: type) -> PreparedModels:
+        """The ``PreparedModels`` of ``build`` for ``key``: a query whose shape ``key`` names
+        (every input it is built from but ``arguments``, e.g. the user's shape) and whose
+        ``arguments`` vary per call (e.g. the record's id). Kept beside the rows, evicted
+        oldest first beyond ``size``."""
+        try:
+            return self._prepared[key]
+        except KeyError:
+            pass
+        found = PreparedModels(build, **arguments)
+        self.compiled += 1
+        self._remember(self._prepared, key, found)
+        return found
 
     def count(self, key: Hashable, build: Callable[[], QuerySet], using: str = "default") -> int:
         """``build().count()``: the first time through Django (its statement recorded), then
