@@ -39,6 +39,7 @@ def _to_month(model: type[Payment] | type[PaymentPlan], project_ids: Iterable[in
     """project id → the sum of its rows of months 1..``month``, for the projects that have
     any row at all (a project with rows only after ``month`` maps to 0)."""
     ids = list(project_ids)
+    rows: Iterable[dict[str, Any]]
     if len(ids) == 1 and type(ids[0]) is int and type(month) is int and 1 <= month <= 12:
         prepared = _ONE_TO_MONTH.get((model, month))
         if prepared is None:
