@@ -260,6 +260,7 @@ def test_each_thread_runs_prepared_models_with_its_own_connections_converters(tr
 
     from accounts.models import User
     from config.prepared import PreparedModels
+
     alice = User.objects.create(username="alice_conv", email="alice@example.org")
     by_pk = PreparedModels(lambda pk: User.objects.filter(pk=pk), pk=int)
     [mine] = by_pk(pk=alice.pk)
@@ -286,7 +287,10 @@ def test_each_thread_runs_prepared_models_with_its_own_connections_converters(tr
     assert their_connection is not connections["default"] and their_converters is not None
     mine_connection = connections["default"]
     kept = _converters_by_connection(by_pk, connection.vendor)
-    for owner_connection, converters in ((mine_connection, kept[mine_connection]), (their_connection, their_converters)):
+    for owner_connection, converters in (
+        (mine_connection, kept[mine_connection]),
+        (their_connection, their_converters),
+    ):
         for functions, _expression in converters.values():
             for function in functions:
                 owner = getattr(function, "__self__", None)
