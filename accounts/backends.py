@@ -14,6 +14,10 @@ from django.db.models import Q
 _STAND_IN = -2_100_000_077
 #: The permission query's SQL and parameters, compiled once per database vendor.
 _COMPILED: dict[str, tuple[str, list, list[int]]] = {}
+#: The user row's, likewise.
+_USER_COMPILED: dict[str, tuple[str, list, list[int]]] = {}
+#: The largest id the user id column holds (a 32-bit integer; Django empties a lookup beyond it).
+_MAX_ID = 2**31 - 1
 
 
 class PermissionBackend(ModelBackend):
@@ -21,6 +25,21 @@ class PermissionBackend(ModelBackend):
     groups' — in one query instead of two. Almost every request asks at least one
     permission (a task's claim, a list's scope), so this is a statement off each of
     them. Everything else, and the answers, are ModelBackend's."""
+
+    def get_user(self, user_id):
+        """ModelBackend's ``get_user`` (the signed-in user of every request: their row by the
+        session's id, if they may still sign in), its SELECT compiled once per database
+        vendor and run with the id. An id that is not a number in range goes to Django."""
+        try:
+            number = int(user_id)
+        except (TypeError, ValueError):
+            return super().get_user(user_id)
+        if not 0 < number <= _MAX_ID:
+            return super().get_user(user_id)
+        found = _user_by_id(number)
+        if found is None:
+            return None
+        return found if self.user_can_authenticate(found) else None
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
@@ -62,3 +81,28 @@ def _held_permissions(user_id: int) -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, bound)
         return cursor.fetchall()
+
+
+def _user_by_id(user_id: int):
+    """The user ``user_id`` as ``User._default_manager.get(pk=user_id)`` reads it (None when
+    there is none): its SQL compiled once per vendor, run as a raw query of the model."""
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    using = router.db_for_read(model)
+    connection = connections[using]
+    if connection.vendor not in _USER_COMPILED:
+        query = model._default_manager.db_manager(using).filter(pk=_STAND_IN).order_by()[:2]
+        sql, params = query.query.get_compiler(using=using).as_sql()
+        slots = [i for i, value in enumerate(params) if type(value) is int and value == _STAND_IN]
+        if len(slots) != 1:
+            raise RuntimeError("the user query's id did not reach its parameters")
+        _USER_COMPILED[connection.vendor] = (sql, list(params), slots)
+    sql, params, slots = _USER_COMPILED[connection.vendor]
+    bound = list(params)
+    for i in slots:
+        bound[i] = user_id
+    found = list(model._default_manager.db_manager(using).raw(sql, bound))
+    if len(found) > 1:  # pragma: no cover - a primary key
+        raise model.MultipleObjectsReturned
+    return found[0] if found else None

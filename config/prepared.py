@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -21,13 +22,75 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import ModelIterable, RawQuerySet
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    NamedValuesListIterable,
+    RawQuerySet,
+    ValuesIterable,
+    ValuesListIterable,
+)
+from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 
 #: Stand-in values no real argument takes: negative ids, and text no code contains.
 _INT_BASE = -7_319_000_000
 _TEXT_MARK = "\x1fprepared-"
 _INT32_BASE = -2_100_000_000
+
+
+class _Converters:
+    """The converters of one compiled query's columns, built once per database connection.
+
+    Django rebuilds them (``SQLCompiler.get_converters``: the backend's and each field's
+    ``from_db_value``…) every time a query yields rows — 7 % of a task completion over HTTP
+    (issue 20's profiles), for columns that never change once the query is compiled. They
+    are bound to one connection (``connection.ops``'s methods, its time zone), and every
+    thread has its own connection (daphne runs sync views in threads; a pooled PostgreSQL
+    connection keeps its wrapper), so they are kept per connection object, weakly: a
+    thread's connection that goes away takes its converters with it, and no connection is
+    ever given another's."""
+
+    __slots__ = ("_by_connection", "_lock")
+
+    def __init__(self) -> None:
+        self._by_connection: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def install(self, run: SQLCompiler, connection: Any) -> None:
+        """Give ``run`` (a copy of the compiled compiler, on ``connection``) this query's
+        converters instead of building them again. Only the query's own select list is
+        served from the cache; any other list of expressions goes to Django as before."""
+        fields = [s[0] for s in run.select[0 : run.col_count]]
+        converters = self._by_connection.get(connection)
+        if converters is None:
+            converters = SQLCompiler.get_converters(run, fields)
+            with self._lock:
+                self._by_connection[connection] = converters
+
+        def get_converters(expressions: Any) -> dict:
+            if len(expressions) == len(fields) and all(a is b for a, b in zip(expressions, fields, strict=True)):
+                return converters
+            return SQLCompiler.get_converters(run, expressions)
+
+        run.get_converters = get_converters  # type: ignore[method-assign]
+
+
+def _run(
+    queryset: QuerySet, compiler: Any, sql: str, params: tuple, converters: _Converters, using: str, connection: Any
+) -> list:
+    """The model instances of ``queryset`` compiled to ``compiler`` and ``sql``, run with
+    ``params`` on ``connection`` without compiling it again."""
+    run = copy.copy(compiler)
+    run.using, run.connection = using, connection
+    run.as_sql = lambda *args, **kwargs: (sql, params)
+    converters.install(run, connection)
+    query = copy.copy(queryset.query)
+    query.get_compiler = lambda *args, **kwargs: run  # type: ignore[method-assign]
+    # a shallow copy by hand: copy.copy() of a queryset evaluates it (__getstate__)
+    evaluated = queryset.__class__.__new__(queryset.__class__)
+    evaluated.__dict__ = {**queryset.__dict__, "_query": query, "_db": using, "_result_cache": None}
+    return list(queryset._iterable_class(evaluated))  # type: ignore[call-overload]
 
 
 class Prepared:
@@ -87,30 +150,34 @@ class PreparedModels(Prepared):
     how rows map to instances); each call runs a copy of it with the SQL and the real
     values. Only plain evaluation is served: the built queryset carries its own filters,
     ordering and slice (``[:1]`` for "the first"); no ``prefetch_related``, no
-    ``values()``."""
+    ``values()`` (``PreparedValues`` below)."""
+
+    #: the kinds of results served, and what the check says when refusing another
+    _iterables: tuple[type, ...] = (ModelIterable,)
+    _refusal = "prepared models: only plain querysets of model instances"
 
     def __init__(self, build: Callable[..., QuerySet], **arguments: type) -> None:
         super().__init__(build, **arguments)
         for i, (name, kind) in enumerate(arguments.items()):
             if kind is int:  # within a 32-bit column's range: Django empties a lookup beyond it
                 self.stand_ins[name] = _INT32_BASE - i
-        self._ready: dict[str, tuple[QuerySet, Any, str, list, list[tuple[int, str]]]] = {}
+        self._ready: dict[str, tuple[QuerySet, Any, str, list, list[tuple[int, str]], _Converters]] = {}
 
-    def _prepare(self, using: str) -> tuple[QuerySet, Any, str, list, list[tuple[int, str]]]:
+    def _prepare(self, using: str) -> tuple[QuerySet, Any, str, list, list[tuple[int, str]], _Converters]:
         queryset = self.build(**self.stand_ins)
         prefetch = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
-        if prefetch or not issubclass(queryset._iterable_class, ModelIterable):
-            raise ValueError("prepared models: only plain querysets of model instances")
+        if prefetch or not issubclass(queryset._iterable_class, self._iterables):
+            raise ValueError(self._refusal)
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
         slots = self._slots(params)
-        return queryset, compiler, sql, list(params), slots
+        return queryset, compiler, sql, list(params), slots, _Converters()
 
     def __call__(self, using: str = "default", **values: Any) -> list:  # type: ignore[override]
         vendor = connections[using].vendor
         if vendor not in self._ready:
             self._ready[vendor] = self._prepare(using)
-        queryset, compiler, sql, params, slots = self._ready[vendor]
+        queryset, compiler, sql, params, slots, converters = self._ready[vendor]
         connection = connections[using]
         features = connection.features
         if (  # as the compiler refuses it
@@ -123,15 +190,16 @@ class PreparedModels(Prepared):
         bound = list(params)
         for position, name in slots:
             bound[position] = values[name]
-        run = copy.copy(compiler)
-        run.using, run.connection = using, connections[using]
-        run.as_sql = lambda *args, **kwargs: (sql, tuple(bound))
-        query = copy.copy(queryset.query)
-        query.get_compiler = lambda *args, **kwargs: run  # type: ignore[method-assign]
-        # a shallow copy by hand: copy.copy() of a queryset evaluates it (__getstate__)
-        evaluated = queryset.__class__.__new__(queryset.__class__)
-        evaluated.__dict__ = {**queryset.__dict__, "_query": query, "_db": using, "_result_cache": None}
-        return list(queryset._iterable_class(evaluated))  # type: ignore[call-overload]
+        return _run(queryset, compiler, sql, tuple(bound), converters, using, connection)
+
+
+class PreparedValues(PreparedModels):
+    """``PreparedModels`` for a ``values()`` / ``values_list()`` queryset (an aggregate per
+    group, say): ``__call__`` returns the list of dicts or tuples the queryset would give,
+    each column converted as the ORM converts it."""
+
+    _iterables = (ValuesIterable, ValuesListIterable, FlatValuesListIterable, NamedValuesListIterable)
+    _refusal = "prepared values: only values() or values_list() querysets, without prefetch"
 
 
 class PreparedModelsIn:
@@ -188,8 +256,9 @@ class CompiledQueries:
     def __init__(self, size: int = 512) -> None:
         self.size = size
         #: per key: (queryset, compiler, sql, params), or None for a query that can match nothing
-        self._rows: OrderedDict[Hashable, tuple[QuerySet, Any, str, tuple] | None] = OrderedDict()
+        self._rows: OrderedDict[Hashable, tuple[QuerySet, Any, str, tuple, _Converters] | None] = OrderedDict()
         self._counts: OrderedDict[Hashable, tuple[str, tuple]] = OrderedDict()
+        self._prepared: OrderedDict[Hashable, PreparedModels] = OrderedDict()
         self._lock = threading.Lock()
         #: how many times a queryset was built and compiled (tests read it)
         self.compiled = 0
@@ -198,6 +267,7 @@ class CompiledQueries:
         with self._lock:
             self._rows.clear()
             self._counts.clear()
+            self._prepared.clear()
 
     def _remember(self, store: OrderedDict, key: Hashable, value: Any) -> None:
         with self._lock:
@@ -224,21 +294,27 @@ class CompiledQueries:
             except EmptyResultSet:  # e.g. pk__in=[]: Django answers it without a statement
                 entry = None
             else:
-                entry = (queryset, compiler, sql, tuple(params))
+                entry = (queryset, compiler, sql, tuple(params), _Converters())
             self.compiled += 1
             self._remember(self._rows, full, entry)
         if entry is None:
             return []
-        queryset, compiler, sql, params = entry
-        run = copy.copy(compiler)
-        run.using, run.connection = using, connection
-        run.as_sql = lambda *args, **kwargs: (sql, params)
-        query = copy.copy(queryset.query)
-        query.get_compiler = lambda *args, **kwargs: run  # type: ignore[method-assign]
-        # a shallow copy by hand: copy.copy() of a queryset evaluates it (__getstate__)
-        evaluated = queryset.__class__.__new__(queryset.__class__)
-        evaluated.__dict__ = {**queryset.__dict__, "_query": query, "_db": using, "_result_cache": None}
-        return list(queryset._iterable_class(evaluated))  # type: ignore[call-overload]
+        queryset, compiler, sql, params, converters = entry
+        return _run(queryset, compiler, sql, params, converters, using, connection)
+
+    def prepared(self, key: Hashable, build: Callable[..., QuerySet], **arguments: type) -> PreparedModels:
+        """The ``PreparedModels`` of ``build`` for ``key``: a query whose shape ``key`` names
+        (every input it is built from but ``arguments``, e.g. the user's shape) and whose
+        ``arguments`` vary per call (e.g. the record's id). Kept beside the rows, evicted
+        oldest first beyond ``size``."""
+        try:
+            return self._prepared[key]
+        except KeyError:
+            pass
+        found = PreparedModels(build, **arguments)
+        self.compiled += 1
+        self._remember(self._prepared, key, found)
+        return found
 
     def count(self, key: Hashable, build: Callable[[], QuerySet], using: str = "default") -> int:
         """``build().count()``: the first time through Django (its statement recorded), then

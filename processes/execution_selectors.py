@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Q, QuerySet, Sum
 
+from config.prepared import PreparedValues
+
 from .models import BudgetProject, MonitoringReport, Payment, PaymentPlan, SelfEvaluation
 from .selectors import monitoring_reports_for, project_list_for, self_evaluations_for
 
@@ -20,14 +22,33 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-def _to_month(model: type[Payment] | type[PaymentPlan], project_ids: Iterable[int], month: int) -> dict[int, Decimal]:
-    """project id → the sum of its rows of months 1..``month``, for the projects that have
-    any row at all (a project with rows only after ``month`` maps to 0)."""
-    rows = (
-        model.objects.filter(project_id__in=list(project_ids))
+def _to_month_query(model: type[Payment] | type[PaymentPlan], project_ids: list[int], month: int) -> QuerySet:
+    return (
+        model.objects.filter(project_id__in=project_ids)
         .values("project_id")
         .annotate(to_month=Sum("amount", filter=Q(month__lte=month), default=Decimal("0.00")))
     )
+
+
+#: one project's sum (a task completion checks its executed amount against it), compiled
+#: once per model and month (a small integer column: the month is in the SQL as Django puts it)
+_ONE_TO_MONTH: dict[tuple[type, int], PreparedValues] = {}
+
+
+def _to_month(model: type[Payment] | type[PaymentPlan], project_ids: Iterable[int], month: int) -> dict[int, Decimal]:
+    """project id → the sum of its rows of months 1..``month``, for the projects that have
+    any row at all (a project with rows only after ``month`` maps to 0)."""
+    ids = list(project_ids)
+    rows: Iterable[dict[str, Any]]
+    if len(ids) == 1 and type(ids[0]) is int and type(month) is int and 1 <= month <= 12:
+        prepared = _ONE_TO_MONTH.get((model, month))
+        if prepared is None:
+            prepared = _ONE_TO_MONTH[(model, month)] = PreparedValues(
+                lambda project_id: _to_month_query(model, [project_id], month), project_id=int
+            )
+        rows = prepared(project_id=ids[0])
+    else:
+        rows = _to_month_query(model, ids, month)
     return {row["project_id"]: row["to_month"] for row in rows}
 
 

@@ -220,10 +220,32 @@ def _running_process(project_id: int, flow_class, data: dict | None = None) -> P
                 project_id=int,
             )
         return next(iter(prepared(project_id=project_id)), None)
+    if all(type(v) in (int, str) and k.isidentifier() and "__" not in k for k, v in data.items()):
+        # the project's running processes of the flow (one per self-evaluation or round: a
+        # few), compiled once, matched in Python as the JSON lookup matches: same type, same value
+        prepared = _RUNNING_PROCESSES.get(flow_class)
+        if prepared is None:
+            prepared = _RUNNING_PROCESSES[flow_class] = PreparedModels(
+                lambda project_id: ProjectProcess.objects.filter(
+                    project_id=project_id, status=PROCESS.NEW, flow_class=flow_class
+                ).order_by("-pk"),
+                project_id=int,
+            )
+        for process in prepared(project_id=project_id):
+            held = process.data if isinstance(process.data, dict) else {}
+            if all(
+                key in held and type(held[key]) is type(value) and held[key] == value for key, value in data.items()
+            ):
+                return process
+        return None
     processes = ProjectProcess.objects.filter(project_id=project_id, status=PROCESS.NEW, flow_class=flow_class)
-    for key, value in (data or {}).items():
+    for key, value in data.items():
         processes = processes.filter(**{f"data__{key}": value})
     return processes.order_by("-pk").first()
+
+
+#: every running process of a project's flow, newest first (the lookup by ``data``)
+_RUNNING_PROCESSES: dict[object, PreparedModels] = {}
 
 
 def _finish_task(

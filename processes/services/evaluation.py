@@ -42,7 +42,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import Agency, User
 from accounts.roles import DEPARTMENT_ROLES, Role
-from config.prepared import PreparedModelsIn
+from config.prepared import PreparedModels, PreparedModelsIn
 from notifications.services import Message, notify
 
 from .. import messages as msg
@@ -513,11 +513,26 @@ def _score(sheet: ScoreSheet, lines: list[ScoreLine], *, strict: bool) -> scorin
     return score
 
 
+#: a sheet's lines in order, as ``sheet.lines.order_by("position")`` reads them, compiled once
+_LINES_OF = PreparedModels(
+    lambda sheet_id: ScoreLine.objects.filter(sheet_id=sheet_id).order_by("position"), sheet_id=int
+)
+
+
+def _lines_of(sheet: ScoreSheet) -> list[ScoreLine]:
+    """``list(sheet.lines.order_by("position"))``: each line's ``sheet`` is ``sheet`` itself,
+    as the related manager sets it."""
+    lines = _LINES_OF(sheet_id=sheet.pk)
+    for line in lines:
+        line.sheet = sheet
+    return lines
+
+
 def _sheet_for(project: BudgetProject, sheet: ScoreSheet | None) -> tuple[ScoreSheet, list[ScoreLine]]:
     """The sheet and its lines, made from the approved targets on first save. The lines
     are left where ``sheet.lines.all()`` finds them (see _keep_lines)."""
     if sheet is not None:
-        lines = list(sheet.lines.order_by("position"))
+        lines = _lines_of(sheet)
         if lines:
             return sheet, _keep_lines(sheet, lines)
     rows = approved_rows(project)

@@ -228,3 +228,29 @@ def test_the_compiled_permission_query_answers_each_user_as_the_orm_does(db, dja
         with django_assert_num_queries(1):
             assert PermissionBackend().get_all_permissions(fresh) == expected
     assert PermissionBackend().get_all_permissions(User.objects.get(pk=users[-1].pk)) == set()
+
+
+def test_the_signed_in_users_row_is_read_as_django_reads_it(db, django_assert_num_queries):
+    """PermissionBackend.get_user (every request's user) runs its SELECT compiled once: the
+    same user, with every field as the ORM gives it; nobody for a missing id, and nobody
+    for a user who may no longer sign in (issue 20)."""
+    from django.contrib.auth.backends import ModelBackend
+
+    from accounts.backends import PermissionBackend
+    from accounts.models import User
+    from tests.factories import make_user
+
+    backend, django_backend = PermissionBackend(), ModelBackend()
+    user = make_user("dept_staff")
+    for user_id in (user.pk, str(user.pk)):
+        with django_assert_num_queries(1):
+            got = backend.get_user(user_id)
+        expected = django_backend.get_user(user_id)
+        assert type(got) is User and got._state.db == expected._state.db and not got._state.adding
+        assert {f.attname: getattr(got, f.attname) for f in User._meta.concrete_fields} == {
+            f.attname: getattr(expected, f.attname) for f in User._meta.concrete_fields
+        }
+    assert backend.get_user(user.pk + 1000) is None is django_backend.get_user(user.pk + 1000)
+    assert backend.get_user(2**40) is None is django_backend.get_user(2**40)  # beyond the column: Django's path
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert backend.get_user(user.pk) is None is django_backend.get_user(user.pk)

@@ -318,3 +318,107 @@ def test_submitting_a_self_evaluation_over_the_api_takes_a_fixed_number_of_state
     # after commit the delivery's read and the e-mail (lease, leased notices, 2 sent marks)
     assert len(statements) == 27 + (2 if locks else 0), "\n".join(s[:120] for s in statements)
     assert not [s for s in statements if s.startswith('SELECT "processes_budgetproject"."id"')]  # no project row
+
+
+def test_one_self_evaluation_is_read_by_the_users_shape_and_follows_a_department_change(district, ses):
+    """get_object (every action on one self-evaluation) runs a read compiled once per user
+    shape (issue 20): the same visibility and the same 404 as the ORM's; a user moved to
+    another department reads that department's, no longer the old one's."""
+    from accounts.models import User
+    from config.prepared import compiled_queries
+
+    ours = next(se for se in ses if se.project.department_id == district.dept_a.pk)
+    theirs = next(se for se in ses if se.project.department_id == district.dept_b.pk)
+    staff = User.objects.get(pk=district.staff_a.pk)
+    assert client_for(staff).get(url(ours)).json()["id"] == ours.pk
+    refused = client_for(staff).get(url(theirs))
+    missing = client_for(staff).get(f"{SELF}{2**31 - 1}/")
+    beyond = client_for(staff).get(f"{SELF}{2**40}/")  # beyond the id column: through the ORM, as before
+    assert refused.status_code == missing.status_code == beyond.status_code == 404
+    assert refused.json() == missing.json() == beyond.json()
+    assert client_for(staff).post(url(theirs, "submit")).status_code == 404  # an action too
+    assert SelfEvaluation.objects.get(pk=theirs.pk).status == SelfEvaluationStatus.ISSUED
+
+    compiled = compiled_queries.compiled
+    assert client_for(User.objects.get(pk=staff.pk)).get(url(ours)).status_code == 200
+    assert compiled_queries.compiled == compiled  # the same shape: nothing compiled again
+    staff.department = district.dept_b
+    staff.save(update_fields=["department"])
+    moved = User.objects.get(pk=staff.pk)
+    assert client_for(moved).get(url(theirs)).json()["id"] == theirs.pk
+    assert client_for(moved).get(url(ours)).status_code == 404
+    for reader in (district.finance,):  # a bureau-wide reader sees both
+        assert {client_for(reader).get(url(se)).json()["id"] for se in (ours, theirs)} == {ours.pk, theirs.pk}
+
+
+def test_the_submission_reads_the_sheets_lines_and_the_process_as_the_orm_does(district, ses):
+    """The completion's compiled reads (issue 20): the sheet's lines in order with their
+    sheet set, one project's payments to a month, and the running process found by its
+    ``data`` among the project's running processes, equal the ORM's."""
+    from viewflow.workflow.status import PROCESS
+
+    from processes.execution_selectors import _to_month_query, paid_to, planned_to
+    from processes.models import Payment, PaymentPlan
+    from processes.services.evaluation import _lines_of
+    from workflows.models import ProjectProcess
+    from workflows.services import _running_process
+
+    se = ses[0]
+    staff = client_for(district.staff_a)
+    assert staff.put(url(se), body(se), format="json").status_code == 200
+    sheet = SelfEvaluation.objects.get(pk=se.pk).sheet
+    lines = _lines_of(sheet)
+    expected = list(sheet.lines.order_by("position"))
+    assert [line.pk for line in lines] == [line.pk for line in expected] and len(lines) == 3
+    assert [line.actual_value for line in lines] == [line.actual_value for line in expected]
+    assert all(line.sheet is sheet for line in lines)
+
+    for month, amount in ((1, "100.50"), (4, "2000"), (11, "0.01")):
+        Payment.objects.create(project=se.project, month=month, amount=Decimal(amount), updated_by=district.finance)
+    PaymentPlan.objects.create(project=ses[1].project, month=7, amount=Decimal("5"), updated_by=district.finance)
+    for model, read, project in ((Payment, paid_to, se.project), (PaymentPlan, planned_to, ses[1].project)):
+        for month in range(1, 13):
+            wanted = {r["project_id"]: r["to_month"] for r in _to_month_query(model, [project.pk], month)}
+            assert read([project.pk], month) == wanted and all(type(v) is Decimal for v in wanted.values())
+    assert paid_to([se.project.pk], 3) == {se.project.pk: Decimal("100.50")}
+    assert paid_to([se.project.pk], 12) == {se.project.pk: Decimal("2100.51")}
+    assert paid_to([ses[1].project.pk], 12) == {} and planned_to([ses[1].project.pk], 6) == {ses[1].project.pk: 0}
+
+    flow = SelfEvaluationFlow
+    running = ProjectProcess.objects.get(project_id=se.project_id, flow_class=flow, status=PROCESS.NEW)
+    assert _running_process(se.project_id, flow, {"self_evaluation": se.pk}).pk == running.pk
+    assert _running_process(se.project_id, flow, {"self_evaluation": str(se.pk)}) is None  # JSON: 5 is not "5"
+    assert _running_process(se.project_id, flow, {"self_evaluation": ses[1].pk}) is None
+    assert _running_process(se.project_id, flow, {"other": se.pk}) is None
+    orm = ProjectProcess.objects.filter(project_id=se.project_id, status=PROCESS.NEW, flow_class=flow)
+    assert orm.filter(data__self_evaluation=str(se.pk)).first() is None  # the ORM agrees on the type
+
+
+def test_the_answer_is_the_serializers_own_in_each_language_and_thread(district, ses):
+    """The action's answer comes from serializers kept per thread (their fields built once,
+    issue 20): the same as a fresh serializer's ``data``, translated in the request's
+    language each time, and a new thread builds its own."""
+    import threading
+
+    from django.utils import translation
+
+    from workflows.evaluation_api import SelfEvaluationSerializer, _represent
+
+    se = ses[0]
+    staff = client_for(district.staff_a)
+    assert staff.put(url(se), body(se), format="json").status_code == 200
+    answer = staff.post(url(se, "submit")).json()
+    fresh = SelfEvaluation.objects.select_related("campaign", "project__department").get(pk=se.pk)
+    assert {k: answer[k] for k in SelfEvaluationSerializer().fields} == dict(SelfEvaluationSerializer(fresh).data)
+    assert answer["editable"] is False and len(answer["sheet"]["lines"]) == 3
+    shown = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            shown[language] = _represent(SelfEvaluationSerializer, fresh)
+            assert shown[language] == dict(SelfEvaluationSerializer(fresh).data)
+    assert shown["zh-hans"]["status_display"] != shown["en"]["status_display"]
+    elsewhere: list = []
+    thread = threading.Thread(target=lambda: elsewhere.append(_represent(SelfEvaluationSerializer, fresh)))
+    thread.start()
+    thread.join()
+    assert elsewhere == [_represent(SelfEvaluationSerializer, fresh)]

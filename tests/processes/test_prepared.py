@@ -175,3 +175,130 @@ def test_open_tasks_of_a_process_match_the_orm(district):
     [task] = _open_task_of_node(node)(process_id=process.pk)
     assert task.pk == expected[0].pk and task.process.projectprocess.project.pk == project.pk
     assert _open_task_of_node(node)(process_id=-1) == []
+
+
+# -- converters built once per connection (issue 20, third pass) ----------------------------
+
+
+def _converters_by_connection(prepared, vendor: str) -> dict:
+    return dict(prepared._ready[vendor][5]._by_connection)
+
+
+def test_prepared_models_convert_values_as_the_orm_once_per_connection(district, monkeypatch):
+    """Aware datetimes in the current time zone, decimals, JSON and booleans (integers in
+    SQLite) come out as the ORM gives them, from converters built on the first run only."""
+    import datetime
+    from decimal import Decimal
+
+    from django.db import connection, connections
+    from django.db.models.sql.compiler import SQLCompiler
+    from django.utils import timezone
+
+    from accounts.models import User
+    from config.prepared import PreparedModels
+    from notifications.models import Notification
+    from processes.models import SelfEvaluation
+    from workflows.services import campaign_launch
+
+    for dept in ("a", "b"):
+        district.project(ProjectStage.EXECUTING, dept=dept)
+    launched = campaign_launch(
+        actor=district.finance, fiscal_year=2021, due_at=timezone.now() + datetime.timedelta(days=20)
+    ).created
+    one = PreparedModels(lambda pk: SelfEvaluation.objects.filter(pk=pk).select_related("campaign", "project"), pk=int)
+    notices = PreparedModels(
+        lambda pk: Notification.objects.filter(recipient_id=pk).select_related("recipient").order_by("pk"), pk=int
+    )
+    user = PreparedModels(lambda pk: User.objects.filter(pk=pk), pk=int)
+    built: list = []
+    real = SQLCompiler.get_converters
+    counting: list = []
+    monkeypatch.setattr(
+        SQLCompiler, "get_converters", lambda self, e: (built.append(1) if counting else None) or real(self, e)
+    )
+    recipients = sorted(set(Notification.objects.values_list("recipient_id", flat=True)))
+    assert recipients  # the launch told the departments
+    for round_ in range(2):
+        for se in launched:
+            expected = SelfEvaluation.objects.select_related("campaign", "project").get(pk=se.pk)
+            counting.append(1)
+            [got] = one(pk=se.pk)
+            counting.clear()
+            for a, b in ((got, expected), (got.campaign, expected.campaign), (got.project, expected.project)):
+                assert _fields(a) == _fields(b)
+                assert {k: type(v) for k, v in _fields(a).items()} == {k: type(v) for k, v in _fields(b).items()}
+            assert isinstance(got.project.requested_amount, Decimal)
+            assert timezone.is_aware(got.campaign.due_at) and got.campaign.due_at == expected.campaign.due_at
+            assert got.campaign.due_at.utcoffset() == expected.campaign.due_at.utcoffset()
+        for pk in recipients:
+            wanted = list(Notification.objects.filter(recipient_id=pk).select_related("recipient").order_by("pk"))
+            counting.append(1)
+            got_notices = notices(pk=pk)
+            counting.clear()
+            assert [_fields(n) for n in got_notices] == [_fields(n) for n in wanted]
+            assert [_fields(n.recipient) for n in got_notices] == [_fields(n.recipient) for n in wanted]
+            assert all(isinstance(n.params, dict) and timezone.is_aware(n.created_at) for n in got_notices)
+            assert all(type(n.recipient.email_notifications) is bool for n in got_notices)
+        for person in (district.staff_a, district.leader_b):
+            counting.append(1)
+            [got_user] = user(pk=person.pk)
+            counting.clear()
+            assert _fields(got_user) == _fields(User.objects.get(pk=person.pk))
+            assert type(got_user.email_notifications) is bool and type(got_user.must_change_password) is bool
+        assert (built == []) is bool(round_)  # built on the first round, kept for the second
+        built.clear()
+    assert list(_converters_by_connection(one, connection.vendor)) == [connections["default"]]
+
+
+def test_each_thread_runs_prepared_models_with_its_own_connections_converters(transactional_db):
+    """daphne runs sync views in threads, each on its own connection: a thread never gets
+    the converters (bound to ``connection.ops``) of another thread's connection."""
+    import threading
+
+    from django.db import connection, connections
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from accounts.models import User
+    from config.prepared import PreparedModels
+
+    alice = User.objects.create(username="alice_conv", email="alice@example.org")
+    by_pk = PreparedModels(lambda pk: User.objects.filter(pk=pk), pk=int)
+    [mine] = by_pk(pk=alice.pk)
+    outcome: list = []
+    theirs: list = []
+
+    def other_thread() -> None:
+        try:
+            outcome.extend(by_pk(pk=alice.pk))
+            outcome.extend(by_pk(pk=alice.pk))
+            theirs.append(connections["default"])
+            kept = _converters_by_connection(by_pk, connection.vendor)
+            theirs.append(kept.get(connections["default"]))
+        except Exception as e:  # noqa: BLE001 (reported below)
+            outcome.append(e)
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert [_fields(u) for u in outcome] == [_fields(mine)] * 2
+    their_connection, their_converters = theirs
+    assert their_connection is not connections["default"] and their_converters is not None
+    mine_connection = connections["default"]
+    kept = _converters_by_connection(by_pk, connection.vendor)
+    for owner_connection, converters in (
+        (mine_connection, kept[mine_connection]),
+        (their_connection, their_converters),
+    ):
+        for functions, _expression in converters.values():
+            for function in functions:
+                owner = getattr(function, "__self__", None)
+                if isinstance(owner, BaseDatabaseOperations):  # a backend converter: this connection's
+                    assert owner is owner_connection.ops
+    if connection.vendor == "sqlite":  # booleans, datetimes: backend converters exist to check
+        assert any(
+            isinstance(getattr(f, "__self__", None), BaseDatabaseOperations)
+            for functions, _ in their_converters.values()
+            for f in functions
+        )
