@@ -96,3 +96,31 @@ def main_nav(context) -> SafeString:
     if not unread:
         return mark_safe(before_zero + "0" + after)
     return mark_safe(before + str(conditional_escape(localize(unread))) + after)
+
+
+class KeptNode(template.Node):
+    """``{% kept %}…{% endkept %}``: a fragment of base.html that reads nothing of the
+    request — translated text, static and reversed URLs, includes of such — rendered once
+    per (language, script prefix, urlconf, autoescape) and kept on the node (as long as the
+    compiled template lives). The body is rendered in an **empty** context, so it cannot
+    depend on anything else: a variable there would render empty on every page (the pages'
+    tests would show it), never one user's value for another. Nothing to invalidate."""
+
+    def __init__(self, nodelist) -> None:
+        self.nodelist = nodelist
+        self.kept: dict[tuple, SafeString] = {}
+
+    def render(self, context) -> SafeString:
+        key = (get_language(), get_script_prefix(), get_urlconf(), context.autoescape)
+        html = self.kept.get(key)
+        if html is None:
+            html = mark_safe(self.nodelist.render(context.new()))
+            self.kept[key] = html
+        return html
+
+
+@register.tag("kept")
+def kept(parser, token) -> KeptNode:
+    nodelist = parser.parse(("endkept",))
+    parser.delete_first_token()
+    return KeptNode(nodelist)

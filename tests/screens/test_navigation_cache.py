@@ -166,3 +166,39 @@ def test_the_menu_follows_the_language_of_each_request(client, district, setting
     zh_again = client.get("/").content.decode()
     assert "督办看板" in zh and "督办看板" in zh_again
     assert "督办看板" not in en and 'lang="en"' in en
+
+
+def test_a_kept_fragment_reads_nothing_of_the_request_and_follows_the_language(rf):
+    engine = engines["django"]
+    fragment = engine.from_string('{% load i18n navigation %}{% kept %}[{{ user }}]{% translate "退出" %}{% endkept %}')
+    request = rf.get("/")
+    with translation.override("zh-hans"):
+        assert fragment.render({"user": "someone"}, request) == "[]退出"
+    with translation.override("en"):
+        assert fragment.render({"user": "someone else"}, request) == "[]Log out"
+    with translation.override("zh-hans"):
+        assert fragment.render({}, request) == "[]退出"
+
+
+def test_the_per_request_parts_of_the_chrome_stay_per_request(client, district, settings):
+    """Around the kept parts: the brand's link (the user's landing page), the user's name
+    and roles, the CSRF tokens, the language form's `next` and its pressed button."""
+    client.force_login(district.supervisor)
+    board = client.get("/board/?kind=task").content.decode()
+    assert f'<a class="brand" href="{reverse("workflows:deadline_board")}">' in board
+    assert '<input type="hidden" name="next" value="/board/?kind=task">' in board
+    assert 'value="zh-hans" class="link current"' in board and 'aria-pressed="true"' in board
+    assert board.count('name="csrfmiddlewaretoken"') == 2
+    other = client.__class__()
+    other.force_login(district.staff_a)
+    other.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    inbox = other.get("/").content.decode()
+    assert '<a class="brand" href="/">' in inbox
+    assert '<input type="hidden" name="next" value="/">' in inbox
+    assert 'value="en" class="link current"' in inbox and "Log out" in inbox and "退出" not in inbox
+    assert str(district.staff_a) in inbox and str(district.supervisor) not in inbox
+
+    def token(page):
+        return page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+
+    assert token(board) != token(inbox)
