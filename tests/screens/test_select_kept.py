@@ -1,4 +1,4 @@
-"""The filters' <select>s kept per process (processes.widgets.FastSelect, issue 20): the kept
+"""The filters' <select>s kept per process, and their inputs written in Python (processes.widgets.FastSelect, issue 20): the kept
 HTML is Django's own for every input, a second draw of the same select is taken from the
 store, and what changes the options — a department renamed, added or removed, another
 language — shows on the next request, in any process, without invalidation."""
@@ -7,8 +7,9 @@ import pytest
 from django import forms
 from django.utils.safestring import mark_safe
 
-from processes.widgets import FastSelect, clear_kept_selects
+from processes.widgets import FastNumberInput, FastSelect, FastTextInput, clear_kept_selects
 from tests.factories import DepartmentFactory
+from workflows.project_forms import ProjectFilterForm
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +85,23 @@ def test_the_stage_filter_follows_the_language_of_each_request(client, district,
     en = client.get("/projects/").content.decode()
     assert '<option value="" selected>All stages</option>' in en and "全部阶段" not in en
     assert '<option value="" selected>全部阶段</option>' in zh
+
+
+def test_the_fast_inputs_write_djangos_inputs():
+    pairs = ((forms.TextInput, FastTextInput), (forms.NumberInput, FastNumberInput))
+    for django_widget, fast_widget in pairs:
+        for value in (None, "", 'a<b"&', mark_safe("<i>"), 2022, 0):
+            for attrs in ({}, {"placeholder": "x&y", "required": True, "min": 2000, "disabled": False}):
+                django = django_widget(attrs=attrs).render("q", value, attrs={"id": "id_q"})
+                fast = fast_widget(attrs=attrs).render("q", value, attrs={"id": "id_q"})
+                assert fast == django, (django_widget, value, attrs)
+
+
+@pytest.mark.parametrize("data", [None, {"fiscal_year": "2022", "q": '供水 "<>"'}, {"fiscal_year": "abc"}])
+def test_the_project_filters_inputs_are_drawn_as_django_draws_them(district, data):
+    form = ProjectFilterForm(data, show_department=True)
+    for name, django_widget in (("fiscal_year", forms.NumberInput), ("q", forms.TextInput)):
+        bound = form[name]
+        assert isinstance(bound.field.widget, FastTextInput | FastNumberInput)
+        django = bound.as_widget(widget=django_widget(attrs=bound.field.widget.attrs))
+        assert str(bound) == django
