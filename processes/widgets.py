@@ -83,7 +83,7 @@ class FastSelect(forms.Select):
         reads a top-level ``None`` value as "" and compares ``str(value)`` with the selected
         values; the HTML writes ``conditional_escape(str(value))`` and the label escaped."""
         final = self.build_attrs(self.attrs, attrs)
-        frozen = []
+        frozen: list[Hashable] = []
         for option_value, option_label in choices:
             if option_value is None:
                 option_value = ""
@@ -144,7 +144,7 @@ class _FastInput:
         if self.template_name != base.template_name:  # type: ignore[attr-defined]
             return super().render(name, value, attrs, renderer)  # type: ignore[misc]
         widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
-        out = [format_html('<input type="{}" name="{}"', widget["type"], widget["name"])]
+        out: list[str] = [format_html('<input type="{}" name="{}"', widget["type"], widget["name"])]
         if widget["value"] is not None:
             out.append(f' value="{conditional_escape(widget["value"])}"')
         out.append(_attrs(widget["attrs"]))
