@@ -16,7 +16,7 @@ from processes.forms import WAN, DepartmentFilterMixin
 from processes.models import BudgetProject, ProjectCategory, Recurrence
 from processes.services.projects import EDITABLE_FIELDS
 from processes.states import ProjectStage
-from processes.widgets import FastSelect
+from processes.widgets import FastNumberInput, FastSelect, FastTextInput
 
 
 class ProjectForm(forms.Form):
@@ -128,7 +128,7 @@ class ProjectFilterForm(DepartmentFilterMixin, forms.Form):
     stage = forms.ChoiceField(
         label=_("阶段"), required=False, choices=[("", _("全部阶段")), *ProjectStage.choices], widget=FastSelect
     )
-    fiscal_year = fiscal_year_formfield(label=_("预算年度"), required=False)
+    fiscal_year = fiscal_year_formfield(label=_("预算年度"), required=False, widget=FastNumberInput)
     department = forms.ModelChoiceField(
         label=_("预算部门"),
         required=False,
@@ -140,7 +140,7 @@ class ProjectFilterForm(DepartmentFilterMixin, forms.Form):
         label=_("搜索"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"placeholder": _("项目编码或名称")}),
+        widget=FastTextInput(attrs={"placeholder": _("项目编码或名称")}),
     )
 
     show_department_default = False

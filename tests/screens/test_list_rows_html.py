@@ -145,3 +145,34 @@ def test_project_list_reads_only_the_shown_columns_in_the_same_statements_whatev
     assert len(four) == len(one)
     assert body.count(f'data-history="{history.pk}"') == 3 and body.count("<tr>") == 1 + 4
     assert "区住房建设局" in body and "2019 年预算.xlsx" in body
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_project_lists_rows_from_values_are_the_rows_of_the_projects(client, district, settings, language):
+    """The list reads its rows with values_list (ProjectRow): each row's HTML is what
+    ProjectRows writes for the BudgetProject itself — history mark, creator (full name or
+    user name), department, amounts, stage, escaping."""
+    district.project(ProjectStage.SUBMITTED, name='水利 <b>"工程"</b> & 配套', amount=Decimal("35000000.00"))
+    draft = district.project(ProjectStage.DRAFT, dept="b", code="2021-<&>")
+    history = HistoryImport.objects.create(
+        sha256="2" * 64, file_name="2019 年 <预算>.xlsx", imported_by=district.finance
+    )
+    BudgetProject.objects.filter(pk=draft.pk).update(history=history, approved_amount=None)
+    district.staff_b.full_name = '王<五> & "六"'
+    district.staff_b.save()
+    district.staff_a.full_name = ""
+    district.staff_a.save()
+    client.force_login(district.finance)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get("/projects/")
+    shown = list(response.context["page"])
+    assert len(shown) == BudgetProject.objects.count() >= 2
+    with translation.override(language):
+        categories = {value: str(label) for value, label in BudgetProject._meta.get_field("category").flatchoices}
+        rows = ProjectRows(show_department=True)
+        for row in shown:
+            project = BudgetProject.objects.select_related("department", "created_by", "history").get(pk=row.pk)
+            project.category_label = categories.get(project.category, project.category)
+            assert row.row_html == rows.html(project)
+    body = response.content.decode()
+    assert "王&lt;五&gt;" in body and "staff_a" in body and f'data-history="{history.pk}"' in body
