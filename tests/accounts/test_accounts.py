@@ -254,3 +254,15 @@ def test_the_signed_in_users_row_is_read_as_django_reads_it(db, django_assert_nu
     assert backend.get_user(2**40) is None is django_backend.get_user(2**40)  # beyond the column: Django's path
     User.objects.filter(pk=user.pk).update(is_active=False)
     assert backend.get_user(user.pk) is None is django_backend.get_user(user.pk)
+
+
+def test_the_permission_query_reads_the_users_own_rows_by_subqueries_not_joins(db):
+    """Issue 20: ``Q(user=…) | Q(group__user=…)`` made outer joins of every user's
+    permissions and every group member (6.1 ms a request on PostgreSQL with 2,000 users);
+    the query reads the user's rows by two ``IN`` subqueries keyed by the user's id."""
+    from accounts.backends import _permissions_query
+
+    sql = str(_permissions_query(12345).query).upper()
+    assert "OUTER JOIN" not in sql
+    assert sql.count("IN (SELECT") == 2
+    assert sql.count("12345") == 2
