@@ -10,15 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connections, router
 from django.db.models import Q
 
-#: A user id no user has: where it lands among the compiled query's parameters, the
-#: user's id goes (within a 32-bit column's range, which Django would otherwise empty).
-_STAND_IN = -2_100_000_077
-#: The permission query's SQL and parameters, compiled once per database vendor.
-_COMPILED: dict[str, tuple[str, list, list[int]]] = {}
-#: The user row's, likewise.
-_USER_COMPILED: dict[str, tuple[str, list, list[int]]] = {}
-#: The largest id the user id column holds (a 32-bit integer; Django empties a lookup beyond it).
-_MAX_ID = 2**31 - 1
+from .compiled import MAX_ID, by_user_id
 
 
 class PermissionBackend(ModelBackend):
@@ -35,7 +27,7 @@ class PermissionBackend(ModelBackend):
             number = int(user_id)
         except (TypeError, ValueError):
             return super().get_user(user_id)
-        if not 0 < number <= _MAX_ID:
+        if not 0 < number <= MAX_ID:
             return super().get_user(user_id)
         found = _user_by_id(number)
         if found is None:
@@ -76,19 +68,9 @@ def _held_permissions(user_id: int) -> list[tuple[str, str]]:
     ``_permissions_query``'s SQL, compiled once (it costs more to compile than to run,
     on nearly every request) and run with the user's id."""
     using = router.db_for_read(Permission)
-    connection = connections[using]
-    if connection.vendor not in _COMPILED:
-        sql, params = _permissions_query(_STAND_IN).query.get_compiler(using=using).as_sql()
-        slots = [i for i, value in enumerate(params) if type(value) is int and value == _STAND_IN]
-        if len(slots) != 2:  # the user, and the user of a group
-            raise RuntimeError("the permission query's user id did not reach its parameters")
-        _COMPILED[connection.vendor] = (sql, list(params), slots)
-    sql, params, slots = _COMPILED[connection.vendor]
-    bound = list(params)
-    for i in slots:
-        bound[i] = user_id
-    with connection.cursor() as cursor:
-        cursor.execute(sql, bound)
+    sql, params = by_user_id("permissions", _permissions_query, user_id, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
@@ -97,19 +79,10 @@ def _user_by_id(user_id: int):
     there is none): its SQL compiled once per vendor, run as a raw query of the model."""
     model = get_user_model()
     using = router.db_for_read(model)
-    connection = connections[using]
-    if connection.vendor not in _USER_COMPILED:
-        query = model._default_manager.db_manager(using).filter(pk=_STAND_IN).order_by()[:2]
-        sql, params = query.query.get_compiler(using=using).as_sql()
-        slots = [i for i, value in enumerate(params) if type(value) is int and value == _STAND_IN]
-        if len(slots) != 1:
-            raise RuntimeError("the user query's id did not reach its parameters")
-        _USER_COMPILED[connection.vendor] = (sql, list(params), slots)
-    sql, params, slots = _USER_COMPILED[connection.vendor]
-    bound = list(params)
-    for i in slots:
-        bound[i] = user_id
-    found = list(model._default_manager.db_manager(using).raw(sql, bound))
+    sql, params = by_user_id(
+        "user", lambda pk: model._default_manager.db_manager(using).filter(pk=pk).order_by()[:2], user_id, using
+    )
+    found = list(model._default_manager.db_manager(using).raw(sql, params))
     if len(found) > 1:  # pragma: no cover - a primary key
         raise model.MultipleObjectsReturned
     return found[0] if found else None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from django.contrib.auth.models import AbstractUser
-from django.db import models, transaction
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import connections, models, router, transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .compiled import MAX_ID, by_user_id
 from .roles import BUREAU_WIDE_READERS, DEPARTMENT_ROLES, Role
 
 
@@ -119,8 +120,15 @@ class User(AbstractUser):
 
     @cached_property
     def role_names(self) -> frozenset[str]:
-        """The user's roles, read once per instance (one query)."""
-        return frozenset(self.groups.values_list("name", flat=True))
+        """The user's roles, read once per instance (one query, compiled once: every
+        signed-in request asks it)."""
+        if self.pk is None or not 0 < self.pk <= MAX_ID:
+            return frozenset(self.groups.values_list("name", flat=True))
+        using = self._state.db or router.db_for_read(Group)
+        sql, params = by_user_id("role_names", _role_names_query, self.pk, using)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return frozenset(name for (name,) in cursor.fetchall())
 
     def has_role(self, role: str) -> bool:
         return role in self.role_names
@@ -136,6 +144,11 @@ class User(AbstractUser):
     @property
     def display_roles(self) -> list[str]:
         return [str(Role(r).label) for r in Role.values if r in self.role_names]
+
+
+def _role_names_query(user_id: int):
+    """``user.groups.values_list("name", flat=True)``, by the user's id."""
+    return Group.objects.filter(user=user_id).values_list("name", flat=True)
 
 
 class ProjectCategory(models.TextChoices):

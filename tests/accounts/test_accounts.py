@@ -266,3 +266,23 @@ def test_the_permission_query_reads_the_users_own_rows_by_subqueries_not_joins(d
     assert "OUTER JOIN" not in sql
     assert sql.count("IN (SELECT") == 2
     assert sql.count("12345") == 2
+
+
+def test_role_names_are_read_by_the_compiled_query_as_the_orm_reads_them(db, django_assert_num_queries):
+    """Issue 20: ``role_names`` runs its SELECT compiled once per vendor with the user's id:
+    each user gets their own groups, a role added shows on the next instance."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+
+    users = [make_user(role) for role in ("dept_staff", "finance_officer", "expert")]
+    users.append(User.objects.create_user(username="no-roles-at-all", password=PASSWORD))
+    for user in users + users[::-1]:
+        fresh, expected = User.objects.get(pk=user.pk), frozenset(user.groups.values_list("name", flat=True))
+        with django_assert_num_queries(1):
+            assert fresh.role_names == expected
+    assert User.objects.get(pk=users[-1].pk).role_names == frozenset()
+    users[0].groups.add(Group.objects.get(name="supervisor"))
+    assert User.objects.get(pk=users[0].pk).role_names == {"dept_staff", "supervisor"}
+    with pytest.raises(ValueError):  # as Django's related manager refuses an unsaved user
+        User(username="unsaved").role_names  # noqa: B018
