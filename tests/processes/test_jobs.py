@@ -182,9 +182,13 @@ def test_job_runs_in_a_thread_when_jobs_in_thread(kinds, settings):
 
     job = job_start(kind="test_counting", actor=user, params={"n": 5})
 
-    deadline = time.monotonic() + 10
-    while not Job.objects.get(pk=job.pk).finished and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # Wait for the job's thread itself, not by reading the row meanwhile: the test database
+    # is SQLite in memory with a shared cache, where a read in progress makes the thread's
+    # write fail at once ("database table is locked") instead of waiting for it.
+    runner = next((t for t in threading.enumerate() if t.name == f"job-{job.pk}"), None)
+    if runner is not None:
+        runner.join(timeout=30)
+        assert not runner.is_alive()
     job.refresh_from_db()
     assert (job.status, job.result) == (JobStatus.SUCCEEDED, {"counted": 5})
     assert SEEN["thread"] == f"job-{job.pk}"
