@@ -47,4 +47,3 @@ def test_a_stage_filter_and_a_department_filter_still_use_an_index():
             cursor.execute(f"EXPLAIN SELECT id FROM {BudgetProject._meta.db_table} WHERE {where}", [param])
             plan = " ".join(row[0] for row in cursor.fetchall())
             assert "Index" in plan and "Seq Scan" not in plan, plan
-
