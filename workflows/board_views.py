@@ -538,16 +538,16 @@ def _counts_union(now: datetime) -> QuerySet:
     return parts[0].union(*parts[1:], all=True)
 
 
-def counts_rows(now: datetime) -> list[tuple[str, int | None, int, int]]:
+def counts_rows(now: datetime) -> list[tuple[Any, ...]]:
     """(kind, department, overdue, soon) of the whole board, unfiltered: one query."""
-    return _fetch(*_COUNTS({}, now))  # type: ignore[return-value]
+    return _fetch(*_COUNTS({}, now))
 
 
 #: the counts' kinds by the filter's
 _COUNTS_KIND = {RECTIFICATION: "rect", TASK: "task", COMMITTEE: "committee"}
 
 
-def keys_total(rows: list[tuple[str, int | None, int, int]], filters: dict[str, Any]) -> int:
+def keys_total(rows: list[tuple[Any, ...]], filters: dict[str, Any]) -> int:
     """How many keys ``board_keys(filters, now)`` gives, from the counts' rows of the same
     ``now`` (counts_rows): they count the same items — each kind's open ones due by the
     horizon, overdue or due soon, by department (a task's is its project's) — so the page's
@@ -568,7 +568,7 @@ def keys_total(rows: list[tuple[str, int | None, int, int]], filters: dict[str, 
 def board_counts(
     now: datetime,
     departments: dict[int, tuple[str, str]] | None = None,
-    rows: list[tuple[str, int | None, int, int]] | None = None,
+    rows: list[tuple[Any, ...]] | None = None,
 ) -> list[dict[str, Any]]:
     """Overdue and due-soon counts by department and kind (the whole board, unfiltered),
     departments by code, then the finance bureau (its own committee items, ``department_id``
