@@ -189,8 +189,16 @@ def project_list(request):
     see_all = user.has_perm("processes.view_all_projects")
     form = ProjectFilterForm(request.GET or None, show_department=see_all)
     filters = form.filters()
-    projects = project_filter(project_list_for(user), **filters).values_list(*ProjectRow.values)
-    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    # the stages of the projects the other filters select (one query): they add up to them
+    stages = stage_counts(project_filter(project_list_for(user), **{**filters, "stage": None}))
+    selected = project_filter(project_list_for(user), **filters)
+    paginator = Paginator(selected.values_list(*ProjectRow.values), PAGE_SIZE)
+    # the count: with no stage chosen, the stages' sum (no statement of its own); else the
+    # projects alone — counting the rows' query joined every row's department, author and
+    # import on PostgreSQL (1.3 of the page's 4 ms of SQL), which cannot change the count
+    # (required keys; a left join)
+    paginator.count = sum(n for _stage, _label, n in stages) if not filters.get("stage") else selected.count()
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = [ProjectRow(*values) for values in page.object_list]
     # the 类别 column: get_category_display builds its lookup (and translates every label)
     # on each call; once per page here
@@ -199,8 +207,6 @@ def project_list(request):
     for project in page:
         project.category_label = categories.get(project.category, project.category)
         project.row_html = rows.html(project)
-    # the stages of the projects the other filters select (one query): they add up to them
-    stages = stage_counts(project_filter(project_list_for(user), **{**filters, "stage": None}))
     others = request.GET.copy()
     for key in ("stage", "page"):
         others.pop(key, None)

@@ -123,6 +123,22 @@ def pooled(database: dict, max_size: int) -> dict:
     if database["ENGINE"].endswith("postgresql"):
         database["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django may not
         database.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": max_size, "timeout": 30}
+    return server_prepared(database)
+
+
+def server_prepared(database: dict) -> dict:
+    """PostgreSQL: parameters bound by the server, and a statement a connection has run
+    ``prepare_threshold`` times kept prepared on it (psycopg 3; Django's default is
+    neither: parameters inlined by the client, nothing prepared). A pooled connection
+    runs the same few statements for every page, and PostgreSQL parsed and planned each
+    one every time — 2–3 ms of the inbox's, project list's and board's 4–9 ms of SQL
+    (issue 20, docs/performance.md "pages on PostgreSQL (fourth pass)"). psycopg keeps
+    up to 100 per connection and forgets them itself after a DROP or ALTER on that
+    connection; the threshold (psycopg's own default) leaves one-off statements
+    unprepared. The tests on PostgreSQL run with it too (config/settings/test.py).
+    SQLite: unchanged."""
+    if database["ENGINE"].endswith("postgresql"):
+        database.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
     return database
 
 

@@ -7,7 +7,7 @@ from .base import *  # noqa: F403
 SECRET_KEY = "test-secret-key-not-for-production"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
+DATABASES = {"default": server_prepared(env.db("DATABASE_URL", default="sqlite://:memory:"))}  # noqa: F405 (as production)
 if env("REDIS_URL", default=""):
     CHANNEL_LAYERS = {"default": redis_channel_layer(env("REDIS_URL"))}  # noqa: F405
 AXES_ENABLED = True

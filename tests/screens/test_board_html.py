@@ -242,3 +242,25 @@ def test_the_compiled_rows_are_the_orms_for_a_page_and_beyond(district, full_boa
         + board_views._RECTIFICATION_ROWS(many[board_views.PAGE_SIZE :]),
         key=repr,
     )
+
+
+def test_the_pages_total_from_the_counts_is_the_number_of_keys_under_every_filter(client, district, full_board):
+    """The board's total (and so its pages) comes from the counts' rows, not a COUNT of the
+    keys: the same number as board_keys gives, under every filter and at a later moment."""
+    departments = {"a": district.dept_a, "b": district.dept_b, None: None}
+    for moment in (timezone.now(), timezone.now() + timedelta(days=2)):
+        rows = board_views.counts_rows(moment)
+        for shape in SHAPES:
+            filters = {**shape, "department": departments[shape["department"]]}
+            assert board_views.keys_total(rows, filters) == len(list(board_views.board_keys(filters, moment))), shape
+    client.force_login(district.supervisor)
+    for params in (
+        {},
+        {"kind": "task"},
+        {"state": "overdue"},
+        {"department": district.dept_a.pk, "kind": "rectification"},
+    ):
+        response = client.get("/board/", params)
+        filters = getattr(response.context["filter_form"], "cleaned_data", {})  # unbound: no filters
+        expected = len(list(board_views.board_keys(filters, response.context["now"])))
+        assert response.context["page"].paginator.count == expected, params

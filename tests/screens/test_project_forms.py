@@ -239,3 +239,41 @@ def test_every_yuan_input_of_the_screens_forms_asks_for_the_wan_preview_when_bui
     ]
     for widget in widgets:
         assert str(widget.attrs["data-wan-preview"]) == "万元"
+
+
+@pytest.mark.parametrize("who", ["finance", "staff_a"])
+def test_project_list_total_is_the_projects_of_the_filters_when_a_stage_is_chosen_or_not(client, district, who):
+    """The total (共 N 个项目, and the pages) is the stages' sum when no stage is chosen,
+    counted alone when one is: both are the projects the user sees under the filters."""
+    user = getattr(district, who)
+    for i in range(3):
+        BudgetProjectFactory(department=district.dept_a, fiscal_year=2023, stage=ProjectStage.DRAFT, code=f"T-{i}")
+    BudgetProjectFactory(department=district.dept_b, fiscal_year=2023, stage=ProjectStage.SUBMITTED, code="T-9")
+    client.force_login(user)
+    from processes.selectors import project_filter, project_list_for
+
+    for params in ({}, {"stage": "draft"}, {"stage": "submitted"}, {"fiscal_year": "2023"}, {"q": "T-"}):
+        filters = {"stage": None, "fiscal_year": None, "department": None, "q": None}
+        filters.update({k: int(v) if k == "fiscal_year" else v for k, v in params.items()})
+        expected = project_filter(project_list_for(user), **filters).count()
+        response = client.get("/projects/", params)
+        assert response.context["page"].paginator.count == expected, params
+        assert f"共 {expected} 个项目" in text(response), params
+        if not params.get("stage"):
+            assert response.context["stages_total"] == expected, params
+
+
+def test_project_list_counts_its_total_without_a_statement_when_no_stage_is_chosen(client, district):
+    client.force_login(district.finance)
+    client.get("/projects/")
+    with CaptureQueriesContext(connection) as plain:
+        client.get("/projects/")
+    with CaptureQueriesContext(connection) as staged:
+        client.get("/projects/", {"stage": "draft"})
+    assert len(plain.captured_queries) == len(staged.captured_queries) - 1
+    counts = [
+        q["sql"]
+        for q in staged.captured_queries
+        if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "processes_budgetproject"')
+    ]
+    assert counts and all("JOIN" not in sql for sql in counts)  # the rows' joins cannot change the count
