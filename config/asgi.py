@@ -1,11 +1,14 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels."""
 
 import os
-
-from django.core.asgi import get_asgi_application
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-django_asgi_app = get_asgi_application()
+
+# Django's handler with a sync middleware chain entered once per request, on a kept thread
+from config.asgi_handler import get_asgi_application  # noqa: E402
+
+django_asgi_app: Any = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
 

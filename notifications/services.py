@@ -11,7 +11,9 @@ promise to send it, whether or not the task can be queued.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -141,10 +143,7 @@ def deliver(notification_ids: Iterable[int]) -> None:
         if note.email_pending:
             emails.append(note.pk)
     if pushes:
-        try:
-            async_to_sync(_push_each)(pushes)
-        except Exception:  # the layer itself, before any group_send (e.g. its event loop)
-            logger.exception("push of %s notifications failed", len(pushes))
+        _publish(_Delivery(pushes))
     if emails:
         queue_emails(emails)
 
@@ -207,6 +206,86 @@ async def _push_each(pushes: list[tuple[int, str, dict]]) -> None:
             return
 
 
+@dataclass(frozen=True)
+class _Delivery:
+    """The pushes of one deliver(): sent in order; see _push_each for failures."""
+
+    pushes: list[tuple[int, str, dict]]
+
+    async def send(self) -> None:
+        await _push_each(self.pushes)
+
+    def failed(self) -> None:  # the layer itself, before any group_send (e.g. its event loop)
+        logger.exception("push of %s notifications failed", len(self.pushes))
+
+
+@dataclass(frozen=True)
+class _Push:
+    """One group_send whose failure is logged with ``failure % args``."""
+
+    group: str
+    message: dict
+    failure: str
+    args: tuple
+
+    async def send(self) -> None:
+        try:
+            await get_channel_layer().group_send(self.group, self.message)
+        except Exception:
+            self.failed()
+
+    def failed(self) -> None:
+        logger.exception(self.failure, *self.args)
+
+
+#: the pushes a request has published so far (pushes_together), or None outside one
+_TOGETHER: ContextVar[list[_Delivery | _Push] | None] = ContextVar("jixiao_pushes_together", default=None)
+
+
+@contextmanager
+def pushes_together() -> Iterator[None]:
+    """Within, WebSocket pushes are kept and sent at the end, in order, from one event loop:
+    one async_to_sync hop (a hop from a request's thread to daphne's loop and back per
+    push: a task completion pushed its notice and two board refreshes, three hops;
+    notifications.middleware wraps each request in this). Each push is still published
+    only after its transaction commits, and each is sent exactly once, also when the body
+    raises. Nested: the outermost sends."""
+    if _TOGETHER.get() is not None:
+        yield
+        return
+    pending: list[_Delivery | _Push] = []
+    token = _TOGETHER.set(pending)
+    try:
+        yield
+    finally:
+        _TOGETHER.reset(token)
+        if pending:
+            _send_all(pending)
+
+
+def _publish(push: _Delivery | _Push) -> None:
+    """Send ``push`` now, or at the end of the enclosing pushes_together()."""
+    pending = _TOGETHER.get()
+    if pending is not None:
+        pending.append(push)
+    else:
+        _send_all([push])
+
+
+async def _send_each(pushes: list[_Delivery | _Push]) -> None:
+    for push in pushes:
+        await push.send()
+
+
+def _send_all(pushes: list[_Delivery | _Push]) -> None:
+    """The pushes in order, in one async_to_sync hop. Never raises: each logs its failure."""
+    try:
+        async_to_sync(_send_each)(pushes)
+    except Exception:  # the layer or the hop itself, before the pushes ran
+        for push in pushes:
+            push.failed()
+
+
 def unread_count(user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
@@ -227,10 +306,7 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
 
 
 def _push_quietly(user_id: int, payload: dict) -> None:
-    try:
-        async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": "notify", "payload": payload})
-    except Exception:
-        logger.exception("push to user %s failed", user_id)
+    _publish(_Push(user_group(user_id), {"type": "notify", "payload": payload}, "push to user %s failed", (user_id,)))
 
 
 #: The channel-layer group of the open deadline boards (督办看板), whoever watches them.
@@ -243,10 +319,9 @@ def board_changed(reason: str) -> None:
     A dead channel layer is logged, never raised: the change itself has happened."""
 
     def send() -> None:
-        try:
-            async_to_sync(get_channel_layer().group_send)(BOARD_GROUP, {"type": "board.changed", "reason": reason})
-        except Exception:
-            logger.exception("board refresh (%s) failed", reason)
+        _publish(
+            _Push(BOARD_GROUP, {"type": "board.changed", "reason": reason}, "board refresh (%s) failed", (reason,))
+        )
 
     transaction.on_commit(send, robust=True)
 

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     # the congress reader (人大预算工委) reads the reports and nothing else (decision 0026)
     "accounts.middleware.CongressReaderScopeMiddleware",
+    # the request's WebSocket pushes (after commit) sent together at its end: one thread hop
+    "notifications.middleware.PushesTogetherMiddleware",
     # axes last, as its documentation asks
     "axes.middleware.AxesMiddleware",
 ]
